@@ -1,0 +1,33 @@
+"""AI tables: AIInteractions (a suggested reply, its sources and its review)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from wecare.dynamo import meta, register
+
+
+class ByMessageIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "messageId-index"
+        projection = AllProjection()
+
+    messageId = UnicodeAttribute(hash_key=True)
+
+
+@register
+class AIInteraction(Model):
+    Meta = meta("AIInteractions")
+    interactionId = UnicodeAttribute(hash_key=True)
+    messageId = UnicodeAttribute()
+    query = UnicodeAttribute()
+    response = UnicodeAttribute(null=True)
+    sources = JSONAttribute(null=True)
+    approved = BooleanAttribute(null=True)
+    approvedBy = UnicodeAttribute(null=True)
+    feedback = UnicodeAttribute(null=True)
+    timestamp = UTCDateTimeAttribute()
+
+    by_message = ByMessageIndex()

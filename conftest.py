@@ -1,0 +1,93 @@
+"""Shared fixtures: a moto server over real HTTP, bootstrapped once per test process, and the
+people who use the platform (a viewer, an operator, an admin, someone with no role)."""
+
+from __future__ import annotations
+
+import random
+from urllib.parse import urlparse
+
+import phonenumbers
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws(django_db_blocker):
+    """Start moto on the port the test settings chose and create every resource in it."""
+    from moto.server import ThreadedMotoServer
+
+    from wecare.bootstrap import bootstrap
+
+    endpoint = urlparse(settings.AWS_ENDPOINT_URL)
+    server = ThreadedMotoServer(ip_address=endpoint.hostname, port=endpoint.port, verbose=False)
+    server.start()
+    bootstrap()
+    yield settings.AWS_ENDPOINT_URL
+    server.stop()
+
+
+@pytest.fixture
+def new_phone():
+    """Valid, never-repeated E.164 numbers (moto keeps data for the whole session)."""
+    used: set[str] = set()
+
+    def make() -> str:
+        while True:
+            candidate = f"+1415{random.randint(2000000, 9999999)}"
+            if candidate not in used and phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+                used.add(candidate)
+                return candidate
+
+    return make
+
+
+@pytest.fixture
+def new_email():
+    def make() -> str:
+        return f"person-{random.getrandbits(48):x}@example.com"
+
+    return make
+
+
+def _person(django_user_model, username: str, group: str | None):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username=username, password="pw-" + username, email=f"{username}@example.com")
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        if group == "Admin":
+            user.is_staff = user.is_superuser = True
+            user.save()
+    return user
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    return _person(django_user_model, "vera-viewer", "Viewer")
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return _person(django_user_model, "otto-operator", "Operator")
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return _person(django_user_model, "ada-admin", "Admin")
+
+
+@pytest.fixture
+def nobody(django_user_model):
+    """Logged in, but in no role group."""
+    return _person(django_user_model, "nora-norole", None)
+
+
+@pytest.fixture
+def client_for(client):
+    """A Django test client logged in as the given person."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,237 @@
+"""Everything that changes a contact. Pages, the API, the CSV import and the admin all call these,
+so each rule (validation, uniqueness, consent records, audit) lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from ulid import ULID
+
+from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
+from contacts.validation import InvalidValue, normalise_email, normalise_name, normalise_phone
+from wecare import audit
+from wecare.dynamo import failed_conditions, now, transaction
+from wecare.errors import Conflict, FieldErrors, NotFound
+
+EDITABLE = ("name", "phone", "email", *OPT_IN_FIELDS.values())
+OPT_IN_BY_FIELD = {field: channel for channel, field in OPT_IN_FIELDS.items()}
+
+
+def clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise the given fields only (absent keys stay absent).
+
+    Raises FieldErrors naming each bad field. An empty phone/email/name means "remove it".
+    """
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    unknown = set(data) - set(EDITABLE)
+    for field in sorted(unknown):
+        errors[field] = "is not a contact field"
+    normalisers = {"name": normalise_name, "phone": normalise_phone, "email": normalise_email}
+    for field, normalise in normalisers.items():
+        if field not in data:
+            continue
+        value = data[field]
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            cleaned[field] = None
+            continue
+        if not isinstance(value, str):
+            errors[field] = "must be text"
+            continue
+        try:
+            cleaned[field] = normalise(value)
+        except InvalidValue as exc:
+            errors[field] = str(exc)
+    for field in OPT_IN_FIELDS.values():
+        if field in data:
+            if isinstance(data[field], bool):
+                cleaned[field] = data[field]
+            else:
+                errors[field] = "must be true or false"
+    if errors:
+        raise FieldErrors(errors)
+    return cleaned
+
+
+def _conflict_for(keys: list[tuple[str, str]], error: TransactWriteError, offset: int) -> Conflict:
+    """Turn a cancelled transaction into a 409 naming the field whose value is taken."""
+    for index in failed_conditions(error):
+        key_index = index - offset
+        if 0 <= key_index < len(keys):
+            field, value = keys[key_index]
+            return Conflict(f"a live contact already has {field} {value}", field=field)
+    raise error
+
+
+def _unique_keys(phone: str | None, email: str | None) -> list[tuple[str, str]]:
+    keys = []
+    if phone:
+        keys.append(("phone", phone))
+    if email:
+        keys.append(("email", email))
+    return keys
+
+
+def _key_item(field: str, value: str, contact_id: str) -> ContactUniqueKey:
+    key = ContactUniqueKey.for_phone(value) if field == "phone" else ContactUniqueKey.for_email(value)
+    return ContactUniqueKey(uniqueKey=key, contactId=contact_id)
+
+
+def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: str) -> None:
+    channel = OPT_IN_BY_FIELD[field]
+    setattr(contact, field, value)
+    setattr(contact, CONSENT_FIELDS[channel], {"changedBy": audit.actor_id(user), "changedAt": now(), "source": source})
+
+
+def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: bool = True) -> Contact:
+    """Create a live contact. Needs a phone or an email; opt-ins default to false.
+
+    ``audited=False`` is for the CSV import, which writes one audit entry for the whole file
+    (and the contact's consent records name the import as their source)."""
+    cleaned = clean(data)
+    if not cleaned.get("phone") and not cleaned.get("email"):
+        raise FieldErrors({"phone": "give a phone number or an email address", "email": "give a phone number or an email address"})
+    at = now()
+    name = cleaned.get("name")
+    contact = Contact(
+        contactId=str(ULID()),
+        name=name,
+        nameLower=name.lower() if name else None,
+        phone=cleaned.get("phone"),
+        email=cleaned.get("email"),
+        createdAt=at,
+        updatedAt=at,
+        liveList=LIVE,
+    )
+    for field in OPT_IN_FIELDS.values():
+        if field in cleaned:
+            _set_consent(contact, field, cleaned[field], user, source)
+    keys = _unique_keys(contact.phone, contact.email)
+    try:
+        with transaction() as tx:
+            tx.save(contact, condition=Contact.contactId.does_not_exist())
+            for field, value in keys:
+                tx.save(_key_item(field, value, contact.contactId), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+    except TransactWriteError as exc:
+        raise _conflict_for(keys, exc, offset=1) from None
+    if audited:
+        audit.record(user, "contact.create", "contact", contact.contactId, source=source, fields=sorted(cleaned))
+    return contact
+
+
+def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:
+    try:
+        contact = Contact.get(contact_id, consistent_read=True)
+    except Contact.DoesNotExist:
+        raise NotFound(f"no contact with id {contact_id}") from None
+    if contact.is_deleted and not include_deleted:
+        raise NotFound(f"contact {contact_id} is deleted")
+    return contact
+
+
+def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: str) -> Contact:
+    """Change only the fields given. Opt-ins change only when given explicitly, and each change
+    records who, when and from where. A new phone or email takes its unique key atomically."""
+    cleaned = clean(data)
+    contact = get_contact(contact_id)
+    changed = {f: v for f, v in cleaned.items() if getattr(contact, f) != v}
+    if not changed:
+        return contact
+    phone = changed.get("phone", contact.phone) if "phone" in changed else contact.phone
+    email = changed.get("email", contact.email) if "email" in changed else contact.email
+    if not phone and not email:
+        raise FieldErrors({"phone": "a contact keeps a phone number or an email address"})
+
+    at = now()
+    actions = [Contact.updatedAt.set(at)]
+    for field, value in changed.items():
+        attribute = getattr(Contact, field)
+        actions.append(attribute.set(value) if value is not None else attribute.remove())
+        if field == "name":
+            actions.append(Contact.nameLower.set(value.lower()) if value else Contact.nameLower.remove())
+        if field in OPT_IN_BY_FIELD:
+            consent_attr = getattr(Contact, CONSENT_FIELDS[OPT_IN_BY_FIELD[field]])
+            actions.append(consent_attr.set({"changedBy": audit.actor_id(user), "changedAt": at, "source": source}))
+
+    new_keys = [(f, changed[f]) for f in ("phone", "email") if f in changed and changed[f]]
+    old_keys = [(f, getattr(contact, f)) for f in ("phone", "email") if f in changed and getattr(contact, f)]
+    try:
+        with transaction() as tx:
+            tx.update(
+                contact,
+                actions=actions,
+                condition=Contact.contactId.exists() & Contact.deletedAt.does_not_exist(),
+            )
+            for field, value in new_keys:
+                tx.save(_key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+            for field, value in old_keys:
+                tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
+    except TransactWriteError as exc:
+        failed = failed_conditions(exc)
+        if 0 in failed:
+            raise NotFound(f"contact {contact_id} was deleted meanwhile") from None
+        raise _conflict_for(new_keys, exc, offset=1) from None
+    audit.record(
+        user,
+        "contact.update",
+        "contact",
+        contact_id,
+        source=source,
+        changes={f: {"from": _plain(getattr(contact, f)), "to": _plain(v)} for f, v in changed.items()},
+    )
+    return get_contact(contact_id)
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (bool, str, int)) else str(value)
+
+
+def delete_contact(contact_id: str, *, user: Any) -> Contact:
+    """Soft delete: set deletedAt, leave lists and search, free the phone and email."""
+    contact = get_contact(contact_id)
+    at = now()
+    keys = _unique_keys(contact.phone, contact.email)
+    try:
+        with transaction() as tx:
+            tx.update(
+                contact,
+                actions=[Contact.deletedAt.set(at), Contact.updatedAt.set(at), Contact.liveList.remove()],
+                condition=Contact.deletedAt.does_not_exist(),
+            )
+            for field, value in keys:
+                tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
+    except TransactWriteError:
+        raise NotFound(f"contact {contact_id} is already deleted") from None
+    audit.record(user, "contact.delete", "contact", contact_id)
+    return get_contact(contact_id, include_deleted=True)
+
+
+def restore_contact(contact_id: str, *, user: Any) -> Contact:
+    """Undo a soft delete, if no live contact took the phone or email meanwhile (else 409)."""
+    contact = get_contact(contact_id, include_deleted=True)
+    if not contact.is_deleted:
+        return contact
+    keys = _unique_keys(contact.phone, contact.email)
+    try:
+        with transaction() as tx:
+            tx.update(
+                contact,
+                actions=[Contact.deletedAt.remove(), Contact.updatedAt.set(now()), Contact.liveList.set(LIVE)],
+                condition=Contact.deletedAt.exists(),
+            )
+            for field, value in keys:
+                tx.save(_key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+    except TransactWriteError as exc:
+        raise _conflict_for(keys, exc, offset=1) from None
+    audit.record(user, "contact.restore", "contact", contact_id)
+    return get_contact(contact_id)
+
+
+@dataclass
+class Page:
+    items: list[Contact]
+    next_cursor: str | None
+    scanned: int = 0

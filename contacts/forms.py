@@ -1,0 +1,38 @@
+"""The contact form: Django handles the HTML side; contacts.actions.clean does the rules, so the
+page refuses exactly what the API refuses, with the same words."""
+
+from __future__ import annotations
+
+from django import forms
+
+from contacts.models import Contact
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(required=False, max_length=200)
+    phone = forms.CharField(required=False, max_length=32, help_text="With country code, e.g. +14155550123")
+    email = forms.CharField(required=False, max_length=254)
+    optInWhatsApp = forms.BooleanField(required=False, label="Opted in to WhatsApp")
+    optInSms = forms.BooleanField(required=False, label="Opted in to SMS")
+    optInEmail = forms.BooleanField(required=False, label="Opted in to email")
+
+    @classmethod
+    def for_contact(cls, contact: Contact, data=None) -> "ContactForm":
+        initial = {f: getattr(contact, f) for f in cls.base_fields}
+        return cls(data=data, initial=initial)
+
+    def add_field_errors(self, errors: dict[str, str]) -> None:
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="Columns: name, phone, email, optInWhatsApp, optInSms, optInEmail")
+
+    MAX_BYTES = 10 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 10 MB; split it into several imports.")
+        return upload

@@ -1,0 +1,141 @@
+"""Contacts and the keys that keep their phone and email unique.
+
+DynamoDB has no unique constraints, so uniqueness is its own small table: one item per live
+phone or email (``phone#+14155550123``, ``email#a@b.com``) naming the contact that holds it,
+written in the same TransactWriteItems as the contact with ``attribute_not_exists``. Two
+concurrent creates with one phone: exactly one transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from wecare.dynamo import meta, now, register
+
+CHANNELS = ("whatsapp", "sms", "email")
+OPT_IN_FIELDS = {"whatsapp": "optInWhatsApp", "sms": "optInSms", "email": "optInEmail"}
+CONSENT_FIELDS = {"whatsapp": "consentWhatsApp", "sms": "consentSms", "email": "consentEmail"}
+WHATSAPP_WINDOW = timedelta(hours=24)
+LIVE = "LIVE"
+
+
+class PhoneIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "phone-index"
+        projection = AllProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+
+
+class EmailIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "email-index"
+        projection = AllProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+
+
+class LiveIndex(GlobalSecondaryIndex):
+    """Sparse: only live contacts carry ``liveList``, so deleted ones drop out of lists and
+    name search without a filter, and the list comes back newest first."""
+
+    class Meta:
+        index_name = "liveList-createdAt-index"
+        projection = AllProjection()
+
+    liveList = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
+
+
+class Consent(MapAttribute):
+    """Who last set a channel's opt-in, when, and from where (page, api, csv, admin…)."""
+
+    changedBy = UnicodeAttribute()
+    changedAt = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+
+
+@register
+class Contact(Model):
+    Meta = meta("Contacts")
+    contactId = UnicodeAttribute(hash_key=True)  # ULID
+    name = UnicodeAttribute(null=True)
+    nameLower = UnicodeAttribute(null=True)  # for case-insensitive substring search
+    phone = UnicodeAttribute(null=True)  # E.164
+    email = UnicodeAttribute(null=True)  # lower-case
+    optInWhatsApp = BooleanAttribute(default=False)
+    optInSms = BooleanAttribute(default=False)
+    optInEmail = BooleanAttribute(default=False)
+    consentWhatsApp = Consent(null=True)
+    consentSms = Consent(null=True)
+    consentEmail = Consent(null=True)
+    lastInboundMessageAt = UTCDateTimeAttribute(null=True)
+    createdAt = UTCDateTimeAttribute()
+    updatedAt = UTCDateTimeAttribute()
+    deletedAt = UTCDateTimeAttribute(null=True)
+    liveList = UnicodeAttribute(null=True)
+
+    by_phone = PhoneIndex()
+    by_email = EmailIndex()
+    live = LiveIndex()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deletedAt is not None
+
+    def opted_in(self, channel: str) -> bool:
+        return bool(getattr(self, OPT_IN_FIELDS[channel]))
+
+    def consent(self, channel: str) -> Consent | None:
+        return getattr(self, CONSENT_FIELDS[channel])
+
+    def whatsapp_window_expires_at(self, at: datetime | None = None) -> datetime | None:
+        """When the 24-hour customer service window closes, or None if none is open."""
+        if self.lastInboundMessageAt is None:
+            return None
+        expires = self.lastInboundMessageAt + WHATSAPP_WINDOW
+        return expires if expires > (at or now()) else None
+
+
+@register
+class ContactUniqueKey(Model):
+    Meta = meta("ContactUniqueKeys")
+    uniqueKey = UnicodeAttribute(hash_key=True)  # "phone#<E.164>" or "email#<lower-case>"
+    contactId = UnicodeAttribute()
+
+    @staticmethod
+    def for_phone(phone: str) -> str:
+        return f"phone#{phone}"
+
+    @staticmethod
+    def for_email(email: str) -> str:
+        return f"email#{email}"
+
+
+__all__ = ["CHANNELS", "Contact", "ContactUniqueKey", "LIVE", "OPT_IN_FIELDS"]
+
+
+@register
+class ContactImport(Model):
+    """A CSV import and its progress; the file itself is in S3 (report bucket, imports/ prefix)."""
+
+    Meta = meta("ContactImports")
+    importId = UnicodeAttribute(hash_key=True)
+    createdBy = UnicodeAttribute()
+    createdAt = UTCDateTimeAttribute()
+    s3Key = UnicodeAttribute()
+    status = UnicodeAttribute(default="queued")  # queued | running | completed | failed
+    totalRows = NumberAttribute(default=0)
+    processedRows = NumberAttribute(default=0)
+    createdCount = NumberAttribute(default=0)
+    existingCount = NumberAttribute(default=0)
+    errorRows = JSONAttribute(default=list)  # [{"line": 3, "reason": "..."}]
+    finishedAt = UTCDateTimeAttribute(null=True)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processedRows / self.totalRows) if self.totalRows else (100 if self.status == "completed" else 0)

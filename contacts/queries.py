@@ -1,0 +1,82 @@
+"""Reading contacts: lists and search, all with opaque cursors (never offsets).
+
+- exact phone or email: a Query on the phone-index / email-index GSI (one read);
+- anything else: a case-insensitive substring match over live contacts, newest first, paged
+  through the sparse liveList index with a filter. That reads every live contact in the worst
+  case: fine for tens of thousands of contacts, and where it stops scaling (hundreds of
+  thousands) a search index (OpenSearch) is the honest next step. Each request reads at most
+  ``MAX_SCANNED`` items and hands back a cursor to go on.
+"""
+
+from __future__ import annotations
+
+from contacts.actions import Page
+from contacts.models import LIVE, Contact
+from contacts.validation import InvalidValue, normalise_email, normalise_phone
+from wecare.dynamo import Cursor
+
+MAX_SCANNED = 2000
+PAGE_SIZE = 50
+
+
+def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+    results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor))
+    items = list(results)
+    return Page(items, Cursor.encode(results.last_evaluated_key) if len(items) == limit else None, len(items))
+
+
+def find_live_by_phone(phone: str) -> Contact | None:
+    return next((c for c in Contact.by_phone.query(phone) if not c.is_deleted), None)
+
+
+def find_live_by_email(email: str) -> Contact | None:
+    return next((c for c in Contact.by_email.query(email) if not c.is_deleted), None)
+
+
+def _exact_match(q: str) -> Contact | None | bool:
+    """The contact an exact phone or email names; False when q is neither."""
+    if "@" in q:
+        try:
+            return find_live_by_email(normalise_email(q))
+        except InvalidValue:
+            return False
+    if sum(ch.isdigit() for ch in q) >= 6 and q.strip().lstrip("+").replace(" ", "").replace("-", "").isdigit():
+        try:
+            return find_live_by_phone(normalise_phone(q))
+        except InvalidValue:
+            return False
+    return False
+
+
+def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+    q = q.strip()
+    if not q:
+        return list_contacts(cursor=cursor, limit=limit)
+    if cursor is None:
+        exact = _exact_match(q)
+        if exact is not False:
+            return Page([exact] if exact else [], None, 1)
+    needle = q.lower()
+    digits = "".join(ch for ch in q if ch.isdigit())
+    condition = Contact.nameLower.contains(needle) | Contact.email.contains(needle)
+    if digits:
+        condition = condition | Contact.phone.contains(digits)
+    pages = Contact.live.query(
+        LIVE,
+        filter_condition=condition,
+        scan_index_forward=False,
+        last_evaluated_key=Cursor.decode(cursor),
+        page_size=200,
+    ).page_iter
+    items: list[Contact] = []
+    # Walk raw pages rather than items, so a search that matches little still stops after
+    # MAX_SCANNED reads and hands back a cursor instead of reading the whole table.
+    for page in pages:
+        for raw in page.get("Items", []):
+            items.append(Contact.from_raw_data(raw))
+            if len(items) == limit:
+                key = {name: raw[name] for name in pages.key_names}
+                return Page(items, Cursor.encode(key), pages.total_scanned_count)
+        if pages.total_scanned_count >= MAX_SCANNED:
+            return Page(items, Cursor.encode(pages.last_evaluated_key), pages.total_scanned_count)
+    return Page(items, None, pages.total_scanned_count)

@@ -1,0 +1,98 @@
+"""API shapes for contacts: separate In, Patch and Out schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from contacts.models import CHANNELS, Contact
+
+
+class ContactIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=200, examples=["Asha Rao"])
+    phone: str | None = Field(None, max_length=32, description="Any format with country code; stored as E.164.", examples=["+14155550123"])
+    email: str | None = Field(None, max_length=254, examples=["asha@example.com"])
+    optInWhatsApp: bool = False
+    optInSms: bool = False
+    optInEmail: bool = False
+
+
+class ContactPatch(Schema):
+    """Only the fields sent are changed; an opt-in changes only when sent explicitly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=254)
+    optInWhatsApp: bool | None = None
+    optInSms: bool | None = None
+    optInEmail: bool | None = None
+
+
+class ConsentOut(Schema):
+    optedIn: bool
+    changedBy: str | None = None
+    changedAt: datetime | None = None
+    source: str | None = None
+
+
+class ContactOut(Schema):
+    contactId: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    optInWhatsApp: bool
+    optInSms: bool
+    optInEmail: bool
+    consent: dict[str, ConsentOut]
+    lastInboundMessageAt: datetime | None
+    whatsappWindowExpiresAt: datetime | None = Field(description="When the 24-hour WhatsApp window closes; null when none is open.")
+    createdAt: datetime
+    updatedAt: datetime
+    deletedAt: datetime | None
+
+    @staticmethod
+    def of(contact: Contact) -> "ContactOut":
+        consent = {}
+        for channel in CHANNELS:
+            record = contact.consent(channel)
+            consent[channel] = ConsentOut(
+                optedIn=contact.opted_in(channel),
+                changedBy=record.changedBy if record else None,
+                changedAt=record.changedAt if record else None,
+                source=record.source if record else None,
+            )
+        return ContactOut(
+            contactId=contact.contactId,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+            optInWhatsApp=contact.optInWhatsApp,
+            optInSms=contact.optInSms,
+            optInEmail=contact.optInEmail,
+            consent=consent,
+            lastInboundMessageAt=contact.lastInboundMessageAt,
+            whatsappWindowExpiresAt=contact.whatsapp_window_expires_at(),
+            createdAt=contact.createdAt,
+            updatedAt=contact.updatedAt,
+            deletedAt=contact.deletedAt,
+        )
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    nextCursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end.")
+
+
+class ErrorOut(Schema):
+    detail: str | list
+
+
+class ConflictOut(Schema):
+    detail: str
+    field: str | None

@@ -1,0 +1,141 @@
+"""Contact pages: thin views over contacts.actions / contacts.queries."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contacts import actions, csv_io, imports, queries
+from contacts.forms import ContactForm, ImportForm
+from wecare.dynamo import InvalidCursor
+from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare.roles import Role, has_role, require_role
+
+CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email"}
+
+
+@require_role(Role.VIEWER)
+def contact_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    try:
+        page = queries.search_contacts(q, cursor=request.GET.get("cursor") or None)
+    except InvalidCursor:
+        return redirect("contacts:list")
+    context = {"page": page, "q": q, "can_write": has_role(request.user, Role.OPERATOR)}
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "contacts/_results.html", context)
+    return render(request, "contacts/list.html", context)
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = actions.create_contact(form.cleaned_data, user=request.user, source="page")
+        except (FieldErrors, Conflict) as exc:
+            form.add_field_errors(exc.errors if isinstance(exc, FieldErrors) else {exc.field or "phone": str(exc)})
+        else:
+            messages.success(request, "Contact created.")
+            return redirect("contacts:detail", contact_id=contact.contactId)
+    return render(request, "contacts/form.html", {"form": form, "title": "New contact"})
+
+
+@require_role(Role.VIEWER)
+def contact_detail(request: HttpRequest, contact_id: str) -> HttpResponse:
+    is_admin = has_role(request.user, Role.ADMIN)
+    try:
+        contact = actions.get_contact(contact_id, include_deleted=is_admin)
+    except NotFound as exc:
+        return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
+    return render(
+        request,
+        "contacts/detail.html",
+        {
+            "contact": contact,
+            "consents": [(ch, label, contact.opted_in(ch), contact.consent(ch)) for ch, label in CHANNEL_LABELS.items()],
+            "window_expires": contact.whatsapp_window_expires_at(),
+            "can_write": has_role(request.user, Role.OPERATOR),
+            "is_admin": is_admin,
+        },
+    )
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, contact_id: str) -> HttpResponse:
+    try:
+        contact = actions.get_contact(contact_id)
+    except NotFound as exc:
+        return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
+    form = ContactForm.for_contact(contact, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        try:
+            actions.update_contact(contact_id, changes, user=request.user, source="page")
+        except (FieldErrors, Conflict) as exc:
+            form.add_field_errors(exc.errors if isinstance(exc, FieldErrors) else {exc.field or "phone": str(exc)})
+        except NotFound as exc:
+            return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
+        else:
+            messages.success(request, "Contact saved.")
+            return redirect("contacts:detail", contact_id=contact_id)
+    return render(request, "contacts/form.html", {"form": form, "title": "Edit contact", "contact": contact})
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def contact_delete(request: HttpRequest, contact_id: str) -> HttpResponse:
+    try:
+        actions.delete_contact(contact_id, user=request.user)
+    except NotFound as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Contact deleted. An admin can restore it.")
+    return redirect("contacts:list")
+
+
+@require_role(Role.ADMIN)
+@require_POST
+def contact_restore(request: HttpRequest, contact_id: str) -> HttpResponse:
+    try:
+        actions.restore_contact(contact_id, user=request.user)
+    except (NotFound, Conflict) as exc:
+        messages.error(request, f"Not restored: {exc}")
+    else:
+        messages.success(request, "Contact restored.")
+    return redirect("contacts:detail", contact_id=contact_id)
+
+
+@require_role(Role.VIEWER)
+def contact_export(request: HttpRequest) -> HttpResponse:
+    response = StreamingHttpResponse(csv_io.export_rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    return response
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.start_import(form.cleaned_data["file"].read(), user=request.user)
+        except FieldErrors as exc:
+            form.add_error("file", " ".join(exc.errors.values()))
+        else:
+            return redirect("contacts:import_status", import_id=job.importId)
+    return render(request, "contacts/import.html", {"form": form})
+
+
+@require_role(Role.OPERATOR)
+def import_status(request: HttpRequest, import_id: str) -> HttpResponse:
+    try:
+        job = imports.get_import(import_id)
+    except NotFound as exc:
+        return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
+    template = "contacts/_import_progress.html" if request.htmx else "contacts/import_status.html"
+    return render(request, template, {"job": job})

@@ -1,0 +1,225 @@
+"""The WhatsApp single table, ``base-wecare-digital-whatsapp``, kept exactly as the seed contract.
+
+One PynamoDB model per item type over one table, told apart by the ``itemType`` discriminator.
+Key patterns (``MSG#{waMessageId}``, ``CONV#{phoneArnSuffix}#{customerPhone}``, …), attribute
+names, the five GSIs and the TTL attribute ``ttl`` are the contract's; do not rename them.
+Timestamps are ISO strings here (the contract says S), unlike our other tables.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from wecare.dynamo import meta, register
+
+TABLE = "base-wecare-digital-whatsapp"
+
+
+def _index(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex]:
+    attrs = {
+        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
+        hash_attr: UnicodeAttribute(hash_key=True),
+        range_attr: UnicodeAttribute(range_key=True),
+    }
+    return type(f"{hash_attr}Index", (GlobalSecondaryIndex,), attrs)
+
+
+InboxIndex = _index("inboxPk-receivedAt-index", "inboxPk", "receivedAt")
+ConversationIndex = _index("conversationPk-receivedAt-index", "conversationPk", "receivedAt")
+ItemTypeIndex = _index("itemType-receivedAt-index", "itemType", "receivedAt")
+TemplateIndex = _index("wabaId-templateStatus-index", "wabaId", "templateStatus")
+DeliveryStatusIndex = _index("deliveryStatus-receivedAt-index", "deliveryStatus", "receivedAt")
+
+
+@register
+class WhatsAppItem(Model):
+    """Base of every item type. Index key attributes live here so every GSI sees them."""
+
+    Meta = meta(TABLE)
+    pk = UnicodeAttribute(hash_key=True)
+    itemType = DiscriminatorAttribute()
+    receivedAt = UnicodeAttribute(null=True)
+    inboxPk = UnicodeAttribute(null=True)
+    conversationPk = UnicodeAttribute(null=True)
+    wabaId = UnicodeAttribute(null=True)
+    templateStatus = UnicodeAttribute(null=True)
+    deliveryStatus = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+
+    inbox_index = InboxIndex()
+    conversation_index = ConversationIndex()
+    item_type_index = ItemTypeIndex()
+    template_index = TemplateIndex()
+    delivery_status_index = DeliveryStatusIndex()
+
+
+class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
+    """``MSG#{waMessageId}``"""
+
+    direction = UnicodeAttribute()  # INBOUND | OUTBOUND
+    sentAt = UnicodeAttribute(null=True)
+    waTimestamp = UnicodeAttribute(null=True)
+    from_ = UnicodeAttribute(attr_name="from", null=True)
+    to = UnicodeAttribute(null=True)
+    senderName = UnicodeAttribute(null=True)
+    originationPhoneNumberId = UnicodeAttribute(null=True)
+    wabaMetaId = UnicodeAttribute(null=True)
+    businessAccountName = UnicodeAttribute(null=True)
+    type = UnicodeAttribute(null=True)
+    preview = UnicodeAttribute(null=True)
+    textBody = UnicodeAttribute(null=True)
+    caption = UnicodeAttribute(null=True)
+    filename = UnicodeAttribute(null=True)
+    mediaId = UnicodeAttribute(null=True)
+    mimeType = UnicodeAttribute(null=True)
+    s3Bucket = UnicodeAttribute(null=True)
+    s3Key = UnicodeAttribute(null=True)
+    s3Uri = UnicodeAttribute(null=True)
+    deliveryStatusHistory = ListAttribute(null=True)
+    markedAsRead = BooleanAttribute(null=True)
+    reactedWithEmoji = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(wa_message_id: str) -> str:
+        return f"MSG#{wa_message_id}"
+
+
+class WaConversation(WhatsAppItem, discriminator="CONVERSATION"):
+    """``CONV#{phoneArnSuffix}#{customerPhone}``"""
+
+    from_ = UnicodeAttribute(attr_name="from", null=True)
+    originationPhoneNumberId = UnicodeAttribute(null=True)
+    businessAccountName = UnicodeAttribute(null=True)
+    businessPhone = UnicodeAttribute(null=True)
+    lastMessagePk = UnicodeAttribute(null=True)
+    lastMessageId = UnicodeAttribute(null=True)
+    lastType = UnicodeAttribute(null=True)
+    lastPreview = UnicodeAttribute(null=True)
+    lastS3Uri = UnicodeAttribute(null=True)
+    unreadCount = NumberAttribute(default=0)
+    archived = BooleanAttribute(default=False)
+
+    @staticmethod
+    def key(phone_arn_suffix: str, customer_phone: str) -> str:
+        return f"CONV#{phone_arn_suffix}#{customer_phone}"
+
+
+class WaTemplate(WhatsAppItem, discriminator="TEMPLATE_EUM"):
+    """``TEMPLATE_EUM#{wabaId}#{templateName}#{language}``"""
+
+    templateName = UnicodeAttribute()
+    metaTemplateId = UnicodeAttribute(null=True)
+    templateCategory = UnicodeAttribute(null=True)
+    templateLanguage = UnicodeAttribute(null=True)
+    qualityScore = UnicodeAttribute(null=True)
+    components = ListAttribute(null=True)
+    cachedAt = UnicodeAttribute(null=True)
+    syncedAt = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(waba_id: str, name: str, language: str) -> str:
+        return f"TEMPLATE_EUM#{waba_id}#{name}#{language}"
+
+
+class WaBusinessProfile(WhatsAppItem, discriminator="BUSINESS_PROFILE"):
+    """``TENANT#{tenantId}#BIZPROFILE#{phoneNumberId}``"""
+
+    tenantId = UnicodeAttribute()
+    phoneNumberId = UnicodeAttribute()
+    about = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    description = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    websites = ListAttribute(null=True)
+    vertical = UnicodeAttribute(null=True)
+    profilePictureS3Key = UnicodeAttribute(null=True)
+    appliedState = UnicodeAttribute(null=True)
+    appliedAt = UnicodeAttribute(null=True)
+    appliedBy = UnicodeAttribute(null=True)
+    versionHistory = ListAttribute(null=True)
+
+
+class WaWelcomeConfig(WhatsAppItem, discriminator="WELCOME_CONFIG"):
+    """``TENANT#{tenantId}#WELCOME#default``"""
+
+    tenantId = UnicodeAttribute()
+    welcomeText = UnicodeAttribute(null=True)
+    enabled = BooleanAttribute(default=False)
+    onlyOnFirstContact = BooleanAttribute(default=True)
+    cooldownHours = NumberAttribute(default=24)
+    outsideWindowTemplateName = UnicodeAttribute(null=True)
+
+
+class WaMenuConfig(WhatsAppItem, discriminator="MENU_CONFIG"):
+    """``TENANT#{tenantId}#MENU#main``"""
+
+    tenantId = UnicodeAttribute()
+    buttonText = UnicodeAttribute(null=True)
+    bodyText = UnicodeAttribute(null=True)
+    sections = ListAttribute(null=True)
+
+
+class WaPaymentConfig(WhatsAppItem, discriminator="PAYMENT_CONFIG"):
+    """``TENANT#{tenantId}#PAYCFG#{wabaId}#{configName}``"""
+
+    tenantId = UnicodeAttribute()
+    configName = UnicodeAttribute()
+    gatewayMid = UnicodeAttribute(null=True)
+    upiId = UnicodeAttribute(null=True)
+    mcc = UnicodeAttribute(null=True)
+    purposeCode = UnicodeAttribute(null=True)
+    isDefault = BooleanAttribute(default=False)
+
+
+class WaIdempotency(WhatsAppItem, discriminator="IDEMPOTENCY"):
+    """``EVENT#{idempotencyKey}``: written with attribute_not_exists so a duplicate changes nothing."""
+
+    eventType = UnicodeAttribute(null=True)
+    processedAt = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(idempotency_key: str) -> str:
+        return f"EVENT#{idempotency_key}"
+
+
+class WaNotificationSent(WhatsAppItem, discriminator="NOTIFICATION_SENT"):
+    """``NOTIFICATION#{notificationId}``"""
+
+    notificationType = UnicodeAttribute(null=True)
+    recipient = UnicodeAttribute(null=True)
+    messageId = UnicodeAttribute(null=True)
+    sentAt = UnicodeAttribute(null=True)
+
+
+class WaBedrockResult(WhatsAppItem, discriminator="BEDROCK_RESULT"):
+    """``BEDROCK#{conversationId}#{messageId}``"""
+
+    messageId = UnicodeAttribute(null=True)
+    tenantId = UnicodeAttribute(null=True)
+    conversationId = UnicodeAttribute(null=True)
+    contentType = UnicodeAttribute(null=True)
+    summary = UnicodeAttribute(null=True)
+    extractedText = UnicodeAttribute(null=True)
+    entities = MapAttribute(null=True)
+    intent = UnicodeAttribute(null=True)
+    replyDraft = UnicodeAttribute(null=True)
+    processedAt = UnicodeAttribute(null=True)
+
+
+class WaPhoneQuality(WhatsAppItem, discriminator="PHONE_QUALITY"):
+    """``QUALITY#{phoneNumberId}``"""
+
+    phoneNumberId = UnicodeAttribute(null=True)
+    qualityRating = UnicodeAttribute(null=True)
+    throughputStatus = UnicodeAttribute(null=True)
+    qualityHistory = ListAttribute(null=True)

@@ -1,0 +1,71 @@
+"""Admin views over DynamoDB: the audit trail, system configuration, and the contacts table
+(deleted ones included). Admin role only (the access middleware guards /admin/)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from contacts.models import Contact
+from wecare import audit
+from wecare.dynamo import Cursor, InvalidCursor, not_expired, now
+from wecare.models import AuditLog, SystemConfig
+from wecare.roles import Role, require_role
+
+PAGE = 50
+
+
+def _context(request: HttpRequest, title: str, **extra) -> dict:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+@require_role(Role.ADMIN)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    day = request.GET.get("day") or now().strftime("%Y-%m-%d")
+    try:
+        date.fromisoformat(day)
+        start = Cursor.decode(request.GET.get("cursor"))
+    except (ValueError, InvalidCursor):
+        return redirect("dynamo_admin:audit")
+    results = AuditLog.by_day.query(day, filter_condition=not_expired(AuditLog.expiresAt), scan_index_forward=False, limit=PAGE, last_evaluated_key=start)
+    entries = list(results)
+    cursor = Cursor.encode(results.last_evaluated_key) if len(entries) == PAGE else None
+    return render(request, "admin/dynamo/audit.html", _context(request, "Audit log", entries=entries, day=day, cursor=cursor))
+
+
+@require_role(Role.ADMIN)
+def system_config(request: HttpRequest) -> HttpResponse:
+    error = None
+    if request.method == "POST":
+        key = request.POST.get("configKey", "").strip()
+        raw = request.POST.get("configValue", "")
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            error = f"{key or 'value'}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        else:
+            if not key:
+                error = "configKey: give a key"
+            else:
+                SystemConfig(configKey=key, configValue=value, updatedBy=audit.actor_id(request.user), updatedAt=now()).save()
+                audit.record(request.user, "config.set", "system_config", key, value=value)
+                messages.success(request, f"Saved {key}.")
+                return redirect("dynamo_admin:config")
+    items = sorted(SystemConfig.scan(), key=lambda item: item.configKey)
+    return render(request, "admin/dynamo/config.html", _context(request, "System configuration", items=items, error=error, posted=request.POST), status=422 if error else 200)
+
+
+@require_role(Role.ADMIN)
+def contacts_table(request: HttpRequest) -> HttpResponse:
+    try:
+        start = Cursor.decode(request.GET.get("cursor"))
+    except InvalidCursor:
+        return redirect("dynamo_admin:contacts")
+    results = Contact.scan(limit=PAGE, last_evaluated_key=start)
+    rows = list(results)
+    cursor = Cursor.encode(results.last_evaluated_key) if len(rows) == PAGE else None
+    return render(request, "admin/dynamo/contacts.html", _context(request, "Contacts table (DynamoDB, read-only)", rows=rows, cursor=cursor))

@@ -1,0 +1,61 @@
+"""Cognito JWT bearer tokens for API clients, verified against the user pool's JWKS.
+
+Checked: RS256 signature by a key from the pool's JWKS, issuer (the pool), expiry, and that the
+token was issued to our app client (``aud`` on ID tokens, ``client_id`` on access tokens).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from django.conf import settings
+
+from wecare.identity import sync_user_from_claims
+
+log = logging.getLogger("wecare.auth")
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # Keys are cached by PyJWKClient and refetched when a token names an unknown key id.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
+
+
+def verify_cognito_token(token: str) -> dict[str, Any]:
+    """Return the verified claims, or raise jwt.InvalidTokenError."""
+    signing_key = _jwks_client(settings.OIDC_OP_JWKS_ENDPOINT).get_signing_key_from_jwt(token)
+    claims = jwt.decode(
+        token,
+        signing_key.key,
+        algorithms=["RS256"],
+        issuer=settings.COGNITO_ISSUER,
+        options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
+        leeway=30,
+    )
+    audience = settings.API_JWT_AUDIENCE
+    token_use = claims.get("token_use")
+    if not audience:
+        raise jwt.InvalidAudienceError("API_JWT_AUDIENCE is not configured: no bearer token is accepted")
+    if token_use == "id":
+        aud = claims.get("aud")
+        if aud != audience and not (isinstance(aud, list) and audience in aud):
+            raise jwt.InvalidAudienceError("token was issued to another client")
+    elif token_use == "access":
+        if claims.get("client_id") != audience:
+            raise jwt.InvalidAudienceError("token was issued to another client")
+    else:
+        raise jwt.InvalidTokenError("token_use must be id or access")
+    return claims
+
+
+def user_from_bearer_token(token: str):
+    """The Django user a valid bearer token stands for, or None (the API answers 401)."""
+    try:
+        claims = verify_cognito_token(token)
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+        log.warning("bearer token refused", extra={"reason": str(exc)})
+        return None
+    return sync_user_from_claims(claims)

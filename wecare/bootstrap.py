@@ -1,0 +1,154 @@
+"""Create the AWS resources the platform needs, where missing. Never deletes, never changes
+what exists; reports each step. Used by the local stack at every start and by a deployment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+
+from wecare.aws import client
+from wecare.dynamo import ALL_MODELS
+from wecare.queues import DEAD_LETTER_QUEUES, MAX_RECEIVE_COUNT, WORK_QUEUES
+
+
+@dataclass
+class Step:
+    kind: str
+    name: str
+    outcome: str  # "created" | "exists"
+
+    def __str__(self) -> str:
+        return f"{self.outcome:>7}  {self.kind:<10} {self.name}"
+
+
+def _ttl_attribute(model) -> str | None:
+    from pynamodb.attributes import TTLAttribute
+
+    for name, attribute in model.get_attributes().items():
+        if isinstance(attribute, TTLAttribute):
+            return attribute.attr_name
+    return None
+
+
+def dynamodb_tables() -> list[Step]:
+    steps = []
+    dynamodb = client("dynamodb")
+    for model in ALL_MODELS:
+        name = model.Meta.table_name
+        if model.exists():
+            steps.append(Step("dynamodb", name, "exists"))
+        else:
+            model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+            steps.append(Step("dynamodb", name, "created"))
+        ttl = _ttl_attribute(model)
+        if ttl:
+            status = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+                steps.append(Step("ttl", f"{name}.{ttl}", "created"))
+    return steps
+
+
+def _queue_url(sqs, physical: str) -> str | None:
+    try:
+        return sqs.get_queue_url(QueueName=physical)["QueueUrl"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return None
+        raise
+
+
+def sqs_queues() -> list[Step]:
+    sqs = client("sqs")
+    prefix = settings.SQS_QUEUE_PREFIX
+    steps = []
+    dlq_arns = {}
+    for name in DEAD_LETTER_QUEUES:
+        url = _queue_url(sqs, prefix + name)
+        outcome = "exists"
+        if url is None:
+            url = sqs.create_queue(QueueName=prefix + name, Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)})["QueueUrl"]
+            outcome = "created"
+        dlq_arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        steps.append(Step("sqs", prefix + name, outcome))
+    for name, dlq in WORK_QUEUES.items():
+        if _queue_url(sqs, prefix + name):
+            steps.append(Step("sqs", prefix + name, "exists"))
+            continue
+        redrive = {"deadLetterTargetArn": dlq_arns[dlq], "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+        sqs.create_queue(
+            QueueName=prefix + name,
+            Attributes={"VisibilityTimeout": "300", "RedrivePolicy": json.dumps(redrive)},
+        )
+        steps.append(Step("sqs", f"{prefix + name} -> {prefix + dlq}", "created"))
+    return steps
+
+
+def s3_buckets() -> list[Step]:
+    s3 = client("s3")
+    steps = []
+    for bucket in dict.fromkeys([settings.MEDIA_BUCKET, settings.REPORT_BUCKET]):
+        try:
+            s3.head_bucket(Bucket=bucket)
+            steps.append(Step("s3", bucket, "exists"))
+            continue
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+                raise
+        kwargs = {} if settings.AWS_REGION == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": settings.AWS_REGION}}
+        s3.create_bucket(Bucket=bucket, **kwargs)
+        # Media and reports are private: they are opened through short-lived presigned links.
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+        )
+        steps.append(Step("s3", bucket, "created"))
+    return steps
+
+
+def sns_topic() -> list[Step]:
+    sns = client("sns")
+    arn = settings.SNS_TOPIC_ARN
+    try:
+        sns.get_topic_attributes(TopicArn=arn)
+        return [Step("sns", arn, "exists")]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("NotFound", "NotFoundException"):
+            raise
+    sns.create_topic(Name=arn.rsplit(":", 1)[-1])
+    return [Step("sns", arn, "created")]
+
+
+def ses_identity() -> list[Step]:
+    ses = client("sesv2")
+    sender = settings.SES_SENDER_EMAIL
+    try:
+        ses.get_email_identity(EmailIdentity=sender)
+        return [Step("ses", sender, "exists")]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("NotFoundException",):
+            raise
+    ses.create_email_identity(EmailIdentity=sender)
+    return [Step("ses", sender, "created")]
+
+
+STEPS: dict[str, Callable[[], list[Step]]] = {
+    "dynamodb": dynamodb_tables,
+    "sqs": sqs_queues,
+    "s3": s3_buckets,
+    "sns": sns_topic,
+    "ses": ses_identity,
+}
+
+
+def bootstrap(only: list[str] | None = None) -> list[Step]:
+    steps: list[Step] = []
+    for kind, run in STEPS.items():
+        if only is None or kind in only:
+            steps.extend(run())
+    return steps

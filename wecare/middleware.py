@@ -1,0 +1,77 @@
+"""Request ids and the deny-by-default access rule for pages."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from wecare.denials import deny
+from wecare.logs import request_id_var
+from wecare.roles import ACCESS_ATTR, PUBLIC, Role, role_of
+
+log = logging.getLogger("wecare.access")
+
+# Path prefixes whose views manage access themselves, and how.
+ADMIN_PREFIX = "/admin/"
+API_PREFIX = "/api/"  # django-ninja: every operation carries a role auth (wecare/api_auth.py)
+OPEN_PREFIXES = ("/oidc/", "/static/")
+
+
+class RequestIdMiddleware:
+    """Give every request an id (or keep the load balancer's) for logs and the response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-Id"] = request_id
+        return response
+
+
+class AccessControlMiddleware:
+    """Enforce each page view's declared role; refuse views that declare none.
+
+    Anonymous visitors are sent to the login page (that is authentication, not a denial);
+    a logged-in person without the role gets a 403 page, a log line and an audit entry.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> HttpResponse | None:
+        path = request.path_info
+        if path.startswith(API_PREFIX) or path.startswith(OPEN_PREFIXES):
+            return None
+        needed = getattr(view_func, ACCESS_ATTR, None)
+        if path.startswith(ADMIN_PREFIX):
+            needed = needed or Role.ADMIN
+        if needed == PUBLIC:
+            return None
+        if needed is None:
+            # A view nobody declared a rule for: refuse it to everyone, and say so loudly.
+            log.error("view has no access rule", extra={"path": path, "view": getattr(view_func, "__name__", repr(view_func))})
+            return deny(request, "view has no access rule")
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        role = role_of(request.user)
+        if role is None:
+            return deny(request, "no role", template="no_role.html")
+        if role < needed:
+            return deny(request, f"needs {needed.label}, has {role.label}")
+        return None

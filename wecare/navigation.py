@@ -1,0 +1,49 @@
+"""The sidebar (seed requirement 12). Items not built yet are listed as coming, never as links
+to empty pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str | None  # None: not built yet
+    children: tuple["NavItem", ...] = ()
+
+    @property
+    def built(self) -> bool:
+        return self.url_name is not None
+
+
+SIDEBAR: tuple[NavItem, ...] = (
+    NavItem("Pay", None),
+    NavItem("Link", None),
+    NavItem("Forms", None),
+    NavItem("Docs", None),
+    NavItem("Invoice", None),
+    NavItem("DM", None, children=(NavItem("WhatsApp", None), NavItem("SMS", None), NavItem("SES", None))),
+    NavItem("Contacts", "contacts:list"),
+    NavItem("Bulk Messaging", None),
+    NavItem("Agent", None),
+)
+
+
+def sidebar_items(request: HttpRequest) -> list[dict]:
+    path = request.path
+    items = []
+    for item in SIDEBAR:
+        url = reverse(item.url_name) if item.url_name else None
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "active": bool(url and path.startswith(url)),
+                "children": [{"label": c.label, "url": reverse(c.url_name) if c.url_name else None} for c in item.children],
+            }
+        )
+    return items

@@ -1,0 +1,241 @@
+"""Django settings for WECARE.DIGITAL.
+
+Every value comes from the environment, read here once and validated: a missing or malformed
+required variable raises ConfigError naming it (see ``wecare/env.py``). Elsewhere, code reads
+``django.conf.settings``. ``.env.example`` and ``docs/configuration.md`` list every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from wecare.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- environment and send mode -------------------------------------------------------------
+ENVIRONMENTS = ("production", "staging", "preview", "development")
+ENVIRONMENT = env_choice("ENVIRONMENT", ENVIRONMENTS, default="development")
+SEND_MODE = env_choice("SEND_MODE", ("DRY_RUN", "LIVE"), default="DRY_RUN")
+if SEND_MODE == "LIVE" and ENVIRONMENT != "production" and not env_bool("ALLOW_LIVE_AGAINST_FAKE", False):
+    # Requirement 10.7: only production may really send. The one exception is the local stack
+    # talking to the local provider fake, which must be asked for explicitly.
+    raise ConfigError(f"SEND_MODE=LIVE is only allowed when ENVIRONMENT=production (ENVIRONMENT={ENVIRONMENT})")
+IS_PRODUCTION_LIKE = ENVIRONMENT in ("production", "staging", "preview")
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if IS_PRODUCTION_LIKE and len(SECRET_KEY) < 50:
+    raise ConfigError("DJANGO_SECRET_KEY is too short: expected at least 50 random characters")
+DEBUG = env_bool("DJANGO_DEBUG", default=ENVIRONMENT == "development")
+if DEBUG and IS_PRODUCTION_LIKE:
+    raise ConfigError(f"DJANGO_DEBUG=true is not allowed when ENVIRONMENT={ENVIRONMENT}")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=None if IS_PRODUCTION_LIKE else ["127.0.0.1", "localhost"])  # type: ignore[arg-type]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- applications ----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "mozilla_django_oidc",
+    "ninja",
+    "wecare.apps.WecareConfig",
+    "contacts",
+    "messaging",
+    "bulk",
+    "ai",
+]
+
+MIDDLEWARE = [
+    "wecare.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "wecare.middleware.AccessControlMiddleware",
+]
+
+ROOT_URLCONF = "wecare.urls"
+WSGI_APPLICATION = "wecare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wecare.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# The relational database holds only Django's own tables (auth, groups, sessions, admin log).
+# Everything about the domain lives in DynamoDB.
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+if IS_PRODUCTION_LIKE and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    raise ConfigError(f"DATABASE_URL must point at PostgreSQL when ENVIRONMENT={ENVIRONMENT}")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_PRODUCTION_LIKE
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- security (production shape; `manage.py check --deploy` passes with these) ---------------
+if IS_PRODUCTION_LIKE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# --- login: Cognito through OIDC, or password login on the local stack ------------------------
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", default=not IS_PRODUCTION_LIKE)
+AWS_REGION = env_str("AWS_REGION", default="us-east-1")
+COGNITO_USER_POOL_ID = env_str("COGNITO_USER_POOL_ID", default="us-east-1_CC9u1fYh6")
+COGNITO_ISSUER = env_str(
+    "COGNITO_ISSUER", default=f"https://cognito-idp.{AWS_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}"
+)
+COGNITO_DOMAIN = env_str("COGNITO_DOMAIN", default="")  # e.g. https://auth.example.com (hosted UI)
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if IS_PRODUCTION_LIKE and not OIDC_ENABLED and not PASSWORD_LOGIN_ENABLED:
+    raise ConfigError("OIDC_RP_CLIENT_ID is required when password login is off (no way to log in otherwise)")
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(0, "wecare.oidc.CognitoOIDCBackend")
+    # Secrets never have defaults: with OIDC on, the client secret must be given.
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+    OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/authorize")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/token")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/userInfo")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", default=f"{COGNITO_ISSUER}/.well-known/jwks.json")
+    OIDC_OP_LOGOUT_URL = env_str("OIDC_OP_LOGOUT_URL", default="")
+    OIDC_RP_SCOPES = "openid email profile"
+else:
+    OIDC_RP_CLIENT_SECRET = ""
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", default=f"{COGNITO_ISSUER}/.well-known/jwks.json")
+# The API also accepts Cognito JWT bearer tokens; their audience is the app client id.
+API_JWT_AUDIENCE = env_str("API_JWT_AUDIENCE", default=OIDC_RP_CLIENT_ID)
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- AWS ----------------------------------------------------------------------------------------
+# No credentials here: boto3's default chain (the task/instance role in production). The local
+# stack points every client at a moto server on loopback through AWS_ENDPOINT_URL.
+AWS_ENDPOINT_URL = env_str("AWS_ENDPOINT_URL", default="") or None
+if AWS_ENDPOINT_URL and IS_PRODUCTION_LIKE:
+    raise ConfigError(f"AWS_ENDPOINT_URL must be empty when ENVIRONMENT={ENVIRONMENT}")
+# APIs that moto does not implement (socialmessaging, pinpoint-sms-voice-v2, bedrock-agent-runtime)
+# go to the local fake on the dev stack; empty means the real AWS endpoint.
+AWS_FAKE_ENDPOINT_URL = env_str("AWS_FAKE_ENDPOINT_URL", default="") or None
+AWS_ACCOUNT_ID = env_str("AWS_ACCOUNT_ID", default="123456789012" if AWS_ENDPOINT_URL else "809904170947")
+DYNAMODB_TABLE_PREFIX = env_str("DYNAMODB_TABLE_PREFIX", default="")
+SQS_QUEUE_PREFIX = env_str("SQS_QUEUE_PREFIX", default="")
+
+WHATSAPP_PHONE_NUMBER_IDS = env_list(
+    "WHATSAPP_PHONE_NUMBER_IDS",
+    default=["phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54", "phone-number-id-1447bc72d1b040f4bf2341c9e04b2e06"],
+)
+META_API_VERSION = env_str("META_API_VERSION", default="v20.0")
+SMS_POOL_ID = env_str("SMS_POOL_ID", default="pool-6fbf5a5f390d4eeeaa7dbae39d78933e")
+SES_SENDER_EMAIL = env_str("SES_SENDER_EMAIL", default="one@wecare.digital")
+SES_SENDER_NAME = env_str("SES_SENDER_NAME", default="WECARE.DIGITAL")
+MEDIA_BUCKET = env_str("MEDIA_BUCKET", default="auth.wecare.digital")
+MEDIA_INBOUND_PREFIX = env_str("MEDIA_INBOUND_PREFIX", default="whatsapp-media/whatsapp-media-incoming/")
+MEDIA_OUTBOUND_PREFIX = env_str("MEDIA_OUTBOUND_PREFIX", default="whatsapp-media/whatsapp-media-outgoing/")
+REPORT_BUCKET = env_str("REPORT_BUCKET", default="stream.wecare.digital")
+REPORT_PREFIX = env_str("REPORT_PREFIX", default="base-wecare-digital/reports/")
+SNS_TOPIC_ARN = env_str("SNS_TOPIC_ARN", default=f"arn:aws:sns:{AWS_REGION}:{AWS_ACCOUNT_ID}:base-wecare-digital")
+BEDROCK_KB_ID = env_str("BEDROCK_KB_ID", default="FZBPKGTOYE")
+BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
+BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
+BEDROCK_FOUNDATION_MODEL = env_str("BEDROCK_FOUNDATION_MODEL", default="amazon.nova-pro-v1:0")
+BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20, minimum=0)
+WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
+
+# --- Celery: SQS broker (moto locally), queues with redrive policies to their DLQs -------------
+from wecare.queues import celery_broker_settings  # noqa: E402  (needs the values above)
+
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker_settings(
+    broker_url=env_str("CELERY_BROKER_URL", default=""),
+    endpoint_url=AWS_ENDPOINT_URL,
+    region=AWS_REGION,
+    account_id=AWS_ACCOUNT_ID,
+    prefix=SQS_QUEUE_PREFIX,
+)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- logging: JSON lines on stdout, each with the request id and the CloudWatch log group -----
+LOG_LEVEL = env_choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
+LOG_GROUP = env_str("LOG_GROUP", default="/base-wecare-digital/common")
+METRICS_NAMESPACE = env_str("METRICS_NAMESPACE", default="WECARE.DIGITAL")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "wecare.logs.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "pynamodb": {"level": "WARNING"},
+    },
+}
+DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", default="")  # e.g. IN: lets people type local numbers
+IMPORT_PREFIX = env_str("IMPORT_PREFIX", default="base-wecare-digital/imports/")

@@ -1,0 +1,34 @@
+"""Settings for the test suite: the real settings module, fed a test environment.
+
+Each test process gets its own moto server on a free loopback port (chosen here, before the
+settings are read, and inherited by any worker subprocess a test starts).
+"""
+
+import os
+import socket
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+os.environ["ENVIRONMENT"] = "development"
+os.environ["SEND_MODE"] = "DRY_RUN"
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("OIDC_RP_CLIENT_ID", "wecare-test-client")
+os.environ.setdefault("OIDC_RP_CLIENT_SECRET", "test-client-secret")
+os.environ.setdefault("COGNITO_DOMAIN", "http://localhost:1")  # replaced by the OIDC test's provider
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# there unless told the test knows what it is doing.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from wecare.settings import *  # noqa: E402,F403
+
+CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (wecare/tests/test_worker.py)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

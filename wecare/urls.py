@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from wecare import views
+from wecare.api import api
+from wecare.roles import public
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", public(views.LoginView.as_view()), name="login"),
+    path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
