@@ -13,6 +13,6 @@ def check_integrations(app_configs, **kwargs):
         problems.append(Warning("SEND_MODE=LIVE with an empty WHATSAPP_PHONE_NUMBER_IDS: no WhatsApp sender is allowed", id="wecare.W001"))
     if settings.OIDC_ENABLED and not settings.COGNITO_DOMAIN and "OIDC_OP_AUTHORIZATION_ENDPOINT" not in dir(settings):
         problems.append(Warning("OIDC is on but COGNITO_DOMAIN is empty: set it or the OIDC_OP_* endpoints", id="wecare.W002"))
-    if not settings.BEDROCK_AGENT_ALIAS_ID:
+    if settings.ENVIRONMENT == "production" and not settings.BEDROCK_AGENT_ALIAS_ID:
         problems.append(Warning("BEDROCK_AGENT_ALIAS_ID is empty: AI suggestions cannot call the agent", id="wecare.W003"))
     return problems

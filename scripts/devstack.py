@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""`make run`: the whole platform on this machine, on its embedded defaults.
+
+Starts a moto server (the local AWS) on loopback, creates every AWS resource in it, loads the
+data saved at the last stop, migrates SQLite, creates the demo users and contacts, then runs a
+Celery worker with beat and the web server. Ctrl-C saves the data and stops every child.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".local"
+SNAPSHOT = STATE / "snapshot.json"
+BIN = Path(sys.executable).parent
+AUTOSAVE_SECONDS = 60
+
+
+def persistent_secret(name: str, length: int) -> str:
+    """A random value generated on first start and kept in .local/ (never committed)."""
+    path = STATE / name
+    if not path.exists():
+        STATE.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(length))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    moto_port = env.get("MOTO_PORT", "5000")
+    defaults = {
+        "ENVIRONMENT": "development",
+        "SEND_MODE": "DRY_RUN",
+        "DJANGO_SECRET_KEY": persistent_secret("secret_key", 50),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        # Dummy credentials for the emulator only; real AWS uses the role's credentials.
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "DATABASE_URL": f"sqlite:///{STATE / 'db.sqlite3'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    return env
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gave up waiting for {url}")
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def main() -> int:
+    env = environment()
+    port = env.get("PORT", "8000")
+    STATE.mkdir(exist_ok=True)
+    password = env.get("DEMO_PASSWORD") or persistent_secret("demo_password", 12)
+    children: list[subprocess.Popen] = []
+    stopping = threading.Event()
+
+    def start(name: str, *cmd: str, log: Path | None = None) -> subprocess.Popen:
+        # Own process group, so Ctrl-C in the terminal reaches us first and we stop them in order.
+        out = open(log, "ab") if log else None  # noqa: SIM115 - lives as long as the child
+        proc = subprocess.Popen(list(cmd), cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=out)
+        proc.name = name  # type: ignore[attr-defined]
+        children.append(proc)
+        return proc
+
+    endpoint = env["AWS_ENDPOINT_URL"]
+    moto_port = endpoint.rsplit(":", 1)[-1]
+    moto = start("moto", str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
+    try:
+        wait_for(f"{endpoint}/moto-api/")
+        manage(env, "bootstrap_aws")
+        manage(env, "dev_snapshot", "load", str(SNAPSHOT))
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo", "--password", password)
+        start("worker", str(BIN / "celery"), "-A", "wecare", "worker", "-B", "-s", str(STATE / "celerybeat-schedule"),
+              "-Q", "default,inbound-queue,outbound-queue,bulk-queue", "-c", "2", "--loglevel", "INFO")
+        start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
+        wait_for(f"http://127.0.0.1:{port}/healthz", 60)
+    except BaseException:
+        for proc in children:
+            proc.terminate()
+        raise
+
+    print(
+        f"\n  WECARE.DIGITAL is running: http://127.0.0.1:{port}/accounts/login/\n"
+        f"  Log in as viewer, operator or admin with password: {password}\n"
+        f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
+        f"  Local AWS (moto): {endpoint}   Data is saved to {SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
+        f"  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+
+    def autosave() -> None:
+        while not stopping.wait(AUTOSAVE_SECONDS):
+            subprocess.run([str(BIN / "python"), "manage.py", "dev_snapshot", "save", str(SNAPSHOT)], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, check=False)
+
+    threading.Thread(target=autosave, daemon=True).start()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping.is_set():
+        dead = [p for p in children if p.poll() is not None]
+        if dead:
+            print(f"{dead[0].name} exited with {dead[0].returncode}; stopping the stack", file=sys.stderr)  # type: ignore[attr-defined]
+            break
+        stopping.wait(0.5)
+
+    for proc in children:
+        if proc is not moto:
+            proc.send_signal(signal.SIGTERM)
+    for proc in children:
+        if proc is not moto:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    if moto.poll() is None:
+        manage(env, "dev_snapshot", "save", str(SNAPSHOT))
+        moto.terminate()
+        moto.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+from contacts import actions
+from contacts.queries import list_contacts
+from wecare.roles import Role
+
+DEMO_CONTACTS = [
+    {"name": "Asha Rao", "phone": "+919812345670", "email": "asha.rao@example.com", "optInWhatsApp": True, "optInSms": True, "optInEmail": True},
+    {"name": "Ben Carter", "phone": "+14155550199", "optInSms": True},
+    {"name": "Chloé Martin", "email": "chloe.martin@example.org", "optInEmail": True},
+    {"name": "Dev Patel", "phone": "+447911123456", "optInWhatsApp": True},
+    {"name": "Elena García", "phone": "+34612345678", "email": "elena@example.net"},
+    {"name": "Farah Khan", "phone": "+971501234567", "optInWhatsApp": True, "optInEmail": True, "email": "farah.khan@example.com"},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (viewer, operator, admin) and a few demo contacts. Local stack only."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", required=True, help="password for the three demo users")
+
+    def handle(self, *args, password: str, **options):
+        if settings.ENVIRONMENT != "development":
+            raise CommandError(f"seed_demo only runs with ENVIRONMENT=development (it is {settings.ENVIRONMENT})")
+        User = get_user_model()
+        for role in Role:
+            group, _ = Group.objects.get_or_create(name=role.group_name)
+            user, created = User.objects.get_or_create(username=role.label, defaults={"email": f"{role.label}@wecare.digital"})
+            user.set_password(password)
+            user.is_staff = user.is_superuser = role == Role.ADMIN
+            user.save()
+            user.groups.set([group])
+            self.stdout.write(f"{'created' if created else 'updated'} demo user {role.label} ({role.group_name})")
+        if list_contacts(limit=1).items:
+            self.stdout.write("contacts exist already: no demo contacts added")
+            return
+        for data in DEMO_CONTACTS:
+            actions.create_contact(data, user=None, source="demo")
+        self.stdout.write(f"added {len(DEMO_CONTACTS)} demo contacts")
