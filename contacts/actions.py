@@ -13,7 +13,7 @@ from ulid import ULID
 from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_name, normalise_phone
 from wecare import audit
-from wecare.dynamo import failed_conditions, now, transaction
+from wecare.dynamo import Transaction, now, transaction
 from wecare.errors import Conflict, FieldErrors, NotFound
 
 EDITABLE = ("name", "phone", "email", *OPT_IN_FIELDS.values())
@@ -56,12 +56,11 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _conflict_for(keys: list[tuple[str, str]], error: TransactWriteError, offset: int) -> Conflict:
+def _conflict_for(tx: Transaction, error: TransactWriteError) -> Conflict:
     """Turn a cancelled transaction into a 409 naming the field whose value is taken."""
-    for index in failed_conditions(error):
-        key_index = index - offset
-        if 0 <= key_index < len(keys):
-            field, value = keys[key_index]
+    for label in tx.failed_labels(error):
+        if isinstance(label, tuple):
+            field, value = label
             return Conflict(f"a live contact already has {field} {value}", field=field)
     raise error
 
@@ -78,6 +77,15 @@ def _unique_keys(phone: str | None, email: str | None) -> list[tuple[str, str]]:
 def _key_item(field: str, value: str, contact_id: str) -> ContactUniqueKey:
     key = ContactUniqueKey.for_phone(value) if field == "phone" else ContactUniqueKey.for_email(value)
     return ContactUniqueKey(uniqueKey=key, contactId=contact_id)
+
+
+def _take_key(tx: Transaction, field: str, value: str, contact_id: str) -> None:
+    tx.save(_key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist(), label=(field, value))
+
+
+def _release_key(tx: Transaction, field: str, value: str, contact_id: str) -> None:
+    # Only the holder may release a key: never free a value another contact took meanwhile.
+    tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
 
 
 def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: str) -> None:
@@ -114,9 +122,9 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
         with transaction() as tx:
             tx.save(contact, condition=Contact.contactId.does_not_exist())
             for field, value in keys:
-                tx.save(_key_item(field, value, contact.contactId), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+                _take_key(tx, field, value, contact.contactId)
     except TransactWriteError as exc:
-        raise _conflict_for(keys, exc, offset=1) from None
+        raise _conflict_for(tx, exc) from None
     if audited:
         audit.record(user, "contact.create", "contact", contact.contactId, source=source, fields=sorted(cleaned))
     return contact
@@ -164,16 +172,16 @@ def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: 
                 contact,
                 actions=actions,
                 condition=Contact.contactId.exists() & Contact.deletedAt.does_not_exist(),
+                label="contact",
             )
             for field, value in new_keys:
-                tx.save(_key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+                _take_key(tx, field, value, contact_id)
             for field, value in old_keys:
-                tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
+                _release_key(tx, field, value, contact_id)
     except TransactWriteError as exc:
-        failed = failed_conditions(exc)
-        if 0 in failed:
+        if "contact" in tx.failed_labels(exc):
             raise NotFound(f"contact {contact_id} was deleted meanwhile") from None
-        raise _conflict_for(new_keys, exc, offset=1) from None
+        raise _conflict_for(tx, exc) from None
     audit.record(
         user,
         "contact.update",
@@ -202,7 +210,7 @@ def delete_contact(contact_id: str, *, user: Any) -> Contact:
                 condition=Contact.deletedAt.does_not_exist(),
             )
             for field, value in keys:
-                tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
+                _release_key(tx, field, value, contact_id)
     except TransactWriteError:
         raise NotFound(f"contact {contact_id} is already deleted") from None
     audit.record(user, "contact.delete", "contact", contact_id)
@@ -223,9 +231,9 @@ def restore_contact(contact_id: str, *, user: Any) -> Contact:
                 condition=Contact.deletedAt.exists(),
             )
             for field, value in keys:
-                tx.save(_key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+                _take_key(tx, field, value, contact_id)
     except TransactWriteError as exc:
-        raise _conflict_for(keys, exc, offset=1) from None
+        raise _conflict_for(tx, exc) from None
     audit.record(user, "contact.restore", "contact", contact_id)
     return get_contact(contact_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from wecare.api_auth import ADMIN, VIEWER
+from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.dynamo import InvalidCursor
 from wecare.errors import Conflict, FieldErrors, NotFound
 
@@ -17,7 +17,7 @@ api = NinjaAPI(
     auth=ADMIN,
     docs_url="/docs",
     openapi_url="/openapi.json",
-    docs_decorator=None,
+    docs_decorator=docs_access,
 )
 
 

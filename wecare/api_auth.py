@@ -32,6 +32,13 @@ class SessionRole(SessionAuth):
         super().__init__(csrf=True)
         self.role = role
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # CSRF protects a logged-in session; with none there is nothing to forge. Checking anyway
+        # would refuse every bearer-token POST ("CSRF check Failed") before BearerRole is tried.
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         return _check_role(request, user, self.role) if user is not None else None
@@ -47,6 +54,26 @@ class BearerRole(HttpBearer):
 
         user = user_from_bearer_token(token)
         return _check_role(request, user, self.role) if user is not None else None
+
+
+def docs_access(view):
+    """The API docs and schema are for people with a role (deny by default, like every page)."""
+    from functools import wraps
+
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+
+    from wecare.denials import deny
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if role_of(request.user) is None:
+            return deny(request, "no role", template="no_role.html")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def role_auth(role: Role) -> list:

@@ -92,18 +92,53 @@ class InvalidCursor(ValueError):
     pass
 
 
-__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "UTCDateTimeAttribute", "failed_conditions", "meta", "not_expired", "now", "register", "table_name", "transaction"]
+__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "UTCDateTimeAttribute", "meta", "not_expired", "now", "register", "table_name", "transaction"]
 
 
-def transaction() -> "TransactWrite":
-    """A TransactWriteItems on the configured endpoint: all its writes commit, or none does."""
-    from pynamodb.connection import Connection
-    from pynamodb.transactions import TransactWrite
+class Transaction:
+    """A TransactWriteItems on the configured endpoint: all its writes commit, or none does.
 
-    return TransactWrite(connection=Connection(region=settings.AWS_REGION, host=settings.AWS_ENDPOINT_URL))
+    Each item can carry a label, so a cancelled transaction says *which* condition failed.
+    PynamoDB sends items grouped by kind (condition checks, deletes, puts, updates), not in the
+    order they were added, and DynamoDB's cancellation reasons follow the sent order; the
+    labels are kept in that same order.
+    """
+
+    _KINDS = ("condition_check", "delete", "save", "update")
+
+    def __init__(self) -> None:
+        from pynamodb.connection import Connection
+        from pynamodb.transactions import TransactWrite
+
+        self._tx = TransactWrite(connection=Connection(region=settings.AWS_REGION, host=settings.AWS_ENDPOINT_URL))
+        self._labels: dict[str, list[Any]] = {kind: [] for kind in self._KINDS}
+
+    def __enter__(self) -> "Transaction":
+        self._tx.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._tx.__exit__(*exc_info)
+
+    def _add(self, kind: str, label: Any, *args: Any, **kwargs: Any) -> None:
+        getattr(self._tx, kind)(*args, **kwargs)
+        self._labels[kind].append(label)
+
+    def save(self, model: Model, *, condition: Any = None, label: Any = None) -> None:
+        self._add("save", label, model, condition=condition)
+
+    def update(self, model: Model, *, actions: list, condition: Any = None, label: Any = None) -> None:
+        self._add("update", label, model, actions=actions, condition=condition)
+
+    def delete(self, model: Model, *, condition: Any = None, label: Any = None) -> None:
+        self._add("delete", label, model, condition=condition)
+
+    def failed_labels(self, error: Exception) -> list[Any]:
+        """Labels of the items whose condition failed, from the TransactWriteError."""
+        sent = [label for kind in self._KINDS for label in self._labels[kind]]
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        return [sent[i] for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed" and i < len(sent)]
 
 
-def failed_conditions(error: Exception) -> list[int]:
-    """Indexes of the transaction's items whose condition failed (from a TransactWriteError)."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
+def transaction() -> Transaction:
+    return Transaction()

@@ -32,3 +32,6 @@ from wecare.settings import *  # noqa: E402,F403
 
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (wecare/tests/test_worker.py)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+LOGGING["loggers"]["werkzeug"] = {"level": "WARNING"}  # noqa: F405  (moto's request log)
+WHITENOISE_AUTOREFRESH = True  # serve static from the finders; no collectstatic before tests
+WHITENOISE_USE_FINDERS = True
