@@ -111,3 +111,8 @@ class VoiceCall(Model):
     durationSeconds = NumberAttribute(default=0)
     startedAt = UTCDateTimeAttribute()
     expiresAt = TTLAttribute()
+
+
+# The WhatsApp single table's models live in their own module; importing it here registers
+# the table with bootstrap like every other app table.
+from messaging import whatsapp_table  # noqa: E402,F401

@@ -1,0 +1,46 @@
+import json
+
+import pytest
+from django.core.management import call_command
+
+from wecare.aws import client
+from wecare.dynamo import ALL_MODELS
+from wecare.queues import MAX_RECEIVE_COUNT, WORK_QUEUES
+
+
+def test_every_table_exists_with_ttl_where_the_design_says(aws):
+    dynamodb = client("dynamodb")
+    names = set(dynamodb.list_tables()["TableNames"])
+    assert {m.Meta.table_name for m in ALL_MODELS} <= names
+    for table, attribute in {"Messages": "expiresAt", "AuditLogs": "expiresAt", "DLQMessages": "expiresAt", "RateLimitTrackers": "expiresAt", "base-wecare-digital-whatsapp": "ttl"}.items():
+        ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", attribute)
+
+
+def test_the_whatsapp_table_has_the_contracts_five_indexes(aws):
+    table = client("dynamodb").describe_table(TableName="base-wecare-digital-whatsapp")["Table"]
+    indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table["GlobalSecondaryIndexes"]}
+    assert indexes == {
+        "inboxPk-receivedAt-index": ["inboxPk", "receivedAt"],
+        "conversationPk-receivedAt-index": ["conversationPk", "receivedAt"],
+        "itemType-receivedAt-index": ["itemType", "receivedAt"],
+        "wabaId-templateStatus-index": ["wabaId", "templateStatus"],
+        "deliveryStatus-receivedAt-index": ["deliveryStatus", "receivedAt"],
+    }
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+@pytest.mark.parametrize("queue,dlq", WORK_QUEUES.items())
+def test_each_work_queue_redrives_to_its_dead_letter_queue(aws, queue, dlq):
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"])
+    assert policy["deadLetterTargetArn"].endswith(f":{dlq}")
+    assert int(policy["maxReceiveCount"]) == MAX_RECEIVE_COUNT
+
+
+def test_running_bootstrap_again_creates_nothing_and_deletes_nothing(aws, capsys):
+    call_command("bootstrap_aws")
+    out = capsys.readouterr().out
+    assert "0 created" in out
+    assert "created " not in out.replace("0 created", "")
