@@ -27,13 +27,25 @@ def username_from_claims(claims: dict[str, Any]) -> str:
     return str(claims["sub"])
 
 
+def _profile(claims: dict[str, Any]) -> dict[str, str]:
+    """The profile fields the claims speak about. Access tokens carry no email or name: an API
+    call with one must not blank what the person's last login recorded."""
+    profile = {}
+    if "email" in claims:
+        profile["email"] = (claims["email"] or "").lower()
+    if "given_name" in claims or "name" in claims:
+        profile["first_name"] = (claims.get("given_name") or claims.get("name") or "")[:150]
+    if "family_name" in claims:
+        profile["last_name"] = (claims["family_name"] or "")[:150]
+    return profile
+
+
 @transaction.atomic
 def sync_user_from_claims(claims: dict[str, Any]):
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=username_from_claims(claims))
-    user.email = (claims.get("email") or "").lower()
-    user.first_name = (claims.get("given_name") or claims.get("name") or "")[:150]
-    user.last_name = (claims.get("family_name") or "")[:150]
+    for field, value in _profile(claims).items():
+        setattr(user, field, value)
     roles = roles_from_claims(claims)
     top = max(roles, default=None)
     # The Django admin needs is_staff; the Admin role is the platform's superuser.
