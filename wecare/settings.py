@@ -19,10 +19,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("production", "staging", "preview", "development")
 ENVIRONMENT = env_choice("ENVIRONMENT", ENVIRONMENTS, default="development")
 SEND_MODE = env_choice("SEND_MODE", ("DRY_RUN", "LIVE"), default="DRY_RUN")
-if SEND_MODE == "LIVE" and ENVIRONMENT != "production" and not env_bool("ALLOW_LIVE_AGAINST_FAKE", False):
+if SEND_MODE == "LIVE" and ENVIRONMENT != "production":
     # Requirement 10.7: only production may really send. The one exception is the local stack
-    # talking to the local provider fake, which must be asked for explicitly.
-    raise ConfigError(f"SEND_MODE=LIVE is only allowed when ENVIRONMENT=production (ENVIRONMENT={ENVIRONMENT})")
+    # (ENVIRONMENT=development) talking to moto and the local provider fake, which must be asked
+    # for explicitly; staging and preview can never be LIVE, whatever else is set.
+    if ENVIRONMENT != "development" or not env_bool("ALLOW_LIVE_AGAINST_FAKE", False):
+        raise ConfigError(f"SEND_MODE=LIVE is only allowed when ENVIRONMENT=production (ENVIRONMENT={ENVIRONMENT})")
+    for _endpoint in ("AWS_ENDPOINT_URL", "AWS_FAKE_ENDPOINT_URL"):
+        if not env_str(_endpoint, default=""):
+            raise ConfigError(f"{_endpoint} is required with ALLOW_LIVE_AGAINST_FAKE=true (LIVE in development may only reach the local emulators)")
 IS_PRODUCTION_LIKE = ENVIRONMENT in ("production", "staging", "preview")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -106,6 +111,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide assets (css/app.css), next to the apps' own
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

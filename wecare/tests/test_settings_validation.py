@@ -1,0 +1,61 @@
+"""A bad environment stops the process with exit status 2 and one line naming the variable.
+
+Each case starts `manage.py check` in a child process from a clean environment (see
+``manage_subprocess.clean_environment``), changes what the case is about, and reads stderr.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from wecare.tests.manage_subprocess import PRODUCTION, clean_environment, manage, stderr_lines
+
+DEV_KEY = "development-test-key-only"
+
+# (case id, environment changes, the variable the error line must name)
+BAD_ENVIRONMENTS = [
+    ("missing-secret-key", {"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
+    ("live-in-staging", {"ENVIRONMENT": "staging", "SEND_MODE": "LIVE"}, "SEND_MODE"),
+    (
+        "live-in-staging-even-with-the-local-escape-hatch",
+        {"ENVIRONMENT": "staging", "SEND_MODE": "LIVE", "ALLOW_LIVE_AGAINST_FAKE": "true"},
+        "SEND_MODE",
+    ),
+    (
+        "live-in-development-without-the-local-fake",
+        {"SEND_MODE": "LIVE", "ALLOW_LIVE_AGAINST_FAKE": "true", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"},
+        "AWS_FAKE_ENDPOINT_URL",
+    ),
+    ("send-mode-bogus", {"SEND_MODE": "bogus"}, "SEND_MODE"),
+    ("debug-not-a-boolean", {"DJANGO_DEBUG": "yes"}, "DJANGO_DEBUG"),
+    (
+        "production-without-oidc-or-password-login",
+        {**PRODUCTION, "OIDC_RP_CLIENT_ID": None, "OIDC_RP_CLIENT_SECRET": None, "PASSWORD_LOGIN_ENABLED": "false"},
+        "OIDC_RP_CLIENT_ID",
+    ),
+    ("endpoint-url-in-production", {**PRODUCTION, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, "AWS_ENDPOINT_URL"),
+    ("threshold-not-a-number", {"BULK_CONFIRMATION_THRESHOLD": "abc"}, "BULK_CONFIRMATION_THRESHOLD"),
+]
+
+
+@pytest.mark.parametrize(("changes", "variable"), [case[1:] for case in BAD_ENVIRONMENTS], ids=[c[0] for c in BAD_ENVIRONMENTS])
+def test_bad_environment_stops_with_one_line_naming_the_variable(changes, variable):
+    env = clean_environment(**{"DJANGO_SECRET_KEY": DEV_KEY, **changes})
+
+    result = manage("check", env=env)
+
+    lines = stderr_lines(result)
+    assert result.returncode == 2, f"exit {result.returncode}\nstderr:\n{result.stderr}"
+    assert len(lines) == 1, f"expected exactly one line on stderr, got:\n{result.stderr}"
+    assert lines[0].startswith("configuration error: ")
+    assert variable in lines[0]
+
+
+def test_defaults_boot_in_development():
+    """Nothing but a secret key: every other variable takes its development default."""
+    env = clean_environment(DJANGO_SECRET_KEY=DEV_KEY)
+
+    result = manage("check", env=env)
+
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert "configuration error" not in result.stderr
