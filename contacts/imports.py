@@ -109,10 +109,18 @@ def run_import(import_id: str) -> ContactImport:
     rows = csv_io.parse(body)
     importer = _Importer(job, user=_ImportUser(job.createdBy))
     importer.save_progress(0)
-    for index, row in enumerate(rows, start=1):
-        importer.handle(row)
-        if index % PROGRESS_EVERY == 0:
-            importer.save_progress(index)
+    index = 0
+    try:
+        for index, row in enumerate(rows, start=1):
+            importer.handle(row)
+            if index % PROGRESS_EVERY == 0:
+                importer.save_progress(index)
+    except Exception:
+        # Say so on the progress page rather than leave it "running" for ever; rows done stay done,
+        # and importing the file again picks up the rest (created rows count as already there).
+        importer.save_progress(max(index - 1, 0), status="failed")
+        log.exception("contact import failed", extra={"import_id": import_id, "line": index + 1})
+        raise
     importer.save_progress(len(rows), status="completed")
     audit.record(
         importer.user, "contact.import.finish", "contact_import", import_id,

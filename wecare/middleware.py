@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from wecare.denials import deny
 from wecare.logs import request_id_var
@@ -20,6 +20,25 @@ log = logging.getLogger("wecare.access")
 ADMIN_PREFIX = "/admin/"
 API_PREFIX = "/api/"  # django-ninja: every operation carries a role auth (wecare/api_auth.py)
 OPEN_PREFIXES = ("/oidc/", "/static/")
+
+
+class HealthCheckMiddleware:
+    """Answer the load balancer's health check before anything reads the Host header.
+
+    An ALB target-group check arrives with the task's IP as Host and over plain HTTP; Django's
+    ALLOWED_HOSTS and HTTPS redirect would answer 400/301 and mark a healthy task unhealthy. The
+    answer carries nothing private, so it is safe to give to any host.
+    """
+
+    PATH = "/healthz"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == self.PATH and request.method in ("GET", "HEAD"):
+            return JsonResponse({"status": "ok", "environment": settings.ENVIRONMENT, "sendMode": settings.SEND_MODE})
+        return self.get_response(request)
 
 
 class RequestIdMiddleware:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "wecare.middleware.RequestIdMiddleware",
+    "wecare.middleware.HealthCheckMiddleware",  # before ALLOWED_HOSTS and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

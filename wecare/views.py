@@ -15,7 +15,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @public
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for the load balancer: the process is up and settings loaded."""
+    """Liveness: the process is up and settings loaded. HealthCheckMiddleware answers GET and HEAD
+    first (for any Host); this view only sees other methods."""
     return JsonResponse({"status": "ok", "environment": settings.ENVIRONMENT, "sendMode": settings.SEND_MODE})
 
 

@@ -53,3 +53,22 @@ def test_export_streams_live_contacts_with_the_import_columns(client_for, viewer
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert body.splitlines()[0] == "contactId,name,phone,email,optInWhatsApp,optInSms,optInEmail,createdAt,updatedAt"
     assert any(phone in line and ",false,false,false," in line for line in body.splitlines())
+
+
+def test_an_import_that_breaks_midway_is_marked_failed_not_left_running(operator, new_phone, monkeypatch):
+    from contacts import actions
+
+    content = f"name,phone\nA,{new_phone()}\nB,{new_phone()}\n".encode()
+    calls = []
+
+    def flaky(data, **kwargs):
+        calls.append(data)
+        if len(calls) == 2:
+            raise ConnectionError("DynamoDB went away")
+        return real(data, **kwargs)
+
+    real = actions.create_contact
+    monkeypatch.setattr(actions, "create_contact", flaky)
+    started = imports.start_import(content, user=operator)  # runs eagerly; the task's error is logged
+    job = imports.get_import(started.importId)
+    assert (job.status, job.createdCount, job.processedRows) == ("failed", 1, 1)

@@ -48,3 +48,11 @@ def test_metrics_are_cloudwatch_embedded_metric_format():
     assert directive["Dimensions"] == [["channel"]]
     assert record["MessagesSent"] == 3 and record["channel"] == "sms"
     assert record["_aws"]["LogGroupName"] == "/base-wecare-digital/common"
+
+
+def test_the_health_check_answers_any_host_over_plain_http(client, settings):
+    settings.ALLOWED_HOSTS = ["app.wecare.digital"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz", HTTP_HOST="10.0.3.17:8000")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert client.get("/contacts/", HTTP_HOST="10.0.3.17:8000").status_code == 400
