@@ -6,6 +6,7 @@ The WhatsApp single table (the seed contract) is in ``messaging/whatsapp_table.p
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -56,6 +57,9 @@ class Message(Model):
     templateName = UnicodeAttribute(null=True)  # set for template sends: counted apart for cost
     sender = UnicodeAttribute(null=True)
     bulkJobId = UnicodeAttribute(null=True)
+    createdBy = UnicodeAttribute(null=True)
+    providerRequest = JSONAttribute(null=True)  # what went to the provider (or would have, in DRY_RUN)
+    dryRun = BooleanAttribute(default=False)
     expiresAt = TTLAttribute()
 
     by_contact = ByContactIndex()
@@ -100,6 +104,20 @@ class RateLimitTracker(Model):
 
 
 @register
+class UsageCounter(Model):
+    """Sends per channel, sender and UTC day, template and free-form apart (WhatsApp bills them
+    differently). One ADD per send; the cost page reads a handful of items."""
+
+    Meta = meta("MessageUsage")
+    usageKey = UnicodeAttribute(hash_key=True)  # "{channel}#{sender}#{YYYY-MM-DD}"
+    channel = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    day = UnicodeAttribute()
+    templateCount = NumberAttribute(default=0)
+    freeformCount = NumberAttribute(default=0)
+
+
+@register
 class VoiceCall(Model):
     """Voice call records (seed 004). Kept 90 days."""
 
@@ -116,3 +134,22 @@ class VoiceCall(Model):
 # The WhatsApp single table's models live in their own module; importing it here registers
 # the table with bootstrap like every other app table.
 from messaging import whatsapp_table  # noqa: E402,F401
+
+
+@register
+class TierSlot(Model):
+    """The WhatsApp messaging limit (tier) as ``limit`` numbered slots per business portfolio.
+
+    A user reached outside their 24 h service window holds one slot for 24 h; a slot is free when
+    missing or expired, so "unique users in a moving 24 h <= limit" holds exactly under
+    concurrency (claiming is a conditional put). The same table holds, under other hash keys,
+    one item per recipient (``{portfolio}#recipient#{phone}``, slot 0: who already holds a slot)
+    and the 80 % alert marker (``{portfolio}#alert``, slot 0). See ``messaging/tier.py``.
+    """
+
+    Meta = meta("WhatsAppTierSlots")
+    portfolio = UnicodeAttribute(hash_key=True)
+    slot = NumberAttribute(range_key=True)  # 0 .. limit-1
+    recipient = UnicodeAttribute(null=True)  # E.164
+    claimedAt = UTCDateTimeAttribute(null=True)
+    expiresAt = TTLAttribute()

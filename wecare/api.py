@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.dynamo import InvalidCursor
+from messaging.outbound import Refused
 from wecare.errors import Conflict, FieldErrors, NotFound
 
 api = NinjaAPI(
@@ -45,8 +46,15 @@ def invalid_cursor(request: HttpRequest, exc: InvalidCursor) -> HttpResponse:
     return api.create_response(request, {"detail": [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]}, status=422)
 
 
+@api.exception_handler(Refused)
+def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    return api.create_response(request, {"code": exc.code, "detail": str(exc)}, status=422)
+
+
 from contacts.api import router as contacts_router  # noqa: E402  (routers import the api's auth)
+from messaging.api import router as messages_router  # noqa: E402
 
 api.add_router("/contacts", contacts_router)
+api.add_router("/messages", messages_router)
 
 __all__ = ["api", "VIEWER"]

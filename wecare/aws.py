@@ -16,6 +16,9 @@ from django.conf import settings
 FAKED_SERVICES = frozenset({"socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"})
 
 _RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
+# Senders retry themselves (exponential backoff, at most 3 retries, then failed with the
+# provider's details); botocore retrying underneath would multiply the attempts.
+_NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def endpoint_for(service: str) -> str | None:
@@ -25,10 +28,11 @@ def endpoint_for(service: str) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def _client(service: str, endpoint_url: str | None, region: str):
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=_RETRIES)
+def _client(service: str, endpoint_url: str | None, region: str, retries: bool):
+    config = _RETRIES if retries else _NO_RETRIES
+    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 
-def client(service: str):
+def client(service: str, *, retries: bool = True):
     """A shared client for ``service`` (boto3 clients are thread-safe)."""
-    return _client(service, endpoint_for(service), settings.AWS_REGION)
+    return _client(service, endpoint_for(service), settings.AWS_REGION, retries)

@@ -201,6 +201,11 @@ BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
 BEDROCK_FOUNDATION_MODEL = env_str("BEDROCK_FOUNDATION_MODEL", default="amazon.nova-pro-v1:0")
 BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20, minimum=0)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
+# Outbound rate limits, tokens per second, shared by every worker (messaging/ratelimit.py).
+RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", default=80, minimum=1)
+RATE_LIMIT_WHATSAPP_ACCOUNT = env_int("RATE_LIMIT_WHATSAPP_ACCOUNT", default=1000, minimum=1)
+RATE_LIMIT_SMS = env_int("RATE_LIMIT_SMS", default=5, minimum=1)
+RATE_LIMIT_EMAIL = env_int("RATE_LIMIT_EMAIL", default=10, minimum=1)
 
 # --- Celery: SQS broker (moto locally), queues with redrive policies to their DLQs -------------
 from wecare.queues import celery_broker_settings  # noqa: E402  (needs the values above)
@@ -246,3 +251,9 @@ LOGGING = {
 }
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", default="")  # e.g. IN: lets people type local numbers
 IMPORT_PREFIX = env_str("IMPORT_PREFIX", default="base-wecare-digital/imports/")
+SEND_RETRY_BASE_SECONDS = float(env_str("SEND_RETRY_BASE_SECONDS", default="0.5"))  # backoff 0.5, 1, 2 s
+CELERY_BEAT_SCHEDULE = {
+    # Templates change in Meta's manager; keep the TEMPLATE_EUM copies fresh for the pickers.
+    "sync-whatsapp-templates": {"task": "messaging.sync_templates", "schedule": 15 * 60},
+}
+CELERY_TASK_ROUTES = {"messaging.send_outbound": {"queue": "outbound-queue"}}

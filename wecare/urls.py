@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("contacts/", include("contacts.urls")),
+    path("messages/", include("messaging.urls")),
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -1,0 +1,69 @@
+"""/api/messages: send (202 queued, or 422 with the gate's reason code), list, delete, usage."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from messaging import outbound, queries
+from messaging.models import Message
+from messaging.schemas import MessageIn, MessageOut, MessagePage, PreflightOut, RefusalOut, UsageOut
+from wecare import audit
+from wecare.api_auth import ADMIN, OPERATOR, VIEWER
+from wecare.errors import NotFound
+
+router = Router(tags=["messages"])
+
+ERRORS = {401: dict, 403: dict}
+
+
+@router.post("", response={202: MessageOut, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Send a message (queued; the status moves as it is sent)")
+def send(request: HttpRequest, payload: MessageIn):
+    message = outbound.send_message(payload.model_dump(exclude_none=True), user=request.auth, source="api")
+    return 202, MessageOut.of(message)
+
+
+@router.post("/preflight", response={200: PreflightOut, 422: dict, **ERRORS}, auth=VIEWER, summary="Would this send be allowed? Nothing is sent or recorded")
+def preflight(request: HttpRequest, payload: MessageIn):
+    send_request = outbound.parse(payload.model_dump(exclude_none=True))
+    verdict = outbound.preflight(send_request, outbound._load_contact(send_request.contact_id))
+    segments = send_request.content().get("segments")
+    return PreflightOut(allowed=verdict.allowed, code=verdict.reason.value if verdict.reason else None, detail=verdict.message or "Allowed.", segments=segments)
+
+
+@router.get("", response={200: MessagePage, 422: dict, **ERRORS}, auth=VIEWER, summary="List messages, newest first for a contact")
+def list_messages(
+    request: HttpRequest,
+    contactId: str | None = None,
+    channel: str | None = Query(None, pattern="^(whatsapp|sms|email)$"),
+    status: str | None = Query(None, max_length=20),
+    direction: str | None = Query(None, pattern="^(inbound|outbound)$"),
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+):
+    items, next_cursor = queries.list_messages(contact_id=contactId, channel=channel, status=status, direction=direction, cursor=cursor, limit=limit)
+    return MessagePage(items=[MessageOut.of(m) for m in items], nextCursor=next_cursor)
+
+
+@router.get("/usage", response={200: list[UsageOut], **ERRORS}, auth=VIEWER, summary="Template and free-form sends per day and sender (cost)")
+def usage(request: HttpRequest, days: int = Query(7, ge=1, le=31)):
+    return [UsageOut(channel=u.channel, sender=u.sender, day=u.day, templateCount=int(u.templateCount or 0), freeformCount=int(u.freeformCount or 0)) for u in queries.usage(days)]
+
+
+@router.get("/{message_id}", response={200: MessageOut, 404: dict, **ERRORS}, auth=VIEWER, summary="Get a message with its status history")
+def get_message(request: HttpRequest, message_id: str):
+    try:
+        return MessageOut.of(Message.get(message_id, consistent_read=True))
+    except Message.DoesNotExist:
+        raise NotFound(f"no message with id {message_id}") from None
+
+
+@router.delete("/{message_id}", response={204: None, 404: dict, **ERRORS}, auth=ADMIN, summary="Delete a message record (admin)")
+def delete_message(request: HttpRequest, message_id: str):
+    try:
+        message = Message.get(message_id)
+    except Message.DoesNotExist:
+        raise NotFound(f"no message with id {message_id}") from None
+    message.delete()
+    audit.record(request.auth, "message.delete", "message", message_id, contactId=message.contactId, channel=message.channel)
+    return 204, None

@@ -1,0 +1,54 @@
+"""The three channels, their allowlisted senders and the contact field each one sends to.
+
+A registry, not a switch: everything channel-specific that the gate and the send path need is
+looked up here by channel name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+
+from contacts.models import Contact
+
+
+class Channel(StrEnum):
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    address_field: str  # the contact attribute the message goes to
+    opt_in_field: str
+
+    def address(self, contact: Contact) -> str | None:
+        return getattr(contact, self.address_field) or None
+
+    def opted_in(self, contact: Contact) -> bool:
+        # `is True`: a missing or malformed value is a refusal, never a pass.
+        return getattr(contact, self.opt_in_field, None) is True
+
+
+RULES: dict[Channel, ChannelRules] = {
+    Channel.WHATSAPP: ChannelRules("phone", "optInWhatsApp"),
+    Channel.SMS: ChannelRules("phone", "optInSms"),
+    Channel.EMAIL: ChannelRules("email", "optInEmail"),
+}
+
+
+def allowed_senders(channel: Channel) -> list[str]:
+    """The allowlist: WhatsApp phone-number ids, the SMS pool, the SES sender address."""
+    return {
+        Channel.WHATSAPP: list(settings.WHATSAPP_PHONE_NUMBER_IDS),
+        Channel.SMS: [settings.SMS_POOL_ID],
+        Channel.EMAIL: [settings.SES_SENDER_EMAIL],
+    }[channel]
+
+
+def default_sender(channel: Channel) -> str | None:
+    senders = allowed_senders(channel)
+    return senders[0] if senders else None

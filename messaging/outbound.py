@@ -1,0 +1,235 @@
+"""The one send path. Pages, the API, bulk and AI approval all call ``send_message``:
+
+    load contact -> safety gate -> record "queued" -> outbound queue
+    worker: claim -> gate again (state may have changed) -> rate tokens -> sender -> record
+
+The request returns at once with the message id and its state; the worker does the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+from django.conf import settings
+
+from contacts.models import Contact
+from messaging import gate, records
+from messaging.channels import RULES, Channel, default_sender
+from messaging.models import Message
+from messaging.senders import Outbound, SendError, SendResult, deliver
+from messaging.senders.whatsapp import MAX_TEXT
+from messaging.sms_segments import MAX_SMS_CHARS, count_segments
+from wecare import audit
+from wecare.dynamo import now
+from wecare.errors import DomainError, FieldErrors
+from wecare.metrics import emit
+
+log = logging.getLogger("messaging.outbound")
+
+MAX_SUBJECT = 998  # RFC 5322 line limit
+
+
+class Refused(DomainError):
+    """The safety gate said no: 422 with the reason code and a sentence the user can act on."""
+
+    def __init__(self, verdict: gate.Verdict):
+        super().__init__(verdict.message)
+        self.code = verdict.reason.value if verdict.reason else "REFUSED"
+        self.verdict = verdict
+
+
+@dataclass
+class SendRequest:
+    contact_id: str
+    channel: Channel
+    sender: str | None
+    text: str | None = None
+    template: dict[str, Any] | None = None
+    media: dict[str, Any] | None = None
+    subject: str | None = None
+    html: str | None = None
+
+    @property
+    def is_template(self) -> bool:
+        return self.template is not None
+
+    def content(self) -> dict[str, Any]:
+        content: dict[str, Any] = {k: v for k, v in {"text": self.text, "template": self.template, "media": self.media, "subject": self.subject, "html": self.html}.items() if v}
+        if self.channel == Channel.SMS and self.text:
+            segments = count_segments(self.text)
+            content["segments"] = {"encoding": segments.encoding, "count": segments.count}
+        return content
+
+
+def parse(data: dict[str, Any]) -> SendRequest:
+    """Check the request's shape per channel; FieldErrors names each problem."""
+    errors: dict[str, str] = {}
+    try:
+        channel = Channel(data.get("channel"))
+    except ValueError:
+        raise FieldErrors({"channel": "must be whatsapp, sms or email"}) from None
+    request = SendRequest(
+        contact_id=str(data.get("contactId") or ""),
+        channel=channel,
+        sender=data.get("sender") or default_sender(channel),
+        text=(data.get("text") or None),
+        template=data.get("template") or None,
+        media=data.get("media") or None,
+        subject=(data.get("subject") or None),
+        html=(data.get("html") or None),
+    )
+    if not request.contact_id:
+        errors["contactId"] = "is required"
+    if channel == Channel.WHATSAPP:
+        chosen = [name for name in ("text", "template", "media") if getattr(request, name)]
+        if len(chosen) != 1:
+            errors["text"] = "give exactly one of text, template or media"
+        if request.text and len(request.text) > MAX_TEXT:
+            errors["text"] = f"is {len(request.text)} characters; WhatsApp allows {MAX_TEXT}"
+        if request.template:
+            if not request.template.get("name") or not request.template.get("language"):
+                errors["template"] = "needs a name and a language"
+            else:
+                from messaging.templates_catalog import validate
+
+                try:
+                    validate(request.template["name"], request.template["language"], request.template.get("parameters") or {})
+                except FieldErrors as exc:
+                    errors.update(exc.errors)
+        if request.media and not (request.media.get("s3Key") and request.media.get("contentType")):
+            errors["media"] = "needs the uploaded file's s3Key and contentType"
+    else:
+        for name in ("template", "media"):
+            if getattr(request, name):
+                errors[name] = f"is for WhatsApp only, not {channel.value}"
+        if not request.text:
+            errors["text"] = "is required"
+        elif channel == Channel.SMS and len(request.text) > MAX_SMS_CHARS:
+            errors["text"] = f"is {len(request.text)} characters; SMS allows {MAX_SMS_CHARS}"
+    if channel == Channel.EMAIL:
+        if not request.subject:
+            errors["subject"] = "is required for email"
+        elif len(request.subject) > MAX_SUBJECT or "\n" in request.subject:
+            errors["subject"] = f"must be one line of at most {MAX_SUBJECT} characters"
+        if request.html:
+            request.html = nh3.clean(request.html)  # what is stored, shown and sent is the sanitised HTML
+    elif request.subject or request.html:
+        errors["subject"] = "subject and html are for email only"
+    if errors:
+        raise FieldErrors(errors)
+    return request
+
+
+def _load_contact(contact_id: str) -> Contact | None:
+    try:
+        return Contact.get(contact_id, consistent_read=True)
+    except Contact.DoesNotExist:
+        return None
+
+
+def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
+    """The gate as the compose page and the API see it: nothing is claimed or written."""
+    from messaging import tier
+
+    return gate.check(contact, request.channel, request.sender, is_template=request.is_template, at=now(), tier_allows=lambda phone: tier.would_exceed([phone]) == 0)
+
+
+def send_message(data: dict[str, Any], *, user: Any, source: str) -> Message:
+    request = parse(data)
+    contact = _load_contact(request.contact_id)
+    verdict = preflight(request, contact)
+    if not verdict.allowed:
+        audit.record(user, "message.refused", "contact", request.contact_id, channel=request.channel.value, reason=verdict.reason.value, source=source)
+        raise Refused(verdict)
+    assert contact is not None
+    message = records.create_queued(
+        contact=contact,
+        channel=request.channel.value,
+        sender=request.sender or "",
+        content=request.content(),
+        template_name=(request.template or {}).get("name"),
+        created_by=audit.actor_id(user),
+        dry_run=settings.SEND_MODE != "LIVE",
+    )
+    audit.record(user, "message.send", "message", message.messageId, contactId=contact.contactId, channel=request.channel.value, source=source)
+    from messaging.tasks import send_outbound
+
+    send_outbound.apply_async(args=[message.messageId], queue="outbound-queue")  # after the write it depends on
+    return message
+
+
+@dataclass
+class Outcome:
+    verdict: gate.Verdict
+    result: SendResult | None = None
+    error: SendError | None = None
+    to: str = ""
+
+
+def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable[[str], bool], reserve: Callable[[str, str], None]) -> Outcome:
+    """Gate, rate tokens, sender: the decision and the provider call, nothing stored.
+
+    Every send goes through here (the worker, via ``process``), so what the property tests prove
+    about it holds for the platform: the provider is called if and only if the gate allows.
+    """
+    channel = Channel(message.channel)
+    verdict = gate.check(contact, channel, message.sender, is_template=bool(message.templateName), at=now(), tier_allows=tier_allows)
+    if not verdict.allowed:
+        return Outcome(verdict)
+    assert contact is not None
+    reserve(channel.value, message.sender)
+    content = message.content or {}
+    out = Outbound(
+        message_id=message.messageId,
+        channel=channel.value,
+        sender=message.sender,
+        to=RULES[channel].address(contact) or "",
+        text=content.get("text"),
+        template=content.get("template"),
+        media=content.get("media"),
+        subject=content.get("subject"),
+        html=content.get("html"),
+    )
+    try:
+        return Outcome(verdict, result=deliver(out), to=out.to)
+    except SendError as error:
+        return Outcome(verdict, error=error, to=out.to)
+
+
+def _reserve(channel: str, sender: str) -> None:
+    from messaging import ratelimit
+
+    ratelimit.reserve_for_send(channel, sender).sleep()  # over the limit: wait, never drop
+
+
+def process(message_id: str) -> str:
+    """Worker side. Returns the message's final status (or 'skipped' when another worker has it)."""
+    from messaging import tier
+
+    try:
+        message = Message.get(message_id, consistent_read=True)
+    except Message.DoesNotExist:
+        log.error("outbound message vanished", extra={"message_id": message_id})
+        return "missing"
+    if not records.claim(message):
+        return "skipped"
+    channel = message.channel
+    outcome = dispatch(_load_contact(message.contactId), message, tier_allows=tier.claim, reserve=_reserve)
+    if not outcome.verdict.allowed:
+        records.mark_refused(message, outcome.verdict.reason.value, outcome.verdict.message)
+        emit("MessagesRefused", channel=channel)
+        return "refused"
+    if outcome.error is not None:
+        error = outcome.error
+        records.mark_failed(message, error)
+        log.warning("send failed", extra={"message_id": message_id, "channel": channel, "permanent": error.permanent, "code": error.details.get("code")})
+        emit("MessagesFailed", channel=channel)
+        return "failed"
+    assert outcome.result is not None
+    records.mark_sent(message, outcome.result, to=outcome.to)
+    emit("MessagesSent", channel=channel)
+    return "sent"

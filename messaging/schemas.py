@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class TemplateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=512)
+    language: str = Field(max_length=20, examples=["en_US"])
+    parameters: dict[Literal["header", "body", "buttons"], list[Any]] = Field(default_factory=dict, description='{"body": ["Asha", "12:30"], "header": [], "buttons": [["token"]]}')
+
+
+class MediaIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    s3Key: str = Field(max_length=1024, description="Key of the file uploaded to the media bucket's outgoing prefix")
+    contentType: str = Field(max_length=100)
+    filename: str | None = Field(None, max_length=240)
+    caption: str | None = Field(None, max_length=1024)
+
+
+class MessageIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    contactId: str = Field(max_length=64)
+    channel: Literal["whatsapp", "sms", "email"]
+    sender: str | None = Field(None, max_length=200, description="Allowlisted sender; the channel's first one when omitted")
+    text: str | None = Field(None, max_length=5000)
+    template: TemplateIn | None = None
+    media: MediaIn | None = None
+    subject: str | None = Field(None, max_length=998)
+    html: str | None = Field(None, max_length=200_000)
+
+
+class StatusChangeOut(Schema):
+    status: str
+    at: datetime
+    details: dict | None = None
+
+
+class MessageOut(Schema):
+    messageId: str
+    contactId: str
+    channel: str
+    direction: str
+    status: str
+    sender: str | None
+    templateName: str | None
+    content: dict | None
+    timestamp: datetime
+    statusHistory: list[StatusChangeOut]
+    errorDetails: dict | None
+    whatsappMessageId: str | None
+    dryRun: bool
+
+    @staticmethod
+    def of(message) -> "MessageOut":
+        return MessageOut(
+            messageId=message.messageId,
+            contactId=message.contactId,
+            channel=message.channel,
+            direction=message.direction,
+            status=message.status,
+            sender=message.sender,
+            templateName=message.templateName,
+            content=message.content,
+            timestamp=message.timestamp,
+            statusHistory=[StatusChangeOut(status=c.status, at=c.at, details=c.details) for c in (message.statusHistory or [])],
+            errorDetails=message.errorDetails,
+            whatsappMessageId=message.whatsappMessageId,
+            dryRun=bool(message.dryRun),
+        )
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    nextCursor: str | None
+
+
+class RefusalOut(Schema):
+    code: str = Field(description="CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT")
+    detail: str
+
+
+class UsageOut(Schema):
+    channel: str
+    sender: str
+    day: str
+    templateCount: int
+    freeformCount: int
+
+
+class PreflightOut(Schema):
+    allowed: bool
+    code: str | None
+    detail: str
+    segments: dict | None = None

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from messaging import outbound
+
+
+@shared_task(acks_late=True, name="messaging.send_outbound")
+def send_outbound(message_id: str) -> str:
+    # Idempotent: the message is claimed queued -> sending before any provider call, so a
+    # redelivered task (worker lost mid-way) finds it claimed and does nothing.
+    return outbound.process(message_id)
+
+
+@shared_task(name="messaging.sync_templates")
+def sync_templates() -> dict:
+    from messaging.templates_catalog import sync_templates as run
+
+    return run()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("templates/", views.templates_page, name="templates"),
+    path("templates/sync/", views.templates_sync, name="templates_sync"),
+    path("usage/", views.usage_page, name="usage"),
+    path("contact/<str:contact_id>/", views.history, name="history"),
+    path("contact/<str:contact_id>/compose/", views.compose, name="compose"),
+]

@@ -1,0 +1,120 @@
+"""Message pages: compose on a contact's page (with the gate's verdict before sending), the
+contact's history with live status, templates, and the usage (cost) report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from ulid import ULID
+
+from messaging import outbound, queries, templates_catalog
+from messaging.forms import ComposeForm
+from messaging.records import FINAL
+from messaging.tasks import sync_templates
+from wecare import audit
+from wecare.aws import client
+from wecare.errors import FieldErrors
+from wecare.roles import Role, has_role, require_role
+
+
+def _request_data(contact_id: str, form: ComposeForm, media: dict | None) -> dict:
+    data = form.cleaned_data
+    request = {"contactId": contact_id, "channel": data["channel"], "sender": data.get("sender")}
+    kind = data.get("kind") or "text"
+    if data["channel"] == "whatsapp" and kind == "template" and data.get("template"):
+        name, _, language = data["template"].partition("|")
+        values = [line.strip() for line in (data.get("body_params") or "").splitlines() if line.strip()]
+        request["template"] = {"name": name, "language": language, "parameters": {"body": values}}
+    elif data["channel"] == "whatsapp" and kind == "media":
+        request["media"] = media
+    else:
+        request["text"] = data.get("text")
+    if data["channel"] == "email":
+        request.update(subject=data.get("subject"), html=data.get("html"))
+    return request
+
+
+def _upload(upload) -> dict:
+    """Media goes to our bucket first (private); the sender registers it with WhatsApp by key."""
+    key = f"{settings.MEDIA_OUTBOUND_PREFIX}{ULID()}-{upload.name[-100:]}"
+    client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=upload.read(), ContentType=upload.content_type or "application/octet-stream")
+    return {"s3Key": key, "contentType": upload.content_type or "application/octet-stream", "filename": upload.name[-240:]}
+
+
+def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, **extra) -> dict:
+    channel = form.data.get("channel") or form.initial.get("channel") or "whatsapp"
+    return {
+        "form": form,
+        "contact_id": contact_id,
+        "channel": channel,
+        "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
+        "can_send": has_role(request.user, Role.OPERATOR),
+        **extra,
+    }
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
+    channel = request.POST.get("channel") or request.GET.get("channel") or "whatsapp"
+    if request.method == "GET" or request.POST.get("action") != "send":
+        form = ComposeForm(request.POST or None, channel=channel, initial={"channel": channel})
+        return render(request, "messaging/_compose.html", _compose_context(request, contact_id, form, verdict=_verdict(contact_id, form)))
+    form = ComposeForm(request.POST, request.FILES, channel=channel)
+    refusal = None
+    if form.is_valid():
+        media = _upload(form.cleaned_data["file"]) if form.cleaned_data.get("file") else None
+        try:
+            outbound.send_message(_request_data(contact_id, form, media), user=request.user, source="page")
+        except FieldErrors as exc:
+            for field, message in exc.errors.items():
+                form.add_error(None, f"{field}: {message}")
+        except outbound.Refused as exc:
+            refusal = exc
+        else:
+            fresh = ComposeForm(channel=channel, initial={"channel": channel})
+            response = render(request, "messaging/_compose.html", _compose_context(request, contact_id, fresh, sent=True))
+            response["HX-Trigger"] = "message-sent"  # the history panel reloads on this event
+            return response
+    return render(request, "messaging/_compose.html", _compose_context(request, contact_id, form, refusal=refusal), status=422)
+
+
+def _verdict(contact_id: str, form: ComposeForm):
+    """The gate's answer for what the form says so far, shown before the person presses Send."""
+    if not form.is_bound or not form.is_valid():
+        return None
+    try:
+        send_request = outbound.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}))
+    except FieldErrors:
+        return None
+    verdict = outbound.preflight(send_request, outbound._load_contact(contact_id))
+    return {"verdict": verdict, "segments": send_request.content().get("segments")}
+
+
+@require_role(Role.VIEWER)
+def history(request: HttpRequest, contact_id: str) -> HttpResponse:
+    items, _ = queries.list_messages(contact_id=contact_id, channel=None, status=None, direction=None, cursor=None, limit=50)
+    pending = any(m.status not in FINAL for m in items)
+    return render(request, "messaging/_history.html", {"items": items, "contact_id": contact_id, "pending": pending})
+
+
+@require_role(Role.VIEWER)
+def templates_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "messaging/templates.html", {"templates": templates_catalog.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)})
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def templates_sync(request: HttpRequest) -> HttpResponse:
+    sync_templates.delay()
+    audit.record(request.user, "templates.sync", "templates", None)
+    flash.success(request, "Template sync queued; refresh in a moment.")
+    return redirect("messaging:templates")
+
+
+@require_role(Role.VIEWER)
+def usage_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "messaging/usage.html", {"rows": queries.usage(14)})
