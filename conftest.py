@@ -138,3 +138,24 @@ def login_page(page, live_server):
         return page
 
     return login
+
+
+@pytest.fixture(scope="session")
+def fake_aws(aws):
+    """The local fake of socialmessaging and pinpoint-sms-voice-v2 (wecare/fakeaws), on the port the
+    test settings chose for AWS_FAKE_ENDPOINT_URL, so wecare.aws.client() reaches it. It reads and
+    writes media in the session's moto S3. State lasts the session: use `fake_aws_clean`, or call
+    `.reset()`, for a test that counts calls."""
+    from wecare.fakeaws import FakeAwsServer
+
+    endpoint = urlparse(settings.AWS_FAKE_ENDPOINT_URL)
+    server = FakeAwsServer(host=endpoint.hostname, port=endpoint.port, s3_endpoint_url=settings.AWS_ENDPOINT_URL).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_aws_clean(fake_aws):
+    """`fake_aws` with no calls, refusals or faults left from earlier tests, and the seeded templates."""
+    fake_aws.reset()
+    return fake_aws

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """`make run`: the whole platform on this machine, on its embedded defaults.
 
-Starts a moto server (the local AWS) on loopback, creates every AWS resource in it, loads the
-data saved at the last stop, migrates SQLite, creates the demo users and contacts, then runs a
-Celery worker with beat and the web server. Ctrl-C saves the data and stops every child.
+Starts a moto server (the local AWS) and the local fake of the AWS APIs moto lacks (WhatsApp and
+SMS: wecare/fakeaws) on loopback, creates every AWS resource in moto, loads the data saved at the
+last stop, migrates SQLite, creates the demo users and contacts, then runs a Celery worker with
+beat and the web server. Ctrl-C saves the data and stops every child.
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ def persistent_secret(name: str, length: int) -> str:
 def environment() -> dict[str, str]:
     env = dict(os.environ)
     moto_port = env.get("MOTO_PORT", "5000")
+    fake_aws_port = env.get("FAKE_AWS_PORT", "5001")
     defaults = {
         "ENVIRONMENT": "development",
         "SEND_MODE": "DRY_RUN",
         "DJANGO_SECRET_KEY": persistent_secret("secret_key", 50),
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        # socialmessaging and pinpoint-sms-voice-v2 (no moto backend) go to wecare.fakeaws.
+        "AWS_FAKE_ENDPOINT_URL": f"http://127.0.0.1:{fake_aws_port}",
         # Dummy credentials for the emulator only; real AWS uses the role's credentials.
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -89,8 +93,12 @@ def main() -> int:
     endpoint = env["AWS_ENDPOINT_URL"]
     moto_port = endpoint.rsplit(":", 1)[-1]
     moto = start("moto", str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
+    fake_endpoint = env["AWS_FAKE_ENDPOINT_URL"]
     try:
+        start("fakeaws", str(BIN / "python"), "-m", "wecare.fakeaws", "--host", "127.0.0.1",
+              "--port", fake_endpoint.rsplit(":", 1)[-1], log=STATE / "fakeaws.log")
         wait_for(f"{endpoint}/moto-api/")
+        wait_for(f"{fake_endpoint}/__fake/health")
         manage(env, "bootstrap_aws")
         manage(env, "dev_snapshot", "load", str(SNAPSHOT))
         manage(env, "migrate", "--noinput", "-v", "0")
@@ -109,6 +117,7 @@ def main() -> int:
         f"  Log in as viewer, operator or admin with password: {password}\n"
         f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
         f"  Local AWS (moto): {endpoint}   Data is saved to {SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
+        f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: {fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
         f"  Ctrl-C stops everything.\n",
         flush=True,
     )

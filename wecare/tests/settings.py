@@ -18,6 +18,9 @@ os.environ["ENVIRONMENT"] = "development"
 os.environ["SEND_MODE"] = "DRY_RUN"
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+# The local fake of the APIs moto lacks (wecare/fakeaws) gets its own port the same way; the
+# `fake_aws` fixture (conftest.py) starts it there.
+os.environ.setdefault("AWS_FAKE_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -1,0 +1,135 @@
+"""Test controls under `/__fake/`: plain JSON over HTTP, no SigV4, on the same port as the fake.
+
+    GET    /__fake/health      {"ok": true, "services": [...]}         (the dev stack waits on it)
+    GET    /__fake/calls       {"calls": [...]}  accepted calls, oldest first; ?operation=&service= filter
+    DELETE /__fake/calls       forget them
+    GET    /__fake/rejected    {"rejected": [...]}  calls refused before any handler (invalid members)
+    DELETE /__fake/rejected
+    GET    /__fake/faults      {"faults": [...]}  queued faults
+    POST   /__fake/faults      {"operation": "SendWhatsAppMessage", "error": "ThrottlingException",
+                                "status": 429, "message": "...", "times": 3, "service": optional}
+                               the next `times` valid calls of the operation fail that way
+    DELETE /__fake/faults
+    GET    /__fake/templates   {"templates": [...]}
+    POST   /__fake/templates   [{...}, ...] or {"templates": [...]}: replaces the WhatsApp templates
+    POST   /__fake/reset       calls, rejected, faults, media forgotten; seeded templates back
+
+A call record is {"service", "operation", "params", "time", "status", "error"}; `params` are the
+members as sent on the wire (blobs as base64 strings), `error` the error code answered, if any.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from wecare.fakeaws import templates
+from wecare.fakeaws.protocols import Response
+from wecare.fakeaws.validation import validate
+
+if TYPE_CHECKING:
+    from wecare.fakeaws.app import FakeAws
+
+TEMPLATE_JSON_MAX = 6000  # GetWhatsAppMessageTemplate's `template` member (MetaTemplate) max length
+
+
+class ControlError(ValueError):
+    pass
+
+
+def _answer(status: int, payload: Any) -> Response:
+    return Response(status, json.dumps(payload, ensure_ascii=False).encode(), {"Content-Type": "application/json"})
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError as exc:
+        raise ControlError(f"the body is not JSON: {exc}") from None
+
+
+def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Response:
+    first = lambda name: query.get(name, [None])[-1]  # noqa: E731
+    state = fake.state
+    try:
+        match (method, path.rstrip("/")):
+            case ("GET", "/__fake/health"):
+                return _answer(200, {"ok": True, "services": list(fake.catalog.services)})
+            case ("GET", "/__fake/calls"):
+                return _answer(200, {"calls": state.calls(first("operation"), first("service"))})
+            case ("DELETE", "/__fake/calls"):
+                state.clear_calls()
+                return _answer(200, {"calls": []})
+            case ("GET", "/__fake/rejected"):
+                return _answer(200, {"rejected": state.rejected(first("operation"))})
+            case ("DELETE", "/__fake/rejected"):
+                state.clear_rejected()
+                return _answer(200, {"rejected": []})
+            case ("GET", "/__fake/faults"):
+                return _answer(200, {"faults": state.faults()})
+            case ("POST", "/__fake/faults"):
+                return _answer(201, {"fault": add_fault(fake, _json_body(body))})
+            case ("DELETE", "/__fake/faults"):
+                state.clear_faults()
+                return _answer(200, {"faults": []})
+            case ("GET", "/__fake/templates"):
+                return _answer(200, {"templates": state.templates()})
+            case ("POST", "/__fake/templates"):
+                return _answer(200, {"templates": set_templates(fake, _json_body(body))})
+            case ("POST", "/__fake/reset"):
+                state.reset()
+                return _answer(200, {"reset": True})
+    except ControlError as exc:
+        return _answer(400, {"message": str(exc)})
+    return _answer(404, {"message": f"no control {method} {path}; see wecare/fakeaws/controls.py"})
+
+
+def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("operation"), str) or not isinstance(spec.get("error"), str):
+        raise ControlError('a fault needs at least {"operation": "<Operation>", "error": "<ErrorCode>"}')
+    unknown = set(spec) - {"operation", "error", "status", "message", "times", "service"}
+    if unknown:
+        raise ControlError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+    service = spec.get("service")
+    if service is not None and service not in fake.catalog.services:
+        raise ControlError(f"service {service!r} is not faked here ({', '.join(fake.catalog.services)})")
+    if not fake.has_operation(spec["operation"], service):
+        raise ControlError(f"no faked service has the operation {spec['operation']!r}")  # a typo would never fire
+    status, times = spec.get("status"), spec.get("times", 1)
+    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+        raise ControlError("status must be an HTTP error status (400-599)")
+    if not isinstance(times, int) or times < 1:
+        raise ControlError("times must be a whole number of calls, at least 1")
+    fault = fake.add_fault(spec["operation"], spec["error"], status, spec.get("message"), times, service)
+    return {"operation": fault.operation, "error": fault.error, "status": fault.status, "message": fault.message, "times": fault.times, "service": fault.service}
+
+
+def set_templates(fake: FakeAws, spec: Any) -> list[dict[str, Any]]:
+    """Replace the templates, each checked as the TemplateSummary AWS would send for it."""
+    items = spec.get("templates") if isinstance(spec, dict) else spec
+    if not isinstance(items, list):
+        raise ControlError('expected a list of templates, or {"templates": [...]}')
+    summary_shape = fake.catalog.services["socialmessaging"].model.shape_for("TemplateSummary")
+    done, problems, ids = [], [], set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not item.get("templateName"):
+            problems.append(f"[{index}]: needs at least a templateName")
+            continue
+        template = templates.complete(item)
+        problems += [f"[{index}].{p}" for p in validate(summary_shape, templates.summary(template))]
+        extra = set(template) - set(templates.SUMMARY_MEMBERS) - {"components"}
+        if extra:
+            problems.append(f"[{index}]: unknown fields {', '.join(sorted(extra))}")
+        components = template["components"]
+        if not isinstance(components, list) or not all(isinstance(c, dict) and "type" in c for c in components):
+            problems.append(f"[{index}].components: a list of Meta components, each with a type")
+        elif len(templates.meta_json(template)) > TEMPLATE_JSON_MAX:
+            problems.append(f"[{index}]: the Meta template JSON is over {TEMPLATE_JSON_MAX} characters")
+        if template["metaTemplateId"] in ids:
+            problems.append(f"[{index}].metaTemplateId: {template['metaTemplateId']} is used twice")
+        ids.add(template["metaTemplateId"])
+        done.append(template)
+    if problems:
+        raise ControlError("; ".join(problems))
+    fake.state.set_templates(done)
+    return done

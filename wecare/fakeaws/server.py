@@ -1,0 +1,137 @@
+"""The fake as a real HTTP server on loopback, reached by boto3 clients through `endpoint_url`.
+
+A real socket (not a Stubber, not a patched client) so that the app's own clients, with their
+serializers, signers, retries and error parsing, run exactly as against AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from wecare.fakeaws.app import FakeAws
+from wecare.fakeaws.state import FakeState
+
+log = logging.getLogger(__name__)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Without this, each answer waits ~40 ms for a delayed ACK (measured on this stack).
+    disable_nagle_algorithm = True
+    # Keep-alive, as botocore's connection pool expects; every answer carries Content-Length.
+    protocol_version = "HTTP/1.1"
+    server_version = "wecare-fakeaws"
+    server: _Server
+
+    def _serve(self) -> None:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self._send(411, b'{"message": "send a Content-Length"}', {"Content-Type": "application/json"})
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = self.server.fake.handle(self.command, self.path, dict(self.headers.items()), body)
+        self._send(answer.status, answer.body, answer.headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        log.debug("fakeaws: %s " + format, self.address_string(), *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck client never keeps the process (or the test session) alive
+
+    def __init__(self, address: tuple[str, int], fake: FakeAws):
+        self.fake = fake
+        super().__init__(address, _Handler)
+
+
+class FakeAwsServer:
+    """The fake in a background thread, for tests and for `python -m wecare.fakeaws`.
+
+        server = FakeAwsServer(port=0).start()     # port 0: any free port
+        boto3.client("socialmessaging", endpoint_url=server.url, ...)
+        server.calls("SendWhatsAppMessage"); server.fail("SendWhatsAppMessage", "ThrottlingException", times=3)
+        server.reset(); server.stop()
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, s3_endpoint_url: str | None = None):
+        self.host, self.port = host, port
+        self.state = FakeState()
+        self.fake = FakeAws(state=self.state, s3_endpoint_url=s3_endpoint_url)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> FakeAwsServer:
+        self._server = _Server((self.host, self.port), self.fake)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fakeaws", daemon=True)
+        self._thread.start()
+        log.info("fakeaws: listening on %s", self.url)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until `stop()` (from another thread or a signal handler)."""
+        self._server = _Server((self.host, self.port), self.fake)
+        self.port = self._server.server_address[1]
+        log.info("fakeaws: listening on %s", self.url)
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeAwsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- the controls, in process ----------------------------------------------------------------
+    def calls(self, operation: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
+        return self.state.calls(operation, service)
+
+    def rejected(self, operation: str | None = None) -> list[dict[str, Any]]:
+        return self.state.rejected(operation)
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def fail(
+        self,
+        operation: str,
+        error: str = "ThrottlingException",
+        status: int | None = None,
+        message: str | None = None,
+        times: int = 1,
+        service: str | None = None,
+    ) -> None:
+        """The next ``times`` valid calls of ``operation`` answer ``error`` (status from the model
+        or the usual one for the code when not given), then it answers normally again."""
+        if not self.fake.has_operation(operation, service):
+            raise ValueError(f"no faked service has the operation {operation!r}")
+        self.fake.add_fault(operation, error, status, message, times, service)
+
+    def set_templates(self, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from wecare.fakeaws.controls import set_templates
+
+        return set_templates(self.fake, templates)

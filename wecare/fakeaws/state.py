@@ -1,0 +1,126 @@
+"""What the fake remembers between requests: the calls log, refused calls, queued faults, the
+templates and uploaded media. One lock guards it all (the server answers on many threads)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from wecare.fakeaws import templates
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Fault:
+    """The next `times` calls of `operation` (of `service`, if given) fail with this error."""
+
+    operation: str
+    error: str
+    status: int
+    message: str
+    times: int = 1
+    service: str | None = None
+
+    def matches(self, service: str, operation: str) -> bool:
+        return self.operation == operation and self.service in (None, service)
+
+
+class FakeState:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget calls, refusals, faults and media; put the seeded templates back."""
+        with self._lock:
+            self._calls: list[dict[str, Any]] = []
+            self._rejected: list[dict[str, Any]] = []
+            self._faults: list[Fault] = []
+            self._templates = templates.seed()
+            self._media: dict[str, dict[str, Any]] = {}
+
+    # --- calls that passed validation, and those that did not ------------------------------
+    def record_call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Log an accepted call; the caller fills in `status` and `error` once answered."""
+        call = {"service": service, "operation": operation, "params": copy.deepcopy(params), "time": now_iso(), "status": None, "error": None}
+        with self._lock:
+            self._calls.append(call)
+        return call
+
+    def finish_call(self, call: dict[str, Any], status: int, error: str | None) -> None:
+        with self._lock:
+            call["status"], call["error"] = status, error
+
+    def record_rejected(self, service: str | None, operation: str | None, params: Any, errors: list[str], code: str) -> None:
+        with self._lock:
+            self._rejected.append(
+                {"service": service, "operation": operation, "params": copy.deepcopy(params), "errors": list(errors), "error": code, "time": now_iso()}
+            )
+
+    def calls(self, operation: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [c for c in self._calls if operation in (None, c["operation"]) and service in (None, c["service"])]
+            return copy.deepcopy(found)
+
+    def rejected(self, operation: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy([r for r in self._rejected if operation in (None, r["operation"])])
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def clear_rejected(self) -> None:
+        with self._lock:
+            self._rejected.clear()
+
+    # --- faults ------------------------------------------------------------------------------
+    def add_fault(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take_fault(self, service: str, operation: str) -> Fault | None:
+        """The first queued fault for this call, used up once (a fault with times=3 fails 3 calls)."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(service, operation):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def faults(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(f) for f in self._faults]
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    # --- templates and media -----------------------------------------------------------------
+    def templates(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._templates)
+
+    def set_templates(self, new: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._templates = copy.deepcopy(new)
+
+    def put_media(self, media_id: str, info: dict[str, Any]) -> None:
+        with self._lock:
+            self._media[media_id] = dict(info)
+
+    def media(self, media_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return dict(self._media[media_id]) if media_id in self._media else None
+
+    def delete_media(self, media_id: str) -> None:
+        with self._lock:
+            self._media.pop(media_id, None)
