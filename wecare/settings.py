@@ -177,6 +177,9 @@ if AWS_ENDPOINT_URL and IS_PRODUCTION_LIKE:
 # APIs that moto does not implement (socialmessaging, pinpoint-sms-voice-v2, bedrock-agent-runtime)
 # go to the local fake on the dev stack; empty means the real AWS endpoint.
 AWS_FAKE_ENDPOINT_URL = env_str("AWS_FAKE_ENDPOINT_URL", default="") or None
+if AWS_FAKE_ENDPOINT_URL and IS_PRODUCTION_LIKE:
+    # A stray value would quietly send WhatsApp and SMS to a fake instead of the customer.
+    raise ConfigError(f"AWS_FAKE_ENDPOINT_URL must be empty when ENVIRONMENT={ENVIRONMENT}")
 AWS_ACCOUNT_ID = env_str("AWS_ACCOUNT_ID", default="123456789012" if AWS_ENDPOINT_URL else "809904170947")
 DYNAMODB_TABLE_PREFIX = env_str("DYNAMODB_TABLE_PREFIX", default="")
 SQS_QUEUE_PREFIX = env_str("SQS_QUEUE_PREFIX", default="")

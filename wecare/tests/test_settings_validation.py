@@ -34,6 +34,7 @@ BAD_ENVIRONMENTS = [
         "OIDC_RP_CLIENT_ID",
     ),
     ("endpoint-url-in-production", {**PRODUCTION, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, "AWS_ENDPOINT_URL"),
+    ("fake-endpoint-url-in-production", {**PRODUCTION, "AWS_FAKE_ENDPOINT_URL": "http://127.0.0.1:5001"}, "AWS_FAKE_ENDPOINT_URL"),
     ("threshold-not-a-number", {"BULK_CONFIRMATION_THRESHOLD": "abc"}, "BULK_CONFIRMATION_THRESHOLD"),
 ]
 

@@ -1,0 +1,246 @@
+"""Exact, shared rate limits for outbound messages: token buckets in RateLimitTrackers.
+
+One item per bucket and 1-second window (``channel`` = bucket name, ``windowStart`` = epoch
+second) counts the tokens granted in that second. A grant is one conditional write that adds to
+the count only if the count stays within the limit, so every worker and every process that talks
+to the same table shares the same buckets, and no window ever holds more than ``limit`` tokens,
+however many callers race. Nothing is dropped: when a window is full the caller is given a later
+one and waits for it to start (``Reservation.sleep()``).
+
+DynamoDB requests per reservation (each a single-item write unless said otherwise):
+
+* ``reserve`` on one bucket: 1 UpdateItem when the current second has room; +1 per full window
+  it has to step over. Windows this process has already seen full are skipped without a request
+  (``_known_full``), so a backlog of queued windows does not cost one request per queued second.
+* ``reserve_up_to``: the same, plus 1 more UpdateItem when the earliest window with room has less
+  room than asked for (the failed write returns the window's count, so no separate read is
+  needed).
+* several buckets at once (WhatsApp: the number and the account): 1 TransactWriteItems per
+  window tried, with the same rules. A transaction writes 2x the capacity of plain writes.
+
+The brief suggested reading the count with a consistent GetItem before a partial grant. The
+conditional write with ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` returns that same count
+when (and only when) the optimistic grant does not fit, so a batch that fits costs 1 request
+instead of 2, and one that does not costs the same 2. The condition, not the read, is what keeps
+the limit exact in both designs.
+
+Windows are wall-clock seconds, so every host must keep its clock in sync (NTP, as on AWS). A
+caller that starts sending later than its window (a slow worker) sends in a second that did not
+count its tokens; the count per window is exact, the sending time is the caller's to keep.
+A write that botocore retries after its response was lost (the first attempt had landed) counts
+its tokens twice: that window then grants fewer tokens than it could, never more.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+
+from messaging.models import RateLimitTracker
+from wecare.aws import client
+from wecare.dynamo import DAY
+
+# A guard against a bug (e.g. a condition that can never pass), not a limit on waiting: every
+# attempt either moves to a later window or shrinks a partial grant, so real use ends long before.
+MAX_ATTEMPTS = 10_000
+
+WHATSAPP_ACCOUNT_BUCKET = "whatsapp#account"
+
+# bucket -> the latest window this process has seen completely full. Counts only ever grow
+# (expiry is 24 h later), so a full window stays full and need not be asked about again.
+_known_full: dict[str, int] = {}
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Tokens granted in ``window`` (epoch second): send them once that second has started."""
+
+    buckets: tuple[str, ...]
+    window: int
+    granted: int
+
+    def wait_seconds(self, now: float | None = None) -> float:
+        """How long until the window starts (0 when it already has)."""
+        return max(0.0, self.window - (time.time() if now is None else now))
+
+    def sleep(self) -> None:
+        wait = self.wait_seconds()
+        if wait > 0:
+            time.sleep(wait)
+
+
+class _WindowFull(Exception):
+    """The write did not fit; ``counts`` has the window's count for each bucket that refused."""
+
+    def __init__(self, counts: dict[str, int]):
+        super().__init__(counts)
+        self.counts = counts
+
+
+def _second(now: float | datetime | None) -> int | None:
+    if now is None:
+        return None
+    if isinstance(now, datetime):
+        return math.floor(now.timestamp())
+    return math.floor(now)
+
+
+def _count(item: dict | None) -> int:
+    return int(item.get("messageCount", {"N": "0"})["N"]) if item else 0
+
+
+def _update(bucket: str, limit: int, window: int, n: int) -> dict:
+    """The UpdateItem (or transaction part) that adds n tokens only if the window keeps <= limit."""
+    stamp = RateLimitTracker.lastUpdatedAt.serialize(datetime.now(UTC))
+    return {
+        "TableName": RateLimitTracker.Meta.table_name,
+        "Key": {"channel": {"S": bucket}, "windowStart": {"N": str(window)}},
+        "UpdateExpression": "ADD messageCount :n SET lastUpdatedAt = :stamp, expiresAt = :expires",
+        # `<= limit - n` before adding n is `<= limit` after: the check and the add are one
+        # atomic step in DynamoDB, which is what makes the limit exact under any concurrency.
+        "ConditionExpression": "attribute_not_exists(messageCount) OR messageCount <= :room",
+        "ExpressionAttributeValues": {
+            ":n": {"N": str(n)},
+            ":room": {"N": str(limit - n)},
+            ":stamp": {"S": stamp},
+            ":expires": {"N": str(window + DAY)},  # TTL: a window is only needed for its second
+        },
+        # On refusal DynamoDB returns the item as it was: the count we need for a partial grant.
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def _write(buckets: Sequence[tuple[str, int]], window: int, n: int) -> None:
+    """Add n tokens to every bucket's window, all or none; raise _WindowFull if any is too full."""
+    dynamodb = client("dynamodb")
+    if len(buckets) == 1:
+        (bucket, limit), = buckets
+        try:
+            dynamodb.update_item(**_update(bucket, limit, window, n))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise _WindowFull({bucket: _count(exc.response.get("Item"))}) from None
+        return
+    # Several buckets: one transaction, so a window full in one bucket takes nothing from the
+    # others (no tokens leak when the account bucket is full but the number's is not).
+    try:
+        dynamodb.transact_write_items(TransactItems=[{"Update": _update(b, lim, window, n)} for b, lim in buckets])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons") or []
+        full = {
+            bucket: _count(reason.get("Item"))
+            for (bucket, _), reason in zip(buckets, reasons)
+            if reason.get("Code") == "ConditionalCheckFailed"
+        }
+        if not full:
+            # TransactionConflict: another transaction was writing the same items at that moment.
+            # Nothing was written; the same window is tried again.
+            raise _WindowFull({}) from None
+        raise _WindowFull(full) from None
+
+
+def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) -> Reservation:
+    if n < 1:
+        raise ValueError(f"n must be at least 1, not {n}")
+    smallest = min(limit for _, limit in buckets)
+    if smallest < 1:
+        raise ValueError(f"limit must be at least 1, not {smallest}")
+    if n > smallest and not partial:
+        # No window can ever hold n tokens: waiting would never end.
+        raise ValueError(f"cannot reserve {n} tokens at once: the limit is {smallest} per second")
+    wanted = min(n, smallest)
+    frozen = _second(now)  # tests pin the clock; otherwise windows follow the wall clock
+
+    def current() -> int:
+        return frozen if frozen is not None else math.floor(time.time())
+
+    def first_window_after(window: int) -> int:
+        # Never reserve a second that has already passed: its tokens would be sent in a later
+        # second that did not count them. Skip windows this process already knows are full
+        # (only on the wall clock: a pinned clock may be anywhere in time).
+        start = max(window, current())
+        if frozen is None:
+            for bucket, _ in buckets:
+                start = max(start, _known_full.get(bucket, start - 1) + 1)
+        return start
+
+    window = first_window_after(current())
+    ask = wanted
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            _write(buckets, window, ask)
+            return Reservation(tuple(b for b, _ in buckets), window, ask)
+        except _WindowFull as refusal:
+            room = ask
+            for bucket, limit in buckets:
+                if bucket in refusal.counts:
+                    left = limit - refusal.counts[bucket]
+                    if left <= 0 and frozen is None:
+                        _known_full[bucket] = max(_known_full.get(bucket, window), window)
+                    room = min(room, left)
+            if not refusal.counts:
+                time.sleep(random.uniform(0, 0.02))  # transaction conflict: same window, after a pause
+                continue
+            if partial and room >= 1:
+                ask = room  # take what the earliest window with room still has
+                continue
+            window = first_window_after(window + 1)
+            ask = wanted
+    raise RuntimeError(f"no window found for {n} tokens in {[b for b, _ in buckets]} after {MAX_ATTEMPTS} attempts")
+
+
+def reserve(bucket: str, limit: int, n: int = 1, *, now: float | datetime | None = None) -> Reservation:
+    """Reserve exactly n tokens of ``bucket`` (at most ``limit`` per second) in the earliest
+    window that has room for all n. Raises ValueError if n > limit (no window ever could)."""
+    return _reserve([(bucket, limit)], n, partial=False, now=now)
+
+
+def reserve_up_to(bucket: str, limit: int, n: int, *, now: float | datetime | None = None) -> Reservation:
+    """For bulk: reserve min(n, what is left) tokens in the earliest window with any room.
+    ``granted`` says how many; the caller sends that many and reserves again for the rest."""
+    return _reserve([(bucket, limit)], n, partial=True, now=now)
+
+
+def buckets_for(channel: str, sender: str | None = None) -> list[tuple[str, int]]:
+    """The buckets (name, limit per second) one outbound message on ``channel`` takes a token from.
+
+    Read at each call, so a changed setting (or a test's override) applies at once."""
+    if channel == "whatsapp":
+        if not sender:
+            raise ValueError("a WhatsApp send needs its phone number id (the sender)")
+        return [
+            (f"whatsapp#{sender}", settings.RATE_LIMIT_WHATSAPP_PER_NUMBER),
+            (WHATSAPP_ACCOUNT_BUCKET, settings.RATE_LIMIT_WHATSAPP_ACCOUNT),
+        ]
+    if channel == "sms":
+        return [("sms", settings.RATE_LIMIT_SMS)]  # one origination pool: one bucket
+    if channel == "email":
+        return [("email", settings.RATE_LIMIT_EMAIL)]  # SES sending rate is per account
+    raise ValueError(f"unknown channel {channel!r}")
+
+
+def reserve_for_send(
+    channel: str,
+    sender: str | None = None,
+    n: int = 1,
+    *,
+    up_to: bool = False,
+    now: float | datetime | None = None,
+) -> Reservation:
+    """Reserve n tokens for sends on ``channel`` (from ``sender``, for WhatsApp).
+
+    WhatsApp takes from the phone number's bucket and the account's in the same window, in one
+    transaction: if either is full, neither is charged and both move to a later window, so no
+    token leaks. With ``up_to=True`` (bulk) the grant may be smaller than n; see ``granted``.
+    """
+    return _reserve(buckets_for(channel, sender), n, partial=up_to, now=now)

@@ -1,0 +1,251 @@
+"""Rate limits: token buckets in RateLimitTrackers, shared by threads and processes.
+
+Every test has its own bucket names (moto keeps data for the whole session). Concurrency tests
+read every window back and check: no window above its limit, the stored count equals what the
+callers were granted (nothing counted twice or lost), and every requested token was granted.
+No test asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from messaging import ratelimit
+from messaging.models import RateLimitTracker
+from messaging.ratelimit import reserve, reserve_for_send, reserve_up_to
+from wecare.aws import client
+
+ROOT = Path(__file__).resolve().parents[2]
+FAR = 3_000_000_000  # a pinned clock far from now, so pinned tests never meet real windows
+
+
+def unique(name: str) -> str:
+    return f"test-{name}-{uuid.uuid4().hex[:10]}"
+
+
+def stored(bucket: str) -> dict[int, int]:
+    """messageCount of every window of ``bucket``, read back from the table."""
+    table = client("dynamodb")
+    counts, start = {}, None
+    while True:
+        page = table.query(
+            TableName=RateLimitTracker.Meta.table_name,
+            KeyConditionExpression="channel = :b",
+            ExpressionAttributeValues={":b": {"S": bucket}},
+            ConsistentRead=True,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        counts.update({int(i["windowStart"]["N"]): int(i["messageCount"]["N"]) for i in page["Items"]})
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return counts
+
+
+def run_threads(count: int, work) -> list:
+    """Run ``work(i)`` in ``count`` threads started together; return their results (or raise)."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+    errors: list = []
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker thread did not finish"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def granted_per_window(grants) -> Counter:
+    per_window: Counter = Counter()
+    for grant in grants:
+        per_window[grant.window] += grant.granted
+    return per_window
+
+
+# --- one bucket ------------------------------------------------------------------------------
+
+
+def test_reserving_more_than_the_limit_at_once_is_refused():
+    with pytest.raises(ValueError, match="limit is 5"):
+        reserve(unique("too-many"), 5, 6)
+    with pytest.raises(ValueError):
+        reserve(unique("zero"), 5, 0)
+    with pytest.raises(ValueError):
+        reserve_for_send("whatsapp", None)  # a WhatsApp send needs its phone number id
+
+
+def test_a_full_window_sends_the_caller_to_the_next_one():
+    bucket = unique("next")
+    assert (reserve(bucket, 5, 3, now=FAR).window, reserve(bucket, 5, 2, now=FAR).window) == (FAR, FAR)
+    later = reserve(bucket, 5, 1, now=FAR)
+    assert (later.window, later.granted) == (FAR + 1, 1)
+    assert stored(bucket) == {FAR: 5, FAR + 1: 1}
+    assert later.wait_seconds(now=FAR + 0.25) == pytest.approx(0.75)
+    assert later.wait_seconds(now=FAR + 2) == 0
+
+
+def test_reserve_up_to_grants_what_the_earliest_window_has_left():
+    bucket = unique("upto")
+    reserve(bucket, 5, 3, now=FAR)
+    part = reserve_up_to(bucket, 5, 4, now=FAR)
+    assert (part.window, part.granted) == (FAR, 2)  # the 2 left in the first window, not 4 later
+    rest = reserve_up_to(bucket, 5, 7, now=FAR)
+    assert (rest.window, rest.granted) == (FAR + 1, 5)  # never more than the limit at once
+    assert stored(bucket) == {FAR: 5, FAR + 1: 5}
+
+
+def test_the_item_carries_its_ttl_and_last_update():
+    bucket = unique("ttl")
+    reserve(bucket, 5, 1, now=FAR)
+    item = RateLimitTracker.get(bucket, FAR, consistent_read=True)
+    assert item.messageCount == 1
+    assert int(item.expiresAt.timestamp()) == FAR + 24 * 3600
+    assert item.lastUpdatedAt is not None
+
+
+def test_threads_share_one_bucket_exactly():
+    """6 threads x 3 reservations of 1-2 tokens at 5/s: a few seconds of full windows."""
+    bucket, limit = unique("threads"), 5
+    plan = [1, 2, 1]
+
+    def work(i):
+        grants = []
+        for n in plan:
+            grant = reserve(bucket, limit, n)
+            grants.append(grant)
+            grant.sleep()  # like a sender: wait for the window, then send
+        return grants
+
+    grants = [g for per_thread in run_threads(6, work) for g in per_thread]
+    assert sum(g.granted for g in grants) == 6 * sum(plan)  # none dropped
+    counts = stored(bucket)
+    assert max(counts.values()) <= limit
+    assert counts == dict(granted_per_window(grants))
+    assert len(counts) >= 6 * sum(plan) // limit  # it really had to spread over windows
+
+
+def test_processes_share_one_bucket_exactly():
+    """3 worker processes and this one, on the same moto endpoint, one bucket at 5/s."""
+    bucket, limit = unique("processes"), 5
+    plans = [[["exact", 1], ["upto", 4]], [["upto", 3], ["exact", 2]], [["exact", 2], ["upto", 3]]]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "messaging.tests.reserve_worker", bucket, str(limit), json.dumps(plan)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for plan in plans
+    ]
+    try:
+        for child in children:
+            assert child.stdout.readline().strip() == "ready", child.stderr.read()
+        for child in children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        mine, left = [reserve(bucket, limit, 1)], 2
+        while left:  # a partial grant: reserve again for the rest
+            mine.append(reserve_up_to(bucket, limit, left))
+            left -= mine[-1].granted
+        outputs = [child.communicate(timeout=120) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    grants = [json.loads(line) for out, _ in outputs for line in out.splitlines() if line.strip()]
+    assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
+    requested = sum(n for plan in plans for _, n in plan) + 3
+    assert sum(g["granted"] for g in grants) + sum(g.granted for g in mine) == requested  # none dropped
+    expected: Counter = granted_per_window(mine)
+    for grant in grants:
+        expected[grant["window"]] += grant["granted"]
+    counts = stored(bucket)
+    assert max(counts.values()) <= limit
+    assert counts == dict(expected)
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+def test_channels_use_their_buckets_and_limits(settings):
+    settings.RATE_LIMIT_SMS, settings.RATE_LIMIT_EMAIL = 5, 10
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = 80, 1000
+    assert ratelimit.buckets_for("sms") == [("sms", 5)]
+    assert ratelimit.buckets_for("email", "one@wecare.digital") == [("email", 10)]
+    assert ratelimit.buckets_for("whatsapp", "phone-number-id-1") == [("whatsapp#phone-number-id-1", 80), ("whatsapp#account", 1000)]
+    with pytest.raises(ValueError):
+        ratelimit.buckets_for("fax")
+
+
+def test_whatsapp_moves_both_buckets_forward_together_without_leaking(settings, monkeypatch):
+    """Number A fills the account's window; number B, with room of its own, moves to the next
+    window for both, and nothing is left charged in the window it could not use."""
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = 3, 4
+    account = unique("account")
+    monkeypatch.setattr(ratelimit, "WHATSAPP_ACCOUNT_BUCKET", account)
+    a, b = unique("number-a"), unique("number-b")
+    assert reserve_for_send("whatsapp", a, 3, now=FAR).window == FAR
+    moved = reserve_for_send("whatsapp", b, 3, now=FAR)
+    assert (moved.window, moved.buckets) == (FAR + 1, (f"whatsapp#{b}", account))
+    assert stored(f"whatsapp#{b}") == {FAR + 1: 3}  # no token leaked into FAR
+    assert stored(account) == {FAR: 3, FAR + 1: 3}
+    c = unique("number-c")
+    part = reserve_for_send("whatsapp", c, 3, up_to=True, now=FAR)
+    assert (part.window, part.granted) == (FAR, 1)  # the account's last token in FAR
+    part = reserve_for_send("whatsapp", a, 3, up_to=True, now=FAR)
+    assert (part.window, part.granted) == (FAR + 1, 1)  # A is full in FAR; the account has 1 left in FAR+1
+    with pytest.raises(ValueError):
+        reserve_for_send("whatsapp", a, 4)  # more than the number's limit
+
+
+def test_whatsapp_numbers_and_account_stay_exact_under_threads(settings, monkeypatch):
+    """2 numbers (3/s each) under one account (4/s), 4 threads: per window, each number <= 3,
+    the account <= 4, and the account's count is exactly the sum of the numbers' (no leak)."""
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = 3, 4
+    account = unique("account")
+    monkeypatch.setattr(ratelimit, "WHATSAPP_ACCOUNT_BUCKET", account)
+    numbers = [unique("number-a"), unique("number-b")]
+
+    def work(i):
+        grants = []
+        for n in (1, 2, 1):
+            grant = reserve_for_send("whatsapp", numbers[i % 2], n)
+            grants.append(grant)
+            grant.sleep()
+        return grants
+
+    grants = [g for per_thread in run_threads(4, work) for g in per_thread]
+    assert sum(g.granted for g in grants) == 4 * 4
+    per_number = [stored(f"whatsapp#{number}") for number in numbers]
+    account_counts = stored(account)
+    assert all(count <= 3 for counts in per_number for count in counts.values())
+    assert max(account_counts.values()) <= 4
+    assert account_counts == dict(Counter(per_number[0]) + Counter(per_number[1]))
+    assert account_counts == dict(granted_per_window(grants))
+
+
+def test_waiting_for_a_window_ends_in_that_window():
+    grant = reserve(unique("sleep"), 5, 1, now=time.time() + 1)
+    grant.sleep()
+    assert time.time() >= grant.window  # slept until the window started (no upper bound asserted)
