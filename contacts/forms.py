@@ -16,6 +16,8 @@ class ContactForm(forms.Form):
     optInSms = forms.BooleanField(required=False, label="Opted in to SMS")
     optInEmail = forms.BooleanField(required=False, label="Opted in to email")
 
+    OPT_IN_FIELDS = ("optInWhatsApp", "optInSms", "optInEmail")
+
     @classmethod
     def for_contact(cls, contact: Contact, data=None) -> "ContactForm":
         initial = {f: getattr(contact, f) for f in cls.base_fields}

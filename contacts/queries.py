@@ -13,14 +13,32 @@ from __future__ import annotations
 from contacts.actions import Page
 from contacts.models import LIVE, Contact
 from contacts.validation import InvalidValue, normalise_email, normalise_phone
-from wecare.dynamo import Cursor
+from wecare.dynamo import Cursor, InvalidCursor
 
 MAX_SCANNED = 2000
 PAGE_SIZE = 50
+LIVE_CURSOR_KEYS = frozenset({"contactId", "liveList", "createdAt"})  # table key + LiveIndex keys
+
+
+def _live_cursor(cursor: str | None) -> dict | None:
+    """Decode a cursor for the liveList index, refusing any DynamoDB would refuse.
+
+    A cursor comes back from the client, so it can be anything; a forged or stale one must be a
+    422 (InvalidCursor), never a ValidationException from DynamoDB and a 500."""
+    key = Cursor.decode(cursor)
+    if not key:
+        return None
+    if set(key) != LIVE_CURSOR_KEYS or not all(
+        isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str) and value["S"] for value in key.values()
+    ):
+        raise InvalidCursor("cursor is not one this server issued")
+    if key["liveList"]["S"] != LIVE:
+        raise InvalidCursor("cursor is not one this server issued")
+    return key
 
 
 def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
-    results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor))
+    results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=_live_cursor(cursor))
     items = list(results)
     return Page(items, Cursor.encode(results.last_evaluated_key) if len(items) == limit else None, len(items))
 
@@ -65,7 +83,7 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
         LIVE,
         filter_condition=condition,
         scan_index_forward=False,
-        last_evaluated_key=Cursor.decode(cursor),
+        last_evaluated_key=_live_cursor(cursor),
         page_size=200,
     ).page_iter
     items: list[Contact] = []

@@ -34,8 +34,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # An unticked box at creation is the default (not opted in), not a consent decision:
+        # only a ticked one is recorded with who, when and from where, as in the API.
+        data = {f: v for f, v in form.cleaned_data.items() if not (f in ContactForm.OPT_IN_FIELDS and v is False)}
         try:
-            contact = actions.create_contact(form.cleaned_data, user=request.user, source="page")
+            contact = actions.create_contact(data, user=request.user, source="page")
         except (FieldErrors, Conflict) as exc:
             form.add_field_errors(exc.errors if isinstance(exc, FieldErrors) else {exc.field or "phone": str(exc)})
         else:
@@ -137,5 +140,7 @@ def import_status(request: HttpRequest, import_id: str) -> HttpResponse:
         job = imports.get_import(import_id)
     except NotFound as exc:
         return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
-    template = "contacts/_import_progress.html" if request.htmx else "contacts/import_status.html"
+    # Only the progress poll gets the fragment; a boosted navigation here needs the whole page.
+    polling = request.htmx and request.htmx.target == "import-progress"
+    template = "contacts/_import_progress.html" if polling else "contacts/import_status.html"
     return render(request, template, {"job": job})

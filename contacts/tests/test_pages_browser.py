@@ -1,0 +1,221 @@
+"""The contact pages in a real browser, as each role uses them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from ulid import ULID
+
+from contacts import actions, queries
+from contacts.models import ContactImport
+from wecare.dynamo import now
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+def _unique(name: str) -> str:
+    return f"{name} {uuid.uuid4().hex[:8]}"
+
+
+def _live_named(name: str) -> list:
+    return [c for c in queries.search_contacts(name).items if c.name == name]
+
+
+def _consent_row(page, channel: str):
+    return page.locator(f"tr[data-channel={channel}]")
+
+
+def test_an_invalid_phone_is_refused_with_an_error_on_the_phone_field_and_nothing_is_created(login_page, operator, live_server):
+    name = _unique("Wrong Number")
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/contacts/")
+    page.get_by_role("link", name="New contact").click()
+    page.wait_for_url("**/contacts/new/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Phone").fill("12345")
+    page.get_by_role("button", name="Save").click()
+
+    error = page.locator("#error-phone")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("'12345' is not a phone number")
+    expect(page.get_by_label("Name")).to_have_value(name)  # what was typed is kept
+    expect(page.locator("h1")).to_have_text("New contact")
+    assert _live_named(name) == []
+
+
+def test_an_operator_creates_edits_finds_and_deletes_a_contact(login_page, operator, live_server, new_phone):
+    name = _unique("Priya Raman")
+    phone = new_phone()
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/contacts/")
+    page.evaluate("window.__marker = 1")
+
+    # Create.
+    page.get_by_role("link", name="New contact").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Phone").fill(phone)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/contacts/[0-9A-Z]{26}/$"))
+    contact_url = page.url
+    expect(page.locator("h1")).to_have_text(name)
+    expect(page.locator(".flash")).to_contain_text("Contact created.")
+    expect(page.locator(".facts")).to_contain_text(phone)
+    expect(page.locator("#whatsapp-window")).to_contain_text("No window open")
+    for channel in ("whatsapp", "sms", "email"):
+        expect(_consent_row(page, channel)).to_contain_text("Opted in: no")
+        expect(_consent_row(page, channel)).to_contain_text("never set")
+
+    # Edit: opt in to SMS only.
+    page.get_by_role("link", name="Edit").click()
+    page.wait_for_url(re.compile(r"/edit/$"))
+    expect(page.get_by_label("Phone")).to_have_value(phone)
+    page.get_by_label("Opted in to SMS").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(contact_url)
+    expect(page.locator(".flash")).to_contain_text("Contact saved.")
+    expect(_consent_row(page, "sms")).to_contain_text("Opted in: yes")
+    expect(_consent_row(page, "sms")).to_contain_text("by otto-operator (page)")
+    expect(_consent_row(page, "whatsapp")).to_contain_text("never set")
+    expect(_consent_row(page, "email")).to_contain_text("never set")
+
+    # Find it by part of its name with the live search box.
+    page.get_by_role("link", name="All contacts").click()
+    page.wait_for_url(re.compile(r"/contacts/$"))
+    part = name.split()[-1][:6]
+    page.get_by_role("searchbox", name="Search contacts").fill(part)
+    page.wait_for_url(re.compile(rf"q={part}"))
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name=name)).to_be_visible()
+    expect(results.locator("tbody tr")).to_have_count(1)
+    expect(results).to_contain_text("SMS: opted in")
+
+    # Delete, from the contact's page.
+    results.get_by_role("link", name=name).click()
+    page.wait_for_url(contact_url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url(re.compile(r"/contacts/$"))
+    expect(page.locator(".flash")).to_contain_text("Contact deleted.")
+    expect(page.locator("#results").get_by_role("link", name=name)).to_have_count(0)
+    page.get_by_role("searchbox", name="Search contacts").fill(name)
+    expect(page.locator("#results")).to_contain_text(f"No live contact matches “{name}”")
+    assert page.evaluate("window.__marker") == 1  # all of it without a full page load
+    assert _live_named(name) == []
+
+
+def test_a_csv_import_reports_created_rows_and_each_bad_line_and_a_second_run_creates_nothing(login_page, operator, live_server, new_phone, tmp_path):
+    name = _unique("Imported Person")
+    csv_file = tmp_path / "contacts.csv"
+    csv_file.write_text(
+        "name,phone,optInSms\n"
+        f"{name},{new_phone()},true\n"
+        "Bad Phone,12,false\n"
+        f"Bad Opt In,{new_phone()},maybe\n"
+    )
+    page = login_page(operator)
+
+    def import_file() -> None:
+        page.goto(f"{live_server.url}/contacts/")
+        page.get_by_role("link", name="Import CSV").click()
+        page.wait_for_url("**/contacts/import/")
+        page.get_by_label("CSV file").set_input_files(csv_file)
+        page.get_by_role("button", name="Import").click()
+        page.wait_for_url(re.compile(r"/contacts/import/[0-9A-Z]{26}/$"))
+        expect(page.locator("[data-status]")).to_have_text("completed")
+
+    import_file()
+    progress = page.locator("#import-progress")
+    expect(progress).to_contain_text("3 of 3 rows")
+    expect(progress).to_contain_text("Created 1 · already there 0 · errors 2")
+    errors = progress.locator("tbody tr")
+    expect(errors).to_have_count(2)
+    expect(errors.nth(0).locator("td").nth(0)).to_have_text("3")
+    expect(errors.nth(0).locator("td").nth(1)).to_contain_text("phone: '12' is not a phone number")
+    expect(errors.nth(1).locator("td").nth(0)).to_have_text("4")
+    expect(errors.nth(1).locator("td").nth(1)).to_contain_text("optInSms is 'maybe'; use true or false")
+    page.screenshot(path=str(ARTIFACTS / "contacts-import-done.png"), full_page=True)
+    [created] = _live_named(name)
+    assert created.optInSms is True
+
+    import_file()
+    expect(progress).to_contain_text("Created 0 · already there 1 · errors 2")
+    assert len(_live_named(name)) == 1
+
+
+def test_the_import_page_follows_a_running_import_until_it_completes(login_page, operator, live_server):
+    job = ContactImport(importId=str(ULID()), createdBy="otto-operator", createdAt=now(), s3Key="imports/none.csv", totalRows=2, status="running", processedRows=1)
+    job.save()
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/contacts/import/{job.importId}/")
+    page.evaluate("window.__marker = 1")
+    expect(page.locator("[data-status]")).to_have_text("running")
+    expect(page.locator("#import-progress")).to_contain_text("1 of 2 rows")
+
+    job.update(actions=[ContactImport.status.set("completed"), ContactImport.processedRows.set(2), ContactImport.createdCount.set(2)])
+    expect(page.locator("[data-status]")).to_have_text("completed", timeout=15000)
+    expect(page.locator("#import-progress")).to_contain_text("Created 2 · already there 0 · errors 0")
+    expect(page.locator("h1")).to_have_text(f"Import {job.importId}")  # the fragment replaced only the progress
+    assert page.evaluate("window.__marker") == 1
+
+
+def test_a_viewer_sees_no_write_buttons_and_is_refused_the_new_contact_page(login_page, viewer, live_server):
+    page = login_page(viewer)
+    page.goto(f"{live_server.url}/contacts/")
+    expect(page.locator("h1")).to_have_text("Contacts")
+    expect(page.get_by_role("link", name="Export CSV")).to_be_visible()
+    expect(page.get_by_role("link", name="New contact")).to_have_count(0)
+    expect(page.get_by_role("link", name="Import CSV")).to_have_count(0)
+
+    response = page.goto(f"{live_server.url}/contacts/new/")
+    assert response.status == 403
+    expect(page.locator("h1")).to_have_text("Not allowed")
+    expect(page.locator("#main")).to_contain_text("needs operator, has viewer")
+    expect(page.locator("form input[name=phone]")).to_have_count(0)
+
+
+def test_a_viewer_sees_a_contact_without_edit_or_delete(login_page, viewer, operator, live_server, new_phone):
+    contact = actions.create_contact({"name": _unique("Read Only"), "phone": new_phone()}, user=operator, source="page")
+    page = login_page(viewer)
+    page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
+    expect(page.locator("h1")).to_have_text(contact.name)
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("button", name="Delete")).to_have_count(0)
+
+
+def test_an_admin_opens_a_deleted_contact_and_restores_it(login_page, admin_user, operator, live_server, new_phone):
+    name = _unique("Back Again")
+    contact = actions.create_contact({"name": name, "phone": new_phone()}, user=operator, source="page")
+    actions.delete_contact(contact.contactId, user=operator)
+
+    page = login_page(admin_user)
+    page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
+    expect(page.locator("h1")).to_have_text(name)
+    expect(page.locator("#main .error")).to_contain_text("Deleted")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    page.get_by_role("button", name="Restore").click()
+    expect(page.locator(".flash")).to_contain_text("Contact restored.")
+    expect(page.locator("#main .error")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit")).to_be_visible()
+
+    page.get_by_role("link", name="All contacts").click()
+    page.get_by_role("searchbox", name="Search contacts").fill(name)
+    expect(page.locator("#results").get_by_role("link", name=name)).to_be_visible()
+    assert [c.contactId for c in _live_named(name)] == [contact.contactId]
+
+
+def test_an_operator_cannot_open_a_deleted_contact(login_page, operator, live_server, new_phone):
+    contact = actions.create_contact({"name": _unique("Gone"), "phone": new_phone()}, user=operator, source="page")
+    actions.delete_contact(contact.contactId, user=operator)
+    page = login_page(operator)
+    response = page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
+    assert response.status == 404
+    expect(page.locator("h1")).to_have_text("Not found")
+    expect(page.get_by_role("button", name="Restore")).to_have_count(0)
