@@ -3,7 +3,9 @@ people who use the platform (a viewer, an operator, an admin, someone with no ro
 
 from __future__ import annotations
 
+import functools
 import random
+import threading
 from urllib.parse import urlparse
 
 import phonenumbers
@@ -26,14 +28,49 @@ def aws(django_db_blocker):
     server.stop()
 
 
+# moto's DynamoDB is not atomic under concurrent requests: each request runs in its own thread,
+# and a conditional write checks its condition and then writes with nothing held in between, so
+# two racing writers can both pass (measured: rate windows over their limit, lost updates). A
+# failed TransactWriteItems even restores a copy of the whole table taken before it started,
+# undoing other requests' writes. Real DynamoDB serializes writes to an item, which is what the
+# uniqueness keys, the rate limits and the tier rely on; this gives moto that guarantee by running
+# its write operations one at a time. Reads stay concurrent.
+WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def atomic_moto_writes():
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()  # re-entrant: a transaction calls put_item/update_item itself
+    originals = {name: getattr(DynamoDBBackend, name) for name in WRITES}
+
+    def serialized(method):
+        @functools.wraps(method)
+        def run(*args, **kwargs):
+            with lock:
+                return method(*args, **kwargs)
+
+        return run
+
+    for name, method in originals.items():
+        setattr(DynamoDBBackend, name, serialized(method))
+    yield
+    for name, method in originals.items():
+        setattr(DynamoDBBackend, name, method)
+
+
 @pytest.fixture
 def new_phone():
     """Valid, never-repeated E.164 numbers (moto keeps data for the whole session)."""
     used: set[str] = set()
+    # Its own generator: Hypothesis reseeds the global one identically in every test, which
+    # would hand out the same numbers across tests (and moto keeps data for the whole session).
+    rng = random.Random()
 
     def make() -> str:
         while True:
-            candidate = f"+1415{random.randint(2000000, 9999999)}"
+            candidate = f"+1415{rng.randint(2000000, 9999999)}"
             if candidate not in used and phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
                 used.add(candidate)
                 return candidate
@@ -43,8 +80,10 @@ def new_phone():
 
 @pytest.fixture
 def new_email():
+    rng = random.Random()
+
     def make() -> str:
-        return f"person-{random.getrandbits(48):x}@example.com"
+        return f"person-{rng.getrandbits(48):x}@example.com"
 
     return make
 

@@ -25,14 +25,10 @@ def _live_cursor(cursor: str | None) -> dict | None:
 
     A cursor comes back from the client, so it can be anything; a forged or stale one must be a
     422 (InvalidCursor), never a ValidationException from DynamoDB and a 500."""
-    key = Cursor.decode(cursor)
+    key = Cursor.decode(cursor, keys=LIVE_CURSOR_KEYS)
     if not key:
         return None
-    if set(key) != LIVE_CURSOR_KEYS or not all(
-        isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str) and value["S"] for value in key.values()
-    ):
-        raise InvalidCursor("cursor is not one this server issued")
-    if key["liveList"]["S"] != LIVE:
+    if key["liveList"] != {"S": LIVE}:
         raise InvalidCursor("cursor is not one this server issued")
     return key
 

@@ -9,6 +9,8 @@ from messaging.models import Message, UsageCounter
 from wecare.dynamo import Cursor, not_expired, now
 
 MAX_SCANNED = 2000
+TABLE_KEYS = frozenset({"messageId"})
+CONTACT_KEYS = frozenset({"messageId", "contactId", "timestamp"})  # table key + contactId index keys
 
 
 def list_messages(*, contact_id: str | None, channel: str | None, status: str | None, direction: str | None, cursor: str | None, limit: int):
@@ -16,7 +18,7 @@ def list_messages(*, contact_id: str | None, channel: str | None, status: str | 
     for attribute, value in ((Message.channel, channel), (Message.status, status), (Message.direction, direction)):
         if value:
             condition = condition & (attribute == value)
-    start = Cursor.decode(cursor)
+    start = Cursor.decode(cursor, keys=CONTACT_KEYS if contact_id else TABLE_KEYS)
     if contact_id:
         pages = Message.by_contact.query(contact_id, filter_condition=condition, scan_index_forward=False, last_evaluated_key=start, page_size=100).page_iter
     else:

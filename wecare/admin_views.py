@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from pynamodb.exceptions import ScanError
+
 from contacts.models import Contact
 from wecare import audit
 from wecare.dynamo import Cursor, InvalidCursor, not_expired, now
@@ -28,7 +30,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     day = request.GET.get("day") or now().strftime("%Y-%m-%d")
     try:
         date.fromisoformat(day)
-        start = Cursor.decode(request.GET.get("cursor"))
+        start = Cursor.decode(request.GET.get("cursor"), keys={"logId", "day"})
     except (ValueError, InvalidCursor):
         return redirect("dynamo_admin:audit")
     results = AuditLog.by_day.query(day, filter_condition=not_expired(AuditLog.expiresAt), scan_index_forward=False, limit=PAGE, last_evaluated_key=start)
@@ -62,10 +64,14 @@ def system_config(request: HttpRequest) -> HttpResponse:
 @require_role(Role.ADMIN)
 def contacts_table(request: HttpRequest) -> HttpResponse:
     try:
-        start = Cursor.decode(request.GET.get("cursor"))
+        start = Cursor.decode(request.GET.get("cursor"), keys={"contactId"})
     except InvalidCursor:
         return redirect("dynamo_admin:contacts")
     results = Contact.scan(limit=PAGE, last_evaluated_key=start)
-    rows = list(results)
+    try:
+        rows = list(results)
+    except ScanError:
+        # A hand-edited cursor DynamoDB refuses: start again from the first page.
+        return redirect("dynamo_admin:contacts")
     cursor = Cursor.encode(results.last_evaluated_key) if len(rows) == PAGE else None
     return render(request, "admin/dynamo/contacts.html", _context(request, "Contacts table (DynamoDB, read-only)", rows=rows, cursor=cursor))

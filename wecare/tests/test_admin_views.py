@@ -35,3 +35,12 @@ def test_the_contacts_table_view_shows_deleted_contacts_too(client_for, admin_us
             break
         url = "/admin/dynamo/contacts/" + seen.split('href="?cursor=')[1].split('"')[0].join(["?cursor=", ""])
     assert contact.contactId in seen
+
+
+def test_a_forged_cursor_on_the_contacts_table_starts_over(client_for, admin_user):
+    import base64
+    import json
+
+    forged = base64.urlsafe_b64encode(json.dumps({"contactId": "x"}).encode()).decode().rstrip("=")
+    response = client_for(admin_user).get(f"/admin/dynamo/contacts/?cursor={forged}")
+    assert response.status_code == 302 and response["Location"].endswith("/admin/dynamo/contacts/")
