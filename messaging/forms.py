@@ -15,7 +15,9 @@ class ComposeForm(forms.Form):
     kind = forms.ChoiceField(choices=[("text", "Text"), ("template", "Template"), ("media", "Image / file")], required=False, initial="text")
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     template = forms.CharField(required=False)  # "name|language"
+    header_params = forms.CharField(required=False)
     body_params = forms.CharField(required=False, help_text="Template body values, one per line")
+    button_params = forms.CharField(required=False, help_text="One value per URL button that takes one")
     subject = forms.CharField(required=False, max_length=998)
     html = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="HTML (optional)")
     file = forms.FileField(required=False)

@@ -26,8 +26,12 @@ def _request_data(contact_id: str, form: ComposeForm, media: dict | None) -> dic
     kind = data.get("kind") or "text"
     if data["channel"] == "whatsapp" and kind == "template" and data.get("template"):
         name, _, language = data["template"].partition("|")
-        values = [line.strip() for line in (data.get("body_params") or "").splitlines() if line.strip()]
-        request["template"] = {"name": name, "language": language, "parameters": {"body": values}}
+        parameters = {
+            "header": _lines(data.get("header_params")),
+            "body": _lines(data.get("body_params")),
+            "buttons": [[value] for value in _lines(data.get("button_params"))],
+        }
+        request["template"] = {"name": name, "language": language, "parameters": parameters}
     elif data["channel"] == "whatsapp" and kind == "media":
         request["media"] = media
     else:
@@ -35,6 +39,20 @@ def _request_data(contact_id: str, form: ComposeForm, media: dict | None) -> dic
     if data["channel"] == "email":
         request.update(subject=data.get("subject"), html=data.get("html"))
     return request
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _chosen_template(form: ComposeForm) -> dict:
+    """What the picked template needs, so the form can ask for exactly that."""
+    name, _, language = (form.data.get("template") or "").partition("|")
+    template = templates_catalog.find(name, language) if name else None
+    if template is None:
+        return {}
+    body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
+    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
 
 
 def _upload(upload) -> dict:
@@ -52,6 +70,7 @@ def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, *
         "channel": channel,
         "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
         "can_send": has_role(request.user, Role.OPERATOR),
+        **(_chosen_template(form) if channel == "whatsapp" else {}),
         **extra,
     }
 

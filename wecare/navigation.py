@@ -26,7 +26,17 @@ SIDEBAR: tuple[NavItem, ...] = (
     NavItem("Forms", None),
     NavItem("Docs", None),
     NavItem("Invoice", None),
-    NavItem("DM", None, children=(NavItem("WhatsApp", None), NavItem("SMS", None), NavItem("SES", None))),
+    NavItem(
+        "DM",
+        None,
+        children=(
+            NavItem("WhatsApp", None),  # the inboxes come with inbound messages
+            NavItem("SMS", None),
+            NavItem("SES", None),
+            NavItem("Templates", "messaging:templates"),
+            NavItem("Usage", "messaging:usage"),
+        ),
+    ),
     NavItem("Contacts", "contacts:list"),
     NavItem("Bulk Messaging", None),
     NavItem("Agent", None),

@@ -36,7 +36,7 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
     sidebar = page.locator("#sidebar")
     expect(sidebar).to_be_visible()
     labels = [re.sub(r"\s+coming$", "", text.strip()) for text in sidebar.locator("li > a, li > span").all_inner_texts()]
-    assert labels == ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "WhatsApp", "SMS", "SES", "Contacts", "Bulk Messaging", "Agent"]
+    assert labels == ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "WhatsApp", "SMS", "SES", "Templates", "Usage", "Contacts", "Bulk Messaging", "Agent"]
 
     for label in NOT_BUILT:
         item = sidebar.locator("span.coming", has_text=re.compile(rf"^{re.escape(label)}\b"))
