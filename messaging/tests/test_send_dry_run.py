@@ -99,3 +99,14 @@ def test_history_lists_a_contacts_messages_and_usage_counts_them(api, operator, 
     today = now().strftime("%Y-%m-%d")
     row = next(u for u in usage if u["channel"] == "sms" and u["day"] == today)
     assert row["freeformCount"] >= 2 and row["templateCount"] == 0
+
+
+def test_each_outcome_is_counted_as_an_emf_metric_per_channel(api, operator, new_phone, capsys):
+    import json
+
+    contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
+    capsys.readouterr()
+    api.post("/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "counted"}, content_type=JSON)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line]
+    sent = [line for line in lines if "MessagesSent" in line]
+    assert sent and sent[0]["channel"] == "sms" and sent[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["channel"]]
