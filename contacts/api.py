@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from contacts import actions, queries
 from contacts.schemas import ConflictOut, ContactIn, ContactOut, ContactPage, ContactPatch, ErrorOut
@@ -31,7 +31,7 @@ def search_contacts(request: HttpRequest, q: str = Query(..., max_length=200), c
 @router.post("", response={201: ContactOut, 409: ConflictOut, **ERRORS}, auth=OPERATOR, summary="Create a contact")
 def create_contact(request: HttpRequest, payload: ContactIn):
     contact = actions.create_contact(payload.model_dump(exclude_unset=True), user=request.auth, source="api")
-    return 201, ContactOut.of(contact)
+    return Status(201, ContactOut.of(contact))
 
 
 @router.get("/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=VIEWER, summary="Get a contact")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from messaging import outbound, queries
 from messaging.models import Message
@@ -20,7 +20,7 @@ ERRORS = {401: dict, 403: dict}
 @router.post("", response={202: MessageOut, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Send a message (queued; the status moves as it is sent)")
 def send(request: HttpRequest, payload: MessageIn):
     message = outbound.send_message(payload.model_dump(exclude_none=True), user=request.auth, source="api")
-    return 202, MessageOut.of(message)
+    return Status(202, MessageOut.of(message))
 
 
 @router.post("/preflight", response={200: PreflightOut, 422: dict, **ERRORS}, auth=VIEWER, summary="Would this send be allowed? Nothing is sent or recorded")
@@ -66,4 +66,4 @@ def delete_message(request: HttpRequest, message_id: str):
         raise NotFound(f"no message with id {message_id}") from None
     message.delete()
     audit.record(request.auth, "message.delete", "message", message_id, contactId=message.contactId, channel=message.channel)
-    return 204, None
+    return Status(204, None)
