@@ -71,7 +71,10 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
         if exact is not False:
             return Page([exact] if exact else [], None, 1)
     needle = q.lower()
-    digits = "".join(ch for ch in q if ch.isdigit())
+    # Part of a phone number only when q looks like one ("555 01", "+44-79"): the digits of
+    # "Raman 3e5a" are not a phone number, and matching them would return unrelated contacts.
+    looks_like_phone = all(ch.isdigit() or ch in " +-()." for ch in q)
+    digits = "".join(ch for ch in q if ch.isdigit()) if looks_like_phone else ""
     condition = Contact.nameLower.contains(needle) | Contact.email.contains(needle)
     if digits:
         condition = condition | Contact.phone.contains(digits)

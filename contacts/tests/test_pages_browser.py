@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
+import string
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
 
 def _unique(name: str) -> str:
-    return f"{name} {uuid.uuid4().hex[:8]}"
+    # Letters only: a suffix of digits would also be searched as part of a phone number.
+    return f"{name} {''.join(random.choices(string.ascii_lowercase, k=8))}"
 
 
 def _live_named(name: str) -> list:

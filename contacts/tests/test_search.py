@@ -34,3 +34,11 @@ def test_it_pages_with_a_cursor_and_no_offsets(operator, new_phone):
     third = search_contacts(tag, cursor=second.next_cursor, limit=2)
     seen = [c.contactId for page in (first, second, third) for c in page.items]
     assert set(seen) == ids and len(seen) == 5
+
+
+def test_the_digits_inside_a_word_are_not_a_phone_search(operator, new_phone):
+    phone = new_phone()
+    actions.create_contact({"name": "Digits Dora", "phone": phone}, user=operator, source="test")
+    mixed = f"zz{phone[-4]}q{phone[-3:]}"  # the phone's last digits, scattered in a word
+    assert search_contacts(mixed).items == []
+    assert phone in [c.phone for c in search_contacts(phone[-7:]).items]
