@@ -3,9 +3,7 @@ people who use the platform (a viewer, an operator, an admin, someone with no ro
 
 from __future__ import annotations
 
-import functools
 import random
-import threading
 from urllib.parse import urlparse
 
 import phonenumbers
@@ -18,46 +16,16 @@ def aws(django_db_blocker):
     """Start moto on the port the test settings chose and create every resource in it."""
     from moto.server import ThreadedMotoServer
 
+    from wecare import emulator
     from wecare.bootstrap import bootstrap
 
+    emulator.install()  # serialized writes and cheap transaction backups: see wecare/emulator.py
     endpoint = urlparse(settings.AWS_ENDPOINT_URL)
     server = ThreadedMotoServer(ip_address=endpoint.hostname, port=endpoint.port, verbose=False)
     server.start()
     bootstrap()
     yield settings.AWS_ENDPOINT_URL
     server.stop()
-
-
-# moto's DynamoDB is not atomic under concurrent requests: each request runs in its own thread,
-# and a conditional write checks its condition and then writes with nothing held in between, so
-# two racing writers can both pass (measured: rate windows over their limit, lost updates). A
-# failed TransactWriteItems even restores a copy of the whole table taken before it started,
-# undoing other requests' writes. Real DynamoDB serializes writes to an item, which is what the
-# uniqueness keys, the rate limits and the tier rely on; this gives moto that guarantee by running
-# its write operations one at a time. Reads stay concurrent.
-WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def atomic_moto_writes():
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()  # re-entrant: a transaction calls put_item/update_item itself
-    originals = {name: getattr(DynamoDBBackend, name) for name in WRITES}
-
-    def serialized(method):
-        @functools.wraps(method)
-        def run(*args, **kwargs):
-            with lock:
-                return method(*args, **kwargs)
-
-        return run
-
-    for name, method in originals.items():
-        setattr(DynamoDBBackend, name, serialized(method))
-    yield
-    for name, method in originals.items():
-        setattr(DynamoDBBackend, name, method)
 
 
 @pytest.fixture

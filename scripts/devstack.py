@@ -92,7 +92,7 @@ def main() -> int:
 
     endpoint = env["AWS_ENDPOINT_URL"]
     moto_port = endpoint.rsplit(":", 1)[-1]
-    moto = start("moto", str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
+    moto = start("moto", str(BIN / "python"), "-m", "wecare.emulator", "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
     fake_endpoint = env["AWS_FAKE_ENDPOINT_URL"]
     try:
         start("fakeaws", str(BIN / "python"), "-m", "wecare.fakeaws", "--host", "127.0.0.1",
@@ -103,6 +103,7 @@ def main() -> int:
         manage(env, "dev_snapshot", "load", str(SNAPSHOT))
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
+        manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
         start("worker", str(BIN / "celery"), "-A", "wecare", "worker", "-B", "-s", str(STATE / "celerybeat-schedule"),
               "-Q", "default,inbound-queue,outbound-queue,bulk-queue", "-c", "2", "--loglevel", "INFO")
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
