@@ -20,7 +20,7 @@ from contacts.models import Contact
 from messaging import gate, records
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.senders import Outbound, SendError, SendResult, deliver
+from messaging.senders import Outbound, SendError, SendResult, TokenExpired, deliver
 from messaging.senders.whatsapp import MAX_TEXT
 from messaging.sms_segments import MAX_SMS_CHARS, count_segments
 from wecare import audit
@@ -170,7 +170,7 @@ class Outcome:
     to: str = ""
 
 
-def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable[[str], bool], reserve: Callable[[str, str], None]) -> Outcome:
+def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable[[str], bool], reserve: Callable[[str, str], float | None]) -> Outcome:
     """Gate, rate tokens, sender: the decision and the provider call, nothing stored.
 
     Every send goes through here (the worker, via ``process``), so what the property tests prove
@@ -181,7 +181,6 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
     if not verdict.allowed:
         return Outcome(verdict)
     assert contact is not None
-    reserve(channel.value, message.sender)
     content = message.content or {}
     out = Outbound(
         message_id=message.messageId,
@@ -194,16 +193,27 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
         subject=content.get("subject"),
         html=content.get("html"),
     )
-    try:
-        return Outcome(verdict, result=deliver(out), to=out.to)
-    except SendError as error:
-        return Outcome(verdict, error=error, to=out.to)
+    while True:
+        # A token is good only for its own second: a thread that wakes late (busy CPU) would
+        # otherwise send in a later second that did not count it. A stale token is let go (it
+        # only lowers throughput) and another taken.
+        not_after = reserve(channel.value, message.sender)
+        try:
+            return Outcome(verdict, result=deliver(out, not_after=not_after), to=out.to)
+        except TokenExpired:
+            log.info("rate token went stale before use; taking another", extra={"channel": channel.value})
+        except SendError as error:
+            return Outcome(verdict, error=error, to=out.to)
 
 
-def _reserve(channel: str, sender: str) -> None:
+def _reserve(channel: str, sender: str) -> float:
+    """Take a rate token and wait for its second; return when that second ends. Over the limit:
+    wait, never drop."""
     from messaging import ratelimit
 
-    ratelimit.reserve_for_send(channel, sender).sleep()  # over the limit: wait, never drop
+    reservation = ratelimit.reserve_for_send(channel, sender)
+    reservation.sleep()
+    return reservation.window + 1
 
 
 def process(message_id: str) -> str:

@@ -89,7 +89,7 @@ def mark_sent(message: Message, result: SendResult, *, to: str) -> None:
     at = now()
     actions = [
         Message.status.set("sent"),
-        _history("sent"),
+        _history("sent", {"providerCallStartedAt": result.started_at}),
         Message.providerRequest.set(result.calls),
     ]
     if message.channel == "whatsapp":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from messaging.senders.base import Outbound, SendError, SendResult
@@ -14,7 +16,11 @@ from wecare.aws import client
 SENDERS = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}
 
 
-def deliver(out: Outbound) -> SendResult:
+class TokenExpired(Exception):
+    """The rate token's second ended before the provider call could start: take another."""
+
+
+def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     """Send ``out`` through its channel's sender. In DRY_RUN no provider call happens: the
     sender talks to a recording stand-in, and the result lists what would have been sent."""
     sender = SENDERS[out.channel]
@@ -22,7 +28,13 @@ def deliver(out: Outbound) -> SendResult:
         provider = client(sender.service, retries=False)
     else:
         provider = DryRunClient(sender.service)
-    return sender.send(out, provider)
+    started = time.time()
+    # Checked here, next to the call, so a thread that woke late never sends on an old token.
+    if not_after is not None and started >= not_after:
+        raise TokenExpired(f"token for the second before {not_after:.0f} expired")
+    result = sender.send(out, provider)
+    result.started_at = started
+    return result
 
 
-__all__ = ["Outbound", "SendError", "SendResult", "deliver"]
+__all__ = ["Outbound", "SendError", "SendResult", "TokenExpired", "deliver"]

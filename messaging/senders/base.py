@@ -54,6 +54,7 @@ class Outbound:
 class SendResult:
     provider_message_id: str
     calls: list[dict[str, Any]] = field(default_factory=list)  # what went (or would go) to the provider
+    started_at: float = 0.0  # epoch seconds when the first provider call began: the rate limit's clock
 
 
 class SendError(Exception):

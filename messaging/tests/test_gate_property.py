@@ -115,7 +115,7 @@ def test_the_provider_is_called_if_and_only_if_every_rule_allows(live):
     def run(case: dict) -> None:
         contact, message = build(case)
         before_fake, before_ses = len(live.calls()), ses_sent()
-        outcome = outbound.dispatch(contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s)))
+        outcome = outbound.dispatch(contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s)))  # None: no token deadline
         provider_calls = (len(live.calls()) - before_fake) + (ses_sent() - before_ses)
         want = expected(case)
         assert outcome.verdict.reason == want
