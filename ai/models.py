@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from wecare.dynamo import meta, register
+from wecare.dynamo import meta, register, string_index
 
 
-class ByMessageIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "messageId-index"
-        projection = AllProjection()
-
-    messageId = UnicodeAttribute(hash_key=True)
+ByMessageIndex = string_index("messageId-index", "messageId")
 
 
 @register

@@ -18,7 +18,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from wecare.dynamo import meta, register
+from wecare.dynamo import meta, register, string_index
 
 MESSAGE_RETENTION_DAYS = 30
 
@@ -65,12 +65,7 @@ class Message(Model):
     by_contact = ByContactIndex()
 
 
-class ByMessageIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "messageId-index"
-        projection = AllProjection()
-
-    messageId = UnicodeAttribute(hash_key=True)
+ByMessageIndex = string_index("messageId-index", "messageId")
 
 
 @register

@@ -17,28 +17,18 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from wecare.dynamo import meta, register
+from wecare.dynamo import meta, register, string_index
 
 TABLE = "base-wecare-digital-whatsapp"
 
 
-def _index(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex]:
-    attrs = {
-        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
-        hash_attr: UnicodeAttribute(hash_key=True),
-        range_attr: UnicodeAttribute(range_key=True),
-    }
-    return type(f"{hash_attr}Index", (GlobalSecondaryIndex,), attrs)
-
-
-InboxIndex = _index("inboxPk-receivedAt-index", "inboxPk", "receivedAt")
-ConversationIndex = _index("conversationPk-receivedAt-index", "conversationPk", "receivedAt")
-ItemTypeIndex = _index("itemType-receivedAt-index", "itemType", "receivedAt")
-TemplateIndex = _index("wabaId-templateStatus-index", "wabaId", "templateStatus")
-DeliveryStatusIndex = _index("deliveryStatus-receivedAt-index", "deliveryStatus", "receivedAt")
+InboxIndex = string_index("inboxPk-receivedAt-index", "inboxPk", "receivedAt")
+ConversationIndex = string_index("conversationPk-receivedAt-index", "conversationPk", "receivedAt")
+ItemTypeIndex = string_index("itemType-receivedAt-index", "itemType", "receivedAt")
+TemplateIndex = string_index("wabaId-templateStatus-index", "wabaId", "templateStatus")
+DeliveryStatusIndex = string_index("deliveryStatus-receivedAt-index", "deliveryStatus", "receivedAt")
 
 
 @register

@@ -47,6 +47,20 @@ def meta(name: str) -> type:
     )
 
 
+def string_index(name: str, hash_attr: str, range_attr: str | None = None) -> type:
+    """A GlobalSecondaryIndex class over string key attributes, projecting every attribute."""
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+    attrs: dict[str, Any] = {
+        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
+        hash_attr: UnicodeAttribute(hash_key=True),
+    }
+    if range_attr:
+        attrs[range_attr] = UnicodeAttribute(range_key=True)
+    return type(f"{hash_attr}Index", (GlobalSecondaryIndex,), attrs)
+
+
 def register(model: type[Model]) -> type[Model]:
     """Class decorator: bootstrap creates this model's table."""
     ALL_MODELS.append(model)
@@ -100,7 +114,7 @@ class InvalidCursor(ValueError):
     pass
 
 
-__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "UTCDateTimeAttribute", "meta", "not_expired", "now", "register", "table_name", "transaction"]
+__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "UTCDateTimeAttribute", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
 
 
 @lru_cache(maxsize=None)
