@@ -116,10 +116,14 @@ def run_import(import_id: str) -> ContactImport:
             if index % PROGRESS_EVERY == 0:
                 importer.save_progress(index)
     except Exception:
+        log.exception("contact import failed", extra={"import_id": import_id, "line": index + 1})
         # Say so on the progress page rather than leave it "running" for ever; rows done stay done,
         # and importing the file again picks up the rest (created rows count as already there).
-        importer.save_progress(max(index - 1, 0), status="failed")
-        log.exception("contact import failed", extra={"import_id": import_id, "line": index + 1})
+        # If DynamoDB itself is what failed, this write can fail too: keep the original error.
+        try:
+            importer.save_progress(max(index - 1, 0), status="failed")
+        except Exception:  # noqa: BLE001 - the import's own error is the one to raise
+            log.warning("could not mark the import failed", extra={"import_id": import_id}, exc_info=True)
         raise
     importer.save_progress(len(rows), status="completed")
     audit.record(
