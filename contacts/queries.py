@@ -47,6 +47,12 @@ def find_live_by_email(email: str) -> Contact | None:
     return next((c for c in Contact.by_email.query(email) if not c.is_deleted), None)
 
 
+def _looks_like_phone(q: str) -> bool:
+    """Digits with phone punctuation only ("+1 (415) 555-0123", "555 01"): the digits inside a
+    word ("Raman 3e5a") are not a phone number, and searching them would find unrelated contacts."""
+    return any(ch.isdigit() for ch in q) and all(ch.isdigit() or ch in " +-()." for ch in q)
+
+
 def _exact_match(q: str) -> Contact | None | bool:
     """The contact an exact phone or email names; False when q is neither."""
     if "@" in q:
@@ -54,7 +60,7 @@ def _exact_match(q: str) -> Contact | None | bool:
             return find_live_by_email(normalise_email(q))
         except InvalidValue:
             return False
-    if sum(ch.isdigit() for ch in q) >= 6 and q.strip().lstrip("+").replace(" ", "").replace("-", "").isdigit():
+    if _looks_like_phone(q) and sum(ch.isdigit() for ch in q) >= 6:
         try:
             return find_live_by_phone(normalise_phone(q))
         except InvalidValue:
@@ -71,10 +77,7 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
         if exact is not False:
             return Page([exact] if exact else [], None, 1)
     needle = q.lower()
-    # Part of a phone number only when q looks like one ("555 01", "+44-79"): the digits of
-    # "Raman 3e5a" are not a phone number, and matching them would return unrelated contacts.
-    looks_like_phone = all(ch.isdigit() or ch in " +-()." for ch in q)
-    digits = "".join(ch for ch in q if ch.isdigit()) if looks_like_phone else ""
+    digits = "".join(ch for ch in q if ch.isdigit()) if _looks_like_phone(q) else ""
     condition = Contact.nameLower.contains(needle) | Contact.email.contains(needle)
     if digits:
         condition = condition | Contact.phone.contains(digits)

@@ -26,7 +26,7 @@ def send(request: HttpRequest, payload: MessageIn):
 @router.post("/preflight", response={200: PreflightOut, 422: dict, **ERRORS}, auth=VIEWER, summary="Would this send be allowed? Nothing is sent or recorded")
 def preflight(request: HttpRequest, payload: MessageIn):
     send_request = outbound.parse(payload.model_dump(exclude_none=True))
-    verdict = outbound.preflight(send_request, outbound._load_contact(send_request.contact_id))
+    verdict = outbound.preflight(send_request, outbound.load_contact(send_request.contact_id))
     segments = send_request.content().get("segments")
     return PreflightOut(allowed=verdict.allowed, code=verdict.reason.value if verdict.reason else None, detail=verdict.message or "Allowed.", segments=segments)
 

@@ -124,7 +124,8 @@ def parse(data: dict[str, Any]) -> SendRequest:
     return request
 
 
-def _load_contact(contact_id: str) -> Contact | None:
+def load_contact(contact_id: str) -> Contact | None:
+    """The contact, deleted or not (the gate decides what a deleted contact may get), or None."""
     try:
         return Contact.get(contact_id, consistent_read=True)
     except Contact.DoesNotExist:
@@ -140,7 +141,7 @@ def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
 
 def send_message(data: dict[str, Any], *, user: Any, source: str) -> Message:
     request = parse(data)
-    contact = _load_contact(request.contact_id)
+    contact = load_contact(request.contact_id)
     verdict = preflight(request, contact)
     if not verdict.allowed:
         audit.record(user, "message.refused", "contact", request.contact_id, channel=request.channel.value, reason=verdict.reason.value, source=source)
@@ -228,7 +229,7 @@ def process(message_id: str) -> str:
     if not records.claim(message):
         return "skipped"
     channel = message.channel
-    outcome = dispatch(_load_contact(message.contactId), message, tier_allows=tier.claim, reserve=_reserve)
+    outcome = dispatch(load_contact(message.contactId), message, tier_allows=tier.claim, reserve=_reserve)
     if not outcome.verdict.allowed:
         records.mark_refused(message, outcome.verdict.reason.value, outcome.verdict.message)
         emit("MessagesRefused", channel=channel)

@@ -109,7 +109,7 @@ def _verdict(contact_id: str, form: ComposeForm):
         send_request = outbound.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}))
     except FieldErrors:
         return None
-    verdict = outbound.preflight(send_request, outbound._load_contact(contact_id))
+    verdict = outbound.preflight(send_request, outbound.load_contact(contact_id))
     return {"verdict": verdict, "segments": send_request.content().get("segments")}
 
 

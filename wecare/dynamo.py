@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from pynamodb.attributes import TTLAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
 ALL_MODELS: list[type[Model]] = []
@@ -114,7 +114,7 @@ class InvalidCursor(ValueError):
     pass
 
 
-__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "UTCDateTimeAttribute", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
+__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
 
 
 @lru_cache(maxsize=None)
