@@ -20,14 +20,20 @@ class TokenExpired(Exception):
     """The rate token's second ended before the provider call could start: take another."""
 
 
+def provider_client(service: str):
+    """The client every provider call goes through: boto3 in LIVE, the recording stand-in in
+    DRY_RUN. Senders and the inbox's read receipts both take theirs from here, so DRY_RUN is
+    decided in this one place."""
+    if settings.SEND_MODE == "LIVE":
+        return client(service, retries=False)
+    return DryRunClient(service)
+
+
 def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     """Send ``out`` through its channel's sender. In DRY_RUN no provider call happens: the
     sender talks to a recording stand-in, and the result lists what would have been sent."""
     sender = SENDERS[out.channel]
-    if settings.SEND_MODE == "LIVE":
-        provider = client(sender.service, retries=False)
-    else:
-        provider = DryRunClient(sender.service)
+    provider = provider_client(sender.service)
     started = time.time()
     # Checked here, next to the call, so a thread that woke late never sends on an old token.
     if not_after is not None and started >= not_after:
@@ -37,4 +43,4 @@ def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     return result
 
 
-__all__ = ["Outbound", "SendError", "SendResult", "TokenExpired", "deliver"]
+__all__ = ["Outbound", "SendError", "SendResult", "TokenExpired", "deliver", "provider_client"]
