@@ -1,44 +1,88 @@
-"""Bulk campaign tables: BulkJobs and BulkRecipients."""
+"""Bulk campaign tables: BulkJobs and BulkRecipients (which also holds each job's chunks).
+
+A job's recipients are ``r#000001``, ``r#000002``… in audience order; its chunks of 100 are
+``chunk#00000``… in the same table and partition, so one Query reads a job's recipients
+(``begins_with("r#")``) and a chunk's items never need a table of their own. A chunk item holds
+its recipient ids and the tally of their final states that the job's counters last received
+from it: counting a chunk again (a redelivered or replayed chunk, the stuck sweep) adds only the
+difference, so the counters stay exact however often a chunk runs.
+"""
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from wecare.dynamo import meta, register
 
 JOB_STATUSES = ("pending", "running", "paused", "cancelled", "completed", "failed")
-RECIPIENT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "cancelled")
+# "unknown": the worker claimed the recipient and died before recording the outcome; the provider
+# call may or may not have happened, so it is never re-sent (the stuck sweep sets it).
+RECIPIENT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "cancelled", "unknown")
+FINAL_RECIPIENT_STATUSES = ("sent", "failed", "skipped", "cancelled", "unknown")
+RECIPIENT_PREFIX = "r#"
+CHUNK_PREFIX = "chunk#"
 
 
 @register
 class BulkJob(Model):
     Meta = meta("BulkJobs")
-    jobId = UnicodeAttribute(hash_key=True)
+    jobId = UnicodeAttribute(hash_key=True)  # ULID: sorts by creation time
     createdBy = UnicodeAttribute()
     channel = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)
     messageSpec = JSONAttribute()
+    audience = JSONAttribute(null=True)  # what the audience was (kind, filter); the rows are the recipients
     totalRecipients = NumberAttribute(default=0)
     sentCount = NumberAttribute(default=0)
     failedCount = NumberAttribute(default=0)
     skippedCount = NumberAttribute(default=0)
+    cancelledCount = NumberAttribute(default=0)
+    unknownCount = NumberAttribute(default=0)
+    chunkCount = NumberAttribute(default=0)
+    previewedCount = NumberAttribute(null=True)
     status = UnicodeAttribute(default="pending")
     reportKey = UnicodeAttribute(null=True)
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     startedAt = UTCDateTimeAttribute(null=True)
-    completedAt = UTCDateTimeAttribute(null=True)
+    completedAt = UTCDateTimeAttribute(null=True)  # set once, when every recipient is final
+
+    @property
+    def finished_count(self) -> int:
+        return int(self.sentCount + self.failedCount + self.skippedCount + self.cancelledCount + self.unknownCount)
 
 
 @register
 class BulkRecipient(Model):
     Meta = meta("BulkRecipients")
     jobId = UnicodeAttribute(hash_key=True)
-    recipientId = UnicodeAttribute(range_key=True)
+    recipientId = UnicodeAttribute(range_key=True)  # r#000001
+    row = NumberAttribute(null=True)  # position in the audience (CSV data row)
     contactId = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)  # phone or email at job start
     status = UnicodeAttribute(default="pending")
     reason = UnicodeAttribute(null=True)
     parameters = JSONAttribute(null=True)
+    claimedAt = UTCDateTimeAttribute(null=True)  # pending -> sending
     sentAt = UTCDateTimeAttribute(null=True)
+    finishedAt = UTCDateTimeAttribute(null=True)
     messageId = UnicodeAttribute(null=True)
+
+
+class BulkChunk(Model):
+    """Not registered: it lives in the BulkRecipients table (see the module docstring)."""
+
+    Meta = meta("BulkRecipients")
+    jobId = UnicodeAttribute(hash_key=True)
+    recipientId = UnicodeAttribute(range_key=True)  # chunk#00000
+    recipientIds = ListAttribute(of=UnicodeAttribute)
+    tally = JSONAttribute(null=True)  # {"sent": n, ...} as last added to the job's counters
+
+
+def recipient_key(index: int) -> str:
+    return f"{RECIPIENT_PREFIX}{index:06d}"
+
+
+def chunk_key(index: int) -> str:
+    return f"{CHUNK_PREFIX}{index:05d}"

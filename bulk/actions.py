@@ -1,0 +1,301 @@
+"""Bulk job state changes: preview, start (with confirmation), pause / resume / cancel.
+
+Pages, the API and commands call these; each change a person makes is audited.
+
+* ``preview(audience, message, channel=, sender=, user=) -> Preview``: nothing is written. Counts
+  every audience row: ``sendable`` (the gate allows it now) and ``refused`` per reason code (the
+  gate's CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED,
+  and the audience's NO_CONTACT, DUPLICATE, INVALID_ADDRESS). WhatsApp's messaging limit is checked
+  for the job as a whole (``tier``): the business-initiated recipients (outside their 24 h window)
+  must fit in what remains of the tier, or the whole job is refused (TIER_LIMIT) — a campaign
+  that stops half-way is worse than one that does not start.
+* ``start_job(..., confirm=, previewed_count=) -> BulkJob``: recomputes the preview. The
+  confirmation rule counts **sendable** recipients, the people who would actually get a message
+  (refused rows cost nothing): above ``BULK_CONFIRMATION_THRESHOLD`` (20) it needs ``confirm=True``
+  and ``previewed_count`` equal to the sendable count now, so a person confirms the number they
+  saw and an audience that grew since (a filter, new opt-ins) is previewed again. Then the job
+  (``pending``), its recipients (rows refused at preview are written ``skipped`` with their reason,
+  so the report accounts for every row) and its chunks are written with BatchWriteItem, and the
+  chunks of exactly 100 sendable recipients are queued on ``bulk-queue``.
+* ``control(job_id, action, user=)``: pause (pending/running -> paused), resume (paused ->
+  running), cancel (pending/running/paused -> cancelled): one conditional UpdateItem each, so of
+  two people pressing at once one wins and the other gets 409 with the job's state. Workers
+  honour the status between messages (``bulk/worker.py``).
+
+Errors: ``FieldErrors`` (422, with what to do), ``outbound.Refused`` (422 TIER_LIMIT),
+``Conflict`` (409), ``NotFound`` (404).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from pynamodb.exceptions import UpdateError
+from ulid import ULID
+
+from bulk.audience import AudienceSpec, ResolvedRecipient, resolve
+from bulk.models import BulkChunk, BulkJob, BulkRecipient, chunk_key, recipient_key
+from messaging import gate
+from messaging.channels import Channel
+from messaging.outbound import Refused, parse
+from wecare import audit
+from wecare.dynamo import now
+from wecare.errors import Conflict, FieldErrors, NotFound
+
+log = logging.getLogger("bulk.actions")
+
+CHUNK_SIZE = 100
+
+# action -> (statuses it may start from, status it sets)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pause": (("pending", "running"), "paused"),
+    "resume": (("paused",), "running"),
+    "cancel": (("pending", "running", "paused"), "cancelled"),
+}
+
+
+@dataclass
+class TierVerdict:
+    """WhatsApp messaging limit for this job (all zero for SMS and email)."""
+
+    business_initiated: int = 0  # sendable recipients outside their 24 h window
+    shortfall: int = 0  # how many of them the tier has no room for (0 = fits)
+
+    @property
+    def allows(self) -> bool:
+        return self.shortfall == 0
+
+
+@dataclass
+class Preview:
+    channel: str
+    sender: str
+    total: int  # audience rows
+    sendable: int
+    refused: dict[str, int]  # reason code -> rows
+    tier: TierVerdict
+    estimated_seconds: float  # sendable / the tightest rate limit on this channel and sender
+    needs_confirmation: bool  # sendable > BULK_CONFIRMATION_THRESHOLD
+    threshold: int
+    # Per row, in audience order: (recipient, refusal reason or None). For start_job, not for display.
+    rows: list[tuple[ResolvedRecipient, str | None]] = field(default_factory=list, repr=False)
+
+    @property
+    def allowed(self) -> bool:
+        return self.sendable > 0 and self.tier.allows
+
+
+def _check_message(message: dict[str, Any], channel: str, sender: str | None, recipients: list[ResolvedRecipient]) -> dict[str, Any]:
+    """The message as the send API would take it, checked once for the whole job; returns the
+    stored spec. Per-row template parameters (CSV columns) replace the template's own."""
+    if not isinstance(message, dict):
+        raise FieldErrors({"message": "must be an object"})
+    unknown = set(message) - {"text", "template", "media", "subject", "html"}
+    if unknown:
+        raise FieldErrors({"message": f"unknown field(s): {', '.join(sorted(unknown))}"})
+    with_params = next((r for r in recipients if r.parameters and not r.refused), None)
+    if with_params is not None and not message.get("template"):
+        raise FieldErrors({"audience.csv": "parameter columns (param1.., header1..) are for template messages; choose a template or drop them"})
+    sample = dict(message)
+    if with_params is not None:
+        sample["template"] = {**message["template"], "parameters": {**(message["template"].get("parameters") or {}), **with_params.parameters}}
+    request = parse({**sample, "contactId": "bulk", "channel": channel, "sender": sender})
+    if with_params is not None:
+        expected = {part: len(values) for part, values in with_params.parameters.items()}
+        for recipient in recipients:
+            if not recipient.refused and recipient.parameters is not None:
+                blank = [part for part, values in recipient.parameters.items() if len(values) != expected.get(part) or not all(values)]
+                if blank:
+                    raise FieldErrors({"audience.csv": f"row {recipient.row} has an empty template parameter ({', '.join(blank)}); every row needs every value"})
+    spec = {k: v for k, v in {"text": request.text, "template": request.template, "media": request.media, "subject": request.subject, "html": request.html}.items() if v}
+    return {"spec": spec, "sender": request.sender, "is_template": request.is_template}
+
+
+def _estimate_seconds(channel: str, sender: str, sendable: int) -> float:
+    from messaging.ratelimit import buckets_for
+
+    try:
+        limit = min(lim for _, lim in buckets_for(channel, sender))
+    except ValueError:
+        return 0.0
+    return round(sendable / limit, 1)
+
+
+def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sender: str | None) -> tuple[Preview, dict[str, Any]]:
+    try:
+        chosen = Channel(channel)
+    except ValueError:
+        raise FieldErrors({"channel": "must be whatsapp, sms or email"}) from None
+    recipients = resolve(audience, chosen.value)
+    checked = _check_message(message, chosen.value, sender, recipients)
+    at = now()
+    rows: list[tuple[ResolvedRecipient, str | None]] = []
+    business_initiated: list[str] = []
+    for recipient in recipients:
+        if recipient.refused:
+            rows.append((recipient, recipient.refused))
+            continue
+        # The tier is judged for the job as a whole below, not one recipient at a time.
+        verdict = gate.check(recipient.contact, chosen, checked["sender"], is_template=checked["is_template"], at=at, tier_allows=lambda phone: True)
+        rows.append((recipient, verdict.reason.value if verdict.reason else None))
+        if verdict.allowed and chosen == Channel.WHATSAPP and recipient.contact.whatsapp_window_expires_at(at) is None:
+            business_initiated.append(recipient.address)
+    tier_verdict = TierVerdict()
+    if business_initiated:
+        from messaging import tier
+
+        tier_verdict = TierVerdict(len(business_initiated), tier.would_exceed(business_initiated, now=at))
+    sendable = sum(1 for _, reason in rows if reason is None)
+    threshold = settings.BULK_CONFIRMATION_THRESHOLD
+    preview = Preview(
+        channel=chosen.value,
+        sender=checked["sender"] or "",
+        total=len(rows),
+        sendable=sendable,
+        refused=dict(Counter(reason for _, reason in rows if reason)),
+        tier=tier_verdict,
+        estimated_seconds=_estimate_seconds(chosen.value, checked["sender"] or "", sendable),
+        needs_confirmation=sendable > threshold,
+        threshold=threshold,
+        rows=rows,
+    )
+    return preview, checked
+
+
+def preview(audience: AudienceSpec, message: dict[str, Any], *, channel: str, sender: str | None, user: Any) -> Preview:
+    """What a job would do now; nothing is written or sent. ``user`` is for the log only."""
+    result, _ = _evaluate(audience, message, channel, sender)
+    log.info("bulk preview", extra={"user": audit.actor_id(user), "channel": result.channel, "total": result.total, "sendable": result.sendable})
+    return result
+
+
+def _tier_refusal(result: Preview) -> Refused:
+    sentence = (
+        f"This job would reach {result.tier.business_initiated} people outside their 24-hour window; the WhatsApp messaging "
+        f"limit has room for {result.tier.business_initiated - result.tier.shortfall} more in the last 24 hours. "
+        "Send to fewer people, wait, or raise the tier."
+    )
+    return Refused(gate.Verdict(gate.Reason.TIER_LIMIT, sentence))
+
+
+def _require_confirmation(result: Preview, confirm: bool, previewed_count: int | None) -> None:
+    if not result.needs_confirmation:
+        return
+    if not confirm:
+        raise FieldErrors({"confirm": f"This job sends to {result.sendable} recipients (more than {result.threshold}): look at the preview, then start it again with confirm=true and previewedCount={result.sendable}."})
+    if previewed_count != result.sendable:
+        raise FieldErrors({"previewedCount": f"The audience now has {result.sendable} sendable recipients, not {previewed_count}: preview again and confirm that number."})
+
+
+def start_job(
+    audience: AudienceSpec,
+    message: dict[str, Any],
+    *,
+    channel: str,
+    sender: str | None,
+    user: Any,
+    confirm: bool = False,
+    previewed_count: int | None = None,
+) -> BulkJob:
+    """Preview again, apply the confirmation and tier rules, write the job and its recipients,
+    queue its chunks. Returns the job (``pending`` until a worker takes its first chunk)."""
+    result, checked = _evaluate(audience, message, channel, sender)
+    if result.sendable == 0:
+        raise FieldErrors({"audience": f"Nobody in this audience can be sent to ({_refusal_summary(result)})."})
+    if not result.tier.allows:
+        audit.record(user, "bulk.refused", "bulkjob", None, channel=result.channel, reason="TIER_LIMIT", shortfall=result.tier.shortfall)
+        raise _tier_refusal(result)
+    _require_confirmation(result, confirm, previewed_count)
+
+    at = now()
+    job = BulkJob(
+        jobId=str(ULID()),
+        createdBy=audit.actor_id(user),
+        channel=result.channel,
+        sender=result.sender,
+        messageSpec=checked["spec"],
+        audience=audience.describe(),
+        totalRecipients=result.total,
+        skippedCount=result.total - result.sendable,  # refused at preview: final already
+        previewedCount=previewed_count,
+        status="pending",
+        createdAt=at,
+        updatedAt=at,
+    )
+    recipients: list[BulkRecipient] = []
+    sendable_ids: list[str] = []
+    for index, (row, reason) in enumerate(result.rows, start=1):
+        rid = recipient_key(index)
+        recipients.append(
+            BulkRecipient(
+                jobId=job.jobId,
+                recipientId=rid,
+                row=row.row,
+                contactId=row.contact_id,
+                address=row.address or None,
+                parameters=row.parameters,
+                status="skipped" if reason else "pending",
+                reason=reason,
+                finishedAt=at if reason else None,
+            )
+        )
+        if reason is None:
+            sendable_ids.append(rid)
+    chunks = [BulkChunk(jobId=job.jobId, recipientId=chunk_key(n), recipientIds=sendable_ids[start : start + CHUNK_SIZE]) for n, start in enumerate(range(0, len(sendable_ids), CHUNK_SIZE))]
+    job.chunkCount = len(chunks)
+
+    from bulk.batching import write_all
+
+    job.save(condition=BulkJob.jobId.does_not_exist())
+    write_all([*recipients, *chunks])
+    audit.record(user, "bulk.start", "bulkjob", job.jobId, channel=job.channel, sender=job.sender, total=result.total, sendable=result.sendable, refused=result.refused, confirmed=bool(confirm))
+    from bulk.tasks import send_chunk
+
+    for chunk in chunks:  # after the writes they depend on
+        send_chunk.apply_async(args=[job.jobId, chunk.recipientId], queue="bulk-queue")
+    log.info("bulk job started", extra={"job_id": job.jobId, "chunks": len(chunks), "sendable": result.sendable})
+    return job
+
+
+def _refusal_summary(result: Preview) -> str:
+    return ", ".join(f"{reason}: {count}" for reason, count in sorted(result.refused.items())) or "no rows"
+
+
+def get_job(job_id: str) -> BulkJob:
+    try:
+        return BulkJob.get(job_id, consistent_read=True)
+    except BulkJob.DoesNotExist:
+        raise NotFound(f"no bulk job with id {job_id}") from None
+
+
+def control(job_id: str, action: str, *, user: Any) -> BulkJob:
+    """Pause, resume or cancel; 409 Conflict (with the job's state) when the job is not in a
+    state that allows it, including when someone else's press landed first."""
+    if action not in TRANSITIONS:
+        raise FieldErrors({"action": f"must be one of {', '.join(TRANSITIONS)}"})
+    allowed_from, target = TRANSITIONS[action]
+    job = get_job(job_id)
+    at = now()
+    try:
+        job.update(
+            actions=[BulkJob.status.set(target), BulkJob.updatedAt.set(at)],
+            condition=BulkJob.status.is_in(*allowed_from) & BulkJob.completedAt.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        job = get_job(job_id)
+        raise Conflict(f"The job is {job.status}; it cannot {action} now.", field="status") from None
+    audit.record(user, f"bulk.{action}", "bulkjob", job_id, status=target)
+    if action == "cancel":
+        from bulk.worker import finish_if_done
+
+        finish_if_done(job_id)  # a job whose every recipient was final already ends now
+    return job
+
+
+__all__ = ["CHUNK_SIZE", "Preview", "TierVerdict", "TRANSITIONS", "control", "get_job", "preview", "start_job"]
