@@ -52,13 +52,14 @@ class SendRequest:
     media: dict[str, Any] | None = None
     subject: str | None = None
     html: str | None = None
+    interactive: dict[str, Any] | None = None  # WhatsApp list message (messaging/interactive.py)
 
     @property
     def is_template(self) -> bool:
         return self.template is not None
 
     def content(self) -> dict[str, Any]:
-        content: dict[str, Any] = {k: v for k, v in {"text": self.text, "template": self.template, "media": self.media, "subject": self.subject, "html": self.html}.items() if v}
+        content: dict[str, Any] = {k: v for k, v in {"text": self.text, "template": self.template, "media": self.media, "subject": self.subject, "html": self.html, "interactive": self.interactive}.items() if v}
         if self.channel == Channel.SMS and self.text:
             segments = count_segments(self.text)
             content["segments"] = {"encoding": segments.encoding, "count": segments.count}
@@ -81,13 +82,18 @@ def parse(data: dict[str, Any]) -> SendRequest:
         media=data.get("media") or None,
         subject=(data.get("subject") or None),
         html=(data.get("html") or None),
+        interactive=data.get("interactive") or None,
     )
     if not request.contact_id:
         errors["contactId"] = "is required"
     if channel == Channel.WHATSAPP:
-        chosen = [name for name in ("text", "template", "media") if getattr(request, name)]
+        chosen = [name for name in ("text", "template", "media", "interactive") if getattr(request, name)]
         if len(chosen) != 1:
-            errors["text"] = "give exactly one of text, template or media"
+            errors["text"] = "give exactly one of text, template, media or interactive"
+        if request.interactive:
+            from messaging.interactive import list_errors
+
+            errors.update(list_errors(request.interactive))
         if request.text and len(request.text) > MAX_TEXT:
             errors["text"] = f"is {len(request.text)} characters; WhatsApp allows {MAX_TEXT}"
         if request.template:
@@ -103,7 +109,7 @@ def parse(data: dict[str, Any]) -> SendRequest:
         if request.media and not (request.media.get("s3Key") and request.media.get("contentType")):
             errors["media"] = "needs the uploaded file's s3Key and contentType"
     else:
-        for name in ("template", "media"):
+        for name in ("template", "media", "interactive"):
             if getattr(request, name):
                 errors[name] = f"is for WhatsApp only, not {channel.value}"
         if not request.text:
@@ -193,6 +199,7 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
         media=content.get("media"),
         subject=content.get("subject"),
         html=content.get("html"),
+        interactive=content.get("interactive"),
     )
     while True:
         # A token is good only for its own second: a thread that wakes late (busy CPU) would

@@ -105,8 +105,8 @@ def mark_sent(message: Message, result: SendResult, *, to: str) -> None:
 
 def _wa_item(message: Message, result: SendResult, *, to: str, at: str) -> WaMessage:
     content = message.content or {}
-    text = content.get("text") or (content.get("media") or {}).get("caption") or ""
-    kind = "template" if message.templateName else ("document" if content.get("media") else "text")
+    text = content.get("text") or (content.get("media") or {}).get("caption") or (content.get("interactive") or {}).get("body") or ""
+    kind = "template" if message.templateName else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
     if content.get("media"):
         from messaging.senders.whatsapp import media_type
 

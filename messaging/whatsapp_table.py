@@ -157,6 +157,11 @@ class WaMenuConfig(WhatsAppItem, discriminator="MENU_CONFIG"):
     buttonText = UnicodeAttribute(null=True)
     bodyText = UnicodeAttribute(null=True)
     sections = ListAttribute(null=True)
+    # Beyond the contract (additions, nothing renamed): the welcome has its own switch and
+    # cooldown in the contract; the menu needs the same, plus the words that ask for it.
+    enabled = BooleanAttribute(default=False)
+    triggerKeywords = ListAttribute(null=True)
+    cooldownHours = NumberAttribute(default=0)
 
 
 class WaPaymentConfig(WhatsAppItem, discriminator="PAYMENT_CONFIG"):
@@ -189,6 +194,9 @@ class WaNotificationSent(WhatsAppItem, discriminator="NOTIFICATION_SENT"):
     recipient = UnicodeAttribute(null=True)
     messageId = UnicodeAttribute(null=True)
     sentAt = UnicodeAttribute(null=True)
+    # Beyond the contract (additions): what became of it (messaging/autoreply.py, cooldown.py).
+    outcome = UnicodeAttribute(null=True)  # claimed | queued | sent | dry_run | refused | invalid | failed
+    detail = UnicodeAttribute(null=True)  # the refusal reason, the outbound message id, or the error
 
 
 class WaBedrockResult(WhatsAppItem, discriminator="BEDROCK_RESULT"):

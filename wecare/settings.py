@@ -7,6 +7,7 @@ required variable raises ConfigError naming it (see ``wecare/env.py``). Elsewher
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -213,6 +214,15 @@ RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", defau
 RATE_LIMIT_WHATSAPP_ACCOUNT = env_int("RATE_LIMIT_WHATSAPP_ACCOUNT", default=1000, minimum=1)
 RATE_LIMIT_SMS = env_int("RATE_LIMIT_SMS", default=5, minimum=1)
 RATE_LIMIT_EMAIL = env_int("RATE_LIMIT_EMAIL", default=10, minimum=1)
+# Staff email on inbound WhatsApp (messaging/staff_notification.py): empty turns it off.
+STAFF_NOTIFICATION_EMAIL = env_str("STAFF_NOTIFICATION_EMAIL", default="")
+if STAFF_NOTIFICATION_EMAIL and not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", STAFF_NOTIFICATION_EMAIL):
+    raise ConfigError(f"STAFF_NOTIFICATION_EMAIL={STAFF_NOTIFICATION_EMAIL!r} is not valid: expected one email address")
+STAFF_NOTIFICATION_MINUTES = env_int("STAFF_NOTIFICATION_MINUTES", default=10, minimum=1)
+# Where people open the app (https://app.example.com): the base of links in emails.
+SITE_URL = env_str("SITE_URL", default="http://127.0.0.1:8000" if ENVIRONMENT == "development" else "").rstrip("/")
+if STAFF_NOTIFICATION_EMAIL and not SITE_URL:
+    raise ConfigError("SITE_URL is required when STAFF_NOTIFICATION_EMAIL is set (the email links to the conversation)")
 
 # --- Celery: SQS broker (moto locally), queues with redrive policies to their DLQs -------------
 from wecare.queues import celery_broker_settings  # noqa: E402  (needs the values above)

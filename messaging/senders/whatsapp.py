@@ -51,6 +51,11 @@ def meta_message(out: Outbound, media_id: str | None = None) -> dict[str, Any]:
             payload["filename"] = out.media["filename"]
         body["type"] = kind
         body[kind] = payload
+    elif out.interactive:
+        from messaging.interactive import meta_list
+
+        body["type"] = "interactive"
+        body["interactive"] = meta_list(out.interactive)
     else:
         body["type"] = "text"
         body["text"] = {"preview_url": False, "body": out.text or ""}
