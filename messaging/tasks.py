@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from messaging import outbound
+from messaging.autoreply import after_inbound  # noqa: F401  (workers find tasks in <app>.tasks)
 
 
 @shared_task(acks_late=True, name="messaging.send_outbound")
