@@ -208,6 +208,9 @@ BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
 BEDROCK_FOUNDATION_MODEL = env_str("BEDROCK_FOUNDATION_MODEL", default="amazon.nova-pro-v1:0")
 BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20, minimum=0)
+# A bulk recipient claimed (sending) this long ago with no outcome recorded: its worker died; the
+# sweep reports it unknown and never sends it again (bulk/worker.py).
+BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, minimum=1)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
 # Outbound rate limits, tokens per second, shared by every worker (messaging/ratelimit.py).
 RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", default=80, minimum=1)
@@ -272,5 +275,7 @@ SEND_RETRY_BASE_SECONDS = float(env_str("SEND_RETRY_BASE_SECONDS", default="0.5"
 CELERY_BEAT_SCHEDULE = {
     # Templates change in Meta's manager; keep the TEMPLATE_EUM copies fresh for the pickers.
     "sync-whatsapp-templates": {"task": "messaging.sync_templates", "schedule": 15 * 60},
+    # Bulk recipients left `sending` by a worker that died become `unknown` (never re-sent).
+    "sweep-stuck-bulk-recipients": {"task": "bulk.sweep_stuck", "schedule": 5 * 60},
 }
 CELERY_TASK_ROUTES = {"messaging.send_outbound": {"queue": "outbound-queue"}}
