@@ -10,4 +10,5 @@ urlpatterns = [
     path("dynamo/audit/", admin_views.audit_log, name="audit"),
     path("dynamo/config/", admin_views.system_config, name="config"),
     path("dynamo/contacts/", admin_views.contacts_table, name="contacts"),
+    path("dynamo/dlq/", admin_views.dead_letters, name="dlq"),
 ]

@@ -1,5 +1,5 @@
-"""Admin views over DynamoDB: the audit trail, system configuration, and the contacts table
-(deleted ones included). Admin role only (the access middleware guards /admin/)."""
+"""Admin views over DynamoDB: the audit trail, system configuration, the contacts table
+(deleted ones included) and the dead-letter queues with replay. Admin role only (the access middleware guards /admin/)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from django.shortcuts import redirect, render
 from pynamodb.exceptions import ScanError
 
 from contacts.models import Contact
-from wecare import audit
+from wecare import audit, dlq
 from wecare.dynamo import Cursor, InvalidCursor, not_expired, now
 from wecare.models import AuditLog, SystemConfig
+from wecare.queues import DEAD_LETTER_QUEUES
 from wecare.roles import Role, require_role
 
 PAGE = 50
@@ -75,3 +76,23 @@ def contacts_table(request: HttpRequest) -> HttpResponse:
         return redirect("dynamo_admin:contacts")
     cursor = Cursor.encode(results.last_evaluated_key) if len(rows) == PAGE else None
     return render(request, "admin/dynamo/contacts.html", _context(request, "Contacts table (DynamoDB, read-only)", rows=rows, cursor=cursor))
+
+
+@require_role(Role.ADMIN)
+def dead_letters(request: HttpRequest) -> HttpResponse:
+    """Depth of every DLQ, the failures recorded in DLQMessages, and a replay button per queue."""
+    if request.method == "POST":
+        queue = request.POST.get("queue", "")
+        try:
+            max_messages = int(request.POST.get("max", "100"))
+        except ValueError:
+            max_messages = 0
+        if queue not in DEAD_LETTER_QUEUES or not 1 <= max_messages <= 1000:
+            messages.error(request, f"Choose one of {', '.join(DEAD_LETTER_QUEUES)} and a maximum between 1 and 1000.")
+            return redirect("dynamo_admin:dlq")
+        report = dlq.replay(queue, max_messages=max_messages)
+        audit.record(request.user, "dlq.replay", "dlq", queue, replayed=report.replayed, failed=report.failed, refused=len(report.refused), duplicates=report.duplicates)
+        (messages.warning if report.failed or report.refused or report.unreadable else messages.success)(request, report.summary())
+        return redirect("dynamo_admin:dlq")
+    queues = [{"name": name, "depth": dlq.depth(name), "records": dlq.records(name)} for name in DEAD_LETTER_QUEUES]
+    return render(request, "admin/dynamo/dlq.html", _context(request, "Dead-letter queues", queues=queues, max_replays=dlq.MAX_REPLAYS))
