@@ -230,6 +230,7 @@ def start_job(
     sendable_ids: list[str] = []
     for index, (row, reason) in enumerate(result.rows, start=1):
         rid = recipient_key(index)
+        chunk = None if reason else chunk_key(len(sendable_ids) // CHUNK_SIZE)
         recipients.append(
             BulkRecipient(
                 jobId=job.jobId,
@@ -241,6 +242,7 @@ def start_job(
                 status="skipped" if reason else "pending",
                 reason=reason,
                 finishedAt=at if reason else None,
+                chunk=chunk,
             )
         )
         if reason is None:
@@ -291,11 +293,17 @@ def control(job_id: str, action: str, *, user: Any) -> BulkJob:
         job = get_job(job_id)
         raise Conflict(f"The job is {job.status}; it cannot {action} now.", field="status") from None
     audit.record(user, f"bulk.{action}", "bulkjob", job_id, status=target)
-    if action == "cancel":
-        from bulk.worker import finish_if_done
+    if action in ("resume", "cancel"):
+        # A paused job's chunks returned without waiting (no worker slot is held while paused):
+        # queue the unfinished ones again, to send (resume) or to cancel their recipients. A
+        # chunk that was still queued runs twice; the claims make the second run a no-op.
+        from bulk.tasks import send_chunk
+        from bulk.worker import finish_if_done, unfinished_chunks
 
+        for chunk_id in unfinished_chunks(job_id):
+            send_chunk.apply_async(args=[job_id, chunk_id], queue="bulk-queue")
         finish_if_done(job_id)  # a job whose every recipient was final already ends now
-    return job
+    return get_job(job_id)
 
 
 __all__ = ["CHUNK_SIZE", "Preview", "TierVerdict", "TRANSITIONS", "control", "get_job", "preview", "start_job"]

@@ -1,0 +1,63 @@
+"""/api/bulk: preview a campaign, start it (confirming the previewed count above the
+threshold), list and watch jobs, pause / resume / cancel, the recipients and the report link."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from bulk import actions, queries, reports
+from bulk.audience import AudienceSpec
+from bulk.schemas import ControlIn, JobIn, JobOut, JobPage, PreviewIn, PreviewOut, RecipientOut, RecipientPage
+from wecare.api_auth import OPERATOR, VIEWER
+
+router = Router(tags=["bulk"])
+
+ERRORS = {401: dict, 403: dict, 422: dict}
+
+
+def _audience(payload: PreviewIn) -> AudienceSpec:
+    return AudienceSpec.from_dict(payload.audience.model_dump(exclude_none=True))
+
+
+@router.post("/jobs/preview", response={200: PreviewOut, **ERRORS}, auth=OPERATOR, summary="What a job would do: sendable and refused counts per reason, tier, time. Nothing is sent")
+def preview(request: HttpRequest, payload: PreviewIn):
+    result = actions.preview(_audience(payload), payload.message.model_dump(exclude_none=True), channel=payload.channel, sender=payload.sender, user=request.auth)
+    return PreviewOut.of(result)
+
+
+@router.post("/jobs", response={201: JobOut, **ERRORS}, auth=OPERATOR, summary="Start a job. Above the threshold: confirm=true and previewedCount = the preview's sendable count")
+def start(request: HttpRequest, payload: JobIn):
+    job = actions.start_job(
+        _audience(payload),
+        payload.message.model_dump(exclude_none=True),
+        channel=payload.channel,
+        sender=payload.sender,
+        user=request.auth,
+        confirm=payload.confirm,
+        previewed_count=payload.previewedCount,
+    )
+    return Status(201, JobOut.of(actions.get_job(job.jobId)))
+
+
+@router.get("/jobs", response={200: JobPage, **ERRORS}, auth=VIEWER, summary="List bulk jobs")
+def list_jobs(request: HttpRequest, cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
+    page = queries.list_jobs(cursor, limit=limit)
+    return JobPage(items=[JobOut.of(job) for job in page.items], nextCursor=page.next_cursor)
+
+
+@router.get("/jobs/{job_id}", response={200: JobOut, 404: dict, **ERRORS}, auth=VIEWER, summary="A job with its progress and, when finished, its report link")
+def get_job(request: HttpRequest, job_id: str):
+    job = actions.get_job(job_id)
+    return JobOut.of(job, report_url=reports.report_url(job))
+
+
+@router.put("/jobs/{job_id}", response={200: JobOut, 404: dict, 409: dict, **ERRORS}, auth=OPERATOR, summary="Pause, resume or cancel a job")
+def control(request: HttpRequest, job_id: str, payload: ControlIn):
+    return JobOut.of(actions.control(job_id, payload.action, user=request.auth))
+
+
+@router.get("/jobs/{job_id}/recipients", response={200: RecipientPage, 404: dict, **ERRORS}, auth=VIEWER, summary="A job's recipients in audience order, with their states")
+def recipients(request: HttpRequest, job_id: str, cursor: str | None = None, limit: int = Query(100, ge=1, le=500)):
+    page = queries.recipients(job_id, cursor, limit=limit)
+    return RecipientPage(items=[RecipientOut.of(r) for r in page.items], nextCursor=page.next_cursor)

@@ -1,0 +1,370 @@
+"""One chunk of a bulk job, sent by a worker; the job's counters, completion and stuck sweep.
+
+Per chunk (``run_chunk``, called by the ``bulk.send_chunk`` task):
+
+1. Read the job. ``paused``: send nothing and return, rather than hold a worker slot; resume
+   (``bulk.actions.control``) queues the job's unfinished chunks again. ``cancelled``: the chunk's pending recipients become
+   ``cancelled``. ``pending``: the first chunk moves the job to ``running``.
+2. Read the chunk's recipients (one BatchGetItem) and their contacts (one BatchGetItem). Only
+   ``pending`` recipients are worked on: a redelivered or replayed chunk finds the ones already
+   done final, and the ones a dead worker left ``sending`` are the sweep's, never re-sent.
+3. Per recipient: **claim** it ``pending`` -> ``sending`` (conditional UpdateItem) before anything
+   else, then the one outbound ``dispatch`` (the same gate as a single send, with the WhatsApp
+   tier claim, rate tokens, the sender; DRY_RUN decided in ``deliver``), then record the Messages
+   item (``bulkJobId`` set), the WhatsApp ``MSG#`` item and the recipient's final state in one
+   TransactWriteItems. The job's status is read again every ``STATUS_EVERY`` messages.
+4. Rate tokens are reserved for the rest of the chunk at once (``reserve_for_send(up_to=True)``)
+   and handed out one per message while their second lasts.
+5. Count the chunk into the job (``reconcile_chunk``): the tally of its recipients' final states
+   is compared with what the chunk item says was already added, and only the difference is ADDed
+   to the job's counters, in one transaction with the chunk item's new tally (conditional on its
+   version). However often a chunk runs, each recipient is counted once.
+6. ``finish_if_done``: when the counters reach the total, one conditional update (``completedAt``
+   absent) ends the job exactly once; that caller emits the job's metrics; the report is written.
+
+DynamoDB requests per sent recipient: 1 UpdateItem (claim) + 1 TransactWriteItems (records), plus
+per chunk about 10 more (job reads, two BatchGets, rate reservations — one per window, usage,
+reconcile), ~0.1 per recipient. A WhatsApp recipient outside their window also costs the tier
+claim (1 GetItem when they already hold a slot, ~4 requests when new).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from ulid import ULID
+
+from bulk.models import CHUNK_PREFIX, FINAL_RECIPIENT_STATUSES, BulkChunk, BulkJob, BulkRecipient
+from contacts.models import Contact
+from messaging import outbound, ratelimit
+from messaging.models import Message, StatusChange, UsageCounter
+from messaging.records import RETENTION, _wa_item
+from messaging.whatsapp_table import WaMessage
+from wecare.dynamo import now, transaction
+from wecare.metrics import emit
+
+log = logging.getLogger("bulk.worker")
+
+STATUS_EVERY = 10
+COUNTERS = {"sent": "sentCount", "failed": "failedCount", "skipped": "skippedCount", "cancelled": "cancelledCount", "unknown": "unknownCount"}
+
+
+class Tokens:
+    """Rate tokens for one chunk, reserved in batches: one reservation (one write, or one
+    transaction for WhatsApp) per window instead of one per message."""
+
+    def __init__(self, channel: str, sender: str):
+        self.channel, self.sender = channel, sender
+        self.left = 0
+        self.window = 0
+        self.wanted = 1  # the chunk sets how many messages are still to go
+        self.reservations = 0
+
+    def take(self, channel: str, sender: str) -> float:
+        """``dispatch``'s ``reserve``: a token, after waiting for its second; returns when that
+        second ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        if self.left <= 0 or time.time() >= self.window + 1:
+            reservation = ratelimit.reserve_for_send(channel, sender, max(1, self.wanted), up_to=True)
+            self.reservations += 1
+            self.left, self.window = reservation.granted, reservation.window
+        wait = self.window - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        self.left -= 1
+        return self.window + 1
+
+
+def _job(job_id: str) -> BulkJob | None:
+    try:
+        return BulkJob.get(job_id, consistent_read=True)
+    except BulkJob.DoesNotExist:
+        return None
+
+
+def _status(job_id: str) -> str:
+    job = _job(job_id)
+    return job.status if job else "missing"
+
+
+def _mark_running(job: BulkJob) -> str:
+    at = now()
+    try:
+        job.update(actions=[BulkJob.status.set("running"), BulkJob.startedAt.set(at), BulkJob.updatedAt.set(at)], condition=BulkJob.status == "pending")
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return _status(job.jobId)  # another chunk started it, or someone paused/cancelled it
+    return "running"
+
+
+def _load(job_id: str, chunk: BulkChunk) -> list[BulkRecipient]:
+    found = {r.recipientId: r for r in BulkRecipient.batch_get([(job_id, rid) for rid in chunk.recipientIds], consistent_read=True)}
+    return [found[rid] for rid in chunk.recipientIds if rid in found]
+
+
+def _final(recipient: BulkRecipient, status: str, *, reason: str | None = None, only_from: str) -> bool:
+    try:
+        recipient.update(
+            actions=[BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())],
+            condition=BulkRecipient.status == only_from,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _cancel_pending(recipients: list[BulkRecipient]) -> int:
+    return sum(_final(r, "cancelled", reason="JOB_CANCELLED", only_from="pending") for r in recipients if r.status == "pending")
+
+
+def _claim(recipient: BulkRecipient) -> bool:
+    """pending -> sending for exactly one worker, before any provider call."""
+    try:
+        recipient.update(actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(now())], condition=BulkRecipient.status == "pending")
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _message(job: BulkJob, recipient: BulkRecipient) -> Message:
+    content = dict(job.messageSpec or {})
+    if recipient.parameters and content.get("template"):
+        content["template"] = {**content["template"], "parameters": {**(content["template"].get("parameters") or {}), **recipient.parameters}}
+    return Message(
+        messageId=str(ULID()),
+        contactId=recipient.contactId or "",
+        channel=job.channel,
+        direction="outbound",
+        content=content,
+        timestamp=now(),
+        status="sending",
+        statusHistory=[StatusChange(status="sending", at=now())],
+        templateName=(content.get("template") or {}).get("name"),
+        sender=job.sender,
+        bulkJobId=job.jobId,
+        createdBy=job.createdBy,
+        dryRun=settings.SEND_MODE != "LIVE",
+        expiresAt=RETENTION,
+    )
+
+
+def _record(recipient: BulkRecipient, message: Message, outcome: outbound.Outcome) -> str:
+    """The message and the recipient's final state in one TransactWriteItems."""
+    at = now()
+    if outcome.error is not None:
+        status = "failed"
+        details = {**outcome.error.details, "message": str(outcome.error), "permanent": outcome.error.permanent}
+        message.status, message.errorDetails = status, details
+        reason = str(details.get("code") or "SEND_FAILED")
+    else:
+        status, reason = "sent", None
+        message.status = "sent"
+        message.providerRequest = outcome.result.calls
+        if message.channel == "whatsapp":
+            message.whatsappMessageId = outcome.result.provider_message_id
+    message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=message.errorDetails)]
+    actions = [BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
+    if status == "sent":
+        actions.append(BulkRecipient.sentAt.set(at))
+    with transaction() as tx:
+        tx.save(message, condition=Message.messageId.does_not_exist(), label="message")
+        tx.update(recipient, actions=actions, condition=BulkRecipient.status == "sending", label="recipient")
+        if status == "sent" and message.channel == "whatsapp":
+            tx.save(_wa_item(message, outcome.result, to=outcome.to, at=at.isoformat()), condition=WaMessage.pk.does_not_exist(), label="wa")
+    return status
+
+
+def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, tokens: Tokens) -> str | None:
+    """The recipient's final status, or None when another worker has it."""
+    from messaging import tier
+
+    if not _claim(recipient):
+        return None
+    message = _message(job, recipient)
+    outcome = outbound.dispatch(contact, message, tier_allows=tier.claim, reserve=tokens.take)
+    if not outcome.verdict.allowed:
+        # The contact changed since the preview (opt-out, deletion, the tier filled up).
+        _final(recipient, "skipped", reason=outcome.verdict.reason.value, only_from="sending")
+        return "skipped"
+    return _record(recipient, message, outcome)
+
+
+def _count_usage(job: BulkJob, sent: int) -> None:
+    """Template / free-form sends per day and sender, for cost: one ADD per chunk."""
+    if not sent:
+        return
+    day = now().strftime("%Y-%m-%d")
+    counter = UsageCounter.templateCount if (job.messageSpec or {}).get("template") else UsageCounter.freeformCount
+    UsageCounter(usageKey=f"{job.channel}#{job.sender}#{day}").update(
+        actions=[counter.add(sent), UsageCounter.channel.set(job.channel), UsageCounter.sender.set(job.sender or ""), UsageCounter.day.set(day)]
+    )
+
+
+def run_chunk(job_id: str, chunk_id: str) -> dict[str, Any]:
+    """Work one chunk; returns what happened ({"state": ..., counts}). ``state`` "paused" means
+    the caller should run it again later. Safe to run any number of times."""
+    job = _job(job_id)
+    if job is None:
+        log.error("bulk chunk for a job that does not exist", extra={"job_id": job_id, "chunk": chunk_id})
+        return {"state": "missing"}
+    try:
+        chunk = BulkChunk.get(job_id, chunk_id, consistent_read=True)
+    except BulkChunk.DoesNotExist:
+        log.error("bulk chunk does not exist", extra={"job_id": job_id, "chunk": chunk_id})
+        return {"state": "missing"}
+    status = _mark_running(job) if job.status == "pending" else job.status
+    if status == "paused":
+        return {"state": "paused"}
+    recipients = _load(job_id, chunk)
+    counts: Counter[str] = Counter()
+    if status == "cancelled":
+        counts["cancelled"] += _cancel_pending(recipients)
+    elif status == "running":
+        counts.update(_send_pending(job, recipients))
+        if counts.pop("_paused", 0):
+            status = "paused"
+    reconcile_chunk(job_id, chunk_id)
+    finish_if_done(job_id)
+    return {"state": "paused" if status == "paused" else "done", **counts}
+
+
+def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]:
+    pending = [r for r in recipients if r.status == "pending"]
+    counts: Counter[str] = Counter()
+    if not pending:
+        return counts
+    contact_ids = list({r.contactId for r in pending if r.contactId})
+    contacts = {c.contactId: c for c in Contact.batch_get(contact_ids, consistent_read=True)} if contact_ids else {}
+    tokens = Tokens(job.channel, job.sender or "")
+    for index, recipient in enumerate(pending):
+        if index and index % STATUS_EVERY == 0:
+            status = _status(job.jobId)  # honour pause and cancel between messages
+            if status == "paused":
+                counts["_paused"] = 1
+                break
+            if status == "cancelled":
+                counts["cancelled"] += _cancel_pending(pending[index:])
+                break
+        tokens.wanted = len(pending) - index
+        outcome = _send_one(job, recipient, contacts.get(recipient.contactId or ""), tokens)
+        if outcome:
+            counts[outcome] += 1
+    _count_usage(job, counts["sent"])
+    for name in ("sent", "failed", "skipped"):
+        if counts[name]:
+            emit(f"Bulk{name.capitalize()}", counts[name], channel=job.channel)
+    return counts
+
+
+def unfinished_chunks(job_id: str) -> list[str]:
+    """The job's chunks with recipients not yet counted final (by their last tally)."""
+    chunks = BulkChunk.query(job_id, BulkChunk.recipientId.startswith(CHUNK_PREFIX), consistent_read=True)
+    return [c.recipientId for c in chunks if sum(int(n) for n in (c.tally or {}).values()) < len(c.recipientIds)]
+
+
+def reconcile_chunk(job_id: str, chunk_id: str, *, attempts: int = 10) -> dict[str, int]:
+    """Add the chunk's not-yet-counted final states to the job's counters (once, exactly)."""
+    for _ in range(attempts):
+        chunk = BulkChunk.get(job_id, chunk_id, consistent_read=True)
+        tally = Counter(r.status for r in _load(job_id, chunk) if r.status in FINAL_RECIPIENT_STATUSES)
+        previous = chunk.tally or {}
+        delta = {name: tally[name] - int(previous.get(name, 0)) for name in COUNTERS if tally[name] != int(previous.get(name, 0))}
+        if not delta:
+            return {}
+        version = int(chunk.tallyVersion or 0)
+        job = BulkJob(jobId=job_id)
+        try:
+            with transaction() as tx:
+                tx.update(chunk, actions=[BulkChunk.tally.set(dict(tally)), BulkChunk.tallyVersion.set(version + 1)], condition=(BulkChunk.tallyVersion == version) | BulkChunk.tallyVersion.does_not_exist(), label="chunk")
+                tx.update(job, actions=[*(getattr(BulkJob, COUNTERS[name]).add(n) for name, n in delta.items()), BulkJob.updatedAt.set(now())], condition=BulkJob.jobId.exists(), label="job")
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                continue  # another run counted this chunk meanwhile: look again
+            raise
+        return delta
+    raise RuntimeError(f"could not count chunk {chunk_id} of job {job_id} after {attempts} attempts")
+
+
+def finish_if_done(job_id: str) -> bool:
+    """End the job when every recipient is final: exactly one caller wins the conditional update
+    and emits the job's metrics; the report is written by whoever finds it missing."""
+    for _ in range(3):
+        job = _job(job_id)
+        if job is None or job.finished_count < int(job.totalRecipients):
+            return False
+        if job.completedAt is not None:
+            break
+        at = now()
+        target = "cancelled" if job.status == "cancelled" else "completed"
+        try:
+            job.update(
+                actions=[BulkJob.status.set(target), BulkJob.completedAt.set(at), BulkJob.updatedAt.set(at)],
+                condition=BulkJob.completedAt.does_not_exist() & (BulkJob.status == job.status),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            continue  # someone changed the status (a cancel) or finished it: look again
+        _emit_job_metrics(job, at)
+        log.info("bulk job finished", extra={"job_id": job_id, "status": target, "sent": int(job.sentCount)})
+        break
+    else:
+        return False
+    if not job.reportKey:
+        from bulk.reports import write_report
+
+        write_report(job_id)
+    return True
+
+
+def _emit_job_metrics(job: BulkJob, at: datetime) -> None:
+    started = job.startedAt or job.createdAt
+    seconds = max(0.0, (at - started).total_seconds())
+    emit("BulkJobDuration", round(seconds, 3), "Seconds", channel=job.channel)
+    if seconds > 0:
+        emit("BulkJobThroughput", round(int(job.sentCount) / seconds, 2), "Count/Second", channel=job.channel)
+
+
+def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
+    """Recipients left ``sending`` longer than ``older_than`` (a worker died between the claim and
+    the record) become ``unknown``: the provider call may or may not have happened, so they are
+    never sent again; the report says so. Returns {job id: recipients resolved}."""
+    from bulk.queries import all_recipients
+
+    cutoff = now() - (older_than if older_than is not None else timedelta(minutes=settings.BULK_STUCK_SENDING_MINUTES))
+    resolved: dict[str, int] = {}
+    for job in BulkJob.scan(filter_condition=BulkJob.completedAt.does_not_exist()):
+        chunks: set[str] = set()
+        count = 0
+        for recipient in all_recipients(job.jobId):
+            if recipient.status != "sending" or recipient.claimedAt is None or recipient.claimedAt > cutoff:
+                continue
+            try:
+                recipient.update(
+                    actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST"), BulkRecipient.finishedAt.set(now())],
+                    condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
+                )
+            except UpdateError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # its worker recorded it meanwhile
+                raise
+            count += 1
+            if recipient.chunk:
+                chunks.add(recipient.chunk)
+        for chunk_id in sorted(chunks):
+            reconcile_chunk(job.jobId, chunk_id)
+        if count:
+            log.warning("bulk recipients stuck in sending marked unknown", extra={"job_id": job.jobId, "count": count})
+            resolved[job.jobId] = count
+        finish_if_done(job.jobId)
+    return resolved
