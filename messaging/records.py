@@ -125,6 +125,8 @@ def _wa_item(message: Message, result: SendResult, *, to: str, at: str) -> WaMes
         textBody=text or None,
         deliveryStatus="sent",
         deliveryStatusHistory=[{"status": "sent", "at": at}],
+        messageId=message.messageId,  # status events find the Messages item through this
+        contactId=message.contactId,
     )
 
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from messaging import outbound
+from messaging.inbound.tasks import fetch_inbound_media, process_inbound_event  # noqa: F401  (registered via autodiscovery of this module)
 from messaging.autoreply import after_inbound  # noqa: F401  (workers find tasks in <app>.tasks)
 
 

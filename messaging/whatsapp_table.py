@@ -78,6 +78,18 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
     deliveryStatusHistory = ListAttribute(null=True)
     markedAsRead = BooleanAttribute(null=True)
     reactedWithEmoji = UnicodeAttribute(null=True)
+    # Beyond the contract (added, never renamed): the Messages item this one mirrors, so a
+    # status event (which only knows the wamid) finds it with one key read, and its contact.
+    messageId = UnicodeAttribute(null=True)
+    contactId = UnicodeAttribute(null=True)
+    # A failed status: Meta's error, as the inbox shows it.
+    errorCode = NumberAttribute(null=True)
+    errorTitle = UnicodeAttribute(null=True)
+    errorDetails = UnicodeAttribute(null=True)
+    # Inbound only: what happens after the message is recorded (media fetch, auto-reply) and
+    # whether it was handed on, so a redelivery after a crash finishes it exactly once.
+    followUp = MapAttribute(null=True)
+    followUpDispatchedAt = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(wa_message_id: str) -> str:

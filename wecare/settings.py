@@ -278,4 +278,8 @@ CELERY_BEAT_SCHEDULE = {
     # Bulk recipients left `sending` by a worker that died become `unknown` (never re-sent).
     "sweep-stuck-bulk-recipients": {"task": "bulk.sweep_stuck", "schedule": 5 * 60},
 }
-CELERY_TASK_ROUTES = {"messaging.send_outbound": {"queue": "outbound-queue"}}
+CELERY_TASK_ROUTES = {
+    "messaging.send_outbound": {"queue": "outbound-queue"},
+    "messaging.process_inbound_event": {"queue": "inbound-queue"},
+    "messaging.fetch_inbound_media": {"queue": "inbound-queue"},
+}

@@ -1,0 +1,93 @@
+"""What follows a recorded inbound message: the contact's window, the media, the auto-reply.
+
+These run after the exactly-once transaction, so a worker can die between the two. The ``MSG#``
+item remembers what is still to do (``followUp``) and whether it was handed on
+(``followUpDispatchedAt``); a redelivered event finds its message already recorded and calls
+``finish`` again, which completes what the crash left undone:
+
+- the window only moves forward and the media fetch is idempotent, so doing them twice is harmless;
+- the auto-reply and the reaction mark are claimed with a conditional write and so happen at most
+  once, even when duplicates race. (A crash in the instant between the claim and the hand-off
+  loses that auto-reply: we prefer a missed welcome to a doubled one.)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from messaging.inbound.contacts import open_window
+from messaging.whatsapp_table import WaMessage
+from wecare.dynamo import now
+
+log = logging.getLogger(__name__)
+
+
+def finish(item: WaMessage) -> bool:
+    """Complete the follow-ups of an inbound ``MSG#`` item. True if this call handed them on."""
+    if item.direction != "INBOUND" or item.followUp is None or item.followUpDispatchedAt:
+        return False
+    if item.contactId and item.waTimestamp:
+        open_window(item.contactId, datetime.fromtimestamp(int(item.waTimestamp), tz=UTC))
+    if item.mediaId and not item.s3Key:
+        from messaging.inbound.tasks import fetch_inbound_media
+
+        fetch_inbound_media.delay(item.pk.removeprefix("MSG#"))
+    if not _claim(item):
+        return False
+    follow_up = item.followUp.as_dict()
+    if item.type == "reaction" and follow_up.get("reactionTo"):
+        _mark_reacted(follow_up["reactionTo"], item.reactedWithEmoji or "")
+    _tell_autoreply(item, follow_up)
+    return True
+
+
+def _claim(item: WaMessage) -> bool:
+    try:
+        item.update(actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
+    """Show the customer's reaction on the message it is about (an empty emoji removes it)."""
+    attribute = WaMessage.reactedWithEmoji
+    try:
+        WaMessage(pk=WaMessage.key(target_wa_message_id)).update(
+            actions=[attribute.set(emoji) if emoji else attribute.remove()],
+            condition=WaMessage.pk.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        log.info("reaction to a message we have no record of", extra={"wa_message_id": target_wa_message_id})
+
+
+def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str, Any]:
+    """The payload agreed with messaging.autoreply.after_inbound."""
+    return {
+        "contactId": item.contactId,
+        "customerPhone": item.from_,
+        "phoneNumberId": item.originationPhoneNumberId,
+        "conversationPk": item.conversationPk,
+        "waMessageId": item.pk.removeprefix("MSG#"),
+        "messageType": item.type,
+        "text": item.textBody,
+        "isNewContact": bool(follow_up.get("contactCreated")),
+        "isFirstMessage": bool(follow_up.get("startsConversation")),
+        "receivedAt": item.receivedAt,
+    }
+
+
+def _tell_autoreply(item: WaMessage, follow_up: dict[str, Any]) -> None:
+    try:
+        from messaging.autoreply import after_inbound
+    except ImportError:  # the welcome/menu part is not installed: nothing to tell
+        return
+    after_inbound.delay(after_inbound_event(item, follow_up))

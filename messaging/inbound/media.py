@@ -1,0 +1,91 @@
+"""Inbound media: copied by AWS from WhatsApp into our (private) media bucket, then recorded.
+
+Runs as its own task *after* the message is recorded, so a media failure retries and ends on the
+DLQ without costing the message: the text or caption is already in the inbox. Every step is
+idempotent, so a retry or a replay simply does it again: the S3 key and the MediaFiles id are
+derived from the media id, and the ``MSG#`` item's ``s3Key`` is written last, as "done".
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from typing import Any
+
+from django.conf import settings
+from pynamodb.exceptions import UpdateError
+
+from messaging.models import MediaFile, Message
+from messaging.whatsapp_table import WaConversation, WaMessage
+from wecare.aws import client
+from wecare.dynamo import now
+
+log = logging.getLogger(__name__)
+
+# mimetypes knows these badly or not at all; WhatsApp voice notes are ogg/opus.
+EXTENSIONS = {"audio/ogg": ".ogg", "image/jpeg": ".jpg", "image/webp": ".webp", "audio/mpeg": ".mp3", "text/plain": ".txt"}
+
+
+def s3_key(item: WaMessage) -> str:
+    mime = (item.mimeType or "").split(";")[0].strip()
+    extension = EXTENSIONS.get(mime) or mimetypes.guess_extension(mime) or ""
+    suffix = (item.originationPhoneNumberId or "").rsplit("-", 1)[-1]
+    return f"{settings.MEDIA_INBOUND_PREFIX}{suffix}/{item.mediaId}{extension}"
+
+
+def fetch(wa_message_id: str) -> str:
+    """Copy the message's media to S3 and record it. 'stored', 'already-stored' or 'no-media'."""
+    item = WaMessage.get(WaMessage.key(wa_message_id), consistent_read=True)
+    if not item.mediaId:
+        return "no-media"
+    if item.s3Key:
+        return "already-stored"
+    key, bucket = s3_key(item), settings.MEDIA_BUCKET
+    answer = client("socialmessaging").get_whatsapp_message_media(
+        mediaId=item.mediaId,
+        originationPhoneNumberId=item.originationPhoneNumberId,
+        destinationS3File={"bucketName": bucket, "key": key},
+    )
+    # Meta's mime type in the webhook is the file's own; the API's is a fallback.
+    mime = item.mimeType or answer.get("mimeType") or "application/octet-stream"
+    uri = f"s3://{bucket}/{key}"
+    media = {"s3Bucket": bucket, "s3Key": key, "s3Uri": uri, "mimeType": mime, "size": answer.get("fileSize")}
+    MediaFile(
+        fileId=f"whatsapp-{item.mediaId}",
+        messageId=item.messageId or "",
+        s3Key=key,
+        contentType=mime,
+        size=answer.get("fileSize") or 0,
+        uploadedAt=now(),
+        whatsappMediaId=item.mediaId,
+    ).save()
+    if item.messageId:
+        _add_to_message(item.messageId, media)
+    _show_in_conversation(item, uri)
+    item.update(actions=[WaMessage.s3Bucket.set(bucket), WaMessage.s3Key.set(key), WaMessage.s3Uri.set(uri), WaMessage.mimeType.set(mime)])
+    log.info("inbound media stored", extra={"wa_message_id": wa_message_id, "s3_key": key})
+    return "stored"
+
+
+def _add_to_message(message_id: str, media: dict[str, Any]) -> None:
+    try:
+        message = Message.get(message_id, consistent_read=True)
+    except Message.DoesNotExist:
+        return  # expired (30 days) before a late replay: the MSG# item still gets the file
+    content = dict(message.content or {})
+    content["media"] = media
+    message.update(actions=[Message.content.set(content)])
+
+
+def _show_in_conversation(item: WaMessage, uri: str) -> None:
+    """The inbox's thumbnail, only while this message is still the conversation's last."""
+    if not item.conversationPk:
+        return
+    try:
+        WaConversation(pk=item.conversationPk).update(
+            actions=[WaConversation.lastS3Uri.set(uri)],
+            condition=WaConversation.lastMessagePk == item.pk,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

@@ -1,0 +1,79 @@
+"""One EUM event, start to finish: parse, then each message and each status in it.
+
+Messages: a duplicate is recognised first by one key read (the common case, SNS redelivering),
+before any contact is looked up or created; ``record`` still guards the race of two deliveries
+at once. Then ``finish`` opens the window, fetches media and tells the auto-reply — also for a
+duplicate whose first delivery died before getting that far.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+
+from messaging.inbound import statuses
+from messaging.inbound.contacts import find_or_create
+from messaging.inbound.events import InboundMessage, parse
+from messaging.inbound.followups import finish
+from messaging.inbound.record import record
+from messaging.whatsapp_table import WaMessage
+
+log = logging.getLogger(__name__)
+
+
+def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
+    """Returns counts: {"recorded", "duplicates", "statuses": {outcome: n}, "skipped"}.
+
+    Raises MalformedEvent (permanent) when the body is not an EUM event; anything else that
+    fails (DynamoDB unreachable…) propagates so the task retries: what was done is not redone."""
+    event = parse(body)
+    for reason in event.skipped:
+        log.warning("inbound event item left out", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, "reason": reason})
+    recorded = duplicates = 0
+    for message in event.messages:
+        if _receive(message):
+            recorded += 1
+        else:
+            duplicates += 1
+    outcomes = Counter(statuses.apply(status) for status in event.statuses)
+    summary = {"recorded": recorded, "duplicates": duplicates, "statuses": dict(outcomes), "skipped": len(event.skipped)}
+    log.info("inbound event processed", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, **summary})
+    return summary
+
+
+def _receive(message: InboundMessage) -> bool:
+    """True if this call recorded the message."""
+    try:
+        existing = WaMessage.get(WaMessage.key(message.wa_message_id), consistent_read=True)
+    except WaMessage.DoesNotExist:
+        existing = None
+    if existing is not None:
+        finish(existing)
+        return False
+    contact, created = find_or_create(message.customer_phone, message.sender_name)
+    result = record(message, contact, contact_created=created)
+    if not result.new:
+        finish(WaMessage.get(WaMessage.key(message.wa_message_id), consistent_read=True))
+        return False
+    _pause_for_crash_test()
+    finish(result.wa_item)
+    return True
+
+
+def _pause_for_crash_test() -> None:
+    """Test only: ``messaging/tests/test_inbound_worker.py`` kills a worker here — the message
+    recorded, its follow-ups not yet done — to prove a redelivery finishes it exactly once. Its
+    worker settings module alone defines INBOUND_TEST_PAUSE_MARKER; the first task to get here
+    creates that file and waits to be killed, later ones pass straight through."""
+    marker = getattr(settings, "INBOUND_TEST_PAUSE_MARKER", None)
+    if not marker or os.path.exists(marker):
+        return
+    with open(marker, "w") as handle:
+        handle.write(str(os.getpid()))
+    while True:
+        time.sleep(1)

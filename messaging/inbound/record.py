@@ -1,0 +1,187 @@
+"""Recording one inbound message exactly once.
+
+One TransactWriteItems holds everything a new message changes:
+
+- the idempotency item ``EVENT#{wamid}`` (``attribute_not_exists``, TTL 7 days),
+- the ``MSG#{wamid}`` item (``attribute_not_exists`` too, so a redelivery after the idempotency
+  item expired is still a duplicate),
+- the Messages item (channel whatsapp, direction inbound),
+- the conversation: unread +1, its last* fields, back in the inbox if it was archived.
+
+A duplicate fails a condition, DynamoDB cancels the whole transaction, and nothing changes: not
+the unread count, not the last message. Whether this message *started* the conversation is
+decided inside the same transaction (``attribute_not_exists`` on the conversation when a read
+found none), so two first messages racing cannot both claim it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from ulid import ULID
+
+from contacts.models import Contact
+from messaging.inbound.events import InboundMessage
+from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange
+from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
+from wecare.dynamo import now, transaction
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_TTL = timedelta(days=7)
+RETENTION = timedelta(days=MESSAGE_RETENTION_DAYS)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    new: bool  # False: a duplicate, nothing was written
+    wa_item: WaMessage | None  # the MSG# item as written (None for a duplicate)
+
+
+def conversation_key(message: InboundMessage) -> str:
+    return WaConversation.key(message.business.suffix, message.customer_phone)
+
+
+def record(message: InboundMessage, contact: Contact, *, contact_created: bool) -> Recorded:
+    conversation_pk = conversation_key(message)
+    starts_conversation = not _exists(conversation_pk)
+    for _attempt in range(2):
+        received_at = now().isoformat()
+        messages_item = _messages_item(message, contact)
+        wa_item = _wa_item(message, contact, conversation_pk, received_at, contact_created=contact_created, first=starts_conversation)
+        wa_item.messageId = messages_item.messageId
+        tx = transaction()
+        try:
+            with tx:
+                tx.save(_idempotency(message), condition=WaIdempotency.pk.does_not_exist(), label="event")
+                tx.save(wa_item, condition=WaMessage.pk.does_not_exist(), label="wa")
+                tx.save(messages_item, condition=Message.messageId.does_not_exist(), label="message")
+                tx.update(
+                    WaConversation(pk=conversation_pk),
+                    actions=_conversation_actions(message, received_at),
+                    condition=WaConversation.pk.does_not_exist() if starts_conversation else None,
+                    label="conversation",
+                )
+        except TransactWriteError as exc:
+            failed = tx.failed_labels(exc)
+            if "event" in failed or "wa" in failed:
+                log.info("duplicate inbound message", extra={"wa_message_id": message.wa_message_id})
+                return Recorded(new=False, wa_item=None)
+            if failed == ["conversation"]:
+                starts_conversation = False  # another message created it a moment ago: go again
+                continue
+            raise
+        return Recorded(new=True, wa_item=wa_item)
+    raise RuntimeError("unreachable: the second attempt has no conversation condition")
+
+
+def _exists(pk: str) -> bool:
+    try:
+        WaConversation.get(pk, consistent_read=True, attributes_to_get=["pk"])
+    except WaConversation.DoesNotExist:
+        return False
+    return True
+
+
+def _idempotency(message: InboundMessage) -> WaIdempotency:
+    return WaIdempotency(
+        pk=WaIdempotency.key(message.wa_message_id),
+        eventType="message",
+        processedAt=now().isoformat(),
+        ttl=IDEMPOTENCY_TTL,
+    )
+
+
+def _wa_item(message: InboundMessage, contact: Contact, conversation_pk: str, received_at: str, *, contact_created: bool, first: bool) -> WaMessage:
+    business = message.business
+    return WaMessage(
+        pk=WaMessage.key(message.wa_message_id),
+        direction="INBOUND",
+        receivedAt=received_at,  # when we got it; waTimestamp is when the customer sent it
+        waTimestamp=str(int(message.sent_at.timestamp())),
+        from_=message.customer_phone,
+        to=business.display_phone,
+        senderName=message.sender_name,
+        originationPhoneNumberId=business.phone_number_id,
+        wabaMetaId=business.waba_meta_id,
+        conversationPk=conversation_pk,
+        type=message.type,
+        preview=message.preview,
+        textBody=message.text or None,
+        caption=message.caption,
+        filename=message.filename,
+        mediaId=message.media_id,
+        mimeType=message.mime_type,
+        reactedWithEmoji=message.reaction_emoji if message.type == "reaction" else None,
+        contactId=contact.contactId,
+        followUp=_follow_up(message, contact_created=contact_created, first=first),
+    )
+
+
+def _follow_up(message: InboundMessage, *, contact_created: bool, first: bool) -> dict[str, Any]:
+    """What messaging.inbound.followups needs after the transaction (see there)."""
+    follow_up: dict[str, Any] = {"contactCreated": contact_created, "startsConversation": first}
+    if message.reaction_to:
+        follow_up["reactionTo"] = message.reaction_to
+    return follow_up
+
+
+def _content(message: InboundMessage) -> dict[str, Any]:
+    content: dict[str, Any] = {"type": message.type, "preview": message.preview, "from": message.customer_phone}
+    optional = {
+        "text": message.text,
+        "caption": message.caption,
+        "filename": message.filename,
+        "mimeType": message.mime_type,
+        "senderName": message.sender_name,
+        "replyTo": message.reply_to,
+        "reactionTo": message.reaction_to,
+        "reactionEmoji": message.reaction_emoji,
+    }
+    content.update({k: v for k, v in optional.items() if v is not None})
+    content.update(message.details)
+    content["payload"] = message.raw  # Meta's message as it came: nothing it said is lost
+    return content
+
+
+def _messages_item(message: InboundMessage, contact: Contact) -> Message:
+    return Message(
+        messageId=str(ULID()),
+        contactId=contact.contactId,
+        channel="whatsapp",
+        direction="inbound",
+        content=_content(message),
+        timestamp=message.sent_at,
+        status="received",
+        statusHistory=[StatusChange(status="received", at=now())],
+        whatsappMessageId=message.wa_message_id,
+        mediaId=message.media_id,
+        sender=message.business.phone_number_id,  # the business number it reached
+        expiresAt=RETENTION,
+    )
+
+
+def _conversation_actions(message: InboundMessage, received_at: str) -> list:
+    business = message.business
+    actions = [
+        WaConversation.itemType.set(WaConversation),
+        WaConversation.inboxPk.set(business.phone_number_id),
+        WaConversation.from_.set(message.customer_phone),
+        WaConversation.receivedAt.set(received_at),
+        WaConversation.originationPhoneNumberId.set(business.phone_number_id),
+        WaConversation.lastMessagePk.set(WaMessage.key(message.wa_message_id)),
+        WaConversation.lastMessageId.set(message.wa_message_id),
+        WaConversation.lastType.set(message.type),
+        WaConversation.lastPreview.set(message.preview),
+        WaConversation.lastS3Uri.remove(),  # set by the media step once this message's file is in S3
+        WaConversation.unreadCount.add(1),
+        # A customer writing again brings an archived conversation back to the inbox.
+        WaConversation.archived.set(False),
+    ]
+    if business.display_phone:
+        actions.append(WaConversation.businessPhone.set(business.display_phone))
+    return actions
