@@ -30,7 +30,7 @@ SIDEBAR: tuple[NavItem, ...] = (
         "DM",
         None,
         children=(
-            NavItem("WhatsApp", None),  # the inboxes come with inbound messages
+            NavItem("WhatsApp", "inbox:list"),
             NavItem("SMS", None),
             NavItem("SES", None),
             NavItem("Templates", "messaging:templates"),
@@ -38,7 +38,7 @@ SIDEBAR: tuple[NavItem, ...] = (
         ),
     ),
     NavItem("Contacts", "contacts:list"),
-    NavItem("Bulk Messaging", None),
+    NavItem("Bulk Messaging", "bulk:list"),
     NavItem("Agent", None),
 )
 

@@ -1,0 +1,288 @@
+"""The team inbox: reading conversations and timelines from the WhatsApp single table, and the
+things an operator does there (mark read, archive, reply, record consent).
+
+Reads go through the contract's GSIs: ``inboxPk-receivedAt`` lists a business number's
+conversations newest first, ``conversationPk-receivedAt`` a conversation's messages. Inbound
+processing writes those items; the inbox only reads them and changes ``unreadCount``,
+``archived`` and ``markedAsRead``.
+
+A conversation's URL names it by its key without the ``CONV#`` prefix, with ``~`` for ``#``
+(``baa217…~+919812345678``): ``#`` cannot travel in a URL path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from pynamodb.exceptions import UpdateError
+
+from contacts import actions as contact_actions
+from contacts.models import Contact
+from contacts.queries import find_live_by_phone
+from messaging import outbound
+from messaging.models import Message
+from messaging.senders import SendError, provider_client
+from messaging.whatsapp_table import WaConversation, WaMessage
+from wecare import audit
+from wecare.aws import client
+from wecare.dynamo import Cursor
+from wecare.errors import FieldErrors, NotFound
+
+log = logging.getLogger("messaging.inbox")
+
+PAGE_SIZE = 30
+MAX_PAGE = 100
+MEDIA_LINK_SECONDS = 300  # long enough to open the file, short enough that a copied link dies
+MAX_QUERIES_PER_PAGE = 10  # the archived filter can thin pages out; stop after this many reads
+MAX_NOTE = 500
+
+INBOX_CURSOR_KEYS = frozenset({"pk", "inboxPk", "receivedAt"})
+TIMELINE_CURSOR_KEYS = frozenset({"pk", "conversationPk", "receivedAt"})
+SLUG = re.compile(r"^[A-Za-z0-9]{1,64}~\+?[0-9]{4,20}$")
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def slug(conversation_pk: str) -> str:
+    return conversation_pk.removeprefix("CONV#").replace("#", "~")
+
+
+def conversation_pk(conversation_slug: str) -> str:
+    if not SLUG.match(conversation_slug):
+        raise NotFound(f"no conversation {conversation_slug}")
+    return "CONV#" + conversation_slug.replace("~", "#")
+
+
+def numbers() -> list[str]:
+    """The business numbers with an inbox: the WhatsApp allowlist, in its configured order."""
+    return list(settings.WHATSAPP_PHONE_NUMBER_IDS)
+
+
+def inbox_key(number: str) -> str:
+    """The ``inboxPk`` of a business number's conversations: its originationPhoneNumberId
+    (``phone-number-id-<suffix>``), the id replies are sent from."""
+    return number
+
+
+def suffix(number: str) -> str:
+    return number.rsplit("-", 1)[-1]
+
+
+def customer_phone(conversation: WaConversation) -> str:
+    """The customer's number in E.164, whether the item stores it with a ``+`` or as a wa_id."""
+    raw = conversation.from_ or conversation.pk.rsplit("#", 1)[-1]
+    return raw if raw.startswith("+") else f"+{raw}"
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ConversationPage:
+    items: list[WaConversation]
+    next_cursor: str | None
+
+
+def list_conversations(number: str, *, archived: bool = False, cursor: str | None = None, limit: int = PAGE_SIZE) -> ConversationPage:
+    """A number's conversations, newest first, archived or not.
+
+    The archived flag is a filter (the GSI's key is the number), so one read can come back short;
+    further reads ask for only what is still missing, which keeps the cursor exactly after the
+    last item returned. After MAX_QUERIES_PER_PAGE reads the page ends short, with a cursor.
+    """
+    if number not in numbers():
+        raise NotFound(f"{number} is not an allowlisted WhatsApp number")
+    wanted = (WaConversation.archived == True) if archived else (WaConversation.archived.does_not_exist() | (WaConversation.archived == False))  # noqa: E712 (a DynamoDB condition, not a Python comparison)
+    key = Cursor.decode(cursor, keys=INBOX_CURSOR_KEYS)
+    items: list[WaConversation] = []
+    for _ in range(MAX_QUERIES_PER_PAGE):
+        results = WaConversation.inbox_index.query(
+            inbox_key(number), scan_index_forward=False, filter_condition=wanted, limit=limit - len(items), last_evaluated_key=key
+        )
+        items.extend(c for c in results if isinstance(c, WaConversation))
+        key = results.last_evaluated_key
+        if not key or len(items) >= limit:
+            break
+    return ConversationPage(items, Cursor.encode(key))
+
+
+def get_conversation(conversation_slug: str) -> WaConversation:
+    try:
+        conversation = WaConversation.get(conversation_pk(conversation_slug), consistent_read=True)
+    except WaConversation.DoesNotExist:
+        raise NotFound(f"no conversation {conversation_slug}") from None
+    if not isinstance(conversation, WaConversation):
+        raise NotFound(f"no conversation {conversation_slug}")
+    return conversation
+
+
+@dataclass
+class Timeline:
+    items: list[WaMessage]  # oldest first, as a timeline reads
+    older_cursor: str | None
+
+
+def timeline(conversation: WaConversation, *, cursor: str | None = None, since: str | None = None, limit: int = PAGE_SIZE) -> Timeline:
+    """A conversation's messages. Without ``since``: the newest page (or the page before
+    ``cursor``). With ``since``: everything from that receivedAt on, so a live view that has
+    grown past one page never loses a message off its top."""
+    index = WaMessage.conversation_index
+    if since:
+        results = index.query(conversation.pk, WaMessage.receivedAt >= since, scan_index_forward=False, limit=MAX_PAGE)
+        items = [m for m in results if isinstance(m, WaMessage)]
+        return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key))
+    results = index.query(conversation.pk, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, keys=TIMELINE_CURSOR_KEYS))
+    items = [m for m in results if isinstance(m, WaMessage)]
+    return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key))
+
+
+def digest(parts: list[Any]) -> str:
+    """A short fingerprint of what a fragment shows, so a poll that would redraw the same thing
+    answers 204 and the browser leaves the page alone."""
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def list_digest(page: ConversationPage) -> str:
+    return digest([(c.pk, c.receivedAt, int(c.unreadCount or 0), bool(c.archived), c.lastPreview) for c in page.items])
+
+
+def timeline_digest(view: Timeline) -> str:
+    return digest([(m.pk, m.deliveryStatus, m.reactedWithEmoji, m.s3Key) for m in view.items])
+
+
+def contact_for(conversation: WaConversation) -> Contact | None:
+    return find_live_by_phone(customer_phone(conversation))
+
+
+def media_link(message: WaMessage) -> str | None:
+    """A short-lived link to the message's file in our (private) media bucket; None when the
+    message has no stored file (not media, or the download has not finished)."""
+    if not message.s3Key:
+        return None
+    return client("s3").generate_presigned_url(
+        "get_object",
+        Params={"Bucket": message.s3Bucket or settings.MEDIA_BUCKET, "Key": message.s3Key},
+        ExpiresIn=MEDIA_LINK_SECONDS,
+    )
+
+
+def failure_reason(message: WaMessage) -> str | None:
+    """Meta's reason for a failed outbound message, from its latest 'failed' history entry."""
+    if message.deliveryStatus != "failed":
+        return None
+    for change in reversed(message.deliveryStatusHistory or []):
+        if isinstance(change, dict) and change.get("status") == "failed":
+            errors = change.get("errors") or ([change["error"]] if change.get("error") else [])
+            for error in errors:
+                if isinstance(error, dict):
+                    code, title = error.get("code"), error.get("title") or error.get("message")
+                    return f"{code}: {title}" if code and title else str(title or code or "")
+            return change.get("reason") or "failed"
+    return "failed"
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+def _conditional(update) -> bool:
+    """Run a conditional update; False when its condition did not hold."""
+    try:
+        update()
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any) -> int:
+    """The person has now seen ``shown``: mark those inbound messages read and, if the newest
+    message of the conversation is among them, set its unread count to 0.
+
+    Both are conditional updates, so a message that arrived after the page was read keeps the
+    conversation unread, and two people opening it at once send one read receipt, not two.
+    Returns how many messages this call marked.
+    """
+    shown_pks = [m.pk for m in shown]
+    if shown_pks and int(conversation.unreadCount or 0) > 0:
+        newest_seen = WaConversation.lastMessagePk.does_not_exist() | WaConversation.lastMessagePk.is_in(*shown_pks)
+        if _conditional(lambda: conversation.update(actions=[WaConversation.unreadCount.set(0)], condition=newest_seen & (WaConversation.unreadCount > 0))):
+            audit.record(user, "conversation.read", "conversation", conversation.pk)
+    newly_marked = [m for m in shown if m.direction == "INBOUND" and not m.markedAsRead and _mark_message(m)]
+    if newly_marked:
+        # WhatsApp treats a read receipt as covering every earlier message of the chat, so one
+        # receipt, for the newest message marked, tells the customer all of them were read.
+        send_read_receipt(conversation, newly_marked[-1])
+    return len(newly_marked)
+
+
+def _mark_message(message: WaMessage) -> bool:
+    not_yet = WaMessage.markedAsRead.does_not_exist() | (WaMessage.markedAsRead == False)  # noqa: E712
+    return _conditional(lambda: message.update(actions=[WaMessage.markedAsRead.set(True)], condition=not_yet))
+
+
+def send_read_receipt(conversation: WaConversation, message: WaMessage) -> bool:
+    """Tell WhatsApp the business read ``message`` (blue ticks on the customer's phone).
+
+    In DRY_RUN the stand-in client records and validates the call without sending. A failure is
+    logged and never breaks the page: the message is read here either way."""
+    wamid = message.pk.removeprefix("MSG#")
+    body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+    number = message.originationPhoneNumberId or conversation.originationPhoneNumberId
+    params = {"originationPhoneNumberId": number, "message": json.dumps(body).encode(), "metaApiVersion": settings.META_API_VERSION}
+    try:
+        provider_client("socialmessaging").send_whatsapp_message(**params)
+    except Exception as exc:  # noqa: BLE001 - any failure here is logged, never shown as a broken page
+        log.warning("read receipt failed", extra={"wa_message_id": wamid, "error": str(exc), "permanent": getattr(exc, "permanent", None)})
+        return False
+    log.info("read receipt sent", extra={"wa_message_id": wamid, "send_mode": settings.SEND_MODE})
+    return True
+
+
+def set_archived(conversation: WaConversation, archived: bool, *, user: Any) -> WaConversation:
+    conversation.update(actions=[WaConversation.archived.set(archived)], condition=WaConversation.pk.exists())
+    audit.record(user, "conversation.archive" if archived else "conversation.unarchive", "conversation", conversation.pk)
+    return conversation
+
+
+def reply(conversation: WaConversation, data: dict[str, Any], *, user: Any) -> Message:
+    """Send from the conversation's business number to its customer, through the one send path
+    (so the gate's refusals, e.g. TEMPLATE_REQUIRED outside the 24-hour window, come back as
+    ``outbound.Refused``). ``data`` holds either ``text`` or ``template``."""
+    contact = contact_for(conversation)
+    if contact is None:
+        raise NotFound(f"no live contact has the number {customer_phone(conversation)}")
+    request = {"contactId": contact.contactId, "channel": "whatsapp", "sender": conversation.originationPhoneNumberId or _number_of(conversation)}
+    request.update({k: v for k, v in data.items() if k in ("text", "template") and v})
+    return outbound.send_message(request, user=user, source="inbox")
+
+
+def _number_of(conversation: WaConversation) -> str | None:
+    part = conversation.pk.split("#")[1]
+    return next((n for n in numbers() if suffix(n) == part), None)
+
+
+def record_whatsapp_consent(conversation: WaConversation, *, confirmed: bool, note: str | None, user: Any) -> Contact:
+    """The customer agreed (in the chat, on the phone…) to WhatsApp messages; an operator
+    records it. Consent is never inferred from a message: a person states it, explicitly."""
+    errors = {}
+    if confirmed is not True:
+        errors["confirmed"] = "tick the box to confirm the customer agreed to receive WhatsApp messages"
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        errors["note"] = f"is {len(note)} characters; at most {MAX_NOTE}"
+    if errors:
+        raise FieldErrors(errors)
+    contact = contact_for(conversation)
+    if contact is None:
+        raise NotFound(f"no live contact has the number {customer_phone(conversation)}")
+    updated = contact_actions.update_contact(contact.contactId, {"optInWhatsApp": True}, user=user, source="inbox")
+    audit.record(user, "contact.consent.whatsapp", "contact", contact.contactId, source="inbox", conversation=conversation.pk, note=note or None)
+    return updated

@@ -1,0 +1,227 @@
+"""The DM → WhatsApp pages: one inbox per business number, a conversation's timeline with its
+reply box, and the fragments the pages poll (every 2 s) to stay live without a reload.
+
+A poll answers 204 when nothing it shows has changed, so the browser keeps the page as it is.
+Opening a conversation (or a poll redrawing its newest messages) marks what is shown read; the
+conversation list's poll never does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from messaging import inbox, outbound, templates_catalog
+from messaging.inbox_forms import ConsentForm, ReplyForm
+from messaging.views import _chosen_template
+from messaging.whatsapp_table import WaConversation, WaMessage
+from wecare.dynamo import InvalidCursor, now
+from wecare.errors import FieldErrors, NotFound
+from wecare.roles import Role, has_role, require_role
+
+# How each message type is drawn: a registry, so a new type is one line and one small template.
+TYPE_TEMPLATES = {
+    "text": "text",
+    "template": "text",
+    "image": "image",
+    "sticker": "image",
+    "video": "video",
+    "audio": "audio",
+    "document": "document",
+    "location": "location",
+    "reaction": "reaction",
+    "interactive": "choice",
+    "button": "choice",
+}
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.+Z-]{2,30}$")
+TICKS = {"sent": "✓", "delivered": "✓✓", "read": "✓✓"}
+
+
+@dataclass
+class Shown:
+    """A message as the timeline draws it."""
+
+    message: WaMessage
+    template: str
+    media_url: str | None
+    failure: str | None
+
+    @property
+    def tick(self) -> str:
+        return TICKS.get(self.message.deliveryStatus or "", "")
+
+
+def _shown(items: list[WaMessage]) -> list[Shown]:
+    return [
+        Shown(m, f"messaging/inbox/types/_{TYPE_TEMPLATES.get(m.type or '', 'other')}.html", inbox.media_link(m), inbox.failure_reason(m))
+        for m in items
+    ]
+
+
+def _load(conversation: str) -> WaConversation:
+    try:
+        return inbox.get_conversation(conversation)
+    except NotFound:
+        raise Http404(conversation) from None
+
+
+def _number(request: HttpRequest) -> str:
+    numbers = inbox.numbers()
+    chosen = request.GET.get("number")
+    return chosen if chosen in numbers else numbers[0]
+
+
+def _list_context(request: HttpRequest) -> dict:
+    number = _number(request)
+    archived = request.GET.get("archived") == "1"
+    page = inbox.list_conversations(number, archived=archived, cursor=request.GET.get("cursor") or None)
+    rows = [(c, inbox.slug(c.pk), inbox.customer_phone(c)) for c in page.items]
+    return {"numbers": inbox.numbers(), "number": number, "archived": archived, "page": page, "rows": rows, "seen": inbox.list_digest(page), "cursor": request.GET.get("cursor") or ""}
+
+
+@require_role(Role.VIEWER)
+@require_GET
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    try:
+        context = _list_context(request)
+    except InvalidCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(request, "messaging/inbox/list.html", {**context, "can_act": has_role(request.user, Role.OPERATOR)})
+
+
+@require_role(Role.VIEWER)
+@require_GET
+def conversations_fragment(request: HttpRequest) -> HttpResponse:
+    """The polled list. Reading it marks nothing read."""
+    try:
+        context = _list_context(request)
+    except InvalidCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    if request.GET.get("seen") == context["seen"]:
+        return HttpResponse(status=204)
+    return render(request, "messaging/inbox/_conversations.html", {**context, "can_act": has_role(request.user, Role.OPERATOR)})
+
+
+def _latest(request: HttpRequest, conversation: WaConversation, view: inbox.Timeline) -> dict:
+    """The newest messages, marked read when an operator is the one looking."""
+    if view.items and has_role(request.user, Role.OPERATOR):
+        inbox.mark_read(conversation, view.items, user=request.user)
+    since = view.items[0].receivedAt if view.items else None
+    return {"latest": _shown(view.items), "older_cursor": view.older_cursor, "since": since or "", "seen": inbox.timeline_digest(view)}
+
+
+def _conversation_context(request: HttpRequest, conversation: WaConversation, **extra) -> dict:
+    contact = inbox.contact_for(conversation)
+    window = contact.whatsapp_window_expires_at(now()) if contact else None
+    reply_form = extra.pop("reply_form", None) or ReplyForm(initial={"kind": "text" if window else "template"})
+    return {
+        "conversation": conversation,
+        "slug": inbox.slug(conversation.pk),
+        "phone": inbox.customer_phone(conversation),
+        "contact": contact,
+        "window": window,
+        "opted_in": bool(contact and contact.opted_in("whatsapp")),
+        "can_act": has_role(request.user, Role.OPERATOR),
+        **_reply_context(reply_form, window),
+        "consent_form": extra.pop("consent_form", None) or ConsentForm(),
+        **extra,
+    }
+
+
+def _reply_context(form: ReplyForm, window) -> dict:
+    kind = (form.data.get("kind") if form.is_bound else form.initial.get("kind")) or "text"
+    if not window:
+        kind = "template"  # outside the 24-hour window WhatsApp takes only approved templates
+    return {"reply_form": form, "kind": kind, "templates": templates_catalog.approved_templates() if kind == "template" else [], **_chosen_template(form)}
+
+
+@require_role(Role.VIEWER)
+@require_GET
+def conversation_page(request: HttpRequest, conversation: str) -> HttpResponse:
+    item = _load(conversation)
+    context = _conversation_context(request, item)
+    context.update(_latest(request, item, inbox.timeline(item)))
+    return render(request, "messaging/inbox/conversation.html", context)
+
+
+@require_role(Role.VIEWER)
+@require_GET
+def latest_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
+    """The polled newest part of the timeline: everything since the oldest message it shows."""
+    item = _load(conversation)
+    since = request.GET.get("since") or None
+    if since and not ISO_TIME.match(since):
+        return HttpResponseBadRequest("since must be an ISO 8601 time this page was given")
+    view = inbox.timeline(item, since=since)
+    if request.GET.get("seen") == inbox.timeline_digest(view):
+        return HttpResponse(status=204)
+    context = {"slug": conversation, **_latest(request, item, view)}
+    return render(request, "messaging/inbox/_latest.html", context)
+
+
+@require_role(Role.VIEWER)
+@require_GET
+def older_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
+    item = _load(conversation)
+    try:
+        view = inbox.timeline(item, cursor=request.GET.get("cursor") or None)
+    except InvalidCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(request, "messaging/inbox/_older.html", {"slug": conversation, "items": _shown(view.items), "older_cursor": view.older_cursor})
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def archive(request: HttpRequest, conversation: str) -> HttpResponse:
+    item = _load(conversation)
+    archived = request.POST.get("archived") != "0"
+    inbox.set_archived(item, archived, user=request.user)
+    number = item.originationPhoneNumberId or inbox.numbers()[0]
+    return redirect(f"{reverse('inbox:list')}?number={number}{'&archived=1' if not archived else ''}")
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def reply(request: HttpRequest, conversation: str) -> HttpResponse:
+    item = _load(conversation)
+    form = ReplyForm(request.POST)
+    if request.POST.get("action") != "send":
+        # A change of kind or template redraws the form for it, sending nothing (as compose does).
+        return render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, reply_form=form, redraw=True))
+    refusal = None
+    if form.is_valid():
+        try:
+            inbox.reply(item, form.request_data(), user=request.user)
+        except (FieldErrors, NotFound) as exc:
+            for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
+                form.add_error(None, f"{field}: {message}")
+        except outbound.Refused as exc:
+            refusal = exc
+        else:
+            response = render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, sent=True))
+            response["HX-Trigger"] = "message-sent"  # the timeline redraws on this event
+            return response
+    return render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, reply_form=form, refusal=refusal), status=422)
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def consent(request: HttpRequest, conversation: str) -> HttpResponse:
+    item = _load(conversation)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            inbox.record_whatsapp_consent(item, confirmed=True, note=form.cleaned_data["note"], user=request.user)
+        except (FieldErrors, NotFound) as exc:
+            for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
+                form.add_error(None, f"{field}: {message}")
+        else:
+            return redirect("inbox:conversation", conversation=conversation)
+    context = _conversation_context(request, item, consent_form=form)
+    context.update(_latest(request, item, inbox.timeline(item)))
+    return render(request, "messaging/inbox/conversation.html", context, status=422)

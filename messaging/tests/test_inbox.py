@@ -1,0 +1,318 @@
+"""The WhatsApp inbox pages: conversations per number, the timeline, marking read (and the read
+receipt in LIVE), archive, reply through the send path, the consent action and media links."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from django.conf import settings
+from ulid import ULID
+
+from contacts import actions
+from contacts.models import Contact
+from messaging import inbox
+from messaging.models import Message
+from messaging.tests import inbox_data
+from messaging.whatsapp_table import WaConversation, WaMessage
+from wecare.aws import client
+from wecare.dynamo import now
+from wecare.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def numbers(settings):
+    """Two business numbers of this test's own: moto keeps every other test's conversations."""
+    fresh = [f"phone-number-id-{str(ULID()).lower()}" for _ in range(2)]
+    settings.WHATSAPP_PHONE_NUMBER_IDS = fresh
+    return fresh
+
+
+@pytest.fixture
+def live(settings, fake_aws_clean):
+    settings.SEND_MODE = "LIVE"
+    settings.SEND_RETRY_BASE_SECONDS = 0.01
+    return fake_aws_clean
+
+
+def audited(action: str, resource_id: str) -> list[AuditLog]:
+    return [e for e in AuditLog.scan(AuditLog.action == action) if e.resourceId == resource_id]
+
+
+def fresh(item):
+    item.refresh(consistent_read=True)
+    return item
+
+
+def customer(operator, new_phone, *, opted_in: bool = True, window_open: bool = True) -> Contact:
+    contact = actions.create_contact({"name": "Inbox Ira", "phone": new_phone(), "optInWhatsApp": opted_in}, user=operator, source="test")
+    if window_open:
+        contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(minutes=5))])
+    return contact
+
+
+# --- the conversation list -------------------------------------------------------------------
+
+
+def test_conversations_are_listed_per_number_newest_first_and_paged(numbers, new_phone):
+    a, b = numbers
+    oldest, middle, newest = (inbox_data.conversation(new_phone(), number=a, minutes_ago=m) for m in (30, 20, 10))
+    other_number = inbox_data.conversation(new_phone(), number=b)
+    first = inbox.list_conversations(a, limit=2)
+    assert [c.pk for c in first.items] == [newest.pk, middle.pk]
+    second = inbox.list_conversations(a, limit=2, cursor=first.next_cursor)
+    assert [c.pk for c in second.items] == [oldest.pk]
+    assert [c.pk for c in inbox.list_conversations(b).items] == [other_number.pk]
+
+
+def test_archived_conversations_are_listed_apart_and_pages_stay_full(numbers, new_phone):
+    a = numbers[0]
+    archived = [inbox_data.conversation(new_phone(), number=a, archived=True, minutes_ago=m) for m in (1, 2, 3)]
+    kept = [inbox_data.conversation(new_phone(), number=a, minutes_ago=m) for m in (4, 5)]
+    # The archived flag is a filter: the first read of 2 finds only archived ones, yet the page is full.
+    page = inbox.list_conversations(a, limit=2)
+    assert [c.pk for c in page.items] == [k.pk for k in kept]
+    assert [c.pk for c in inbox.list_conversations(a, archived=True).items] == [x.pk for x in archived]
+
+
+def test_the_inbox_page_shows_one_tab_per_number_and_unread_badges(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[1], unread=3)
+    response = client_for(viewer).get(f"/dm/whatsapp/?number={numbers[1]}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert all(f'data-number="{n}"' in html for n in numbers)
+    assert f'data-conversation="{inbox.slug(conv.pk)}" data-unread="3"' in html
+
+
+def test_the_list_poll_answers_204_while_nothing_changed_and_marks_nothing_read(client_for, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    first = inbox_data.inbound(conv, "first")
+    user_client = client_for(operator)
+    seen = inbox.list_digest(inbox.list_conversations(numbers[0]))
+    url = f"/dm/whatsapp/conversations/?number={numbers[0]}"
+    assert user_client.get(url, {"seen": seen}).status_code == 204
+    inbox_data.inbound(conv, "second")
+    response = user_client.get(url, {"seen": seen})
+    assert response.status_code == 200 and 'data-unread="2"' in response.content.decode()
+    assert fresh(conv).unreadCount == 2 and not fresh(first).markedAsRead
+
+
+def test_a_bad_cursor_is_a_400_not_a_crash(client_for, viewer, numbers):
+    assert client_for(viewer).get(f"/dm/whatsapp/?number={numbers[0]}&cursor=forged").status_code == 400
+
+
+# --- the timeline ----------------------------------------------------------------------------
+
+
+def test_the_timeline_shows_newest_at_the_bottom_and_pages_to_older(numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    sent = [inbox_data.message(conv, text=f"m{i}", minutes_ago=10 - i) for i in range(5)]
+    newest = inbox.timeline(conv, limit=3)
+    assert [m.textBody for m in newest.items] == ["m2", "m3", "m4"]
+    older = inbox.timeline(conv, limit=3, cursor=newest.older_cursor)
+    assert [m.textBody for m in older.items] == ["m0", "m1"]
+    # a live view that grew past a page asks for everything since its oldest message
+    assert [m.pk for m in inbox.timeline(conv, since=sent[1].receivedAt).items] == [m.pk for m in sent[1:]]
+
+
+def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    inbox_data.message(conv, kind="reaction", text=None, reactedWithEmoji="👍", minutes_ago=5)
+    inbox_data.message(conv, kind="location", text=None, minutes_ago=4)
+    inbox_data.message(conv, kind="interactive", text="Order status", minutes_ago=3)
+    delivered = inbox_data.message(conv, direction="OUTBOUND", text="On its way", deliveryStatus="delivered", minutes_ago=2)
+    failed = inbox_data.message(
+        conv, direction="OUTBOUND", text="Hello?", deliveryStatus="failed", minutes_ago=1,
+        deliveryStatusHistory=[{"status": "sent", "at": inbox_data.iso(1)}, {"status": "failed", "at": inbox_data.iso(0), "errors": [{"code": 131047, "title": "Re-engagement message"}]}],
+    )
+    inbox_data.message(conv, kind="sticker_pack_v9", text=None)
+    html = client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    assert "Reacted 👍" in html
+    assert "📍" in html
+    assert "chose</small> Order status" in html
+    assert f'data-message="{delivered.pk}"' in html and 'data-status="delivered"' in html
+    assert f'data-message="{failed.pk}"' in html and "failed: 131047: Re-engagement message" in html
+    assert "[sticker_pack_v9]" in html  # an unknown type is shown as such, never an error
+
+
+# --- marking read ----------------------------------------------------------------------------
+
+
+def test_an_operator_opening_a_conversation_marks_it_read(client_for, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    one, two = inbox_data.inbound(conv, "one"), inbox_data.inbound(conv, "two")
+    assert fresh(conv).unreadCount == 2
+    response = client_for(operator).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    assert response.status_code == 200 and "two" in response.content.decode()
+    assert fresh(conv).unreadCount == 0
+    assert fresh(one).markedAsRead and fresh(two).markedAsRead
+    assert len(audited("conversation.read", conv.pk)) == 1
+
+
+def test_a_viewer_reading_marks_nothing(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    message = inbox_data.inbound(conv)
+    assert client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").status_code == 200
+    assert fresh(conv).unreadCount == 1 and not fresh(message).markedAsRead
+
+
+def test_a_message_that_arrived_after_the_page_was_read_keeps_the_conversation_unread(operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    seen = inbox_data.inbound(conv, "seen")
+    shown = inbox.timeline(fresh(conv)).items
+    unseen = inbox_data.inbound(conv, "arrived meanwhile")
+    inbox.mark_read(conv, shown, user=operator)
+    assert fresh(conv).unreadCount == 2
+    assert fresh(seen).markedAsRead and not fresh(unseen).markedAsRead
+
+
+def test_in_live_opening_sends_one_read_receipt_for_the_newest_message(live, client_for, operator, new_phone):
+    conv = inbox_data.conversation(new_phone())
+    inbox_data.inbound(conv, "one")
+    newest = inbox_data.inbound(conv, "two")
+    user_client = client_for(operator)
+    user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    [call] = live.calls("SendWhatsAppMessage")
+    assert call["params"]["originationPhoneNumberId"] == settings.WHATSAPP_PHONE_NUMBER_IDS[0]
+    assert json.loads(base64.b64decode(call["params"]["message"])) == {"messaging_product": "whatsapp", "status": "read", "message_id": newest.pk.removeprefix("MSG#")}
+    user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")  # already read: no second receipt
+    assert len(live.calls("SendWhatsAppMessage")) == 1
+
+
+def test_in_dry_run_the_receipt_is_not_sent_but_the_messages_are_read(fake_aws_clean, client_for, operator, new_phone):
+    conv = inbox_data.conversation(new_phone())
+    message = inbox_data.inbound(conv)
+    client_for(operator).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    assert fake_aws_clean.calls("SendWhatsAppMessage") == []
+    assert fresh(message).markedAsRead and fresh(conv).unreadCount == 0
+
+
+def test_a_failed_read_receipt_is_logged_and_the_page_still_opens(live, client_for, operator, new_phone, caplog):
+    live.fail("SendWhatsAppMessage", "ValidationException", message="message_id is not valid")
+    conv = inbox_data.conversation(new_phone())
+    inbox_data.inbound(conv, "still shown")
+    with caplog.at_level(logging.WARNING, logger="messaging.inbox"):
+        response = client_for(operator).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    assert response.status_code == 200 and "still shown" in response.content.decode()
+    assert any(r.getMessage() == "read receipt failed" for r in caplog.records)
+
+
+# --- archive ---------------------------------------------------------------------------------
+
+
+def test_archive_and_unarchive_move_the_conversation_and_are_audited(client_for, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    slug = inbox.slug(conv.pk)
+    user_client = client_for(operator)
+    assert user_client.post(f"/dm/whatsapp/{slug}/archive/", {"archived": "1"}).status_code == 302
+    assert fresh(conv).archived and inbox.list_conversations(numbers[0]).items == []
+    assert [c.pk for c in inbox.list_conversations(numbers[0], archived=True).items] == [conv.pk]
+    user_client.post(f"/dm/whatsapp/{slug}/archive/", {"archived": "0"})
+    assert not fresh(conv).archived
+    assert len(audited("conversation.archive", conv.pk)) == 1 and len(audited("conversation.unarchive", conv.pk)) == 1
+
+
+def test_a_viewer_cannot_archive(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    assert client_for(viewer).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/archive/", {"archived": "1"}).status_code == 403
+    assert not fresh(conv).archived
+
+
+# --- reply -----------------------------------------------------------------------------------
+
+
+def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations_number(client_for, operator, new_phone):
+    contact = customer(operator, new_phone)
+    conv = inbox_data.conversation(contact.phone, number=settings.WHATSAPP_PHONE_NUMBER_IDS[1])
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/reply/", {"kind": "text", "text": "Yes, it is ready", "action": "send"})
+    assert response.status_code == 200 and response["HX-Trigger"] == "message-sent"
+    [message] = list(Message.by_contact.query(contact.contactId))
+    assert message.sender == settings.WHATSAPP_PHONE_NUMBER_IDS[1] and message.content["text"] == "Yes, it is ready"
+    [entry] = [e for e in AuditLog.scan(AuditLog.action == "message.send") if e.resourceId == message.messageId]
+    assert entry.details["source"] == "inbox"
+
+
+def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offered(client_for, operator, new_phone, fake_aws_clean):
+    from messaging import templates_catalog
+
+    templates_catalog.sync_templates()
+    contact = customer(operator, new_phone, window_open=False)
+    conv = inbox_data.conversation(contact.phone)
+    slug = inbox.slug(conv.pk)
+    user_client = client_for(operator)
+    page = user_client.get(f"/dm/whatsapp/{slug}/").content.decode()
+    assert 'data-window="closed"' in page and 'name="template"' in page and 'name="text"' not in page
+    refused = user_client.post(f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"})
+    html = refused.content.decode()
+    assert refused.status_code == 422 and 'data-code="TEMPLATE_REQUIRED"' in html
+    assert 'name="template"' in html and templates_catalog.approved_templates()[0].templateName in html
+
+
+def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator, new_phone):
+    contact = customer(operator, new_phone, opted_in=False)
+    conv = inbox_data.conversation(contact.phone)
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"})
+    assert response.status_code == 422 and 'data-code="OPT_IN_MISSING"' in response.content.decode()
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def test_consent_needs_the_confirmation_box(client_for, operator, new_phone):
+    contact = customer(operator, new_phone, opted_in=False)
+    conv = inbox_data.conversation(contact.phone)
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/consent/", {"note": "said yes"})
+    assert response.status_code == 422 and "Tick the box" in response.content.decode()
+    assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
+
+
+def test_recording_consent_sets_the_opt_in_with_who_when_and_source_and_is_audited(client_for, operator, new_phone):
+    contact = customer(operator, new_phone, opted_in=False)
+    conv = inbox_data.conversation(contact.phone)
+    user_client = client_for(operator)
+    assert "Record WhatsApp consent" in user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    response = user_client.post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"})
+    assert response.status_code == 302
+    stored = Contact.get(contact.contactId, consistent_read=True)
+    assert stored.optInWhatsApp
+    assert (stored.consentWhatsApp.changedBy, stored.consentWhatsApp.source) == (operator.username, "inbox")
+    [entry] = audited("contact.consent.whatsapp", contact.contactId)
+    assert entry.userId == operator.username and entry.details["note"] == "Agreed on the phone" and entry.details["conversation"] == conv.pk
+
+
+def test_a_viewer_cannot_record_consent(client_for, viewer, operator, new_phone):
+    contact = customer(operator, new_phone, opted_in=False)
+    conv = inbox_data.conversation(contact.phone)
+    assert client_for(viewer).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code == 403
+    assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
+
+
+# --- media -----------------------------------------------------------------------------------
+
+
+def test_a_stored_file_opens_through_a_short_lived_link_and_a_missing_one_gets_none(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    key = f"{settings.MEDIA_INBOUND_PREFIX}test-{ULID()}.pdf"
+    client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"%PDF-1.4 invoice", ContentType="application/pdf")
+    stored = inbox_data.message(conv, kind="document", text=None, filename="invoice.pdf", s3Bucket=settings.MEDIA_BUCKET, s3Key=key, minutes_ago=1)
+    pending = inbox_data.message(conv, kind="image", text=None, mediaId="media-not-downloaded-yet")
+    link = inbox.media_link(stored)
+    expires = int(parse_qs(urlparse(link).query)["Expires"][0])
+    assert 0 < expires - time.time() <= inbox.MEDIA_LINK_SECONDS  # short-lived: minutes, not days
+    assert requests.get(link, timeout=5).content == b"%PDF-1.4 invoice"
+    assert inbox.media_link(pending) is None
+    html = client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    assert html.count("data-media") == 1 and "invoice.pdf" in html and "data-no-media" in html
+
+
+def test_an_unknown_conversation_is_a_404(client_for, viewer):
+    assert client_for(viewer).get("/dm/whatsapp/nosuchnumber~+14155550000/").status_code == 404
+    assert client_for(viewer).get("/dm/whatsapp/not-a-conversation/").status_code == 404
