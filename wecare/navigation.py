@@ -38,7 +38,7 @@ SIDEBAR: tuple[NavItem, ...] = (
         ),
     ),
     NavItem("Contacts", "contacts:list"),
-    NavItem("Bulk Messaging", None),
+    NavItem("Bulk Messaging", "bulk:list"),
     NavItem("Agent", None),
 )
 

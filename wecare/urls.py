@@ -14,6 +14,7 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("contacts/", include("contacts.urls")),
     path("messages/", include("messaging.urls")),
+    path("bulk/", include("bulk.urls")),
     path("dm/whatsapp/", include("messaging.inbox_urls")),
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/", admin.site.urls),

@@ -1,0 +1,91 @@
+"""The new-job wizard's forms: what a person fills in at each step. The rules (who is a recipient,
+what a message needs, whether it may be sent) stay in bulk.audience, messaging.outbound and
+bulk.actions, so the pages refuse exactly what the API refuses."""
+
+from __future__ import annotations
+
+from django import forms
+
+from bulk.audience import MAX_CSV_BYTES
+from messaging.channels import Channel, allowed_senders
+
+AUDIENCE_KINDS = [("filter", "Contacts matching a filter"), ("csv", "A CSV of phones or emails")]
+MESSAGE_KINDS = [("text", "Text"), ("template", "Approved template")]
+
+
+class AudienceForm(forms.Form):
+    kind = forms.ChoiceField(choices=AUDIENCE_KINDS, widget=forms.RadioSelect, initial="filter")
+    search = forms.CharField(required=False, max_length=200, label="Name, phone or email contains")
+    opted_in = forms.BooleanField(required=False, initial=True, label="Only contacts opted in on the job's channel")
+    csv_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="Paste CSV")
+    csv_file = forms.FileField(required=False, label="…or upload a CSV file")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "filter":
+            if not (data.get("search") or "").strip() and not data.get("opted_in"):
+                # An empty filter would mean "everyone"; bulk.audience refuses that too.
+                self.add_error("search", "Give a search text, tick the opt-in box, or both.")
+        elif data.get("kind") == "csv":
+            upload = data.get("csv_file")
+            if upload:
+                if upload.size > MAX_CSV_BYTES:
+                    self.add_error("csv_file", f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into several jobs.")
+                    return data
+                try:
+                    data["csv_text"] = upload.read().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    self.add_error("csv_file", "The file is not UTF-8 text; save it as CSV (UTF-8).")
+                    return data
+            if not (data.get("csv_text") or "").strip():
+                self.add_error("csv_text", "Paste CSV rows or upload a file.")
+        return data
+
+    def audience(self) -> dict:
+        """The audience as bulk.audience.AudienceSpec.from_dict reads it (the API's JSON shape)."""
+        data = self.cleaned_data
+        if data["kind"] == "csv":
+            return {"csv": data["csv_text"]}
+        return {"search": (data.get("search") or "").strip() or None, "optedIn": bool(data.get("opted_in"))}
+
+
+class MessageForm(forms.Form):
+    channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
+    sender = forms.ChoiceField(choices=())
+    kind = forms.ChoiceField(choices=MESSAGE_KINDS, required=False, initial="text")
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    template = forms.CharField(required=False)  # "name|language"
+    header_params = forms.CharField(required=False)
+    body_params = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    subject = forms.CharField(required=False, max_length=998)
+
+    def __init__(self, *args, channel: str = "whatsapp", **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the allowlist is offered; bulk.actions checks the sender again at preview and start.
+        self.fields["sender"].choices = [(s, s) for s in allowed_senders(Channel(channel))]
+
+    def message(self) -> dict:
+        """The message as messaging.outbound.parse reads it (without the contact)."""
+        data = self.cleaned_data
+        message: dict = {"channel": data["channel"], "sender": data["sender"]}
+        if data["channel"] == Channel.WHATSAPP and data.get("kind") == "template" and data.get("template"):
+            name, _, language = data["template"].partition("|")
+            # Values typed here are the defaults; a CSV's param/header columns replace them per row.
+            message["template"] = {"name": name, "language": language, "parameters": {"header": _lines(data.get("header_params")), "body": _lines(data.get("body_params"))}}
+        else:
+            message["text"] = data.get("text") or None
+        if data["channel"] == Channel.EMAIL:
+            message["subject"] = data.get("subject") or None
+        return message
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ConfirmForm(forms.Form):
+    """Step 4. ``expected`` is the count the person saw in the preview; the box must be ticked
+    when that count is above the threshold, and the backend refuses a count that has changed."""
+
+    expected = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False)

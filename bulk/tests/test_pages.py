@@ -1,0 +1,155 @@
+"""The Bulk Messaging pages through Django's test client: the wizard's steps and their refusals,
+the job page's controls by role, the report download. The browser test
+(test_pages_browser.py) walks the same wizard and watches the progress bar move."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+from django.conf import settings
+
+from bulk import actions as bulk_actions
+from bulk.audience import AudienceSpec
+from bulk.models import BulkJob
+from contacts import actions
+
+pytestmark = pytest.mark.django_db
+
+
+def unique(name: str) -> str:
+    # Letters only: digits would make the search a phone search.
+    return f"{name} {''.join(random.choices(string.ascii_lowercase, k=10))}"
+
+
+def make_contacts(operator, new_phone, name: str, n: int, **fields) -> list:
+    return [actions.create_contact({"name": f"{name} {string.ascii_lowercase[i // 26]}{string.ascii_lowercase[i % 26]}", "phone": new_phone(), **fields}, user=operator, source="test") for i in range(n)]
+
+
+def walk_to_preview(client, *, search: str, opted_in: bool = False, channel: str = "sms", text: str = "Hello from bulk"):
+    response = client.post("/bulk/new/", {"kind": "filter", "search": search, **({"opted_in": "on"} if opted_in else {})})
+    assert response.status_code == 302 and response["Location"] == "/bulk/new/message/"
+    sender = {"sms": settings.SMS_POOL_ID, "email": settings.SES_SENDER_EMAIL}.get(channel, settings.WHATSAPP_PHONE_NUMBER_IDS[0])
+    response = client.post("/bulk/new/message/", {"channel": channel, "sender": sender, "kind": "text", "text": text, "action": "next"})
+    assert response.status_code == 302 and response["Location"] == "/bulk/new/preview/"
+    return client.get("/bulk/new/preview/")
+
+
+def test_the_preview_counts_recipients_to_send_and_refusals_per_reason(client_for, operator, new_phone):
+    name = unique("Preview Pam")
+    make_contacts(operator, new_phone, name, 3, optInSms=True)
+    make_contacts(operator, new_phone, name, 2)  # no SMS consent
+    response = walk_to_preview(client_for(operator), search=name)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-sendable="3"' in page and 'data-total="5"' in page
+    assert 'data-reason="OPT_IN_MISSING"' in page and 'data-count="2"' in page
+    assert "has not opted in to sms" in page
+    assert 'id="estimate"' in page
+    assert 'name="confirm"' not in page  # 3 is under the threshold: no confirmation box
+
+
+def test_an_empty_filter_is_refused_with_a_form_error_and_nothing_is_kept(client_for, operator):
+    client = client_for(operator)
+    response = client.post("/bulk/new/", {"kind": "filter", "search": ""})
+    assert response.status_code == 200
+    assert "Give a search text, tick the opt-in box, or both." in response.content.decode()
+    assert client.get("/bulk/new/message/")["Location"] == "/bulk/new/"
+
+
+def test_a_csv_without_the_channels_address_column_is_shown_on_the_preview_with_the_reason(client_for, operator):
+    client = client_for(operator)
+    client.post("/bulk/new/", {"kind": "csv", "csv_text": "name,mail\nAnn,ann@example.com\n"})
+    client.post("/bulk/new/message/", {"channel": "sms", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"})
+    response = client.get("/bulk/new/preview/")
+    assert response.status_code == 422
+    assert "needs a header row with a &#x27;phone&#x27; column for sms" in response.content.decode()
+
+
+def test_a_sender_off_the_allowlist_is_refused_at_the_message_step(client_for, operator, new_phone):
+    client = client_for(operator)
+    client.post("/bulk/new/", {"kind": "filter", "search": unique("Nobody")})
+    response = client.post("/bulk/new/message/", {"channel": "sms", "sender": "pool-not-ours", "kind": "text", "text": "Hi", "action": "next"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert "message" not in client.session["bulk_wizard"]
+
+
+def test_above_the_threshold_starting_without_ticking_the_box_is_refused_and_nothing_starts(client_for, operator, new_phone):
+    name = unique("Confirm Cal")
+    make_contacts(operator, new_phone, name, 21, optInSms=True)
+    client = client_for(operator)
+    preview = walk_to_preview(client, search=name)
+    assert "Send to 21 recipients" in preview.content.decode()
+    before = {job.jobId for job in BulkJob.scan()}
+    response = client.post("/bulk/new/preview/", {"expected": "21"})
+    assert response.status_code == 422
+    assert "Tick the box to confirm the number of recipients" in response.content.decode()
+    assert {job.jobId for job in BulkJob.scan()} == before
+
+
+def test_a_count_that_changed_since_the_preview_is_refused(client_for, operator, new_phone):
+    name = unique("Grown Gus")
+    make_contacts(operator, new_phone, name, 21, optInSms=True)
+    client = client_for(operator)
+    walk_to_preview(client, search=name)
+    make_contacts(operator, new_phone, name + " late", 1, optInSms=True)  # the audience grew after the preview
+    response = client.post("/bulk/new/preview/", {"expected": "21", "confirm": "on"})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "now has 22 sendable recipients, not 21" in page
+    assert 'data-sendable="22"' in page  # the fresh preview is shown to confirm again
+
+
+def test_a_viewer_sees_the_job_but_no_controls_and_cannot_start_or_control(client_for, operator, viewer, new_phone):
+    name = unique("Viewer Val")
+    make_contacts(operator, new_phone, name, 2, optInSms=True)
+    job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
+    client = client_for(viewer)
+    page = client.get(f"/bulk/{job.jobId}/")
+    assert page.status_code == 200
+    assert 'id="job-progress"' in page.content.decode()
+    assert 'id="job-controls"' not in page.content.decode()
+    assert client.get("/bulk/").status_code == 200
+    assert job.jobId in client.get("/bulk/").content.decode()
+    assert client.get("/bulk/new/").status_code == 403
+    assert client.post(f"/bulk/{job.jobId}/control/", {"action": "cancel"}).status_code == 403
+
+
+def test_an_operator_pauses_and_a_second_press_gets_a_clear_conflict(client_for, operator, new_phone, settings):
+    name = unique("Paused Pia")
+    make_contacts(operator, new_phone, name, 2, optInSms=True)
+    # Eager tasks would finish the job inside start_job; this test needs one still pending.
+    from wecare.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
+    finally:
+        app.conf.task_always_eager = True
+    client = client_for(operator)
+    assert 'value="pause"' in client.get(f"/bulk/{job.jobId}/").content.decode()
+    response = client.post(f"/bulk/{job.jobId}/control/", {"action": "pause"}, follow=True)
+    page = response.content.decode()
+    assert "Job paused." in page and 'value="resume"' in page and 'value="pause"' not in page
+    response = client.post(f"/bulk/{job.jobId}/control/", {"action": "pause"}, follow=True)
+    assert "Not done: The job is paused; it cannot pause now." in response.content.decode()
+    client.post(f"/bulk/{job.jobId}/control/", {"action": "cancel"})
+    job.refresh(consistent_read=True)
+    assert job.status == "cancelled"
+
+
+def test_the_report_downloads_once_written_and_an_unknown_job_is_404(client_for, operator, viewer, new_phone):
+    name = unique("Report Rae")
+    make_contacts(operator, new_phone, name, 2, optInSms=True)
+    job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
+    job.refresh(consistent_read=True)
+    assert job.status == "completed" and job.reportKey
+    client = client_for(viewer)
+    response = client.get(f"/bulk/{job.jobId}/report.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    assert body.count("\n") >= 3 and "sent" in body
+    assert client.get("/bulk/01NOTAREALID0000000000000/").status_code == 404
+    assert client.get("/bulk/01NOTAREALID0000000000000/report.csv").status_code == 404

@@ -1,0 +1,247 @@
+"""Bulk Messaging pages: the job list, the new-job wizard, and a job's live progress.
+
+The wizard's state lives in the person's session (``bulk_wizard``), not in hidden fields: a pasted
+or uploaded CSV (up to 5 MB) is kept once on the server instead of travelling with every step,
+Back and a reload keep what was typed, and nothing a browser sends back can swap the audience
+between the preview and the confirmation. The session is the database session, so its size is
+not a cookie's. Starting a job clears it. Every step is computed again from the session by
+bulk.actions, which also re-checks everything at start (the count the person confirmed included).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bulk import actions, queries
+from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
+from bulk.forms import AudienceForm, ConfirmForm, MessageForm
+from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
+from messaging import gate, templates_catalog
+from messaging.outbound import Refused
+from wecare.aws import client
+from wecare.dynamo import InvalidCursor, now
+from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare.roles import Role, has_role, require_role
+
+WIZARD = "bulk_wizard"
+FINAL_JOB_STATUSES = ("completed", "cancelled", "failed")
+REPORT_WAIT = timedelta(minutes=5)  # after the end, the page keeps asking for the report this long
+
+
+# --- the job list -------------------------------------------------------------------------------
+
+
+@require_role(Role.VIEWER)
+def job_list(request: HttpRequest) -> HttpResponse:
+    try:
+        page = queries.list_jobs(request.GET.get("cursor") or None)
+    except InvalidCursor:
+        return redirect("bulk:list")
+    return render(request, "bulk/list.html", {"page": page, "can_start": has_role(request.user, Role.OPERATOR)})
+
+
+# --- the wizard: audience -> message -> preview and confirmation ---------------------------------
+
+
+def _wizard(request: HttpRequest) -> dict:
+    return request.session.get(WIZARD) or {}
+
+
+def _save_wizard(request: HttpRequest, **parts) -> None:
+    request.session[WIZARD] = {**_wizard(request), **parts}
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def new_audience(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and "fresh" in request.GET:
+        request.session.pop(WIZARD, None)
+    saved = _wizard(request).get("audience_form")
+    form = AudienceForm(request.POST or None, request.FILES or None, initial=saved or None)
+    if request.method == "POST" and form.is_valid():
+        kept = {k: v for k, v in form.cleaned_data.items() if k != "csv_file"}  # the file's text is in csv_text
+        _save_wizard(request, audience=form.audience(), audience_form=kept)
+        return redirect("bulk:new_message")
+    return render(request, "bulk/new_audience.html", {"form": form, "step": 1})
+
+
+def _chosen_template(data) -> dict:
+    """What the picked template asks for, so the step can ask for exactly that."""
+    name, _, language = (data.get("template") or "").partition("|")
+    template = templates_catalog.find(name, language) if name else None
+    if template is None:
+        return {}
+    body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
+    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def new_message(request: HttpRequest) -> HttpResponse:
+    wizard = _wizard(request)
+    if "audience" not in wizard:
+        return redirect("bulk:new")
+    data = request.POST if request.method == "POST" else None
+    initial = wizard.get("message_form") or {"channel": "whatsapp", "kind": "text"}
+    channel = (data or initial).get("channel") or "whatsapp"
+    form = MessageForm(data, channel=channel, initial=initial)
+    # Changing the channel, kind or template only redraws the step (htmx); "Next" moves on.
+    if data is not None and data.get("action") == "next" and form.is_valid():
+        _save_wizard(request, message=form.message(), message_form=form.cleaned_data)
+        return redirect("bulk:new_preview")
+    shown = data or initial
+    context = {
+        "form": form,
+        "step": 2,
+        "channel": channel,
+        "kind": shown.get("kind") or "text",
+        "chosen": shown.get("template") or "",
+        "values": shown,
+        "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
+        "csv_audience": "csv" in wizard["audience"],
+        **(_chosen_template(shown) if channel == "whatsapp" else {}),
+    }
+    return render(request, "bulk/new_message.html", context)
+
+
+def _job_inputs(wizard: dict) -> tuple[AudienceSpec, dict, dict]:
+    message = dict(wizard["message"])
+    where = {"channel": message.pop("channel"), "sender": message.pop("sender")}
+    return AudienceSpec.from_dict(wizard["audience"]), message, where
+
+
+@require_role(Role.OPERATOR)
+@require_http_methods(["GET", "POST"])
+def new_preview(request: HttpRequest) -> HttpResponse:
+    wizard = _wizard(request)
+    if "audience" not in wizard:
+        return redirect("bulk:new")
+    if "message" not in wizard:
+        return redirect("bulk:new_message")
+    audience, message, where = _job_inputs(wizard)
+    confirm = ConfirmForm(request.POST or None)
+    errors: dict[str, str] = {}
+    refusal = None
+    if request.method == "POST" and confirm.is_valid():
+        expected = confirm.cleaned_data["expected"]
+        ticked = confirm.cleaned_data["confirm"]
+        try:
+            job = actions.start_job(audience, message, **where, user=request.user, confirm=ticked, previewed_count=expected)
+        except FieldErrors as exc:
+            errors = exc.errors
+            if "confirm" in errors:  # the API's wording names its fields; a person needs the box
+                errors["confirm"] = "Tick the box to confirm the number of recipients: more than the threshold get a message."
+        except Refused as exc:
+            refusal = exc
+        else:
+            request.session.pop(WIZARD, None)
+            messages.success(request, f"Job started: {job.totalRecipients - job.skippedCount} recipients to send to.")
+            return redirect("bulk:detail", job_id=job.jobId)
+    try:
+        preview = actions.preview(audience, message, **where, user=request.user)
+    except FieldErrors as exc:
+        # The audience or message no longer checks out (a CSV column, a template's values):
+        # shown on the preview step with a way back to fix it, nothing is started.
+        return render(request, "bulk/new_preview.html", {"step": 3, "problems": exc.errors}, status=422)
+    status = 422 if (errors or refusal) else 200
+    context = {
+        "step": 3, "preview": preview, "message": message, "errors": errors, "refusal": refusal,
+        "refused_rows": _refused_rows(preview), "refused_total": preview.total - preview.sendable,
+        "room": preview.tier.business_initiated - preview.tier.shortfall, "estimate": _duration(preview.estimated_seconds),
+    }
+    return render(request, "bulk/new_preview.html", context, status=status)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"about {minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min"
+
+
+def _refused_rows(preview: actions.Preview) -> list[tuple[str, int, str]]:
+    """(reason code, rows, the sentence a single send would show) for the preview, largest first."""
+    address = "email address" if preview.channel == "email" else "phone number"
+    words = {"address": address, "channel": preview.channel, "sender": preview.sender}
+
+    def sentence(code: str) -> str:
+        if code in AUDIENCE_SENTENCES:
+            return AUDIENCE_SENTENCES[code].format(**words)
+        return gate.SENTENCES[gate.Reason(code)].format(**words) if code in gate.Reason.__members__ else ""
+
+    return [(code, count, sentence(code)) for code, count in sorted(preview.refused.items(), key=lambda item: -item[1])]
+
+
+# --- one job: live progress, controls, report, recipients ---------------------------------------
+
+
+def _job_or_404(request: HttpRequest, job_id: str) -> BulkJob | HttpResponse:
+    try:
+        return actions.get_job(job_id)
+    except NotFound as exc:
+        return render(request, "bulk/missing.html", {"reason": str(exc)}, status=404)
+
+
+def _progress_context(request: HttpRequest, job: BulkJob) -> dict:
+    progress = queries.progress(job)
+    ended = job.status in FINAL_JOB_STATUSES
+    waiting_for_report = ended and not job.reportKey and (job.completedAt or job.updatedAt) > now() - REPORT_WAIT
+    controls = [a for a, (starts, _) in actions.TRANSITIONS.items() if job.status in starts] if has_role(request.user, Role.OPERATOR) else []
+    return {"job": job, "progress": progress, "ended": ended, "polling": not ended or waiting_for_report, "controls": controls}
+
+
+@require_role(Role.VIEWER)
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    if not isinstance(job, BulkJob):
+        return job
+    context = _progress_context(request, job)
+    # Only the progress poll gets the fragment; a boosted navigation here needs the whole page.
+    if request.htmx and request.htmx.target == "job-progress":
+        return render(request, "bulk/_progress.html", context)
+    try:
+        recipients = queries.recipients(job_id, request.GET.get("cursor") or None)
+    except InvalidCursor:
+        return redirect("bulk:detail", job_id=job_id)
+    return render(request, "bulk/detail.html", {**context, "recipients": recipients, "final_statuses": FINAL_RECIPIENT_STATUSES})
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def job_control(request: HttpRequest, job_id: str) -> HttpResponse:
+    action = request.POST.get("action", "")
+    try:
+        job = actions.control(job_id, action, user=request.user)
+    except NotFound as exc:
+        return render(request, "bulk/missing.html", {"reason": str(exc)}, status=404)
+    except (Conflict, FieldErrors) as exc:
+        messages.error(request, f"Not done: {exc}")
+    else:
+        messages.success(request, f"Job {PAST_TENSE.get(action, action)}.")
+        job_id = job.jobId
+    return redirect("bulk:detail", job_id=job_id)
+
+
+PAST_TENSE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+
+
+@require_role(Role.VIEWER)
+def job_report(request: HttpRequest, job_id: str) -> HttpResponseBase:
+    """The per-recipient CSV, streamed from the report bucket through the app, so the same role
+    check applies as on the page (a presigned link would work for anyone holding it)."""
+    job = _job_or_404(request, job_id)
+    if not isinstance(job, BulkJob):
+        return job
+    if not job.reportKey:
+        return render(request, "bulk/missing.html", {"reason": "The report for this job is not ready yet."}, status=404)
+    body = client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=job.reportKey)["Body"]
+    return FileResponse(body, as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")
