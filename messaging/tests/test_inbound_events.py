@@ -1,0 +1,136 @@
+"""Parsing EUM events: every message type Meta sends, several items per event, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from messaging.inbound.events import MalformedEvent, parse
+from messaging.tests.inbound_samples import INBOUND, STATUSES, entry_of, load, with_entry
+
+
+def event_with(*messages: dict, statuses: tuple[dict, ...] = (), drop_message_id: bool = False) -> str:
+    event = load("inbound_text")
+    entry = entry_of(event)
+    value = entry["changes"][0]["value"]
+    value["messages"] = [{"from": "919812345678", "id": f"wamid.{i}", "timestamp": "1763630100", **m} for i, m in enumerate(messages)]
+    if statuses:
+        value["statuses"] = list(statuses)
+    event = with_entry(event, entry)
+    if drop_message_id:
+        del event["messageId"]
+    return json.dumps(event)
+
+
+def only(*messages: dict):
+    return parse(event_with(*messages)).messages
+
+
+@pytest.mark.parametrize("name", INBOUND)
+def test_each_inbound_sample_parses_to_one_message_from_the_business_number(name):
+    [message] = parse(json.dumps(load(name))).messages
+    assert message.business.phone_number_id == "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54"
+    assert message.business.suffix == "baa217c3f11b4ffd956f6f3afb44ce54"
+    assert message.business.display_phone == "+919876500001"
+    assert message.customer_phone == "+919812345678" and message.sender_name == "Asha Rao"
+    assert message.wa_message_id.startswith("wamid.") and message.preview
+
+
+def test_the_samples_read_as_a_person_would_describe_them():
+    previews = {name: parse(json.dumps(load(name))).messages[0] for name in INBOUND}
+    assert previews["inbound_text"].text == "Hi, is my order ready? 🙏"
+    image = previews["inbound_image"]
+    assert (image.type, image.caption, image.media_id, image.mime_type, image.has_media) == ("image", "payment receipt", "1003383421387256", "image/jpeg", True)
+    assert image.preview == "Photo: payment receipt"
+    document = previews["inbound_document"]
+    assert (document.filename, document.preview) == ("aadhaar.pdf", "Document: aadhaar.pdf: KYC")
+    reply = previews["inbound_interactive_list_reply"]
+    assert (reply.text, reply.details["replyId"], reply.reply_to) == ("Pay a bill", "menu_pay", "wamid.HBgMOTE5ODc2NTAwMDAxFQIAERgSMENBQjk4RkY0QTMzN0E2MDlBAA==")
+    reaction = previews["inbound_reaction"]
+    assert (reaction.reaction_emoji, reaction.preview) == ("👍", "Reacted 👍")
+    assert reaction.reaction_to == "wamid.HBgMOTE5ODc2NTAwMDAxFQIAERgSMENBQjk4RkY0QTMzN0E2MDlBAA=="
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "preview"),
+    [
+        ({"type": "video", "video": {"id": "77", "mime_type": "video/mp4"}}, "video", "Video"),
+        ({"type": "audio", "audio": {"id": "78", "mime_type": "audio/ogg; codecs=opus", "voice": True}}, "audio", "Voice message"),
+        ({"type": "sticker", "sticker": {"id": "79", "mime_type": "image/webp", "animated": False}}, "sticker", "Sticker"),
+        ({"type": "location", "location": {"latitude": 12.97, "longitude": 77.59, "name": "Cubbon Park", "address": "Bengaluru"}}, "location", "Location: Cubbon Park, Bengaluru"),
+        ({"type": "location", "location": {"latitude": 12.97, "longitude": 77.59}}, "location", "Location: 12.97, 77.59"),
+        ({"type": "contacts", "contacts": [{"name": {"formatted_name": "Ravi K"}, "phones": [{"phone": "+919800000000"}]}]}, "contacts", "Contact card: Ravi K"),
+        ({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes please"}}}, "interactive", "Yes please"),
+        ({"type": "button", "button": {"text": "Track order", "payload": "TRACK"}}, "button", "Track order"),
+        ({"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": ""}}, "reaction", "Removed a reaction"),
+        ({"type": "order", "order": {"catalog_id": "c1", "product_items": [{"product_retailer_id": "a", "quantity": 2}, {"product_retailer_id": "b", "quantity": 1}]}}, "order", "Order: 3 items"),
+        ({"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]}, "unsupported", "Message type unknown"),
+        ({"type": "hologram", "hologram": {"id": "1"}}, "unsupported", "Unsupported message (hologram)"),
+    ],
+)
+def test_every_message_type_gets_a_human_preview(message, kind, preview):
+    [parsed] = only(message)
+    assert (parsed.type, parsed.preview) == (kind, preview)
+
+
+def test_media_types_carry_their_media_id_and_a_caption_when_given():
+    [video, sticker] = only({"type": "video", "video": {"id": "77", "mime_type": "video/mp4", "caption": "unboxing"}}, {"type": "sticker", "sticker": {"id": "79", "mime_type": "image/webp"}})
+    assert (video.media_id, video.caption, video.preview, video.has_media) == ("77", "unboxing", "Video: unboxing", True)
+    assert (sticker.media_id, sticker.has_media) == ("79", True)
+
+
+def test_an_unknown_type_keeps_its_original_payload():
+    [parsed] = only({"type": "hologram", "hologram": {"id": "1", "depth": 3}})
+    assert parsed.details == {"originalType": "hologram"}
+    assert parsed.raw["hologram"] == {"id": "1", "depth": 3}
+
+
+def test_a_long_text_is_kept_whole_and_previewed_short():
+    [parsed] = only({"type": "text", "text": {"body": "x" * 4000}})
+    assert len(parsed.text) == 4000 and len(parsed.preview) == 100
+
+
+def test_several_messages_and_statuses_in_one_entry_are_all_read():
+    status = {"id": "wamid.out1", "status": "delivered", "timestamp": "1763630400", "recipient_id": "919812345678"}
+    event = parse(event_with({"type": "text", "text": {"body": "one"}}, {"type": "text", "text": {"body": "two"}}, statuses=(status, {**status, "status": "READ"})))
+    assert [m.text for m in event.messages] == ["one", "two"]
+    assert [s.status for s in event.statuses] == ["delivered", "read"]
+
+
+def test_an_event_without_its_eum_message_id_still_parses():
+    event = parse(event_with({"type": "text", "text": {"body": "hi"}}, drop_message_id=True))
+    assert event.event_id is None and len(event.messages) == 1
+
+
+@pytest.mark.parametrize("name", STATUSES)
+def test_each_status_sample_parses(name):
+    [status] = parse(json.dumps(load(name))).statuses
+    assert status.status == name.removeprefix("status_")
+    assert status.wa_message_id == "wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSNkQ3RTlBQjA1QzJGOEQxRTMzAA=="
+
+
+def test_a_failed_status_carries_metas_errors():
+    [status] = parse(json.dumps(load("status_failed"))).statuses
+    assert status.errors[0]["code"] == 131047 and status.errors[0]["title"] == "Re-engagement message"
+
+
+def test_one_unreadable_message_does_not_cost_its_neighbours():
+    event = parse(event_with({"type": "text", "text": {"body": "fine"}}, {"type": "text", "timestamp": "yesterday"}))
+    assert [m.text for m in event.messages] == ["fine"]
+    assert len(event.skipped) == 1 and "timestamp" in event.skipped[0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json at all",
+        json.dumps({"context": {}}),  # no whatsAppWebhookEntry
+        json.dumps({"context": {}, "whatsAppWebhookEntry": "{truncated"}),
+        json.dumps({"context": {}, "whatsAppWebhookEntry": json.dumps({"changes": [{"value": {"messages": []}}]})}),  # no phone ARN
+        json.dumps([1, 2, 3]),
+    ],
+)
+def test_a_body_that_is_not_an_eum_event_is_malformed(body):
+    with pytest.raises(MalformedEvent):
+        parse(body)
