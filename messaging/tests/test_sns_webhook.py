@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
 from messaging import sns, sns_certs
-from messaging.tests import sns_signing
+from messaging.models import Message
+from messaging.tests import inbound_samples, sns_signing
 from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_timestamp
 from messaging.webhooks import MAX_BODY_BYTES
+from messaging.whatsapp_table import WaMessage
 from wecare.aws import client as aws_client
 
 URL = "/webhooks/sns/"
@@ -376,3 +378,38 @@ def test_moto_leaves_a_subject_out_of_what_it_signs_so_that_message_is_refused(s
 
     assert [r.reason for r in caplog.records if r.name == "messaging.sns"] == ["signature does not match"]
     handed_off.assert_not_called()
+
+
+# --- end to end: the real inbound task behind the webhook -------------------------------------------
+
+
+@pytest.mark.parametrize("name", inbound_samples.INBOUND)
+def test_a_signed_sample_through_the_webhook_ends_as_one_stored_message(client, topic, fake_aws_clean, new_phone, name):
+    # No seam: CELERY_TASK_ALWAYS_EAGER runs messaging.process_inbound_event in the request.
+    body, sent = inbound_samples.inbound(name, phone=new_phone())
+    envelope = notification(body, topic_arn=topic)
+
+    assert post(client, envelope).status_code == 200
+    assert post(client, envelope).status_code == 200  # SNS redelivering: still 200, still one message
+
+    stored = WaMessage.get(WaMessage.key(sent["id"]), consistent_read=True)
+    assert (stored.direction, stored.type) == ("INBOUND", sent["type"])
+    kept = Message.get(stored.messageId)
+    assert (kept.whatsappMessageId, kept.direction, kept.channel) == (sent["id"], "inbound", "whatsapp")
+    assert [m.messageId for m in Message.by_contact.query(kept.contactId)] == [kept.messageId]
+
+
+def test_a_forged_sample_stores_nothing(client, topic, fake_aws_clean, new_phone):
+    body, sent = inbound_samples.inbound("inbound_text", phone=new_phone())
+
+    assert post(client, notification(body, topic_arn=topic, signer=attacker())).status_code == 403
+    with pytest.raises(WaMessage.DoesNotExist):
+        WaMessage.get(WaMessage.key(sent["id"]), consistent_read=True)
+
+
+@pytest.mark.parametrize("name", inbound_samples.STATUSES)
+def test_a_status_for_a_message_we_never_sent_is_still_answered_200(client, topic, fake_aws_clean, new_phone, name):
+    # SNS must stop retrying what can never be used (a status of another system's message).
+    body = inbound_samples.status(name, wamid=inbound_samples.new_wamid(), phone=new_phone())
+
+    assert post(client, notification(body, topic_arn=topic)).status_code == 200
