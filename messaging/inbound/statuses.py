@@ -74,7 +74,7 @@ def _write(update: StatusUpdate, item: WaMessage, entry: dict[str, Any], error: 
     if move:
         lower = _lower(update.status)
         wa_actions.append(WaMessage.deliveryStatus.set(update.status))
-        wa_condition &= WaMessage.deliveryStatus.does_not_exist() | WaMessage.deliveryStatus.is_in(*lower)
+        wa_condition &= (WaMessage.deliveryStatus.does_not_exist() | WaMessage.deliveryStatus.is_in(*lower)) if lower else WaMessage.deliveryStatus.does_not_exist()
         message_actions.append(Message.status.set(update.status))
         message_condition &= Message.status.is_in(*OUTBOUND_BEFORE_SENT, *lower)
         if error:
