@@ -36,6 +36,9 @@ BAD_ENVIRONMENTS = [
     ("endpoint-url-in-production", {**PRODUCTION, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, "AWS_ENDPOINT_URL"),
     ("fake-endpoint-url-in-production", {**PRODUCTION, "AWS_FAKE_ENDPOINT_URL": "http://127.0.0.1:5001"}, "AWS_FAKE_ENDPOINT_URL"),
     ("threshold-not-a-number", {"BULK_CONFIRMATION_THRESHOLD": "abc"}, "BULK_CONFIRMATION_THRESHOLD"),
+    ("staff-email-not-an-address", {"STAFF_NOTIFICATION_EMAIL": "staff-at-example"}, "STAFF_NOTIFICATION_EMAIL"),
+    ("staff-minutes-zero", {"STAFF_NOTIFICATION_MINUTES": "0"}, "STAFF_NOTIFICATION_MINUTES"),
+    ("staff-email-in-production-without-site-url", {**PRODUCTION, "STAFF_NOTIFICATION_EMAIL": "staff@example.com"}, "SITE_URL"),
 ]
 
 
