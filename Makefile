@@ -29,6 +29,7 @@ check: install
 bench: install
 	$(BIN)/python bench/contacts_bench.py
 	$(BIN)/python bench/outbound_bench.py
+	$(BIN)/python bench/inbound_bench.py
 
 clean:
 	rm -rf $(VENV) .local staticfiles .pytest_cache .hypothesis
