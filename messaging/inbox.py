@@ -27,7 +27,7 @@ from contacts.models import Contact
 from contacts.queries import find_live_by_phone
 from messaging import outbound
 from messaging.models import Message
-from messaging.senders import SendError, provider_client
+from messaging.senders import provider_client
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare import audit
 from wecare.aws import client
@@ -174,18 +174,20 @@ def media_link(message: WaMessage) -> str | None:
 
 
 def failure_reason(message: WaMessage) -> str | None:
-    """Meta's reason for a failed outbound message, from its latest 'failed' history entry."""
+    """Meta's reason for a failed outbound message: the error the status update stored on the
+    item, else the latest 'failed' entry of its history."""
     if message.deliveryStatus != "failed":
         return None
+    if message.errorCode is not None or message.errorTitle:
+        return ": ".join(str(part) for part in (int(message.errorCode) if message.errorCode is not None else None, message.errorTitle) if part)
     for change in reversed(message.deliveryStatusHistory or []):
         if isinstance(change, dict) and change.get("status") == "failed":
             errors = change.get("errors") or ([change["error"]] if change.get("error") else [])
             for error in errors:
-                if isinstance(error, dict):
-                    code, title = error.get("code"), error.get("title") or error.get("message")
-                    return f"{code}: {title}" if code and title else str(title or code or "")
-            return change.get("reason") or "failed"
-    return "failed"
+                if isinstance(error, dict) and (error.get("code") or error.get("title")):
+                    return ": ".join(str(part) for part in (error.get("code"), error.get("title")) if part)
+            break
+    return "failed (no reason given)"
 
 
 # --- actions -------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from contacts.models import Contact
 from messaging import inbox
 from messaging.models import Message
 from messaging.tests import inbox_data
-from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
 from wecare.dynamo import now
 from wecare.models import AuditLog
@@ -133,6 +132,7 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
         conv, direction="OUTBOUND", text="Hello?", deliveryStatus="failed", minutes_ago=1,
         deliveryStatusHistory=[{"status": "sent", "at": inbox_data.iso(1)}, {"status": "failed", "at": inbox_data.iso(0), "errors": [{"code": 131047, "title": "Re-engagement message"}]}],
     )
+    recorded = inbox_data.message(conv, direction="OUTBOUND", text="Sale!", deliveryStatus="failed", errorCode=131026, errorTitle="Message undeliverable")
     inbox_data.message(conv, kind="sticker_pack_v9", text=None)
     html = client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
     assert "Reacted 👍" in html
@@ -140,6 +140,7 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
     assert "chose</small> Order status" in html
     assert f'data-message="{delivered.pk}"' in html and 'data-status="delivered"' in html
     assert f'data-message="{failed.pk}"' in html and "failed: 131047: Re-engagement message" in html
+    assert f'data-message="{recorded.pk}"' in html and "failed: 131026: Message undeliverable" in html  # as status updates store it
     assert "[sticker_pack_v9]" in html  # an unknown type is shown as such, never an error
 
 

@@ -1,0 +1,116 @@
+"""The inbox in a real browser: a customer's message (a sample EUM event through the inbound task)
+arrives while an operator watches the inbox and shows up, with its unread count, without a
+reload; opening the conversation shows it and marks it read, the operator records consent and
+replies, and new messages keep appearing live. Also the inbox pages at 320 px."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+from ulid import ULID
+
+from contacts import actions
+from messaging import inbox
+from messaging.inbound.tasks import process_inbound_event
+from messaging.tests import inbox_data
+from messaging.tests.inbound_samples import inbound
+from messaging.whatsapp_table import WaConversation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture
+def numbers(settings):
+    """Business numbers of this test's own, so the inbox shows only what this test wrote."""
+    fresh = [f"phone-number-id-{str(ULID()).lower()}" for _ in range(2)]
+    settings.WHATSAPP_PHONE_NUMBER_IDS = fresh
+    return fresh
+
+
+def deliver(body: str) -> None:
+    """A customer's message, through the same task the SNS webhook hands events to."""
+    process_inbound_event.apply(kwargs={"message": body, "sns_message_id": f"sns-{ULID()}"}, throw=True)
+
+
+def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(login_page, live_server, operator, new_phone, fake_aws_clean):
+    phone = new_phone()
+    number = settings.WHATSAPP_PHONE_NUMBER_IDS[0]  # the sample events reach this business number
+    slug = inbox.slug(WaConversation.key(inbox.suffix(number), phone))
+
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/dm/whatsapp/?number={number}")
+    expect(page.locator("#conversations")).to_be_visible()
+    page.evaluate("window.__marker = 1")  # gone if the page reloads
+
+    body, _ = inbound("inbound_text", phone=phone)
+    deliver(body)
+    row = page.locator(f'[data-conversation="{slug}"]')
+    expect(row).to_have_attribute("data-unread", "1")
+    expect(row.locator(".unread-count")).to_have_text("1")
+    expect(row).to_contain_text("is my order ready?")
+    assert page.evaluate("window.__marker") == 1
+
+    row.get_by_role("link").click()
+    page.wait_for_url(f"**/dm/whatsapp/{slug}/")
+    timeline = page.locator("#timeline")
+    expect(timeline.locator("[data-direction=inbound]")).to_contain_text("is my order ready?")
+    expect(page.locator("#window")).to_have_attribute("data-open", "true")  # the message opened it
+    conversation = WaConversation.get(inbox.conversation_pk(slug), consistent_read=True)
+    assert conversation.unreadCount == 0  # shown to an operator: read
+
+    # A new contact never has consent inferred; the operator records it explicitly.
+    expect(page.locator("#opt-in")).to_have_text("no")
+    page.locator("#consent button").click()
+    expect(page.locator("#consent [role=alert]")).to_contain_text("Tick the box")
+    page.locator("#consent input[name=confirmed]").check()
+    page.locator("#consent input[name=note]").fill("Agreed in this chat")
+    page.locator("#consent button").click()
+    expect(page.locator("#opt-in")).to_have_text("yes")
+    expect(page.locator("#consent")).to_have_count(0)
+
+    page.evaluate("window.__marker = 2")
+    body, _ = inbound("inbound_text", phone=phone)
+    deliver(body)
+    expect(timeline.locator("[data-direction=inbound]")).to_have_count(2)
+    assert page.evaluate("window.__marker") == 2
+    conversation.refresh(consistent_read=True)
+    assert conversation.unreadCount == 0  # the poll that drew it showed it to an operator
+
+    page.locator("#reply textarea[name=text]").fill("Yes, it ships today")
+    page.locator("#reply button[value=send]").click()
+    expect(page.locator("#reply")).to_contain_text("Queued")
+    expect(timeline.locator("[data-direction=outbound]")).to_contain_text("Yes, it ships today")
+
+
+def test_the_conversation_page_fits_320_px(login_page, live_server, operator, chromium, numbers, new_phone):
+    contact = actions.create_contact({"name": "Narrow Nalini With A Long Name", "phone": new_phone()}, user=operator, source="test")
+    conv = inbox_data.conversation(contact.phone, number=numbers[0])
+    inbox_data.inbound(conv, "A rather long first message that has to wrap on a phone-sized screen without scrolling sideways")
+    inbox_data.message(conv, direction="OUTBOUND", text="Thanks, we will check", deliveryStatus="read")
+    page = login_page(operator)
+    context = chromium.new_context(viewport={"width": 320, "height": 640}, storage_state=page.context.storage_state())
+    narrow = context.new_page()
+    narrow.set_default_timeout(15000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        narrow.goto(f"{live_server.url}/dm/whatsapp/?number={numbers[0]}")
+        expect(narrow.locator(f'[data-conversation="{inbox.slug(conv.pk)}"]')).to_be_visible()
+        _no_horizontal_scroll(narrow)
+        narrow.screenshot(path=str(ARTIFACTS / "inbox-list-320.png"), full_page=True)
+        narrow.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+        expect(narrow.locator("#consent")).to_contain_text("Record WhatsApp consent")  # no opt-in yet
+        expect(narrow.locator("#timeline [data-status=read]")).to_be_visible()
+        _no_horizontal_scroll(narrow)
+        narrow.screenshot(path=str(ARTIFACTS / "inbox-conversation-320.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def _no_horizontal_scroll(page) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
+    assert widths[0] <= 320 and widths[1] <= 320, f"page scrolls sideways: scrollWidth {widths}"
