@@ -14,7 +14,7 @@ from contacts import actions, queries
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-NOT_BUILT = ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "WhatsApp", "SMS", "SES", "Agent"]
+NOT_BUILT = ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "SMS", "SES", "Agent"]
 
 
 def _contact(operator, phone: str, name: str):
@@ -47,6 +47,7 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
         assert sidebar.get_by_role("link", name=re.compile(rf"^{re.escape(label)}\b")).count() == 0, f"{label} is a link"
 
     expect(sidebar.get_by_role("link", name="Bulk Messaging", exact=True)).to_have_attribute("href", "/bulk/")
+    expect(sidebar.get_by_role("link", name="WhatsApp", exact=True)).to_have_attribute("href", "/dm/whatsapp/")
     contacts = sidebar.get_by_role("link", name="Contacts", exact=True)
     expect(contacts).to_have_attribute("href", "/contacts/")
     expect(contacts).to_have_attribute("aria-current", "page")
