@@ -203,3 +203,12 @@ def test_a_malformed_event_is_a_permanent_error():
 
     with pytest.raises(PermanentError, match="contactId"):
         after_inbound.run({"waMessageId": "x"})
+
+
+def test_workers_know_the_task_by_its_agreed_name():
+    # Workers load <app>.tasks modules only; messaging.tasks imports the task so they find it.
+    from wecare.celery import app
+
+    app.loader.import_default_modules()
+    task = app.tasks["messaging.after_inbound"]
+    assert task.queue == "default" and task.max_retries == 3 and task.acks_late is True
