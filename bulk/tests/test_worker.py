@@ -1,0 +1,162 @@
+"""Chunk workers driven step by step: exactly-once sends, pause / resume / cancel between
+messages, the report against the recipients table, the stuck sweep, DLQ parking and replay.
+
+Sends are LIVE to the local fake, so ``fake_aws.calls("SendTextMessage")`` counts provider
+calls at the sender boundary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from bulk import actions, tasks, worker
+from bulk.audience import AudienceSpec
+from bulk.models import BulkChunk, BulkRecipient
+from bulk.queries import all_recipients
+from bulk.tests.conftest import sms
+from messaging.models import Message
+from wecare.aws import client
+from wecare.celery import app
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(operator, make_contacts, monkeypatch):
+    """Start a job whose chunks are handed to the test instead of a queue (the seam under
+    test is the chunk itself, run by the test in the order it chooses)."""
+    chunks: list[list[str]] = []
+    monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
+
+    def start(n: int):
+        app.conf.task_always_eager = False
+        try:
+            job = actions.start_job(AudienceSpec(contact_ids=[c.contactId for c in make_contacts(n)]), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=n)
+        finally:
+            app.conf.task_always_eager = True
+        return job, chunks
+
+    return start
+
+
+def statuses(job_id: str) -> list[str]:
+    return [r.status for r in all_recipients(job_id)]
+
+
+def called_numbers(fake) -> list[str]:
+    return [c["params"]["DestinationPhoneNumber"] for c in fake.calls("SendTextMessage")]
+
+
+def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fake):
+    job, chunks = queued(130)
+    for args in chunks:
+        worker.run_chunk(*args)
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount, job.finished_count) == ("completed", 130, 130)
+    recipients = list(all_recipients(job.jobId))
+    assert sorted(called_numbers(live_fake)) == sorted(r.address for r in recipients)
+    message = Message.get(recipients[0].messageId)
+    assert (message.bulkJobId, message.status, message.contactId) == (job.jobId, "sent", recipients[0].contactId)
+    assert job.reportKey
+
+
+def test_a_redelivered_chunk_sends_nothing_twice(queued, live_fake):
+    job, chunks = queued(30)
+    worker.run_chunk(*chunks[0])
+    again = worker.run_chunk(*chunks[0])  # SQS redelivery, a retry, a DLQ replay: the same args
+    assert again == {"state": "done"}
+    assert len(called_numbers(live_fake)) == 30
+    job = actions.get_job(job.jobId)
+    assert (job.sentCount, job.finished_count) == (30, 30)  # counted once
+
+
+def test_pause_stops_between_messages_and_resume_sends_the_rest(queued, live_fake, operator, monkeypatch):
+    job, chunks = queued(40)
+    real = worker._send_one
+    sent = []
+
+    def pause_after_15(*args, **kwargs):
+        outcome = real(*args, **kwargs)
+        sent.append(outcome)
+        if len(sent) == 15:
+            actions.control(job.jobId, "pause", user=operator)  # pressed while the chunk runs
+        return outcome
+
+    monkeypatch.setattr(worker, "_send_one", pause_after_15)
+    assert worker.run_chunk(*chunks[0])["state"] == "paused"
+    assert statuses(job.jobId).count("sent") == 20  # honoured at the next status check (every 10)
+    assert actions.get_job(job.jobId).sentCount == 20
+    assert worker.run_chunk(*chunks[0]) == {"state": "paused"}  # a paused job's chunk sends nothing
+    monkeypatch.setattr(worker, "_send_one", real)
+    chunks.clear()
+    actions.control(job.jobId, "resume", user=operator)  # queues the unfinished chunk again
+    assert len(chunks) == 1
+    worker.run_chunk(*chunks[0])
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount) == ("completed", 40)
+    assert len(called_numbers(live_fake)) == 40
+
+
+def test_cancel_turns_the_pending_recipients_cancelled(queued, live_fake, operator):
+    job, chunks = queued(150)
+    worker.run_chunk(*chunks[0])
+    actions.control(job.jobId, "cancel", user=operator)
+    for args in chunks:
+        worker.run_chunk(*args)  # the queued chunk now cancels instead of sending
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount, job.cancelledCount) == ("cancelled", 100, 50)
+    assert job.completedAt is not None and job.reportKey
+    assert len(called_numbers(live_fake)) == 100
+
+
+def test_the_report_matches_the_recipients_table(queued, live_fake, settings):
+    job, chunks = queued(12)
+    for args in chunks:
+        worker.run_chunk(*args)
+    body = client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=actions.get_job(job.jobId).reportKey)["Body"].read().decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    table = list(all_recipients(job.jobId))
+    assert [(r["recipient"], r["contactId"], r["status"], r["messageId"]) for r in rows] == [(t.address, t.contactId, t.status, t.messageId) for t in table]
+    call_command("bulk_report", job.jobId)  # regenerates the same
+    with pytest.raises(CommandError, match="no bulk job"):
+        call_command("bulk_report", "01NOSUCHJOB")
+
+
+def test_recipients_stuck_in_sending_become_unknown_never_resent(queued, live_fake):
+    job, chunks = queued(5)
+    stuck = next(iter(BulkRecipient.batch_get([(job.jobId, BulkChunk.get(job.jobId, chunks[0][1]).recipientIds[0])])))
+    assert worker._claim(stuck)  # a worker claimed it and died before sending or recording
+    worker.run_chunk(*chunks[0])
+    assert actions.get_job(job.jobId).status == "running"  # 4 sent, 1 neither sent nor pending
+    assert worker.sweep_stuck(older_than=timedelta(hours=1)) == {}  # not stuck long enough yet
+    assert worker.sweep_stuck(older_than=timedelta(0)) == {job.jobId: 1}
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount, job.unknownCount) == ("completed", 4, 1)
+    assert stuck.address not in called_numbers(live_fake)
+    assert BulkRecipient.get(job.jobId, stuck.recipientId).reason == "WORKER_LOST"
+
+
+def test_a_chunk_that_keeps_failing_is_parked_on_bulk_dlq_and_replays(queued, live_fake, monkeypatch):
+    from wecare import dlq
+    from wecare.models import DLQMessage
+
+    job, chunks = queued(3)
+    real = worker._load
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("DynamoDB unreachable")  # the failure the retries cannot fix
+
+    monkeypatch.setattr(worker, "_load", unreachable)
+    tasks.send_chunk.apply(args=chunks[0], retries=tasks.send_chunk.max_retries)  # the last retry
+    parked = [m for m in DLQMessage.scan() if m.queueName == "bulk-dlq" and job.jobId in m.payload]
+    assert len(parked) == 1
+    monkeypatch.setattr(worker, "_load", real)
+    report = dlq.replay("bulk-dlq")
+    assert report.replayed >= 1
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount) == ("completed", 3)
