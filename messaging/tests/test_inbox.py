@@ -20,6 +20,7 @@ from contacts.models import Contact
 from messaging import inbox
 from messaging.models import Message
 from messaging.tests import inbox_data
+from messaging.whatsapp_table import WaMessage
 from wecare.aws import client
 from wecare.dynamo import now
 from wecare.models import AuditLog
@@ -142,6 +143,33 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
     assert f'data-message="{failed.pk}"' in html and "failed: 131047: Re-engagement message" in html
     assert f'data-message="{recorded.pk}"' in html and "failed: 131026: Message undeliverable" in html  # as status updates store it
     assert "[sticker_pack_v9]" in html  # an unknown type is shown as such, never an error
+
+
+def test_the_timeline_poll_answers_204_until_something_it_shows_changes(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    first = inbox_data.inbound(conv, "first", minutes_ago=2)
+    reply = inbox_data.message(conv, direction="OUTBOUND", text="answer", deliveryStatus="sent", minutes_ago=1)
+    url = f"/dm/whatsapp/{inbox.slug(conv.pk)}/latest/"
+    user_client = client_for(viewer)
+    seen = inbox.timeline_digest(inbox.timeline(conv, since=first.receivedAt))
+    assert user_client.get(url, {"since": first.receivedAt, "seen": seen}).status_code == 204
+    reply.update(actions=[WaMessage.deliveryStatus.set("read")])  # the customer read our answer
+    response = user_client.get(url, {"since": first.receivedAt, "seen": seen})
+    assert response.status_code == 200 and 'data-status="read"' in response.content.decode()
+    assert user_client.get(url, {"since": "yesterday"}).status_code == 400
+
+
+def test_older_messages_load_a_page_at_a_time_above_the_live_part(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    for i in range(inbox.PAGE_SIZE + 2):
+        inbox_data.message(conv, text=f"msg-{i:02d}", minutes_ago=100 - i)
+    user_client = client_for(viewer)
+    page = user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    assert "msg-02" in page and "msg-01" not in page and "Older messages" in page
+    cursor = inbox.timeline(conv).older_cursor
+    older = user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/older/", {"cursor": cursor}).content.decode()
+    assert "msg-00" in older and "msg-01" in older and "msg-02" not in older
+    assert user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
 
 
 # --- marking read ----------------------------------------------------------------------------
