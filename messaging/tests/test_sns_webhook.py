@@ -222,6 +222,52 @@ def test_deployed_environments_refuse_any_certificate_loader_but_aws(settings, t
     sns_certs.check_cert_url(CERT_URL)  # the loader that would then run is the real HTTPS fetch
 
 
+# --- the certificate cache ------------------------------------------------------------------------
+
+LOADS: list[str] = []
+
+
+def counting_loader(url: str) -> bytes:
+    LOADS.append(url)
+    return sns_signing.load_test_certificate(url)
+
+
+def unreachable_loader(url: str) -> bytes:
+    LOADS.append(url)
+    raise ConnectionError("certificate host unreachable")
+
+
+def test_a_certificate_is_fetched_once_and_then_served_from_the_cache(client, settings, topic, handed_off):
+    settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.counting_loader"
+    LOADS.clear()
+
+    statuses = [post(client, notification(sample("inbound_text.json"), topic_arn=topic)).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert LOADS == [CERT_URL]
+
+
+def test_an_unreachable_certificate_refuses_the_message_and_is_tried_again_next_time(client, settings, topic, handed_off):
+    settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.unreachable_loader"
+    LOADS.clear()
+    envelope = notification(sample("inbound_text.json"), topic_arn=topic)
+
+    assert [post(client, envelope).status_code for _ in range(2)] == [403, 403]
+    assert LOADS == [CERT_URL, CERT_URL]  # a failure is not cached
+    with pytest.raises(sns.Unverified, match="signing certificate unavailable"):
+        sns.verify(envelope)
+    handed_off.assert_not_called()
+
+
+def test_the_cache_holds_a_bounded_number_of_certificates(settings):
+    settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.counting_loader"
+    at = datetime.now(UTC)
+    for i in range(sns_certs.CACHE_SIZE + 5):
+        sns_certs.signing_key(f"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-{i}.pem", at)
+
+    assert sns_certs._certificate.cache_info().currsize == sns_certs.CACHE_SIZE
+
+
 # --- at least 1,000 mutated envelopes: none accepted --------------------------------------------
 
 OTHER_TOPIC = "arn:aws:sns:us-east-1:123456789012:not-the-configured-topic"
