@@ -1,0 +1,51 @@
+"""/api/bulk: who may do what, the confirmation rule over HTTP, 409 on an illegal transition."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def body(contacts, **extra) -> str:
+    return json.dumps({"audience": {"contactIds": [c.contactId for c in contacts]}, "channel": "sms", "message": {"text": "Hi"}, **extra})
+
+
+def test_a_viewer_watches_but_cannot_preview_start_or_control(client, viewer, make_contacts):
+    client.force_login(viewer)
+    contacts = make_contacts(2)
+    assert client.post("/api/bulk/jobs/preview", body(contacts), content_type="application/json").status_code == 403
+    assert client.post("/api/bulk/jobs", body(contacts), content_type="application/json").status_code == 403
+    assert client.put("/api/bulk/jobs/01NOTAREAL", json.dumps({"action": "pause"}), content_type="application/json").status_code == 403
+    assert client.get("/api/bulk/jobs").status_code == 200
+
+
+def test_an_operator_previews_then_confirms_the_count(client, operator, make_contacts, live_fake):
+    client.force_login(operator)
+    contacts = make_contacts(21)
+    preview = client.post("/api/bulk/jobs/preview", body(contacts), content_type="application/json")
+    assert preview.status_code == 200
+    assert (preview.json()["sendable"], preview.json()["needsConfirmation"]) == (21, True)
+
+    refused = client.post("/api/bulk/jobs", body(contacts), content_type="application/json")
+    assert refused.status_code == 422
+    assert "confirm=true and previewedCount=21" in refused.json()["detail"][0]["msg"]
+
+    started = client.post("/api/bulk/jobs", body(contacts, confirm=True, previewedCount=21), content_type="application/json")
+    assert started.status_code == 201
+    job_id = started.json()["jobId"]
+    job = client.get(f"/api/bulk/jobs/{job_id}").json()  # eager: the chunks ran during the POST
+    assert (job["status"], job["progress"]["sent"], job["progress"]["pending"]) == ("completed", 21, 0)
+    assert job["reportUrl"].startswith("http")
+    assert client.get(f"/api/bulk/jobs/{job_id}/recipients").json()["items"][0]["status"] == "sent"
+
+    conflict = client.put(f"/api/bulk/jobs/{job_id}", json.dumps({"action": "pause"}), content_type="application/json")
+    assert conflict.status_code == 409
+    assert "completed" in conflict.json()["detail"]
+
+
+def test_an_unknown_job_is_404(client, viewer):
+    client.force_login(viewer)
+    assert client.get("/api/bulk/jobs/01NOSUCHJOB").status_code == 404
