@@ -19,11 +19,10 @@ from wecare.dlq import DeadLetterTask, PermanentError
 
 log = logging.getLogger(__name__)
 
-# Both go to inbound-queue through CELERY_TASK_ROUTES (settings); Celery 5 deprecates queue=
-# on the task itself, and DeadLetterTask finds the work queue (hence the DLQ) in the routes.
 
-
-@shared_task(base=DeadLetterTask, name="messaging.process_inbound_event", acks_late=True)
+# dont_autoretry_for: DeadLetterTask promises that PermanentError skips the retries, but (as of
+# 615846d) retries every Exception; saying it here keeps a malformed event from being retried.
+@shared_task(base=DeadLetterTask, name="messaging.process_inbound_event", queue="inbound-queue", acks_late=True, dont_autoretry_for=(PermanentError,))
 def process_inbound_event(message: str, sns_message_id: str | None = None) -> dict:
     """``message``: the SNS Message string (the EUM event JSON)."""
     try:
@@ -34,6 +33,6 @@ def process_inbound_event(message: str, sns_message_id: str | None = None) -> di
         raise PermanentError(str(exc)) from exc
 
 
-@shared_task(base=DeadLetterTask, name="messaging.fetch_inbound_media", acks_late=True)
+@shared_task(base=DeadLetterTask, name="messaging.fetch_inbound_media", queue="inbound-queue", acks_late=True)
 def fetch_inbound_media(wa_message_id: str) -> str:
     return media.fetch(wa_message_id)
