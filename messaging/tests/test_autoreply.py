@@ -206,9 +206,22 @@ def test_a_malformed_event_is_a_permanent_error():
 
 
 def test_workers_know_the_task_by_its_agreed_name():
-    # Workers load <app>.tasks modules only; messaging.tasks imports the task so they find it.
-    from wecare.celery import app
+    # Workers load <app>.tasks modules only (messaging.tasks imports the task). A fresh process,
+    # since this test module has imported messaging.autoreply itself.
+    import os
+    import subprocess
+    import sys
 
-    app.loader.import_default_modules()
-    task = app.tasks["messaging.after_inbound"]
-    assert task.queue == "default" and task.max_retries == 3 and task.acks_late is True
+    from django.conf import settings
+
+    script = (
+        "import django; django.setup()\n"
+        "from wecare.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "task = app.tasks['messaging.after_inbound']\n"
+        "print(task.queue, task.max_retries, task.acks_late)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings", "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["default", "3", "True"]
