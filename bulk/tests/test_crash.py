@@ -1,0 +1,113 @@
+"""THE crash test: a real bulk worker is killed (SIGKILL) in the middle of a 2,000-recipient job;
+a new worker finishes it; every recipient ends in exactly one final state, and provider calls
+(counted by the local fake, at the sender boundary) match the recipients marked sent.
+
+What is counted: a recipient is claimed (``sending``) before its provider call and recorded after
+it. A worker killed between the two leaves it ``sending``; the sweep reports it ``unknown`` and it
+is never sent again. So each number is called at most once; every ``sent`` recipient was called
+exactly once; and the calls beyond ``sent`` are all to ``unknown`` recipients (the kill landed
+after their call, before their record) — at most one per worker process in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bulk import actions, worker
+from bulk.audience import AudienceSpec
+from bulk.queries import all_recipients
+from bulk.tests.conftest import sms
+from wecare.celery import app
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPIENTS = 2000
+CONCURRENCY = 2
+
+
+def start_worker(log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "ab")  # noqa: SIM115 - the process owns it until it ends
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", str(CONCURRENCY), "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bulk.tests.crash_worker_settings"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: SIGKILL reaches the pool children too
+    )
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds  # a bound on waiting, not a speed assertion
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(make_contacts, operator, fake_aws_clean, tmp_path):
+    contacts = make_contacts(RECIPIENTS)
+    app.conf.task_always_eager = False  # publish the chunks to SQS for real
+    try:
+        job = actions.start_job(AudienceSpec(contact_ids=[c.contactId for c in contacts]), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=RECIPIENTS)
+    finally:
+        app.conf.task_always_eager = True
+    calls = lambda: len(fake_aws_clean.calls("SendTextMessage"))  # noqa: E731
+
+    first = start_worker(tmp_path / "worker1.log")
+    try:
+        wait_for(lambda: calls() >= 300 or first.poll() is not None, 600, "the first worker to send 300")
+        assert first.poll() is None, (tmp_path / "worker1.log").read_text()[-3000:]
+        os.killpg(first.pid, signal.SIGKILL)  # kill -9, mid-chunk
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    at_kill = calls()
+    assert at_kill < RECIPIENTS
+
+    second = start_worker(tmp_path / "worker2.log")
+    try:
+        seen: list[Counter] = []
+
+        def settled() -> bool:
+            # Nobody pending, and nothing changed since the last look: only the recipients the
+            # killed worker left "sending" are not final, and no worker is working any more.
+            seen.append(Counter(r.status for r in all_recipients(job.jobId)))
+            return seen[-1]["pending"] == 0 and len(seen) > 1 and seen[-1] == seen[-2]
+
+        wait_for(settled, 900, "the second worker to finish every chunk")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=60)
+        print((tmp_path / "worker2.log").read_text()[-2000:])
+
+    worker.sweep_stuck(older_than=timedelta(0))  # what beat runs every 5 minutes
+
+    job = actions.get_job(job.jobId)
+    recipients = list(all_recipients(job.jobId))
+    by_status = Counter(r.status for r in recipients)
+    called = Counter(c["params"]["DestinationPhoneNumber"] for c in fake_aws_clean.calls("SendTextMessage"))
+    sent = {r.address for r in recipients if r.status == "sent"}
+    unknown = {r.address for r in recipients if r.status == "unknown"}
+
+    assert set(by_status) <= {"sent", "unknown"}, by_status  # every one final, none pending or sending
+    assert len(recipients) == RECIPIENTS
+    assert max(called.values()) == 1  # nobody was sent to twice
+    assert sent <= set(called)  # every recipient marked sent was called once
+    assert set(called) - sent <= unknown  # a call without a "sent" record is an unknown recipient
+    assert sum(called.values()) == len(sent) + len(unknown & set(called))
+    assert len(unknown) <= CONCURRENCY  # at most the messages in flight when the worker died
+    assert (job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown))
+    print(f"calls at kill {at_kill}; sent {len(sent)}; unknown {len(unknown)} ({len(unknown & set(called))} of them called)")
