@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -33,10 +32,11 @@ SAMPLES = sample_names()
 
 
 @pytest.fixture(autouse=True)
-def test_certificates(settings):
+def sns_test_certificates(settings):
+    """Certificates come from the test key (sns_signing.py); the URL rules still apply."""
     settings.SNS_CERT_LOADER = sns_signing.TEST_LOADER
     sns_certs.clear_cache()
-    yield settings.SNS_TOPIC_ARN
+    yield
     sns_certs.clear_cache()
 
 
