@@ -108,6 +108,8 @@ def main() -> int:
               "-Q", "default,inbound-queue,outbound-queue,bulk-queue", "-c", "2", "--loglevel", "INFO")
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
         wait_for(f"http://127.0.0.1:{port}/healthz", 60)
+        # moto's SNS then delivers every event published to the topic to our webhook, signed, as AWS does.
+        manage(env, "simulate_inbound", "--subscribe", f"http://127.0.0.1:{port}/webhooks/sns/")
     except BaseException:
         for proc in children:
             proc.terminate()
@@ -119,6 +121,7 @@ def main() -> int:
         f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
         f"  Local AWS (moto): {endpoint}   Data is saved to {SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
         f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: {fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
+        f"  A customer writes on WhatsApp: .venv/bin/python manage.py simulate_inbound --from +919812345670 --text 'Hi'\n"
         f"  Ctrl-C stops everything.\n",
         flush=True,
     )

@@ -1,0 +1,70 @@
+"""Local stack only: a customer writes to one of our WhatsApp numbers.
+
+Builds the event AWS End User Messaging Social would publish and publishes it to the SNS topic on
+the local stack (moto), which delivers it over HTTP to our webhook exactly as SNS does in AWS:
+signed, verified, queued, processed by the worker. `make run` subscribes the webhook at start.
+"""
+
+import json
+import random
+import time
+from datetime import UTC, datetime
+
+import phonenumbers
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from wecare import aws
+
+
+class Command(BaseCommand):
+    help = "Local stack only: publish a WhatsApp message from a customer (or subscribe the webhook with --subscribe URL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="sender", default="+919812345670", help="the customer's phone, E.164 (default: a demo contact)")
+        parser.add_argument("--name", default="", help="the customer's WhatsApp profile name")
+        parser.add_argument("--text", default="Hello! Is my order ready?", help="the message text")
+        parser.add_argument("--number", default=None, help="the business number (originationPhoneNumberId; default: the first allowlisted)")
+        parser.add_argument("--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic")
+
+    def handle(self, *args, sender: str, name: str, text: str, number: str | None, subscribe: str | None, **options):
+        if settings.ENVIRONMENT != "development" or not settings.AWS_ENDPOINT_URL:
+            raise CommandError("simulate_inbound only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)")
+        sns = aws.client("sns")
+        if subscribe:
+            sns.subscribe(TopicArn=settings.SNS_TOPIC_ARN, Protocol="http" if subscribe.startswith("http:") else "https", Endpoint=subscribe)
+            self.stdout.write(f"subscribed {subscribe} to {settings.SNS_TOPIC_ARN}")
+            return
+        number = number or settings.WHATSAPP_PHONE_NUMBER_IDS[0]
+        if number not in settings.WHATSAPP_PHONE_NUMBER_IDS:
+            raise CommandError(f"--number {number} is not allowlisted: use one of {', '.join(settings.WHATSAPP_PHONE_NUMBER_IDS)}")
+        try:
+            parsed = phonenumbers.parse(sender)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
+            raise CommandError(f"--from {sender!r} is not a valid phone number in E.164 form, e.g. +919812345670")
+        wa_id = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+        wamid = f"wamid.LOCAL{random.getrandbits(96):024X}"
+        entry = {
+            "id": "365731266123456",
+            "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "919876500001", "phone_number_id": "321010217760100"},
+                "contacts": [{"profile": {"name": name or "WhatsApp customer"}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}],
+            }}],
+        }
+        suffix = number.removeprefix("phone-number-id-")
+        event = {
+            "context": {
+                "MetaWabaIds": [{"wabaId": "365731266123456", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:waba/local"}],
+                "MetaPhoneNumberIds": [{"metaPhoneNumberId": "321010217760100", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}"}],
+            },
+            "whatsAppWebhookEntry": json.dumps(entry),
+            "aws_account_id": settings.AWS_ACCOUNT_ID,
+            "message_timestamp": datetime.now(UTC).isoformat(),
+        }
+        # No Subject: moto signs without it (see DESIGN.md, known quirks), AWS EUM sends none either.
+        sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
+        self.stdout.write(f"published {wamid} from +{wa_id} to {number}: watch DM > WhatsApp")

@@ -1,0 +1,52 @@
+"""`manage.py simulate_inbound` (the local stack's stand-in for a customer): moto's SNS delivers
+the event over HTTP to the live server's webhook, signed with moto's certificate, verified, and
+processed (eagerly here) into the inbox — the same path `make run` uses."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from messaging import inbox, sns_certs
+from wecare.aws import client as aws_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def webhook_subscribed(live_server, settings):
+    settings.SNS_CERT_LOADER = sns_certs.LOCAL_STACK_LOADER  # moto's certificate, from moto, as under `make run`
+    url = f"{live_server.url}/webhooks/sns/"
+    call_command("simulate_inbound", "--subscribe", url)
+    yield
+    sns = aws_client("sns")
+    for sub in sns.list_subscriptions_by_topic(TopicArn=settings.SNS_TOPIC_ARN)["Subscriptions"]:
+        if sub["Endpoint"] == url:
+            sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])  # other tests publish to this topic
+
+
+def test_a_simulated_customer_message_arrives_in_the_inbox(webhook_subscribed, new_phone, capsys):
+    phone = new_phone()
+    number = inbox.numbers()[1]
+    call_command("simulate_inbound", "--from", phone, "--name", "Simulated Sam", "--text", "Is the shop open?", "--number", number)
+    assert "published wamid.LOCAL" in capsys.readouterr().out
+    page = inbox.list_conversations(number)
+    (conversation,) = [c for c in page.items if inbox.customer_phone(c) == phone]
+    assert conversation.unreadCount == 1
+    assert conversation.lastPreview == "Is the shop open?"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--from", "12"], "is not a valid phone number"),
+    (["--number", "phone-number-id-nope"], "is not allowlisted"),
+])
+def test_bad_arguments_exit_with_one_line(argv, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("simulate_inbound", *argv)
+
+
+def test_it_refuses_outside_the_local_stack(settings):
+    settings.ENVIRONMENT = "staging"
+    with pytest.raises(CommandError, match="only runs on the local stack"):
+        call_command("simulate_inbound")
