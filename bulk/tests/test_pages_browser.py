@@ -1,0 +1,163 @@
+"""The bulk wizard and the live progress bar in a real browser, with a real Celery worker sending
+the chunks from bulk-queue (SQS on moto), so the page watches a job that is actually running."""
+
+from __future__ import annotations
+
+import os
+import random
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from bulk.models import BulkJob
+from contacts import actions
+from wecare.celery import app
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture
+def bulk_worker(tmp_path):
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", "1", "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # the live server publishes the chunks to SQS for the worker
+    yield proc
+    app.conf.task_always_eager = previous
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+    print((tmp_path / "worker.log").read_text()[-3000:])
+
+
+def settle(page) -> None:
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+
+
+def fits_320(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_a_viewer_only_watches(bulk_worker, login_page, live_server, operator, viewer, new_phone):
+    name = f"Bulk Bianca {''.join(random.choices(string.ascii_lowercase, k=10))}"
+    for i in range(25):
+        actions.create_contact({"name": f"{name} {string.ascii_lowercase[i]}", "phone": new_phone(), "optInSms": True}, user=operator, source="test")
+    for i in range(2):
+        actions.create_contact({"name": f"{name} no consent {string.ascii_lowercase[i]}", "phone": new_phone()}, user=operator, source="test")
+
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/contacts/")
+    page.locator("#sidebar").get_by_role("link", name="Bulk Messaging").click()
+    page.wait_for_url("**/bulk/")
+    page.get_by_role("link", name="New bulk job").click()
+    page.wait_for_url("**/bulk/new/**")
+
+    # Step 1: the audience, by a search (opt-in left unticked, so the preview shows who is refused)
+    page.get_by_label("Contacts matching a filter").check()
+    page.get_by_label("Name, phone or email contains").fill(name)
+    page.get_by_label("Only contacts opted in on the job's channel").uncheck()
+    page.get_by_role("button", name="Next: message").click()
+    page.wait_for_url("**/bulk/new/message/")
+
+    # Step 2: channel (the step redraws with SMS's sender), then the text
+    expect(page.locator("#message-step select[name=channel]")).to_be_visible()
+    settle(page)
+    page.locator("#message-step select[name=channel]").select_option("sms")
+    expect(page.locator("#message-step select[name=sender]")).to_have_value(settings.SMS_POOL_ID)
+    settle(page)
+    page.locator("#message-step textarea[name=text]").fill("Our shop opens at nine tomorrow.")
+    page.get_by_role("button", name="Next: preview").click()
+    page.wait_for_url("**/bulk/new/preview/")
+
+    # Step 3: the preview's counts
+    preview = page.locator("#preview")
+    expect(preview).to_have_attribute("data-sendable", "25")
+    expect(preview).to_have_attribute("data-total", "27")
+    expect(page.locator("#refusals tr[data-reason=OPT_IN_MISSING] [data-count]")).to_have_attribute("data-count", "2")
+    expect(page.locator("#estimate")).to_contain_text("about 5 s")
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert fits_320(page), "the preview is wider than 320 px"
+    page.screenshot(path=str(ARTIFACTS / "bulk-preview-320.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # Step 4: 25 is above the threshold: starting without ticking the box is refused
+    jobs_before = {job.jobId for job in BulkJob.scan()}
+    page.get_by_role("button", name="Start job").click()
+    expect(page.locator("#confirm [data-field=confirm]")).to_contain_text("Tick the box")
+    assert {job.jobId for job in BulkJob.scan()} == jobs_before
+    page.get_by_label("Send to 25 recipients").check()
+    page.get_by_role("button", name="Start job").click()
+    page.wait_for_url(lambda url: "/bulk/new/" not in url and "/bulk/" in url)
+    (job_id,) = {job.jobId for job in BulkJob.scan()} - jobs_before
+
+    # The job page follows the real worker through htmx polling, without reloading the page
+    page.evaluate("window.__notReloaded = true")
+    progress = page.locator("#job-progress")
+    expect(progress).to_have_attribute("data-status", "completed", timeout=90_000)  # a bound on waiting, not a speed check
+    expect(progress.locator("[data-count=sent]")).to_have_text("25")
+    expect(progress.locator("[data-count=skipped]")).to_have_text("2")
+    expect(progress.locator("[data-count=pending]")).to_have_text("0")
+    expect(progress.locator("progress")).to_have_attribute("value", "100")
+    expect(page.locator("#report-link")).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded instead of polled"
+    expect(page.locator("#job-controls")).to_have_count(0)  # a completed job has nothing to control
+    with page.expect_download() as download:
+        page.locator("#report-link").click()
+    report = Path(download.value.path()).read_text()
+    assert report.count(",sent,") == 25 and report.count("OPT_IN_MISSING") == 2
+
+    # A viewer watches the same job and its report, with no buttons and no way to start one
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/**")
+    page = login_page(viewer)
+    page.goto(f"{live_server.url}/bulk/")
+    expect(page.locator(f"#jobs tr[data-job='{job_id}'] [data-status]")).to_have_text("completed")
+    expect(page.get_by_role("link", name="New bulk job")).to_have_count(0)
+    page.locator(f"#jobs tr[data-job='{job_id}'] a").click()
+    page.wait_for_url(f"**/bulk/{job_id}/")
+    expect(page.locator("#job-progress [data-count=sent]")).to_have_text("25")
+    expect(page.locator("#report-link")).to_be_visible()
+    expect(page.locator("#job-progress button")).to_have_count(0)
+    expect(page.locator("#recipients tbody tr")).to_have_count(27)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert fits_320(page), "the job page is wider than 320 px"
+    page.screenshot(path=str(ARTIFACTS / "bulk-job-320.png"), full_page=True)
+
+
+def test_a_running_job_shows_pause_and_cancel_to_an_operator_and_the_page_follows_a_cancel(bulk_worker, login_page, live_server, operator, new_phone):
+    from bulk import actions as bulk_actions
+    from bulk.audience import AudienceSpec
+
+    name = f"Bulk Cora {''.join(random.choices(string.ascii_lowercase, k=10))}"
+    for i in range(3):
+        actions.create_contact({"name": f"{name} {string.ascii_lowercase[i]}", "phone": new_phone(), "optInSms": True}, user=operator, source="test")
+    bulk_worker.terminate()  # no worker: the job stays pending while the page looks at it
+    bulk_worker.wait(timeout=30)
+    job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/bulk/{job.jobId}/")
+    controls = page.locator("#job-controls")
+    expect(controls.get_by_role("button", name="Pause")).to_be_visible()
+    expect(controls.get_by_role("button", name="Cancel")).to_be_visible()
+    controls.get_by_role("button", name="Pause").click()
+    expect(page.locator("#job-progress")).to_have_attribute("data-status", "paused")
+    expect(controls.get_by_role("button", name="Resume")).to_be_visible()
+    controls.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#job-progress")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("#job-controls")).to_have_count(0)
+    job.refresh(consistent_read=True)
+    assert job.status == "cancelled"
