@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install check bench clean
+.PHONY: run manage test install check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -18,6 +18,10 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python scripts/devstack.py
+
+# A manage.py command against the stack `make run` started, e.g. make manage CMD="replay_dlq --queue inbound-dlq"
+manage: install
+	$(BIN)/python scripts/devstack.py manage $(CMD)
 
 test: install
 	scripts/ensure_chromium.sh

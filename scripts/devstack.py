@@ -121,7 +121,7 @@ def main() -> int:
         f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
         f"  Local AWS (moto): {endpoint}   Data is saved to {SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
         f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: {fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
-        f"  A customer writes on WhatsApp: .venv/bin/python manage.py simulate_inbound --from +919812345670 --text 'Hi'\n"
+        f"  A customer writes on WhatsApp: make manage CMD=\"simulate_inbound --from +919812345670 --text Hi\"\n"
         f"  Ctrl-C stops everything.\n",
         flush=True,
     )
@@ -161,5 +161,12 @@ def main() -> int:
     return 0
 
 
+def manage_against_running_stack(args: list[str]) -> int:
+    """`make manage CMD="…"`: a manage.py command with the same environment as the running stack."""
+    return subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=environment(), check=False).returncode
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["manage"]:
+        sys.exit(manage_against_running_stack(sys.argv[2:]))
     sys.exit(main())
