@@ -50,6 +50,16 @@ def outbound_messages(contact: Contact) -> list[Message]:
     return [m for m in Message.by_contact.query(contact.contactId) if m.direction == "outbound"]
 
 
+def forget_templates(*names: str) -> None:
+    """Remove TEMPLATE_EUM items a test synced from its own template list: moto keeps them for
+    the session, and other tests count the synced templates."""
+    from messaging.whatsapp_table import WaTemplate
+
+    for item in WaTemplate.item_type_index.query("TEMPLATE_EUM"):
+        if isinstance(item, WaTemplate) and item.templateName in names:
+            item.delete()
+
+
 def marker(kind: str, contact: Contact) -> WaNotificationSent:
     return WaNotificationSent.get(f"NOTIFICATION#{kind}#{conversation_pk(contact)}", consistent_read=True)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from ulid import ULID
 
 from messaging import autoreply_config
-from messaging.tests.autoreply_fixtures import business_number
+from messaging.tests.autoreply_fixtures import business_number, forget_templates
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now
 from wecare.models import AuditLog
@@ -49,13 +50,14 @@ def audited(action: str, pk: str) -> list[AuditLog]:
 
 
 def test_an_admin_saves_the_welcome_and_it_is_audited(client_for, admin_user):
-    response = client_for(admin_user).post(welcome_url(), WELCOME_FORM)
+    text = f"Welcome! ({ULID()})"  # other tests save this config too: find this save's entry
+    response = client_for(admin_user).post(welcome_url(), {**WELCOME_FORM, "welcomeText": text})
     assert response.status_code == 302 and response["Location"] == "/admin/whatsapp/autoreply/"
     saved = autoreply_config.load_welcome(business_number())
-    assert (saved.enabled, saved.welcomeText, saved.onlyOnFirstContact, saved.cooldownHours, saved.tenantId) == (True, "Welcome!", True, 24, business_number())
+    assert (saved.enabled, saved.welcomeText, saved.onlyOnFirstContact, saved.cooldownHours, saved.tenantId) == (True, text, True, 24, business_number())
     assert saved.pk == f"TENANT#{business_number()}#WELCOME#default"
-    [entry] = audited("whatsapp.welcome_config.set", saved.pk)
-    assert entry.userId == admin_user.username and entry.details["welcomeText"] == "Welcome!"
+    [entry] = [e for e in audited("whatsapp.welcome_config.set", saved.pk) if e.details["welcomeText"] == text]
+    assert entry.userId == admin_user.username
     page = client_for(admin_user).get("/admin/whatsapp/autoreply/").content.decode()
     assert "first contact only, cooldown 24 h" in page
 
@@ -78,7 +80,7 @@ def test_the_welcome_form_refuses_bad_values_and_keeps_the_old_config(client_for
     assert autoreply_config.load_welcome(business_number()).welcomeText == "Welcome!"
 
 
-def test_the_welcome_template_must_be_approved_and_take_no_values(client_for, admin_user, fake_aws_clean):
+def test_the_welcome_template_must_be_approved_and_take_no_values(request, client_for, admin_user, fake_aws_clean):
     from messaging.templates_catalog import sync_templates
 
     fake_aws_clean.set_templates(
@@ -89,6 +91,7 @@ def test_the_welcome_template_must_be_approved_and_take_no_values(client_for, ad
         ]
     )
     sync_templates()
+    request.addfinalizer(lambda: forget_templates("plain_hello", "named_hello", "pending_hello"))
     admin = client_for(admin_user)
     form = admin.get(welcome_url()).content.decode()
     assert '<option value="plain_hello">' in form and "named_hello" not in form and "pending_hello" not in form
