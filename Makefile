@@ -33,6 +33,7 @@ check: install
 bench: install
 	$(BIN)/python bench/contacts_bench.py
 	$(BIN)/python bench/outbound_bench.py
+	$(BIN)/python bench/bulk_bench.py
 	$(BIN)/python bench/inbound_bench.py
 
 clean:
