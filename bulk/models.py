@@ -68,6 +68,7 @@ class BulkRecipient(Model):
     sentAt = UTCDateTimeAttribute(null=True)
     finishedAt = UTCDateTimeAttribute(null=True)
     messageId = UnicodeAttribute(null=True)
+    chunk = UnicodeAttribute(null=True)  # the chunk that sends it (None: refused at preview)
 
 
 class BulkChunk(Model):
@@ -78,6 +79,7 @@ class BulkChunk(Model):
     recipientId = UnicodeAttribute(range_key=True)  # chunk#00000
     recipientIds = ListAttribute(of=UnicodeAttribute)
     tally = JSONAttribute(null=True)  # {"sent": n, ...} as last added to the job's counters
+    tallyVersion = NumberAttribute(default=0)  # the condition that makes adding a tally exact
 
 
 def recipient_key(index: int) -> str:
