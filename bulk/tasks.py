@@ -8,7 +8,7 @@ from bulk import worker
 from wecare.dlq import DeadLetterTask
 
 
-@shared_task(base=DeadLetterTask, name="bulk.send_chunk", queue="bulk-queue")
+@shared_task(base=DeadLetterTask, name="bulk.send_chunk")
 def send_chunk(job_id: str, chunk_id: str) -> dict:
     # Idempotent, as DeadLetterTask's retries and replays need: each recipient is claimed
     # pending -> sending before its provider call, so a chunk run again sends nothing twice, and
@@ -17,6 +17,6 @@ def send_chunk(job_id: str, chunk_id: str) -> dict:
     return worker.run_chunk(job_id, chunk_id)
 
 
-@shared_task(base=DeadLetterTask, name="bulk.sweep_stuck", queue="bulk-queue")
+@shared_task(base=DeadLetterTask, name="bulk.sweep_stuck")
 def sweep_stuck() -> dict:
     return worker.sweep_stuck()

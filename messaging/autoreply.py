@@ -78,7 +78,7 @@ class InboundEvent:
         )
 
 
-@shared_task(base=DeadLetterTask, name="messaging.after_inbound", queue="default")
+@shared_task(base=DeadLetterTask, name="messaging.after_inbound")  # routed to "default" (settings.CELERY_TASK_ROUTES)
 def after_inbound(event: dict) -> dict[str, str]:
     inbound = InboundEvent.parse(event)
     from messaging.staff_notification import notify_staff

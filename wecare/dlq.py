@@ -13,8 +13,11 @@ The tasks themselves are idempotent, so a replay of something that did get done 
 
 Usage::
 
-    @shared_task(base=DeadLetterTask, name="messaging.process_inbound_event", queue="inbound-queue")
+    @shared_task(base=DeadLetterTask, name="messaging.process_inbound_event")
     def process_inbound_event(...): ...
+
+    # and its queue in settings.CELERY_TASK_ROUTES, e.g. {"queue": "inbound-queue"}: a parked
+    # task goes to that queue's DLQ (WORK_QUEUES).
 """
 
 from __future__ import annotations
@@ -107,6 +110,10 @@ def park(*, work_queue: str, task: str, args: list | tuple, kwargs: dict, error:
     return parked.dlq_message_id
 
 
+class PermanentError(Exception):
+    """Retrying cannot help (e.g. the input is malformed): park at once."""
+
+
 class DeadLetterTask(Task):
     """A task whose failures are parked on a DLQ after retries, never dropped.
 
@@ -118,7 +125,7 @@ class DeadLetterTask(Task):
     abstract = True
     acks_late = True
     autoretry_for = (Exception,)
-    dont_autoretry_for = ()
+    dont_autoretry_for = (PermanentError,)
     max_retries = 3
     retry_backoff = True
     retry_backoff_max = 60
@@ -127,16 +134,12 @@ class DeadLetterTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):  # noqa: D102 - Celery hook
         if (self.request.headers or {}).get("dlq_replay") or getattr(self.request, "dlq_replay", False):
             return  # a replay reports its own failure; never park a second copy
-        work_queue = self.queue or settings.CELERY_TASK_ROUTES.get(self.name, {}).get("queue") or "default"
+        work_queue = getattr(self, "queue", None) or settings.CELERY_TASK_ROUTES.get(self.name, {}).get("queue") or "default"
         try:
             park(work_queue=work_queue, task=self.name, args=args, kwargs=kwargs, error=f"{type(exc).__name__}: {exc}")
         except Exception:  # the DLQ itself unreachable: the log line is the last record we can make
             log.exception("could not park failed task", extra={"task": self.name, "task_args": json.dumps([args, kwargs], default=str)[:4000]})
         super().on_failure(exc, task_id, args, kwargs, einfo)
-
-
-class PermanentError(Exception):
-    """Retrying cannot help (e.g. the input is malformed): park at once."""
 
 
 # --- reading dead-letter messages -----------------------------------------------------------

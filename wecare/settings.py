@@ -282,4 +282,7 @@ CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},
     "messaging.process_inbound_event": {"queue": "inbound-queue"},
     "messaging.fetch_inbound_media": {"queue": "inbound-queue"},
+    "messaging.after_inbound": {"queue": "default"},
+    "bulk.send_chunk": {"queue": "bulk-queue"},
+    "bulk.sweep_stuck": {"queue": "bulk-queue"},
 }

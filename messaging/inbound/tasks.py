@@ -20,9 +20,9 @@ from wecare.dlq import DeadLetterTask, PermanentError
 log = logging.getLogger(__name__)
 
 
-# dont_autoretry_for: DeadLetterTask promises that PermanentError skips the retries, but (as of
-# 615846d) retries every Exception; saying it here keeps a malformed event from being retried.
-@shared_task(base=DeadLetterTask, name="messaging.process_inbound_event", queue="inbound-queue", acks_late=True, dont_autoretry_for=(PermanentError,))
+# Queue: inbound-queue (settings.CELERY_TASK_ROUTES). DeadLetterTask retries with backoff, then
+# parks on inbound-dlq; a PermanentError skips the retries and parks at once.
+@shared_task(base=DeadLetterTask, name="messaging.process_inbound_event")
 def process_inbound_event(message: str, sns_message_id: str | None = None) -> dict:
     """``message``: the SNS Message string (the EUM event JSON)."""
     try:
@@ -33,6 +33,6 @@ def process_inbound_event(message: str, sns_message_id: str | None = None) -> di
         raise PermanentError(str(exc)) from exc
 
 
-@shared_task(base=DeadLetterTask, name="messaging.fetch_inbound_media", queue="inbound-queue", acks_late=True)
+@shared_task(base=DeadLetterTask, name="messaging.fetch_inbound_media")  # inbound-queue
 def fetch_inbound_media(wa_message_id: str) -> str:
     return media.fetch(wa_message_id)

@@ -220,7 +220,7 @@ def test_workers_know_the_task_by_its_agreed_name():
         "from wecare.celery import app\n"
         "app.loader.import_default_modules()\n"
         "task = app.tasks['messaging.after_inbound']\n"
-        "print(task.queue, task.max_retries, task.acks_late)\n"
+        "print(app.amqp.router.route({}, task.name)['queue'].name, task.max_retries, task.acks_late)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings", "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR)

@@ -18,7 +18,7 @@ ATTEMPTS: dict[str, int] = {}
 FAIL_UNTIL: dict[str, int] = {}  # key -> succeed from this attempt number on (0 = always fail)
 
 
-@shared_task(base=dlq.DeadLetterTask, name="wecare.tests.flaky", queue="default", retry_backoff=False)
+@shared_task(base=dlq.DeadLetterTask, name="wecare.tests.flaky", retry_backoff=False)  # routed to "default"
 def flaky(key: str) -> str:
     ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
     until = FAIL_UNTIL.get(key, 0)
@@ -61,6 +61,19 @@ def test_a_task_that_keeps_failing_is_retried_then_parked_with_a_record():
     assert item.dlqMessageId == body["dlqMessageId"]
     assert item.retryCount == 0 and "RuntimeError: flaky a attempt 4" in item.payload
     assert dlq.depth("default-dlq") == 1
+
+
+@shared_task(base=dlq.DeadLetterTask, name="wecare.tests.hopeless")
+def hopeless(key: str) -> None:
+    ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
+    raise dlq.PermanentError(f"{key} can never work")
+
+
+def test_a_permanent_error_is_parked_at_once_without_retries():
+    hopeless.delay("p")
+    assert ATTEMPTS["p"] == 1
+    (body,) = _bodies()
+    assert body["task"] == "wecare.tests.hopeless" and "PermanentError: p can never work" in body["error"]
 
 
 def test_a_task_that_recovers_within_its_retries_is_not_parked():
