@@ -28,7 +28,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from celery import Task, current_app
 from django.conf import settings

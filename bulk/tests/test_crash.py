@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -27,24 +26,16 @@ from bulk.audience import AudienceSpec
 from bulk.queries import all_recipients
 from bulk.tests.conftest import sms
 from wecare.celery import app
+from wecare.tests import workers
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000
 CONCURRENCY = 2
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "ab")  # noqa: SIM115 - the process owns it until it ends
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", str(CONCURRENCY), "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bulk.tests.crash_worker_settings"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: SIGKILL reaches the pool children too
-    )
+    return workers.start_worker(log_path, queues="bulk-queue", concurrency=CONCURRENCY, settings_module="bulk.tests.crash_worker_settings")
 
 
 def wait_for(condition, seconds: float, what: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -28,22 +27,15 @@ from messaging.tests.inbound_worker_settings import pause_marker
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
 from wecare.celery import app
+from wecare.tests import workers
 from wecare.queues import queue_url
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_SECONDS = 3
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "ab")  # noqa: SIM115 - the worker owns it until it exits
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "inbound-queue,default", "-c", "1", "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "messaging.tests.inbound_worker_settings", "PYTHONUNBUFFERED": "1"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return workers.start_worker(log_path, queues="inbound-queue,default", settings_module="messaging.tests.inbound_worker_settings")
 
 
 def wait_for(check, what: str, worker: subprocess.Popen, seconds: float = 90) -> None:

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from contacts import imports
-from wecare.celery import app
+from wecare.tests.workers import running_worker
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def worker(tmp_path):
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "default", "-c", "1", "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False  # publish to SQS for real
-    yield proc
-    app.conf.task_always_eager = previous
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-    print((tmp_path / "worker.log").read_text()[-3000:])
+    with running_worker(tmp_path, queues="default") as proc:
+        yield proc
 
 
 def test_a_real_worker_runs_an_import_queued_on_sqs(worker, operator, new_phone):

@@ -1,0 +1,71 @@
+"""Real Celery worker processes for tests: over SQS on the test session's moto server.
+
+Tests that need a worker (crash tests, the browser tests of queued work) start one with
+``start_worker``; ``publishing_for_real`` turns the test process's eager mode off meanwhile, so
+``.delay()`` goes to SQS where the worker takes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from wecare.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker(log_path: Path, *, queues: str, concurrency: int = 1, settings_module: str = "wecare.tests.settings") -> subprocess.Popen:
+    """A worker on ``queues`` (comma-separated); solo pool for one, prefork for more.
+
+    It runs in its own process group, so a test's SIGKILL of the group reaches the pool children.
+    """
+    pool = ["--pool", "solo"] if concurrency == 1 else []
+    log = open(log_path, "ab")  # noqa: SIM115 - the worker owns it until it exits
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", queues, "-c", str(concurrency), *pool,
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONUNBUFFERED": "1"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_worker(proc: subprocess.Popen, log_path: Path) -> None:
+    """Stop it (warm shutdown, then kill) and print the end of its log for a failing test's report."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    print(log_path.read_text(errors="replace")[-3000:])
+
+
+@contextlib.contextmanager
+def publishing_for_real() -> Iterator[None]:
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
+@contextlib.contextmanager
+def running_worker(tmp_path: Path, *, queues: str, concurrency: int = 1) -> Iterator[subprocess.Popen]:
+    """A worker for the duration of the block, with this process publishing to SQS."""
+    log_path = tmp_path / "worker.log"
+    proc = start_worker(log_path, queues=queues, concurrency=concurrency)
+    try:
+        with publishing_for_real():
+            yield proc
+    finally:
+        stop_worker(proc, log_path)
