@@ -324,9 +324,6 @@ def sender_boundary(job_id: str) -> dict:
     from bulk.queries import all_recipients
     from messaging.models import Message
 
-    # TODO(bulk backend): bulk/worker.py's _record does not yet keep the provider call's start
-    # (outcome.result.started_at) on the "sent" StatusChange as messaging/records.py does for single
-    # sends; until it does, the recorded time is used, which bunches sends into later seconds.
     message_ids = [r.messageId for r in all_recipients(job_id) if r.status == "sent" and r.messageId]
     starts, recorded = [], []
     for start in range(0, len(message_ids), 100):

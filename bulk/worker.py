@@ -172,7 +172,9 @@ def _record(recipient: BulkRecipient, message: Message, outcome: outbound.Outcom
         message.providerRequest = outcome.result.calls
         if message.channel == "whatsapp":
             message.whatsappMessageId = outcome.result.provider_message_id
-    message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=message.errorDetails)]
+    # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
+    details = message.errorDetails if status == "failed" else {"providerCallStartedAt": outcome.result.started_at}
+    message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]
     actions = [BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
     if status == "sent":
         actions.append(BulkRecipient.sentAt.set(at))
