@@ -156,6 +156,11 @@ def _send(marker: WaNotificationSent, inbound: InboundEvent, content: dict[str, 
         cooldown.settle(marker, "invalid", str(invalid))
         log.error("automatic reply config is not sendable", extra={"source": source, "tenant": inbound.phone_number_id, "error": str(invalid)})
         return "invalid"
+    except Exception:
+        # Anything else (DynamoDB, the queue) sent nothing: give the claim back so the task's
+        # retry can send, instead of finding its own claim and calling it a cooldown.
+        cooldown.release(marker)
+        raise
     cooldown.settle(marker, "queued", message.messageId)
     emit("AutoReplyQueued", source=source)
     return "queued"

@@ -226,3 +226,27 @@ def test_workers_know_the_task_by_its_agreed_name():
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["default", "3", "True"]
+
+
+def test_a_send_that_fails_for_another_reason_gives_its_claim_back_and_the_retry_sends(configure, operator, new_phone, monkeypatch):
+    """The claim is taken before sending; an error that sent nothing (here the queue publish
+    failing once: a seam at send_message, since nothing local can make SQS fail on cue) must not
+    leave it behind, or the retry would take its own claim for a cooldown and never greet."""
+    import messaging.autoreply as autoreply
+
+    configure(welcome={})
+    contact = customer(operator, new_phone())
+    real = autoreply.send_message
+    calls = []
+
+    def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("queue unreachable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(autoreply, "send_message", fails_once)
+    assert run(event(contact, first=True))["welcome"] == "queued"
+    assert len(calls) == 2
+    [message] = outbound_messages(contact)
+    assert marker("welcome", contact).outcome == "queued"
