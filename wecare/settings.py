@@ -283,6 +283,7 @@ CELERY_TASK_ROUTES = {
     "messaging.process_inbound_event": {"queue": "inbound-queue"},
     "messaging.fetch_inbound_media": {"queue": "inbound-queue"},
     "messaging.after_inbound": {"queue": "default"},
+    "bulk.prepare_job": {"queue": "bulk-queue"},
     "bulk.send_chunk": {"queue": "bulk-queue"},
     "bulk.sweep_stuck": {"queue": "bulk-queue"},
 }
