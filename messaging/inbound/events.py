@@ -6,6 +6,11 @@ The SNS ``Message`` is JSON with ``context`` (the WABA and phone-number ARNs) an
 to AWS: ``parse`` either returns an ``Event`` or raises ``MalformedEvent`` (a permanent error:
 retrying a body that is not JSON will never help).
 
+Each change, message and status is read on its own: one of the wrong shape (a string where an
+object belongs, a quantity of "two") is left out and listed in ``Event.skipped`` for the log,
+and the rest of the event is still processed. Only an event in which no change can be read at
+all (no phone-number ARN to say which number it is about) is a ``MalformedEvent``.
+
 Message types are a registry (type name -> reader); a type we do not know is kept as
 ``unsupported`` with its raw payload, never an exception, so a new Meta type cannot block the queue.
 """
@@ -145,12 +150,30 @@ def _reaction(msg: dict[str, Any]) -> dict[str, Any]:
 def _order(msg: dict[str, Any]) -> dict[str, Any]:
     order = msg.get("order") or {}
     items = order.get("product_items") or []
-    count = sum(int(i.get("quantity") or 1) for i in items)
+    quantities = [_quantity(i) for i in items] if isinstance(items, list) else [None]
+    # A quantity we cannot read must not cost the customer's order: it is kept whole in
+    # details, and only the preview is vaguer.
+    if None in quantities:
+        return {"text": order.get("text"), "preview": "Order", "details": {"order": order}}
+    count = sum(quantities)
     return {"text": order.get("text"), "preview": f"Order: {count} item{'s' if count != 1 else ''}", "details": {"order": order}}
 
 
+def _quantity(item: Any) -> int | None:
+    """A product line's quantity (absent means 1), or None when it is not a whole number."""
+    if not isinstance(item, dict):
+        return None
+    raw = item.get("quantity")
+    if raw is None or raw == "":
+        return 1
+    try:
+        return int(str(raw))
+    except ValueError:
+        return None
+
+
 def _unsupported(msg: dict[str, Any]) -> dict[str, Any]:
-    errors = msg.get("errors") or []
+    errors = _errors(msg.get("errors"))
     title = (errors[0].get("title") if errors else None) or "Unsupported message"
     return {"preview": title, "details": {"errors": errors}}
 
@@ -169,6 +192,13 @@ READERS: dict[str, Reader] = {
 
 
 # --- the event ------------------------------------------------------------------------------
+# What reading one change, message or status may raise on a body of the wrong shape (a string
+# where a dict belongs, a word where a number belongs…). Caught per item: that item is left out
+# and reported, its neighbours are still processed. Anything else is a bug and propagates.
+UNREADABLE = (MalformedEvent, ValueError, TypeError, AttributeError, KeyError)
+LEFT_OUT_ITEM_CHARS = 1000
+
+
 def parse(body: str | bytes) -> Event:
     try:
         event = json.loads(body)
@@ -183,34 +213,78 @@ def parse(body: str | bytes) -> Event:
     messages: list[InboundMessage] = []
     statuses: list[StatusUpdate] = []
     skipped: list[str] = []
+    readable_changes = 0
     for change in changes:
-        value = (change or {}).get("value") or {}
-        business = _business(context, value.get("metadata") or {}, entry.get("id"))
-        names = {c.get("wa_id"): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
         # One unreadable item must not cost its neighbours: it is reported and left out.
-        for raw in value.get("messages") or []:
+        try:
+            value, business = _change(change, context, entry.get("id"))
+        except UNREADABLE as exc:
+            skipped.append(_left_out("change", change, exc))
+            continue
+        readable_changes += 1
+        names = _names(value.get("contacts"))
+        for raw in _items(value, "messages", skipped):
             try:
                 messages.append(_message(raw, business, names))
-            except (MalformedEvent, AttributeError, TypeError) as exc:
-                skipped.append(f"message: {exc}")
-        for raw in value.get("statuses") or []:
+            except UNREADABLE as exc:
+                skipped.append(_left_out("message", raw, exc))
+        for raw in _items(value, "statuses", skipped):
             try:
                 statuses.append(_status(raw, business))
-            except (MalformedEvent, AttributeError, TypeError) as exc:
-                skipped.append(f"status: {exc}")
+            except UNREADABLE as exc:
+                skipped.append(_left_out("status", raw, exc))
+    if changes and not readable_changes:
+        # Not one change says which of our numbers it is about: nothing in it can be recorded,
+        # and retrying the same bytes will not change that.
+        raise MalformedEvent("no readable change in the event: " + "; ".join(skipped))
     return Event(event_id=event.get("messageId"), messages=messages, statuses=statuses, skipped=skipped)
+
+
+def _left_out(kind: str, raw: Any, exc: Exception) -> str:
+    """Why an item was left out, with the item itself (cut short) so the log line alone is
+    enough for a person to see what the customer sent."""
+    item = json.dumps(raw, default=str, ensure_ascii=False)
+    cut = item if len(item) <= LEFT_OUT_ITEM_CHARS else item[:LEFT_OUT_ITEM_CHARS] + "…"
+    return f"{kind}: {type(exc).__name__}: {exc} in {cut}"
+
+
+def _change(change: Any, context: Any, entry_id: Any) -> tuple[dict[str, Any], Business]:
+    """A change's ``value`` and the business number it is about."""
+    value = change.get("value") or {}
+    if not isinstance(value, dict):
+        raise TypeError(f"change value is a {type(value).__name__}, not an object")
+    return value, _business(context, value.get("metadata") or {}, entry_id)
+
+
+def _names(contacts: Any) -> dict[str, str | None]:
+    """wa_id -> profile name. A sender's name is a nicety: an unreadable entry is just left out."""
+    names: dict[str, str | None] = {}
+    for contact in contacts if isinstance(contacts, list) else []:
+        if isinstance(contact, dict) and isinstance(contact.get("wa_id"), str):
+            profile = contact.get("profile")
+            name = profile.get("name") if isinstance(profile, dict) else None
+            names[contact["wa_id"]] = name if isinstance(name, str) else None
+    return names
+
+
+def _items(value: dict[str, Any], key: str, skipped: list[str]) -> list[Any]:
+    items = value.get(key) or []
+    if not isinstance(items, list):
+        skipped.append(f"{key}: a {type(items).__name__}, not a list")
+        return []
+    return items
 
 
 def _business(context: dict[str, Any], metadata: dict[str, Any], entry_id: str | None) -> Business:
     """Which of our numbers: the context's phone ARN whose Meta id matches the change's metadata."""
-    phones = context.get("MetaPhoneNumberIds") or []
+    phones = [p for p in context.get("MetaPhoneNumberIds") or [] if isinstance(p, dict)]
     meta_id = metadata.get("phone_number_id")
     chosen = next((p for p in phones if p.get("metaPhoneNumberId") == meta_id), phones[0] if phones else None)
     arn = (chosen or {}).get("arn") or ""
     suffix = arn.rsplit("/", 1)[-1] if "/" in arn else ""
     if not suffix:
         raise MalformedEvent("context.MetaPhoneNumberIds names no phone-number ARN")
-    wabas = context.get("MetaWabaIds") or []
+    wabas = [w for w in context.get("MetaWabaIds") or [] if isinstance(w, dict)]
     display = metadata.get("display_phone_number")
     return Business(
         phone_number_id=f"phone-number-id-{suffix}",
@@ -266,6 +340,14 @@ def _status(raw: dict[str, Any], business: Business) -> StatusUpdate:
         status=str(raw["status"]).lower(),
         at=_when(raw.get("timestamp")),
         recipient_wa_id=raw.get("recipient_id"),
-        errors=list(raw.get("errors") or []),
+        errors=_errors(raw.get("errors")),
         raw=raw,
     )
+
+
+def _errors(errors: Any) -> list[dict[str, Any]]:
+    """Meta's errors on a status, as a list of objects. A status whose errors are oddly shaped
+    is still a status (a ``failed`` must not be lost over it); the odd parts are left out."""
+    if isinstance(errors, dict):
+        errors = [errors]
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []

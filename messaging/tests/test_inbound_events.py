@@ -121,6 +121,91 @@ def test_one_unreadable_message_does_not_cost_its_neighbours():
     assert len(event.skipped) == 1 and "timestamp" in event.skipped[0]
 
 
+def test_an_order_with_a_quantity_that_is_not_a_number_is_kept_with_its_neighbours():
+    event = parse(event_with({"type": "text", "text": {"body": "fine"}}, {"type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": "two"}]}}))
+    text, order = event.messages
+    assert text.text == "fine"
+    assert (order.type, order.preview) == ("order", "Order")
+    assert order.details["order"]["product_items"][0]["quantity"] == "two"  # kept as the customer sent it
+
+
+def _event_with_changes(*changes, context: dict | None = None) -> str:
+    event = load("inbound_text")
+    entry = entry_of(event)
+    entry["changes"] = [*changes, entry["changes"][0]]  # the sample's good change comes last
+    event = with_entry(event, entry)
+    if context is not None:
+        event["context"] = context
+    return json.dumps(event)
+
+
+@pytest.mark.parametrize(
+    "bad_change",
+    [
+        {"value": ["not", "an", "object"]},
+        {"value": "a string"},
+        "a change that is a string",
+        {"value": {"metadata": "not an object", "messages": [{"id": "wamid.x", "from": "1", "timestamp": "1"}]}},
+        {"value": {"messages": "not a list"}},
+    ],
+)
+def test_an_unreadable_change_is_left_out_and_the_good_change_is_still_read(bad_change):
+    event = parse(_event_with_changes(bad_change))
+    assert [m.text for m in event.messages] == ["Hi, is my order ready? 🙏"]
+    assert len(event.skipped) == 1
+
+
+def test_a_phone_number_entry_that_is_not_an_object_does_not_hide_the_good_one():
+    context = load("inbound_text")["context"]
+    context["MetaPhoneNumberIds"] = ["garbage", 7, *context["MetaPhoneNumberIds"]]
+    context["MetaWabaIds"] = [None, *context["MetaWabaIds"]]
+    [message] = parse(_event_with_changes(context=context)).messages
+    assert message.business.suffix == "baa217c3f11b4ffd956f6f3afb44ce54"
+    assert message.business.waba_meta_id == "365731266123456"
+
+
+@pytest.mark.parametrize(
+    "bad_item",
+    [
+        "a message that is a string",
+        {"id": "wamid.x", "from": ["not", "a", "string"], "timestamp": "1", "type": "text"},
+        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "interactive", "interactive": "not an object"},
+        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": ["text"]},
+    ],
+)
+def test_an_unreadable_message_of_any_shape_is_left_out_and_named_in_the_reason(bad_item):
+    event = load("inbound_text")
+    entry = entry_of(event)
+    entry["changes"][0]["value"]["messages"].append(bad_item)
+    event = parse(json.dumps(with_entry(event, entry)))
+    assert [m.text for m in event.messages] == ["Hi, is my order ready? 🙏"]
+    [reason] = event.skipped
+    assert reason.startswith("message: ") and json.dumps(bad_item)[:20] in reason  # the log line shows what was sent
+
+
+def test_an_unreadable_status_is_left_out_and_its_neighbours_are_read():
+    good = {"id": "wamid.out1", "status": "delivered", "timestamp": "1763630400", "recipient_id": "919812345678"}
+    event = parse(event_with(statuses=("not a status", {**good, "timestamp": {"when": "now"}}, good)))
+    assert [s.wa_message_id for s in event.statuses] == ["wamid.out1"]
+    assert [r.split(":")[0] for r in event.skipped] == ["status", "status"]
+
+
+def test_a_failed_status_with_oddly_shaped_errors_is_still_a_failed_status():
+    failed = {"id": "wamid.out1", "status": "failed", "timestamp": "1763630400", "errors": {"code": 131047, "title": "Re-engagement message"}}
+    [status] = parse(event_with(statuses=(failed,))).statuses
+    assert status.errors == [{"code": 131047, "title": "Re-engagement message"}]
+    [status] = parse(event_with(statuses=({**failed, "errors": "boom"},))).statuses
+    assert (status.status, status.errors) == ("failed", [])
+
+
+def test_an_event_in_which_no_change_can_be_read_is_malformed():
+    event = load("inbound_text")
+    entry = entry_of(event)
+    entry["changes"] = [{"value": "nothing readable"}, "nor here"]
+    with pytest.raises(MalformedEvent, match="no readable change"):
+        parse(json.dumps(with_entry(event, entry)))
+
+
 @pytest.mark.parametrize(
     "body",
     [
