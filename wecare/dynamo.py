@@ -163,6 +163,10 @@ class Transaction:
     def delete(self, model: Model, *, condition: Any = None, label: Any = None) -> None:
         self._add("delete", label, model, condition=condition)
 
+    def condition_check(self, model_cls: type[Model], hash_key: Any, range_key: Any = None, *, condition: Any, label: Any = None) -> None:
+        """A condition on an item the transaction does not write (it commits only if it holds)."""
+        self._add("condition_check", label, model_cls, hash_key, range_key, condition=condition)
+
     def failed_labels(self, error: Exception) -> list[Any]:
         """Labels of the items whose condition failed, from the TransactWriteError."""
         sent = [label for kind in self._KINDS for label in self._labels[kind]]
