@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
     """Returns counts: {"recorded", "duplicates", "statuses": {outcome: n}, "skipped"}.
 
-    Raises MalformedEvent (permanent) when the body is not an EUM event; anything else that
-    fails (DynamoDB unreachable…) propagates so the task retries: what was done is not redone."""
+    Raises MalformedEvent (permanent) when the body is not an EUM event, and NotRecordedYet when
+    a recent status's message is not recorded yet; that and anything else that fails (DynamoDB
+    unreachable…) propagates so the task retries: what was done is not redone."""
     event = parse(body)
     for reason in event.skipped:
         log.warning("inbound event item left out", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, "reason": reason})
@@ -40,9 +41,20 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
             recorded += 1
         else:
             duplicates += 1
-    outcomes = Counter(statuses.apply(status) for status in event.statuses)
+    outcomes: Counter[str] = Counter()
+    early: list[str] = []
+    for status in event.statuses:
+        # Every status gets its turn before an early one makes the whole event retry: the retry
+        # finds the others applied (idempotency items) and changes them no further.
+        try:
+            outcomes[statuses.apply(status)] += 1
+        except statuses.NotRecordedYet as exc:
+            outcomes["not-recorded-yet"] += 1
+            early.append(str(exc))
     summary = {"recorded": recorded, "duplicates": duplicates, "statuses": dict(outcomes), "skipped": len(event.skipped)}
     log.info("inbound event processed", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, **summary})
+    if early:
+        raise statuses.NotRecordedYet("; ".join(early))
     return summary
 
 

@@ -8,13 +8,24 @@ history. Every (wamid, status) is applied once: an ``EVENT#{wamid}#{status}`` id
 rides in the same transaction as the changes.
 
 The ``MSG#`` item carries the Messages item's id (``messageId``), so one key read finds both.
-A status for a wamid we never sent (another system on the same number, or a send recorded
-before that id existed here) is logged and skipped: retrying cannot make it ours.
+A status for a wamid we have no ``MSG#`` item for is one of two things:
+
+- a *recent* status (``RECORDING_GRACE``) is most likely ours and early: our send records its
+  ``MSG#`` item only after SendWhatsAppMessage returns (``messaging.records.mark_sent``,
+  ``bulk.worker._record``), and Meta's ``sent`` can overtake that. ``apply`` raises
+  ``NotRecordedYet``; the task's retries try again, and if the item still is not there the event
+  waits on inbound-dlq, where ``replay_dlq`` applies it later. Nothing is lost.
+- an *old* one (another system's message on the same number, or ours long expired) is logged and
+  skipped: retrying cannot make it ours.
+
+A retried event applies nothing twice: its messages are duplicates by then and every status
+already applied meets its idempotency item.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -27,9 +38,24 @@ from wecare.dynamo import now, transaction
 
 log = logging.getLogger(__name__)
 
+# How long an unknown wamid's status is retried rather than dropped. Our own send records its
+# MSG# item within a second or two of the provider call; fifteen minutes covers a slow worker
+# or a DynamoDB hiccup between the two, and is short enough that statuses of messages that are
+# not ours (another system sharing the number) stop being retried once replayed after it.
+RECORDING_GRACE = timedelta(minutes=15)
+
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 # The Messages item's own states before any WhatsApp status arrives.
 OUTBOUND_BEFORE_SENT = ("queued", "sending")
+
+
+class NotRecordedYet(Exception):
+    """A recent status for a message with no MSG# item yet: retry, the send may still record it."""
+
+
+def _recent(update: StatusUpdate) -> bool:
+    # abs(): a clock a little ahead counts as recent; a timestamp far in the future is nonsense.
+    return abs(now() - update.at) <= RECORDING_GRACE
 
 
 def _lower(status: str) -> tuple[str, ...]:
@@ -40,15 +66,21 @@ def _error(update: StatusUpdate) -> dict[str, Any] | None:
     if not update.errors:
         return None
     first = update.errors[0]
-    details = (first.get("error_data") or {}).get("details") or first.get("message")
-    return {"code": first.get("code"), "title": first.get("title"), "details": details}
+    data = first.get("error_data")
+    details = (data.get("details") if isinstance(data, dict) else None) or first.get("message")
+    # Stored as strings whatever Meta's JSON held, so an odd error never fails the write.
+    title = first.get("title")
+    return {"code": first.get("code"), "title": None if title is None else str(title), "details": None if details is None else str(details)}
 
 
 def apply(update: StatusUpdate) -> str:
-    """'applied', 'history-only', 'duplicate' or 'unknown-message'."""
+    """'applied', 'history-only', 'duplicate' or 'unknown-message'; raises NotRecordedYet for a
+    recent status whose message is not recorded (yet)."""
     try:
         item = WaMessage.get(WaMessage.key(update.wa_message_id), consistent_read=True)
     except WaMessage.DoesNotExist:
+        if _recent(update):
+            raise NotRecordedYet(f"{update.status} status for {update.wa_message_id} at {update.at.isoformat()}: no MSG# item yet") from None
         log.info("status for a message we have no record of", extra={"wa_message_id": update.wa_message_id, "status": update.status})
         return "unknown-message"
     error = _error(update)

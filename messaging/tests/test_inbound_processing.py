@@ -265,3 +265,22 @@ def test_a_reaction_marks_the_message_it_is_about(fake_aws, new_phone):
     deliver(json.dumps(event))
     assert wa(target["id"]).reactedWithEmoji == "👍"
     assert wa(reaction["id"]).type == "reaction"
+
+
+def test_an_unreadable_item_is_logged_and_the_rest_of_the_event_is_recorded(fake_aws, new_phone, caplog):
+    phone = new_phone()
+    body, good = inbound("inbound_text", phone=phone)
+    event = json.loads(body)
+    entry = json.loads(event["whatsAppWebhookEntry"])
+    value = entry["changes"][0]["value"]
+    order = {**good, "id": good["id"] + "order", "type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": "two"}]}}
+    value["messages"] += [order, "not a message"]
+    entry["changes"].insert(0, {"value": ["not", "a", "value"]})
+    event["context"]["MetaPhoneNumberIds"].insert(0, "not a phone entry")
+    event["whatsAppWebhookEntry"] = json.dumps(entry)
+
+    assert deliver(json.dumps(event)) == {"recorded": 2, "duplicates": 0, "statuses": {}, "skipped": 2}
+    assert wa(good["id"]).textBody == good["text"]["body"]
+    assert wa(order["id"]).preview == "Order"
+    left_out = [r.reason for r in caplog.records if r.getMessage() == "inbound event item left out"]
+    assert len(left_out) == 2 and any("not a message" in reason for reason in left_out)

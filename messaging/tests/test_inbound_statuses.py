@@ -1,33 +1,98 @@
 """Delivery statuses from the status samples, applied to messages the outbound path recorded:
-forward only, failed is final with Meta's error, each (message, status) once."""
+forward only, failed is final with Meta's error, each (message, status) once; a status that
+overtakes our own send's record is retried (then parked), never dropped."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
 import pytest
+from celery.signals import task_prerun
 
 from contacts import actions
 from messaging import records
+from messaging.inbound.statuses import RECORDING_GRACE, NotRecordedYet
 from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
 from messaging.senders import SendResult
-from messaging.tests.inbound_samples import new_wamid, status
-from messaging.whatsapp_table import WaMessage
+from messaging.tests.inbound_samples import entry_of, inbound, new_wamid, status, with_entry
+from messaging.whatsapp_table import WaConversation, WaMessage
+from wecare import dlq
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
 NUMBER = "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54"
 
 
+@dataclass
+class Sending:
+    """A WhatsApp message the outbound path has handed to the provider (it has its wamid) but
+    not yet recorded as sent: the moment in which Meta's first status can overtake it."""
+
+    wamid: str
+    phone: str
+    message: Message
+
+    def record(self) -> None:
+        records.mark_sent(self.message, SendResult(provider_message_id=self.wamid), to=self.phone)
+
+
 @pytest.fixture
-def sent(operator, new_phone):
+def new_sending(operator, new_phone) -> Callable[[], Sending]:
+    def make() -> Sending:
+        phone = new_phone()
+        contact = actions.create_contact({"phone": phone, "optInWhatsApp": True}, user=operator, source="test")
+        message = records.create_queued(contact=contact, channel="whatsapp", sender=NUMBER, content={"text": "Your order shipped"}, template_name=None, created_by="test", dry_run=False)
+        assert records.claim(message)
+        return Sending(wamid=new_wamid(), phone=phone, message=message)
+
+    return make
+
+
+@pytest.fixture
+def sending(new_sending) -> Sending:
+    return new_sending()
+
+
+@pytest.fixture
+def sent(new_sending):
     """A WhatsApp message recorded as sent by the outbound path (records.mark_sent)."""
-    phone = new_phone()
-    contact = actions.create_contact({"phone": phone, "optInWhatsApp": True}, user=operator, source="test")
-    message = records.create_queued(contact=contact, channel="whatsapp", sender=NUMBER, content={"text": "Your order shipped"}, template_name=None, created_by="test", dry_run=False)
-    assert records.claim(message)
-    wamid = new_wamid()
-    records.mark_sent(message, SendResult(provider_message_id=wamid), to=phone)
-    return wamid, phone, message.messageId
+    done = new_sending()
+    done.record()
+    return done.wamid, done.phone, done.message.messageId
+
+
+@pytest.fixture
+def runs():
+    """Each run of messaging.process_inbound_event (first try and retries), in order; a test may
+    set ``runs.before(n, fn)`` to do something just before run n (1-based)."""
+
+    class Runs(list):
+        hooks: dict[int, Callable[[], None]]
+
+        def before(self, n: int, fn: Callable[[], None]) -> None:
+            self.hooks[n] = fn
+
+    seen = Runs()
+    seen.hooks = {}
+
+    def count(sender=None, **_):
+        if sender is not None and sender.name == "messaging.process_inbound_event":
+            seen.append(sender.request.retries)
+            if hook := seen.hooks.get(len(seen)):
+                hook()
+
+    task_prerun.connect(count, weak=False)
+    yield seen
+    task_prerun.disconnect(count)
+
+
+def parked(kwargs: dict) -> list:
+    wanted = dlq.fingerprint("messaging.process_inbound_event", [], kwargs)
+    return [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted]
 
 
 def deliver(name: str, wamid: str, phone: str, at: int | None = None) -> dict:
@@ -94,5 +159,61 @@ def test_deleted_and_warning_are_history_not_progress(sent):
     assert wa.deliveryStatus == "delivered" and wa.deliveryStatusHistory[-1]["status"] == "deleted"
 
 
-def test_a_status_for_a_message_we_never_sent_is_skipped_quietly(fake_aws, new_phone):
-    assert deliver("status_delivered", new_wamid(), new_phone())["statuses"] == {"unknown-message": 1}
+def test_an_old_status_for_a_message_we_never_sent_is_skipped_quietly(fake_aws, new_phone, runs):
+    long_ago = int((now() - RECORDING_GRACE - timedelta(minutes=1)).timestamp())
+    assert deliver("status_delivered", new_wamid(), new_phone(), at=long_ago)["statuses"] == {"unknown-message": 1}
+    assert runs == [0]  # not retried: waiting cannot make it ours
+
+
+def test_a_status_that_overtakes_our_own_send_is_retried_and_applied_once_the_send_is_recorded(sending, runs):
+    # Meta's "sent" arrives while the worker that sent is still between the provider call and
+    # records.mark_sent; the send gets recorded before the task's second try.
+    runs.before(2, sending.record)
+    result = process_inbound_event.apply(kwargs={"message": status("status_delivered", wamid=sending.wamid, phone=sending.phone)})
+    assert result.successful() and result.result["statuses"] == {"applied": 1}
+    assert runs == [0, 1]
+    wa, message = state(sending.wamid, sending.message.messageId)
+    assert wa.deliveryStatus == message.status == "delivered"
+    assert [h["status"] for h in wa.deliveryStatusHistory] == ["sent", "delivered"]
+
+
+def test_a_recent_status_still_unknown_after_the_retries_waits_on_the_dlq_and_applies_when_run_again(sending, runs):
+    kwargs = {"message": status("status_read", wamid=sending.wamid, phone=sending.phone), "sns_message_id": f"sns-{sending.wamid}"}
+    result = process_inbound_event.apply(kwargs=kwargs)
+    assert result.failed() and isinstance(result.result, NotRecordedYet)
+    assert runs == [0, 1, 2, 3]  # the first try and DeadLetterTask's three retries
+    [record] = parked(kwargs)
+    assert "NotRecordedYet" in record.payload and sending.wamid in record.payload
+
+    sending.record()  # the send's record lands late
+    replay = json.loads(record.payload)
+    assert (replay["task"], replay["kwargs"]) == ("messaging.process_inbound_event", kwargs)
+    # Running the parked task again, as replay_dlq does:
+    assert process_inbound_event.apply(kwargs=replay["kwargs"], throw=True).result["statuses"] == {"applied": 1}
+    wa, message = state(sending.wamid, sending.message.messageId)
+    assert wa.deliveryStatus == message.status == "read"
+
+
+def test_an_early_status_retries_its_event_without_applying_the_rest_twice(sent, sending, new_phone, runs):
+    """One event: a customer's message, a status for a recorded send, and a status that
+    overtook another send. The retries record the message once and the known status once."""
+    known_wamid, known_phone, known_id = sent
+    customer = new_phone()
+    body, inbound_message = inbound("inbound_text", phone=customer)
+    event = json.loads(body)
+    entry = entry_of(event)
+    value = entry["changes"][0]["value"]
+    value["statuses"] = [entry_of(json.loads(status(name, wamid=wamid, phone=phone)))["changes"][0]["value"]["statuses"][0] for name, wamid, phone in (("status_delivered", known_wamid, known_phone), ("status_delivered", sending.wamid, sending.phone))]
+    runs.before(3, sending.record)
+
+    result = process_inbound_event.apply(kwargs={"message": json.dumps(with_entry(event, entry))})
+    assert result.successful() and runs == [0, 1, 2]
+    assert result.result == {"recorded": 0, "duplicates": 1, "statuses": {"duplicate": 1, "applied": 1}, "skipped": 0}
+    for wamid, message_id in ((known_wamid, known_id), (sending.wamid, sending.message.messageId)):
+        wa, message = state(wamid, message_id)
+        assert wa.deliveryStatus == message.status == "delivered"
+        assert [h["status"] for h in wa.deliveryStatusHistory] == ["sent", "delivered"]
+        assert [h.status for h in message.statusHistory].count("delivered") == 1
+    received = WaMessage.get(WaMessage.key(inbound_message["id"]), consistent_read=True)
+    assert WaConversation.get(received.conversationPk, consistent_read=True).unreadCount == 1
+    assert [m.messageId for m in Message.by_contact.query(received.contactId)] == [received.messageId]

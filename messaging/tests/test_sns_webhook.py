@@ -23,8 +23,10 @@ from messaging import sns, sns_certs
 from messaging.models import Message
 from messaging.tests import inbound_samples, sns_signing
 from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_timestamp
+from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.webhooks import MAX_BODY_BYTES
 from messaging.whatsapp_table import WaMessage
+from wecare import dlq
 from wecare.aws import client as aws_client
 
 URL = "/webhooks/sns/"
@@ -456,6 +458,19 @@ def test_a_forged_sample_stores_nothing(client, topic, fake_aws_clean, new_phone
 @pytest.mark.parametrize("name", inbound_samples.STATUSES)
 def test_a_status_for_a_message_we_never_sent_is_still_answered_200(client, topic, fake_aws_clean, new_phone, name):
     # SNS must stop retrying what can never be used (a status of another system's message).
-    body = inbound_samples.status(name, wamid=inbound_samples.new_wamid(), phone=new_phone())
+    long_ago = int((datetime.now(UTC) - RECORDING_GRACE - timedelta(hours=1)).timestamp())
+    body = inbound_samples.status(name, wamid=inbound_samples.new_wamid(), phone=new_phone(), at=long_ago)
 
     assert post(client, notification(body, topic_arn=topic)).status_code == 200
+
+
+def test_a_recent_status_for_a_message_not_recorded_yet_is_answered_200_and_kept_on_the_dlq(client, topic, fake_aws_clean, new_phone):
+    # Waiting for our send's record is the task's business (retries, then inbound-dlq), never SNS's.
+    wamid = inbound_samples.new_wamid()
+    body = inbound_samples.status("status_sent", wamid=wamid, phone=new_phone())
+    envelope = notification(body, topic_arn=topic)
+
+    assert post(client, envelope).status_code == 200
+    wanted = dlq.fingerprint("messaging.process_inbound_event", [], {"message": body, "sns_message_id": envelope["MessageId"]})
+    [record] = [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted]
+    assert "NotRecordedYet" in record.payload
