@@ -5,14 +5,19 @@ Per chunk (``run_chunk``, called by the ``bulk.send_chunk`` task):
 1. Read the job. ``paused``: send nothing and return, rather than hold a worker slot; resume
    (``bulk.actions.control``) queues the job's unfinished chunks again. ``cancelled``: the chunk's pending recipients become
    ``cancelled``. ``pending``: the first chunk moves the job to ``running``.
-2. Read the chunk's recipients (one BatchGetItem) and their contacts (one BatchGetItem). Only
-   ``pending`` recipients are worked on: a redelivered or replayed chunk finds the ones already
-   done final, and the ones a dead worker left ``sending`` are the sweep's, never re-sent.
-3. Per recipient: **claim** it ``pending`` -> ``sending`` (conditional UpdateItem) before anything
-   else, then the one outbound ``dispatch`` (the same gate as a single send, with the WhatsApp
-   tier claim, rate tokens, the sender; DRY_RUN decided in ``deliver``), then record the Messages
-   item (``bulkJobId`` set), the WhatsApp ``MSG#`` item and the recipient's final state in one
-   TransactWriteItems. The job's status is read again every ``STATUS_EVERY`` messages.
+2. Read the chunk's recipients (one BatchGetItem). Only ``pending`` recipients are worked on: a
+   redelivered or replayed chunk finds the ones already done final, and the ones a dead worker
+   left ``sending`` are the sweep's, never re-sent.
+3. Per batch of ``CLAIM_BATCH`` recipients: **claim** them ``pending`` -> ``sending`` in one
+   TransactWriteItems whose condition is also that the job is ``running`` (so pause and cancel
+   are honoured between batches without reading the job), before any provider call; read their
+   contacts afresh (one BatchGetItem, so an opt-out made while the chunk runs is honoured); per
+   recipient the one outbound ``dispatch`` (the same gate as a single send, with the WhatsApp
+   tier claim, rate tokens, the sender; DRY_RUN decided in ``deliver``). The outcomes are
+   recorded in batches (``bulk/outcomes.py``): per recipient the Messages item (``bulkJobId``
+   set), the WhatsApp ``MSG#`` item and its final state, all in one TransactWriteItems per batch,
+   before the next batch is claimed, and before a rate token (which may wait for its window) is
+   taken once they have waited ``RECORD_WAIT_SECONDS``.
 4. Rate tokens are reserved for the rest of the chunk at once (``reserve_for_send(up_to=True)``)
    and handed out one per message while their second lasts.
 5. Count the chunk into the job (``reconcile_chunk``): the tally of its recipients' final states
@@ -22,10 +27,13 @@ Per chunk (``run_chunk``, called by the ``bulk.send_chunk`` task):
 6. ``finish_if_done``: when the counters reach the total, one conditional update (``completedAt``
    absent) ends the job exactly once; that caller emits the job's metrics; the report is written.
 
-DynamoDB requests per sent recipient: 1 UpdateItem (claim) + 1 TransactWriteItems (records), plus
-per chunk about 10 more (job reads, two BatchGets, rate reservations — one per window, usage,
-reconcile), ~0.1 per recipient. A WhatsApp recipient outside their window also costs the tier
-claim (1 GetItem when they already hold a slot, ~4 requests when new).
+DynamoDB requests per sent recipient: per batch of 10, 1 TransactWriteItems (claims), 1
+BatchGetItem (contacts), 1 TransactWriteItems (records); plus per chunk about 10 more (job reads,
+the recipients' BatchGet, rate reservations — one per window, usage, reconcile): ~0.4 in all.
+Claiming in batches has one cost: a worker killed mid-batch leaves up to a batch ``sending`` (the
+claimed but not yet called, and the called but not yet recorded), which the sweep reports
+``unknown``. A WhatsApp recipient outside their window also costs the tier claim (1 GetItem when
+they already hold a slot, ~4 requests when new).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,17 +50,21 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from ulid import ULID
 
 from bulk.models import CHUNK_PREFIX, FINAL_RECIPIENT_STATUSES, BulkChunk, BulkJob, BulkRecipient
+from bulk.outcomes import Outcomes
 from contacts.models import Contact
 from messaging import outbound, ratelimit
 from messaging.models import Message, StatusChange, UsageCounter
-from messaging.records import RETENTION, _wa_item
-from messaging.whatsapp_table import WaMessage
+from messaging.records import RETENTION
 from wecare.dynamo import now, transaction
 from wecare.metrics import emit
 
 log = logging.getLogger("bulk.worker")
 
-STATUS_EVERY = 10
+# Recipients claimed in one transaction (with the job's status as its condition): the batch a
+# pause or cancel waits for, and at most what a worker killed mid-batch leaves "unknown".
+CLAIM_BATCH = 10
+# Longest an outcome waits for its batched record before the worker takes another rate token.
+RECORD_WAIT_SECONDS = 1.0
 COUNTERS = {"sent": "sentCount", "failed": "failedCount", "skipped": "skippedCount", "cancelled": "cancelledCount", "unknown": "unknownCount"}
 
 
@@ -158,47 +171,56 @@ def _message(job: BulkJob, recipient: BulkRecipient) -> Message:
     )
 
 
-def _record(recipient: BulkRecipient, message: Message, outcome: outbound.Outcome) -> str:
-    """The message and the recipient's final state in one TransactWriteItems."""
+class JobNotRunning(Exception):
+    """The job left ``running`` (paused, cancelled…): the chunk stops claiming."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+def _claim_batch(job_id: str, batch: list[BulkRecipient]) -> list[BulkRecipient]:
+    """pending -> sending for a batch in one TransactWriteItems, committed only while the job is
+    ``running``: that condition is how pause and cancel are seen between batches, at no extra
+    request. Raises JobNotRunning when the job is not running. When another worker already holds
+    one of them the whole transaction is cancelled; then each is claimed alone and the ones held
+    elsewhere are left out."""
     at = now()
-    if outcome.error is not None:
-        status = "failed"
-        details = {**outcome.error.details, "message": str(outcome.error), "permanent": outcome.error.permanent}
-        message.status, message.errorDetails = status, details
-        reason = str(details.get("code") or "SEND_FAILED")
-    else:
-        status, reason = "sent", None
-        message.status = "sent"
-        message.providerRequest = outcome.result.calls
-        if message.channel == "whatsapp":
-            message.whatsappMessageId = outcome.result.provider_message_id
-    # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
-    details = message.errorDetails if status == "failed" else {"providerCallStartedAt": outcome.result.started_at}
-    message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]
-    actions = [BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
-    if status == "sent":
-        actions.append(BulkRecipient.sentAt.set(at))
-    with transaction() as tx:
-        tx.save(message, condition=Message.messageId.does_not_exist(), label="message")
-        tx.update(recipient, actions=actions, condition=BulkRecipient.status == "sending", label="recipient")
-        if status == "sent" and message.channel == "whatsapp":
-            tx.save(_wa_item(message, outcome.result, to=outcome.to, at=at.isoformat()), condition=WaMessage.pk.does_not_exist(), label="wa")
-    return status
+    tx = transaction()
+    try:
+        with tx:
+            tx.condition_check(BulkJob, job_id, condition=BulkJob.status == "running", label="job")
+            for recipient in batch:
+                tx.update(recipient, actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(at)], condition=BulkRecipient.status == "pending", label=recipient.recipientId)
+    except TransactWriteError as exc:
+        if exc.cause_response_code != "TransactionCanceledException":
+            raise
+        failed = tx.failed_labels(exc)
+        status = "running" if failed and "job" not in failed else _status(job_id)
+        if status != "running":
+            raise JobNotRunning(status) from None
+        return [recipient for recipient in batch if _claim(recipient)]
+    return batch
 
 
-def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, tokens: Tokens) -> str | None:
-    """The recipient's final status, or None when another worker has it."""
+def _contacts(recipients: list[BulkRecipient]) -> dict[str, Contact]:
+    """The claimed recipients' contacts as they are now, so the gate sees an opt-out or a deletion
+    made while a slow (rate-limited) chunk runs."""
+    ids = list({r.contactId for r in recipients if r.contactId})
+    return {c.contactId: c for c in Contact.batch_get(ids, consistent_read=True)} if ids else {}
+
+
+def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, reserve: Callable[[str, str], float], outcomes: Outcomes) -> str:
+    """Gate, rate token and provider call for a claimed recipient; the outcome waits in ``outcomes``
+    for its batched record. Returns the recipient's final status."""
     from messaging import tier
 
-    if not _claim(recipient):
-        return None
     message = _message(job, recipient)
-    outcome = outbound.dispatch(contact, message, tier_allows=tier.claim, reserve=tokens.take)
+    outcome = outbound.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
     if not outcome.verdict.allowed:
         # The contact changed since the preview (opt-out, deletion, the tier filled up).
-        _final(recipient, "skipped", reason=outcome.verdict.reason.value, only_from="sending")
-        return "skipped"
-    return _record(recipient, message, outcome)
+        return outcomes.skipped(recipient, outcome.verdict.reason.value)
+    return outcomes.delivered(recipient, message, outcome)
 
 
 def _count_usage(job: BulkJob, sent: int) -> None:
@@ -245,22 +267,35 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
     counts: Counter[str] = Counter()
     if not pending:
         return counts
-    contact_ids = list({r.contactId for r in pending if r.contactId})
-    contacts = {c.contactId: c for c in Contact.batch_get(contact_ids, consistent_read=True)} if contact_ids else {}
     tokens = Tokens(job.channel, job.sender or "")
-    for index, recipient in enumerate(pending):
-        if index and index % STATUS_EVERY == 0:
-            status = _status(job.jobId)  # honour pause and cancel between messages
-            if status == "paused":
-                counts["_paused"] = 1
+    outcomes = Outcomes()
+
+    def reserve(channel: str, sender: str) -> float:
+        # Taking a token may mean waiting for the next rate window: outcomes do not wait through it
+        # unrecorded (a worker killed meanwhile would leave them "unknown").
+        if outcomes.waiting_longer_than(RECORD_WAIT_SECONDS):
+            counts.update(outcomes.flush())
+        return tokens.take(channel, sender)
+
+    try:
+        for start in range(0, len(pending), CLAIM_BATCH):
+            counts.update(outcomes.flush())  # every claimed batch recorded before the next is claimed
+            try:
+                claimed = _claim_batch(job.jobId, pending[start : start + CLAIM_BATCH])
+            except JobNotRunning as stopped:  # honour pause and cancel between messages
+                if stopped.status == "paused":
+                    counts["_paused"] = 1
+                elif stopped.status == "cancelled":
+                    counts["cancelled"] += _cancel_pending(pending[start:])
+                else:
+                    log.warning("bulk job is neither running, paused nor cancelled; chunk stops", extra={"job_id": job.jobId, "status": stopped.status})
                 break
-            if status == "cancelled":
-                counts["cancelled"] += _cancel_pending(pending[index:])
-                break
-        tokens.wanted = len(pending) - index
-        outcome = _send_one(job, recipient, contacts.get(recipient.contactId or ""), tokens)
-        if outcome:
-            counts[outcome] += 1
+            contacts = _contacts(claimed)
+            for index, recipient in enumerate(claimed):
+                tokens.wanted = len(pending) - start - index
+                _send_one(job, recipient, contacts.get(recipient.contactId or ""), reserve, outcomes)
+    finally:
+        counts.update(outcomes.flush())
     _count_usage(job, counts["sent"])
     for name in ("sent", "failed", "skipped"):
         if counts[name]:

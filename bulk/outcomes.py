@@ -1,0 +1,139 @@
+"""Recipients' outcomes, written in batches: the bulk worker's record step.
+
+After a recipient's provider call (or the gate's refusal) its outcome waits here, in memory, and
+``flush`` writes the waiting outcomes in TransactWriteItems of up to 100 actions: per recipient the
+Messages item, its final state (conditional on ``sending``) and, for a sent WhatsApp message, the
+``MSG#`` item. Each recipient's records still commit together, so they never disagree; writing ten
+recipients in one request instead of ten is what brings a send under one DynamoDB request.
+
+The cost of batching: a worker killed between a provider call and the flush leaves those recipients
+``sending``, and the stuck sweep reports them ``unknown`` (never re-sent), as it always did for the
+one message in flight. The worker keeps the batch small and flushes before it may wait for a rate
+window, so few outcomes are ever waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pynamodb.exceptions import TransactWriteError
+
+from bulk.models import BulkRecipient
+from messaging import outbound
+from messaging.models import Message, StatusChange
+from messaging.records import _wa_item
+from messaging.whatsapp_table import WaMessage
+from wecare.dynamo import now, transaction
+
+log = logging.getLogger("bulk.outcomes")
+
+MAX_ACTIONS = 100  # TransactWriteItems' limit on actions per request
+
+
+@dataclass
+class _Outcome:
+    recipient: BulkRecipient
+    status: str
+    actions: list = field(default_factory=list)  # the recipient's update actions
+    message: Message | None = None
+    wa: WaMessage | None = None
+
+    @property
+    def size(self) -> int:
+        return 1 + (self.message is not None) + (self.wa is not None)
+
+
+class Outcomes:
+    def __init__(self) -> None:
+        self._waiting: list[_Outcome] = []
+        self._since = 0.0  # time.monotonic() when the oldest waiting outcome was added
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def waiting_longer_than(self, seconds: float) -> bool:
+        return bool(self._waiting) and time.monotonic() - self._since > seconds
+
+    def skipped(self, recipient: BulkRecipient, reason: str) -> str:
+        """The gate refused at send time (opt-out, deletion, tier full): no message, no call."""
+        actions = [BulkRecipient.status.set("skipped"), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())]
+        return self._add(_Outcome(recipient, "skipped", actions))
+
+    def delivered(self, recipient: BulkRecipient, message: Message, outcome: outbound.Outcome) -> str:
+        """The provider call's result (sent, or failed with the provider's details)."""
+        at = now()
+        if outcome.error is not None:
+            status = "failed"
+            details = {**outcome.error.details, "message": str(outcome.error), "permanent": outcome.error.permanent}
+            message.status, message.errorDetails = status, details
+            reason = str(details.get("code") or "SEND_FAILED")
+        else:
+            status, reason = "sent", None
+            message.status = "sent"
+            message.providerRequest = outcome.result.calls
+            if message.channel == "whatsapp":
+                message.whatsappMessageId = outcome.result.provider_message_id
+            # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
+            details = {"providerCallStartedAt": outcome.result.started_at}
+        message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]
+        actions = [BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
+        if status == "sent":
+            actions.append(BulkRecipient.sentAt.set(at))
+        wa = _wa_item(message, outcome.result, to=outcome.to, at=at.isoformat()) if status == "sent" and message.channel == "whatsapp" else None
+        return self._add(_Outcome(recipient, status, actions, message, wa))
+
+    def _add(self, outcome: _Outcome) -> str:
+        if not self._waiting:
+            self._since = time.monotonic()
+        self._waiting.append(outcome)
+        return outcome.status
+
+    def flush(self) -> Counter[str]:
+        """Write every waiting outcome; returns the final states recorded, by status."""
+        recorded: Counter[str] = Counter()
+        waiting, self._waiting = self._waiting, []
+        batch: list[_Outcome] = []
+        for outcome in waiting:
+            if sum(o.size for o in batch) + outcome.size > MAX_ACTIONS:
+                recorded.update(_write(batch))
+                batch = []
+            batch.append(outcome)
+        if batch:
+            recorded.update(_write(batch))
+        return recorded
+
+
+def _write(batch: list[_Outcome]) -> Counter[str]:
+    tx = transaction()
+    try:
+        with tx:
+            for o in batch:
+                if o.message is not None:
+                    tx.save(o.message, condition=Message.messageId.does_not_exist(), label=o)
+                tx.update(o.recipient, actions=o.actions, condition=BulkRecipient.status == "sending", label=o)
+                if o.wa is not None:
+                    tx.save(o.wa, condition=WaMessage.pk.does_not_exist(), label=o)
+    except TransactWriteError as exc:
+        failed = tx.failed_labels(exc) if exc.cause_response_code == "TransactionCanceledException" else []
+        if not failed:
+            raise  # not a condition (the network, a conflict): they stay sending, and the sweep says unknown
+        if len(batch) == 1:
+            _lost(batch[0])
+            return Counter()
+        # One recipient's condition failed: write the others one by one, so it cannot cost them
+        # their records.
+        return sum((_write([o]) for o in batch), Counter())
+    return Counter(o.status for o in batch)
+
+
+def _lost(outcome: _Outcome) -> None:
+    """Its recipient is no longer ``sending`` (the stuck sweep marked it unknown while this worker
+    was stalled): its state stays what the sweep said, and the log keeps what happened."""
+    log.error(
+        "bulk outcome not recorded: the recipient is no longer sending",
+        extra={"job_id": outcome.recipient.jobId, "recipient": outcome.recipient.recipientId, "status": outcome.status,
+               "message_id": outcome.message.messageId if outcome.message else None},
+    )
