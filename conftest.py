@@ -117,6 +117,12 @@ def chromium(tmp_path_factory):
     """Debian's Chromium driven by Playwright (which never downloads a browser of its own)."""
     from playwright.sync_api import sync_playwright
 
+    from playwright.sync_api import expect
+
+    # A server round trip (a preview recomputed, a job started) can take seconds on a loaded CI
+    # machine: wait up to 15 s for what a page must show, as page actions already do. The
+    # assertions are unchanged; only how long they wait for the page to get there.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
