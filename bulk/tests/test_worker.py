@@ -160,3 +160,81 @@ def test_a_chunk_that_keeps_failing_is_parked_on_bulk_dlq_and_replays(queued, li
     assert report.replayed >= 1
     job = actions.get_job(job.jobId)
     assert (job.status, job.sentCount) == ("completed", 3)
+
+
+def chunk_recipients(job_id: str, chunk_id: str) -> list[BulkRecipient]:
+    ids = BulkChunk.get(job_id, chunk_id).recipientIds
+    found = {r.recipientId: r for r in BulkRecipient.batch_get([(job_id, rid) for rid in ids], consistent_read=True)}
+    return [found[rid] for rid in ids]
+
+
+def test_a_batch_claim_leaves_out_the_recipient_another_worker_holds(queued, live_fake):
+    job, chunks = queued(12)
+    worker._mark_running(job)
+    batch = chunk_recipients(*chunks[0])[:10]
+    assert worker._claim(batch[3])  # another worker got there first: the batch's transaction is cancelled
+    claimed = worker._claim_batch(job.jobId, batch)
+    assert [r.recipientId for r in claimed] == [r.recipientId for i, r in enumerate(batch) if i != 3]
+    assert {BulkRecipient.get(job.jobId, r.recipientId, consistent_read=True).status for r in batch} == {"sending"}
+    assert worker._claim_batch(job.jobId, batch) == []  # all held now: none claimed twice
+
+
+def test_a_batch_claim_claims_nobody_once_the_job_is_paused(queued, live_fake, operator):
+    job, chunks = queued(5)
+    worker._mark_running(job)
+    actions.control(job.jobId, "pause", user=operator)
+    batch = chunk_recipients(*chunks[0])
+    with pytest.raises(worker.JobNotRunning) as stopped:
+        worker._claim_batch(job.jobId, batch)
+    assert stopped.value.status == "paused"
+    assert statuses(job.jobId) == ["pending"] * 5
+
+
+def test_a_chunk_sends_to_everyone_else_when_one_recipient_is_held_elsewhere(queued, live_fake):
+    job, chunks = queued(12)
+    held = chunk_recipients(*chunks[0])[3]
+    assert worker._claim(held)
+    assert worker.run_chunk(*chunks[0]) == {"state": "done", "sent": 11}
+    assert sorted(called_numbers(live_fake)) == sorted(r.address for r in all_recipients(job.jobId) if r.recipientId != held.recipientId)
+
+
+def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake, monkeypatch):
+    from contacts.models import Contact
+
+    job, chunks = queued(15)
+    leaving = chunk_recipients(*chunks[0])[12]  # in the second batch, claimed after the opt-out
+    real = worker._send_one
+    calls = []
+
+    def opt_out_during_the_first_send(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            Contact(contactId=leaving.contactId).update(actions=[Contact.optInSms.set(False)])  # they replied STOP
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "_send_one", opt_out_during_the_first_send)
+    assert worker.run_chunk(*chunks[0]) == {"state": "done", "sent": 14, "skipped": 1}
+    recipient = BulkRecipient.get(job.jobId, leaving.recipientId, consistent_read=True)
+    assert (recipient.status, recipient.reason) == ("skipped", "OPT_IN_MISSING")
+    assert leaving.address not in called_numbers(live_fake)
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount, job.skippedCount) == ("completed", 14, 1)
+
+
+def test_a_recipient_the_sweep_took_does_not_cost_its_batch_their_records(queued, live_fake, monkeypatch):
+    job, chunks = queued(5)
+    taken = chunk_recipients(*chunks[0])[2]
+    real = worker._send_one
+
+    def swept_after_its_call(job_, recipient, *args, **kwargs):
+        outcome = real(job_, recipient, *args, **kwargs)
+        if recipient.recipientId == taken.recipientId:  # the worker stalled past the sweep's cutoff
+            recipient.update(actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST")])
+        return outcome
+
+    monkeypatch.setattr(worker, "_send_one", swept_after_its_call)
+    assert worker.run_chunk(*chunks[0]) == {"state": "done", "sent": 4}
+    by_id = {r.recipientId: r for r in all_recipients(job.jobId)}
+    assert by_id.pop(taken.recipientId).status == "unknown"  # the sweep's word stands
+    assert {r.status for r in by_id.values()} == {"sent"}
+    assert all(Message.get(r.messageId).status == "sent" for r in by_id.values())
