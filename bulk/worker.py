@@ -70,27 +70,41 @@ COUNTERS = {"sent": "sentCount", "failed": "failedCount", "skipped": "skippedCou
 
 class Tokens:
     """Rate tokens for one chunk, reserved in batches: one reservation (one write, or one
-    transaction for WhatsApp) per window instead of one per message."""
+    transaction for WhatsApp) per window instead of one per message. Each token is used inside
+    its own slot of the window (``Reservation.not_before``/``not_after``), so sends are paced
+    across the second rather than bunched at its start (messaging/ratelimit.py says why)."""
 
     def __init__(self, channel: str, sender: str):
         self.channel, self.sender = channel, sender
-        self.left = 0
-        self.window = 0
+        self.reservation: ratelimit.Reservation | None = None
+        self.used = 0  # tokens of the reservation handed out or let go
         self.wanted = 1  # the chunk sets how many messages are still to go
         self.reservations = 0
 
+    def _next_fresh(self) -> int | None:
+        """The next token whose slot has not ended; the ones a slow recipient let pass are let go
+        (sending on them could crowd a 1-second span past the limit)."""
+        if self.reservation is None:
+            return None
+        at = time.time()
+        while self.used < self.reservation.granted and self.reservation.not_after(self.used) <= at:
+            self.used += 1
+        return self.used if self.used < self.reservation.granted else None
+
     def take(self, channel: str, sender: str) -> float:
-        """``dispatch``'s ``reserve``: a token, after waiting for its second; returns when that
-        second ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
-        if self.left <= 0 or time.time() >= self.window + 1:
-            reservation = ratelimit.reserve_for_send(channel, sender, max(1, self.wanted), up_to=True)
+        """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when
+        the slot ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        index = self._next_fresh()
+        while index is None:
+            self.reservation = ratelimit.reserve_for_send(channel, sender, max(1, self.wanted), up_to=True)
             self.reservations += 1
-            self.left, self.window = reservation.granted, reservation.window
-        wait = self.window - time.time()
+            self.used = 0
+            index = self._next_fresh()
+        self.used += 1
+        wait = self.reservation.not_before(index) - time.time()
         if wait > 0:
             time.sleep(wait)
-        self.left -= 1
-        return self.window + 1
+        return self.reservation.not_after(index)
 
 
 def _job(job_id: str) -> BulkJob | None:

@@ -7,6 +7,35 @@ to the same table shares the same buckets, and no window ever holds more than ``
 however many callers race. Nothing is dropped: when a window is full the caller is given a later
 one and waits for it to start (``Reservation.sleep()``).
 
+Pacing inside a window. Counting per clock second is not enough for the provider, whose limit
+holds for ANY 1-second span: tokens used at the end of second N and the start of N+1 would add
+up to nearly twice the limit. So every token also has a position p (0-based) in its window's
+count, and owns a slot: p/limit .. (p+1)/limit seconds into the window
+(``Reservation.not_before(i)`` / ``not_after(i)``). Senders start the provider call inside the
+slot, and let a token go (take another) when its slot has ended.
+
+What that bounds, with L the limit and slot g = window*L + p numbered across windows:
+* calls started at their slot's start are exactly 1/L apart, so any half-open 1-second span
+  holds at most L of them (the property test checks this over many reservation sequences);
+* a call started later inside its slot can meet the same slot of the next second less than 1 s
+  later, so in general a span holds at most L + 1 (never the ~2L of unpaced windows). Nothing
+  tighter is possible while every window may be used to the full: at a sustained L per second
+  the calls L apart average exactly 1 s apart, so any jitter in start times puts some pair
+  closer. The +1 needs a late start, exactly L-1 used slots in between and an on-time start.
+
+Positions are exact, never estimated:
+* one bucket: the UpdateItem asks for ``ReturnValues=UPDATED_NEW``; the ADD is atomic, so the
+  count it returns minus n is where this grant's tokens start, however many callers race.
+* several buckets (WhatsApp: the number's bucket is paced, the account's only counted): a
+  transaction returns no values, and reading the count back afterwards could see other grants.
+  So the number's part of the transaction is a compare-and-add: "the count is exactly c" (c
+  as last seen, 0 for a window not seen yet), with c + n <= limit checked before sending it.
+  Success means the positions are c .. c+n-1; a refusal returns the count as it was (ALL_OLD),
+  so the retry needs no read. Both buckets still move together or not at all (no leaked
+  tokens). Cost: one more transaction whenever another caller wrote the number's window since
+  we last looked (bulk: about once per window per competing chunk). The account bucket (1000/s)
+  is exact per clock second only; pacing it too would need a second position per token.
+
 DynamoDB requests per reservation (each a single-item write unless said otherwise):
 
 * ``reserve`` on one bucket: 1 UpdateItem when the current second has room; +1 per full window
@@ -16,7 +45,8 @@ DynamoDB requests per reservation (each a single-item write unless said otherwis
   room than asked for (the failed write returns the window's count, so no separate read is
   needed).
 * several buckets at once (WhatsApp: the number and the account): 1 TransactWriteItems per
-  window tried, with the same rules. A transaction writes 2x the capacity of plain writes.
+  window tried, with the same rules, +1 when the number's count was not the one expected.
+  A transaction writes 2x the capacity of plain writes.
 
 The brief suggested reading the count with a consistent GetItem before a partial grant. The
 conditional write with ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` returns that same count
@@ -25,10 +55,12 @@ instead of 2, and one that does not costs the same 2. The condition, not the rea
 the limit exact in both designs.
 
 Windows are wall-clock seconds, so every host must keep its clock in sync (NTP, as on AWS). A
-caller that starts sending later than its window (a slow worker) sends in a second that did not
-count its tokens; the count per window is exact, the sending time is the caller's to keep.
+caller that started its call after the token's slot (a slow worker) would break the bound
+above, so the senders check the slot next to the provider call (``deliver(not_after=...)``).
 A write that botocore retries after its response was lost (the first attempt had landed) counts
-its tokens twice: that window then grants fewer tokens than it could, never more.
+its tokens twice: that window then grants fewer tokens than it could, never more, and the
+positions stay unique (UPDATED_NEW reports the count after both adds; a retried transaction
+carries the same ClientRequestToken, so DynamoDB applies it once).
 """
 
 from __future__ import annotations
@@ -60,15 +92,30 @@ _known_full: dict[str, int] = {}
 
 @dataclass(frozen=True)
 class Reservation:
-    """Tokens granted in ``window`` (epoch second): send them once that second has started."""
+    """Tokens granted in ``window`` (epoch second), at positions ``first_position`` ..
+    ``first_position + granted - 1`` of the paced bucket's count in that window.
+
+    Token i (0-based within this grant) owns the slot ``[not_before(i), not_after(i))``: slot p
+    of a window starts p/limit seconds into it. See the module docstring for what that bounds.
+    """
 
     buckets: tuple[str, ...]
     window: int
     granted: int
+    first_position: int
+    limit: int  # of the paced bucket (the first one): the slots are 1/limit seconds apart
+
+    def not_before(self, i: int = 0) -> float:
+        """When token i's slot starts: the earliest its provider call may begin."""
+        return self.window + (self.first_position + i) / self.limit
+
+    def not_after(self, i: int = 0) -> float:
+        """When token i's slot ends: a call not begun by then must not use this token."""
+        return self.window + (self.first_position + i + 1) / self.limit
 
     def wait_seconds(self, now: float | None = None) -> float:
-        """How long until the window starts (0 when it already has)."""
-        return max(0.0, self.window - (time.time() if now is None else now))
+        """How long until the first token's slot starts (0 when it already has)."""
+        return max(0.0, self.not_before(0) - (time.time() if now is None else now))
 
     def sleep(self) -> None:
         wait = self.wait_seconds()
@@ -96,43 +143,65 @@ def _count(item: dict | None) -> int:
     return int(item.get("messageCount", {"N": "0"})["N"]) if item else 0
 
 
-def _update(bucket: str, limit: int, window: int, n: int) -> dict:
-    """The UpdateItem (or transaction part) that adds n tokens only if the window keeps <= limit."""
+def _update(bucket: str, limit: int, window: int, n: int, *, expected: int | None = None) -> dict:
+    """The UpdateItem (or transaction part) that adds n tokens only if the window keeps <= limit.
+
+    With ``expected`` the condition is instead that the count is exactly that (a compare-and-add):
+    the caller has checked ``expected + n <= limit`` and learns its positions without a read."""
     stamp = RateLimitTracker.lastUpdatedAt.serialize(datetime.now(UTC))
+    values = {
+        ":n": {"N": str(n)},
+        ":stamp": {"S": stamp},
+        ":expires": {"N": str(window + DAY)},  # TTL: a window is only needed for its second
+    }
+    if expected is None:
+        # `<= limit - n` before adding n is `<= limit` after: the check and the add are one
+        # atomic step in DynamoDB, which is what makes the limit exact under any concurrency.
+        condition = "attribute_not_exists(messageCount) OR messageCount <= :room"
+        values[":room"] = {"N": str(limit - n)}
+    elif expected == 0:
+        condition = "attribute_not_exists(messageCount)"  # a count, once written, is never 0
+    else:
+        condition = "messageCount = :expected"
+        values[":expected"] = {"N": str(expected)}
     return {
         "TableName": RateLimitTracker.Meta.table_name,
         "Key": {"channel": {"S": bucket}, "windowStart": {"N": str(window)}},
         "UpdateExpression": "ADD messageCount :n SET lastUpdatedAt = :stamp, expiresAt = :expires",
-        # `<= limit - n` before adding n is `<= limit` after: the check and the add are one
-        # atomic step in DynamoDB, which is what makes the limit exact under any concurrency.
-        "ConditionExpression": "attribute_not_exists(messageCount) OR messageCount <= :room",
-        "ExpressionAttributeValues": {
-            ":n": {"N": str(n)},
-            ":room": {"N": str(limit - n)},
-            ":stamp": {"S": stamp},
-            ":expires": {"N": str(window + DAY)},  # TTL: a window is only needed for its second
-        },
-        # On refusal DynamoDB returns the item as it was: the count we need for a partial grant.
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        # On refusal DynamoDB returns the item as it was: the count we need for a partial grant
+        # (and, for a compare-and-add, the count to expect next time).
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
-def _write(buckets: Sequence[tuple[str, int]], window: int, n: int) -> None:
-    """Add n tokens to every bucket's window, all or none; raise _WindowFull if any is too full."""
+def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, expected: int) -> int:
+    """Add n tokens to every bucket's window, all or none; return the first bucket's count before
+    the add (the tokens' first position). Raise _WindowFull if any bucket is too full, or if the
+    first bucket's count is not ``expected`` (several buckets only; the refusal carries the count).
+    """
     dynamodb = client("dynamodb")
     if len(buckets) == 1:
         (bucket, limit), = buckets
         try:
-            dynamodb.update_item(**_update(bucket, limit, window, n))
+            response = dynamodb.update_item(**_update(bucket, limit, window, n), ReturnValues="UPDATED_NEW")
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             raise _WindowFull({bucket: _count(exc.response.get("Item"))}) from None
-        return
+        # The count after this atomic ADD: our n tokens are the last n of it, whatever others added.
+        return _count(response["Attributes"]) - n
     # Several buckets: one transaction, so a window full in one bucket takes nothing from the
-    # others (no tokens leak when the account bucket is full but the number's is not).
+    # others (no tokens leak when the account bucket is full but the number's is not). A
+    # transaction returns no values, so the first (paced) bucket is written as a compare-and-add.
+    (paced, paced_limit), *others = buckets
+    if expected + n > paced_limit:
+        raise _WindowFull({paced: expected})  # counts only grow: it cannot fit, no need to ask
+    parts = [_update(paced, paced_limit, window, n, expected=expected)]
+    parts += [_update(bucket, limit, window, n) for bucket, limit in others]
     try:
-        dynamodb.transact_write_items(TransactItems=[{"Update": _update(b, lim, window, n)} for b, lim in buckets])
+        dynamodb.transact_write_items(TransactItems=[{"Update": part} for part in parts])
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -147,6 +216,7 @@ def _write(buckets: Sequence[tuple[str, int]], window: int, n: int) -> None:
             # Nothing was written; the same window is tried again.
             raise _WindowFull({}) from None
         raise _WindowFull(full) from None
+    return expected
 
 
 def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) -> Reservation:
@@ -159,6 +229,7 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
         # No window can ever hold n tokens: waiting would never end.
         raise ValueError(f"cannot reserve {n} tokens at once: the limit is {smallest} per second")
     wanted = min(n, smallest)
+    paced, paced_limit = buckets[0]
     frozen = _second(now)  # tests pin the clock; otherwise windows follow the wall clock
 
     def current() -> int:
@@ -176,11 +247,16 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
 
     window = first_window_after(current())
     ask = wanted
+    expected = 0  # the paced bucket's count in `window`, as last seen (a new window: a guess)
     for _ in range(MAX_ATTEMPTS):
         try:
-            _write(buckets, window, ask)
-            return Reservation(tuple(b for b, _ in buckets), window, ask)
+            position = _write(buckets, window, ask, expected)
+            return Reservation(tuple(b for b, _ in buckets), window, ask, position, paced_limit)
         except _WindowFull as refusal:
+            if not refusal.counts:
+                time.sleep(random.uniform(0, 0.02))  # transaction conflict: same window, after a pause
+                continue
+            expected = refusal.counts.get(paced, expected)
             room = ask
             for bucket, limit in buckets:
                 if bucket in refusal.counts:
@@ -188,14 +264,14 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
                     if left <= 0 and frozen is None:
                         _known_full[bucket] = max(_known_full.get(bucket, window), window)
                     room = min(room, left)
-            if not refusal.counts:
-                time.sleep(random.uniform(0, 0.02))  # transaction conflict: same window, after a pause
-                continue
+            if room >= ask:
+                continue  # only the compare-and-add's count was stale: same window, same ask
             if partial and room >= 1:
                 ask = room  # take what the earliest window with room still has
                 continue
             window = first_window_after(window + 1)
             ask = wanted
+            expected = 0
     raise RuntimeError(f"no window found for {n} tokens in {[b for b, _ in buckets]} after {MAX_ATTEMPTS} attempts")
 
 

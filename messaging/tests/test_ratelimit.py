@@ -14,10 +14,15 @@ import sys
 import threading
 import time
 import uuid
+from bisect import bisect_left
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_for_hypothesis
+from hypothesis import strategies as st
 
 from messaging import ratelimit
 from messaging.models import RateLimitTracker
@@ -249,3 +254,110 @@ def test_waiting_for_a_window_ends_in_that_window():
     grant = reserve(unique("sleep"), 5, 1, now=time.time() + 1)
     grant.sleep()
     assert time.time() >= grant.window  # slept until the window started (no upper bound asserted)
+
+
+# --- positions and pacing inside a window --------------------------------------------------
+
+
+def positions_by_window(grants) -> dict[int, list[int]]:
+    """Every granted token's position, per window, sorted (a duplicate would show twice)."""
+    per_window: dict[int, list[int]] = {}
+    for grant in grants:
+        per_window.setdefault(grant.window, []).extend(range(grant.first_position, grant.first_position + grant.granted))
+    return {window: sorted(positions) for window, positions in per_window.items()}
+
+
+def busiest_span(times: list[Fraction]) -> int:
+    """The most send times in any half-open 1-second span (the busiest one starts at a send)."""
+    times = sorted(times)
+    return max((bisect_left(times, t + 1) - i for i, t in enumerate(times)), default=0)
+
+
+def test_each_grant_knows_its_positions_and_slots():
+    bucket = unique("slots")
+    first, second = reserve(bucket, 5, 3, now=FAR), reserve_up_to(bucket, 5, 4, now=FAR)
+    assert (first.first_position, second.first_position, second.granted) == (0, 3, 2)
+    assert second.not_before(1) == pytest.approx(FAR + 4 / 5)  # position 4 of 5: 0.8 s in
+    assert second.not_after(1) == pytest.approx(FAR + 1)  # the last slot ends with the window
+    later = reserve(bucket, 5, 1, now=FAR)
+    assert (later.window, later.first_position) == (FAR + 1, 0)
+
+
+def test_positions_are_exact_under_threads():
+    """6 threads race for one bucket at 5/s (pinned clock, so they pile into the same windows):
+    in every window the positions granted are 0 .. count-1, each exactly once."""
+    bucket, limit = unique("positions"), 5
+
+    def work(i):
+        return [reserve(bucket, limit, 1 + (i + k) % 3, now=FAR) if k % 2 else reserve_up_to(bucket, limit, 4, now=FAR) for k in range(3)]
+
+    grants = [g for per_thread in run_threads(6, work) for g in per_thread]
+    counts = stored(bucket)
+    assert positions_by_window(grants) == {window: list(range(count)) for window, count in counts.items()}
+    assert len(counts) >= 3  # they really had to share windows and move on
+
+
+def test_whatsapp_positions_are_exact_under_threads(settings, monkeypatch):
+    """The two-bucket transaction returns no values: positions come from its compare-and-add on
+    the number's bucket. 6 threads on 2 numbers under one account, pinned clock: per number and
+    window the positions are 0 .. count-1 exactly once, and the account is the numbers' sum."""
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = 4, 6
+    account = unique("account")
+    monkeypatch.setattr(ratelimit, "WHATSAPP_ACCOUNT_BUCKET", account)
+    numbers = [unique("number-a"), unique("number-b")]
+
+    def work(i):
+        return [reserve_for_send("whatsapp", numbers[i % 2], 1 + (i + k) % 3, up_to=bool(k % 2), now=FAR) for k in range(3)]
+
+    grants = [g for per_thread in run_threads(6, work) for g in per_thread]
+    per_number = {number: stored(f"whatsapp#{number}") for number in numbers}
+    for number, counts in per_number.items():
+        mine = [g for g in grants if g.buckets[0] == f"whatsapp#{number}"]
+        assert positions_by_window(mine) == {window: list(range(count)) for window, count in counts.items()}
+        assert max(counts.values()) <= 4
+    assert stored(account) == dict(sum((Counter(c) for c in per_number.values()), Counter()))
+
+
+requests = st.lists(st.tuples(st.booleans(), st.integers(1, 6)), min_size=1, max_size=8)
+
+
+@settings_for_hypothesis(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(limit=st.integers(1, 6), plan=requests, whatsapp=st.booleans(), lateness=st.data())
+def test_paced_sends_never_exceed_the_limit_in_any_one_second_span(settings, monkeypatch, limit, plan, whatsapp, lateness):
+    """Any sequence of exact and partial reservations, one bucket or WhatsApp's two: sends at
+    their slots' starts put at most ``limit`` in every 1-second span; sends anywhere inside
+    their slots at most ``limit + 1`` (the bound the module docstring explains). Exact
+    arithmetic: the float helpers are checked against the same positions."""
+    number = unique("pace")
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = limit, 1000
+    monkeypatch.setattr(ratelimit, "WHATSAPP_ACCOUNT_BUCKET", unique("account"))
+    on_time: list[Fraction] = []
+    late: list[Fraction] = []
+    for partial, n in plan:
+        n = n if partial else min(n, limit)
+        left = n
+        while left:
+            if whatsapp:
+                grant = reserve_for_send("whatsapp", number, left, up_to=partial, now=FAR)
+            else:
+                grant = (reserve_up_to if partial else reserve)(number, limit, left, now=FAR)
+            for i in range(grant.granted):
+                start = grant.window + Fraction(grant.first_position + i, limit)
+                assert grant.not_before(i) == pytest.approx(float(start), abs=1e-6)
+                assert grant.not_after(i) == pytest.approx(float(start + Fraction(1, limit)), abs=1e-6)
+                on_time.append(start)
+                # anywhere in [start, start + 1/limit): a late but still valid call start
+                late.append(start + Fraction(lateness.draw(st.integers(0, 99)), 100 * limit))
+            left -= grant.granted
+    assert len(on_time) == sum(n if partial else min(n, limit) for partial, n in plan)  # none dropped
+    assert busiest_span(on_time) <= limit
+    assert busiest_span(late) <= limit + 1
+
+
+def test_unpaced_window_starts_would_exceed_the_limit():
+    """The check above can fail: the old rule (any time inside the window) lets the end of one
+    second and the start of the next crowd one span to nearly twice the limit."""
+    limit = 5
+    end_of_first = [FAR + Fraction(99, 100)] * limit
+    start_of_second = [FAR + 1 + Fraction(k, 100) for k in range(limit)]
+    assert busiest_span(end_of_first + start_of_second) == 2 * limit
