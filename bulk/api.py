@@ -26,9 +26,24 @@ def preview(request: HttpRequest, payload: PreviewIn):
     return PreviewOut.of(result)
 
 
-@router.post("/jobs", response={201: JobOut, **ERRORS}, auth=OPERATOR, summary="Start a job. Above the threshold: confirm=true and previewedCount = the preview's sendable count")
+START_DESCRIPTION = """Starts a job: 201 with the job, `pending` and `preparing` (its recipients and chunks are
+written in the background; `preparedRecipients` counts them) until workers take its chunks.
+
+**Idempotency**: send an `Idempotency-Key` header (any unique string up to 200 printable ASCII
+characters, e.g. a UUID) to make retries safe. The same key with the same payload within 24 h
+returns the job it started (200, same `jobId`), also when two such requests arrive at once; the
+same key with a different payload is refused with 409. Without the header every call starts a new job."""
+
+
+@router.post(
+    "/jobs",
+    response={200: JobOut, 201: JobOut, 409: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Start a job. Above the threshold: confirm=true and previewedCount = the preview's sendable count",
+    description=START_DESCRIPTION,
+)
 def start(request: HttpRequest, payload: JobIn):
-    job = actions.start_job(
+    started = actions.start(
         _audience(payload),
         payload.message.model_dump(exclude_none=True),
         channel=payload.channel,
@@ -36,8 +51,9 @@ def start(request: HttpRequest, payload: JobIn):
         user=request.auth,
         confirm=payload.confirm,
         previewed_count=payload.previewedCount,
+        idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    return Status(201, JobOut.of(actions.get_job(job.jobId)))
+    return Status(201 if started.created else 200, JobOut.of(actions.get_job(started.job.jobId)))
 
 
 @router.get("/jobs", response={200: JobPage, **ERRORS}, auth=VIEWER, summary="List bulk jobs")

@@ -6,11 +6,17 @@ A job's recipients are ``r#000001``, ``r#000002``… in audience order; its chun
 its recipient ids and the tally of their final states that the job's counters last received
 from it: counting a chunk again (a redelivered or replayed chunk, the stuck sweep) adds only the
 difference, so the counters stay exact however often a chunk runs.
+
+Starting a job writes only the job and its *plan*: the audience rows the person confirmed, a few
+``plan#00000`` items of up to ~1,000 rows each in the same partition. The ``bulk.prepare_job``
+task turns the plan into recipients and chunks (``bulk/preparation.py``), so a 10,000-row job
+does not write 10,100 items inside an HTTP request. ``BulkStartKeys`` holds the idempotency keys
+of job starts (``bulk/idempotency.py``).
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from wecare.dynamo import meta, register
@@ -22,6 +28,7 @@ RECIPIENT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "cancel
 FINAL_RECIPIENT_STATUSES = ("sent", "failed", "skipped", "cancelled", "unknown")
 RECIPIENT_PREFIX = "r#"
 CHUNK_PREFIX = "chunk#"
+PLAN_PREFIX = "plan#"
 
 
 @register
@@ -47,6 +54,15 @@ class BulkJob(Model):
     updatedAt = UTCDateTimeAttribute()
     startedAt = UTCDateTimeAttribute(null=True)
     completedAt = UTCDateTimeAttribute(null=True)  # set once, when every recipient is final
+    # Preparation (bulk.prepare_job): recipients written so far, and when all were written and
+    # the chunks queued. A job is "preparing" while preparedAt is unset, whatever its status.
+    preparedRecipients = NumberAttribute(default=0)
+    preparedAt = UTCDateTimeAttribute(null=True)
+    idempotencyKey = UnicodeAttribute(null=True)  # the client's Idempotency-Key, when it sent one
+
+    @property
+    def preparing(self) -> bool:
+        return self.preparedAt is None and self.completedAt is None
 
     @property
     def finished_count(self) -> int:
@@ -80,6 +96,33 @@ class BulkChunk(Model):
     recipientIds = ListAttribute(of=UnicodeAttribute)
     tally = JSONAttribute(null=True)  # {"sent": n, ...} as last added to the job's counters
     tallyVersion = NumberAttribute(default=0)  # the condition that makes adding a tally exact
+
+
+class BulkPlan(Model):
+    """Not registered: it lives in the BulkRecipients table. Rows of the confirmed audience, in
+    order, from row index ``first``: ``[row, contactId, address, parameters, refusal reason]``."""
+
+    Meta = meta("BulkRecipients")
+    jobId = UnicodeAttribute(hash_key=True)
+    recipientId = UnicodeAttribute(range_key=True)  # plan#00000
+    first = NumberAttribute()  # the recipient index (r#…) of rows[0]
+    rows = JSONAttribute()
+
+
+@register
+class BulkStartKey(Model):
+    """One job start's idempotency key, scoped to the person (or API client) who sent it."""
+
+    Meta = meta("BulkStartKeys")
+    startKey = UnicodeAttribute(hash_key=True)  # "<actor id>#<Idempotency-Key>"
+    jobId = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()  # SHA-256 of the start's payload: the same key with another payload is a 409
+    createdAt = UTCDateTimeAttribute()
+    expiresAt = TTLAttribute()
+
+
+def plan_key(index: int) -> str:
+    return f"{PLAN_PREFIX}{index:05d}"
 
 
 def recipient_key(index: int) -> str:

@@ -99,6 +99,8 @@ class JobOut(Schema):
     createdAt: datetime
     startedAt: datetime | None
     completedAt: datetime | None
+    preparing: bool = Field(description="True until every recipient and chunk is written and the chunks are queued (the bulk.prepare_job task)")
+    preparedRecipients: int = Field(description="Recipients written so far, of progress.total")
     reportUrl: str | None = None
 
     @staticmethod
@@ -118,6 +120,8 @@ class JobOut(Schema):
             createdAt=job.createdAt,
             startedAt=job.startedAt,
             completedAt=job.completedAt,
+            preparing=job.preparing,
+            preparedRecipients=int(job.preparedRecipients or 0),
             reportUrl=report_url,
         )
 

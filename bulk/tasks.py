@@ -1,11 +1,19 @@
-"""Bulk Celery tasks: one chunk of a job, and the periodic sweep of recipients stuck in sending."""
+"""Bulk Celery tasks: preparing a started job, one chunk of a job, and the periodic sweep of
+recipients stuck in sending. Queues are in settings.CELERY_TASK_ROUTES (all on bulk-queue)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from bulk import worker
+from bulk import preparation, worker
 from wecare.dlq import DeadLetterTask
+
+
+@shared_task(base=DeadLetterTask, name="bulk.prepare_job")
+def prepare_job(job_id: str) -> dict:
+    # Idempotent (bulk/preparation.py): deterministic ids, conditional creates, progress that
+    # only goes up, so a retry, a redelivery or a replay adds no recipient and no chunk twice.
+    return preparation.prepare(job_id)
 
 
 @shared_task(base=DeadLetterTask, name="bulk.send_chunk")

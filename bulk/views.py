@@ -10,6 +10,7 @@ bulk.actions, which also re-checks everything at start (the count the person con
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bulk import actions, queries
+from bulk import actions, idempotency, queries
 from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
@@ -27,6 +28,7 @@ from messaging.outbound import Refused
 from wecare.aws import client
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare import audit
 from wecare.roles import Role, has_role, require_role
 
 WIZARD = "bulk_wizard"
@@ -116,15 +118,28 @@ def _job_inputs(wizard: dict) -> tuple[AudienceSpec, dict, dict]:
     return AudienceSpec.from_dict(wizard["audience"]), message, where
 
 
+def _start_key(request: HttpRequest) -> str:
+    """One idempotency key per wizard session, sent back in a hidden field: a double-clicked
+    Start (two POSTs of the same page) makes one job (bulk/idempotency.py)."""
+    wizard = _wizard(request)
+    if "start_key" not in wizard:
+        _save_wizard(request, start_key=str(uuid.uuid4()))
+    return _wizard(request)["start_key"]
+
+
 @require_role(Role.OPERATOR)
 @require_http_methods(["GET", "POST"])
 def new_preview(request: HttpRequest) -> HttpResponse:
+    posted_key = request.POST.get("start_key") or "" if request.method == "POST" else ""
     wizard = _wizard(request)
-    if "audience" not in wizard:
-        return redirect("bulk:new")
-    if "message" not in wizard:
-        return redirect("bulk:new_message")
+    if "audience" not in wizard or "message" not in wizard:
+        # A second submit after the first one started the job (and cleared the wizard): that job.
+        earlier = idempotency.job_for_key(audit.actor_id(request.user), posted_key) if posted_key else None
+        if earlier is not None:
+            return redirect("bulk:detail", job_id=earlier.jobId)
+        return redirect("bulk:new" if "audience" not in wizard else "bulk:new_message")
     audience, message, where = _job_inputs(wizard)
+    start_key = _start_key(request)
     confirm = ConfirmForm(request.POST or None)
     errors: dict[str, str] = {}
     refusal = None
@@ -132,16 +147,20 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         expected = confirm.cleaned_data["expected"]
         ticked = confirm.cleaned_data["confirm"]
         try:
-            job = actions.start_job(audience, message, **where, user=request.user, confirm=ticked, previewed_count=expected)
+            started = actions.start(audience, message, **where, user=request.user, confirm=ticked, previewed_count=expected, idempotency_key=posted_key or start_key)
         except FieldErrors as exc:
             errors = exc.errors
             if "confirm" in errors:  # the API's wording names its fields; a person needs the box
                 errors["confirm"] = "Tick the box to confirm the number of recipients: more than the threshold get a message."
+        except Conflict as exc:  # the posted key started another job (a stale tab): start afresh
+            errors = {"start_key": str(exc)}
         except Refused as exc:
             refusal = exc
         else:
             request.session.pop(WIZARD, None)
-            messages.success(request, f"Job started: {job.totalRecipients - job.skippedCount} recipients to send to.")
+            job = started.job
+            if started.created:
+                messages.success(request, f"Job started: {job.totalRecipients - job.skippedCount} recipients to send to.")
             return redirect("bulk:detail", job_id=job.jobId)
     try:
         preview = actions.preview(audience, message, **where, user=request.user)
@@ -151,7 +170,7 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         return render(request, "bulk/new_preview.html", {"step": 3, "problems": exc.errors}, status=422)
     status = 422 if (errors or refusal) else 200
     context = {
-        "step": 3, "preview": preview, "message": message, "errors": errors, "refusal": refusal,
+        "step": 3, "preview": preview, "message": message, "errors": errors, "refusal": refusal, "start_key": start_key,
         "refused_rows": _refused_rows(preview), "refused_total": preview.total - preview.sendable,
         "room": preview.tier.business_initiated - preview.tier.shortfall, "estimate": _duration(preview.estimated_seconds),
     }

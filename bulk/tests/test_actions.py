@@ -108,28 +108,25 @@ def test_recipients_in_their_window_do_not_count_against_the_tier(make_contacts,
 
 
 def test_chunks_hold_exactly_100_recipients_and_refused_rows_are_written_skipped(make_contacts, operator):
-    from wecare.celery import app
+    # The preparation task runs eagerly here (as on a worker); only the chunks' queueing is caught.
+    from bulk import tasks
 
     sent_tasks = []
     contacts = [*make_contacts(250), *make_contacts(3, channel_opt_in={"optInSms": False})]
-    app.conf.task_always_eager = False
+    original = tasks.send_chunk.apply_async
+    tasks.send_chunk.apply_async = lambda args, queue: sent_tasks.append((args, queue))  # the queue is the seam under test here
     try:
-        from bulk import tasks
-
-        original = tasks.send_chunk.apply_async
-        tasks.send_chunk.apply_async = lambda args, queue: sent_tasks.append((args, queue))  # the queue is the seam under test here
-        try:
-            job = actions.start_job(ids(contacts), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=250)
-        finally:
-            tasks.send_chunk.apply_async = original
+        job = actions.start_job(ids(contacts), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=250)
     finally:
-        app.conf.task_always_eager = True
+        tasks.send_chunk.apply_async = original
     chunks = list(BulkChunk.query(job.jobId, BulkChunk.recipientId.startswith("chunk#")))
     assert [len(c.recipientIds) for c in chunks] == [100, 100, 50]
     assert sent_tasks == [([job.jobId, c.recipientId], "bulk-queue") for c in chunks]
     statuses = [r.status for r in all_recipients(job.jobId)]
     assert statuses.count("pending") == 250 and statuses.count("skipped") == 3
-    assert (job.totalRecipients, job.skippedCount, job.status) == (253, 3, "pending")
+    job.refresh(consistent_read=True)
+    assert (job.totalRecipients, job.skippedCount, job.status, job.chunkCount) == (253, 3, "pending", 3)
+    assert job.preparedAt is not None and job.preparedRecipients == 253
 
 
 def test_batch_writes_retry_unprocessed_items_with_backoff(make_contacts):
@@ -154,18 +151,14 @@ def test_batch_writes_retry_unprocessed_items_with_backoff(make_contacts):
 
 
 def _job(operator, make_contacts) -> BulkJob:
-    from wecare.celery import app
-
-    app.conf.task_always_eager = False
     from bulk import tasks
 
     original = tasks.send_chunk.apply_async
-    tasks.send_chunk.apply_async = lambda args, queue: None  # chunks are driven by the test itself
+    tasks.send_chunk.apply_async = lambda args, queue: None  # chunks are driven by the test itself (preparation runs eagerly)
     try:
         return actions.start_job(ids(make_contacts(3)), sms(), channel="sms", sender=None, user=operator)
     finally:
         tasks.send_chunk.apply_async = original
-        app.conf.task_always_eager = True
 
 
 def test_illegal_transitions_are_409_with_the_current_state(operator, make_contacts):
