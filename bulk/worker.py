@@ -82,8 +82,8 @@ class Tokens:
         self.reservations = 0
 
     def _next_fresh(self) -> int | None:
-        """The next token whose slot has not ended; the ones a slow recipient let pass are let go
-        (sending on them could crowd a 1-second span past the limit)."""
+        """The next token still good (its window has not ended); the rest of a window a slow
+        chunk could not use is let go."""
         if self.reservation is None:
             return None
         at = time.time()
@@ -93,7 +93,7 @@ class Tokens:
 
     def take(self, channel: str, sender: str) -> float:
         """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when
-        the slot ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        its window ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
         index = self._next_fresh()
         while index is None:
             self.reservation = ratelimit.reserve_for_send(channel, sender, max(1, self.wanted), up_to=True)

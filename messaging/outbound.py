@@ -202,9 +202,9 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
         interactive=content.get("interactive"),
     )
     while True:
-        # A token is good only for its own slot of its second: a thread that wakes late (busy
-        # CPU) would otherwise crowd a 1-second span past the limit (see messaging/ratelimit.py).
-        # A stale token is let go (it only lowers throughput) and another taken.
+        # A token is good only for its own second: a thread that wakes late (busy CPU) would
+        # otherwise send in a later second that did not count it. A stale token is let go (it
+        # only lowers throughput) and another taken.
         not_after = reserve(channel.value, message.sender)
         try:
             return Outcome(verdict, result=deliver(out, not_after=not_after), to=out.to)
@@ -215,9 +215,8 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
 
 
 def _reserve(channel: str, sender: str) -> float:
-    """Take a rate token and wait for its slot in its second; return when that slot ends (a
-    call started later could crowd a 1-second span past the limit). Over the limit: wait,
-    never drop."""
+    """Take a rate token and wait for its slot in its second (sends paced across the second,
+    not bunched at its start); return when its second ends. Over the limit: wait, never drop."""
     from messaging import ratelimit
 
     reservation = ratelimit.reserve_for_send(channel, sender)

@@ -10,18 +10,24 @@ one and waits for it to start (``Reservation.sleep()``).
 Pacing inside a window. Counting per clock second is not enough for the provider, whose limit
 holds for ANY 1-second span: tokens used at the end of second N and the start of N+1 would add
 up to nearly twice the limit. So every token also has a position p (0-based) in its window's
-count, and owns a slot: p/limit .. (p+1)/limit seconds into the window
-(``Reservation.not_before(i)`` / ``not_after(i)``). Senders start the provider call inside the
-slot, and let a token go (take another) when its slot has ended.
+count, and a slot: p/limit .. (p+1)/limit seconds into the window (``Reservation.not_before(i)``
+/ ``slot_end(i)``). Senders start the provider call no earlier than the slot's start, and let a
+token go (take another) once its window has ended (``not_after``).
 
 What that bounds, with L the limit and slot g = window*L + p numbered across windows:
 * calls started at their slot's start are exactly 1/L apart, so any half-open 1-second span
   holds at most L of them (the property test checks this over many reservation sequences);
-* a call started later inside its slot can meet the same slot of the next second less than 1 s
-  later, so in general a span holds at most L + 1 (never the ~2L of unpaced windows). Nothing
-  tighter is possible while every window may be used to the full: at a sustained L per second
-  the calls L apart average exactly 1 s apart, so any jitter in start times puts some pair
-  closer. The +1 needs a late start, exactly L-1 used slots in between and an on-time start.
+* calls started anywhere inside their slots: at most L + 1. Nothing tighter is possible while
+  every window may be used to the full: at a sustained L per second the calls L apart average
+  exactly 1 s apart, so any jitter in start times puts some pair closer;
+* a call started after its slot (a slow worker; or the first sends in a quiet second, whose
+  positions 0, 1, ... have slots that began before they were reserved) is not bounded by the
+  pacing: a burst in the middle of a second can still meet the next second's on-time sends.
+  Refusing tokens past their slot's end was tried and is NOT done: a window's count lags the
+  clock whenever traffic is light, so most tokens would be granted already stale and a single
+  send could burn through a whole window of reservations. Doing it well needs a clock-aware
+  position (a second attribute, "next slot", advanced to the current slot by a
+  compare-and-set): not built yet.
 
 Positions are exact, never estimated:
 * one bucket: the UpdateItem asks for ``ReturnValues=UPDATED_NEW``; the ADD is atomic, so the
@@ -95,8 +101,9 @@ class Reservation:
     """Tokens granted in ``window`` (epoch second), at positions ``first_position`` ..
     ``first_position + granted - 1`` of the paced bucket's count in that window.
 
-    Token i (0-based within this grant) owns the slot ``[not_before(i), not_after(i))``: slot p
-    of a window starts p/limit seconds into it. See the module docstring for what that bounds.
+    Token i (0-based within this grant) owns the slot starting ``not_before(i)``, p/limit seconds
+    into the window for position p, and is good until the window ends (``not_after``). See the
+    module docstring for what that bounds.
     """
 
     buckets: tuple[str, ...]
@@ -109,9 +116,14 @@ class Reservation:
         """When token i's slot starts: the earliest its provider call may begin."""
         return self.window + (self.first_position + i) / self.limit
 
-    def not_after(self, i: int = 0) -> float:
-        """When token i's slot ends: a call not begun by then must not use this token."""
+    def slot_end(self, i: int = 0) -> float:
+        """When token i's slot ends: a call begun by then keeps the tightest bound (see above)."""
         return self.window + (self.first_position + i + 1) / self.limit
+
+    def not_after(self, i: int = 0) -> float:
+        """When token i stops being good: its window's end (a later call would be in a second
+        that did not count it). Not the slot's end: see the module docstring for why."""
+        return self.window + 1
 
     def wait_seconds(self, now: float | None = None) -> float:
         """How long until the first token's slot starts (0 when it already has)."""

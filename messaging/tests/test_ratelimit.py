@@ -278,7 +278,8 @@ def test_each_grant_knows_its_positions_and_slots():
     first, second = reserve(bucket, 5, 3, now=FAR), reserve_up_to(bucket, 5, 4, now=FAR)
     assert (first.first_position, second.first_position, second.granted) == (0, 3, 2)
     assert second.not_before(1) == pytest.approx(FAR + 4 / 5)  # position 4 of 5: 0.8 s in
-    assert second.not_after(1) == pytest.approx(FAR + 1)  # the last slot ends with the window
+    assert second.slot_end(1) == pytest.approx(FAR + 1)  # the last slot ends with the window
+    assert second.not_after(0) == FAR + 1  # every token is good until its window ends
     later = reserve(bucket, 5, 1, now=FAR)
     assert (later.window, later.first_position) == (FAR + 1, 0)
 
@@ -344,7 +345,7 @@ def test_paced_sends_never_exceed_the_limit_in_any_one_second_span(settings, mon
             for i in range(grant.granted):
                 start = grant.window + Fraction(grant.first_position + i, limit)
                 assert grant.not_before(i) == pytest.approx(float(start), abs=1e-6)
-                assert grant.not_after(i) == pytest.approx(float(start + Fraction(1, limit)), abs=1e-6)
+                assert grant.slot_end(i) == pytest.approx(float(start + Fraction(1, limit)), abs=1e-6)
                 on_time.append(start)
                 # anywhere in [start, start + 1/limit): a late but still valid call start
                 late.append(start + Fraction(lateness.draw(st.integers(0, 99)), 100 * limit))
