@@ -1,14 +1,19 @@
 """What follows a recorded inbound message: the contact's window, the media, the auto-reply.
 
 These run after the exactly-once transaction, so a worker can die between the two. The ``MSG#``
-item remembers what is still to do (``followUp``) and whether it was handed on
-(``followUpDispatchedAt``); a redelivered event finds its message already recorded and calls
-``finish`` again, which completes what the crash left undone:
+item remembers what is still to do (``followUp``) and whether it was all handed on
+(``followUpDispatchedAt``); a redelivered event, or the task's own retry, finds its message
+already recorded and calls ``finish`` again, which completes what the failure left undone.
 
-- the window only moves forward and the media fetch is idempotent, so doing them twice is harmless;
-- the auto-reply and the reaction mark are claimed with a conditional write and so happen at most
-  once, even when duplicates race. (A crash in the instant between the claim and the hand-off
-  loses that auto-reply: we prefer a missed welcome to a doubled one.)
+Every step is safe to repeat, so ``followUpDispatchedAt`` is written *last*, once everything has
+been handed on; a broker or DynamoDB error before that leaves it unset and the retry does it all
+again rather than losing the welcome or the staff email:
+
+- the window only moves forward and the media fetch is idempotent;
+- the reaction mark sets the same emoji again;
+- ``messaging.after_inbound`` is at most once per message by itself: each automatic message
+  claims its cooldown marker (``messaging.cooldown``) with this message's wamid as the trigger,
+  so a second hand-off of the same message, even two racing, sends nothing more.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 def finish(item: WaMessage) -> bool:
-    """Complete the follow-ups of an inbound ``MSG#`` item. True if this call handed them on."""
+    """Complete the follow-ups of an inbound ``MSG#`` item. True if this call handed them on
+    (two deliveries racing may both do so; see the module docstring for why that is safe)."""
     if item.direction != "INBOUND" or item.followUp is None or item.followUpDispatchedAt:
         return False
     if item.contactId and item.waTimestamp:
@@ -36,23 +42,22 @@ def finish(item: WaMessage) -> bool:
         from messaging.inbound.tasks import fetch_inbound_media
 
         fetch_inbound_media.delay(item.pk.removeprefix("MSG#"))
-    if not _claim(item):
-        return False
     follow_up = item.followUp.as_dict()
     if item.type == "reaction" and follow_up.get("reactionTo"):
         _mark_reacted(follow_up["reactionTo"], item.reactedWithEmoji or "")
     _tell_autoreply(item, follow_up)
+    _mark_dispatched(item)
     return True
 
 
-def _claim(item: WaMessage) -> bool:
+def _mark_dispatched(item: WaMessage) -> None:
+    """Only after the hand-off: from here on a redelivery of this message has nothing to do.
+    The condition keeps the first time when two deliveries race to the same point."""
     try:
         item.update(actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
 from messaging import sns, sns_certs
+from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.models import Message
 from messaging.tests import inbound_samples, sns_signing
 from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_timestamp
-from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.webhooks import MAX_BODY_BYTES
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
