@@ -30,7 +30,15 @@ from typing import Any
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from bulk.batching import write_all
-from bulk.models import PLAN_PREFIX, BulkChunk, BulkJob, BulkPlan, BulkRecipient, chunk_key, recipient_key
+from bulk.models import (
+    PLAN_PREFIX,
+    BulkChunk,
+    BulkJob,
+    BulkPlan,
+    BulkRecipient,
+    chunk_key,
+    recipient_key,
+)
 from wecare.dynamo import now, transaction
 
 log = logging.getLogger("bulk.preparation")

@@ -25,10 +25,10 @@ from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
 from messaging import gate, templates_catalog
 from messaging.outbound import Refused
+from wecare import audit
 from wecare.aws import client
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import Conflict, FieldErrors, NotFound
-from wecare import audit
 from wecare.roles import Role, has_role, require_role
 
 WIZARD = "bulk_wizard"

@@ -21,7 +21,6 @@ from bulk.queries import all_recipients
 from bulk.tests.conftest import sms
 from messaging.models import Message
 from wecare.aws import client
-from wecare.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +33,8 @@ def queued(operator, make_contacts, monkeypatch):
     monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
 
     def start(n: int):
-        app.conf.task_always_eager = False
-        try:
-            job = actions.start_job(AudienceSpec(contact_ids=[c.contactId for c in make_contacts(n)]), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=n)
-        finally:
-            app.conf.task_always_eager = True
+        # The preparation (bulk.prepare_job) runs eagerly and queues the chunks into the list.
+        job = actions.start_job(AudienceSpec(contact_ids=[c.contactId for c in make_contacts(n)]), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=n)
         return job, chunks
 
     return start
