@@ -4,7 +4,7 @@ messaging.after_inbound, which greets through the safety gate (Celery eager, as 
 from __future__ import annotations
 
 import json
-import threading
+from functools import partial
 from unittest import mock
 
 import pytest
@@ -16,6 +16,7 @@ from contacts.models import Contact
 from messaging import autoreply_config
 from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
+from messaging.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import WELCOME
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaMessage, WaNotificationSent, WaWelcomeConfig
@@ -133,21 +134,6 @@ def test_eight_deliveries_at_once_welcome_once(welcome_on, fake_aws, operator, n
     phone = new_phone()
     contact = actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")
     body, _ = inbound("inbound_text", phone=phone)
-    start = threading.Barrier(8)
-    errors: list[BaseException] = []
-
-    def run():
-        start.wait()
-        try:
-            deliver(body)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    at_once(*[partial(deliver, body)] * 8)
     [welcome] = outbound_of(contact.contactId)
     assert welcome.content == {"text": WELCOME["welcomeText"]}

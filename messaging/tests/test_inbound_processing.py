@@ -5,8 +5,8 @@ once, or a day later — changes nothing."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from celery.signals import task_prerun
@@ -15,6 +15,7 @@ from contacts import actions
 from contacts.models import Contact
 from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
+from messaging.tests.at_once import at_once
 from messaging.tests.inbound_samples import INBOUND, inbound
 from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
 from wecare.dynamo import now
@@ -43,24 +44,7 @@ def deliver(body: str) -> dict:
 
 
 def deliver_at_once(body: str, copies: int) -> list[dict]:
-    start = threading.Barrier(copies)
-    results: list[dict] = []
-    errors: list[BaseException] = []
-
-    def run():
-        start.wait()
-        try:
-            results.append(deliver(body))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(copies)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results
+    return at_once(*[partial(deliver, body)] * copies)
 
 
 def wa(wamid: str) -> WaMessage:
@@ -225,17 +209,7 @@ def test_an_archived_conversation_comes_back_to_the_inbox_with_a_new_message(fak
 def test_two_first_messages_from_a_new_number_at_once_make_one_contact(fake_aws, new_phone, autoreplies):
     phone = new_phone()
     bodies = [inbound("inbound_text", phone=phone)[0] for _ in range(2)]
-    start = threading.Barrier(2)
-
-    def run(body):
-        start.wait()
-        deliver(body)
-
-    threads = [threading.Thread(target=run, args=(b,)) for b in bodies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(*[partial(deliver, body) for body in bodies])
     contact = contact_for(phone)
     assert len(messages_of(contact.contactId)) == 2
     assert conversation(phone).unreadCount == 2
