@@ -3,13 +3,13 @@ cooldown, also when two tasks race or a task is delivered twice."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 
 from messaging import autoreply_config
 from messaging.autoreply import after_inbound, matches_trigger
+from messaging.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import MENU, WELCOME, business_number, customer, event, forget_templates, marker, outbound_messages
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now
@@ -104,18 +104,7 @@ def test_two_concurrent_tasks_send_one_welcome(configure, operator, new_phone):
     configure(welcome={})
     contact = customer(operator, new_phone())
     payload = event(contact)
-    results: list[str] = []
-    start = threading.Barrier(4)
-
-    def worker() -> None:
-        start.wait()
-        results.append(run(payload)["welcome"])
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = [r["welcome"] for r in at_once(*[lambda: run(payload)] * 4)]
     assert sorted(results) == ["cooldown", "cooldown", "cooldown", "queued"]
     assert len(outbound_messages(contact)) == 1
 
