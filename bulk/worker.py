@@ -82,14 +82,14 @@ class Tokens:
         self.reservations = 0
 
     def _next_fresh(self) -> int | None:
-        """The next token whose slot has not ended. Earlier ones are let go: the slots that had
-        begun before the window was reserved (a window grabbed mid-second) or that a slow
-        recipient let pass; sending on them could crowd a 1-second span past the limit. A bulk
-        grant holds the rest of its window, so this costs tokens, not extra reservations."""
+        """The next token still good (its window has not ended); the rest of a window a slow
+        chunk could not use is let go. (Letting go at the slot's end was tried: at a high limit
+        a grant's slots lie at the window's start, so a window reserved mid-second was all stale
+        and the worker reserved again and again.)"""
         if self.reservation is None:
             return None
         at = time.time()
-        while self.used < self.reservation.granted and self.reservation.slot_end(self.used) <= at:
+        while self.used < self.reservation.granted and self.reservation.not_after(self.used) <= at:
             self.used += 1
         return self.used if self.used < self.reservation.granted else None
 

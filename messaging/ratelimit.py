@@ -11,10 +11,8 @@ Pacing inside a window. Counting per clock second is not enough for the provider
 holds for ANY 1-second span: tokens used at the end of second N and the start of N+1 would add
 up to nearly twice the limit. So every token also has a position p (0-based) in its window's
 count, and a slot: p/limit .. (p+1)/limit seconds into the window (``Reservation.not_before(i)``
-/ ``slot_end(i)``). Senders start the provider call no earlier than the slot's start. A single
-send lets its token go (takes another) once its window has ended (``not_after``); bulk
-(``bulk.worker.Tokens``) lets a token go once its slot has ended, which costs tokens but no
-extra requests there, as a bulk grant holds the rest of its window.
+/ ``slot_end(i)``). Senders start the provider call no earlier than the slot's start, and let a
+token go (take another) once its window has ended (``not_after``).
 
 What that bounds, with L the limit and slot g = window*L + p numbered across windows:
 * calls started at their slot's start are exactly 1/L apart, so any half-open 1-second span
@@ -25,9 +23,9 @@ What that bounds, with L the limit and slot g = window*L + p numbered across win
 * a call started after its slot (a slow worker; or the first sends in a quiet second, whose
   positions 0, 1, ... have slots that began before they were reserved) is not bounded by the
   pacing: a burst in the middle of a second can still meet the next second's on-time sends.
-  Single sends do not refuse tokens past their slot's end (tried): a window's count lags the
-  clock whenever traffic is light, so most tokens would be granted already stale and a single
-  send could burn through a whole window of reservations. Doing it well needs a clock-aware
+  Refusing tokens past their slot's end was tried (single sends and bulk) and is NOT done: a
+  window's count lags the clock whenever it is reserved mid-second, so most tokens would be
+  granted already stale and a sender could burn through a whole window of reservations. Doing it well needs a clock-aware
   position (a second attribute, "next slot", advanced to the current slot by a
   compare-and-set): not built yet.
 

@@ -1,5 +1,5 @@
 """The bulk worker's rate tokens (``bulk.worker.Tokens``): one reservation per window, each
-token handed out inside its own slot, and tokens whose slot has passed are let go.
+token handed out no earlier than its own slot, and what a window's end leaves unused is let go.
 
 The worker's clock is replaced by a virtual one (the seam under test is when ``take`` hands out
 which token; DynamoDB and the limiter stay real, on the real clock), so nothing here depends on
@@ -54,15 +54,15 @@ def test_it_hands_out_each_token_at_its_slot(clock, number):
     assert handed_out == [reservation.not_before(i) for i in range(4)]  # 0.25 s apart, not bunched
 
 
-def test_it_lets_go_tokens_whose_slot_has_passed(clock, number):
+def test_it_lets_go_what_is_left_when_the_window_has_passed(clock, number):
     tokens = worker.Tokens("whatsapp", number)
     tokens.wanted = 4
     tokens.take("whatsapp", number)
     first = tokens.reservation
-    clock.now = first.not_before(2) + 0.01  # a slow recipient: slot 1 ended meanwhile
-    assert tokens.take("whatsapp", number) == first.not_after(2)
-    assert tokens.used == 3  # slot 1 let go, slot 2 used at once
-    clock.now = first.window + 1  # the whole window passed
+    clock.now = first.not_before(2) + 0.01  # a slow recipient: slot 1 began meanwhile
+    tokens.take("whatsapp", number)
+    assert tokens.used == 2  # still in its window: the next token, sent at once
+    clock.now = first.window + 1  # the whole window passed with 2 tokens unused
     deadline = tokens.take("whatsapp", number)
     assert tokens.reservations == 2 and tokens.reservation.window > first.window
     assert deadline == tokens.reservation.not_after(0)
