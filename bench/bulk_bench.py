@@ -45,7 +45,6 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
 from pathlib import Path
 from threading import Lock
 
@@ -53,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from outbound_bench import cpu_seconds, start_local_aws  # noqa: E402  (same local stack as the outbound bench)
+from outbound_bench import cpu_seconds, make_contacts, start_local_aws  # noqa: E402  (same local stack and contacts as the outbound bench)
 
 WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 POLL_AGENT = "bench-poll"
@@ -180,22 +179,12 @@ def write_units(writes: list[tuple[str, str, dict, bool]]) -> dict:
     return {"base": base, "gsi": gsi, "by_table": dict(by_table)}
 
 
-def make_contacts(n: int) -> list[str]:
-    """n WhatsApp contacts, opted in and inside their 24 h window, written in batches."""
-    from ulid import ULID
-
-    from contacts.models import LIVE, Contact
-    from wecare.dynamo import now
-
-    at = now()
-    ids = []
-    with Contact.batch_write() as batch:
-        for i in range(n):
-            contact_id = str(ULID())
-            batch.save(Contact(contactId=contact_id, name=f"Bulk {i}", phone=f"+1415{2000000 + i:07d}", optInWhatsApp=True,
-                               lastInboundMessageAt=at - timedelta(minutes=5), createdAt=at, updatedAt=at, liveList=LIVE))
-            ids.append(contact_id)
-    return ids
+def start_recorded_aws(tmp: Path):
+    """The outbound bench's local stack, with every DynamoDB request recorded (RecordingApp)."""
+    server, _counting, fake = start_local_aws(tmp)
+    recorder = RecordingApp(server._server.app)
+    server._server.app = recorder
+    return server, fake, recorder
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -391,9 +380,7 @@ def main() -> int:
     parser.add_argument("--skip-throttled", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
-    server, _counting, fake = start_local_aws(tmp)
-    recorder = RecordingApp(server._server.app)
-    server._server.app = recorder
+    server, fake, recorder = start_recorded_aws(tmp)
     try:
         from django.conf import settings
 

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bulk_bench import RecordingApp, make_contacts
-from outbound_bench import start_local_aws
+from bulk_bench import start_recorded_aws
+from outbound_bench import make_contacts
 
 
 def main() -> int:
@@ -32,9 +32,7 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=10_000)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bulk-start-bench-"))
-    server, _counting, fake = start_local_aws(tmp)
-    recorder = RecordingApp(server._server.app)
-    server._server.app = recorder
+    server, fake, recorder = start_recorded_aws(tmp)
     try:
         from django.conf import settings
         from django.contrib.auth import get_user_model
