@@ -34,7 +34,7 @@ from django.conf import settings
 from ulid import ULID
 
 from wecare import aws
-from wecare.dynamo import now
+from wecare.dynamo import not_expired, now
 from wecare.metrics import emit
 from wecare.models import DLQMessage
 from wecare.queues import DEAD_LETTER_QUEUES, WORK_QUEUES, queue_url
@@ -293,5 +293,8 @@ def _keep(sqs, url: str, message: dict, parked: Parked, item: DLQMessage, raw: b
 
 def records(dlq: str | None = None) -> list[DLQMessage]:
     """DLQMessages items, newest first (a Scan: the table holds at most 7 days of failures)."""
-    items = [i for i in DLQMessage.scan() if (dlq is None or i.queueName == dlq) and (i.expiresAt is None or i.expiresAt > now())]
+    condition = not_expired(DLQMessage.expiresAt)
+    if dlq is not None:
+        condition &= DLQMessage.queueName == dlq
+    items = list(DLQMessage.scan(filter_condition=condition))
     return sorted(items, key=lambda i: i.dlqMessageId, reverse=True)
