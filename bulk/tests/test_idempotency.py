@@ -4,12 +4,13 @@ one job; the same key with another payload is 409."""
 from __future__ import annotations
 
 import json
-import threading
+from functools import partial
 
 import pytest
 from django.test import Client
 
 from bulk.models import BulkJob
+from wecare.tests.at_once import at_once
 
 from .test_pages import make_contacts as create_contacts
 from .test_pages import unique, walk_to_preview
@@ -39,18 +40,14 @@ def test_a_retried_start_returns_the_same_job(client, operator, make_contacts):
 
 def test_two_identical_starts_at_once_make_one_job(operator, make_contacts):
     contacts = make_contacts(3)
-    results: list = []
-
-    def post() -> None:
-        client = Client()
+    clients = [Client(), Client()]
+    for client in clients:  # logged in first: the race under test is the two starts, not two logins
         client.force_login(operator)
-        results.append(client.post("/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "race-1"}))
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    def post(client: Client):
+        return client.post("/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "race-1"})
+
+    results = at_once(*[partial(post, client) for client in clients])
     assert sorted(r.status_code for r in results) == [200, 201]
     assert len({r.json()["jobId"] for r in results}) == 1
     assert len(jobs_for("race-1")) == 1
@@ -94,18 +91,13 @@ def test_two_wizard_submits_at_once_make_one_job(client_for, operator, new_phone
     page = walk_to_preview(client, search=name).content.decode()
     key = page.split('name="start_key" value="')[1].split('"')[0]
     session_cookie = client.cookies
-    results: list = []
 
-    def post() -> None:
+    def post():
         twin = Client()
         twin.cookies = session_cookie  # the same browser session, as a double click sends it
-        results.append(twin.post("/bulk/new/preview/", {"expected": "2", "start_key": key}))
+        return twin.post("/bulk/new/preview/", {"expected": "2", "start_key": key})
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(post, post)
     assert [r.status_code for r in results] == [302, 302]
     assert results[0]["Location"] == results[1]["Location"]
     assert len(jobs_for(key)) == 1

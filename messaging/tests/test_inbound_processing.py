@@ -15,7 +15,7 @@ from contacts import actions
 from contacts.models import Contact
 from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
-from messaging.tests.at_once import at_once
+from wecare.tests.at_once import at_once
 from messaging.tests.inbound_samples import INBOUND, inbound
 from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
 from wecare.dynamo import now
