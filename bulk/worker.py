@@ -23,7 +23,8 @@ Per chunk (``run_chunk``, called by the ``bulk.send_chunk`` task):
 5. Count the chunk into the job (``reconcile_chunk``): the tally of its recipients' final states
    is compared with what the chunk item says was already added, and only the difference is ADDed
    to the job's counters, in one transaction with the chunk item's new tally (conditional on its
-   version). However often a chunk runs, each recipient is counted once.
+   version). However often a chunk runs, each recipient is counted once. A worker killed between
+   recording and counting leaves the chunk to its redelivery or to ``sweep_stuck``.
 6. ``finish_if_done``: when the counters reach the total, one conditional update (``completedAt``
    absent) ends the job exactly once; that caller emits the job's metrics; the report is written.
 
@@ -389,35 +390,47 @@ def _emit_job_metrics(job: BulkJob, at: datetime) -> None:
 
 
 def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
-    """Recipients left ``sending`` longer than ``older_than`` (a worker died between the claim and
-    the record) become ``unknown``: the provider call may or may not have happened, so they are
-    never sent again; the report says so. Returns {job id: recipients resolved}."""
+    """The periodic repair of what a dead worker left behind, per job not yet completed:
+
+    - recipients left ``sending`` longer than ``older_than`` (a worker died between the claim and
+      the record) become ``unknown``: the provider call may or may not have happened, so they are
+      never sent again; the report says so;
+    - chunks whose recipients are final but not yet counted into the job (a worker died between
+      recording a chunk's outcomes and ``reconcile_chunk``, and SQS has not redelivered the chunk
+      yet, or the chunk was parked) are counted, so the job can complete.
+
+    Returns {job id: recipients marked unknown}."""
     from bulk.queries import all_recipients
 
     cutoff = now() - (older_than if older_than is not None else timedelta(minutes=settings.BULK_STUCK_SENDING_MINUTES))
     resolved: dict[str, int] = {}
     for job in BulkJob.scan(filter_condition=BulkJob.completedAt.does_not_exist()):
-        chunks: set[str] = set()
+        final_per_chunk: Counter[str] = Counter()
         count = 0
         for recipient in all_recipients(job.jobId):
-            if recipient.status != "sending" or recipient.claimedAt is None or recipient.claimedAt > cutoff:
-                continue
-            try:
-                recipient.update(
-                    actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST"), BulkRecipient.finishedAt.set(now())],
-                    condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
-                )
-            except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
-                    continue  # its worker recorded it meanwhile
-                raise
-            count += 1
-            if recipient.chunk:
-                chunks.add(recipient.chunk)
-        for chunk_id in sorted(chunks):
-            reconcile_chunk(job.jobId, chunk_id)
+            if recipient.status == "sending" and recipient.claimedAt is not None and recipient.claimedAt <= cutoff and _mark_unknown(recipient):
+                count += 1
+                recipient.status = "unknown"
+            if recipient.chunk and recipient.status in FINAL_RECIPIENT_STATUSES:
+                final_per_chunk[recipient.chunk] += 1
+        for chunk in BulkChunk.query(job.jobId, BulkChunk.recipientId.startswith(CHUNK_PREFIX), consistent_read=True):
+            if sum(int(n) for n in (chunk.tally or {}).values()) != final_per_chunk[chunk.recipientId]:
+                reconcile_chunk(job.jobId, chunk.recipientId)
         if count:
             log.warning("bulk recipients stuck in sending marked unknown", extra={"job_id": job.jobId, "count": count})
             resolved[job.jobId] = count
         finish_if_done(job.jobId)
     return resolved
+
+
+def _mark_unknown(recipient: BulkRecipient) -> bool:
+    try:
+        recipient.update(
+            actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST"), BulkRecipient.finishedAt.set(now())],
+            condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False  # its worker recorded it meanwhile
+        raise
+    return True

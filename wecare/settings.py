@@ -275,7 +275,8 @@ SEND_RETRY_BASE_SECONDS = float(env_str("SEND_RETRY_BASE_SECONDS", default="0.5"
 CELERY_BEAT_SCHEDULE = {
     # Templates change in Meta's manager; keep the TEMPLATE_EUM copies fresh for the pickers.
     "sync-whatsapp-templates": {"task": "messaging.sync_templates", "schedule": 15 * 60},
-    # Bulk recipients left `sending` by a worker that died become `unknown` (never re-sent).
+    # Bulk recipients left `sending` by a worker that died become `unknown` (never re-sent), and
+    # chunks recorded but not yet counted into their job are counted.
     "sweep-stuck-bulk-recipients": {"task": "bulk.sweep_stuck", "schedule": 5 * 60},
 }
 CELERY_TASK_ROUTES = {

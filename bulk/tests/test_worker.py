@@ -137,6 +137,25 @@ def test_recipients_stuck_in_sending_become_unknown_never_resent(queued, live_fa
     assert BulkRecipient.get(job.jobId, stuck.recipientId).reason == "WORKER_LOST"
 
 
+def test_a_chunk_recorded_but_never_counted_is_counted_by_the_sweep(queued, live_fake, monkeypatch):
+    """A worker killed after recording a chunk's outcomes and before counting them into the job:
+    until SQS redelivers the chunk (or if it never does), the sweep counts it, once."""
+    job, chunks = queued(5)
+    with monkeypatch.context() as died:
+        died.setattr(worker, "reconcile_chunk", lambda *args, **kwargs: {})
+        died.setattr(worker, "finish_if_done", lambda *args, **kwargs: False)
+        worker.run_chunk(*chunks[0])
+    assert {r.status for r in all_recipients(job.jobId)} == {"sent"}
+    assert (actions.get_job(job.jobId).status, actions.get_job(job.jobId).sentCount) == ("running", 0)
+    assert worker.sweep_stuck(older_than=timedelta(0)) == {}  # nobody was left sending
+    job = actions.get_job(job.jobId)
+    assert (job.status, job.sentCount) == ("completed", 5)
+    worker.sweep_stuck(older_than=timedelta(0))
+    worker.run_chunk(*chunks[0])  # the chunk redelivered after all
+    assert actions.get_job(job.jobId).sentCount == 5  # counted once
+    assert len(called_numbers(live_fake)) == 5
+
+
 def test_a_chunk_that_keeps_failing_is_parked_on_bulk_dlq_and_replays(queued, live_fake, monkeypatch):
     from wecare import dlq
     from wecare.models import DLQMessage
