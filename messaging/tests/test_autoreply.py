@@ -9,7 +9,7 @@ import pytest
 
 from messaging import autoreply_config
 from messaging.autoreply import after_inbound, matches_trigger
-from messaging.tests.at_once import at_once
+from wecare.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import MENU, WELCOME, business_number, customer, event, forget_templates, marker, outbound_messages
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now

@@ -16,7 +16,7 @@ from contacts.models import Contact
 from messaging import autoreply_config
 from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
-from messaging.tests.at_once import at_once
+from wecare.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import WELCOME
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaMessage, WaNotificationSent, WaWelcomeConfig
