@@ -18,8 +18,8 @@ Per chunk (``run_chunk``, called by the ``bulk.send_chunk`` task):
    set), the WhatsApp ``MSG#`` item and its final state, all in one TransactWriteItems per batch,
    before the next batch is claimed, and before a rate token (which may wait for its window) is
    taken once they have waited ``RECORD_WAIT_SECONDS``.
-4. Rate tokens are reserved for the rest of the chunk at once (``reserve_for_send(up_to=True)``)
-   and handed out one per message while their second lasts.
+4. Rate tokens are reserved in batches (``reserve_for_send(up_to=True)``) as large as this
+   worker can use at its own pace (``Tokens``), and handed out one per message at its slot.
 5. Count the chunk into the job (``reconcile_chunk``): the tally of its recipients' final states
    is compared with what the chunk item says was already added, and only the difference is ADDed
    to the job's counters, in one transaction with the chunk item's new tally (conditional on its
@@ -40,6 +40,7 @@ they already hold a slot, ~4 requests when new).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -73,7 +74,18 @@ class Tokens:
     """Rate tokens for one chunk, reserved in batches: one reservation (one write, or one
     transaction for WhatsApp) per window instead of one per message. Each token is used inside
     its own slot of the window (``Reservation.not_before``/``not_after``), so sends are paced
-    across the second rather than bunched at its start (messaging/ratelimit.py says why)."""
+    across the second rather than bunched at its start (messaging/ratelimit.py says why).
+
+    A batch is only as large as this worker can use on time. Its slots are 1/limit apart; a
+    worker that needs longer than that per send (a real provider call takes tens of
+    milliseconds, a slot at 80/s is 12.5) would reach each next token later than the last, and
+    send the batch's tail late, bunched with other workers' on-time sends. So the worker measures
+    its own time per send (``per_send``, between handing out a token and being asked for the
+    next) and, when that is longer than a slot, asks for no more tokens than it can use at most
+    one slot late (``_ask``): one at a time at 80/s with real calls, the whole window with the
+    fast DRY_RUN sender. It also leaves the rest of the window to the chunks of other workers."""
+
+    SMOOTHING = 0.3  # weight of the newest measurement in ``per_send``
 
     def __init__(self, channel: str, sender: str):
         self.channel, self.sender = channel, sender
@@ -81,12 +93,24 @@ class Tokens:
         self.used = 0  # tokens of the reservation handed out or let go
         self.wanted = 1  # the chunk sets how many messages are still to go
         self.reservations = 0
+        self.per_send: float | None = None  # seconds this worker spends per send, smoothed
+        self._handed_out_at: float | None = None
+
+    def _ask(self, limit: int) -> int:
+        """Tokens to reserve: what the chunk still wants, but when a send takes this worker
+        longer than a slot (1/limit), only as many as it reaches at most one slot late: after n
+        tokens it is (n - 1) * (per_send - 1/limit) behind its slots."""
+        wanted = max(1, self.wanted)
+        if self.per_send is None:
+            return 1  # the chunk's first token: its pace is not known yet
+        if self.per_send * limit <= 1:
+            return wanted
+        return min(wanted, 1 + math.floor(1 / (self.per_send * limit - 1)))
 
     def _next_fresh(self) -> int | None:
         """The next token still good (its window has not ended); the rest of a window a slow
-        chunk could not use is let go. (Letting go at the slot's end was tried: at a high limit
-        a grant's slots lie at the window's start, so a window reserved mid-second was all stale
-        and the worker reserved again and again.)"""
+        chunk could not use is let go. Not at the slot's end: a worker a little slower than its
+        estimate would throw most of its tokens away; ``_ask`` keeps it near its slots instead."""
         if self.reservation is None:
             return None
         at = time.time()
@@ -97,9 +121,13 @@ class Tokens:
     def take(self, channel: str, sender: str) -> float:
         """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when
         its window ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        if self._handed_out_at is not None:
+            spent = time.time() - self._handed_out_at
+            self.per_send = spent if self.per_send is None else self.SMOOTHING * spent + (1 - self.SMOOTHING) * self.per_send
         index = self._next_fresh()
         while index is None:
-            self.reservation = ratelimit.reserve_for_send(channel, sender, max(1, self.wanted), up_to=True)
+            limit = ratelimit.buckets_for(channel, sender)[0][1]
+            self.reservation = ratelimit.reserve_for_send(channel, sender, self._ask(limit), up_to=True)
             self.reservations += 1
             self.used = 0
             index = self._next_fresh()
@@ -107,6 +135,7 @@ class Tokens:
         wait = self.reservation.not_before(index) - time.time()
         if wait > 0:
             time.sleep(wait)
+        self._handed_out_at = time.time()
         return self.reservation.not_after(index)
 
 

@@ -14,37 +14,42 @@ count, and a slot: p/limit .. (p+1)/limit seconds into the window (``Reservation
 / ``slot_end(i)``). Senders start the provider call no earlier than the slot's start, and let a
 token go (take another) once its window has ended (``not_after``).
 
+Positions follow the clock. A window reserved mid-second never hands out a slot that has
+already started: the grant's first position is at least the window's first slot still to come
+(``_slot_floor``), and a count that lags the clock is moved up to it (a compare-and-set; the
+skipped positions are simply never used). Without this, the first grant in a quiet second got
+positions 0, 1, ... whose slots had all begun, so they went out at once, in a burst that met the
+next second's on-time sends (measured: 12 calls in one 1-second span at a limit of 7).
+
 What that bounds, with L the limit and slot g = window*L + p numbered across windows:
 * calls started at their slot's start are exactly 1/L apart, so any half-open 1-second span
   holds at most L of them (the property test checks this over many reservation sequences);
 * calls started anywhere inside their slots: at most L + 1. Nothing tighter is possible while
   every window may be used to the full: at a sustained L per second the calls L apart average
   exactly 1 s apart, so any jitter in start times puts some pair closer;
-* a call started after its slot (a slow worker; or the first sends in a quiet second, whose
-  positions 0, 1, ... have slots that began before they were reserved) is not bounded by the
-  pacing: a burst in the middle of a second can still meet the next second's on-time sends.
-  Refusing tokens past their slot's end was tried (single sends and bulk) and is NOT done: a
-  window's count lags the clock whenever it is reserved mid-second, so most tokens would be
-  granted already stale and a sender could burn through a whole window of reservations. Doing it well needs a clock-aware
-  position (a second attribute, "next slot", advanced to the current slot by a
-  compare-and-set): not built yet.
+* a call started after its slot's end (a worker slowed between the grant and the call) is not
+  bounded by the pacing. Tokens are still good until their window ends: refusing them at the
+  slot's end would make a slightly slow sender at 80/s (12.5 ms slots) throw most of its tokens
+  away.
 
 Positions are exact, never estimated:
 * one bucket: the UpdateItem asks for ``ReturnValues=UPDATED_NEW``; the ADD is atomic, so the
   count it returns minus n is where this grant's tokens start, however many callers race.
 * several buckets (WhatsApp: the number's bucket is paced, the account's only counted): a
   transaction returns no values, and reading the count back afterwards could see other grants.
-  So the number's part of the transaction is a compare-and-add: "the count is exactly c" (c
-  as last seen, 0 for a window not seen yet), with c + n <= limit checked before sending it.
-  Success means the positions are c .. c+n-1; a refusal returns the count as it was (ALL_OLD),
-  so the retry needs no read. Both buckets still move together or not at all (no leaked
+  So the number's part of the transaction is a compare-and-set: "the count is exactly c" (c
+  as last seen, 0 for a window not seen yet) and becomes max(c, floor) + n, checked to be
+  <= limit before sending it. Success means the positions start at max(c, floor); a refusal
+  returns the count as it was (ALL_OLD), so the retry needs no read. Both buckets still move together or not at all (no leaked
   tokens). Cost: one more transaction whenever another caller wrote the number's window since
   we last looked (bulk: about once per window per competing chunk). The account bucket (1000/s)
   is exact per clock second only; pacing it too would need a second position per token.
 
 DynamoDB requests per reservation (each a single-item write unless said otherwise):
 
-* ``reserve`` on one bucket: 1 UpdateItem when the current second has room; +1 per full window
+* ``reserve`` on one bucket: 1 UpdateItem when the window has room and its count is where this
+  process guessed (a window not written yet, or a future window's count at least the floor);
+  +1 when it was not (the refusal returns the count, so no read is needed); +1 per full window
   it has to step over. Windows this process has already seen full are skipped without a request
   (``_known_full``), so a backlog of queued windows does not cost one request per queued second.
 * ``reserve_up_to``: the same, plus 1 more UpdateItem when the earliest window with room has less
@@ -61,8 +66,9 @@ instead of 2, and one that does not costs the same 2. The condition, not the rea
 the limit exact in both designs.
 
 Windows are wall-clock seconds, so every host must keep its clock in sync (NTP, as on AWS). A
-caller that started its call after the token's slot (a slow worker) would break the bound
-above, so the senders check the slot next to the provider call (``deliver(not_after=...)``).
+caller that started its call after the token's window (a slow worker) would break even the
+per-second count, so the senders check the window next to the provider call
+(``deliver(not_after=...)``).
 A write that botocore retries after its response was lost (the first attempt had landed) counts
 its tokens twice: that window then grants fewer tokens than it could, never more, and the
 positions stay unique (UPDATED_NEW reports the count after both adds; a retried transaction
@@ -143,74 +149,92 @@ class _WindowFull(Exception):
         self.counts = counts
 
 
-def _second(now: float | datetime | None) -> int | None:
-    if now is None:
-        return None
-    if isinstance(now, datetime):
-        return math.floor(now.timestamp())
-    return math.floor(now)
-
-
 def _count(item: dict | None) -> int:
     return int(item.get("messageCount", {"N": "0"})["N"]) if item else 0
 
 
-def _update(bucket: str, limit: int, window: int, n: int, *, expected: int | None = None) -> dict:
-    """The UpdateItem (or transaction part) that adds n tokens only if the window keeps <= limit.
+def _update(bucket: str, limit: int, window: int, n: int, *, floor: int = 0, expected: int | None = None) -> dict:
+    """The UpdateItem (or transaction part) that grants n tokens only if the window keeps <= limit.
 
-    With ``expected`` the condition is instead that the count is exactly that (a compare-and-add):
-    the caller has checked ``expected + n <= limit`` and learns its positions without a read."""
+    Without ``expected``: an atomic ADD, on the condition that the count is at least ``floor``
+    (the window's first slot not yet started, see ``_slot_floor``) and at most ``limit - n``.
+    With ``expected``: a compare-and-set: the count must be exactly ``expected`` (as last seen; 0
+    for a window not written yet) and becomes ``max(expected, floor) + n``; the caller has checked
+    that this is <= limit, and knows its positions without a read."""
     stamp = RateLimitTracker.lastUpdatedAt.serialize(datetime.now(UTC))
     values = {
-        ":n": {"N": str(n)},
         ":stamp": {"S": stamp},
         ":expires": {"N": str(window + DAY)},  # TTL: a window is only needed for its second
     }
     if expected is None:
         # `<= limit - n` before adding n is `<= limit` after: the check and the add are one
         # atomic step in DynamoDB, which is what makes the limit exact under any concurrency.
-        condition = "attribute_not_exists(messageCount) OR messageCount <= :room"
+        update = "ADD messageCount :n SET lastUpdatedAt = :stamp, expiresAt = :expires"
+        values[":n"] = {"N": str(n)}
         values[":room"] = {"N": str(limit - n)}
-    elif expected == 0:
-        condition = "attribute_not_exists(messageCount)"  # a count, once written, is never 0
+        if floor == 0:
+            condition = "attribute_not_exists(messageCount) OR messageCount <= :room"
+        else:
+            condition = "messageCount BETWEEN :floor AND :room"  # a count below the floor would hand out started slots
+            values[":floor"] = {"N": str(floor)}
     else:
-        condition = "messageCount = :expected"
-        values[":expected"] = {"N": str(expected)}
+        update = "SET messageCount = :count, lastUpdatedAt = :stamp, expiresAt = :expires"
+        values[":count"] = {"N": str(max(expected, floor) + n)}
+        if expected == 0:
+            condition = "attribute_not_exists(messageCount)"  # a count, once written, is never 0
+        else:
+            condition = "messageCount = :expected"
+            values[":expected"] = {"N": str(expected)}
     return {
         "TableName": RateLimitTracker.Meta.table_name,
         "Key": {"channel": {"S": bucket}, "windowStart": {"N": str(window)}},
-        "UpdateExpression": "ADD messageCount :n SET lastUpdatedAt = :stamp, expiresAt = :expires",
+        "UpdateExpression": update,
         "ConditionExpression": condition,
         "ExpressionAttributeValues": values,
         # On refusal DynamoDB returns the item as it was: the count we need for a partial grant
-        # (and, for a compare-and-add, the count to expect next time).
+        # (and, for a compare-and-set, the count to expect next time).
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
-def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, expected: int) -> int:
-    """Add n tokens to every bucket's window, all or none; return the first bucket's count before
-    the add (the tokens' first position). Raise _WindowFull if any bucket is too full, or if the
-    first bucket's count is not ``expected`` (several buckets only; the refusal carries the count).
+def _slot_floor(window: int, limit: int, at: float) -> int:
+    """The first position of ``window`` whose slot has not started by ``at`` (0 for a window
+    still to come; ``limit`` or more when every slot has started). Granting a lower position
+    would hand out a slot already begun: its call would go out at once, bunched with the calls
+    before it (the burst the module docstring describes)."""
+    return max(0, math.ceil((at - window) * limit - 1e-4))  # 1e-4: float error of epoch seconds, not a slot
+
+
+def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, expected: int, floor: int) -> int:
+    """Add n tokens to every bucket's window, all or none; return the first bucket's first
+    position (its count before the add, or ``floor`` when the count was below it). Raise
+    _WindowFull if any bucket is too full, or if the first bucket's count is not the one a
+    compare-and-set expected (the refusal carries the count).
     """
     dynamodb = client("dynamodb")
     if len(buckets) == 1:
         (bucket, limit), = buckets
         try:
-            response = dynamodb.update_item(**_update(bucket, limit, window, n), ReturnValues="UPDATED_NEW")
+            if expected >= floor:
+                # The count is (at least) past the floor: an atomic ADD, whose new count tells
+                # where our n tokens are, however many callers race.
+                response = dynamodb.update_item(**_update(bucket, limit, window, n, floor=floor), ReturnValues="UPDATED_NEW")
+                return _count(response["Attributes"]) - n
+            # The count lags the clock (a quiet bucket): move it to the floor, if nobody wrote meanwhile.
+            dynamodb.update_item(**_update(bucket, limit, window, n, floor=floor, expected=expected))
+            return floor
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             raise _WindowFull({bucket: _count(exc.response.get("Item"))}) from None
-        # The count after this atomic ADD: our n tokens are the last n of it, whatever others added.
-        return _count(response["Attributes"]) - n
     # Several buckets: one transaction, so a window full in one bucket takes nothing from the
     # others (no tokens leak when the account bucket is full but the number's is not). A
-    # transaction returns no values, so the first (paced) bucket is written as a compare-and-add.
+    # transaction returns no values, so the first (paced) bucket is written as a compare-and-set.
     (paced, paced_limit), *others = buckets
-    if expected + n > paced_limit:
+    first = max(expected, floor)
+    if first + n > paced_limit:
         raise _WindowFull({paced: expected})  # counts only grow: it cannot fit, no need to ask
-    parts = [_update(paced, paced_limit, window, n, expected=expected)]
+    parts = [_update(paced, paced_limit, window, n, floor=floor, expected=expected)]
     parts += [_update(bucket, limit, window, n) for bucket, limit in others]
     try:
         dynamodb.transact_write_items(TransactItems=[{"Update": part} for part in parts])
@@ -228,7 +252,7 @@ def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, expected: in
             # Nothing was written; the same window is tried again.
             raise _WindowFull({}) from None
         raise _WindowFull(full) from None
-    return expected
+    return first
 
 
 def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) -> Reservation:
@@ -242,27 +266,35 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
         raise ValueError(f"cannot reserve {n} tokens at once: the limit is {smallest} per second")
     wanted = min(n, smallest)
     paced, paced_limit = buckets[0]
-    frozen = _second(now)  # tests pin the clock; otherwise windows follow the wall clock
+    pinned = None if now is None else (now.timestamp() if isinstance(now, datetime) else float(now))
 
-    def current() -> int:
-        return frozen if frozen is not None else math.floor(time.time())
+    def clock() -> float:
+        return pinned if pinned is not None else time.time()  # tests pin the clock
 
     def first_window_after(window: int) -> int:
         # Never reserve a second that has already passed: its tokens would be sent in a later
         # second that did not count them. Skip windows this process already knows are full
         # (only on the wall clock: a pinned clock may be anywhere in time).
-        start = max(window, current())
-        if frozen is None:
+        start = max(window, math.floor(clock()))
+        if pinned is None:
             for bucket, _ in buckets:
                 start = max(start, _known_full.get(bucket, start - 1) + 1)
         return start
 
-    window = first_window_after(current())
+    window = first_window_after(math.floor(clock()))
     ask = wanted
     expected = 0  # the paced bucket's count in `window`, as last seen (a new window: a guess)
     for _ in range(MAX_ATTEMPTS):
+        floor = _slot_floor(window, paced_limit, clock())
+        room = paced_limit - max(expected, floor)  # counts only grow: never more than this
+        if room < ask and partial and room >= 1:
+            ask = room
+        if room < ask:
+            window = first_window_after(window + 1)  # every slot left here has started or is taken
+            ask, expected = wanted, 0
+            continue
         try:
-            position = _write(buckets, window, ask, expected)
+            position = _write(buckets, window, ask, expected, floor)
             return Reservation(tuple(b for b, _ in buckets), window, ask, position, paced_limit)
         except _WindowFull as refusal:
             if not refusal.counts:
@@ -273,11 +305,11 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
             for bucket, limit in buckets:
                 if bucket in refusal.counts:
                     left = limit - refusal.counts[bucket]
-                    if left <= 0 and frozen is None:
+                    if left <= 0 and pinned is None:
                         _known_full[bucket] = max(_known_full.get(bucket, window), window)
                     room = min(room, left)
             if room >= ask:
-                continue  # only the compare-and-add's count was stale: same window, same ask
+                continue  # the count was not the one expected, or lags the floor: same window, look again
             if partial and room >= 1:
                 ask = room  # take what the earliest window with room still has
                 continue

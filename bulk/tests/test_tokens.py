@@ -1,8 +1,8 @@
 """The bulk worker's rate tokens (``bulk.worker.Tokens``): one reservation per window, each
 token handed out no earlier than its own slot, and what a window's end leaves unused is let go.
 
-The worker's clock is replaced by a virtual one (the seam under test is when ``take`` hands out
-which token; DynamoDB and the limiter stay real, on the real clock), so nothing here depends on
+The worker's and the limiter's clock are replaced by a virtual one (the seam under test is when
+``take`` hands out which token; DynamoDB and the limiter stay real), so nothing here depends on
 how fast this machine is."""
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ class VirtualClock:
 @pytest.fixture
 def clock(monkeypatch) -> VirtualClock:
     virtual = VirtualClock(math.floor(time.time()))  # a window's start: no slot has passed yet
-    monkeypatch.setattr(worker, "time", virtual)  # the worker's clock only: ratelimit keeps the real one
+    monkeypatch.setattr(worker, "time", virtual)
+    monkeypatch.setattr(ratelimit, "time", virtual)  # the limiter places slots by the same clock
     return virtual
 
 
@@ -49,20 +50,41 @@ def test_it_hands_out_each_token_at_its_slot(clock, number):
     for _ in range(4):
         assert tokens.take("whatsapp", number) == tokens.reservation.window + 1  # good for its second
         handed_out.append(clock.now)
-    reservation = tokens.reservation
-    assert tokens.reservations == 1  # one reservation for the window's 4 tokens
-    assert handed_out == [reservation.not_before(i) for i in range(4)]  # 0.25 s apart, not bunched
+    window = tokens.reservation.window
+    # The first token alone (the worker's pace is not known yet), then the window's other 3 in one.
+    assert tokens.reservations == 2
+    assert handed_out == [window + i / 4 for i in range(4)]  # 0.25 s apart, not bunched
 
 
 def test_it_lets_go_what_is_left_when_the_window_has_passed(clock, number):
     tokens = worker.Tokens("whatsapp", number)
     tokens.wanted = 4
     tokens.take("whatsapp", number)
+    tokens.take("whatsapp", number)  # the second reservation: positions 1-3
     first = tokens.reservation
-    clock.now = first.not_before(2) + 0.01  # a slow recipient: slot 1 began meanwhile
+    assert (first.first_position, first.granted) == (1, 3)
+    clock.now = first.not_before(1) + 0.01  # a slow recipient: the next slot began meanwhile
     tokens.take("whatsapp", number)
     assert tokens.used == 2  # still in its window: the next token, sent at once
-    clock.now = first.window + 1  # the whole window passed with 2 tokens unused
+    clock.now = first.window + 1  # the whole window passed with 1 token unused
     deadline = tokens.take("whatsapp", number)
-    assert tokens.reservations == 2 and tokens.reservation.window > first.window
+    assert tokens.reservations == 3 and tokens.reservation.window > first.window
     assert deadline == tokens.reservation.not_after(0)
+
+
+def test_a_worker_slower_than_a_slot_reserves_only_what_it_can_use_on_time(clock, number, settings):
+    """At 4/s a slot is 0.25 s. A worker spending 0.4 s per send would reach each next token
+    0.15 s later than the last: it asks for 1 + floor(1 / (0.4 * 4 - 1)) = 2 tokens at a time,
+    and never sends more than one slot late."""
+    tokens = worker.Tokens("whatsapp", number)
+    tokens.wanted = 40
+    lateness = []
+    for _ in range(8):
+        tokens.take("whatsapp", number)
+        lateness.append(clock.now - tokens.reservation.not_before(tokens.used - 1))
+        clock.now += 0.4  # the provider call and the record
+    assert tokens.reservation.granted == 2  # after the first token, batches of 2
+    assert max(lateness) <= 0.25 + 1e-9  # at most one slot late
+    fast = worker.Tokens("whatsapp", number)
+    fast.wanted, fast.per_send = 40, 0.01  # faster than a slot: the whole window at once
+    assert fast._ask(4) == 40

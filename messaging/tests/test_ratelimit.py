@@ -86,6 +86,20 @@ def granted_per_window(grants) -> Counter:
     return per_window
 
 
+def assert_positions_fit(grants, counts: dict[int, int], limit: int) -> None:
+    """A paced bucket's stored count is the end of the last position granted in its window: the
+    positions granted are distinct, below the count, and the last one ends it. (The count can be
+    more than the tokens granted: a grant on a live clock skips the positions whose slots had
+    already begun; see ratelimit._slot_floor.) Nothing counted twice, nothing granted uncounted."""
+    per_window: dict[int, list[int]] = {}
+    for grant in grants:
+        per_window.setdefault(grant.window, []).extend(range(grant.first_position, grant.first_position + grant.granted))
+    assert set(per_window) == set(counts)
+    for window, positions in per_window.items():
+        assert len(positions) == len(set(positions)), f"a position granted twice in {window}"
+        assert max(positions) == counts[window] - 1 <= limit - 1
+
+
 # --- one bucket ------------------------------------------------------------------------------
 
 
@@ -144,7 +158,7 @@ def test_threads_share_one_bucket_exactly():
     assert sum(g.granted for g in grants) == 6 * sum(plan)  # none dropped
     counts = stored(bucket)
     assert max(counts.values()) <= limit
-    assert counts == dict(granted_per_window(grants))
+    assert_positions_fit(grants, counts, limit)
     assert len(counts) >= 6 * sum(plan) // limit  # it really had to spread over windows
 
 
@@ -178,16 +192,13 @@ def test_processes_share_one_bucket_exactly():
         for child in children:
             if child.poll() is None:
                 child.kill()
-    grants = [json.loads(line) for out, _ in outputs for line in out.splitlines() if line.strip()]
     assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
+    grants = [ratelimit.Reservation((bucket,), limit=limit, **json.loads(line)) for out, _ in outputs for line in out.splitlines() if line.strip()]
     requested = sum(n for plan in plans for _, n in plan) + 3
-    assert sum(g["granted"] for g in grants) + sum(g.granted for g in mine) == requested  # none dropped
-    expected: Counter = granted_per_window(mine)
-    for grant in grants:
-        expected[grant["window"]] += grant["granted"]
+    assert sum(g.granted for g in grants + mine) == requested  # none dropped
     counts = stored(bucket)
     assert max(counts.values()) <= limit
-    assert counts == dict(expected)
+    assert_positions_fit(grants + mine, counts, limit)
 
 
 # --- channels ------------------------------------------------------------------------------
@@ -242,12 +253,11 @@ def test_whatsapp_numbers_and_account_stay_exact_under_threads(settings, monkeyp
 
     grants = [g for per_thread in run_threads(4, work) for g in per_thread]
     assert sum(g.granted for g in grants) == 4 * 4
-    per_number = [stored(f"whatsapp#{number}") for number in numbers]
+    for number in numbers:
+        assert_positions_fit([g for g in grants if g.buckets[0] == f"whatsapp#{number}"], stored(f"whatsapp#{number}"), 3)
     account_counts = stored(account)
-    assert all(count <= 3 for counts in per_number for count in counts.values())
     assert max(account_counts.values()) <= 4
-    assert account_counts == dict(Counter(per_number[0]) + Counter(per_number[1]))
-    assert account_counts == dict(granted_per_window(grants))
+    assert account_counts == dict(granted_per_window(grants))  # the account counts tokens granted, no more, no less
 
 
 def test_waiting_for_a_window_ends_in_that_window():
@@ -282,6 +292,33 @@ def test_each_grant_knows_its_positions_and_slots():
     assert second.not_after(0) == FAR + 1  # every token is good until its window ends
     later = reserve(bucket, 5, 1, now=FAR)
     assert (later.window, later.first_position) == (FAR + 1, 0)
+
+
+def test_a_window_reserved_mid_second_never_hands_out_a_started_slot():
+    """Positions follow the clock: at 0.5 s into a window, limit 10, slots 0-4 have begun, so
+    the first grant starts at 5 (not 0, which would go out at once, bunched)."""
+    bucket = unique("mid-second")
+    quiet = reserve(bucket, 10, 2, now=FAR + 0.5)
+    assert (quiet.window, quiet.first_position) == (FAR, 5)
+    assert quiet.not_before(0) == pytest.approx(FAR + 0.5)
+    assert reserve(bucket, 10, 1, now=FAR + 0.55).first_position == 7  # the count is ahead of the clock: just added to
+    assert reserve(bucket, 10, 1, now=FAR + 0.81).first_position == 9  # the count lags the clock again: moved up to it
+    assert stored(bucket) == {FAR: 10}  # positions 0-4 and 8 were never granted: their slots had begun
+    assert reserve(bucket, 10, 1, now=FAR + 0.95).window == FAR + 1  # every slot of FAR has begun
+    late = reserve_up_to(unique("late"), 10, 5, now=FAR + 0.75)
+    assert (late.window, late.first_position, late.granted) == (FAR, 8, 2)  # what is left of the second
+
+
+def test_a_whatsapp_window_reserved_mid_second_follows_the_clock(settings, monkeypatch):
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = 10, 1000
+    account = unique("account")
+    monkeypatch.setattr(ratelimit, "WHATSAPP_ACCOUNT_BUCKET", account)
+    number = unique("mid-number")
+    first = reserve_for_send("whatsapp", number, 2, now=FAR + 0.3)
+    second = reserve_for_send("whatsapp", number, 2, now=FAR + 0.7)
+    assert (first.first_position, second.first_position) == (3, 7)
+    assert stored(f"whatsapp#{number}") == {FAR: 9}
+    assert stored(account) == {FAR: 4}  # the account counts only the tokens granted
 
 
 def test_positions_are_exact_under_threads():
