@@ -29,8 +29,11 @@ Per chunk (``run_chunk``, called by the ``bulk.send_chunk`` task):
    absent) ends the job exactly once; that caller emits the job's metrics; the report is written.
 
 DynamoDB requests per sent recipient: per batch of 10, 1 TransactWriteItems (claims), 1
-BatchGetItem (contacts), 1 TransactWriteItems (records); plus per chunk about 10 more (job reads,
-the recipients' BatchGet, rate reservations — one per window, usage, reconcile): ~0.4 in all.
+BatchGetItem (contacts), 1 TransactWriteItems (records); plus per chunk about 6 more (job reads,
+the recipients' BatchGet, usage, reconcile): ~0.35 in all. Rate reservations come on top: one
+per batch of tokens (``Tokens``), so from ~0.05 per recipient when the worker keeps up with its
+slots (a whole window in one) to ~1-2 when every send takes longer than a slot (one token at a
+time, plus a retry when another worker wrote the window first).
 Claiming in batches has one cost: a worker killed mid-batch leaves up to a batch ``sending`` (the
 claimed but not yet called, and the called but not yet recorded), which the sweep reports
 ``unknown``. A WhatsApp recipient outside their window also costs the tier claim (1 GetItem when
@@ -71,8 +74,8 @@ COUNTERS = {"sent": "sentCount", "failed": "failedCount", "skipped": "skippedCou
 
 
 class Tokens:
-    """Rate tokens for one chunk, reserved in batches: one reservation (one write, or one
-    transaction for WhatsApp) per window instead of one per message. Each token is used inside
+    """Rate tokens for one chunk, reserved in batches (one write, or one transaction for
+    WhatsApp, per batch) rather than one by one where the worker can. Each token is used inside
     its own slot of the window (``Reservation.not_before``/``not_after``), so sends are paced
     across the second rather than bunched at its start (messaging/ratelimit.py says why).
 

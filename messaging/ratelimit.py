@@ -16,10 +16,10 @@ token go (take another) once its window has ended (``not_after``).
 
 Positions follow the clock. A window reserved mid-second never hands out a slot that has
 already started: the grant's first position is at least the window's first slot still to come
-(``_slot_floor``), and a count that lags the clock is moved up to it (a compare-and-set; the
-skipped positions are simply never used). Without this, the first grant in a quiet second got
-positions 0, 1, ... whose slots had all begun, so they went out at once, in a burst that met the
-next second's on-time sends (measured: 12 calls in one 1-second span at a limit of 7).
+(``_slot_floor``), and a count that lags the clock is moved up to it (the skipped positions are
+simply never used). Without this, the first grant in a quiet second got positions 0, 1, ...
+whose slots had all begun, so they went out at once, in a burst that met the next second's
+on-time sends (measured: 12 calls in one 1-second span at a limit of 7; now 7 at 6).
 
 What that bounds, with L the limit and slot g = window*L + p numbered across windows:
 * calls started at their slot's start are exactly 1/L apart, so any half-open 1-second span
@@ -32,47 +32,39 @@ What that bounds, with L the limit and slot g = window*L + p numbered across win
   slot's end would make a slightly slow sender at 80/s (12.5 ms slots) throw most of its tokens
   away.
 
-Positions are exact, never estimated:
-* one bucket: the UpdateItem asks for ``ReturnValues=UPDATED_NEW``; the ADD is atomic, so the
-  count it returns minus n is where this grant's tokens start, however many callers race.
-* several buckets (WhatsApp: the number's bucket is paced, the account's only counted): a
-  transaction returns no values, and reading the count back afterwards could see other grants.
-  So the number's part of the transaction is a compare-and-set: "the count is exactly c" (c
-  as last seen, 0 for a window not seen yet) and becomes max(c, floor) + n, checked to be
-  <= limit before sending it. Success means the positions start at max(c, floor); a refusal
-  returns the count as it was (ALL_OLD), so the retry needs no read. Both buckets still move together or not at all (no leaked
-  tokens). Cost: one more transaction whenever another caller wrote the number's window since
-  we last looked (bulk: about once per window per competing chunk). The account bucket (1000/s)
-  is exact per clock second only; pacing it too would need a second position per token.
+Positions are exact, never estimated. A grant of n tokens picks its first position ``at``:
+the larger of the window's first slot still to come and the count as this process last saw it
+(``_last_seen``; 0 for a window it has not seen). Its write sets the count to ``at + n`` on the
+condition that the count is at most ``at``, and ``at + n <= limit`` is checked before sending it.
+Every position granted before lies below the count, so success means the positions ``at`` ..
+``at + n - 1`` are ours, however many callers race, without a read. A refusal returns the count
+as it was (ALL_OLD): the next try starts from it, or takes what is left (a partial grant), or
+moves to the next window. WhatsApp writes the number's bucket this way and the account's with an
+atomic ADD (it is only counted, not paced: exact per clock second only), in one transaction, so
+both move together or not at all (no leaked tokens). A transaction conflict (another caller
+writing the same items at that instant) writes nothing and is tried again after a short pause.
 
-DynamoDB requests per reservation (each a single-item write unless said otherwise):
+DynamoDB requests per reservation (each a single-item write; WhatsApp a TransactWriteItems,
+which costs twice the write capacity):
 
-* ``reserve`` on one bucket: 1 UpdateItem when the window has room and its count is where this
-  process guessed (a window not written yet, or a future window's count at least the floor);
-  +1 when it was not (the refusal returns the count, so no read is needed); +1 per full window
-  it has to step over. Windows this process has already seen full are skipped without a request
-  (``_known_full``), so a backlog of queued windows does not cost one request per queued second.
-* ``reserve_up_to``: the same, plus 1 more UpdateItem when the earliest window with room has less
-  room than asked for (the failed write returns the window's count, so no separate read is
-  needed).
-* several buckets at once (WhatsApp: the number and the account): 1 TransactWriteItems per
-  window tried, with the same rules, +1 when the number's count was not the one expected.
-  A transaction writes 2x the capacity of plain writes.
+* 1 when the guess was right: a window nobody else wrote since this process last looked, or one
+  whose count lags the clock (a quiet bucket: single sends), or a window still to come;
+* +1 per refusal: another caller wrote the window since (bulk: workers sharing a number);
+* +1 per full window stepped over; windows this process has already seen full are skipped
+  without a request (``_known_full``), so a backlog of queued windows does not cost one request
+  per queued second.
 
-The brief suggested reading the count with a consistent GetItem before a partial grant. The
-conditional write with ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` returns that same count
-when (and only when) the optimistic grant does not fit, so a batch that fits costs 1 request
-instead of 2, and one that does not costs the same 2. The condition, not the read, is what keeps
-the limit exact in both designs.
+A single send waits for its slot: up to 1/limit seconds even when nobody else is sending (12.5
+ms at WhatsApp's 80/s, 200 ms at an SMS limit of 5/s).
 
 Windows are wall-clock seconds, so every host must keep its clock in sync (NTP, as on AWS). A
 caller that started its call after the token's window (a slow worker) would break even the
 per-second count, so the senders check the window next to the provider call
 (``deliver(not_after=...)``).
-A write that botocore retries after its response was lost (the first attempt had landed) counts
-its tokens twice: that window then grants fewer tokens than it could, never more, and the
-positions stay unique (UPDATED_NEW reports the count after both adds; a retried transaction
-carries the same ClientRequestToken, so DynamoDB applies it once).
+A write that botocore retries after its response was lost (the first attempt had landed) is
+refused (the count is now past ``at``) and the grant is made again further on: that window
+then grants fewer tokens than it could, never more, and the positions stay unique (a retried
+transaction carries the same ClientRequestToken, so DynamoDB applies it once).
 """
 
 from __future__ import annotations
@@ -153,46 +145,42 @@ def _count(item: dict | None) -> int:
     return int(item.get("messageCount", {"N": "0"})["N"]) if item else 0
 
 
-def _update(bucket: str, limit: int, window: int, n: int, *, floor: int = 0, expected: int | None = None) -> dict:
-    """The UpdateItem (or transaction part) that grants n tokens only if the window keeps <= limit.
+def _update(bucket: str, limit: int, window: int, n: int, *, at: int | None = None) -> dict:
+    """The UpdateItem (or transaction part) that grants n tokens of one bucket's window.
 
-    Without ``expected``: an atomic ADD, on the condition that the count is at least ``floor``
-    (the window's first slot not yet started, see ``_slot_floor``) and at most ``limit - n``.
-    With ``expected``: a compare-and-set: the count must be exactly ``expected`` (as last seen; 0
-    for a window not written yet) and becomes ``max(expected, floor) + n``; the caller has checked
-    that this is <= limit, and knows its positions without a read."""
+    With ``at`` (the paced bucket): the grant takes positions ``at`` .. ``at + n - 1``. It sets
+    the count to ``at + n`` on the condition that the count is at most ``at`` (or not written
+    yet): every position granted before lies below the count, so these are free, and the caller
+    knows them without a read. ``at`` is the larger of the window's first slot still to come and
+    the count as last seen; the caller has checked ``at + n <= limit``.
+
+    Without ``at`` (a bucket that is only counted: the WhatsApp account): an atomic ADD, on the
+    condition that the window keeps at most ``limit``."""
     stamp = RateLimitTracker.lastUpdatedAt.serialize(datetime.now(UTC))
     values = {
         ":stamp": {"S": stamp},
         ":expires": {"N": str(window + DAY)},  # TTL: a window is only needed for its second
     }
-    if expected is None:
+    if at is None:
         # `<= limit - n` before adding n is `<= limit` after: the check and the add are one
         # atomic step in DynamoDB, which is what makes the limit exact under any concurrency.
         update = "ADD messageCount :n SET lastUpdatedAt = :stamp, expiresAt = :expires"
+        condition = "attribute_not_exists(messageCount) OR messageCount <= :room"
         values[":n"] = {"N": str(n)}
         values[":room"] = {"N": str(limit - n)}
-        if floor == 0:
-            condition = "attribute_not_exists(messageCount) OR messageCount <= :room"
-        else:
-            condition = "messageCount BETWEEN :floor AND :room"  # a count below the floor would hand out started slots
-            values[":floor"] = {"N": str(floor)}
     else:
         update = "SET messageCount = :count, lastUpdatedAt = :stamp, expiresAt = :expires"
-        values[":count"] = {"N": str(max(expected, floor) + n)}
-        if expected == 0:
-            condition = "attribute_not_exists(messageCount)"  # a count, once written, is never 0
-        else:
-            condition = "messageCount = :expected"
-            values[":expected"] = {"N": str(expected)}
+        condition = "attribute_not_exists(messageCount) OR messageCount <= :at"
+        values[":count"] = {"N": str(at + n)}
+        values[":at"] = {"N": str(at)}
     return {
         "TableName": RateLimitTracker.Meta.table_name,
         "Key": {"channel": {"S": bucket}, "windowStart": {"N": str(window)}},
         "UpdateExpression": update,
         "ConditionExpression": condition,
         "ExpressionAttributeValues": values,
-        # On refusal DynamoDB returns the item as it was: the count we need for a partial grant
-        # (and, for a compare-and-set, the count to expect next time).
+        # On refusal DynamoDB returns the item as it was: the count to start from next time
+        # (and what is left for a partial grant).
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
@@ -202,57 +190,61 @@ def _slot_floor(window: int, limit: int, at: float) -> int:
     still to come; ``limit`` or more when every slot has started). Granting a lower position
     would hand out a slot already begun: its call would go out at once, bunched with the calls
     before it (the burst the module docstring describes)."""
-    return max(0, math.ceil((at - window) * limit - 1e-4))  # 1e-4: float error of epoch seconds, not a slot
+    # A microsecond's tolerance: epoch seconds as floats are only exact to ~0.2 us, and a slot
+    # starting this very instant has not begun.
+    return max(0, math.ceil((at - window - 1e-6) * limit))
 
 
-def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, expected: int, floor: int) -> int:
-    """Add n tokens to every bucket's window, all or none; return the first bucket's first
-    position (its count before the add, or ``floor`` when the count was below it). Raise
-    _WindowFull if any bucket is too full, or if the first bucket's count is not the one a
-    compare-and-set expected (the refusal carries the count).
+# bucket -> (window, its count as this process last saw it): the first guess for the next grant
+# in that window, so a worker granting again and again in one second rarely guesses wrong.
+# Counts only grow, so a stale guess is only ever too low, and costs one refused write.
+_last_seen: dict[str, tuple[int, int]] = {}
+
+
+def _seen(bucket: str, window: int) -> int:
+    seen_window, count = _last_seen.get(bucket, (None, 0))
+    return count if seen_window == window else 0
+
+
+_CONFLICT_CODES = {"TransactionConflict", "None", None}  # "None": this part was fine, another was not
+
+
+def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, at: int) -> None:
+    """Grant n tokens in every bucket's window, all or none: the paced (first) bucket's at
+    positions ``at`` .. ``at + n - 1``. Raise _WindowFull if any bucket refused (the refusal
+    carries its count), or _WindowFull({}) for a transaction conflict (nothing was written).
     """
     dynamodb = client("dynamodb")
-    if len(buckets) == 1:
-        (bucket, limit), = buckets
+    (paced, paced_limit), *others = buckets
+    parts = [_update(paced, paced_limit, window, n, at=at)]
+    parts += [_update(bucket, limit, window, n) for bucket, limit in others]
+    if not others:
         try:
-            if expected >= floor:
-                # The count is (at least) past the floor: an atomic ADD, whose new count tells
-                # where our n tokens are, however many callers race.
-                response = dynamodb.update_item(**_update(bucket, limit, window, n, floor=floor), ReturnValues="UPDATED_NEW")
-                return _count(response["Attributes"]) - n
-            # The count lags the clock (a quiet bucket): move it to the floor, if nobody wrote meanwhile.
-            dynamodb.update_item(**_update(bucket, limit, window, n, floor=floor, expected=expected))
-            return floor
+            dynamodb.update_item(**parts[0])
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            raise _WindowFull({bucket: _count(exc.response.get("Item"))}) from None
+            raise _WindowFull({paced: _count(exc.response.get("Item"))}) from None
+        return
     # Several buckets: one transaction, so a window full in one bucket takes nothing from the
-    # others (no tokens leak when the account bucket is full but the number's is not). A
-    # transaction returns no values, so the first (paced) bucket is written as a compare-and-set.
-    (paced, paced_limit), *others = buckets
-    first = max(expected, floor)
-    if first + n > paced_limit:
-        raise _WindowFull({paced: expected})  # counts only grow: it cannot fit, no need to ask
-    parts = [_update(paced, paced_limit, window, n, floor=floor, expected=expected)]
-    parts += [_update(bucket, limit, window, n) for bucket, limit in others]
+    # others (no tokens leak when the account bucket is full but the number's is not).
     try:
         dynamodb.transact_write_items(TransactItems=[{"Update": part} for part in parts])
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = exc.response.get("CancellationReasons") or []
+        codes = {reason.get("Code") for reason in reasons}
+        if not codes <= _CONFLICT_CODES | {"ConditionalCheckFailed"}:
+            raise  # throttling, validation: not ours to retry here (botocore retries throttling)
         full = {
             bucket: _count(reason.get("Item"))
             for (bucket, _), reason in zip(buckets, reasons)
             if reason.get("Code") == "ConditionalCheckFailed"
         }
-        if not full:
-            # TransactionConflict: another transaction was writing the same items at that moment.
-            # Nothing was written; the same window is tried again.
-            raise _WindowFull({}) from None
+        # No condition failed: another transaction was writing the same items at that moment.
+        # Nothing was written; the same window is tried again.
         raise _WindowFull(full) from None
-    return first
 
 
 def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) -> Reservation:
@@ -283,24 +275,26 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
 
     window = first_window_after(math.floor(clock()))
     ask = wanted
-    expected = 0  # the paced bucket's count in `window`, as last seen (a new window: a guess)
+    seen = _seen(paced, window)  # the paced bucket's count in `window`, as last seen (0: not seen)
+    conflicts = 0
     for _ in range(MAX_ATTEMPTS):
-        floor = _slot_floor(window, paced_limit, clock())
-        room = paced_limit - max(expected, floor)  # counts only grow: never more than this
+        at = max(seen, _slot_floor(window, paced_limit, clock()))
+        room = paced_limit - at  # counts only grow: never more than this
         if room < ask and partial and room >= 1:
             ask = room
         if room < ask:
             window = first_window_after(window + 1)  # every slot left here has started or is taken
-            ask, expected = wanted, 0
+            ask, seen = wanted, _seen(paced, window)
             continue
         try:
-            position = _write(buckets, window, ask, expected, floor)
-            return Reservation(tuple(b for b, _ in buckets), window, ask, position, paced_limit)
+            _write(buckets, window, ask, at)
         except _WindowFull as refusal:
             if not refusal.counts:
-                time.sleep(random.uniform(0, 0.02))  # transaction conflict: same window, after a pause
+                conflicts += 1  # transaction conflict: same window, after a growing pause
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**conflicts)))
                 continue
-            expected = refusal.counts.get(paced, expected)
+            seen = max(seen, refusal.counts.get(paced, seen))
+            _last_seen[paced] = (window, seen)
             room = ask
             for bucket, limit in buckets:
                 if bucket in refusal.counts:
@@ -309,13 +303,15 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
                         _known_full[bucket] = max(_known_full.get(bucket, window), window)
                     room = min(room, left)
             if room >= ask:
-                continue  # the count was not the one expected, or lags the floor: same window, look again
+                continue  # the paced count had moved past `at`: from where it is now
             if partial and room >= 1:
                 ask = room  # take what the earliest window with room still has
                 continue
             window = first_window_after(window + 1)
-            ask = wanted
-            expected = 0
+            ask, seen = wanted, _seen(paced, window)
+            continue
+        _last_seen[paced] = (window, at + ask)
+        return Reservation(tuple(b for b, _ in buckets), window, ask, at, paced_limit)
     raise RuntimeError(f"no window found for {n} tokens in {[b for b, _ in buckets]} after {MAX_ATTEMPTS} attempts")
 
 

@@ -1,5 +1,6 @@
-"""The bulk worker's rate tokens (``bulk.worker.Tokens``): one reservation per window, each
-token handed out no earlier than its own slot, and what a window's end leaves unused is let go.
+"""The bulk worker's rate tokens (``bulk.worker.Tokens``): reserved in batches the worker can use
+on time, each token handed out no earlier than its own slot, and what a window's end leaves
+unused is let go.
 
 The worker's and the limiter's clock are replaced by a virtual one (the seam under test is when
 ``take`` hands out which token; DynamoDB and the limiter stay real), so nothing here depends on
