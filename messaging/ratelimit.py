@@ -16,8 +16,9 @@ token go (take another) once its window has ended (``not_after``).
 
 Positions follow the clock. A window reserved mid-second never hands out a slot that has
 already started: the grant's first position is at least the window's first slot still to come
-(``_slot_floor``), and a count that lags the clock is moved up to it (the skipped positions are
-simply never used). Without this, the first grant in a quiet second got positions 0, 1, ...
+(``_slot_floor``, taken as far ahead of the clock as this process's grant writes take, so the
+slot has not begun when the grant arrives), and a count that lags the clock is moved up to it
+(the skipped positions are simply never used). Without this, the first grant in a quiet second got positions 0, 1, ...
 whose slots had all begun, so they went out at once, in a burst that met the next second's
 on-time sends (measured: 12 calls in one 1-second span at a limit of 7; now 7 at 6).
 
@@ -206,6 +207,11 @@ def _seen(bucket: str, window: int) -> int:
     return count if seen_window == window else 0
 
 
+# How long this process's grant writes take (smoothed): the floor is taken that far ahead, so a
+# grant's first slot has not begun by the time the write returns and its sender can use it.
+_write_seconds = 0.0
+_SMOOTHING = 0.2
+
 _CONFLICT_CODES = {"TransactionConflict", "None", None}  # "None": this part was fine, another was not
 
 
@@ -247,6 +253,15 @@ def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, at: int) -> 
         raise _WindowFull(full) from None
 
 
+def _timed_write(buckets: Sequence[tuple[str, int]], window: int, n: int, at: int) -> None:
+    global _write_seconds
+    started = time.monotonic()
+    try:
+        _write(buckets, window, n, at)
+    finally:
+        _write_seconds = _SMOOTHING * (time.monotonic() - started) + (1 - _SMOOTHING) * _write_seconds
+
+
 def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) -> Reservation:
     if n < 1:
         raise ValueError(f"n must be at least 1, not {n}")
@@ -278,7 +293,8 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
     seen = _seen(paced, window)  # the paced bucket's count in `window`, as last seen (0: not seen)
     conflicts = 0
     for _ in range(MAX_ATTEMPTS):
-        at = max(seen, _slot_floor(window, paced_limit, clock()))
+        lead = 0.0 if pinned is not None else _write_seconds  # a pinned clock does not move while writing
+        at = max(seen, _slot_floor(window, paced_limit, clock() + lead))
         room = paced_limit - at  # counts only grow: never more than this
         if room < ask and partial and room >= 1:
             ask = room
@@ -287,7 +303,7 @@ def _reserve(buckets: Sequence[tuple[str, int]], n: int, *, partial: bool, now) 
             ask, seen = wanted, _seen(paced, window)
             continue
         try:
-            _write(buckets, window, ask, at)
+            _timed_write(buckets, window, ask, at)
         except _WindowFull as refusal:
             if not refusal.counts:
                 conflicts += 1  # transaction conflict: same window, after a growing pause

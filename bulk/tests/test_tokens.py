@@ -25,6 +25,8 @@ class VirtualClock:
     def time(self) -> float:
         return self.now
 
+    monotonic = time
+
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
@@ -34,6 +36,7 @@ def clock(monkeypatch) -> VirtualClock:
     virtual = VirtualClock(math.floor(time.time()))  # a window's start: no slot has passed yet
     monkeypatch.setattr(worker, "time", virtual)
     monkeypatch.setattr(ratelimit, "time", virtual)  # the limiter places slots by the same clock
+    monkeypatch.setattr(ratelimit, "_write_seconds", 0.0)  # virtual writes take no time
     return virtual
 
 
