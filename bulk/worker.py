@@ -89,6 +89,7 @@ class Tokens:
     fast DRY_RUN sender. It also leaves the rest of the window to the chunks of other workers."""
 
     SMOOTHING = 0.3  # weight of the newest measurement in ``per_send``
+    GRACE = 0.02  # seconds after its slot began that a token is still used, however short the slot
 
     def __init__(self, channel: str, sender: str):
         self.channel, self.sender = channel, sender
@@ -111,15 +112,17 @@ class Tokens:
         return min(wanted, 1 + math.floor(1 / (self.per_send * limit - 1)))
 
     def _next_fresh(self) -> int | None:
-        """The next token still good (its window has not ended); the rest of a window a slow
-        chunk could not use is let go. Not at the slot's end: a worker a little slower than its
-        estimate would throw most of its tokens away; ``_ask`` keeps it near its slots instead."""
+        """The next token still good: its slot has not ended (or began less than ``GRACE`` ago,
+        for slots too short to hit, at very high limits), and neither has its window. A token
+        reached later than that (a stall: a slow record, a slow claim) is let go rather than
+        sent late, bunched with other workers' on-time sends."""
         if self.reservation is None:
             return None
         at = time.time()
-        while self.used < self.reservation.granted and self.reservation.not_after(self.used) <= at:
+        grant = self.reservation
+        while self.used < grant.granted and (grant.not_after(self.used) <= at or max(grant.slot_end(self.used), grant.not_before(self.used) + self.GRACE) <= at):
             self.used += 1
-        return self.used if self.used < self.reservation.granted else None
+        return self.used if self.used < grant.granted else None
 
     def take(self, channel: str, sender: str) -> float:
         """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when

@@ -29,9 +29,10 @@ What that bounds, with L the limit and slot g = window*L + p numbered across win
   every window may be used to the full: at a sustained L per second the calls L apart average
   exactly 1 s apart, so any jitter in start times puts some pair closer;
 * a call started after its slot's end (a worker slowed between the grant and the call) is not
-  bounded by the pacing. Tokens are still good until their window ends: refusing them at the
-  slot's end would make a slightly slow sender at 80/s (12.5 ms slots) throw most of its tokens
-  away.
+  bounded by the pacing. The bulk worker lets such a token go and takes another
+  (``bulk.worker.Tokens``, with a 20 ms grace for slots too short to hit), and reserves only as
+  many tokens as it reaches in time; a single send takes one token and calls as soon as its slot
+  begins. ``deliver`` itself refuses a token only after its window, the per-second count's bound.
 
 Positions are exact, never estimated. A grant of n tokens picks its first position ``at``:
 the larger of the window's first slot still to come and the count as this process last saw it

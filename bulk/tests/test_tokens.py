@@ -1,6 +1,6 @@
 """The bulk worker's rate tokens (``bulk.worker.Tokens``): reserved in batches the worker can use
-on time, each token handed out no earlier than its own slot, and what a window's end leaves
-unused is let go.
+on time, each token handed out no earlier than its own slot, and a token reached after its slot
+(or its window) has ended is let go rather than sent late.
 
 The worker's and the limiter's clock are replaced by a virtual one (the seam under test is when
 ``take`` hands out which token; DynamoDB and the limiter stay real), so nothing here depends on
@@ -74,6 +74,18 @@ def test_it_lets_go_what_is_left_when_the_window_has_passed(clock, number):
     deadline = tokens.take("whatsapp", number)
     assert tokens.reservations == 3 and tokens.reservation.window > first.window
     assert deadline == tokens.reservation.not_after(0)
+
+
+def test_a_token_reached_after_its_slot_is_let_go_not_sent_late(clock, number):
+    tokens = worker.Tokens("whatsapp", number)
+    tokens.wanted = 4
+    tokens.take("whatsapp", number)
+    tokens.take("whatsapp", number)  # the second reservation: positions 1-3, slots 0.25 s long
+    grant = tokens.reservation
+    clock.now = grant.not_before(1) + 0.3  # a stall: the next token's slot ended 0.05 s ago
+    tokens.take("whatsapp", number)
+    assert tokens.used == 3  # that token was let go; the one whose slot is running was handed out
+    assert clock.now == grant.not_before(1) + 0.3  # at once: its slot had begun
 
 
 def test_a_worker_slower_than_a_slot_reserves_only_what_it_can_use_on_time(clock, number, settings):
