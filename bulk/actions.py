@@ -206,20 +206,10 @@ class Started:
     created: bool  # False: an earlier start with the same idempotency key made this job
 
 
-def start_job(
-    audience: AudienceSpec,
-    message: dict[str, Any],
-    *,
-    channel: str,
-    sender: str | None,
-    user: Any,
-    confirm: bool = False,
-    previewed_count: int | None = None,
-    idempotency_key: str | None = None,
-) -> BulkJob:
-    """Preview again, apply the confirmation and tier rules, write the job and its plan, queue its
-    preparation. Returns the job (``pending``, preparing until ``preparedAt``)."""
-    return start(audience, message, channel=channel, sender=sender, user=user, confirm=confirm, previewed_count=previewed_count, idempotency_key=idempotency_key).job
+def start_job(audience: AudienceSpec, message: dict[str, Any], **options: Any) -> BulkJob:
+    """``start`` (same arguments), returning only the job (``pending``, preparing until
+    ``preparedAt``): for callers that do not care whether an idempotency key found it."""
+    return start(audience, message, **options).job
 
 
 def start(
@@ -233,7 +223,8 @@ def start(
     previewed_count: int | None = None,
     idempotency_key: str | None = None,
 ) -> Started:
-    """``start_job``, saying whether this call created the job or found the one its key started."""
+    """Preview again, apply the confirmation and tier rules, write the job and its plan, queue its
+    preparation. Says whether this call created the job or found the one its key started."""
     actor = audit.actor_id(user)
     payload_fingerprint = ""
     if idempotency_key is not None:
