@@ -70,12 +70,17 @@ def test_a_malformed_key_is_refused(client, operator, make_contacts):
     assert "Idempotency-Key" in json.dumps(response.json())
 
 
-def test_the_wizards_double_submit_makes_one_job(client_for, operator, new_phone):
-    name = unique("Double Dora")
+def at_preview(client_for, operator, new_phone, name: str):
+    """An operator's wizard at its preview of 2 opted-in contacts: the client, and the wizard's start key."""
+    name = unique(name)
     create_contacts(operator, new_phone, name, 2, optInSms=True)
     client = client_for(operator)
     page = walk_to_preview(client, search=name).content.decode()
-    key = page.split('name="start_key" value="')[1].split('"')[0]
+    return client, page.split('name="start_key" value="')[1].split('"')[0]
+
+
+def test_the_wizards_double_submit_makes_one_job(client_for, operator, new_phone):
+    client, key = at_preview(client_for, operator, new_phone, "Double Dora")
     form = {"expected": "2", "start_key": key}
     first = client.post("/bulk/new/preview/", form)
     second = client.post("/bulk/new/preview/", form)  # the first cleared the wizard; the key finds its job
@@ -85,11 +90,7 @@ def test_the_wizards_double_submit_makes_one_job(client_for, operator, new_phone
 
 
 def test_two_wizard_submits_at_once_make_one_job(client_for, operator, new_phone):
-    name = unique("Twin Tia")
-    create_contacts(operator, new_phone, name, 2, optInSms=True)
-    client = client_for(operator)
-    page = walk_to_preview(client, search=name).content.decode()
-    key = page.split('name="start_key" value="')[1].split('"')[0]
+    client, key = at_preview(client_for, operator, new_phone, "Twin Tia")
     session_cookie = client.cookies
 
     def post():
