@@ -51,7 +51,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from bulk.models import CHUNK_PREFIX, FINAL_RECIPIENT_STATUSES, BulkChunk, BulkJob, BulkRecipient
@@ -60,7 +60,7 @@ from contacts.models import Contact
 from messaging import outbound, ratelimit
 from messaging.models import Message, StatusChange, UsageCounter
 from messaging.records import RETENTION
-from wecare.dynamo import now, transaction
+from wecare.dynamo import now, transaction, update_if
 from wecare.metrics import emit
 
 log = logging.getLogger("bulk.worker")
@@ -159,13 +159,9 @@ def _status(job_id: str) -> str:
 
 def _mark_running(job: BulkJob) -> str:
     at = now()
-    try:
-        job.update(actions=[BulkJob.status.set("running"), BulkJob.startedAt.set(at), BulkJob.updatedAt.set(at)], condition=BulkJob.status == "pending")
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return _status(job.jobId)  # another chunk started it, or someone paused/cancelled it
-    return "running"
+    if update_if(job, actions=[BulkJob.status.set("running"), BulkJob.startedAt.set(at), BulkJob.updatedAt.set(at)], condition=BulkJob.status == "pending"):
+        return "running"
+    return _status(job.jobId)  # another chunk started it, or someone paused/cancelled it
 
 
 def _load(job_id: str, chunk: BulkChunk) -> list[BulkRecipient]:
@@ -174,16 +170,11 @@ def _load(job_id: str, chunk: BulkChunk) -> list[BulkRecipient]:
 
 
 def _final(recipient: BulkRecipient, status: str, *, reason: str | None = None, only_from: str) -> bool:
-    try:
-        recipient.update(
-            actions=[BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())],
-            condition=BulkRecipient.status == only_from,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(
+        recipient,
+        actions=[BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())],
+        condition=BulkRecipient.status == only_from,
+    )
 
 
 def _cancel_pending(recipients: list[BulkRecipient]) -> int:
@@ -192,13 +183,7 @@ def _cancel_pending(recipients: list[BulkRecipient]) -> int:
 
 def _claim(recipient: BulkRecipient) -> bool:
     """pending -> sending for exactly one worker, before any provider call."""
-    try:
-        recipient.update(actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(now())], condition=BulkRecipient.status == "pending")
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(recipient, actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(now())], condition=BulkRecipient.status == "pending")
 
 
 def _message(job: BulkJob, recipient: BulkRecipient) -> Message:
@@ -395,14 +380,11 @@ def finish_if_done(job_id: str) -> bool:
             break
         at = now()
         target = "cancelled" if job.status == "cancelled" else "completed"
-        try:
-            job.update(
-                actions=[BulkJob.status.set(target), BulkJob.completedAt.set(at), BulkJob.updatedAt.set(at)],
-                condition=BulkJob.completedAt.does_not_exist() & (BulkJob.status == job.status),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        if not update_if(
+            job,
+            actions=[BulkJob.status.set(target), BulkJob.completedAt.set(at), BulkJob.updatedAt.set(at)],
+            condition=BulkJob.completedAt.does_not_exist() & (BulkJob.status == job.status),
+        ):
             continue  # someone changed the status (a cancel) or finished it: look again
         _emit_job_metrics(job, at)
         log.info("bulk job finished", extra={"job_id": job_id, "status": target, "sent": int(job.sentCount)})
@@ -459,13 +441,9 @@ def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
 
 
 def _mark_unknown(recipient: BulkRecipient) -> bool:
-    try:
-        recipient.update(
-            actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST"), BulkRecipient.finishedAt.set(now())],
-            condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False  # its worker recorded it meanwhile
-        raise
-    return True
+    """sending -> unknown, unless its worker recorded it meanwhile (or it was claimed again)."""
+    return update_if(
+        recipient,
+        actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST"), BulkRecipient.finishedAt.set(now())],
+        condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
+    )

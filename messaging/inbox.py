@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from pynamodb.exceptions import UpdateError
 
 from contacts import actions as contact_actions
 from contacts.models import Contact
@@ -31,7 +30,7 @@ from messaging.senders import provider_client
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare import audit
 from wecare.aws import client
-from wecare.dynamo import Cursor
+from wecare.dynamo import Cursor, update_if
 from wecare.errors import FieldErrors, NotFound
 
 log = logging.getLogger("messaging.inbox")
@@ -193,17 +192,6 @@ def failure_reason(message: WaMessage) -> str | None:
 # --- actions -------------------------------------------------------------------------------
 
 
-def _conditional(update) -> bool:
-    """Run a conditional update; False when its condition did not hold."""
-    try:
-        update()
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any) -> int:
     """The person has now seen ``shown``: mark those inbound messages read and, if the newest
     message of the conversation is among them, set its unread count to 0.
@@ -215,7 +203,7 @@ def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any
     shown_pks = [m.pk for m in shown]
     if shown_pks and int(conversation.unreadCount or 0) > 0:
         newest_seen = WaConversation.lastMessagePk.does_not_exist() | WaConversation.lastMessagePk.is_in(*shown_pks)
-        if _conditional(lambda: conversation.update(actions=[WaConversation.unreadCount.set(0)], condition=newest_seen & (WaConversation.unreadCount > 0))):
+        if update_if(conversation, actions=[WaConversation.unreadCount.set(0)], condition=newest_seen & (WaConversation.unreadCount > 0)):
             audit.record(user, "conversation.read", "conversation", conversation.pk)
     newly_marked = [m for m in shown if m.direction == "INBOUND" and not m.markedAsRead and _mark_message(m)]
     if newly_marked:
@@ -227,7 +215,7 @@ def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any
 
 def _mark_message(message: WaMessage) -> bool:
     not_yet = WaMessage.markedAsRead.does_not_exist() | (WaMessage.markedAsRead == False)  # noqa: E712
-    return _conditional(lambda: message.update(actions=[WaMessage.markedAsRead.set(True)], condition=not_yet))
+    return update_if(message, actions=[WaMessage.markedAsRead.set(True)], condition=not_yet)
 
 
 def send_read_receipt(conversation: WaConversation, message: WaMessage) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from pynamodb.attributes import TTLAttribute
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 ALL_MODELS: list[type[Model]] = []
@@ -69,6 +70,17 @@ def register(model: type[Model]) -> type[Model]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def update_if(item: Model, *, actions: list, condition: Any) -> bool:
+    """``item.update`` on ``condition``; False (nothing written) when the condition did not hold."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def not_expired(attribute: TTLAttribute):
