@@ -118,3 +118,13 @@ def test_a_redelivered_task_never_sends_twice(live, client_for, operator, whatsa
     message = send(client_for(operator), contactId=whatsapp_contact.contactId, channel="sms", text="once")
     assert outbound.process(message.messageId) == "skipped"
     assert len(live.calls("SendTextMessage")) == 1
+
+
+def test_a_webp_goes_to_meta_as_a_sticker_without_caption(live, client_for, operator, whatsapp_contact):
+    api = client_for(operator)
+    sticker = SimpleUploadedFile("hello.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64, content_type="image/webp")
+    key = api.post("/api/messages/media", {"file": sticker}).json()["s3Key"]
+    send(api, contactId=whatsapp_contact.contactId, channel="whatsapp", media={"s3Key": key, "contentType": "image/webp", "caption": "ignored"})
+    [sent] = live.calls("SendWhatsAppMessage")
+    body = meta_message(sent["params"])
+    assert body["type"] == "sticker" and "caption" not in body["sticker"]  # Meta's image type is JPEG or PNG only
