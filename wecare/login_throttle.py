@@ -6,6 +6,8 @@ who the client is and what a locked-out person sees.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
@@ -19,9 +21,17 @@ def client_ip(request: HttpRequest) -> str | None:
     if settings.IS_PRODUCTION_LIKE:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
+        if _is_ip(last):  # anything else did not come from the ALB (and would not fit the column)
             return last
     return request.META.get("REMOTE_ADDR")
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None) -> HttpResponse:

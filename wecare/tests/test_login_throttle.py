@@ -82,7 +82,16 @@ def test_an_admin_reset_unlocks_at_once(operator):
     assert logged_in(log_in(operator.username, "pw-" + operator.username, ATTACKER))
 
 
-@pytest.mark.parametrize("forwarded, expected", [("198.51.100.20", "198.51.100.20"), ("6.6.6.6, 198.51.100.20", "198.51.100.20"), ("", "10.0.0.5")])
+@pytest.mark.parametrize(
+    "forwarded, expected",
+    [
+        ("198.51.100.20", "198.51.100.20"),
+        ("6.6.6.6, 198.51.100.20", "198.51.100.20"),  # the client wrote the first; the ALB appended the last
+        ("2001:db8::7", "2001:db8::7"),
+        ("", "10.0.0.5"),
+        ("198.51.100.20, not-an-address", "10.0.0.5"),  # not from the ALB: the connection's address
+    ],
+)
 def test_behind_the_load_balancer_the_client_is_the_address_it_appended(settings, rf, forwarded, expected):
     from wecare.login_throttle import client_ip
 
