@@ -21,6 +21,7 @@ class ComposeForm(forms.Form):
     html = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="HTML (optional)")
     file = forms.FileField(required=False)
     caption = forms.CharField(required=False, max_length=1024)
+    file_type: str | None = None  # the uploaded file's MIME type, found from its content by clean_file
 
     def __init__(self, *args, channel: str = "whatsapp", **kwargs):
         super().__init__(*args, **kwargs)
