@@ -3,13 +3,15 @@ threshold), list and watch jobs, pause / resume / cancel, the recipients and the
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.urls import reverse
 from ninja import Query, Router, Status
 
 from bulk import actions, queries, reports
 from bulk.audience import AudienceSpec
 from bulk.schemas import ControlIn, JobIn, JobOut, JobPage, PreviewIn, PreviewOut, RecipientOut, RecipientPage
 from wecare.api_auth import OPERATOR, VIEWER
+from wecare.errors import NotFound
 
 router = Router(tags=["bulk"])
 
@@ -65,7 +67,22 @@ def list_jobs(request: HttpRequest, cursor: str | None = None, limit: int = Quer
 @router.get("/jobs/{job_id}", response={200: JobOut, 404: dict, **ERRORS}, auth=VIEWER, summary="A job with its progress and, when finished, its report link")
 def get_job(request: HttpRequest, job_id: str):
     job = actions.get_job(job_id)
-    return JobOut.of(job, report_url=reports.report_url(job))
+    report_url = request.build_absolute_uri(reverse("api-1.0:bulk_job_report", args=[job.jobId])) if job.reportKey else None
+    return JobOut.of(job, report_url=report_url)
+
+
+@router.get(
+    "/jobs/{job_id}/report.csv",
+    response={200: None, 404: dict, **ERRORS},
+    auth=VIEWER,
+    url_name="bulk_job_report",
+    summary="The job's per-recipient CSV report, streamed through the app (404 until it is written)",
+)
+def get_report(request: HttpRequest, job_id: str):
+    job = actions.get_job(job_id)
+    if not job.reportKey:
+        raise NotFound(f"the report for job {job_id} is not ready yet")
+    return FileResponse(reports.open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")
 
 
 @router.put("/jobs/{job_id}", response={200: JobOut, 404: dict, 409: dict, **ERRORS}, auth=OPERATOR, summary="Pause, resume or cancel a job")

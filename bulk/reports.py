@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import IO
 
 from django.conf import settings
 
@@ -19,7 +20,6 @@ from bulk.models import BulkJob
 from wecare.aws import client
 
 COLUMNS = ("row", "recipient", "contactId", "status", "reason", "messageId", "claimedAt", "sentAt", "finishedAt")
-URL_SECONDS = 15 * 60
 
 
 def report_key(job_id: str) -> str:
@@ -65,12 +65,7 @@ def write_report(job_id: str) -> str:
     return key
 
 
-def report_url(job: BulkJob) -> str | None:
-    """A presigned download link (15 minutes), or None before the report exists."""
-    if not job.reportKey:
-        return None
-    return client("s3").generate_presigned_url(
-        "get_object",
-        Params={"Bucket": settings.REPORT_BUCKET, "Key": job.reportKey, "ResponseContentDisposition": f'attachment; filename="bulk-{job.jobId}.csv"'},
-        ExpiresIn=URL_SECONDS,
-    )
+def open_report(job: BulkJob) -> IO[bytes]:
+    """The stored report, to stream through the app (never a presigned link: that would work
+    for anyone holding it, past the role check). The job must have a reportKey."""
+    return client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=job.reportKey)["Body"]

@@ -13,20 +13,18 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bulk import actions, idempotency, queries
+from bulk import actions, idempotency, queries, reports
 from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
 from messaging import gate, templates_catalog
 from messaging.outbound import Refused
 from wecare import audit
-from wecare.aws import client
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import Conflict, FieldErrors, NotFound
 from wecare.roles import Role, has_role, require_role
@@ -262,5 +260,4 @@ def job_report(request: HttpRequest, job_id: str) -> HttpResponseBase:
         return job
     if not job.reportKey:
         return render(request, "bulk/missing.html", {"reason": "The report for this job is not ready yet."}, status=404)
-    body = client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=job.reportKey)["Body"]
-    return FileResponse(body, as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")
+    return FileResponse(reports.open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")

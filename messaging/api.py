@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
 
-from messaging import outbound, queries
+from messaging import outbound, outbound_media, queries
 from messaging.models import Message
-from messaging.schemas import MessageIn, MessageOut, MessagePage, PreflightOut, RefusalOut, UsageOut
+from messaging.schemas import MediaOut, MessageIn, MessageOut, MessagePage, PreflightOut, RefusalOut, UsageOut
 from wecare import audit
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
-from wecare.errors import NotFound
+from wecare.errors import FieldErrors, NotFound
 
 router = Router(tags=["messages"])
 
@@ -21,6 +22,23 @@ ERRORS = {401: dict, 403: dict}
 def send(request: HttpRequest, payload: MessageIn):
     message = outbound.send_message(payload.model_dump(exclude_none=True), user=request.auth, source="api")
     return Status(202, MessageOut.of(message))
+
+
+@router.post(
+    "/media",
+    response={201: MediaOut, 422: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Upload a file to send on WhatsApp; its s3Key and contentType then go in a send's media",
+)
+def upload_media(request: HttpRequest, file: UploadedFile = File(...)):
+    try:
+        content_type = outbound_media.check_file(file, file.size)
+    except outbound_media.MediaRefused as refusal:
+        raise FieldErrors({"file": str(refusal)}) from None
+    key = outbound_media.issue_key(file.name or "file")
+    outbound_media.store(key, file, content_type, file.size)
+    audit.record(request.auth, "media.upload", "media", key, contentType=content_type, size=file.size)
+    return Status(201, MediaOut(s3Key=key, contentType=content_type, filename=(file.name or "file")[-240:], size=file.size))
 
 
 @router.post("/preflight", response={200: PreflightOut, 422: dict, **ERRORS}, auth=VIEWER, summary="Would this send be allowed? Nothing is sent or recorded")

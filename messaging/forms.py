@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from messaging import outbound_media
 from messaging.channels import Channel, allowed_senders
-
-MAX_UPLOAD = 16 * 1024 * 1024  # WhatsApp's media limit for video/audio; images are 5 MB
 
 
 class ComposeForm(forms.Form):
@@ -22,6 +21,7 @@ class ComposeForm(forms.Form):
     html = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="HTML (optional)")
     file = forms.FileField(required=False)
     caption = forms.CharField(required=False, max_length=1024)
+    file_type: str | None = None  # the uploaded file's MIME type, found from its content by clean_file
 
     def __init__(self, *args, channel: str = "whatsapp", **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,7 +29,12 @@ class ComposeForm(forms.Form):
         self.fields["sender"].choices = [(s, s) for s in senders]
 
     def clean_file(self):
+        """Only what WhatsApp takes, judged from the bytes (the browser's Content-Type and the
+        name are the sender's to choose); ``file_type`` is then the type found."""
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > MAX_UPLOAD:
-            raise forms.ValidationError("The file is larger than 16 MB, WhatsApp's limit.")
+        if upload:
+            try:
+                self.file_type = outbound_media.check_file(upload, upload.size)
+            except outbound_media.MediaRefused as refusal:
+                raise forms.ValidationError(str(refusal)) from None
         return upload

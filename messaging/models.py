@@ -72,7 +72,9 @@ ByMessageIndex = string_index("messageId-index", "messageId")
 class MediaFile(Model):
     Meta = meta("MediaFiles")
     fileId = UnicodeAttribute(hash_key=True)
-    messageId = UnicodeAttribute()
+    # None for a file uploaded to send (it may go in several messages, or none): an index key
+    # cannot be empty, and a missing one keeps the item out of the index.
+    messageId = UnicodeAttribute(null=True)
     s3Key = UnicodeAttribute()
     contentType = UnicodeAttribute()
     size = NumberAttribute()

@@ -17,7 +17,7 @@ import nh3
 from django.conf import settings
 
 from contacts.models import Contact
-from messaging import gate, records
+from messaging import gate, outbound_media, records
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
 from messaging.senders import Outbound, SendError, SendResult, TokenExpired, deliver
@@ -66,8 +66,9 @@ class SendRequest:
         return content
 
 
-def parse(data: dict[str, Any]) -> SendRequest:
-    """Check the request's shape per channel; FieldErrors names each problem."""
+def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest:
+    """Check the request's shape per channel; FieldErrors names each problem. ``media_to_upload``:
+    the media is a file the caller will store at its freshly issued key once the gate allows."""
     errors: dict[str, str] = {}
     try:
         channel = Channel(data.get("channel"))
@@ -108,6 +109,8 @@ def parse(data: dict[str, Any]) -> SendRequest:
                     errors.update(exc.errors)
         if request.media and not (request.media.get("s3Key") and request.media.get("contentType")):
             errors["media"] = "needs the uploaded file's s3Key and contentType"
+        elif request.media and not media_to_upload and (refusal := outbound_media.reference_error(request.media)):
+            errors["media"] = refusal
     else:
         for name in ("template", "media", "interactive"):
             if getattr(request, name):
@@ -145,14 +148,18 @@ def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
     return gate.check(contact, request.channel, request.sender, is_template=request.is_template, at=now(), tier_allows=lambda phone: tier.would_exceed([phone]) == 0)
 
 
-def send_message(data: dict[str, Any], *, user: Any, source: str) -> Message:
-    request = parse(data)
+def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: Callable[[], None] | None = None) -> Message:
+    """Gate, record and queue one message. ``upload_media`` stores the file ``data["media"]``
+    names; it runs only once the gate allows, so a refused send leaves nothing in the bucket."""
+    request = parse(data, media_to_upload=upload_media is not None)
     contact = load_contact(request.contact_id)
     verdict = preflight(request, contact)
     if not verdict.allowed:
         audit.record(user, "message.refused", "contact", request.contact_id, channel=request.channel.value, reason=verdict.reason.value, source=source)
         raise Refused(verdict)
     assert contact is not None
+    if upload_media is not None:
+        upload_media()
     message = records.create_queued(
         contact=contact,
         channel=request.channel.value,

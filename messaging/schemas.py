@@ -16,10 +16,17 @@ class TemplateIn(Schema):
 
 class MediaIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    s3Key: str = Field(max_length=1024, description="Key of the file uploaded to the media bucket's outgoing prefix")
+    s3Key: str = Field(max_length=1024, description="The s3Key POST /api/messages/media answered (no other key is accepted)")
     contentType: str = Field(max_length=100)
     filename: str | None = Field(None, max_length=240)
     caption: str | None = Field(None, max_length=1024)
+
+
+class MediaOut(Schema):
+    s3Key: str
+    contentType: str = Field(description="The type found in the file's content (what WhatsApp will be told)")
+    filename: str
+    size: int
 
 
 class MessageIn(Schema):

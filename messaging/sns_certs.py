@@ -3,8 +3,10 @@ certificate is fetched, and a small cache.
 
 The envelope names its own certificate (``SigningCertURL``) and that field is *not* signed, so
 the URL rule is what stops a forger from pointing us at a certificate of their own: only
-``https://sns.<region>.amazonaws.com/....pem`` is ever fetched. The rule applies whatever loader
-is configured, in tests too.
+``https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem`` is ever fetched, for a
+region botocore knows SNS in (``.amazonaws.com.cn`` for China). The rule applies whatever loader
+is configured, in tests too. A fetch that fails is remembered for a minute, so a stream of
+messages naming an unreachable certificate costs one blocking fetch, not one each.
 
 The loader is a setting (``SNS_CERT_LOADER``, a dotted path) so that the local stack can read
 moto's certificates and tests can hand over their own; production-like environments refuse any
@@ -13,26 +15,34 @@ loader but the real HTTPS fetch.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
+import boto3
+import botocore.loaders
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-# China regions live under amazonaws.com.cn; anything else (a longer host that merely starts
-# with this, a port, an IP address) does not match.
-CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# The partitions an SNS topic we subscribe to can live in: commercial, China, GovCloud. A region
+# AWS opens after the installed botocore was released is refused until boto3 is upgraded.
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+# What SNS names its certificates: SimpleNotificationService-<32 hex digits>.pem at the root.
+CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]+\.pem")
 AWS_LOADER = "messaging.sns_certs.fetch_from_aws"
 LOCAL_STACK_LOADER = "messaging.sns_certs.fetch_from_local_stack"
 FETCH_TIMEOUT_SECONDS = 5
 MAX_CERT_BYTES = 16 * 1024  # a PEM certificate is ~2 KB; refuse to buffer anything much larger
 CACHE_SIZE = 32  # SNS rotates certificates rarely; a handful of regions × versions fit easily
+FAILURE_CACHE_SECONDS = 60  # long enough to absorb a burst, short enough to recover from an outage
+_failure_generation = 0  # bumped by clear_cache(): forgets remembered failures without a cache scan
 
 
 class CertificateRefused(Exception):
@@ -47,11 +57,21 @@ def check_cert_url(url: object) -> str:
     if parts.scheme != "https":
         raise CertificateRefused("SigningCertURL is not https")
     # .netloc, not .hostname: a port or user@ part must refuse the URL, not be silently dropped.
-    if not CERT_HOST.match(parts.netloc):
-        raise CertificateRefused("SigningCertURL host is not sns.<region>.amazonaws.com")
-    if not parts.path.endswith(".pem") or "?" in url or "#" in url:  # even an empty query or fragment
-        raise CertificateRefused("SigningCertURL path is not a .pem file")
+    if parts.netloc not in trusted_cert_hosts():
+        raise CertificateRefused("SigningCertURL host is not sns.<region>.amazonaws.com for a region AWS has")
+    if not CERT_PATH.fullmatch(parts.path) or "?" in url or "#" in url:  # even an empty query or fragment
+        raise CertificateRefused("SigningCertURL path is not SimpleNotificationService-<hex>.pem")
     return url
+
+
+@cache
+def trusted_cert_hosts() -> frozenset[str]:
+    """sns.<region>.<DNS suffix> for every region botocore's endpoint data lists SNS in."""
+    suffixes = {p["partition"]: p["dnsSuffix"] for p in botocore.loaders.create_loader().load_data("endpoints")["partitions"]}
+    session = boto3.session.Session()
+    return frozenset(
+        f"sns.{region}.{suffixes[partition]}" for partition in PARTITIONS for region in session.get_available_regions("sns", partition_name=partition)
+    )
 
 
 def fetch_from_aws(url: str) -> bytes:
@@ -95,7 +115,7 @@ def _loader_path() -> str:
 @lru_cache(maxsize=CACHE_SIZE)
 def _certificate(loader_path: str, url: str) -> x509.Certificate:
     # Keyed by loader too, so a test that swaps the loader never sees another loader's cert.
-    # Failures raise, and lru_cache does not keep them: the next message tries again.
+    # Failures raise, and lru_cache does not keep them: _certificate_remembering_failures does, briefly.
     try:
         pem = import_string(loader_path)(url)
         return x509.load_pem_x509_certificate(pem)
@@ -105,11 +125,25 @@ def _certificate(loader_path: str, url: str) -> x509.Certificate:
         raise CertificateRefused(f"signing certificate unavailable ({type(error).__name__})") from error
 
 
+def _certificate_remembering_failures(loader_path: str, url: str) -> x509.Certificate:
+    """``_certificate``, but a URL whose fetch failed is refused without fetching again for
+    FAILURE_CACHE_SECONDS (in the Django cache: shared by the threads of a process)."""
+    key = "sns-cert-failed:" + hashlib.sha256(f"{_failure_generation} {loader_path} {url}".encode()).hexdigest()
+    remembered = django_cache.get(key)
+    if remembered is not None:
+        raise CertificateRefused(remembered)
+    try:
+        return _certificate(loader_path, url)
+    except CertificateRefused as refusal:
+        django_cache.set(key, str(refusal), FAILURE_CACHE_SECONDS)
+        raise
+
+
 def signing_key(url: object, at: datetime) -> RSAPublicKey:
     """The RSA public key of the certificate at ``url``, if the URL is trusted and the
     certificate is valid at ``at``."""
     checked = check_cert_url(url)
-    certificate = _certificate(_loader_path(), checked)
+    certificate = _certificate_remembering_failures(_loader_path(), checked)
     if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
         raise CertificateRefused("signing certificate is not valid at the message's time")
     key = certificate.public_key()
@@ -119,4 +153,6 @@ def signing_key(url: object, at: datetime) -> RSAPublicKey:
 
 
 def clear_cache() -> None:
+    global _failure_generation
     _certificate.cache_clear()
+    _failure_generation += 1

@@ -3,19 +3,18 @@ contact's history with live status, templates, and the usage (cost) report."""
 
 from __future__ import annotations
 
-from django.conf import settings
+from collections.abc import Callable
+
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from ulid import ULID
 
-from messaging import outbound, queries, templates_catalog
+from messaging import outbound, outbound_media, queries, templates_catalog
 from messaging.forms import ComposeForm
 from messaging.records import FINAL
 from messaging.tasks import sync_templates
 from wecare import audit
-from wecare.aws import client
 from wecare.errors import FieldErrors
 from wecare.roles import Role, has_role, require_role
 
@@ -55,11 +54,17 @@ def _chosen_template(form: ComposeForm) -> dict:
     return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
 
 
-def _upload(upload) -> dict:
-    """Media goes to our bucket first (private); the sender registers it with WhatsApp by key."""
-    key = f"{settings.MEDIA_OUTBOUND_PREFIX}{ULID()}-{upload.name[-100:]}"
-    client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=upload.read(), ContentType=upload.content_type or "application/octet-stream")
-    return {"s3Key": key, "contentType": upload.content_type or "application/octet-stream", "filename": upload.name[-240:]}
+def _planned_media(form: ComposeForm) -> tuple[dict | None, Callable[[], None] | None]:
+    """The media the send will name, and how to store it: under a key issued now, uploaded only
+    once the gate allows (send_message calls it), so a refused send leaves nothing in the bucket."""
+    upload = form.cleaned_data.get("file")
+    if not upload or form.cleaned_data["channel"] != "whatsapp" or form.cleaned_data.get("kind") != "media":
+        return None, None
+    key, content_type = outbound_media.issue_key(upload.name), form.file_type
+    media = {"s3Key": key, "contentType": content_type, "filename": upload.name[-240:]}
+    if form.cleaned_data.get("caption"):
+        media["caption"] = form.cleaned_data["caption"]
+    return media, lambda: outbound_media.store(key, upload, content_type, upload.size)
 
 
 def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, **extra) -> dict:
@@ -85,9 +90,9 @@ def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
     form = ComposeForm(request.POST, request.FILES, channel=channel)
     refusal = None
     if form.is_valid():
-        media = _upload(form.cleaned_data["file"]) if form.cleaned_data.get("file") else None
+        media, upload_media = _planned_media(form)
         try:
-            outbound.send_message(_request_data(contact_id, form, media), user=request.user, source="page")
+            outbound.send_message(_request_data(contact_id, form, media), user=request.user, source="page", upload_media=upload_media)
         except FieldErrors as exc:
             for field, message in exc.errors.items():
                 form.add_error(None, f"{field}: {message}")
@@ -106,7 +111,7 @@ def _verdict(contact_id: str, form: ComposeForm):
     if not form.is_bound or not form.is_valid():
         return None
     try:
-        send_request = outbound.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}))
+        send_request = outbound.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}), media_to_upload=True)
     except FieldErrors:
         return None
     verdict = outbound.preflight(send_request, outbound.load_contact(contact_id))

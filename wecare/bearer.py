@@ -26,6 +26,11 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 
 def verify_cognito_token(token: str) -> dict[str, Any]:
     """Return the verified claims, or raise jwt.InvalidTokenError."""
+    audience = settings.API_JWT_AUDIENCE
+    if not audience:
+        # Before anything touches the network: a token naming an unknown key id makes the JWKS
+        # client fetch the key set again, and with no audience no token could pass anyway.
+        raise jwt.InvalidAudienceError("API_JWT_AUDIENCE is not configured: no bearer token is accepted")
     signing_key = _jwks_client(settings.OIDC_OP_JWKS_ENDPOINT).get_signing_key_from_jwt(token)
     claims = jwt.decode(
         token,
@@ -35,10 +40,7 @@ def verify_cognito_token(token: str) -> dict[str, Any]:
         options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
         leeway=30,
     )
-    audience = settings.API_JWT_AUDIENCE
     token_use = claims.get("token_use")
-    if not audience:
-        raise jwt.InvalidAudienceError("API_JWT_AUDIENCE is not configured: no bearer token is accepted")
     if token_use == "id":
         aud = claims.get("aud")
         if aud != audience and not (isinstance(aud, list) and audience in aud):

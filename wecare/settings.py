@@ -169,6 +169,28 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# --- login throttling (django-axes): failed password logins per client IP and per username -------
+# After LOGIN_FAILURE_LIMIT failures from one IP, or for one username, further logins are refused
+# (429, with the reason on the login form) until LOGIN_COOLOFF_MINUTES pass with no new failure.
+# Only where password login is on: Cognito throttles its own hosted UI.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # turns a lockout into the login page's answer
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")  # refuses a locked-out login first
+AXES_ENABLED = PASSWORD_LOGIN_ENABLED
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", default=15, minimum=1)
+AXES_COOLOFF_TIME = LOGIN_COOLOFF_MINUTES / 60  # a float is read as hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one alone locks
+AXES_LOCKOUT_CALLABLE = "wecare.login_throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "wecare.login_throttle.client_ip"
+# A success must not wipe the failures counted against the same IP (one valid account would
+# otherwise reset the count while guessing another's password).
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # wecare.signals logs each failure as a JSON line already
+# Unlocking is `manage.py axes_reset_username` / `axes_reset_ip` (docs/configuration.md); axes' admin
+# pages would add read-only models whose add pages refuse even an admin.
+AXES_ENABLE_ADMIN = False
+
 # --- AWS ----------------------------------------------------------------------------------------
 # No credentials here: boto3's default chain (the task/instance role in production). The local
 # stack points every client at a moto server on loopback through AWS_ENDPOINT_URL.

@@ -16,6 +16,8 @@ MEDIA_TYPES = {"image", "video", "audio", "document"}
 
 
 def media_type(content_type: str) -> str:
+    if content_type == "image/webp":
+        return "sticker"  # Meta's image type is JPEG or PNG; WebP goes as a sticker
     kind = content_type.split("/", 1)[0]
     return kind if kind in MEDIA_TYPES - {"document"} else "document"
 
@@ -45,7 +47,7 @@ def meta_message(out: Outbound, media_id: str | None = None) -> dict[str, Any]:
     elif out.media:
         kind = media_type(out.media["contentType"])
         payload: dict[str, Any] = {"id": media_id}
-        if out.media.get("caption") and kind != "audio":
+        if out.media.get("caption") and kind not in ("audio", "sticker"):
             payload["caption"] = out.media["caption"]
         if kind == "document" and out.media.get("filename"):
             payload["filename"] = out.media["filename"]

@@ -26,7 +26,7 @@ from messaging.sns import SIGNED_FIELDS, string_to_sign
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eum"
 TEST_LOADER = "messaging.tests.sns_signing.load_test_certificate"
-CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000000000test.pem"
+CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-00000000000000000000000000007e57.pem"
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 
 

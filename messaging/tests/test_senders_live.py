@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contacts import actions
 from contacts.models import Contact
 from messaging import outbound
 from messaging.models import Message
-from wecare.aws import client
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
@@ -56,9 +56,10 @@ def test_whatsapp_text_goes_out_as_metas_message_json(live, client_for, operator
 
 
 def test_whatsapp_media_is_registered_from_s3_then_sent_by_media_id(live, client_for, operator, whatsapp_contact):
-    key = f"{settings.MEDIA_OUTBOUND_PREFIX}test-photo.jpg"
-    client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"\xff\xd8jpeg", ContentType="image/jpeg")
-    message = send(client_for(operator), contactId=whatsapp_contact.contactId, channel="whatsapp", media={"s3Key": key, "contentType": "image/jpeg", "caption": "Your receipt"})
+    api = client_for(operator)
+    photo = SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, content_type="image/jpeg")
+    key = api.post("/api/messages/media", {"file": photo}).json()["s3Key"]  # a send may only name an issued key
+    message = send(api, contactId=whatsapp_contact.contactId, channel="whatsapp", media={"s3Key": key, "contentType": "image/jpeg", "caption": "Your receipt"})
     [upload] = live.calls("PostWhatsAppMessageMedia")
     assert upload["params"]["sourceS3File"] == {"bucketName": settings.MEDIA_BUCKET, "key": key}
     [sent] = live.calls("SendWhatsAppMessage")
@@ -117,3 +118,13 @@ def test_a_redelivered_task_never_sends_twice(live, client_for, operator, whatsa
     message = send(client_for(operator), contactId=whatsapp_contact.contactId, channel="sms", text="once")
     assert outbound.process(message.messageId) == "skipped"
     assert len(live.calls("SendTextMessage")) == 1
+
+
+def test_a_webp_goes_to_meta_as_a_sticker_without_caption(live, client_for, operator, whatsapp_contact):
+    api = client_for(operator)
+    sticker = SimpleUploadedFile("hello.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64, content_type="image/webp")
+    key = api.post("/api/messages/media", {"file": sticker}).json()["s3Key"]
+    send(api, contactId=whatsapp_contact.contactId, channel="whatsapp", media={"s3Key": key, "contentType": "image/webp", "caption": "ignored"})
+    [sent] = live.calls("SendWhatsAppMessage")
+    body = meta_message(sent["params"])
+    assert body["type"] == "sticker" and "caption" not in body["sticker"]  # Meta's image type is JPEG or PNG only

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -249,16 +250,59 @@ def test_a_certificate_is_fetched_once_and_then_served_from_the_cache(client, se
     assert LOADS == [CERT_URL]
 
 
-def test_an_unreachable_certificate_refuses_the_message_and_is_tried_again_next_time(client, settings, topic, handed_off):
+def test_an_unreachable_certificate_refuses_the_message_and_is_fetched_once_a_minute_at_most(client, settings, topic, handed_off, monkeypatch):
     settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.unreachable_loader"
+    monkeypatch.setattr(sns_certs, "FAILURE_CACHE_SECONDS", 1)
     LOADS.clear()
     envelope = notification(sample("inbound_text.json"), topic_arn=topic)
 
-    assert [post(client, envelope).status_code for _ in range(2)] == [403, 403]
-    assert LOADS == [CERT_URL, CERT_URL]  # a failure is not cached
+    assert [post(client, envelope).status_code for _ in range(3)] == [403, 403, 403]
+    assert LOADS == [CERT_URL]  # the failure is remembered: one blocking fetch, not one per message
     with pytest.raises(sns.Unverified, match="signing certificate unavailable"):
         sns.verify(envelope)
+    time.sleep(1.1)  # once the failure is forgotten, the next message tries again
+    assert post(client, envelope).status_code == 403
+    assert LOADS == [CERT_URL, CERT_URL]
     handed_off.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "cert_url",
+    [
+        "https://sns.evil.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",  # no such region
+        "https://sns.us-east-9.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",  # China is .com.cn
+        "https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.us-east-1.amazonaws.com/anything.pem",
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-notahexname.pem",
+        "https://sns.us-east-1.amazonaws.com/a/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-.pem",
+    ],
+)
+def test_a_cert_url_outside_real_regions_and_names_is_refused_without_a_fetch(settings, cert_url):
+    settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.counting_loader"
+    LOADS.clear()
+
+    with pytest.raises(sns_certs.CertificateRefused):
+        sns_certs.signing_key(cert_url, datetime.now(UTC))
+    assert LOADS == []
+
+
+@pytest.mark.parametrize(
+    "cert_url",
+    [
+        "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
+        "https://sns.ap-south-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
+    ],
+)
+def test_a_cert_url_in_a_real_region_is_fetched(settings, cert_url):
+    settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.counting_loader"
+    LOADS.clear()
+
+    sns_certs.signing_key(cert_url, datetime.now(UTC))
+    assert LOADS == [cert_url]
 
 
 def test_the_cache_holds_a_bounded_number_of_certificates(settings):

@@ -67,13 +67,16 @@ class UserPool:
     def __init__(self, key: SigningKey, client_id: str):
         self.key = key
         self.client_id = client_id
+        self.jwks_fetches = 0  # how often the app asked for the key set
         body = json.dumps({"keys": [key.jwk]}).encode()
+        pool = self
 
         class Handler(BaseHTTPRequestHandler):
             disable_nagle_algorithm = True  # small answers otherwise wait on delayed ACKs
 
             def do_GET(self) -> None:
                 found = self.path == "/.well-known/jwks.json"
+                pool.jwks_fetches += found
                 self.send_response(200 if found else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body) if found else 0))

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from wecare.models import AuditLog
+from wecare.tests.signing import SigningKey
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +77,18 @@ def test_it_still_wants_the_csrf_token_from_a_logged_in_browser(api, operator, n
     response = api.post("/api/contacts", {"name": "Asha Rao", "phone": new_phone()}, content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_with_no_audience_configured_a_token_is_refused_before_any_key_fetch(api, user_pool, settings):
+    settings.API_JWT_AUDIENCE = ""
+    # A key id the pool does not publish: the JWKS client would fetch the key set to look for it.
+    token = SigningKey("kid-nobody-published").sign(user_pool.claims("id", **{"cognito:groups": ["Viewer"]}))
+    before = user_pool.jwks_fetches
+
+    assert [api.get("/api/contacts", **bearer(token)).status_code for _ in range(3)] == [401, 401, 401]
+    assert user_pool.jwks_fetches == before
+
+
+def test_a_token_with_an_unknown_key_id_is_refused(api, user_pool):
+    token = SigningKey("kid-nobody-published").sign(user_pool.claims("id", **{"cognito:groups": ["Viewer"]}))
+    assert api.get("/api/contacts", **bearer(token)).status_code == 401
