@@ -11,7 +11,7 @@ character get one more on the way out, so the pair is exact for every value.
 
 A malformed file (a quote opened and never closed swallows the rest of the file into one field,
 which soon passes the csv module's field limit) is a ``BadCsv`` naming the line where the broken
-row starts, never a ``csv.Error`` that would be a 500. See docs/csv.md.
+row starts, never a ``csv.Error`` that would be a 500. What a person sees: docs/runbooks/reports.md.
 """
 
 from __future__ import annotations
