@@ -42,12 +42,12 @@ def normalise_email(raw: str) -> str:
     return text
 
 
-# Characters a name never needs and that can hide or reorder what a person reads (a bidi override
-# makes "Invoice‮fdp.exe" show reversed): C0 and C1 controls, the zero-width space, word joiner
-# and byte order mark, and the bidi embeddings, overrides and isolates. Zero-width (non-)joiners
-# U+200C/U+200D stay: Indic scripts and emoji sequences are spelt with them. Lone surrogates
-# (JSON can carry them) cannot be stored as UTF-8 at all. Whitespace controls (tab, newline)
-# become spaces first, so "Asha\nRao" keeps two words.
+# Characters a name never needs, which can hide or reorder what a person reads (U+202E before
+# "fdp.exe" shows it as "exe.pdf"): C0 and C1 controls, the zero-width space, word joiner and
+# byte order mark, and the bidi embeddings, overrides and isolates. The zero-width (non-)joiners
+# U+200C/U+200D stay: Indic scripts and emoji sequences are spelt with them. Lone surrogates (JSON
+# can carry them) cannot be stored as UTF-8 at all. Whitespace controls (tab, newline) become
+# spaces first, so "Asha\nRao" keeps two words.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
