@@ -1,9 +1,9 @@
 """Every CSV the platform writes or reads goes through here.
 
 Writing: a cell a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``,
-a tab, a carriage return or NUL, or their full-width forms, which some spreadsheets fold to the
-ASCII ones) gets a leading ``'``, so the spreadsheet shows it as text: the OWASP "CSV injection"
-advice. A customer chooses their own WhatsApp profile name, and it becomes a contact's name.
+a tab, a carriage return or NUL; their full-width forms too, to be safe) gets a leading ``'``, so
+the spreadsheet shows it as text: the OWASP "CSV injection" advice. A customer chooses their own
+WhatsApp profile name, and it becomes a contact's name.
 
 Reading: our own export must import back as it was, so a cell that is ``'`` followed by what
 the writer quotes loses that one ``'``. Cells that already start with ``'`` before a formula
