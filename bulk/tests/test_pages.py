@@ -182,3 +182,12 @@ def test_a_wizard_holding_an_unreadable_csv_shows_why_on_the_preview_and_gets_un
     assert client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone\n{phone}\n"})["Location"] == "/bulk/new/message/"
     response = client.get("/bulk/new/preview/")
     assert response.status_code == 200 and 'data-sendable="1"' in response.content.decode()
+
+
+def test_an_uploaded_csv_that_cannot_be_read_is_refused_on_the_file_field(client_for, operator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("audience.csv", RUNAWAY_CSV.encode(), content_type="text/csv")
+    response = client_for(operator).post("/bulk/new/", {"kind": "csv", "csv_file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors["csv_file"] == ["The CSV cannot be read at line 2: a cell is longer than 131,072 characters; most often a double quote (\") opens a cell and is never closed."]
