@@ -23,14 +23,13 @@ filters page the live-contacts index as the contacts search does.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from contacts.models import LIVE, OPT_IN_FIELDS, Contact
 from contacts.validation import InvalidValue, normalise_email, normalise_phone
+from wecare import safe_csv
 from wecare.errors import FieldErrors
 
 MAX_RECIPIENTS = 50_000  # one job; a larger campaign is several jobs (a preview must stay readable)
@@ -169,14 +168,22 @@ def _parameters(row: dict[str, str], columns: dict[str, list[tuple[int, str]]]) 
     return values or None
 
 
+def read_csv(text: str) -> safe_csv.Table:
+    """The audience CSV read whole, before any lookup: a file the csv module cannot read is a
+    FieldErrors naming the line, never a 500 (and the wizard's step 1 refuses it at once)."""
+    if len(text.encode()) > MAX_CSV_BYTES:
+        raise FieldErrors({"audience.csv": f"is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB"})
+    try:
+        return safe_csv.read(text)
+    except safe_csv.BadCsv as exc:
+        raise FieldErrors({"audience.csv": f"cannot be read at {exc}"}) from None
+
+
 def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
     from contacts import queries
 
-    if len(text.encode()) > MAX_CSV_BYTES:
-        raise FieldErrors({"audience.csv": f"is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB"})
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    table = read_csv(text)
+    header = [name.lower() for name in table.header]
     address_field = _address_field(channel)
     if address_field not in header:
         raise FieldErrors({"audience.csv": f"needs a header row with a '{address_field}' column for {channel}"})
@@ -186,8 +193,9 @@ def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
         if match:
             columns["body" if match.group(1) == "param" else "header"].append((int(match.group(2)), name))
     recipients: list[ResolvedRecipient] = []
-    for number, row in enumerate(reader, start=1):
-        raw = (row.get(address_field) or "").strip()
+    for number, (_, cells) in enumerate(table.rows, start=1):
+        row = {name.lower(): value for name, value in cells.items()}
+        raw = row.get(address_field, "").strip()
         params = _parameters(row, columns)
         try:
             address = normalise_email(raw) if address_field == "email" else normalise_phone(raw)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django import forms
 
-from bulk.audience import MAX_CSV_BYTES
+from bulk.audience import MAX_CSV_BYTES, read_csv
 from messaging.channels import Channel, allowed_senders
+from wecare.errors import FieldErrors
 
 AUDIENCE_KINDS = [("filter", "Contacts matching a filter"), ("csv", "A CSV of phones or emails")]
 MESSAGE_KINDS = [("text", "Text"), ("template", "Approved template")]
@@ -39,7 +40,17 @@ class AudienceForm(forms.Form):
                     return data
             if not (data.get("csv_text") or "").strip():
                 self.add_error("csv_text", "Paste CSV rows or upload a file.")
+            else:
+                self._check_csv_reads(data["csv_text"], "csv_file" if upload else "csv_text")
         return data
+
+    def _check_csv_reads(self, text: str, field: str) -> None:
+        """Refuse here a CSV that cannot be read at all, so the wizard never carries it to the
+        preview (which would refuse it again on every visit)."""
+        try:
+            read_csv(text)
+        except FieldErrors as exc:
+            self.add_error(field, f"The CSV {exc.errors['audience.csv']}.")
 
     def audience(self) -> dict:
         """The audience as bulk.audience.AudienceSpec.from_dict reads it (the API's JSON shape)."""

@@ -1,15 +1,15 @@
 """The per-recipient CSV report of a bulk job, in the report bucket.
 
 One row per audience row, in order: recipient (phone or email), contactId, status, reason,
-messageId, claimedAt, sentAt, finishedAt. A recipient still ``sending`` when the report is
-written (a worker died, the sweep has not run yet) is reported ``unknown`` with the reason
-``STILL_SENDING_WHEN_REPORTED`` — the provider call may or may not have happened; ``unknown``
-rows from the sweep carry ``WORKER_LOST``.
+messageId, claimedAt, sentAt, finishedAt. Written by wecare.safe_csv: an audience CSV's cells are
+whatever someone typed, and one starting with "=" must open as text. A recipient still
+``sending`` when the report is written (a worker died, the sweep has not run yet) is reported
+``unknown`` with the reason ``STILL_SENDING_WHEN_REPORTED`` — the provider call may or may not
+have happened; ``unknown`` rows from the sweep carry ``WORKER_LOST``.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import IO
 
@@ -17,6 +17,7 @@ from django.conf import settings
 
 from bulk.actions import get_job
 from bulk.models import BulkJob
+from wecare import safe_csv
 from wecare.aws import client
 
 COLUMNS = ("row", "recipient", "contactId", "status", "reason", "messageId", "claimedAt", "sentAt", "finishedAt")
@@ -55,10 +56,10 @@ def write_report(job_id: str) -> str:
     """(Re)write the job's report; returns its S3 key. NotFound for an unknown job."""
     job = get_job(job_id)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
+    writer = safe_csv.Writer(buffer)
+    writer.writerow(COLUMNS)
     for row in report_rows(job_id):
-        writer.writerow(row)
+        writer.writerow(row[column] for column in COLUMNS)
     key = report_key(job_id)
     client("s3").put_object(Bucket=settings.REPORT_BUCKET, Key=key, Body=buffer.getvalue().encode(), ContentType="text/csv; charset=utf-8")
     job.update(actions=[BulkJob.reportKey.set(key)])

@@ -42,7 +42,7 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
             errors[field] = "must be text"
             continue
         try:
-            cleaned[field] = normalise(value)
+            cleaned[field] = normalise(value) or None  # a name of only invisible characters is none
         except InvalidValue as exc:
             errors[field] = str(exc)
     for field in OPT_IN_FIELDS.values():

@@ -1,14 +1,15 @@
-"""CSV in and out. Column names are the API's field names, so an export imports back as is."""
+"""CSV in and out. Column names are the API's field names, so an export imports back as is
+(wecare.safe_csv writes formula-like cells as text and reads them back unchanged)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from contacts import queries
 from contacts.models import LIVE, Contact
+from wecare import safe_csv
 
 COLUMNS = ("contactId", "name", "phone", "email", "optInWhatsApp", "optInSms", "optInEmail", "createdAt", "updatedAt")
 IMPORT_COLUMNS = ("name", "phone", "email", "optInWhatsApp", "optInSms", "optInEmail")
@@ -21,12 +22,26 @@ class _Echo:
         return value
 
 
-def export_rows() -> Iterator[str]:
-    """Stream every live contact, newest first, without holding them all in memory."""
-    writer = csv.writer(_Echo())
+def export_rows(search: str = "") -> Iterator[str]:
+    """Stream the live contacts the search finds (every one for no search), newest first, as
+    the contacts page lists them, without holding them all in memory."""
+    writer = safe_csv.Writer(_Echo())
     yield writer.writerow(COLUMNS)
-    for contact in Contact.live.query(LIVE, scan_index_forward=False, page_size=500):
+    for contact in _matching(search.strip()):
         yield writer.writerow([_cell(getattr(contact, column)) for column in COLUMNS])
+
+
+def _matching(search: str) -> Iterator[Contact]:
+    if not search:
+        yield from Contact.live.query(LIVE, scan_index_forward=False, page_size=500)
+        return
+    cursor = None
+    while True:  # every page of the search, each one a bounded read
+        page = queries.search_contacts(search, cursor=cursor, limit=500)
+        yield from page.items
+        cursor = page.next_cursor
+        if not cursor:
+            return
 
 
 def _cell(value: Any) -> str:
@@ -56,19 +71,21 @@ def parse(content: bytes) -> list[Row]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadFile("the file is not UTF-8 text; save it as 'CSV UTF-8'") from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    try:
+        table = safe_csv.read(text)
+    except safe_csv.BadCsv as exc:
+        raise BadFile(f"{exc}; nothing was imported") from None
+    if not table.header:
         raise BadFile("the file is empty; the first line must name the columns")
-    headers = {h.strip() for h in reader.fieldnames if h}
+    headers = set(table.header)
     if not headers & {"phone", "email"}:
         raise BadFile(f"no 'phone' or 'email' column; the columns can be {', '.join(IMPORT_COLUMNS)}")
     rows = []
-    for record in reader:
-        line = reader.line_num
+    for line, record in table.rows:
         data: dict[str, Any] = {}
         error = None
         for column in IMPORT_COLUMNS:
-            raw = (record.get(column) or "").strip()
+            raw = record.get(column, "").strip()
             if column.startswith("optIn"):
                 if column not in headers:
                     continue

@@ -130,7 +130,10 @@ def run_import(import_id: str) -> ContactImport:
         importer.user, "contact.import.finish", "contact_import", import_id,
         created=importer.created, existing=importer.existing, errors=importer.error_count,
     )
-    log.info("contact import finished", extra={"import_id": import_id, "created": importer.created, "existing": importer.existing, "errors": importer.error_count})
+    # Not "created": that is a LogRecord attribute (its timestamp), and logging refuses to
+    # overwrite it with a KeyError, which failed the task after the import had finished.
+    counts = {"created_count": importer.created, "existing_count": importer.existing, "error_count": importer.error_count}
+    log.info("contact import finished", extra={"import_id": import_id, **counts})
     return job
 
 

@@ -6,6 +6,8 @@ input with the same words.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,8 +42,20 @@ def normalise_email(raw: str) -> str:
     return text
 
 
+# Characters a name never needs, which can hide or reorder what a person reads (U+202E before
+# "fdp.exe" shows it as "exe.pdf"): C0 and C1 controls, the zero-width space, word joiner and
+# byte order mark, and the bidi embeddings, overrides and isolates. The zero-width (non-)joiners
+# U+200C/U+200D stay: Indic scripts and emoji sequences are spelt with them. Lone surrogates (JSON
+# can carry them) cannot be stored as UTF-8 at all. Whitespace controls (tab, newline) become
+# spaces first, so "Asha\nRao" keeps two words.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def normalise_name(raw: str) -> str:
-    text = " ".join(raw.split())
+    """One line of visible text: every run of whitespace one space, invisible characters gone.
+    The result can be empty (a name of only control characters): no name."""
+    text = _INVISIBLE.sub("", " ".join(raw.split()))
+    text = " ".join(text.split())  # a removed character may have sat between two spaces
     if len(text) > MAX_NAME:
         raise InvalidValue(f"name is longer than {MAX_NAME} characters")
     return text

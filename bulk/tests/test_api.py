@@ -71,3 +71,11 @@ def test_the_report_url_streams_the_csv_to_a_viewer_and_to_nobody_else(client, o
 def test_the_report_of_an_unknown_job_is_404(client, viewer):
     client.force_login(viewer)
     assert client.get("/api/bulk/jobs/01NOSUCHJOB/report.csv").status_code == 404
+
+
+def test_a_csv_audience_the_csv_module_cannot_read_is_a_422_naming_the_line(client, operator):
+    client.force_login(operator)
+    audience = {"csv": 'phone\n"+14155550123\n' + "9" * 140_000 + "\n"}
+    response = client.post("/api/bulk/jobs/preview", json.dumps({"audience": audience, "channel": "sms", "message": {"text": "Hi"}}), content_type="application/json")
+    assert response.status_code == 422
+    assert "line 2: a cell is longer than 131,072 characters" in json.dumps(response.json())

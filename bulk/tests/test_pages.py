@@ -153,3 +153,41 @@ def test_the_report_downloads_once_written_and_an_unknown_job_is_404(client_for,
     assert body.count("\n") >= 3 and "sent" in body
     assert client.get("/bulk/01NOTAREALID0000000000000/").status_code == 404
     assert client.get("/bulk/01NOTAREALID0000000000000/report.csv").status_code == 404
+
+
+RUNAWAY_CSV = 'phone,param1\n+14155550123,"an opening quote never closed\n' + "x" * 140_000 + "\n"
+
+
+def test_a_csv_the_csv_module_cannot_read_is_refused_at_the_audience_step_with_its_line(client_for, operator):
+    client = client_for(operator)
+    response = client.post("/bulk/new/", {"kind": "csv", "csv_text": RUNAWAY_CSV})
+    assert response.status_code == 200
+    assert "The CSV cannot be read at line 2: a cell is longer than 131,072 characters" in response.content.decode()
+    assert "bulk_wizard" not in client.session  # nothing kept: the wizard cannot carry it on
+
+
+def test_a_wizard_holding_an_unreadable_csv_shows_why_on_the_preview_and_gets_unstuck(client_for, operator, new_phone):
+    client = client_for(operator)
+    # As a wizard saved before the audience step checked the CSV: the preview used to be a 500
+    # on every visit, with no way out but a new session.
+    session = client.session
+    session["bulk_wizard"] = {"audience": {"csv": RUNAWAY_CSV}, "message": {"channel": "sms", "sender": settings.SMS_POOL_ID, "text": "Hi"}}
+    session.save()
+    response = client.get("/bulk/new/preview/")
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "cannot be read at line 2" in page and 'href="/bulk/new/"' in page
+    phone = new_phone()
+    actions.create_contact({"name": unique("Unstuck"), "phone": phone, "optInSms": True}, user=operator, source="test")
+    assert client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone\n{phone}\n"})["Location"] == "/bulk/new/message/"
+    response = client.get("/bulk/new/preview/")
+    assert response.status_code == 200 and 'data-sendable="1"' in response.content.decode()
+
+
+def test_an_uploaded_csv_that_cannot_be_read_is_refused_on_the_file_field(client_for, operator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("audience.csv", RUNAWAY_CSV.encode(), content_type="text/csv")
+    response = client_for(operator).post("/bulk/new/", {"kind": "csv", "csv_file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors["csv_file"] == ["The CSV cannot be read at line 2: a cell is longer than 131,072 characters; most often a double quote (\") opens a cell and is never closed."]

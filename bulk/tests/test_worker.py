@@ -11,6 +11,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -20,6 +21,7 @@ from bulk.models import BulkChunk, BulkRecipient
 from bulk.queries import all_recipients
 from bulk.tests.conftest import sms
 from messaging.models import Message
+from wecare import safe_csv
 from wecare.aws import client
 
 pytestmark = pytest.mark.django_db
@@ -114,13 +116,31 @@ def test_the_report_matches_the_recipients_table(queued, live_fake, settings):
     job, chunks = queued(12)
     for args in chunks:
         worker.run_chunk(*args)
-    body = client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=actions.get_job(job.jobId).reportKey)["Body"].read().decode()
-    rows = list(csv.DictReader(io.StringIO(body)))
+    body = report_of(job.jobId)
+    rows = [cells for _, cells in safe_csv.read(body).rows]  # the phones are written '+1…: see below
     table = list(all_recipients(job.jobId))
     assert [(r["recipient"], r["contactId"], r["status"], r["messageId"]) for r in rows] == [(t.address, t.contactId, t.status, t.messageId) for t in table]
     call_command("bulk_report", job.jobId)  # regenerates the same
     with pytest.raises(CommandError, match="no bulk job"):
         call_command("bulk_report", "01NOSUCHJOB")
+
+
+def report_of(job_id: str) -> str:
+    return client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=actions.get_job(job_id).reportKey)["Body"].read().decode()
+
+
+def test_the_report_writes_what_an_audience_csv_said_as_text(operator, make_contacts, live_fake, monkeypatch):
+    chunks: list[list[str]] = []
+    monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
+    [contact] = make_contacts(1)
+    formula = "=cmd|' /C calc'!A0"
+    audience = AudienceSpec(csv_text=f"phone,name\n{contact.phone},Ann\n{formula},Mallory\n")
+    job = actions.start_job(audience, sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=1)
+    for args in chunks:
+        worker.run_chunk(*args)
+    [header, sent, refused] = list(csv.reader(io.StringIO(report_of(job.jobId))))  # as a spreadsheet splits it
+    assert (header[1], sent[1], sent[3]) == ("recipient", "'" + contact.phone, "sent")
+    assert (refused[1], refused[3], refused[4]) == ("'" + formula, "skipped", "INVALID_ADDRESS")
 
 
 def test_recipients_stuck_in_sending_become_unknown_never_resent(queued, live_fake):

