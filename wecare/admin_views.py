@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from pynamodb.exceptions import ScanError
 
 from contacts.models import Contact
-from wecare import audit, dlq
+from wecare import audit, dlq, jsonlimits
 from wecare.dynamo import Cursor, InvalidCursor, not_expired, now
 from wecare.models import AuditLog, SystemConfig
 from wecare.queues import DEAD_LETTER_QUEUES
@@ -47,12 +47,18 @@ def system_config(request: HttpRequest) -> HttpResponse:
         key = request.POST.get("configKey", "").strip()
         raw = request.POST.get("configValue", "")
         try:
-            value = json.loads(raw)
-        except ValueError as exc:
+            value = jsonlimits.loads(raw)
+        except jsonlimits.TooDeep as exc:
+            error = f"{key or 'value'}: {exc}"
+        except json.JSONDecodeError as exc:
             error = f"{key or 'value'}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        except ValueError as exc:  # e.g. an integer longer than Python converts
+            error = f"{key or 'value'}: not valid JSON ({exc})"
         else:
             if not key:
                 error = "configKey: give a key"
+            elif value is None:
+                error = f"{key}: null is not a value (give true, false, a number, a string, a list or an object)"
             else:
                 SystemConfig(configKey=key, configValue=value, updatedBy=audit.actor_id(request.user), updatedAt=now()).save()
                 audit.record(request.user, "config.set", "system_config", key, value=value)
