@@ -32,6 +32,12 @@ def _declared_length(request: HttpRequest) -> int:
         return 0
 
 
+def _may_be_someone(request: HttpRequest) -> bool:
+    """A session or a bearer token: only then is a large body worth reading before the
+    operation's own authentication runs."""
+    return request.user.is_authenticated or "Authorization" in request.headers
+
+
 def allow_body_up_to(limit: int) -> Callable:
     """For ``ninja.decorators.decorate_view``: this operation reads a body of up to ``limit``
     bytes instead of Django's DATA_UPLOAD_MAX_MEMORY_SIZE, and answers 413 above it."""
@@ -41,6 +47,8 @@ def allow_body_up_to(limit: int) -> Callable:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if _declared_length(request) > limit:
                 return too_large(limit)
+            if not _may_be_someone(request):
+                return run(request, *args, **kwargs)  # its auth refuses before the body is read
             if not hasattr(request, "_body"):
                 # Read it here, bounded by this operation's limit, and leave it where
                 # HttpRequest.body keeps what it read, so the body is never measured against

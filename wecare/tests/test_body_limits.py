@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from bulk.audience import MAX_CSV_BYTES
-from wecare.bodylimits import BULK_BODY_LIMIT
+from wecare.bodylimits import BULK_BODY_LIMIT, MIB, allow_body_up_to
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -87,3 +87,21 @@ def test_an_anonymous_oversized_body_is_refused_before_it_is_read(client):
     response = client.post("/api/contacts", b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), content_type=JSON)
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("who", "read"), [("anonymous", False), ("operator", True)])
+def test_a_large_bulk_body_is_read_only_for_someone_logged_in(rf, operator, who, read):
+    """Anonymous requests go to the operation's auth (a 401) without their body being read."""
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.post("/api/bulk/jobs/preview", b"x" * (3 * MIB), content_type=JSON)
+    request.user = operator if who == "operator" else AnonymousUser()
+    seen = {}
+
+    def run(request):
+        seen["body read"] = hasattr(request, "_body")
+        return None
+
+    allow_body_up_to(BULK_BODY_LIMIT)(run)(request)
+
+    assert seen == {"body read": read}
