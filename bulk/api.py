@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Status
+from ninja.decorators import decorate_view
 
 from bulk import actions, queries, reports
 from bulk.audience import AudienceSpec
 from bulk.schemas import ControlIn, JobIn, JobOut, JobPage, PreviewIn, PreviewOut, RecipientOut, RecipientPage
 from wecare.api_auth import OPERATOR, VIEWER
 from wecare.errors import NotFound
+from wecare.bodylimits import BULK_BODY_LIMIT, allow_body_up_to
 
 router = Router(tags=["bulk"])
 
@@ -22,7 +24,8 @@ def _audience(payload: PreviewIn) -> AudienceSpec:
     return AudienceSpec.from_dict(payload.audience.model_dump(exclude_none=True))
 
 
-@router.post("/jobs/preview", response={200: PreviewOut, **ERRORS}, auth=OPERATOR, summary="What a job would do: sendable and refused counts per reason, tier, time. Nothing is sent")
+@router.post("/jobs/preview", response={200: PreviewOut, 413: dict, **ERRORS}, auth=OPERATOR, summary="What a job would do: sendable and refused counts per reason, tier, time. Nothing is sent")
+@decorate_view(allow_body_up_to(BULK_BODY_LIMIT))  # a 5 MiB CSV, however its JSON escapes it
 def preview(request: HttpRequest, payload: PreviewIn):
     result = actions.preview(_audience(payload), payload.message.model_dump(exclude_none=True), channel=payload.channel, sender=payload.sender, user=request.auth)
     return PreviewOut.of(result)
@@ -39,11 +42,12 @@ same key with a different payload is refused with 409. Without the header every 
 
 @router.post(
     "/jobs",
-    response={200: JobOut, 201: JobOut, 409: dict, **ERRORS},
+    response={200: JobOut, 201: JobOut, 409: dict, 413: dict, **ERRORS},
     auth=OPERATOR,
     summary="Start a job. Above the threshold: confirm=true and previewedCount = the preview's sendable count",
     description=START_DESCRIPTION,
 )
+@decorate_view(allow_body_up_to(BULK_BODY_LIMIT))
 def start(request: HttpRequest, payload: JobIn):
     started = actions.start(
         _audience(payload),

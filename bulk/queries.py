@@ -24,9 +24,9 @@ class Page:
 
 
 def list_jobs(cursor: str | None = None, *, limit: int = PAGE_SIZE) -> Page:
-    results = BulkJob.scan(limit=limit, last_evaluated_key=Cursor.decode(cursor, keys={"jobId"}), consistent_read=True)
+    results = BulkJob.scan(limit=limit, last_evaluated_key=Cursor.decode(cursor, scope="bulk-jobs"), consistent_read=True)
     items = sorted(results, key=lambda job: job.jobId, reverse=True)
-    return Page(items, Cursor.encode(results.last_evaluated_key))
+    return Page(items, Cursor.encode(results.last_evaluated_key, scope="bulk-jobs"))
 
 
 def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> Page:
@@ -35,11 +35,11 @@ def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> P
         job_id,
         BulkRecipient.recipientId.startswith(RECIPIENT_PREFIX),
         limit=limit,
-        last_evaluated_key=Cursor.decode(cursor, keys={"jobId", "recipientId"}),
+        last_evaluated_key=Cursor.decode(cursor, scope=f"bulk-recipients:{job_id}"),
         consistent_read=True,
     )
     items = list(results)
-    return Page(items, Cursor.encode(results.last_evaluated_key) if len(items) == limit else None)
+    return Page(items, Cursor.encode(results.last_evaluated_key, scope=f"bulk-recipients:{job_id}") if len(items) == limit else None)
 
 
 def all_recipients(job_id: str):

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,6 +23,7 @@ from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
 from messaging import gate, templates_catalog
+from messaging.channels import unknown_channel
 from messaging.outbound import Refused
 from wecare import audit
 from wecare.dynamo import InvalidCursor, now
@@ -90,6 +91,8 @@ def new_message(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial = wizard.get("message_form") or {"channel": "whatsapp", "kind": "text"}
     channel = (data or initial).get("channel") or "whatsapp"
+    if reason := unknown_channel(channel):
+        return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
     form = MessageForm(data, channel=channel, initial=initial)
     # Changing the channel, kind or template only redraws the step (htmx); "Next" moves on.
     if data is not None and data.get("action") == "next" and form.is_valid():

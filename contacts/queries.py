@@ -13,30 +13,17 @@ from __future__ import annotations
 from contacts.actions import Page
 from contacts.models import LIVE, Contact
 from contacts.validation import InvalidValue, normalise_email, normalise_phone
-from wecare.dynamo import Cursor, InvalidCursor
+from wecare.dynamo import Cursor
 
 MAX_SCANNED = 2000
 PAGE_SIZE = 50
-LIVE_CURSOR_KEYS = frozenset({"contactId", "liveList", "createdAt"})  # table key + LiveIndex keys
-
-
-def _live_cursor(cursor: str | None) -> dict | None:
-    """Decode a cursor for the liveList index, refusing any DynamoDB would refuse.
-
-    A cursor comes back from the client, so it can be anything; a forged or stale one must be a
-    422 (InvalidCursor), never a ValidationException from DynamoDB and a 500."""
-    key = Cursor.decode(cursor, keys=LIVE_CURSOR_KEYS)
-    if not key:
-        return None
-    if key["liveList"] != {"S": LIVE}:
-        raise InvalidCursor("cursor is not one this server issued")
-    return key
+LIVE_LIST = "contacts-live"  # the cursor scope of the liveList index (list and search alike)
 
 
 def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
-    results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=_live_cursor(cursor))
+    results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=LIVE_LIST))
     items = list(results)
-    return Page(items, Cursor.encode(results.last_evaluated_key) if len(items) == limit else None, len(items))
+    return Page(items, Cursor.encode(results.last_evaluated_key, scope=LIVE_LIST) if len(items) == limit else None, len(items))
 
 
 def find_live_by_phone(phone: str) -> Contact | None:
@@ -85,7 +72,7 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
         LIVE,
         filter_condition=condition,
         scan_index_forward=False,
-        last_evaluated_key=_live_cursor(cursor),
+        last_evaluated_key=Cursor.decode(cursor, scope=LIVE_LIST),
         page_size=200,
     ).page_iter
     items: list[Contact] = []
@@ -96,7 +83,7 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
             items.append(Contact.from_raw_data(raw))
             if len(items) == limit:
                 key = {name: raw[name] for name in pages.key_names}
-                return Page(items, Cursor.encode(key), pages.total_scanned_count)
+                return Page(items, Cursor.encode(key, scope=LIVE_LIST), pages.total_scanned_count)
         if pages.total_scanned_count >= MAX_SCANNED:
-            return Page(items, Cursor.encode(pages.last_evaluated_key), pages.total_scanned_count)
+            return Page(items, Cursor.encode(pages.last_evaluated_key, scope=LIVE_LIST), pages.total_scanned_count)
     return Page(items, None, pages.total_scanned_count)

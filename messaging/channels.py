@@ -40,6 +40,15 @@ RULES: dict[Channel, ChannelRules] = {
 }
 
 
+def unknown_channel(value: str) -> str | None:
+    """Why ``value`` (from a query string or a form) names no channel; None when it names one.
+    The pages answer it as a 400 rather than let ``Channel(value)`` fail deeper down (a 500)."""
+    if value in Channel._value2member_map_:
+        return None
+    *others, last = [c.value for c in Channel]
+    return f"Unknown channel {value[:40]!r}: choose {', '.join(others)} or {last}."
+
+
 def allowed_senders(channel: Channel) -> list[str]:
     """The allowlist: WhatsApp phone-number ids, the SMS pool, the SES sender address."""
     return {

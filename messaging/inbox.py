@@ -41,8 +41,6 @@ MEDIA_LINK_SECONDS = 300  # long enough to open the file, short enough that a co
 MAX_QUERIES_PER_PAGE = 10  # the archived filter can thin pages out; stop after this many reads
 MAX_NOTE = 500
 
-INBOX_CURSOR_KEYS = frozenset({"pk", "inboxPk", "receivedAt"})
-TIMELINE_CURSOR_KEYS = frozenset({"pk", "conversationPk", "receivedAt"})
 SLUG = re.compile(r"^[A-Za-z0-9]{1,64}~\+?[0-9]{4,20}$")
 
 
@@ -99,7 +97,7 @@ def list_conversations(number: str, *, archived: bool = False, cursor: str | Non
     if number not in numbers():
         raise NotFound(f"{number} is not an allowlisted WhatsApp number")
     wanted = (WaConversation.archived == True) if archived else (WaConversation.archived.does_not_exist() | (WaConversation.archived == False))  # noqa: E712 (a DynamoDB condition, not a Python comparison)
-    key = Cursor.decode(cursor, keys=INBOX_CURSOR_KEYS)
+    key = Cursor.decode(cursor, scope=f"inbox:{number}")
     items: list[WaConversation] = []
     for _ in range(MAX_QUERIES_PER_PAGE):
         results = WaConversation.inbox_index.query(
@@ -109,7 +107,7 @@ def list_conversations(number: str, *, archived: bool = False, cursor: str | Non
         key = results.last_evaluated_key
         if not key or len(items) >= limit:
             break
-    return ConversationPage(items, Cursor.encode(key))
+    return ConversationPage(items, Cursor.encode(key, scope=f"inbox:{number}"))
 
 
 def get_conversation(conversation_slug: str) -> WaConversation:
@@ -133,13 +131,14 @@ def timeline(conversation: WaConversation, *, cursor: str | None = None, since: 
     ``cursor``). With ``since``: everything from that receivedAt on, so a live view that has
     grown past one page never loses a message off its top."""
     index = WaMessage.conversation_index
+    scope = f"timeline:{conversation.pk}"
     if since:
         results = index.query(conversation.pk, WaMessage.receivedAt >= since, scan_index_forward=False, limit=MAX_PAGE)
         items = [m for m in results if isinstance(m, WaMessage)]
-        return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key))
-    results = index.query(conversation.pk, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, keys=TIMELINE_CURSOR_KEYS))
+        return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key, scope=scope))
+    results = index.query(conversation.pk, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=scope))
     items = [m for m in results if isinstance(m, WaMessage)]
-    return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key))
+    return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key, scope=scope))
 
 
 def digest(parts: list[Any]) -> str:

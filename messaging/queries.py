@@ -9,8 +9,6 @@ from messaging.models import Message, UsageCounter
 from wecare.dynamo import Cursor, not_expired, now
 
 MAX_SCANNED = 2000
-TABLE_KEYS = frozenset({"messageId"})
-CONTACT_KEYS = frozenset({"messageId", "contactId", "timestamp"})  # table key + contactId index keys
 
 
 def list_messages(*, contact_id: str | None, channel: str | None, status: str | None, direction: str | None, cursor: str | None, limit: int):
@@ -18,7 +16,8 @@ def list_messages(*, contact_id: str | None, channel: str | None, status: str | 
     for attribute, value in ((Message.channel, channel), (Message.status, status), (Message.direction, direction)):
         if value:
             condition = condition & (attribute == value)
-    start = Cursor.decode(cursor, keys=CONTACT_KEYS if contact_id else TABLE_KEYS)
+    scope = f"messages:contact:{contact_id}" if contact_id else "messages"
+    start = Cursor.decode(cursor, scope=scope)
     if contact_id:
         pages = Message.by_contact.query(contact_id, filter_condition=condition, scan_index_forward=False, last_evaluated_key=start, page_size=100).page_iter
     else:
@@ -28,9 +27,9 @@ def list_messages(*, contact_id: str | None, channel: str | None, status: str | 
         for raw in page.get("Items", []):
             items.append(Message.from_raw_data(raw))
             if len(items) == limit:
-                return items, Cursor.encode({name: raw[name] for name in pages.key_names})
+                return items, Cursor.encode({name: raw[name] for name in pages.key_names}, scope=scope)
         if pages.total_scanned_count >= MAX_SCANNED:
-            return items, Cursor.encode(pages.last_evaluated_key)
+            return items, Cursor.encode(pages.last_evaluated_key, scope=scope)
     return items, None
 
 

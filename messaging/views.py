@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from messaging import outbound, outbound_media, queries, templates_catalog
+from messaging.channels import unknown_channel
 from messaging.forms import ComposeForm
 from messaging.records import FINAL
 from messaging.tasks import sync_templates
@@ -84,6 +85,8 @@ def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, *
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
     channel = request.POST.get("channel") or request.GET.get("channel") or "whatsapp"
+    if reason := unknown_channel(channel):
+        return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
     if request.method == "GET" or request.POST.get("action") != "send":
         form = ComposeForm(request.POST or None, channel=channel, initial={"channel": channel})
         return render(request, "messaging/_compose.html", _compose_context(request, contact_id, form, verdict=_verdict(contact_id, form)))

@@ -9,7 +9,6 @@ answers 503, so that SNS does retry.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from messaging import sns
+from wecare import jsonlimits
 from wecare.aws import client
 from wecare.roles import public
 
@@ -34,7 +34,11 @@ MAX_BODY_BYTES = 512 * 1024
 def sns_webhook(request: HttpRequest) -> JsonResponse:
     if _declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
         return JsonResponse({"code": "TOO_LARGE", "detail": f"body over {MAX_BODY_BYTES} bytes"}, status=413)
-    envelope = _parse(request.body)
+    try:
+        envelope = _parse(request.body)
+    except jsonlimits.TooDeep as exc:
+        # A form limit, like the size above: checked before verification, with its own answer.
+        return JsonResponse({"code": "TOO_DEEP", "detail": str(exc)}, status=400)
     try:
         message = sns.verify(envelope)
     except sns.Unverified as refusal:
@@ -55,9 +59,13 @@ def _declared_length(request: HttpRequest) -> int:
 
 
 def _parse(body: bytes) -> object:
+    """The body as JSON, None when it is not JSON (verification then refuses it); TooDeep when it
+    is nested deeper than any SNS envelope (a flat object) could be."""
     # SNS sends JSON as text/plain, so the content type says nothing; just try.
     try:
-        return json.loads(body)
+        return jsonlimits.loads(body)
+    except jsonlimits.TooDeep:
+        raise
     except ValueError:
         return None
 

@@ -13,13 +13,14 @@ from django.shortcuts import redirect, render
 from pynamodb.exceptions import ScanError
 
 from contacts.models import Contact
-from wecare import audit, dlq
+from wecare import audit, dlq, jsonlimits
 from wecare.dynamo import Cursor, InvalidCursor, not_expired, now
 from wecare.models import AuditLog, SystemConfig
 from wecare.queues import DEAD_LETTER_QUEUES
 from wecare.roles import Role, require_role
 
 PAGE = 50
+CONTACTS_TABLE = "contacts-table"  # the cursor scope of the scan below
 
 
 def _context(request: HttpRequest, title: str, **extra) -> dict:
@@ -31,12 +32,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     day = request.GET.get("day") or now().strftime("%Y-%m-%d")
     try:
         date.fromisoformat(day)
-        start = Cursor.decode(request.GET.get("cursor"), keys={"logId", "day"})
+        start = Cursor.decode(request.GET.get("cursor"), scope=f"audit:{day}")
     except (ValueError, InvalidCursor):
         return redirect("dynamo_admin:audit")
     results = AuditLog.by_day.query(day, filter_condition=not_expired(AuditLog.expiresAt), scan_index_forward=False, limit=PAGE, last_evaluated_key=start)
     entries = list(results)
-    cursor = Cursor.encode(results.last_evaluated_key) if len(entries) == PAGE else None
+    cursor = Cursor.encode(results.last_evaluated_key, scope=f"audit:{day}") if len(entries) == PAGE else None
     return render(request, "admin/dynamo/audit.html", _context(request, "Audit log", entries=entries, day=day, cursor=cursor))
 
 
@@ -47,12 +48,18 @@ def system_config(request: HttpRequest) -> HttpResponse:
         key = request.POST.get("configKey", "").strip()
         raw = request.POST.get("configValue", "")
         try:
-            value = json.loads(raw)
-        except ValueError as exc:
+            value = jsonlimits.loads(raw)
+        except jsonlimits.TooDeep as exc:
+            error = f"{key or 'value'}: {exc}"
+        except json.JSONDecodeError as exc:
             error = f"{key or 'value'}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        except ValueError as exc:  # e.g. an integer longer than Python converts
+            error = f"{key or 'value'}: not valid JSON ({exc})"
         else:
             if not key:
                 error = "configKey: give a key"
+            elif value is None:
+                error = f"{key}: null is not a value (give true, false, a number, a string, a list or an object)"
             else:
                 SystemConfig(configKey=key, configValue=value, updatedBy=audit.actor_id(request.user), updatedAt=now()).save()
                 audit.record(request.user, "config.set", "system_config", key, value=value)
@@ -65,7 +72,7 @@ def system_config(request: HttpRequest) -> HttpResponse:
 @require_role(Role.ADMIN)
 def contacts_table(request: HttpRequest) -> HttpResponse:
     try:
-        start = Cursor.decode(request.GET.get("cursor"), keys={"contactId"})
+        start = Cursor.decode(request.GET.get("cursor"), scope=CONTACTS_TABLE)
     except InvalidCursor:
         return redirect("dynamo_admin:contacts")
     results = Contact.scan(limit=PAGE, last_evaluated_key=start)
@@ -74,7 +81,7 @@ def contacts_table(request: HttpRequest) -> HttpResponse:
     except ScanError:
         # A hand-edited cursor DynamoDB refuses: start again from the first page.
         return redirect("dynamo_admin:contacts")
-    cursor = Cursor.encode(results.last_evaluated_key) if len(rows) == PAGE else None
+    cursor = Cursor.encode(results.last_evaluated_key, scope=CONTACTS_TABLE) if len(rows) == PAGE else None
     return render(request, "admin/dynamo/contacts.html", _context(request, "Contacts table (DynamoDB, read-only)", rows=rows, cursor=cursor))
 
 

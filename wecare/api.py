@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from wecare.api_auth import ADMIN, VIEWER, docs_access
+from wecare.bodylimits import too_large
 from wecare.dynamo import InvalidCursor
 from messaging.outbound import Refused
 from wecare.errors import Conflict, FieldErrors, NotFound
@@ -44,6 +47,11 @@ def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
 @api.exception_handler(InvalidCursor)
 def invalid_cursor(request: HttpRequest, exc: InvalidCursor) -> HttpResponse:
     return api.create_response(request, {"detail": [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]}, status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 @api.exception_handler(Refused)

@@ -37,7 +37,17 @@ if IS_PRODUCTION_LIKE and len(SECRET_KEY) < 50:
 DEBUG = env_bool("DJANGO_DEBUG", default=ENVIRONMENT == "development")
 if DEBUG and IS_PRODUCTION_LIKE:
     raise ConfigError(f"DJANGO_DEBUG=true is not allowed when ENVIRONMENT={ENVIRONMENT}")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=None if IS_PRODUCTION_LIKE else ["127.0.0.1", "localhost"])  # type: ignore[arg-type]
+if IS_PRODUCTION_LIKE:
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+    # "*" switches Host-header checking off (host-header poisoning of password-reset and absolute
+    # URLs); a deployed site knows its names.
+    if "*" in ALLOWED_HOSTS:
+        raise ConfigError(
+            f"ALLOWED_HOSTS may not contain '*' when ENVIRONMENT={ENVIRONMENT}: "
+            "set the host names the site is reached under, comma-separated (e.g. app.example.com)"
+        )
+else:
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- applications ----------------------------------------------------------------------------

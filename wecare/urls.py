@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -12,7 +13,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", public(views.LoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
-    path("oidc/", include("mozilla_django_oidc.urls")),
     path("contacts/", include("contacts.urls")),
     path("messages/", include("messaging.urls")),
     path("bulk/", include("bulk.urls")),
@@ -23,3 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+if settings.OIDC_ENABLED:
+    # Without a client id mozilla-django-oidc's views raise ImproperlyConfigured (a 500) for
+    # anyone who asks: mount them only when OIDC is configured, so they are a 404 otherwise.
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

@@ -76,6 +76,15 @@ def test_a_sender_off_the_allowlist_is_refused_at_the_message_step(client_for, o
     assert "message" not in client.session["bulk_wizard"]
 
 
+def test_an_unknown_channel_at_the_message_step_is_a_400_naming_the_channels(client_for, operator):
+    client = client_for(operator)
+    client.post("/bulk/new/", {"kind": "filter", "search": unique("Nobody")})
+    response = client.post("/bulk/new/message/", {"channel": "fax", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"})
+    assert response.status_code == 400
+    assert "Unknown channel 'fax': choose whatsapp, sms or email." in response.content.decode()
+    assert "message" not in client.session["bulk_wizard"]
+
+
 def test_above_the_threshold_starting_without_ticking_the_box_is_refused_and_nothing_starts(client_for, operator, new_phone):
     name = unique("Confirm Cal")
     make_contacts(operator, new_phone, name, 21, optInSms=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 
 import phonenumbers
@@ -80,8 +81,14 @@ def _send(case, session) -> None:
     case.call_and_validate(cookies=session["cookies"], headers=session["headers"], checks=[not_a_server_error])
 
 
+# Examples per operation: 100, the bar the hardening issue set. Measured on 2 shared cores: 26
+# operations in 7.5 minutes (the slowest operation 81 s), with other tests running alongside.
+# SCHEMATHESIS_EXAMPLES changes it for one run (fewer while iterating, more for a deep soak).
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "100"))
+
+
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_from_an_operator_gets_a_server_error(case, sessions, real_contact):
     _send(case, sessions["operator"])
     if "contact_id" in (case.path_parameters or {}):

@@ -39,6 +39,10 @@ BAD_ENVIRONMENTS = [
     ("staff-email-not-an-address", {"STAFF_NOTIFICATION_EMAIL": "staff-at-example"}, "STAFF_NOTIFICATION_EMAIL"),
     ("staff-minutes-zero", {"STAFF_NOTIFICATION_MINUTES": "0"}, "STAFF_NOTIFICATION_MINUTES"),
     ("staff-email-in-production-without-site-url", {**PRODUCTION, "STAFF_NOTIFICATION_EMAIL": "staff@example.com"}, "SITE_URL"),
+    ("production-without-allowed-hosts", {**PRODUCTION, "ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+    ("preview-without-allowed-hosts", {**PRODUCTION, "ENVIRONMENT": "preview", "SEND_MODE": "DRY_RUN", "ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+    ("production-with-any-host", {**PRODUCTION, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+    ("production-with-any-host-among-others", {**PRODUCTION, "ALLOWED_HOSTS": "app.wecare.digital, *"}, "ALLOWED_HOSTS"),
 ]
 
 
@@ -63,3 +67,15 @@ def test_defaults_boot_in_development():
 
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert "configuration error" not in result.stderr
+
+
+def test_a_wildcard_host_in_production_is_refused_with_what_to_set_instead():
+    env = clean_environment(**{**PRODUCTION, "ALLOWED_HOSTS": "*"})
+
+    result = manage("check", env=env)
+
+    assert result.returncode == 2
+    assert stderr_lines(result) == [
+        "configuration error: ALLOWED_HOSTS may not contain '*' when ENVIRONMENT=production: "
+        "set the host names the site is reached under, comma-separated (e.g. app.example.com)"
+    ]
