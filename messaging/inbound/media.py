@@ -52,7 +52,7 @@ def fetch(wa_message_id: str) -> str:
     media = {"s3Bucket": bucket, "s3Key": key, "s3Uri": uri, "mimeType": mime, "size": answer.get("fileSize")}
     MediaFile(
         fileId=f"whatsapp-{item.mediaId}",
-        messageId=item.messageId or "",
+        messageId=item.messageId or None,  # an index key may not be an empty string
         s3Key=key,
         contentType=mime,
         size=answer.get("fileSize") or 0,

@@ -63,6 +63,18 @@ def test_fetching_again_changes_nothing(fake_aws_clean, new_phone):
     assert len(fake_aws_clean.calls("GetWhatsAppMessageMedia")) == 1
 
 
+def test_media_of_an_item_with_no_message_record_is_still_stored(fake_aws_clean, new_phone):
+    # A WhatsApp item may carry no messageId (written before Messages existed, or by hand); its
+    # MediaFiles row then has none either, which the messageId index accepts only as absent.
+    body, sent = inbound("inbound_image", phone=new_phone())
+    deliver(body)
+    wa(sent["id"]).update(actions=[WaMessage.messageId.remove(), WaMessage.s3Key.remove()])
+
+    assert fetch_inbound_media.apply(args=[sent["id"]], throw=True).result == "stored"
+    file = MediaFile.get(f"whatsapp-{sent[sent['type']]['id']}", consistent_read=True)
+    assert file.messageId is None and file.s3Key == wa(sent["id"]).s3Key
+
+
 def test_a_failing_media_fetch_keeps_the_message_and_parks_the_fetch_on_the_dlq(fake_aws_clean, new_phone):
     # Failing every time: botocore retries each call and the task retries with backoff (both
     # counted below as more than one call), then the fetch is parked.
