@@ -289,7 +289,7 @@ def test_a_number_libphonenumber_calls_invalid_is_recorded_with_a_contact_holdin
 
 def username_event(user_id: str, *, name: str = "Sheena") -> tuple[str, dict]:
     """A text from a customer who hides their number: empty from and wa_id, a user_id instead."""
-    body, sent = inbound("inbound_text", phone="+10000000000", name_on_profile=name)
+    body, _ = inbound("inbound_text", phone="+10000000000", name_on_profile=name)
     event = json.loads(body)
     entry = json.loads(event["whatsAppWebhookEntry"])
     value = entry["changes"][0]["value"]

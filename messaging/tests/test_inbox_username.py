@@ -29,7 +29,7 @@ def new_user_id() -> str:
 def username_message(user_id: str, text: str = "Where is my parcel?") -> dict:
     """Deliver a text whose sender has hidden their number (empty from and wa_id), as Meta's
     username rollout sends it; returns the message as sent."""
-    body, sent = inbound("inbound_text", phone="+10000000000")
+    body, _ = inbound("inbound_text", phone="+10000000000")
     event = json.loads(body)
     entry = json.loads(event["whatsAppWebhookEntry"])
     value = entry["changes"][0]["value"]
@@ -89,7 +89,7 @@ def test_a_number_is_addressed_in_to_and_a_user_id_in_recipient():
 
 
 def test_a_message_the_inbox_cannot_draw_shows_what_whatsapp_sent_escaped(fake_aws, client_for, viewer, new_phone):
-    body, sent = inbound("inbound_text", phone=new_phone())
+    body, _ = inbound("inbound_text", phone=new_phone())
     event = json.loads(body)
     entry = json.loads(event["whatsAppWebhookEntry"])
     odd = entry["changes"][0]["value"]["messages"][0]
