@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import pytest
 from django.conf import settings
@@ -16,7 +17,7 @@ from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
 from messaging.senders.whatsapp import addressed_to
 from messaging.tests.inbound_samples import inbound
-from messaging.whatsapp_table import WaConversation, WaMessage
+from messaging.whatsapp_table import WaConversation, WaMessage, WaTemplate
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,26 @@ def test_a_message_the_inbox_cannot_draw_shows_what_whatsapp_sent_escaped(fake_a
 
     assert "Unsupported message (hologram)" in html and "What WhatsApp sent" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)</script>" not in html
+
+
+def approved(name: str, category: str) -> dict:
+    """An approved template of this category in the catalog (as sync_templates stores one)."""
+    at = now().isoformat()
+    waba = "365731266123456"
+    WaTemplate(pk=WaTemplate.key(waba, name, "en"), wabaId=waba, templateName=name, templateStatus="APPROVED", templateCategory=category,
+               templateLanguage="en", components=[], receivedAt=at, cachedAt=at, syncedAt=at).save()
+    return {"name": name, "language": "en", "parameters": {}}
+
+
+def test_an_authentication_template_to_a_user_id_is_refused_by_the_gate_with_why(fake_aws_clean, client_for, operator, conversation):
+    slug = inbox.slug(conversation.pk)
+    api = client_for(operator)
+    assert api.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on"}).status_code in (200, 302)
+    code = f"otp_{uuid.uuid4().hex[:8]}"
+
+    refused = api.post(f"/api/inbox/{slug}/reply", {"template": approved(code, "AUTHENTICATION")}, content_type="application/json")
+    allowed = api.post(f"/api/inbox/{slug}/reply", {"template": approved(f"update_{code}", "UTILITY")}, content_type="application/json")
+
+    assert refused.status_code == 422 and refused.json()["code"] == "PHONE_NUMBER_REQUIRED"
+    assert "only to a phone number" in refused.json()["detail"]
+    assert allowed.status_code == 202, allowed.content
