@@ -11,13 +11,15 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
-from contacts.validation import InvalidValue, normalise_email, normalise_name, normalise_phone
+from contacts.validation import InvalidValue, WhatsAppIdentity, normalise_email, normalise_name, normalise_phone, same_phone
 from wecare import audit
 from wecare.dynamo import Transaction, now, transaction
 from wecare.errors import Conflict, FieldErrors, NotFound
 
 EDITABLE = ("name", "phone", "email", *OPT_IN_FIELDS.values())
 OPT_IN_BY_FIELD = {field: channel for channel, field in OPT_IN_FIELDS.items()}
+# What makes a contact reachable and unique; a live contact keeps at least one of them.
+IDENTITY_FIELDS = ("phone", "email", "whatsappUserId")
 
 
 def clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -65,18 +67,12 @@ def _conflict_for(tx: Transaction, error: TransactWriteError) -> Conflict:
     raise error
 
 
-def _unique_keys(phone: str | None, email: str | None) -> list[tuple[str, str]]:
-    keys = []
-    if phone:
-        keys.append(("phone", phone))
-    if email:
-        keys.append(("email", email))
-    return keys
+def _unique_keys(contact: Contact) -> list[tuple[str, str]]:
+    return [(field, value) for field in IDENTITY_FIELDS if (value := getattr(contact, field))]
 
 
 def _key_item(field: str, value: str, contact_id: str) -> ContactUniqueKey:
-    key = ContactUniqueKey.for_phone(value) if field == "phone" else ContactUniqueKey.for_email(value)
-    return ContactUniqueKey(uniqueKey=key, contactId=contact_id)
+    return ContactUniqueKey(uniqueKey=ContactUniqueKey.for_field(field, value), contactId=contact_id)
 
 
 def _take_key(tx: Transaction, field: str, value: str, contact_id: str) -> None:
@@ -94,13 +90,19 @@ def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: s
     setattr(contact, CONSENT_FIELDS[channel], {"changedBy": audit.actor_id(user), "changedAt": now(), "source": source})
 
 
-def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: bool = True) -> Contact:
+def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: bool = True, whatsapp: WhatsAppIdentity | None = None) -> Contact:
     """Create a live contact. Needs a phone or an email; opt-ins default to false.
 
     ``audited=False`` is for the CSV import, which writes one audit entry for the whole file
-    (and the contact's consent records name the import as their source)."""
+    (and the contact's consent records name the import as their source).
+
+    ``whatsapp``: the sender of an inbound message, as WhatsApp identified them. Its number is
+    stored as given, not judged by the rules for typed numbers (WhatsApp verified it), and a
+    business-scoped user id alone is enough to make a contact."""
     cleaned = clean(data)
-    if not cleaned.get("phone") and not cleaned.get("email"):
+    if whatsapp:
+        cleaned.update({"phone": whatsapp.phone, "whatsappUserId": whatsapp.user_id})
+    if not any(cleaned.get(field) for field in IDENTITY_FIELDS):
         raise FieldErrors({"phone": "give a phone number or an email address", "email": "give a phone number or an email address"})
     at = now()
     name = cleaned.get("name")
@@ -110,6 +112,7 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
         nameLower=name.lower() if name else None,
         phone=cleaned.get("phone"),
         email=cleaned.get("email"),
+        whatsappUserId=cleaned.get("whatsappUserId"),
         createdAt=at,
         updatedAt=at,
         liveList=LIVE,
@@ -117,7 +120,7 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
     for field in OPT_IN_FIELDS.values():
         if field in cleaned:
             _set_consent(contact, field, cleaned[field], user, source)
-    keys = _unique_keys(contact.phone, contact.email)
+    keys = _unique_keys(contact)
     try:
         with transaction() as tx:
             tx.save(contact, condition=Contact.contactId.does_not_exist())
@@ -126,7 +129,7 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
     except TransactWriteError as exc:
         raise _conflict_for(tx, exc) from None
     if audited:
-        audit.record(user, "contact.create", "contact", contact.contactId, source=source, fields=sorted(cleaned))
+        audit.record(user, "contact.create", "contact", contact.contactId, source=source, fields=sorted(f for f, v in cleaned.items() if v is not None))
     return contact
 
 
@@ -142,15 +145,18 @@ def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:
 
 def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: str) -> Contact:
     """Change only the fields given. Opt-ins change only when given explicitly, and each change
-    records who, when and from where. A new phone or email takes its unique key atomically."""
-    cleaned = clean(data)
+    records who, when and from where. A new phone or email takes its unique key atomically.
+
+    The stored phone sent back unchanged (however punctuated) is no change: a number taken from
+    WhatsApp need not pass the rules for typed numbers to let a person edit the other fields."""
     contact = get_contact(contact_id)
+    if isinstance(data.get("phone"), str) and same_phone(data["phone"], contact.phone):
+        data = {f: v for f, v in data.items() if f != "phone"}
+    cleaned = clean(data)
     changed = {f: v for f, v in cleaned.items() if getattr(contact, f) != v}
     if not changed:
         return contact
-    phone = changed.get("phone", contact.phone) if "phone" in changed else contact.phone
-    email = changed.get("email", contact.email) if "email" in changed else contact.email
-    if not phone and not email:
+    if not any(changed.get(f, getattr(contact, f)) for f in IDENTITY_FIELDS):
         raise FieldErrors({"phone": "a contact keeps a phone number or an email address"})
 
     at = now()
@@ -201,7 +207,7 @@ def delete_contact(contact_id: str, *, user: Any) -> Contact:
     """Soft delete: set deletedAt, leave lists and search, free the phone and email."""
     contact = get_contact(contact_id)
     at = now()
-    keys = _unique_keys(contact.phone, contact.email)
+    keys = _unique_keys(contact)
     try:
         with transaction() as tx:
             tx.update(
@@ -222,7 +228,7 @@ def restore_contact(contact_id: str, *, user: Any) -> Contact:
     contact = get_contact(contact_id, include_deleted=True)
     if not contact.is_deleted:
         return contact
-    keys = _unique_keys(contact.phone, contact.email)
+    keys = _unique_keys(contact)
     try:
         with transaction() as tx:
             tx.update(

@@ -67,6 +67,9 @@ class Contact(Model):
     nameLower = UnicodeAttribute(null=True)  # for case-insensitive substring search
     phone = UnicodeAttribute(null=True)  # E.164
     email = UnicodeAttribute(null=True)  # lower-case
+    # Meta's business-scoped user id (BSUID, "US.13491208655302741918"): how WhatsApp names a
+    # customer who hides their number behind a username. Set only from WhatsApp, never typed.
+    whatsappUserId = UnicodeAttribute(null=True)
     optInWhatsApp = BooleanAttribute(default=False)
     optInSms = BooleanAttribute(default=False)
     optInEmail = BooleanAttribute(default=False)
@@ -104,16 +107,24 @@ class Contact(Model):
 @register
 class ContactUniqueKey(Model):
     Meta = meta("ContactUniqueKeys")
-    uniqueKey = UnicodeAttribute(hash_key=True)  # "phone#<E.164>" or "email#<lower-case>"
+    uniqueKey = UnicodeAttribute(hash_key=True)  # "phone#<E.164>", "email#<lower-case>" or "wauser#<BSUID>"
     contactId = UnicodeAttribute()
 
     @staticmethod
-    def for_phone(phone: str) -> str:
-        return f"phone#{phone}"
+    def for_field(field: str, value: str) -> str:
+        return {"phone": "phone#", "email": "email#", "whatsappUserId": "wauser#"}[field] + value
 
-    @staticmethod
-    def for_email(email: str) -> str:
-        return f"email#{email}"
+    @classmethod
+    def for_phone(cls, phone: str) -> str:
+        return cls.for_field("phone", phone)
+
+    @classmethod
+    def for_email(cls, email: str) -> str:
+        return cls.for_field("email", email)
+
+    @classmethod
+    def for_whatsapp_user(cls, user_id: str) -> str:
+        return cls.for_field("whatsappUserId", user_id)
 
 
 __all__ = ["CHANNELS", "Contact", "ContactUniqueKey", "LIVE", "OPT_IN_FIELDS"]

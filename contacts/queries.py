@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from contacts.actions import Page
-from contacts.models import LIVE, Contact
+from contacts.models import LIVE, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_phone
 from wecare.dynamo import Cursor
 
@@ -28,6 +28,17 @@ def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
 
 def find_live_by_phone(phone: str) -> Contact | None:
     return next((c for c in Contact.by_phone.query(phone) if not c.is_deleted), None)
+
+
+def find_live_by_whatsapp_user(user_id: str) -> Contact | None:
+    """The live contact WhatsApp names by this business-scoped user id (through its unique key:
+    there is no index on the id, and only a live contact holds a key)."""
+    try:
+        key = ContactUniqueKey.get(ContactUniqueKey.for_whatsapp_user(user_id))
+        contact = Contact.get(key.contactId)
+    except (ContactUniqueKey.DoesNotExist, Contact.DoesNotExist):
+        return None
+    return None if contact.is_deleted else contact
 
 
 def find_live_by_email(email: str) -> Contact | None:

@@ -46,6 +46,7 @@ class ContactOut(Schema):
     name: str | None
     phone: str | None
     email: str | None
+    whatsappUserId: str | None = Field(None, description="WhatsApp's business-scoped user id, for a customer who wrote with a username instead of a number; set only from WhatsApp.")
     optInWhatsApp: bool
     optInSms: bool
     optInEmail: bool
@@ -72,6 +73,7 @@ class ContactOut(Schema):
             name=contact.name,
             phone=contact.phone,
             email=contact.email,
+            whatsappUserId=contact.whatsappUserId,
             optInWhatsApp=contact.optInWhatsApp,
             optInSms=contact.optInSms,
             optInEmail=contact.optInEmail,

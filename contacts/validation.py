@@ -2,11 +2,16 @@
 
 Used by the page form, the API and the CSV import alike, so all three accept and refuse the same
 input with the same words.
+
+What WhatsApp tells us is not typed by a person and is not judged by these rules: the number in a
+message's ``from``/``wa_id`` is one WhatsApp verified, and libphonenumber's metadata lags new
+number ranges, so it is kept as given (``whatsapp_phone``). See docs/inbound.md.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
@@ -14,6 +19,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 MAX_NAME = 200
+PHONE_PUNCTUATION = frozenset(" +-().")
+# Meta's business-scoped user id: a two-letter country code, a period and up to 128 letters and
+# digits; a parent BSUID has ENT between them ("US.ENT.11815799212886844830").
+WHATSAPP_USER_ID = re.compile(r"[A-Z]{2}(?:\.ENT)?\.[A-Za-z0-9]{1,128}")
+
+
+@dataclass(frozen=True)
+class WhatsAppIdentity:
+    """Who WhatsApp says wrote: the number it verified (E.164), the business-scoped user id it
+    gave instead of (or besides) a number, or both."""
+
+    phone: str | None = None
+    user_id: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.phone or self.user_id)
 
 
 class InvalidValue(ValueError):
@@ -31,6 +52,27 @@ def normalise_phone(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidValue(f"'{text}' is not a valid phone number for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def whatsapp_phone(wa_id: object) -> str | None:
+    """A WhatsApp ``wa_id``/``from`` (digits, no "+") in E.164, without a validity check: WhatsApp
+    verified the number. None when it holds no digit at all (a username-only sender)."""
+    digits = "".join(ch for ch in str(wa_id or "") if ch.isascii() and ch.isdigit())
+    return f"+{digits}" if digits else None
+
+
+def whatsapp_user_id(raw: object) -> str | None:
+    """A business-scoped user id as Meta wrote it, or None when ``raw`` is not one."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    return text if WHATSAPP_USER_ID.fullmatch(text) else None
+
+
+def same_phone(typed: str, stored: str | None) -> bool:
+    """Whether what a person typed is the stored number, however punctuated: a number taken from
+    WhatsApp stays acceptable when the edit form or API sends it back unchanged."""
+    if not stored or not typed or not set(typed.strip()) <= PHONE_PUNCTUATION | set("0123456789"):
+        return False
+    return whatsapp_phone(typed) == stored
 
 
 def normalise_email(raw: str) -> str:

@@ -24,9 +24,15 @@ class Channel(StrEnum):
 class ChannelRules:
     address_field: str  # the contact attribute the message goes to
     opt_in_field: str
+    # Where to send when the contact has no ``address_field``: WhatsApp reaches a customer who
+    # hides their number by the business-scoped user id Meta gave (docs/inbound.md).
+    fallback_field: str | None = None
 
     def address(self, contact: Contact) -> str | None:
-        return getattr(contact, self.address_field) or None
+        value = getattr(contact, self.address_field, None)
+        if not value and self.fallback_field:
+            value = getattr(contact, self.fallback_field, None)
+        return value or None
 
     def opted_in(self, contact: Contact) -> bool:
         # `is True`: a missing or malformed value is a refusal, never a pass.
@@ -34,7 +40,7 @@ class ChannelRules:
 
 
 RULES: dict[Channel, ChannelRules] = {
-    Channel.WHATSAPP: ChannelRules("phone", "optInWhatsApp"),
+    Channel.WHATSAPP: ChannelRules("phone", "optInWhatsApp", fallback_field="whatsappUserId"),
     Channel.SMS: ChannelRules("phone", "optInSms"),
     Channel.EMAIL: ChannelRules("email", "optInEmail"),
 }

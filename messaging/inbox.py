@@ -7,7 +7,8 @@ processing writes those items; the inbox only reads them and changes ``unreadCou
 ``archived`` and ``markedAsRead``.
 
 A conversation's URL names it by its key without the ``CONV#`` prefix, with ``~`` for ``#``
-(``baa217…~+919812345678``): ``#`` cannot travel in a URL path.
+(``baa217…~+919812345678``): ``#`` cannot travel in a URL path. A customer WhatsApp names only
+by a business-scoped user id has that id where the number would be (``baa217…~US.1349…``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from django.conf import settings
 
 from contacts import actions as contact_actions
 from contacts.models import Contact
-from contacts.queries import find_live_by_phone
+from contacts.queries import find_live_by_phone, find_live_by_whatsapp_user
+from contacts.validation import whatsapp_user_id
 from messaging import outbound
 from messaging.models import Message
 from messaging.senders import provider_client
@@ -41,7 +43,7 @@ MEDIA_LINK_SECONDS = 300  # long enough to open the file, short enough that a co
 MAX_QUERIES_PER_PAGE = 10  # the archived filter can thin pages out; stop after this many reads
 MAX_NOTE = 500
 
-SLUG = re.compile(r"^[A-Za-z0-9]{1,64}~\+?[0-9]{4,20}$")
+SLUG = re.compile(r"^[A-Za-z0-9]{1,64}~(\+?[0-9]{4,20}|[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128})$")
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -72,10 +74,17 @@ def suffix(number: str) -> str:
     return number.rsplit("-", 1)[-1]
 
 
-def customer_phone(conversation: WaConversation) -> str:
-    """The customer's number in E.164, whether the item stores it with a ``+`` or as a wa_id."""
+def customer(conversation: WaConversation) -> str:
+    """Whom the conversation is with, as a person reads it: the number in E.164 (whether the item
+    stores it with a ``+`` or as a wa_id), or the business-scoped user id."""
     raw = conversation.from_ or conversation.pk.rsplit("#", 1)[-1]
-    return raw if raw.startswith("+") else f"+{raw}"
+    return raw if raw.startswith("+") or whatsapp_user_id(raw) else f"+{raw}"
+
+
+def customer_phone(conversation: WaConversation) -> str | None:
+    """The customer's number in E.164; None when WhatsApp named them only by a user id."""
+    who = customer(conversation)
+    return None if whatsapp_user_id(who) else who
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -156,7 +165,8 @@ def timeline_digest(view: Timeline) -> str:
 
 
 def contact_for(conversation: WaConversation) -> Contact | None:
-    return find_live_by_phone(customer_phone(conversation))
+    phone = customer_phone(conversation)
+    return find_live_by_phone(phone) if phone else find_live_by_whatsapp_user(customer(conversation))
 
 
 def media_link(message: WaMessage) -> str | None:
@@ -247,7 +257,7 @@ def reply(conversation: WaConversation, data: dict[str, Any], *, user: Any) -> M
     ``outbound.Refused``). ``data`` holds either ``text`` or ``template``."""
     contact = contact_for(conversation)
     if contact is None:
-        raise NotFound(f"no live contact has the number {customer_phone(conversation)}")
+        raise NotFound(f"no live contact is {customer(conversation)}")
     request = {"contactId": contact.contactId, "channel": "whatsapp", "sender": conversation.originationPhoneNumberId or _number_of(conversation)}
     request.update({k: v for k, v in data.items() if k in ("text", "template") and v})
     return outbound.send_message(request, user=user, source="inbox")
@@ -271,7 +281,7 @@ def record_whatsapp_consent(conversation: WaConversation, *, confirmed: bool, no
         raise FieldErrors(errors)
     contact = contact_for(conversation)
     if contact is None:
-        raise NotFound(f"no live contact has the number {customer_phone(conversation)}")
+        raise NotFound(f"no live contact is {customer(conversation)}")
     updated = contact_actions.update_contact(contact.contactId, {"optInWhatsApp": True}, user=user, source="inbox")
     audit.record(user, "contact.consent.whatsapp", "contact", contact.contactId, source="inbox", conversation=conversation.pk, note=note or None)
     return updated

@@ -21,7 +21,8 @@ ERRORS = {401: dict, 403: dict}
 
 class ConversationOut(Schema):
     conversation: str = Field(description="The id used in URLs: the key without CONV#, ~ for #")
-    customerPhone: str
+    customerPhone: str | None = Field(description="E.164; null for a customer WhatsApp names only by a user id")
+    customerUserId: str | None = Field(None, description="WhatsApp's business-scoped user id, when the customer writes with a username instead of a number")
     businessNumber: str | None
     receivedAt: str | None
     lastType: str | None
@@ -34,6 +35,7 @@ class ConversationOut(Schema):
         return ConversationOut(
             conversation=inbox.slug(c.pk),
             customerPhone=inbox.customer_phone(c),
+            customerUserId=None if inbox.customer_phone(c) else inbox.customer(c),
             businessNumber=c.originationPhoneNumberId,
             receivedAt=c.receivedAt,
             lastType=c.lastType,

@@ -37,6 +37,8 @@ TYPE_TEMPLATES = {
     "reaction": "reaction",
     "interactive": "choice",
     "button": "choice",
+    "system": "text",
+    "unsupported": "unsupported",
 }
 ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.+Z-]{2,30}$")
 TICKS = {"sent": "✓", "delivered": "✓✓", "read": "✓✓"}
@@ -80,7 +82,7 @@ def _list_context(request: HttpRequest) -> dict:
     number = _number(request)
     archived = request.GET.get("archived") == "1"
     page = inbox.list_conversations(number, archived=archived, cursor=request.GET.get("cursor") or None)
-    rows = [(c, inbox.slug(c.pk), inbox.customer_phone(c)) for c in page.items]
+    rows = [(c, inbox.slug(c.pk), inbox.customer(c)) for c in page.items]
     return {"numbers": inbox.numbers(), "number": number, "archived": archived, "page": page, "rows": rows, "seen": inbox.list_digest(page), "cursor": request.GET.get("cursor") or ""}
 
 
@@ -122,7 +124,7 @@ def _conversation_context(request: HttpRequest, conversation: WaConversation, **
     return {
         "conversation": conversation,
         "slug": inbox.slug(conversation.pk),
-        "phone": inbox.customer_phone(conversation),
+        "phone": inbox.customer(conversation),  # the number, or the WhatsApp user id
         "contact": contact,
         "window": window,
         "opted_in": bool(contact and contact.opted_in("whatsapp")),

@@ -17,7 +17,7 @@ import nh3
 from django.conf import settings
 
 from contacts.models import Contact
-from messaging import gate, outbound_media, records
+from messaging import gate, outbound_media, records, templates_catalog
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
 from messaging.senders import Outbound, SendError, SendResult, TokenExpired, deliver
@@ -145,7 +145,15 @@ def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
     """The gate as the compose page and the API see it: nothing is claimed or written."""
     from messaging import tier
 
-    return gate.check(contact, request.channel, request.sender, is_template=request.is_template, at=now(), tier_allows=lambda phone: tier.would_exceed([phone]) == 0)
+    return gate.check(
+        contact, request.channel, request.sender, is_template=request.is_template, at=now(),
+        tier_allows=lambda phone: tier.would_exceed([phone]) == 0, phone_only=_phone_only(contact, request.template),
+    )
+
+
+def _phone_only(contact: Contact | None, template: dict[str, Any] | None) -> bool:
+    """Looked up only for a contact with no number: the one case where the answer matters."""
+    return bool(contact and not contact.phone and contact.whatsappUserId and templates_catalog.phone_only(template))
 
 
 def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: Callable[[], None] | None = None) -> Message:
@@ -191,7 +199,8 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
     about it holds for the platform: the provider is called if and only if the gate allows.
     """
     channel = Channel(message.channel)
-    verdict = gate.check(contact, channel, message.sender, is_template=bool(message.templateName), at=now(), tier_allows=tier_allows)
+    template = (message.content or {}).get("template")
+    verdict = gate.check(contact, channel, message.sender, is_template=bool(message.templateName), at=now(), tier_allows=tier_allows, phone_only=_phone_only(contact, template))
     if not verdict.allowed:
         return Outcome(verdict)
     assert contact is not None

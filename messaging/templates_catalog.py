@@ -30,6 +30,15 @@ def find(name: str, language: str) -> WaTemplate | None:
     return next((t for t in items if isinstance(t, WaTemplate)), None)
 
 
+def phone_only(template: dict[str, Any] | None) -> bool:
+    """Whether WhatsApp delivers this template only to a phone number: Meta refuses
+    authentication templates to a business-scoped user id (error 131062, docs/inbound.md)."""
+    if not template or not template.get("name") or not template.get("language"):
+        return False
+    found = find(str(template["name"]), str(template["language"]))
+    return bool(found and (found.templateCategory or "").upper() == "AUTHENTICATION")
+
+
 def expected_parameters(template: WaTemplate) -> dict[str, Any]:
     """How many values each part of the template takes: {"header": n, "body": n, "buttons": [n, …]}."""
     expected: dict[str, Any] = {"header": 0, "body": 0, "buttons": []}

@@ -90,6 +90,9 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
     # whether it was handed on, so a redelivery after a crash finishes it exactly once.
     followUp = MapAttribute(null=True)
     followUpDispatchedAt = UnicodeAttribute(null=True)
+    # Inbound "unsupported" only: Meta's message JSON, which the inbox shows (escaped) so a
+    # message we cannot draw is still there to read.
+    rawPayload = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(wa_message_id: str) -> str:
@@ -97,7 +100,8 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
 
 
 class WaConversation(WhatsAppItem, discriminator="CONVERSATION"):
-    """``CONV#{phoneArnSuffix}#{customerPhone}``"""
+    """``CONV#{phoneArnSuffix}#{customerPhone}``; for a customer WhatsApp names only by a
+    business-scoped user id, that id stands where the phone would (``CONV#{suffix}#US.1349…``)."""
 
     from_ = UnicodeAttribute(attr_name="from", null=True)
     originationPhoneNumberId = UnicodeAttribute(null=True)

@@ -1,9 +1,14 @@
-"""Who wrote to us: the sender's contact, found by phone or created, and their 24-hour window.
+"""Who wrote to us: the sender's contact, found or created, and their 24-hour window.
 
-A new number becomes a contact with every opt-in false: writing to a business is not consent
+A sender is who WhatsApp says it is (``contacts.validation.WhatsAppIdentity``): the number it
+verified, stored as given (no phone-number validity rules: those are for numbers people type),
+and/or the business-scoped user id Meta sends for a customer who hides their number behind a
+username. The contact is found by the number first, then by the user id.
+
+A new sender becomes a contact with every opt-in false: writing to a business is not consent
 to be messaged (the inbox offers an explicit, audited consent action for that). Creation goes
-through ``contacts.actions.create_contact``, so the phone's unique key makes two simultaneous
-first messages from one number produce one contact: the loser of the race reads the winner's.
+through ``contacts.actions.create_contact``, so the unique keys make two simultaneous first
+messages from one sender produce one contact: the loser of the race reads the winner's.
 """
 
 from __future__ import annotations
@@ -15,52 +20,51 @@ from pynamodb.exceptions import UpdateError
 
 from contacts.actions import create_contact
 from contacts.models import Contact, ContactUniqueKey
-from contacts.validation import InvalidValue, normalise_phone
+from contacts.validation import WhatsAppIdentity
 from wecare.errors import Conflict, FieldErrors
 
 log = logging.getLogger(__name__)
 SOURCE = "whatsapp-inbound"
 
 
-class UnknownSender(ValueError):
-    """The sender's number cannot be a contact (not a valid phone number): a permanent error."""
-
-
-def _holder(phone: str) -> Contact | None:
-    """The live contact holding this phone, read through its unique key (strongly consistent,
+def _holder(unique_key: str) -> Contact | None:
+    """The live contact holding this unique key, read through the key (strongly consistent,
     unlike the phone GSI, so a contact created a moment ago by a racing worker is seen)."""
     try:
-        key = ContactUniqueKey.get(ContactUniqueKey.for_phone(phone), consistent_read=True)
+        key = ContactUniqueKey.get(unique_key, consistent_read=True)
         return Contact.get(key.contactId, consistent_read=True)
     except (ContactUniqueKey.DoesNotExist, Contact.DoesNotExist):
         return None
 
 
-def find_or_create(phone: str, name: str | None) -> tuple[Contact, bool]:
+def find(sender: WhatsAppIdentity) -> Contact | None:
+    """The live contact of this sender: by the number WhatsApp gave, else by the user id."""
+    keys = []
+    if sender.phone:
+        keys.append(ContactUniqueKey.for_phone(sender.phone))
+    if sender.user_id:
+        keys.append(ContactUniqueKey.for_whatsapp_user(sender.user_id))
+    return next((contact for key in keys if (contact := _holder(key)) is not None), None)
+
+
+def find_or_create(sender: WhatsAppIdentity, name: str | None) -> tuple[Contact, bool]:
     """(contact, created). Never changes the opt-ins of an existing contact."""
-    try:
-        phone = normalise_phone(phone)  # the same form the unique key was written in
-    except InvalidValue as exc:
-        raise UnknownSender(str(exc)) from None
-    contact = _holder(phone)
+    contact = find(sender)
     if contact is not None:
         return contact, False
-    data = {"phone": phone, "name": name} if name else {"phone": phone}
     try:
         try:
-            return create_contact(data, user=None, source=SOURCE), True
+            return create_contact({"name": name} if name else {}, user=None, source=SOURCE, whatsapp=sender), True
         except FieldErrors as exc:
-            if "name" not in exc.errors or "phone" in exc.errors:
+            if "name" not in exc.errors:
                 raise
             # A profile name we cannot store (too long…) must not lose the message: go without.
-            return create_contact({"phone": phone}, user=None, source=SOURCE), True
+            return create_contact({}, user=None, source=SOURCE, whatsapp=sender), True
     except Conflict:
-        contact = _holder(phone)  # another worker created it between our read and our write
+        contact = find(sender)  # another worker created it between our read and our write
         if contact is None:
             raise
         return contact, False
-    except FieldErrors as exc:
-        raise UnknownSender(f"{phone}: {exc.errors}") from None
 
 
 def open_window(contact_id: str, at: datetime) -> bool:

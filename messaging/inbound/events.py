@@ -11,8 +11,15 @@ object belongs, a quantity of "two") is left out and listed in ``Event.skipped``
 and the rest of the event is still processed. Only an event in which no change can be read at
 all (no phone-number ARN to say which number it is about) is a ``MalformedEvent``.
 
-Message types are a registry (type name -> reader); a type we do not know is kept as
-``unsupported`` with its raw payload, never an exception, so a new Meta type cannot block the queue.
+Message types are a registry (type name -> reader); a type we do not know, or a message whose
+parts a reader cannot read, is kept as ``unsupported`` with its raw payload, never an exception,
+so a new Meta type cannot block the queue. Only a message with no id or no sender at all is left
+out: it cannot be recorded once, nor put in anyone's conversation.
+
+The sender is who WhatsApp says wrote (docs/inbound.md): the number in ``from`` (``wa_id``) as
+given, without phone-number validity rules, and/or the business-scoped user id (``from_user_id``,
+or ``user_id`` of the matching ``contacts`` entry) that Meta sends instead of a number for a
+customer who uses a username.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from contacts.validation import WhatsAppIdentity, whatsapp_phone, whatsapp_user_id
+from wecare.dynamo import now
 
 PREVIEW_LENGTH = 100
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
@@ -45,8 +55,7 @@ class Business:
 class InboundMessage:
     wa_message_id: str
     business: Business
-    customer_wa_id: str  # Meta's wa_id: digits, no "+"
-    customer_phone: str  # E.164
+    sender: WhatsAppIdentity  # the number WhatsApp gave (E.164) and/or the business-scoped user id
     sender_name: str | None
     sent_at: datetime  # Meta's timestamp: when the customer sent it
     type: str  # one of READERS, or "unsupported"
@@ -65,6 +74,11 @@ class InboundMessage:
     @property
     def has_media(self) -> bool:
         return self.type in MEDIA_TYPES and bool(self.media_id)
+
+    @property
+    def customer(self) -> str:
+        """Whom the conversation is with: the number, else the business-scoped user id."""
+        return self.sender.phone or self.sender.user_id or ""
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,12 @@ def _unsupported(msg: dict[str, Any]) -> dict[str, Any]:
     return {"preview": title, "details": {"errors": errors}}
 
 
+def _system(msg: dict[str, Any]) -> dict[str, Any]:
+    system = msg.get("system") or {}  # e.g. the customer changed their number
+    body = system.get("body") or "System message"
+    return {"text": body, "preview": body, "details": {"system": system}}
+
+
 READERS: dict[str, Reader] = {
     "text": _text,
     **{kind: _media for kind in MEDIA_TYPES},
@@ -187,6 +207,7 @@ READERS: dict[str, Reader] = {
     "button": _button,
     "reaction": _reaction,
     "order": _order,
+    "system": _system,
     "unsupported": _unsupported,
 }
 
@@ -222,10 +243,10 @@ def parse(body: str | bytes) -> Event:
             skipped.append(_left_out("change", change, exc))
             continue
         readable_changes += 1
-        names = _names(value.get("contacts"))
+        profiles = _profiles(value.get("contacts"))
         for raw in _items(value, "messages", skipped):
             try:
-                messages.append(_message(raw, business, names))
+                messages.append(_message(raw, business, profiles))
             except UNREADABLE as exc:
                 skipped.append(_left_out("message", raw, exc))
         for raw in _items(value, "statuses", skipped):
@@ -256,15 +277,42 @@ def _change(change: Any, context: Any, entry_id: Any) -> tuple[dict[str, Any], B
     return value, _business(context, value.get("metadata") or {}, entry_id)
 
 
-def _names(contacts: Any) -> dict[str, str | None]:
-    """wa_id -> profile name. A sender's name is a nicety: an unreadable entry is just left out."""
-    names: dict[str, str | None] = {}
+@dataclass(frozen=True)
+class Profile:
+    """A ``contacts`` entry of a change: the profile name and the sender's identifiers."""
+
+    name: str | None
+    wa_id: str | None
+    user_id: str | None
+
+
+def _profiles(contacts: Any) -> list[Profile]:
+    """The change's contacts. A sender's name is a nicety: an unreadable entry is just left out."""
+    profiles = []
     for contact in contacts if isinstance(contacts, list) else []:
-        if isinstance(contact, dict) and isinstance(contact.get("wa_id"), str):
-            profile = contact.get("profile")
-            name = profile.get("name") if isinstance(profile, dict) else None
-            names[contact["wa_id"]] = name if isinstance(name, str) else None
-    return names
+        if not isinstance(contact, dict):
+            continue
+        profile = contact.get("profile")
+        name = profile.get("name") if isinstance(profile, dict) else None
+        wa_id = contact.get("wa_id")
+        profiles.append(Profile(name if isinstance(name, str) else None, str(wa_id) if wa_id else None, whatsapp_user_id(contact.get("user_id"))))
+    return profiles
+
+
+def _sender(raw: dict[str, Any], profiles: list[Profile]) -> tuple[WhatsAppIdentity, str | None]:
+    """(who sent ``raw``, their profile name). The message names its sender by ``from`` and/or
+    ``from_user_id``; the contacts entry with the same wa_id or user id fills in what the message
+    leaves out, and a message that names no sender is from the change's only contacts entry."""
+    named_by = raw.get("from"), raw.get("from_user_id")
+    phone = whatsapp_phone(named_by[0]) if isinstance(named_by[0], (str, int)) else None
+    user_id = whatsapp_user_id(named_by[1])
+    matching = [p for p in profiles if (phone and whatsapp_phone(p.wa_id) == phone) or (user_id and p.user_id == user_id)]
+    names_nobody = not any(named_by)  # empty or absent, as in Meta's username payloads
+    profile = matching[0] if matching else (profiles[0] if len(profiles) == 1 and names_nobody else None)
+    if profile is not None:
+        phone = phone or whatsapp_phone(profile.wa_id)
+        user_id = user_id or profile.user_id
+    return WhatsAppIdentity(phone=phone, user_id=user_id), (profile.name if profile else None)
 
 
 def _items(value: dict[str, Any], key: str, skipped: list[str]) -> list[Any]:
@@ -290,13 +338,8 @@ def _business(context: dict[str, Any], metadata: dict[str, Any], entry_id: str |
         phone_number_id=f"phone-number-id-{suffix}",
         suffix=suffix,
         waba_meta_id=(wabas[0].get("wabaId") if wabas else None) or entry_id,
-        display_phone=_e164(display) if display else None,
+        display_phone=whatsapp_phone(display),
     )
-
-
-def _e164(wa_id: str) -> str:
-    digits = "".join(ch for ch in str(wa_id) if ch.isdigit())
-    return f"+{digits}"
 
 
 def _when(timestamp: Any) -> datetime:
@@ -306,29 +349,56 @@ def _when(timestamp: Any) -> datetime:
         raise MalformedEvent(f"timestamp {timestamp!r} is not epoch seconds") from None
 
 
-def _message(raw: dict[str, Any], business: Business, names: dict[str, str | None]) -> InboundMessage:
-    wamid, sender = raw.get("id"), raw.get("from")
-    if not wamid or not sender:
-        raise MalformedEvent("a message without id or from")
+def _message(raw: dict[str, Any], business: Business, profiles: list[Profile]) -> InboundMessage:
+    wamid = raw.get("id")
+    sender, name = _sender(raw, profiles)
+    if not wamid or not isinstance(wamid, (str, int)):
+        raise MalformedEvent("a message without an id")
+    if not sender:
+        raise MalformedEvent("a message with neither a sender number (from) nor a user_id")
     kind = raw.get("type") or "unsupported"
-    reader = READERS.get(kind)
+    reader = READERS.get(kind) if isinstance(kind, str) else None
     if reader is None:  # a type Meta added after this code was written: keep it, say so
         fields, kind = {"preview": f"Unsupported message ({kind})", "details": {"originalType": kind}}, "unsupported"
     else:
-        fields = reader(raw)
-    fields["preview"] = (fields.get("preview") or "")[:PREVIEW_LENGTH]
+        try:
+            fields = reader(raw)
+        except UNREADABLE as exc:
+            # Parts of the wrong shape: the message is still the customer's, kept whole and shown
+            # as unsupported rather than lost.
+            fields, kind = {"preview": f"Unsupported message ({kind}: unreadable)", "details": {"originalType": kind, "unreadable": f"{type(exc).__name__}: {exc}"}}, "unsupported"
+    fields["preview"] = str(fields.get("preview") or "")[:PREVIEW_LENGTH]
+    context = raw.get("context")
+    reply_to = context.get("id") if isinstance(context, dict) else None
     return InboundMessage(
-        wa_message_id=wamid,
+        wa_message_id=str(wamid),
         business=business,
-        customer_wa_id=sender,
-        customer_phone=_e164(sender),
-        sender_name=names.get(sender),
-        sent_at=_when(raw.get("timestamp")),
+        sender=sender,
+        sender_name=name,
+        sent_at=_sent_at(raw.get("timestamp")),
         type=kind,
-        reply_to=(raw.get("context") or {}).get("id"),
+        reply_to=reply_to if isinstance(reply_to, str) else None,
         raw=raw,
-        **fields,
+        **_as_text(fields),
     )
+
+
+def _sent_at(timestamp: Any) -> datetime:
+    """When the customer sent it; a timestamp we cannot read costs the message nothing: it is
+    taken as now, when we got it (the raw payload keeps what Meta wrote)."""
+    try:
+        return _when(timestamp)
+    except MalformedEvent:
+        return now()
+
+
+TEXT_FIELDS = ("text", "caption", "filename", "media_id", "mime_type", "reaction_emoji", "reaction_to")
+
+
+def _as_text(fields: dict[str, Any]) -> dict[str, Any]:
+    """A reader's string fields as strings (or None) whatever JSON type Meta's parts had, so an
+    odd value never fails the write that records the message."""
+    return {k: (v if v is None or isinstance(v, str) else str(v)) if k in TEXT_FIELDS else v for k, v in fields.items()}
 
 
 def _status(raw: dict[str, Any], business: Business) -> StatusUpdate:

@@ -16,6 +16,7 @@ found none), so two first messages racing cannot both claim it.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENCY_TTL = timedelta(days=7)
 RETENTION = timedelta(days=MESSAGE_RETENTION_DAYS)
+RAW_PAYLOAD_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Recorded:
 
 
 def conversation_key(message: InboundMessage) -> str:
-    return WaConversation.key(message.business.suffix, message.customer_phone)
+    """``CONV#<suffix>#<number>``, or ``CONV#<suffix>#<BSUID>`` for a sender with no number."""
+    return WaConversation.key(message.business.suffix, message.customer)
 
 
 def record(message: InboundMessage, contact: Contact, *, contact_created: bool) -> Recorded:
@@ -103,7 +106,7 @@ def _wa_item(message: InboundMessage, contact: Contact, conversation_pk: str, re
         direction="INBOUND",
         receivedAt=received_at,  # when we got it; waTimestamp is when the customer sent it
         waTimestamp=str(int(message.sent_at.timestamp())),
-        from_=message.customer_phone,
+        from_=message.customer,
         to=business.display_phone,
         senderName=message.sender_name,
         originationPhoneNumberId=business.phone_number_id,
@@ -119,7 +122,15 @@ def _wa_item(message: InboundMessage, contact: Contact, conversation_pk: str, re
         reactedWithEmoji=message.reaction_emoji if message.type == "reaction" else None,
         contactId=contact.contactId,
         followUp=_follow_up(message, contact_created=contact_created, first=first),
+        rawPayload=_raw_payload(message) if message.type == "unsupported" else None,
     )
+
+
+def _raw_payload(message: InboundMessage) -> str:
+    """What the inbox shows of a message it cannot draw: Meta's JSON, cut to a size that keeps the
+    item small (the Messages item keeps it whole)."""
+    text = json.dumps(message.raw, ensure_ascii=False, indent=1, default=str)
+    return text if len(text) <= RAW_PAYLOAD_CHARS else text[:RAW_PAYLOAD_CHARS] + "\n…"
 
 
 def _follow_up(message: InboundMessage, *, contact_created: bool, first: bool) -> dict[str, Any]:
@@ -131,13 +142,14 @@ def _follow_up(message: InboundMessage, *, contact_created: bool, first: bool) -
 
 
 def _content(message: InboundMessage) -> dict[str, Any]:
-    content: dict[str, Any] = {"type": message.type, "preview": message.preview, "from": message.customer_phone}
+    content: dict[str, Any] = {"type": message.type, "preview": message.preview, "from": message.customer}
     optional = {
         "text": message.text,
         "caption": message.caption,
         "filename": message.filename,
         "mimeType": message.mime_type,
         "senderName": message.sender_name,
+        "fromUserId": message.sender.user_id,
         "replyTo": message.reply_to,
         "reactionTo": message.reaction_to,
         "reactionEmoji": message.reaction_emoji,
@@ -170,7 +182,7 @@ def _conversation_actions(message: InboundMessage, received_at: str) -> list:
     actions = [
         WaConversation.itemType.set(WaConversation),
         WaConversation.inboxPk.set(business.phone_number_id),
-        WaConversation.from_.set(message.customer_phone),
+        WaConversation.from_.set(message.customer),
         WaConversation.receivedAt.set(received_at),
         WaConversation.originationPhoneNumberId.set(business.phone_number_id),
         WaConversation.lastMessagePk.set(WaMessage.key(message.wa_message_id)),

@@ -74,7 +74,7 @@ def _error(update: StatusUpdate) -> dict[str, Any] | None:
 
 
 def apply(update: StatusUpdate) -> str:
-    """'applied', 'history-only', 'duplicate' or 'unknown-message'; raises NotRecordedYet for a
+    """'applied', 'history-only', 'duplicate', 'unknown-message' or 'inbound-message'; raises NotRecordedYet for a
     recent status whose message is not recorded (yet)."""
     try:
         item = WaMessage.get(WaMessage.key(update.wa_message_id), consistent_read=True)
@@ -83,6 +83,11 @@ def apply(update: StatusUpdate) -> str:
             raise NotRecordedYet(f"{update.status} status for {update.wa_message_id} at {update.at.isoformat()}: no MSG# item yet") from None
         log.info("status for a message we have no record of", extra={"wa_message_id": update.wa_message_id, "status": update.status})
         return "unknown-message"
+    if item.direction != "OUTBOUND":
+        # Delivery ticks are about what we sent; a status naming a customer's own message has
+        # nothing to move (and the inbound Messages item has no outbound state to move it from).
+        log.info("status for an inbound message ignored", extra={"wa_message_id": update.wa_message_id, "status": update.status})
+        return "inbound-message"
     error = _error(update)
     entry: dict[str, Any] = {"status": update.status, "at": update.at.isoformat(), "recordedAt": now().isoformat()}
     if error:

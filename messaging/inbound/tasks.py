@@ -12,7 +12,6 @@ import logging
 from celery import shared_task
 
 from messaging.inbound import media
-from messaging.inbound.contacts import UnknownSender
 from messaging.inbound.events import MalformedEvent
 from messaging.inbound.process import process
 from wecare.dlq import DeadLetterTask, PermanentError
@@ -27,7 +26,7 @@ def process_inbound_event(message: str, sns_message_id: str | None = None) -> di
     """``message``: the SNS Message string (the EUM event JSON)."""
     try:
         return process(message, sns_message_id=sns_message_id)
-    except (MalformedEvent, UnknownSender) as exc:
+    except MalformedEvent as exc:
         # Retrying the same bytes cannot help: parked on the DLQ at once, kept for a person to read.
         log.error("unusable inbound event", extra={"sns_message_id": sns_message_id, "error": str(exc), "body": message[:2000]})
         raise PermanentError(str(exc)) from exc

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from contacts.validation import whatsapp_user_id
 from messaging.senders.base import Outbound, SendResult, with_retries
 
 MAX_TEXT = 4096
@@ -34,9 +35,16 @@ def _template_components(parameters: dict[str, list[str]]) -> list[dict[str, Any
     return components
 
 
+def addressed_to(to: str) -> dict[str, str]:
+    """Whom the message is for, as the Cloud API takes it: a number in ``to`` (digits), or a
+    business-scoped user id in ``recipient``, which Meta's Messages API accepts for a customer
+    whose number we do not know (docs/inbound.md cites the page)."""
+    return {"recipient": to} if whatsapp_user_id(to) else {"to": to.lstrip("+")}
+
+
 def meta_message(out: Outbound, media_id: str | None = None) -> dict[str, Any]:
     """The message object Meta's Cloud API expects (EUM passes it through as bytes)."""
-    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": out.to.lstrip("+")}
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", **addressed_to(out.to)}
     if out.template:
         body["type"] = "template"
         body["template"] = {

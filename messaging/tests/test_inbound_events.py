@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_each_inbound_sample_parses_to_one_message_from_the_business_number(name
     assert message.business.phone_number_id == "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54"
     assert message.business.suffix == "baa217c3f11b4ffd956f6f3afb44ce54"
     assert message.business.display_phone == "+919876500001"
-    assert message.customer_phone == "+919812345678" and message.sender_name == "Asha Rao"
+    assert message.sender.phone == "+919812345678" and message.sender_name == "Asha Rao"
     assert message.wa_message_id.startswith("wamid.") and message.preview
 
 
@@ -115,10 +116,12 @@ def test_a_failed_status_carries_metas_errors():
     assert status.errors[0]["code"] == 131047 and status.errors[0]["title"] == "Re-engagement message"
 
 
-def test_one_unreadable_message_does_not_cost_its_neighbours():
-    event = parse(event_with({"type": "text", "text": {"body": "fine"}}, {"type": "text", "timestamp": "yesterday"}))
-    assert [m.text for m in event.messages] == ["fine"]
-    assert len(event.skipped) == 1 and "timestamp" in event.skipped[0]
+def test_a_message_whose_timestamp_cannot_be_read_is_kept_as_received_now():
+    # The customer's words must not be lost over Meta's clock: the raw payload keeps what it said.
+    before = datetime.now(UTC)
+    fine, odd = parse(event_with({"type": "text", "text": {"body": "fine"}}, {"type": "text", "text": {"body": "odd"}, "timestamp": "yesterday"})).messages
+    assert (fine.text, odd.text) == ("fine", "odd")
+    assert odd.sent_at >= before and odd.raw["timestamp"] == "yesterday"
 
 
 def test_an_order_with_a_quantity_that_is_not_a_number_is_kept_with_its_neighbours():
@@ -169,11 +172,11 @@ def test_a_phone_number_entry_that_is_not_an_object_does_not_hide_the_good_one()
     [
         "a message that is a string",
         {"id": "wamid.x", "from": ["not", "a", "string"], "timestamp": "1", "type": "text"},
-        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "interactive", "interactive": "not an object"},
-        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": ["text"]},
+        {"from": "919812345678", "timestamp": "1", "type": "text", "text": {"body": "no id"}},
     ],
 )
-def test_an_unreadable_message_of_any_shape_is_left_out_and_named_in_the_reason(bad_item):
+def test_a_message_with_no_id_or_no_sender_is_left_out_and_named_in_the_reason(bad_item):
+    # Nothing can record it once or put it in anyone's conversation.
     event = load("inbound_text")
     entry = entry_of(event)
     entry["changes"][0]["value"]["messages"].append(bad_item)
@@ -181,6 +184,26 @@ def test_an_unreadable_message_of_any_shape_is_left_out_and_named_in_the_reason(
     assert [m.text for m in event.messages] == ["Hi, is my order ready? 🙏"]
     [reason] = event.skipped
     assert reason.startswith("message: ") and json.dumps(bad_item)[:20] in reason  # the log line shows what was sent
+
+
+@pytest.mark.parametrize(
+    "bad_item",
+    [
+        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "interactive", "interactive": "not an object"},
+        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": ["text"]},
+        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "text", "text": "a string, not an object"},
+        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "image", "image": ["x"]},
+    ],
+)
+def test_a_message_with_parts_that_cannot_be_read_is_kept_whole_as_unsupported(bad_item):
+    event = load("inbound_text")
+    entry = entry_of(event)
+    entry["changes"][0]["value"]["messages"].append(bad_item)
+    event = parse(json.dumps(with_entry(event, entry)))
+    good, kept = event.messages
+    assert good.text == "Hi, is my order ready? 🙏" and event.skipped == []
+    assert (kept.type, kept.raw, kept.sender.phone) == ("unsupported", bad_item, "+919812345678")
+    assert kept.preview.startswith("Unsupported message")
 
 
 def test_an_unreadable_status_is_left_out_and_its_neighbours_are_read():
@@ -219,3 +242,42 @@ def test_an_event_in_which_no_change_can_be_read_is_malformed():
 def test_a_body_that_is_not_an_eum_event_is_malformed(body):
     with pytest.raises(MalformedEvent):
         parse(body)
+
+
+# --- the sender, as WhatsApp gave it ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wa_id", ["972987654321", "1111111111111", "409552778964973", "15550001234"])
+def test_a_sender_number_is_kept_as_whatsapp_gave_it_whatever_libphonenumber_thinks(wa_id):
+    # Israeli, a run of ones, a 15-digit Romanian-looking number, Meta's +1 555 test numbers.
+    [message] = parse(event_with({"from": wa_id, "type": "text", "text": {"body": "hi"}})).messages
+    assert message.sender.phone == f"+{wa_id}" and message.customer == f"+{wa_id}"
+
+
+def _username_event(message: dict, contact: dict) -> str:
+    event = load("inbound_text")
+    entry = entry_of(event)
+    value = entry["changes"][0]["value"]
+    value["contacts"] = [contact]
+    value["messages"] = [{"id": "wamid.u1", "timestamp": "1763630100", "type": "text", "text": {"body": "hello"}, **message}]
+    return json.dumps(with_entry(event, entry))
+
+
+@pytest.mark.parametrize(
+    ("message", "contact"),
+    [
+        ({"from": ""}, {"profile": {"name": "Sheena", "username": "@sheena"}, "wa_id": "", "user_id": "US.13491208655302741918"}),
+        ({"from_user_id": "US.13491208655302741918"}, {"profile": {"name": "Sheena"}, "user_id": "US.13491208655302741918"}),
+        ({}, {"profile": {"name": "Sheena"}, "user_id": "US.13491208655302741918"}),
+    ],
+)
+def test_a_username_sender_is_named_by_their_business_scoped_user_id(message, contact):
+    [parsed] = parse(_username_event(message, contact)).messages
+    assert (parsed.sender.phone, parsed.sender.user_id, parsed.sender_name) == (None, "US.13491208655302741918", "Sheena")
+    assert parsed.customer == "US.13491208655302741918"
+
+
+def test_a_sender_with_a_number_and_a_user_id_keeps_both():
+    contact = {"profile": {"name": "Krish"}, "wa_id": "919810218674", "user_id": "IN.1410018717833190"}
+    [parsed] = parse(_username_event({"from": "919810218674", "from_user_id": "IN.1410018717833190"}, contact)).messages
+    assert (parsed.sender.phone, parsed.sender.user_id, parsed.customer) == ("+919810218674", "IN.1410018717833190", "+919810218674")

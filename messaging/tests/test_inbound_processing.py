@@ -262,3 +262,79 @@ def test_an_unreadable_item_is_logged_and_the_rest_of_the_event_is_recorded(fake
     assert wa(order["id"]).preview == "Order"
     left_out = [r.reason for r in caplog.records if r.getMessage() == "inbound event item left out"]
     assert len(left_out) == 2 and any("not a message" in reason for reason in left_out)
+
+
+# --- the sender as WhatsApp gave it -----------------------------------------------------------
+
+
+def unique_digits(prefix: str, total: int) -> str:
+    """A number no other test uses, of ``total`` digits after the '+', starting with ``prefix``."""
+    tail = str(int(now().timestamp() * 1_000_000))[-(total - len(prefix)):]
+    return f"+{prefix}{tail}"
+
+
+@pytest.mark.parametrize(("prefix", "digits"), [("9729", 12), ("1111", 13), ("40955", 15), ("1555", 11)])
+def test_a_number_libphonenumber_calls_invalid_is_recorded_with_a_contact_holding_it(fake_aws, prefix, digits):
+    phone = unique_digits(prefix, digits)
+    body, sent = inbound("inbound_text", phone=phone)
+
+    assert deliver(body)["recorded"] == 1
+    assert deliver(body)["duplicates"] == 1
+
+    contact = contact_for(phone)
+    assert wa(sent["id"]).contactId == contact.contactId and wa(sent["id"]).from_ == phone
+    assert conversation(phone).unreadCount == 1
+    assert [m.whatsappMessageId for m in messages_of(contact.contactId)] == [sent["id"]]
+
+
+def username_event(user_id: str, *, name: str = "Sheena") -> tuple[str, dict]:
+    """A text from a customer who hides their number: empty from and wa_id, a user_id instead."""
+    body, _ = inbound("inbound_text", phone="+10000000000", name_on_profile=name)
+    event = json.loads(body)
+    entry = json.loads(event["whatsAppWebhookEntry"])
+    value = entry["changes"][0]["value"]
+    value["contacts"] = [{"profile": {"name": name, "username": "@sheena"}, "wa_id": "", "user_id": user_id}]
+    value["messages"][0].update({"from": "", "from_user_id": user_id})
+    event["whatsAppWebhookEntry"] = json.dumps(entry)
+    return json.dumps(event), value["messages"][0]
+
+
+def new_user_id() -> str:
+    return f"US.{int(now().timestamp() * 1_000_000)}"
+
+
+def test_a_username_sender_becomes_a_contact_named_by_their_user_id_with_a_working_conversation(fake_aws, autoreplies):
+    user_id = new_user_id()
+    body, sent = username_event(user_id)
+
+    assert deliver(body)["recorded"] == 1
+    assert deliver(body)["duplicates"] == 1
+
+    item = wa(sent["id"])
+    contact = Contact.get(item.contactId, consistent_read=True)
+    assert (contact.phone, contact.whatsappUserId, contact.name, contact.optInWhatsApp) == (None, user_id, "Sheena", False)
+    assert contact.lastInboundMessageAt is not None  # the window is open: a reply can go
+    assert item.from_ == user_id and item.conversationPk == f"CONV#{SUFFIX}#{user_id}"
+    assert conversation(user_id).unreadCount == 1
+    assert messages_of(contact.contactId)[0].content["fromUserId"] == user_id
+
+    second, sent2 = username_event(user_id)
+    deliver(second)
+    assert wa(sent2["id"]).contactId == contact.contactId  # found again by the user id
+    assert conversation(user_id).unreadCount == 2
+
+
+def test_a_message_that_cannot_be_read_is_recorded_as_unsupported_with_its_raw_payload(fake_aws, new_phone):
+    phone = new_phone()
+    body, sent = inbound("inbound_text", phone=phone)
+    event = json.loads(body)
+    entry = json.loads(event["whatsAppWebhookEntry"])
+    odd = entry["changes"][0]["value"]["messages"][0]
+    odd.update({"type": "text", "text": "<b>not an object</b>"})
+    event["whatsAppWebhookEntry"] = json.dumps(entry)
+
+    assert deliver(json.dumps(event))["recorded"] == 1
+
+    item = wa(sent["id"])
+    assert item.type == "unsupported" and json.loads(item.rawPayload) == odd
+    assert Message.get(item.messageId).content["payload"] == odd

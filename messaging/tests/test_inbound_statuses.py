@@ -217,3 +217,18 @@ def test_an_early_status_retries_its_event_without_applying_the_rest_twice(sent,
     received = WaMessage.get(WaMessage.key(inbound_message["id"]), consistent_read=True)
     assert WaConversation.get(received.conversationPk, consistent_read=True).unreadCount == 1
     assert [m.messageId for m in Message.by_contact.query(received.contactId)] == [received.messageId]
+
+
+@pytest.mark.parametrize("name", ["status_sent", "status_delivered", "status_read", "status_failed"])
+def test_a_status_naming_a_customers_own_message_changes_nothing_and_is_not_retried(fake_aws, new_phone, runs, name):
+    phone = new_phone()
+    body, message = inbound("inbound_text", phone=phone)
+    process_inbound_event.apply(kwargs={"message": body}, throw=True)
+    before = WaMessage.get(WaMessage.key(message["id"]), consistent_read=True)
+
+    assert deliver(name, message["id"], phone)["statuses"] == {"inbound-message": 1}
+
+    after = WaMessage.get(WaMessage.key(message["id"]), consistent_read=True)
+    assert (after.deliveryStatus, after.deliveryStatusHistory) == (before.deliveryStatus, before.deliveryStatusHistory)
+    assert Message.get(after.messageId, consistent_read=True).status == "received"
+    assert len(runs) == 2  # the message's event and the status's, each run once: no retry

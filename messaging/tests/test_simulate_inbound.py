@@ -4,6 +4,8 @@ processed (eagerly here) into the inbox — the same path `make run` uses."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -37,8 +39,19 @@ def test_a_simulated_customer_message_arrives_in_the_inbox(webhook_subscribed, n
     assert conversation.lastPreview == "Is the shop open?"
 
 
+def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subscribed, capsys):
+    user_id = f"US.{uuid.uuid4().int % 10**20}"
+    number = inbox.numbers()[0]
+    call_command("simulate_inbound", "--user-id", user_id, "--name", "Uma", "--text", "Hi from a username")
+    assert f"from {user_id}" in capsys.readouterr().out
+    (conversation,) = [c for c in inbox.list_conversations(number).items if inbox.customer(c) == user_id]
+    assert conversation.lastPreview == "Hi from a username"
+    assert inbox.contact_for(conversation).name == "Uma"
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--from", "12"], "is not a valid phone number"),
+    (["--user-id", "+919812345670"], "is not a business-scoped user id"),
     (["--number", "phone-number-id-nope"], "is not allowlisted"),
 ])
 def test_bad_arguments_exit_with_one_line(argv, message):

@@ -58,8 +58,10 @@ def send_whatsapp_message(context: Context, params: dict[str, Any]) -> dict[str,
         raise invalid("message: not a JSON WhatsApp Cloud API message") from None
     if not isinstance(message, dict) or message.get("messaging_product") != "whatsapp":
         raise invalid('message: a WhatsApp Cloud API message needs "messaging_product": "whatsapp"')
-    if "to" not in message and "status" not in message:  # a read receipt has message_id, not to
-        raise invalid('message: missing "to" (the recipient)')
+    # A read receipt has message_id, not a recipient; a message to a customer known only by a
+    # business-scoped user id names them in "recipient" instead of "to" (Meta's BSUID docs).
+    if "to" not in message and "recipient" not in message and "status" not in message:
+        raise invalid('message: missing "to" or "recipient" (the recipient)')
     return {"messageId": str(uuid.uuid4())}
 
 

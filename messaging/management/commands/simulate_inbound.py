@@ -14,6 +14,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from contacts.validation import whatsapp_user_id
 from wecare import aws
 
 
@@ -22,12 +23,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="sender", default="+919812345670", help="the customer's phone, E.164 (default: a demo contact)")
+        parser.add_argument("--user-id", dest="user_id", default=None, help="instead of --from: a customer who hides their number behind a username, named by this business-scoped user id (e.g. US.13491208655302741918)")
         parser.add_argument("--name", default="", help="the customer's WhatsApp profile name")
         parser.add_argument("--text", default="Hello! Is my order ready?", help="the message text")
         parser.add_argument("--number", default=None, help="the business number (originationPhoneNumberId; default: the first allowlisted)")
         parser.add_argument("--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic")
 
-    def handle(self, *args, sender: str, name: str, text: str, number: str | None, subscribe: str | None, **options):
+    def handle(self, *args, sender: str, user_id: str | None, name: str, text: str, number: str | None, subscribe: str | None, **options):
         if settings.ENVIRONMENT != "development" or not settings.AWS_ENDPOINT_URL:
             raise CommandError("simulate_inbound only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)")
         sns = aws.client("sns")
@@ -38,21 +40,15 @@ class Command(BaseCommand):
         number = number or settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         if number not in settings.WHATSAPP_PHONE_NUMBER_IDS:
             raise CommandError(f"--number {number} is not allowlisted: use one of {', '.join(settings.WHATSAPP_PHONE_NUMBER_IDS)}")
-        try:
-            parsed = phonenumbers.parse(sender)
-        except phonenumbers.NumberParseException:
-            parsed = None
-        if parsed is None or not phonenumbers.is_valid_number(parsed):
-            raise CommandError(f"--from {sender!r} is not a valid phone number in E.164 form, e.g. +919812345670")
-        wa_id = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+        contact, message = _sender_with_user_id(user_id) if user_id else _sender_with_number(sender)
         wamid = f"wamid.LOCAL{random.getrandbits(96):024X}"
         entry = {
             "id": "365731266123456",
             "changes": [{"field": "messages", "value": {
                 "messaging_product": "whatsapp",
                 "metadata": {"display_phone_number": "919876500001", "phone_number_id": "321010217760100"},
-                "contacts": [{"profile": {"name": name or "WhatsApp customer"}, "wa_id": wa_id}],
-                "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}],
+                "contacts": [{"profile": {"name": name or "WhatsApp customer"}, **contact}],
+                "messages": [{**message, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}],
             }}],
         }
         suffix = number.removeprefix("phone-number-id-")
@@ -67,4 +63,23 @@ class Command(BaseCommand):
         }
         # No Subject: moto signs without it (see DESIGN.md, known quirks), AWS EUM sends none either.
         sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
-        self.stdout.write(f"published {wamid} from +{wa_id} to {number}: watch DM > WhatsApp")
+        self.stdout.write(f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch DM > WhatsApp")
+
+
+def _sender_with_number(sender: str) -> tuple[dict, dict]:
+    """(the contacts entry, the message's sender fields) of a customer writing from a number."""
+    try:
+        parsed = phonenumbers.parse(sender)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise CommandError(f"--from {sender!r} is not a valid phone number in E.164 form, e.g. +919812345670")
+    wa_id = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+    return {"wa_id": wa_id}, {"from": wa_id}
+
+
+def _sender_with_user_id(user_id: str) -> tuple[dict, dict]:
+    """The same for a username customer: Meta sends empty number fields and the user id."""
+    if not whatsapp_user_id(user_id):
+        raise CommandError(f"--user-id {user_id!r} is not a business-scoped user id, e.g. US.13491208655302741918")
+    return {"wa_id": "", "user_id": user_id}, {"from": "", "from_user_id": user_id}
