@@ -93,11 +93,17 @@ def normalise_email(raw: str) -> str:
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def normalise_name(raw: str) -> str:
+def visible_text(raw: str) -> str:
     """One line of visible text: every run of whitespace one space, invisible characters gone.
-    The result can be empty (a name of only control characters): no name."""
+    Also for names shown as given rather than stored on a contact (a WhatsApp profile name)."""
     text = _INVISIBLE.sub("", " ".join(raw.split()))
-    text = " ".join(text.split())  # a removed character may have sat between two spaces
+    return " ".join(text.split())  # a removed character may have sat between two spaces
+
+
+def normalise_name(raw: str) -> str:
+    """A contact's name as visible text. The result can be empty (a name of only control
+    characters): no name."""
+    text = visible_text(raw)
     if len(text) > MAX_NAME:
         raise InvalidValue(f"name is longer than {MAX_NAME} characters")
     return text

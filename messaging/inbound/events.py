@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from contacts.validation import WhatsAppIdentity, whatsapp_phone, whatsapp_user_id
+from contacts.validation import MAX_NAME, WhatsAppIdentity, visible_text, whatsapp_phone, whatsapp_user_id
 from wecare.dynamo import now
 
 PREVIEW_LENGTH = 100
@@ -295,7 +295,10 @@ def _profiles(contacts: Any) -> list[Profile]:
         profile = contact.get("profile")
         name = profile.get("name") if isinstance(profile, dict) else None
         wa_id = contact.get("wa_id")
-        profiles.append(Profile(name if isinstance(name, str) else None, str(wa_id) if wa_id else None, whatsapp_user_id(contact.get("user_id"))))
+        # The customer chose this name: it is shown in the inbox, so it loses what could spoof it
+        # (bidi overrides, invisible characters) and what DynamoDB cannot store (lone surrogates).
+        name = (visible_text(name)[:MAX_NAME] or None) if isinstance(name, str) else None
+        profiles.append(Profile(name, str(wa_id) if wa_id else None, whatsapp_user_id(contact.get("user_id"))))
     return profiles
 
 

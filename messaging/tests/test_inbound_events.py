@@ -281,3 +281,20 @@ def test_a_sender_with_a_number_and_a_user_id_keeps_both():
     contact = {"profile": {"name": "Krish"}, "wa_id": "919810218674", "user_id": "IN.1410018717833190"}
     [parsed] = parse(_username_event({"from": "919810218674", "from_user_id": "IN.1410018717833190"}, contact)).messages
     assert (parsed.sender.phone, parsed.sender.user_id, parsed.customer) == ("+919810218674", "IN.1410018717833190", "+919810218674")
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("\u202eevil\u202c Bank", "evil Bank"),  # a bidi override that would reverse what follows
+        ("Ana\u200b\u2060\ufeff Lima\x07", "Ana Lima"),  # invisible characters and a control
+        ("Ram\ud800", "Ram"),  # a lone surrogate DynamoDB cannot store
+        ("\u0915\u094d\u200d\u0937 \U0001F469\u200d\U0001F4BB", "\u0915\u094d\u200d\u0937 \U0001F469\u200d\U0001F4BB"),  # joiners stay
+        ("\u202e\u200b", None),  # nothing visible: no name
+        ("x" * 500, "x" * 200),
+    ],
+)
+def test_the_profile_name_is_the_visible_text_the_customer_chose(given, shown):
+    contact = {"profile": {"name": given}, "wa_id": "919810218674"}
+    [parsed] = parse(_username_event({"from": "919810218674"}, contact)).messages
+    assert parsed.sender_name == shown
