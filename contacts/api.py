@@ -24,7 +24,7 @@ def list_contacts(request: HttpRequest, cursor: str | None = None, limit: int = 
 
 
 @router.get("/search", response={200: ContactPage, **ERRORS}, auth=VIEWER, summary="Search by name, phone or email")
-def search_contacts(request: HttpRequest, q: str = Query(..., max_length=200), cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
+def search_contacts(request: HttpRequest, q: str = Query(..., max_length=queries.MAX_QUERY), cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
     return _page(queries.search_contacts(q, cursor=cursor, limit=limit))
 
 

@@ -16,6 +16,9 @@ from contacts.validation import InvalidValue, normalise_email, normalise_phone
 from wecare.dynamo import Cursor
 
 MAX_SCANNED = 2000
+# As the API's ?q= allows: a search is a name, a number or an address, and DynamoDB bounds the
+# size of a filter's operands.
+MAX_QUERY = 200
 PAGE_SIZE = 50
 LIVE_LIST = "contacts-live"  # the cursor scope of the liveList index (list and search alike)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +19,8 @@ CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email"}
 @require_role(Role.VIEWER)
 def contact_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
+    if len(q) > queries.MAX_QUERY:
+        return _search_too_long()
     try:
         page = queries.search_contacts(q, cursor=request.GET.get("cursor") or None)
     except InvalidCursor:
@@ -27,6 +29,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "results":
         return render(request, "contacts/_results.html", context)
     return render(request, "contacts/list.html", context)
+
+
+def _search_too_long() -> HttpResponse:
+    # The search box stops at this length: only a hand-made link gets here.
+    return HttpResponseBadRequest(f"Search text is longer than {queries.MAX_QUERY} characters: shorten it.", content_type="text/plain")
 
 
 @require_role(Role.OPERATOR)
@@ -116,6 +123,8 @@ def contact_restore(request: HttpRequest, contact_id: str) -> HttpResponse:
 @require_role(Role.VIEWER)
 def contact_export(request: HttpRequest) -> HttpResponse:
     """The contacts the page's search shows (?q=, as on the list), or every live contact."""
+    if len(request.GET.get("q", "").strip()) > queries.MAX_QUERY:
+        return _search_too_long()
     response = StreamingHttpResponse(csv_io.export_rows(request.GET.get("q", "")), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
     return response

@@ -42,3 +42,11 @@ def test_the_digits_inside_a_word_are_not_a_phone_search(operator, new_phone):
     mixed = f"zz{phone[-4]}q{phone[-3:]}"  # the phone's last digits, scattered in a word
     assert search_contacts(mixed).items == []
     assert phone in [c.phone for c in search_contacts(phone[-7:]).items]
+
+
+@pytest.mark.parametrize("path", ["/contacts/", "/contacts/export.csv"])
+def test_a_search_longer_than_the_box_allows_is_refused_with_the_limit(client_for, viewer, path):
+    response = client_for(viewer).get(path, {"q": "a" * 100_000})
+    assert response.status_code == 400
+    assert response.content.decode() == "Search text is longer than 200 characters: shorten it."
+    assert client_for(viewer).get(path, {"q": "a" * 200}).status_code == 200
