@@ -1,7 +1,7 @@
 """The inbox in a real browser: a customer's message (a sample EUM event through the inbound task)
 arrives while an operator watches the inbox and shows up, with its unread count, without a
-reload; opening the conversation shows it and marks it read, the operator records consent and
-replies, and new messages keep appearing live. Also the inbox pages at 320 px."""
+reload; opening the conversation shows it and the page marks it read with its own POST, the
+operator records consent and replies, and new messages keep appearing live. Also the inbox pages at 320 px."""
 
 from __future__ import annotations
 
@@ -60,8 +60,10 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
     timeline = page.locator("#timeline")
     expect(timeline.locator("[data-direction=inbound]")).to_contain_text("is my order ready?")
     expect(page.locator("#window")).to_have_attribute("data-open", "true")  # the message opened it
+    # Shown to an operator, the page posts that it was read (a GET never marks anything).
+    expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     conversation = WaConversation.get(inbox.conversation_pk(slug), consistent_read=True)
-    assert conversation.unreadCount == 0  # shown to an operator: read
+    assert conversation.unreadCount == 0
 
     # A new contact never has consent inferred; the operator records it explicitly.
     expect(page.locator("#opt-in")).to_have_text("no")
@@ -78,8 +80,9 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
     deliver(body)
     expect(timeline.locator("[data-direction=inbound]")).to_have_count(2)
     assert page.evaluate("window.__marker") == 2
+    expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")  # the redraw posted too
     conversation.refresh(consistent_read=True)
-    assert conversation.unreadCount == 0  # the poll that drew it showed it to an operator
+    assert conversation.unreadCount == 0
 
     page.locator("#reply textarea[name=text]").fill("Yes, it ships today")
     page.locator("#reply button[value=send]").click()
