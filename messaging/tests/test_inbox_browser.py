@@ -5,6 +5,7 @@ operator records consent and replies, and new messages keep appearing live. Also
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,21 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
 def _no_horizontal_scroll(page) -> None:
     widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
     assert widths[0] <= 320 and widths[1] <= 320, f"page scrolls sideways: scrollWidth {widths}"
+
+
+def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_is_shown(login_page, live_server, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    inbox_data.inbound(conv, "sent while nobody looked")
+    page = login_page(operator)
+    # The tab opens in the background: the page sees itself hidden until the person switches to it.
+    page.add_init_script("""Object.defineProperty(document, "visibilityState", {configurable: true, get: () => window.__visibility || "hidden"})""")
+    page.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    latest = page.locator("#latest")
+    expect(latest).to_contain_text("sent while nobody looked")
+    expect(latest).to_have_attribute("data-read-url", f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/")
+    expect(latest).not_to_have_attribute("data-read-posted", re.compile(".*"))  # drawn, but not seen
+    assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 1
+
+    page.evaluate("""() => { window.__visibility = "visible"; document.dispatchEvent(new Event("visibilitychange")); }""")
+    expect(latest).to_have_attribute("data-read-posted", "done")
+    assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 0
