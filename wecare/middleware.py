@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from urllib.parse import urlsplit
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
