@@ -116,7 +116,7 @@ class BrowserSecurityMiddleware:
         return response
 
 
-BACKGROUND_POLL_HEADER = "X-Background-Poll"  # sent by the pages' `every Ns` polls (hx-headers)
+BACKGROUND_HEADER = "X-Background-Request"  # sent by what a page does by itself: polls, the read mark
 LAST_ACTIVITY_KEY = "wecare_last_activity"
 # Storing the time of every request would write the session on every click; a minute's
 # precision is plenty for a timeout counted in tens of minutes.
@@ -126,8 +126,8 @@ ACTIVITY_RESOLUTION_SECONDS = 60
 class IdleTimeoutMiddleware:
     """Log out a session nobody has used for SESSION_IDLE_TIMEOUT_SECONDS.
 
-    A page left open keeps polling in the background; those requests say so with
-    X-Background-Poll and never count as use, so an unattended inbox does not keep a session alive.
+    A page left open keeps polling (and marks read what a poll draws); those requests say so with
+    X-Background-Request and never count as use, so an unattended inbox does not keep a session alive.
     After the timeout, an htmx request is told to send the whole page to the login page; any other
     goes on as anonymous (pages redirect to login, the API answers 401)."""
 
@@ -140,7 +140,7 @@ class IdleTimeoutMiddleware:
             last = request.session.get(LAST_ACTIVITY_KEY)
             if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT_SECONDS:
                 return self._expired(request)
-            background = request.headers.get(BACKGROUND_POLL_HEADER) == "true"
+            background = request.headers.get(BACKGROUND_HEADER) == "true"
             if not isinstance(last, int) or (not background and now - last >= ACTIVITY_RESOLUTION_SECONDS):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)

@@ -312,7 +312,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         f"form-action 'self'{' ' + COGNITO_DOMAIN.rstrip('/') if COGNITO_DOMAIN else ''}",
     ]
 )
-# A session ends after this long without a person using it; the pages' background polls (sent
-# with X-Background-Poll) do not count as use. Sessions also end this many hours after login.
+# A session ends after this long without a person using it; what the pages do by themselves
+# (polls, the read mark after a poll draws a message; sent with X-Background-Request) is not use. Sessions also end this many hours after login.
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_MINUTES", default=30, minimum=1) * 60
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", default=12, minimum=1) * 3600

@@ -39,9 +39,11 @@
         method: "POST",
         body: body,
         credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken() },
+        // Not a person's action (it follows what a poll drew): it must not extend an idle session.
+        headers: { "X-CSRFToken": csrfToken(), "X-Background-Request": "true" },
+        redirect: "manual", // after the idle timeout the answer is a redirect to the login page
       }).then(function (response) {
-        if (response.ok) el.setAttribute("data-read-posted", "done");
+        if (response.status === 204) el.setAttribute("data-read-posted", "done");
       });
     });
   }

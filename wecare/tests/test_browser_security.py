@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(settings.BASE_DIR)
 TEMPLATES = sorted(p for p in ROOT.glob("**/templates/**/*.html") if ".venv" not in p.parts)
-POLL = {"HTTP_X_BACKGROUND_POLL": "true", "HTTP_HX_REQUEST": "true"}
+POLL = {"HTTP_X_BACKGROUND_REQUEST": "true", "HTTP_HX_REQUEST": "true"}
 
 
 def directives(policy: str) -> dict[str, list[str]]:
