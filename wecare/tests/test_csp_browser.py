@@ -93,6 +93,9 @@ def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, ad
         ("/admin/auth/user/", "#content"),
     ]:
         _shows(page, f"{base}{path}", what)
+
+    # Nothing the pages showed is kept in the browser's storage either (htmx's history cache).
+    assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
     assert page.violations == []
 
 
