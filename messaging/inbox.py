@@ -201,6 +201,11 @@ def failure_reason(message: WaMessage) -> str | None:
 # --- actions -------------------------------------------------------------------------------
 
 
+def has_unread(conversation: WaConversation, shown: list[WaMessage]) -> bool:
+    """Whether marking ``shown`` read would change anything."""
+    return int(conversation.unreadCount or 0) > 0 or any(m.direction == "INBOUND" and not m.markedAsRead for m in shown)
+
+
 def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any) -> int:
     """The person has now seen ``shown``: mark those inbound messages read and, if the newest
     message of the conversation is among them, set its unread count to 0.

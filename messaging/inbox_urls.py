@@ -10,6 +10,7 @@ urlpatterns = [
     path("<str:conversation>/", views.conversation_page, name="conversation"),
     path("<str:conversation>/latest/", views.latest_fragment, name="latest"),
     path("<str:conversation>/older/", views.older_fragment, name="older"),
+    path("<str:conversation>/read/", views.mark_read, name="read"),
     path("<str:conversation>/archive/", views.archive, name="archive"),
     path("<str:conversation>/reply/", views.reply, name="reply"),
     path("<str:conversation>/consent/", views.consent, name="consent"),

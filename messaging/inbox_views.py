@@ -2,8 +2,9 @@
 reply box, and the fragments the pages poll (every 2 s) to stay live without a reload.
 
 A poll answers 204 when nothing it shows has changed, so the browser keeps the page as it is.
-Opening a conversation (or a poll redrawing its newest messages) marks what is shown read; the
-conversation list's poll never does.
+No GET changes anything, whatever its headers: a link on another site must not mark a customer's
+messages read (nor send them read receipts). The timeline, once the browser shows it to an
+operator, marks what it drew read with its own POST (static/js/app.js, `mark_read` below).
 """
 
 from __future__ import annotations
@@ -110,11 +111,13 @@ def conversations_fragment(request: HttpRequest) -> HttpResponse:
 
 
 def _latest(request: HttpRequest, conversation: WaConversation, view: inbox.Timeline) -> dict:
-    """The newest messages, marked read when an operator is the one looking."""
-    if view.items and has_role(request.user, Role.OPERATOR):
-        inbox.mark_read(conversation, view.items, user=request.user)
+    """The newest messages, and what the page posts to mark them read once it shows them (to an
+    operator, while something shown is still unread)."""
     since = view.items[0].receivedAt if view.items else None
-    return {"latest": _shown(view.items), "older_cursor": view.older_cursor, "since": since or "", "seen": inbox.timeline_digest(view)}
+    context = {"latest": _shown(view.items), "older_cursor": view.older_cursor, "since": since or "", "seen": inbox.timeline_digest(view)}
+    if view.items and has_role(request.user, Role.OPERATOR) and inbox.has_unread(conversation, view.items):
+        context["read_until"] = view.items[-1].receivedAt
+    return context
 
 
 def _conversation_context(request: HttpRequest, conversation: WaConversation, **extra) -> dict:
@@ -175,6 +178,20 @@ def older_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
     except InvalidCursor as exc:
         return HttpResponseBadRequest(str(exc))
     return render(request, "messaging/inbox/_older.html", {"slug": conversation, "items": _shown(view.items), "older_cursor": view.older_cursor})
+
+
+@require_role(Role.OPERATOR)
+@require_POST
+def mark_read(request: HttpRequest, conversation: str) -> HttpResponse:
+    """The page shows the messages from ``since`` to ``until``: mark those read. Only what the
+    page drew, so a message that arrived after it was drawn stays unread."""
+    item = _load(conversation)
+    since, until = request.POST.get("since", ""), request.POST.get("until", "")
+    if not (ISO_TIME.match(since) and ISO_TIME.match(until)):
+        return HttpResponseBadRequest("since and until must be the ISO 8601 times this page was given")
+    shown = [m for m in inbox.timeline(item, since=since).items if (m.receivedAt or "") <= until]
+    inbox.mark_read(item, shown, user=request.user)
+    return HttpResponse(status=204)
 
 
 @require_role(Role.OPERATOR)

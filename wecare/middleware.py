@@ -1,14 +1,19 @@
-"""Request ids and the deny-by-default access rule for pages."""
+"""Request ids, the deny-by-default access rule for pages, browser security headers and the
+session idle timeout."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 from wecare.denials import deny
 from wecare.logs import request_id_var
@@ -94,3 +99,60 @@ class AccessControlMiddleware:
         if role < needed:
             return deny(request, f"needs {needed.label}, has {role.label}")
         return None
+
+
+class BrowserSecurityMiddleware:
+    """Send the Content-Security-Policy with every response, and forbid caching anything the app
+    renders: logged-in pages, API answers and CSV downloads hold customers' data, which must not
+    stay in a shared or back-button cache. Static files (served before this) stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        add_never_cache_headers(response)
+        return response
+
+
+BACKGROUND_HEADER = "X-Background-Request"  # sent by what a page does by itself: polls, the read mark
+LAST_ACTIVITY_KEY = "wecare_last_activity"
+# Storing the time of every request would write the session on every click; a minute's
+# precision is plenty for a timeout counted in tens of minutes.
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+class IdleTimeoutMiddleware:
+    """Log out a session nobody has used for SESSION_IDLE_TIMEOUT_SECONDS.
+
+    A page left open keeps polling (and marks read what a poll draws); those requests say so with
+    X-Background-Request and never count as use, so an unattended inbox does not keep a session alive.
+    After the timeout, an htmx request is told to send the whole page to the login page; any other
+    goes on as anonymous (pages redirect to login, the API answers 401)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT_SECONDS:
+                return self._expired(request)
+            background = request.headers.get(BACKGROUND_HEADER) == "true"
+            if not isinstance(last, int) or (not background and now - last >= ACTIVITY_RESOLUTION_SECONDS):
+                request.session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+    def _expired(self, request: HttpRequest) -> HttpResponse:
+        log.info("session idle timeout", extra={"user": request.user.get_username(), "path": request.path_info})
+        logout(request)
+        if request.headers.get("HX-Request") == "true":
+            # A fragment swapped in would be the login page inside the inbox: move the whole page.
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+            page = f"{current.path}?{current.query}" if current.query else current.path or "/"
+            response = HttpResponse("Your session ended after a time without use; log in again.", status=401)
+            response["HX-Redirect"] = redirect_to_login(page, settings.LOGIN_URL).url
+            return response
+        return self.get_response(request)

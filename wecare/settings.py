@@ -74,10 +74,12 @@ MIDDLEWARE = [
     "wecare.middleware.HealthCheckMiddleware",  # before ALLOWED_HOSTS and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "wecare.middleware.BrowserSecurityMiddleware",  # after WhiteNoise: static files stay cacheable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wecare.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -320,3 +322,29 @@ CELERY_TASK_ROUTES = {
     "bulk.send_chunk": {"queue": "bulk-queue"},
     "bulk.sweep_stuck": {"queue": "bulk-queue"},
 }
+
+# --- browser security: Content-Security-Policy, no caching, idle sessions ----------------------
+# Every script the pages run is a static file from this origin (static/js/app.js, htmx from
+# django-htmx): no inline script, no event-handler attributes, no eval, no CDN. Styles are held to
+# the same rule ('self' only: no <style> blocks, no style= attributes). Media in the inbox are
+# presigned S3 links (the local moto server on the dev stack). See docs/security.md.
+_media_origins = ["https://*.amazonaws.com", *([AWS_ENDPOINT_URL.rstrip("/")] if AWS_ENDPOINT_URL else [])]
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data: {' '.join(_media_origins)}",
+        f"media-src 'self' {' '.join(_media_origins)}",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        # Chromium applies form-action to a form's redirects too: logging out may end at Cognito.
+        f"form-action 'self'{' ' + COGNITO_DOMAIN.rstrip('/') if COGNITO_DOMAIN else ''}",
+    ]
+)
+# A session ends after this long without a person using it; what the pages do by themselves
+# (polls, the read mark after a poll draws a message; sent with X-Background-Request) is not use. Sessions also end this many hours after login.
+SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_MINUTES", default=30, minimum=1) * 60
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", default=12, minimum=1) * 3600

@@ -113,6 +113,54 @@ def test_an_operator_creates_edits_finds_and_deletes_a_contact(login_page, opera
     assert _live_named(name) == []
 
 
+def _search_results_for(page, name: str):
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name=name)).to_be_visible()
+    expect(results.locator("tbody tr")).to_have_count(1)
+    return results
+
+
+def test_a_name_pasted_into_the_search_box_finds_the_contact(login_page, operator, live_server, new_phone):
+    name = _unique("Pasted Person")
+    actions.create_contact({"name": name, "phone": new_phone()}, user=operator, source="page")
+    page = login_page(operator)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server.url}/contacts/")
+    page.evaluate("text => navigator.clipboard.writeText(text)", name.split()[-1])
+
+    box = page.get_by_role("searchbox", name="Search contacts")
+    box.focus()
+    page.keyboard.press("ControlOrMeta+V")  # a real paste, from the clipboard
+
+    expect(box).to_have_value(name.split()[-1])
+    _search_results_for(page, name)
+    expect(page).to_have_url(re.compile(rf"q={name.split()[-1]}"))
+
+
+def test_a_name_pasted_the_moment_the_search_box_is_shown_finds_the_contact(login_page, operator, live_server, new_phone):
+    """The first thing a person does on a page the sidebar just swapped in works: the search box
+    is live as soon as it is on the screen (it used to be wired up 20 ms later)."""
+    name = _unique("Quick Paster")
+    contact = actions.create_contact({"name": name, "phone": new_phone()}, user=operator, source="page")
+    page = login_page(operator)
+    page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
+    expect(page.locator("h1")).to_have_text(name)
+    # Paste (insertText, the editing command a paste runs) at the first moment the box exists.
+    page.evaluate(
+        """text => new MutationObserver((_, observer) => {
+            const box = document.querySelector("input[type=search][name=q]");
+            if (!box) return;
+            observer.disconnect();
+            box.focus();
+            document.execCommand("insertText", false, text);
+        }).observe(document.body, {childList: true, subtree: true})""",
+        name.split()[-1],
+    )
+    page.get_by_role("link", name="All contacts").click()
+    _search_results_for(page, name)
+    expect(page).to_have_url(re.compile(rf"/contacts/\?q={name.split()[-1]}$"))
+
+
 def test_a_csv_import_reports_created_rows_and_each_bad_line_and_a_second_run_creates_nothing(login_page, operator, live_server, new_phone, tmp_path):
     name = _unique("Imported Person")
     csv_file = tmp_path / "contacts.csv"

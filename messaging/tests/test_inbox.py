@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 from django.conf import settings
+from django.test import Client
 from ulid import ULID
 
 from contacts import actions
@@ -175,15 +177,82 @@ def test_older_messages_load_a_page_at_a_time_above_the_live_part(client_for, vi
 # --- marking read ----------------------------------------------------------------------------
 
 
-def test_an_operator_opening_a_conversation_marks_it_read(client_for, operator, numbers, new_phone):
+READ_FORM = re.compile(r'data-read-url="(?P<url>[^"]+)" data-read-since="(?P<since>[^"]+)" data-read-until="(?P<until>[^"]+)"')
+
+
+def open_and_mark_read(user_client, conv, **headers):
+    """What a browser does: open the conversation, then POST the read form the page carries
+    (static/js/app.js does this once the page is shown). Returns the POST's response."""
+    page = user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/", **headers)
+    assert page.status_code == 200
+    form = READ_FORM.search(page.content.decode())
+    assert form, "the page offers no read form"
+    return user_client.post(form["url"], {"since": form["since"], "until": form["until"]})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "main"}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "latest", "HTTP_HX_TRIGGER": "latest"}],
+    ids=["plain", "htmx-navigation", "htmx-poll"],
+)
+def test_no_get_of_a_conversation_marks_anything_read(client_for, operator, numbers, new_phone, headers):
+    """A link on another site (or a forged htmx request) must not change state."""
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
-    one, two = inbox_data.inbound(conv, "one"), inbox_data.inbound(conv, "two")
+    one = inbox_data.inbound(conv, "one", minutes_ago=2)
+    inbox_data.inbound(conv, "two", minutes_ago=1)
+    user_client = client_for(operator)
+    slug = inbox.slug(conv.pk)
+    assert user_client.get(f"/dm/whatsapp/{slug}/", **headers).status_code == 200
+    assert user_client.get(f"/dm/whatsapp/{slug}/latest/", {"since": one.receivedAt}, **headers).status_code == 200
+    assert fresh(conv).unreadCount == 2 and not fresh(one).markedAsRead
+    assert audited("conversation.read", conv.pk) == []
+
+
+def test_an_operator_opening_a_conversation_marks_it_read_with_the_pages_post(client_for, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    one, two = inbox_data.inbound(conv, "one", minutes_ago=2), inbox_data.inbound(conv, "two", minutes_ago=1)
     assert fresh(conv).unreadCount == 2
-    response = client_for(operator).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
-    assert response.status_code == 200 and "two" in response.content.decode()
+    response = open_and_mark_read(client_for(operator), conv)
+    assert response.status_code == 204
     assert fresh(conv).unreadCount == 0
     assert fresh(one).markedAsRead and fresh(two).markedAsRead
     assert len(audited("conversation.read", conv.pk)) == 1
+
+
+def test_the_read_post_needs_the_csrf_token_and_an_operator(operator, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    message = inbox_data.inbound(conv)
+    url = f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/"
+    times = {"since": message.receivedAt, "until": message.receivedAt}
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(operator)
+    assert strict.post(url, times).status_code == 403  # another site's form carries no token
+    assert fresh(conv).unreadCount == 1
+    page = strict.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]  # what the page's script sends
+    assert strict.post(url, times, HTTP_X_CSRFTOKEN=token).status_code == 204
+    assert fresh(conv).unreadCount == 0
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    assert viewer_client.post(url, times).status_code == 403
+
+
+def test_the_read_post_marks_only_what_the_page_drew_and_refuses_other_times(client_for, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    seen = inbox_data.inbound(conv, "seen", minutes_ago=2)
+    user_client = client_for(operator)
+    form = READ_FORM.search(user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode())
+    later = inbox_data.inbound(conv, "arrived after the page was drawn", minutes_ago=1)
+    assert user_client.post(form["url"], {"since": form["since"], "until": form["until"]}).status_code == 204
+    assert fresh(seen).markedAsRead and not fresh(later).markedAsRead
+    assert fresh(conv).unreadCount == 2
+    assert user_client.post(form["url"], {"since": "yesterday", "until": form["until"]}).status_code == 400
+
+
+def test_a_viewer_is_offered_no_read_form(client_for, viewer, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    inbox_data.inbound(conv)
+    assert "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
 
 
 def test_a_viewer_reading_marks_nothing(client_for, viewer, numbers, new_phone):
@@ -208,18 +277,19 @@ def test_in_live_opening_sends_one_read_receipt_for_the_newest_message(live, cli
     inbox_data.inbound(conv, "one")
     newest = inbox_data.inbound(conv, "two")
     user_client = client_for(operator)
-    user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    open_and_mark_read(user_client, conv)
     [call] = live.calls("SendWhatsAppMessage")
     assert call["params"]["originationPhoneNumberId"] == settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     assert json.loads(base64.b64decode(call["params"]["message"])) == {"messaging_product": "whatsapp", "status": "read", "message_id": newest.pk.removeprefix("MSG#")}
     user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")  # already read: no second receipt
+    user_client.post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt})
     assert len(live.calls("SendWhatsAppMessage")) == 1
 
 
 def test_in_dry_run_the_receipt_is_not_sent_but_the_messages_are_read(fake_aws_clean, client_for, operator, new_phone):
     conv = inbox_data.conversation(new_phone())
     message = inbox_data.inbound(conv)
-    client_for(operator).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    assert open_and_mark_read(client_for(operator), conv).status_code == 204
     assert fake_aws_clean.calls("SendWhatsAppMessage") == []
     assert fresh(message).markedAsRead and fresh(conv).unreadCount == 0
 
@@ -229,8 +299,8 @@ def test_a_failed_read_receipt_is_logged_and_the_page_still_opens(live, client_f
     conv = inbox_data.conversation(new_phone())
     inbox_data.inbound(conv, "still shown")
     with caplog.at_level(logging.WARNING, logger="messaging.inbox"):
-        response = client_for(operator).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")
-    assert response.status_code == 200 and "still shown" in response.content.decode()
+        response = open_and_mark_read(client_for(operator), conv)
+    assert response.status_code == 204  # the messages are read here either way
     assert any(r.getMessage() == "read receipt failed" for r in caplog.records)
 
 

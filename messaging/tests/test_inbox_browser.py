@@ -1,10 +1,11 @@
 """The inbox in a real browser: a customer's message (a sample EUM event through the inbound task)
 arrives while an operator watches the inbox and shows up, with its unread count, without a
-reload; opening the conversation shows it and marks it read, the operator records consent and
-replies, and new messages keep appearing live. Also the inbox pages at 320 px."""
+reload; opening the conversation shows it and the page marks it read with its own POST, the
+operator records consent and replies, and new messages keep appearing live. Also the inbox pages at 320 px."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,10 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
     timeline = page.locator("#timeline")
     expect(timeline.locator("[data-direction=inbound]")).to_contain_text("is my order ready?")
     expect(page.locator("#window")).to_have_attribute("data-open", "true")  # the message opened it
+    # Shown to an operator, the page posts that it was read (a GET never marks anything).
+    expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     conversation = WaConversation.get(inbox.conversation_pk(slug), consistent_read=True)
-    assert conversation.unreadCount == 0  # shown to an operator: read
+    assert conversation.unreadCount == 0
 
     # A new contact never has consent inferred; the operator records it explicitly.
     expect(page.locator("#opt-in")).to_have_text("no")
@@ -78,8 +81,9 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
     deliver(body)
     expect(timeline.locator("[data-direction=inbound]")).to_have_count(2)
     assert page.evaluate("window.__marker") == 2
+    expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")  # the redraw posted too
     conversation.refresh(consistent_read=True)
-    assert conversation.unreadCount == 0  # the poll that drew it showed it to an operator
+    assert conversation.unreadCount == 0
 
     page.locator("#reply textarea[name=text]").fill("Yes, it ships today")
     page.locator("#reply button[value=send]").click()
@@ -114,3 +118,26 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
 def _no_horizontal_scroll(page) -> None:
     widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
     assert widths[0] <= 320 and widths[1] <= 320, f"page scrolls sideways: scrollWidth {widths}"
+
+
+def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_is_shown(login_page, live_server, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    inbox_data.inbound(conv, "sent while nobody looked")
+    page = login_page(operator)
+    # The tab opens in the background: the page sees itself hidden until the person switches to it.
+    page.add_init_script("""Object.defineProperty(document, "visibilityState", {configurable: true, get: () => window.__visibility || "hidden"})""")
+    read_posts = []
+    page.on("request", lambda r: read_posts.append(r.headers) if r.method == "POST" and r.url.endswith("/read/") else None)
+    page.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    latest = page.locator("#latest")
+    expect(latest).to_contain_text("sent while nobody looked")
+    expect(latest).to_have_attribute("data-read-url", f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/")
+    expect(latest).not_to_have_attribute("data-read-posted", re.compile(".*"))  # drawn, but not seen
+    assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 1
+
+    page.evaluate("""() => { window.__visibility = "visible"; document.dispatchEvent(new Event("visibilitychange")); }""")
+    expect(latest).to_have_attribute("data-read-posted", "done")
+    assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 0
+    # The page did it by itself: it carries the CSRF token and does not count as use of the session.
+    [headers] = read_posts
+    assert headers["x-csrftoken"] and headers["x-background-request"] == "true"

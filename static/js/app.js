@@ -1,0 +1,62 @@
+/* WECARE.DIGITAL's own page script. Every script the pages run is a static file (the
+   Content-Security-Policy allows no inline script and no eval), so behaviour that used to sit in
+   onclick= attributes or htmx trigger filters lives here. See docs/security.md. */
+(function () {
+  "use strict";
+
+  /* The narrow-screen menu: the toggle opens or closes the sidebar (keeping aria-expanded true),
+     and choosing an item in it closes it again. */
+  function setMenu(open) {
+    document.body.classList.toggle("nav-open", open);
+    document.querySelectorAll(".menu-toggle").forEach(function (b) { b.setAttribute("aria-expanded", String(open)); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    if (target.closest(".menu-toggle")) {
+      setMenu(!document.body.classList.contains("nav-open"));
+    } else if (target.closest("#sidebar a")) {
+      setMenu(false);
+    }
+  });
+
+  function csrfToken() {
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    return headers["X-CSRFToken"] || "";
+  }
+
+  /* A conversation's messages are marked read by a POST once the page shows them to someone
+     looking at it: never by a GET (a link on another site must not change anything), and not
+     while the tab is hidden. The server marks only messages up to the newest one drawn, so one
+     that arrives after the page was drawn stays unread until a redraw shows it. */
+  function markShownRead() {
+    if (document.visibilityState !== "visible") return;
+    document.querySelectorAll("[data-read-url]:not([data-read-posted])").forEach(function (el) {
+      el.setAttribute("data-read-posted", "");
+      var body = new URLSearchParams({ since: el.dataset.readSince || "", until: el.dataset.readUntil || "" });
+      fetch(el.dataset.readUrl, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        // Not a person's action (it follows what a poll drew): it must not extend an idle session.
+        headers: { "X-CSRFToken": csrfToken(), "X-Background-Request": "true" },
+        redirect: "manual", // after the idle timeout the answer is a redirect to the login page
+      }).then(function (response) {
+        if (response.status === 204) el.setAttribute("data-read-posted", "done");
+      });
+    });
+  }
+
+  /* A hidden tab skips the timeline's background poll (it would redraw what nobody sees); it
+     catches up on the first poll after the tab is shown again. Events (a reply sent) still redraw. */
+  document.addEventListener("htmx:confirm", function (event) {
+    var detail = event.detail;
+    if (document.visibilityState !== "visible" && !detail.triggeringEvent && detail.elt.matches("[data-poll-while-visible]")) {
+      event.preventDefault();
+    }
+  });
+
+  htmx.onLoad(markShownRead);
+  document.addEventListener("visibilitychange", markShownRead);
+})();
