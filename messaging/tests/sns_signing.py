@@ -17,11 +17,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from messaging import sns_certs
 from messaging.sns import SIGNED_FIELDS, string_to_sign
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eum"
@@ -138,3 +140,13 @@ def with_unique_wamids(event_json: str, suffix: str) -> str:
     if "messageId" in event:
         event["messageId"] = f"{event['messageId']}-{suffix}"
     return json.dumps(event)
+
+
+@pytest.fixture
+def sns_test_certificates(settings):
+    """Certificates come from the test key; the URL rules still apply. A module that posts signed
+    messages imports this fixture and marks itself ``usefixtures("sns_test_certificates")``."""
+    settings.SNS_CERT_LOADER = TEST_LOADER
+    sns_certs.clear_cache()
+    yield
+    sns_certs.clear_cache()

@@ -18,26 +18,16 @@ from typing import Any
 import pytest
 
 from contacts.validation import whatsapp_phone, whatsapp_user_id
-from messaging import sns_certs
 from messaging.inbound.events import READERS
 from messaging.models import Message
-from messaging.tests import sns_signing
 from messaging.tests.inbound_samples import load
-from messaging.tests.sns_signing import notification
+from messaging.tests.sns_signing import notification, sns_test_certificates  # noqa: F401 (a fixture)
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare import dlq
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sns_test_certificates")]
 REAL = Path(__file__).parent / "fixtures" / "real"
 PAYLOADS = sorted(path.stem for path in REAL.glob("*.json"))
-
-
-@pytest.fixture(autouse=True)
-def sns_test_certificates(settings):
-    settings.SNS_CERT_LOADER = sns_signing.TEST_LOADER
-    sns_certs.clear_cache()
-    yield
-    sns_certs.clear_cache()
 
 
 def as_eum_event(name: str) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:

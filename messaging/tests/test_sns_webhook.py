@@ -24,23 +24,15 @@ from messaging import sns, sns_certs
 from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.models import Message
 from messaging.tests import inbound_samples, sns_signing
-from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_timestamp
+from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_test_certificates, sns_timestamp  # noqa: F401 (a fixture)
 from messaging.webhooks import MAX_BODY_BYTES
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
 from wecare.aws import client as aws_client
 
+pytestmark = pytest.mark.usefixtures("sns_test_certificates")
 URL = "/webhooks/sns/"
 SAMPLES = sample_names()
-
-
-@pytest.fixture(autouse=True)
-def sns_test_certificates(settings):
-    """Certificates come from the test key (sns_signing.py); the URL rules still apply."""
-    settings.SNS_CERT_LOADER = sns_signing.TEST_LOADER
-    sns_certs.clear_cache()
-    yield
-    sns_certs.clear_cache()
 
 
 @pytest.fixture
