@@ -60,8 +60,11 @@ ACCEPTED = "JPEG or PNG image, WebP sticker, MP4 or 3GPP video, AAC, AMR, MP3, M
 SNIFF_BYTES = 8192  # what filetype reads; Office files are recognised by their first zip entries
 # An animated PNG is a PNG to every viewer that does not animate it.
 SAME_AS = {"image/apng": "image/png"}
-# Plain text that is really markup would be stored and shown as a document a browser renders.
-MARKUP = re.compile(rb"\s*<(!doctype|html|svg|\?xml|script|body|head|iframe)\b", re.IGNORECASE)
+# Plain text that is really markup would be stored and shown as a document a browser renders:
+# text that opens with a tag or comment of any kind, or holds an active element anywhere in its head
+# (browsers sniff HTML in the first bytes; a list of opening words always misses one, such as <p>).
+MARKUP_START = re.compile(rb"\s*<")
+ACTIVE_MARKUP = re.compile(rb"<\s*(script|iframe|object|embed|svg|html|body|meta|base|form|img|math|style|link)\b|javascript:", re.IGNORECASE)
 TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -153,7 +156,8 @@ def _plain_text(head: bytes) -> bool:
         text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return False
-    return not TEXT_CONTROLS.search(text) and not MARKUP.match(head.removeprefix(codecs.BOM_UTF8))
+    head = head.removeprefix(codecs.BOM_UTF8)
+    return not TEXT_CONTROLS.search(text) and not MARKUP_START.match(head) and not ACTIVE_MARKUP.search(head)
 
 
 def _animated_webp(head: bytes) -> bool:

@@ -3,7 +3,7 @@ certificate is fetched, and a small cache.
 
 The envelope names its own certificate (``SigningCertURL``) and that field is *not* signed, so
 the URL rule is what stops a forger from pointing us at a certificate of their own: only
-``https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem`` is ever fetched, for a
+``https://sns.<region>.amazonaws.com/SimpleNotificationService-<32 hex>.pem`` is ever fetched, for a
 region botocore knows SNS in (``.amazonaws.com.cn`` for China). The rule applies whatever loader
 is configured, in tests too. A fetch that fails is remembered for a minute, so a stream of
 messages naming an unreachable certificate costs one blocking fetch, not one each.
@@ -35,7 +35,7 @@ from django.utils.module_loading import import_string
 # AWS opens after the installed botocore was released is refused until boto3 is upgraded.
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 # What SNS names its certificates: SimpleNotificationService-<32 hex digits>.pem at the root.
-CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]+\.pem")
+CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]{32}\.pem")
 AWS_LOADER = "messaging.sns_certs.fetch_from_aws"
 LOCAL_STACK_LOADER = "messaging.sns_certs.fetch_from_local_stack"
 FETCH_TIMEOUT_SECONDS = 5
@@ -60,7 +60,7 @@ def check_cert_url(url: object) -> str:
     if parts.netloc not in trusted_cert_hosts():
         raise CertificateRefused("SigningCertURL host is not sns.<region>.amazonaws.com for a region AWS has")
     if not CERT_PATH.fullmatch(parts.path) or "?" in url or "#" in url:  # even an empty query or fragment
-        raise CertificateRefused("SigningCertURL path is not SimpleNotificationService-<hex>.pem")
+        raise CertificateRefused("SigningCertURL path is not SimpleNotificationService-<32 hex digits>.pem")
     return url
 
 

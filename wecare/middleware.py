@@ -118,13 +118,16 @@ class BrowserSecurityMiddleware:
 
 BACKGROUND_HEADER = "X-Background-Request"  # sent by what a page does by itself: polls, the read mark
 LAST_ACTIVITY_KEY = "wecare_last_activity"
+SESSION_START_KEY = "wecare_session_start"
 # Storing the time of every request would write the session on every click; a minute's
 # precision is plenty for a timeout counted in tens of minutes.
 ACTIVITY_RESOLUTION_SECONDS = 60
 
 
 class IdleTimeoutMiddleware:
-    """Log out a session nobody has used for SESSION_IDLE_TIMEOUT_SECONDS.
+    """Log out a session nobody has used for SESSION_IDLE_TIMEOUT_SECONDS, and any session
+    SESSION_COOKIE_AGE after it began, however busy: Django's cookie age alone slides forward
+    each time the session is saved, which the activity stamp below does every minute of use.
 
     A page left open keeps polling (and marks read what a poll draws); those requests say so with
     X-Background-Request and never count as use, so an unattended inbox does not keep a session alive.
@@ -139,20 +142,23 @@ class IdleTimeoutMiddleware:
             now = int(time.time())
             last = request.session.get(LAST_ACTIVITY_KEY)
             if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT_SECONDS:
-                return self._expired(request)
+                return self._expired(request, "idle")
+            started = request.session.setdefault(SESSION_START_KEY, now)
+            if not isinstance(started, int) or now - started > settings.SESSION_COOKIE_AGE:
+                return self._expired(request, "max-age")
             background = request.headers.get(BACKGROUND_HEADER) == "true"
             if not isinstance(last, int) or (not background and now - last >= ACTIVITY_RESOLUTION_SECONDS):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 
-    def _expired(self, request: HttpRequest) -> HttpResponse:
-        log.info("session idle timeout", extra={"user": request.user.get_username(), "path": request.path_info})
+    def _expired(self, request: HttpRequest, why: str) -> HttpResponse:
+        log.info("session timeout", extra={"user": request.user.get_username(), "path": request.path_info, "why": why})
         logout(request)
         if request.headers.get("HX-Request") == "true":
             # A fragment swapped in would be the login page inside the inbox: move the whole page.
             current = urlsplit(request.headers.get("HX-Current-URL", ""))
             page = f"{current.path}?{current.query}" if current.query else current.path or "/"
-            response = HttpResponse("Your session ended after a time without use; log in again.", status=401)
+            response = HttpResponse("Your session has ended; log in again.", status=401)
             response["HX-Redirect"] = redirect_to_login(page, settings.LOGIN_URL).url
             return response
         return self.get_response(request)

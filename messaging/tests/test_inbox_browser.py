@@ -141,3 +141,21 @@ def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_
     # The page did it by itself: it carries the CSRF token and does not count as use of the session.
     [headers] = read_posts
     assert headers["x-csrftoken"] and headers["x-background-request"] == "true"
+
+
+def test_a_read_mark_lost_on_the_way_is_posted_again(login_page, live_server, operator, numbers, new_phone):
+    conv = inbox_data.conversation(new_phone(), number=numbers[0])
+    inbox_data.inbound(conv, "are you there?")
+    page = login_page(operator)
+    answers = []
+
+    def first_lost_then_through(route) -> None:
+        # The first mark never reaches the server (a dropped connection); the next ones go through.
+        answers.append("aborted" if not answers else "sent")
+        route.abort() if answers[-1] == "aborted" else route.continue_()
+
+    page.route("**/read/", first_lost_then_through)
+    page.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
+    assert answers == ["aborted", "sent"]
+    assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 0

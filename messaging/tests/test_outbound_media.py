@@ -65,6 +65,7 @@ def padded(head: bytes, size: int) -> bytes:
         (OGG_OPUS, "audio/ogg"),
         (WEBP_STATIC, "image/webp"),
         (TEXT, "text/plain"),
+        (b"Totals: 5 < 6, and x <- y in R\n", "text/plain"),  # a "<" that opens no markup
         (docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ],
 )
@@ -72,7 +73,16 @@ def test_a_type_whatsapp_takes_is_recognised_from_its_bytes(content, expected):
     assert outbound_media.check(content, len(content)) == expected
 
 
-@pytest.mark.parametrize("content", [SVG, HTML, b"  <html><body>hi</body></html>", EXE, b"\x00\x01\x02binary"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        SVG, HTML, b"  <html><body>hi</body></html>", EXE, b"\x00\x01\x02binary",
+        # HTML that opens with no doctype or html tag, and markup after a line of text.
+        b"<!-- a comment --><p>Invoice</p>", b"<div>x</div>", b"<a href='javascript:alert(1)'>pay</a>",
+        b'<img src=x onerror="alert(1)">', b"\xef\xbb\xbf<p>BOM first</p>",
+        b"Dear customer,\n<script>alert(1)</script>", b"Total: 5 < 6\n<iframe src=//evil.example>",
+    ],
+)
 def test_markup_and_other_files_are_refused(content):
     with pytest.raises(MediaRefused, match="WhatsApp does not take this kind of file"):
         outbound_media.check(content, len(content))

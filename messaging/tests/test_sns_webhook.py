@@ -261,14 +261,18 @@ def test_an_unreachable_certificate_refuses_the_message_and_is_fetched_once_a_mi
 @pytest.mark.parametrize(
     "cert_url",
     [
-        "https://sns.evil.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",  # no such region
-        "https://sns.us-east-9.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
-        "https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",  # China is .com.cn
-        "https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.evil.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",  # no such region
+        "https://sns.us-east-9.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
+        "https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",  # China is .com.cn
+        "https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
         "https://sns.us-east-1.amazonaws.com/anything.pem",
         "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-notahexname.pem",
-        "https://sns.us-east-1.amazonaws.com/a/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.us-east-1.amazonaws.com/a/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
         "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-.pem",
+        # AWS names its certificates by 32 hex digits: any other length is a new name to fetch
+        # each time, which would get around the cache of failed fetches.
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef0.pem",
     ],
 )
 def test_a_cert_url_outside_real_regions_and_names_is_refused_without_a_fetch(settings, cert_url):
@@ -284,9 +288,9 @@ def test_a_cert_url_outside_real_regions_and_names_is_refused_without_a_fetch(se
     "cert_url",
     [
         "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
-        "https://sns.ap-south-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
-        "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef.pem",
-        "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem",
+        "https://sns.ap-south-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
+        "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
+        "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
     ],
 )
 def test_a_cert_url_in_a_real_region_is_fetched(settings, cert_url):
@@ -301,7 +305,7 @@ def test_the_cache_holds_a_bounded_number_of_certificates(settings):
     settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.counting_loader"
     at = datetime.now(UTC)
     for i in range(sns_certs.CACHE_SIZE + 5):
-        sns_certs.signing_key(f"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-{i}.pem", at)
+        sns_certs.signing_key(f"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-{i:032x}.pem", at)
 
     assert sns_certs._certificate.cache_info().currsize == sns_certs.CACHE_SIZE
 

@@ -34,18 +34,40 @@
     if (document.visibilityState !== "visible") return;
     document.querySelectorAll("[data-read-url]:not([data-read-posted])").forEach(function (el) {
       el.setAttribute("data-read-posted", "");
-      var body = new URLSearchParams({ since: el.dataset.readSince || "", until: el.dataset.readUntil || "" });
-      fetch(el.dataset.readUrl, {
-        method: "POST",
-        body: body,
-        credentials: "same-origin",
-        // Not a person's action (it follows what a poll drew): it must not extend an idle session.
-        headers: { "X-CSRFToken": csrfToken(), "X-Background-Request": "true" },
-        redirect: "manual", // after the idle timeout the answer is a redirect to the login page
-      }).then(function (response) {
-        if (response.status === 204) el.setAttribute("data-read-posted", "done");
-      });
+      postRead(el, 0);
     });
+  }
+
+  var READ_ATTEMPTS = 4;
+
+  function postRead(el, attempt) {
+    var body = new URLSearchParams({ since: el.dataset.readSince || "", until: el.dataset.readUntil || "" });
+    fetch(el.dataset.readUrl, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      // Not a person's action (it follows what a poll drew): it must not extend an idle session.
+      headers: { "X-CSRFToken": csrfToken(), "X-Background-Request": "true" },
+      redirect: "manual", // after the idle timeout the answer is a redirect to the login page
+    }).then(function (response) {
+      if (response.status === 204) {
+        el.setAttribute("data-read-posted", "done");
+      } else {
+        // After the session ended (the login redirect) there is no one to mark it read for.
+        retryRead(el, attempt, response.type !== "opaqueredirect");
+      }
+    }, function () { retryRead(el, attempt, true); });
+  }
+
+  /* A mark lost to a dropped connection or a restarting server is tried again a few times, later
+     each time: the timeline's poll answers "nothing new" and would not draw it again, so the
+     conversation would stay unread until the customer wrote again. */
+  function retryRead(el, attempt, worthRetrying) {
+    if (!worthRetrying || attempt + 1 >= READ_ATTEMPTS) {
+      el.setAttribute("data-read-posted", "failed");
+      return;
+    }
+    setTimeout(function () { if (el.isConnected) postRead(el, attempt + 1); }, 1000 * Math.pow(2, attempt));
   }
 
   /* A hidden tab skips the timeline's background poll (it would redraw what nobody sees); it

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from wecare.middleware import LAST_ACTIVITY_KEY
+from wecare.middleware import LAST_ACTIVITY_KEY, SESSION_START_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,22 @@ def test_a_session_within_the_timeout_goes_on(client_for, operator):
     user_client = client_for(operator)
     _idle_for(user_client, settings.SESSION_IDLE_TIMEOUT_SECONDS - 30)
     assert user_client.get("/contacts/").status_code == 200
+
+
+def test_a_session_in_constant_use_still_ends_its_maximum_age_after_it_began(client_for, operator):
+    user_client = client_for(operator)
+    assert user_client.get("/contacts/").status_code == 200  # the session's start is noted
+    session = user_client.session
+    session[SESSION_START_KEY] -= settings.SESSION_COOKIE_AGE - 60
+    session.save()
+    for _ in range(3):  # a person busy a minute before the end: every click still counts as use
+        _idle_for(user_client, 61)
+        assert user_client.get("/contacts/").status_code == 200
+    session = user_client.session
+    session[SESSION_START_KEY] -= 120  # and the end comes, although the last click was just now
+    session.save()
+    response = user_client.get("/contacts/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_the_timeouts_come_from_the_environment():
