@@ -1,11 +1,12 @@
-"""Which conversation a customer's messages belong in: one per customer and business number.
+"""Which conversation a customer's messages belong in: one per customer and business number
+(docs/inbound.md, "One customer, one contact, one conversation per business number").
 
 A conversation is keyed by one identity of the customer, ``CONV#<suffix>#<number>`` or
 ``CONV#<suffix>#<BSUID>``, and WhatsApp may name one customer by their number, by their
-business-scoped user id, or by both (docs/inbound.md, "One conversation per customer"). The key
-stays the identity the conversation was started under: a customer's messages, inbound and
-outbound, go to the conversation that already exists under any of their identities (number
-first), and only a customer with none starts one, under the number if known, else the user id.
+business-scoped user id, or by both. The key stays the identity the conversation was started
+under: a customer's messages, inbound and outbound, go to the conversation that already exists
+under any of their identities (number first), and only a customer with none starts one, under
+the number if known, else the user id.
 """
 
 from __future__ import annotations

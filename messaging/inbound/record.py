@@ -14,7 +14,7 @@ decided inside the same transaction (``attribute_not_exists`` on the conversatio
 found none), so two first messages racing cannot both claim it.
 
 The conversation is the contact's (``messaging.conversations``): the one that exists under the
-number or the user id of the contact, whichever of them the message names.
+contact's number or user id, whichever of the two this message names.
 """
 
 from __future__ import annotations
