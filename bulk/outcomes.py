@@ -82,7 +82,7 @@ class Outcomes:
         actions = [BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
         if status == "sent":
             actions.append(BulkRecipient.sentAt.set(at))
-        wa = _wa_item(message, outcome.result, to=outcome.to, at=at.isoformat()) if status == "sent" and message.channel == "whatsapp" else None
+        wa = _wa_item(message, outcome.result, to=outcome.to, at=at.isoformat(), customer=outcome.customer) if status == "sent" and message.channel == "whatsapp" else None
         return self._add(_Outcome(recipient, status, actions, message, wa))
 
     def _add(self, outcome: _Outcome) -> str:

@@ -133,6 +133,38 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
     return contact
 
 
+def add_whatsapp_identity(contact: Contact, sender: WhatsAppIdentity, *, source: str, evidence: dict[str, Any]) -> Contact:
+    """Give a contact found by one of an inbound sender's identities the one it lacks (the number
+    WhatsApp gave, or the business-scoped user id), so the next message finds it by either and
+    the inbox finds it from either conversation key (docs/inbound.md). Never replaces a number
+    or id the contact has. The field and its unique key change in one transaction; the system is
+    the actor and ``evidence`` (the message) goes into the audit entry.
+
+    Raises Conflict when another live contact holds the value (two contacts are never merged
+    silently), NotFound when the contact was deleted meanwhile."""
+    missing = {field: value for field, value in (("phone", sender.phone), ("whatsappUserId", sender.user_id)) if value and not getattr(contact, field)}
+    if not missing:
+        return contact
+    condition = Contact.contactId.exists() & Contact.deletedAt.does_not_exist()
+    for field in missing:
+        condition &= getattr(Contact, field).does_not_exist()  # a value set meanwhile is kept
+    actions = [Contact.updatedAt.set(now()), *(getattr(Contact, field).set(value) for field, value in missing.items())]
+    try:
+        with transaction() as tx:
+            tx.update(contact, actions=actions, condition=condition, label="contact")
+            for field, value in missing.items():
+                _take_key(tx, field, value, contact.contactId)
+    except TransactWriteError as exc:
+        current = get_contact(contact.contactId)  # NotFound if it was deleted meanwhile
+        if all(getattr(current, field) == value for field, value in missing.items()):
+            return current  # another message from this sender linked it a moment ago
+        if any(isinstance(label, tuple) for label in tx.failed_labels(exc)):
+            raise _conflict_for(tx, exc) from None
+        raise Conflict(f"contact {contact.contactId} got another {' or '.join(missing)} meanwhile", field=next(iter(missing))) from None
+    audit.record(None, "contact.update", "contact", contact.contactId, source=source, changes={f: {"from": None, "to": v} for f, v in missing.items()}, **evidence)
+    return get_contact(contact.contactId)
+
+
 def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:
     try:
         contact = Contact.get(contact_id, consistent_read=True)

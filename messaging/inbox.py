@@ -165,8 +165,16 @@ def timeline_digest(view: Timeline) -> str:
 
 
 def contact_for(conversation: WaConversation) -> Contact | None:
-    phone = customer_phone(conversation)
-    return find_live_by_phone(phone) if phone else find_live_by_whatsapp_user(customer(conversation))
+    """The live contact the conversation is with: found by the identity that keys it, else by
+    the other one the conversation knows (a number removed from the contact by a person, a
+    conversation keyed by a user id whose contact now has a number…; docs/inbound.md)."""
+    known = dict.fromkeys(who for who in (customer(conversation), conversation.customerPhone, conversation.customerUserId) if who)
+    return next((contact for who in known if (contact := _live_contact(who)) is not None), None)
+
+
+def _live_contact(who: str) -> Contact | None:
+    """The live contact holding this number or business-scoped user id."""
+    return find_live_by_whatsapp_user(who) if whatsapp_user_id(who) else find_live_by_phone(who)
 
 
 def media_link(message: WaMessage) -> str | None:

@@ -17,7 +17,7 @@ import nh3
 from django.conf import settings
 
 from contacts.models import Contact
-from messaging import gate, outbound_media, records, templates_catalog
+from messaging import conversations, gate, outbound_media, records, templates_catalog
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
 from messaging.senders import Outbound, SendError, SendResult, TokenExpired, deliver
@@ -190,6 +190,9 @@ class Outcome:
     result: SendResult | None = None
     error: SendError | None = None
     to: str = ""
+    # The recipient's WhatsApp identities, number first: a sent message goes into the
+    # conversation that exists under either (messaging.conversations), not only under ``to``.
+    customer: tuple[str, ...] = ()
 
 
 def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable[[str], bool], reserve: Callable[[str, str], float | None]) -> Outcome:
@@ -217,17 +220,18 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
         html=content.get("html"),
         interactive=content.get("interactive"),
     )
+    customer = conversations.identities(contact) if channel is Channel.WHATSAPP else ()
     while True:
         # A token is good only for its own second: a thread that wakes late (busy CPU) would
         # otherwise send in a later second that did not count it. A stale token is let go (it
         # only lowers throughput) and another taken.
         not_after = reserve(channel.value, message.sender)
         try:
-            return Outcome(verdict, result=deliver(out, not_after=not_after), to=out.to)
+            return Outcome(verdict, result=deliver(out, not_after=not_after), to=out.to, customer=customer)
         except TokenExpired:
             log.info("rate token went stale before use; taking another", extra={"channel": channel.value})
         except SendError as error:
-            return Outcome(verdict, error=error, to=out.to)
+            return Outcome(verdict, error=error, to=out.to, customer=customer)
 
 
 def _reserve(channel: str, sender: str) -> float:
@@ -264,6 +268,6 @@ def process(message_id: str) -> str:
         emit("MessagesFailed", channel=channel)
         return "failed"
     assert outcome.result is not None
-    records.mark_sent(message, outcome.result, to=outcome.to)
+    records.mark_sent(message, outcome.result, to=outcome.to, customer=outcome.customer)
     emit("MessagesSent", channel=channel)
     return "sent"

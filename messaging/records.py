@@ -16,6 +16,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from ulid import ULID
 
 from contacts.models import Contact
+from messaging import conversations
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.senders import SendError, SendResult
 from messaging.whatsapp_table import WaMessage
@@ -85,7 +86,7 @@ def mark_failed(message: Message, error: SendError) -> None:
     )
 
 
-def mark_sent(message: Message, result: SendResult, *, to: str) -> None:
+def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[str, ...] = ()) -> None:
     at = now()
     actions = [
         Message.status.set("sent"),
@@ -99,11 +100,13 @@ def mark_sent(message: Message, result: SendResult, *, to: str) -> None:
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
         if message.channel == "whatsapp":
-            tx.save(_wa_item(message, result, to=to, at=at.isoformat()), condition=WaMessage.pk.does_not_exist(), label="wa")
+            tx.save(_wa_item(message, result, to=to, at=at.isoformat(), customer=customer), condition=WaMessage.pk.does_not_exist(), label="wa")
     _count_usage(message, at.strftime("%Y-%m-%d"))
 
 
-def _wa_item(message: Message, result: SendResult, *, to: str, at: str) -> WaMessage:
+def _wa_item(message: Message, result: SendResult, *, to: str, at: str, customer: tuple[str, ...] = ()) -> WaMessage:
+    """The outbound ``MSG#`` item, in the recipient's conversation: ``customer`` holds their
+    WhatsApp identities (``outbound.Outcome.customer``); without them, the one it was sent to."""
     content = message.content or {}
     text = content.get("text") or (content.get("media") or {}).get("caption") or (content.get("interactive") or {}).get("body") or ""
     kind = "template" if message.templateName else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
@@ -119,7 +122,7 @@ def _wa_item(message: Message, result: SendResult, *, to: str, at: str) -> WaMes
         receivedAt=at,  # the GSIs sort on receivedAt for both directions
         to=to,
         originationPhoneNumberId=message.sender,
-        conversationPk=f"CONV#{suffix}#{to}",
+        conversationPk=conversations.key_for(suffix, customer or (to,)),
         type=kind,
         preview=(text or message.templateName or "")[:100],
         textBody=text or None,

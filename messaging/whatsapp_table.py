@@ -100,8 +100,9 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
 
 
 class WaConversation(WhatsAppItem, discriminator="CONVERSATION"):
-    """``CONV#{phoneArnSuffix}#{customerPhone}``; for a customer WhatsApp names only by a
-    business-scoped user id, that id stands where the phone would (``CONV#{suffix}#US.1349…``)."""
+    """``CONV#{phoneArnSuffix}#{customerPhone}``; for a customer WhatsApp named only by a
+    business-scoped user id when the conversation began, that id stands where the phone would
+    (``CONV#{suffix}#US.1349…``) and stays (messaging.conversations)."""
 
     from_ = UnicodeAttribute(attr_name="from", null=True)
     originationPhoneNumberId = UnicodeAttribute(null=True)
@@ -114,6 +115,11 @@ class WaConversation(WhatsAppItem, discriminator="CONVERSATION"):
     lastS3Uri = UnicodeAttribute(null=True)
     unreadCount = NumberAttribute(default=0)
     archived = BooleanAttribute(default=False)
+    # Beyond the contract (added, never renamed): both WhatsApp identities of the customer, as
+    # far as known, whichever one keys the conversation (messaging.conversations), so the inbox
+    # finds the contact by the other one too.
+    customerPhone = UnicodeAttribute(null=True)
+    customerUserId = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(phone_arn_suffix: str, customer_phone: str) -> str:

@@ -10,7 +10,7 @@ from contacts import actions
 from contacts.models import ContactUniqueKey
 from contacts.validation import WhatsAppIdentity
 from wecare.dynamo import now
-from wecare.errors import FieldErrors
+from wecare.errors import Conflict, FieldErrors, NotFound
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -87,3 +87,61 @@ def test_a_username_contact_keeps_its_user_id_key_until_deleted(operator, userna
         ContactUniqueKey.get(key, consistent_read=True)
     actions.restore_contact(username_contact.contactId, user=operator)
     assert ContactUniqueKey.get(key, consistent_read=True).contactId == username_contact.contactId
+
+
+# --- a contact learning its other WhatsApp identity from an inbound message -----------------
+
+EVIDENCE = {"waMessageId": "wamid.TESTLINK"}
+
+
+def test_a_username_contact_takes_the_number_with_its_unique_key(username_contact):
+    phone = "+" + unique("9729", 12)  # as WhatsApp gave it: no validity rules
+
+    linked = actions.add_whatsapp_identity(username_contact, WhatsAppIdentity(phone=phone, user_id=username_contact.whatsappUserId), source="whatsapp-inbound", evidence=EVIDENCE)
+
+    assert (linked.phone, linked.whatsappUserId) == (phone, username_contact.whatsappUserId)
+    assert ContactUniqueKey.get(ContactUniqueKey.for_phone(phone), consistent_read=True).contactId == username_contact.contactId
+    with pytest.raises(Conflict):  # the key is taken: no other live contact can have the number
+        actions.create_contact({}, user=None, source="whatsapp-inbound", whatsapp=WhatsAppIdentity(phone=phone))
+
+
+def test_a_number_or_id_the_contact_has_is_never_replaced(from_whatsapp):
+    user_id = "US." + unique("2", 20)
+    other_phone = "+" + unique("9728", 12)
+
+    linked = actions.add_whatsapp_identity(from_whatsapp, WhatsAppIdentity(phone=other_phone, user_id=user_id), source="whatsapp-inbound", evidence=EVIDENCE)
+
+    assert (linked.phone, linked.whatsappUserId) == (from_whatsapp.phone, user_id)  # only the missing id
+    with pytest.raises(ContactUniqueKey.DoesNotExist):
+        ContactUniqueKey.get(ContactUniqueKey.for_phone(other_phone), consistent_read=True)
+
+
+def test_a_link_made_meanwhile_by_another_message_is_no_conflict(username_contact):
+    sender = WhatsAppIdentity(phone="+" + unique("9727", 12), user_id=username_contact.whatsappUserId)
+    actions.add_whatsapp_identity(username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE)
+
+    again = actions.add_whatsapp_identity(username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE)  # a stale read
+
+    assert again.phone == sender.phone
+
+
+def test_a_value_another_live_contact_holds_is_a_conflict_and_changes_nothing(username_contact, from_whatsapp):
+    sender = WhatsAppIdentity(phone=from_whatsapp.phone, user_id=username_contact.whatsappUserId)
+
+    with pytest.raises(Conflict) as refused:
+        actions.add_whatsapp_identity(username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE)
+
+    assert refused.value.field == "phone"
+    assert actions.get_contact(username_contact.contactId).phone is None
+    assert ContactUniqueKey.get(ContactUniqueKey.for_phone(from_whatsapp.phone), consistent_read=True).contactId == from_whatsapp.contactId
+
+
+def test_a_contact_deleted_meanwhile_learns_nothing(operator, username_contact):
+    actions.delete_contact(username_contact.contactId, user=operator)
+    phone = "+" + unique("9726", 12)
+
+    with pytest.raises(NotFound):
+        actions.add_whatsapp_identity(username_contact, WhatsAppIdentity(phone=phone), source="whatsapp-inbound", evidence=EVIDENCE)
+
+    with pytest.raises(ContactUniqueKey.DoesNotExist):
+        ContactUniqueKey.get(ContactUniqueKey.for_phone(phone), consistent_read=True)

@@ -3,7 +3,9 @@
 A sender is who WhatsApp says it is (``contacts.validation.WhatsAppIdentity``): the number it
 verified, stored as given (no phone-number validity rules: those are for numbers people type),
 and/or the business-scoped user id Meta sends for a customer who hides their number behind a
-username. The contact is found by the number first, then by the user id.
+username. The contact is found by the number first, then by the user id, and learns the one
+of the two it lacks when a message carries both (``link``), so a customer who later writes with
+only one of them is still the same contact.
 
 A new sender becomes a contact with every opt-in false: writing to a business is not consent
 to be messaged (the inbox offers an explicit, audited consent action for that). Creation goes
@@ -18,10 +20,10 @@ from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
-from contacts.actions import create_contact
+from contacts.actions import add_whatsapp_identity, create_contact
 from contacts.models import Contact, ContactUniqueKey
 from contacts.validation import WhatsAppIdentity
-from wecare.errors import Conflict, FieldErrors
+from wecare.errors import Conflict, FieldErrors, NotFound
 
 log = logging.getLogger(__name__)
 SOURCE = "whatsapp-inbound"
@@ -47,11 +49,11 @@ def find(sender: WhatsAppIdentity) -> Contact | None:
     return next((contact for key in keys if (contact := _holder(key)) is not None), None)
 
 
-def find_or_create(sender: WhatsAppIdentity, name: str | None) -> tuple[Contact, bool]:
+def find_or_create(sender: WhatsAppIdentity, name: str | None, *, wa_message_id: str) -> tuple[Contact, bool]:
     """(contact, created). Never changes the opt-ins of an existing contact."""
     contact = find(sender)
     if contact is not None:
-        return contact, False
+        return link(contact, sender, wa_message_id=wa_message_id), False
     try:
         try:
             return create_contact({"name": name} if name else {}, user=None, source=SOURCE, whatsapp=sender), True
@@ -64,7 +66,24 @@ def find_or_create(sender: WhatsAppIdentity, name: str | None) -> tuple[Contact,
         contact = find(sender)  # another worker created it between our read and our write
         if contact is None:
             raise
-        return contact, False
+        return link(contact, sender, wa_message_id=wa_message_id), False
+
+
+def link(contact: Contact, sender: WhatsAppIdentity, *, wa_message_id: str) -> Contact:
+    """The contact, having learnt the sender's number or user id it lacked (audited, the message
+    as evidence). When another live contact holds that value, nothing is merged: the message
+    stays with the contact found first and a warning says which two a person may want to join."""
+    try:
+        return add_whatsapp_identity(contact, sender, source=SOURCE, evidence={"waMessageId": wa_message_id})
+    except (Conflict, NotFound) as exc:
+        field = getattr(exc, "field", None)
+        value = {"phone": sender.phone, "whatsappUserId": sender.user_id}.get(field or "")
+        holder = _holder(ContactUniqueKey.for_field(field, value)) if field and value else None
+        log.warning(
+            "whatsapp identity not linked",
+            extra={"contact_id": contact.contactId, "other_contact_id": holder and holder.contactId, "wa_message_id": wa_message_id, "reason": str(exc)},
+        )
+        return contact
 
 
 def open_window(contact_id: str, at: datetime) -> bool:

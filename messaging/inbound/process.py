@@ -67,7 +67,7 @@ def _receive(message: InboundMessage) -> bool:
     if existing is not None:
         finish(existing)
         return False
-    contact, created = find_or_create(message.sender, message.sender_name)
+    contact, created = find_or_create(message.sender, message.sender_name, wa_message_id=message.wa_message_id)
     result = record(message, contact, contact_created=created)
     if not result.new:
         finish(WaMessage.get(WaMessage.key(message.wa_message_id), consistent_read=True))

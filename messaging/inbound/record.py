@@ -12,6 +12,9 @@ A duplicate fails a condition, DynamoDB cancels the whole transaction, and nothi
 the unread count, not the last message. Whether this message *started* the conversation is
 decided inside the same transaction (``attribute_not_exists`` on the conversation when a read
 found none), so two first messages racing cannot both claim it.
+
+The conversation is the contact's (``messaging.conversations``): the one that exists under the
+contact's number or user id, whichever of the two this message names.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
+from messaging import conversations
 from messaging.inbound.events import InboundMessage
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange
 from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
@@ -44,14 +48,18 @@ class Recorded:
     wa_item: WaMessage | None  # the MSG# item as written (None for a duplicate)
 
 
-def conversation_key(message: InboundMessage) -> str:
-    """``CONV#<suffix>#<number>``, or ``CONV#<suffix>#<BSUID>`` for a sender with no number."""
-    return WaConversation.key(message.business.suffix, message.customer)
+def conversation_key(message: InboundMessage, contact: Contact) -> tuple[str, bool]:
+    """(key, exists) of the contact's conversation with the business number the message reached:
+    ``CONV#<suffix>#<number>`` or ``CONV#<suffix>#<BSUID>``, the one already there if any."""
+    # The contact's identities, not the message's: a customer who now hides their number is
+    # still in the conversation under it. (The message's own identity is the fallback for a
+    # contact that holds neither, which a contact found or made from the sender cannot be.)
+    return conversations.locate(message.business.suffix, conversations.identities(contact) or (message.customer,))
 
 
 def record(message: InboundMessage, contact: Contact, *, contact_created: bool) -> Recorded:
-    conversation_pk = conversation_key(message)
-    starts_conversation = not _exists(conversation_pk)
+    conversation_pk, exists = conversation_key(message, contact)
+    starts_conversation = not exists
     for _attempt in range(2):
         received_at = now().isoformat()
         messages_item = _messages_item(message, contact)
@@ -65,7 +73,7 @@ def record(message: InboundMessage, contact: Contact, *, contact_created: bool) 
                 tx.save(messages_item, condition=Message.messageId.does_not_exist(), label="message")
                 tx.update(
                     WaConversation(pk=conversation_pk),
-                    actions=_conversation_actions(message, received_at),
+                    actions=_conversation_actions(message, contact, conversation_pk, received_at),
                     condition=WaConversation.pk.does_not_exist() if starts_conversation else None,
                     label="conversation",
                 )
@@ -80,14 +88,6 @@ def record(message: InboundMessage, contact: Contact, *, contact_created: bool) 
             raise
         return Recorded(new=True, wa_item=wa_item)
     raise RuntimeError("unreachable: the second attempt has no conversation condition")
-
-
-def _exists(pk: str) -> bool:
-    try:
-        WaConversation.get(pk, consistent_read=True, attributes_to_get=["pk"])
-    except WaConversation.DoesNotExist:
-        return False
-    return True
 
 
 def _idempotency(message: InboundMessage) -> WaIdempotency:
@@ -177,12 +177,13 @@ def _messages_item(message: InboundMessage, contact: Contact) -> Message:
     )
 
 
-def _conversation_actions(message: InboundMessage, received_at: str) -> list:
+def _conversation_actions(message: InboundMessage, contact: Contact, conversation_pk: str, received_at: str) -> list:
     business = message.business
     actions = [
         WaConversation.itemType.set(WaConversation),
         WaConversation.inboxPk.set(business.phone_number_id),
-        WaConversation.from_.set(message.customer),
+        # Whom the conversation is with is its key's identity, whichever one this message names.
+        WaConversation.from_.set(conversation_pk.rsplit("#", 1)[-1]),
         WaConversation.receivedAt.set(received_at),
         WaConversation.originationPhoneNumberId.set(business.phone_number_id),
         WaConversation.lastMessagePk.set(WaMessage.key(message.wa_message_id)),
@@ -196,4 +197,6 @@ def _conversation_actions(message: InboundMessage, received_at: str) -> list:
     ]
     if business.display_phone:
         actions.append(WaConversation.businessPhone.set(business.display_phone))
+    # Both identities as the contact now holds them (a value held by another contact is left out).
+    actions.extend(attribute.set(value) for attribute, value in ((WaConversation.customerPhone, contact.phone), (WaConversation.customerUserId, contact.whatsappUserId)) if value)
     return actions
