@@ -3,7 +3,8 @@
 Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB) by raising RequestDataTooBig
 when it is first read; ``wecare/api.py`` answers that 413 here, naming the limit. The bulk
 operations carry an audience CSV of up to 5 MiB inside JSON, where escaping can make it up to six
-times larger, so they take ``allow_body_up_to(BULK_BODY_LIMIT)`` instead.
+times larger, so they take ``allow_body_up_to(BULK_BODY_LIMIT)`` instead. A file upload, whose
+files Django spools to disk whatever their size, takes ``refuse_body_over`` with its own cap.
 """
 
 from __future__ import annotations
@@ -44,6 +45,24 @@ def _is_someone(request: HttpRequest) -> bool:
         return True
     token = bearer_token(request)
     return token is not None and user_for_request(request, token) is not None
+
+
+def refuse_body_over(limit: int) -> Callable:
+    """For ``ninja.decorators.decorate_view`` on a file upload: a 413 naming ``limit`` for a body
+    declared larger, before a byte of it is read. Django's DATA_UPLOAD_MAX_MEMORY_SIZE counts only
+    a multipart body's fields, not its files, which it spools to disk; this is their overall cap.
+    A body cannot run past its declared length: Django reads no more than CONTENT_LENGTH."""
+
+    def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(run)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if declared_length(request) > limit:
+                return too_large(limit)
+            return run(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def allow_body_up_to(limit: int) -> Callable:

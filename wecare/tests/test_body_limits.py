@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from bulk.audience import MAX_CSV_BYTES
+from messaging.api import MEDIA_BODY_LIMIT
 from wecare.bodylimits import BULK_BODY_LIMIT, MIB, allow_body_up_to
 from wecare.tests.signing import SigningKey
 
@@ -140,6 +141,34 @@ def test_a_large_bulk_body_with_a_bearer_token_that_verifies_is_read_once_and_pr
     assert (status, bytes_read) == (200, len(LARGE_BULK_BODY))
 
 
+@pytest.mark.parametrize("who", ["anonymous", "operator"])
+def test_a_media_upload_declared_over_the_largest_whatsapp_file_is_413_before_it_is_read(client_for, operator, who):
+    """WhatsApp's largest media are 100 MB documents; the multipart body around one gets 1 MiB."""
+    assert MEDIA_BODY_LIMIT == 101 * MIB
+    client = client_for(operator) if who == "operator" else Client()
+    body = b"--boundary\r\n"  # all that is there: a body that size is never needed to refuse it
+    stream = CountingStream(body)
+
+    response = client.post(
+        "/api/messages/media",
+        body,
+        content_type="multipart/form-data; boundary=boundary",
+        CONTENT_LENGTH=str(MEDIA_BODY_LIMIT + 1),
+        **{"wsgi.input": stream},
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"request body over the limit of {MEDIA_BODY_LIMIT} bytes (101 MiB) for this operation"}
+    assert stream.bytes_read == 0
+
+
+def test_a_media_upload_within_the_limit_is_read_and_checked(client_for, operator):
+    """Under the cap the body is read and the file's content decides (here: not a WhatsApp type)."""
+    response = client_for(operator).post("/api/messages/media", {"file": io.BytesIO(b"<svg onload=alert(1)>")})
+
+    assert response.status_code == 422 and "file" in str(response.json())
+
+
 @pytest.mark.parametrize(("who", "read"), [("anonymous", False), ("operator", True)])
 def test_a_large_bulk_body_is_read_only_for_someone_logged_in(rf, operator, who, read):
     """Anonymous requests go to the operation's auth (a 401) without their body being read."""
@@ -151,7 +180,6 @@ def test_a_large_bulk_body_is_read_only_for_someone_logged_in(rf, operator, who,
 
     def run(request):
         seen["body read"] = hasattr(request, "_body")
-        return None
 
     allow_body_up_to(BULK_BODY_LIMIT)(run)(request)
 
