@@ -9,15 +9,7 @@ from ninja.files import UploadedFile
 
 from messaging import outbound, outbound_media, queries
 from messaging.models import Message
-from messaging.schemas import (
-    MediaOut,
-    MessageIn,
-    MessageOut,
-    MessagePage,
-    PreflightOut,
-    RefusalOut,
-    UsageOut,
-)
+from messaging.schemas import MediaOut, MessageIn, MessageOut, MessagePage, PreflightOut, RefusalOut, UsageOut
 from wecare import audit
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
 from wecare.bodylimits import MIB, refuse_body_over
