@@ -10,16 +10,7 @@ from ninja.decorators import decorate_view
 
 from bulk import actions, queries, reports
 from bulk.audience import AudienceSpec
-from bulk.schemas import (
-    ControlIn,
-    JobIn,
-    JobOut,
-    JobPage,
-    PreviewIn,
-    PreviewOut,
-    RecipientOut,
-    RecipientPage,
-)
+from bulk.schemas import ControlIn, JobIn, JobOut, JobPage, PreviewIn, PreviewOut, RecipientOut, RecipientPage
 from wecare.api_auth import OPERATOR, VIEWER
 from wecare.bodylimits import BULK_BODY_LIMIT, allow_body_up_to
 from wecare.errors import NotFound
