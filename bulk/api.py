@@ -3,7 +3,7 @@ threshold), list and watch jobs, pause / resume / cancel, the recipients and the
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Status
 from ninja.decorators import decorate_view
@@ -12,8 +12,8 @@ from bulk import actions, queries, reports
 from bulk.audience import AudienceSpec
 from bulk.schemas import ControlIn, JobIn, JobOut, JobPage, PreviewIn, PreviewOut, RecipientOut, RecipientPage
 from wecare.api_auth import OPERATOR, VIEWER
-from wecare.errors import NotFound
 from wecare.bodylimits import BULK_BODY_LIMIT, allow_body_up_to
+from wecare.errors import NotFound
 
 router = Router(tags=["bulk"])
 
@@ -86,7 +86,7 @@ def get_report(request: HttpRequest, job_id: str):
     job = actions.get_job(job_id)
     if not job.reportKey:
         raise NotFound(f"the report for job {job_id} is not ready yet")
-    return FileResponse(reports.open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")
+    return reports.report_download(job)
 
 
 @router.put("/jobs/{job_id}", response={200: JobOut, 404: dict, 409: dict, **ERRORS}, auth=OPERATOR, summary="Pause, resume or cancel a job")

@@ -14,6 +14,7 @@ import io
 from typing import IO
 
 from django.conf import settings
+from django.http import FileResponse
 
 from bulk.actions import get_job
 from bulk.models import BulkJob
@@ -70,3 +71,9 @@ def open_report(job: BulkJob) -> IO[bytes]:
     """The stored report, to stream through the app (never a presigned link: that would work
     for anyone holding it, past the role check). The job must have a reportKey."""
     return client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=job.reportKey)["Body"]
+
+
+def report_download(job: BulkJob) -> FileResponse:
+    """The report as a CSV download, the same for the page and the API. The job must have a
+    reportKey."""
+    return FileResponse(open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -263,4 +263,4 @@ def job_report(request: HttpRequest, job_id: str) -> HttpResponseBase:
         return job
     if not job.reportKey:
         return render(request, "bulk/missing.html", {"reason": "The report for this job is not ready yet."}, status=404)
-    return FileResponse(reports.open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")
+    return reports.report_download(job)

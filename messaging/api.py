@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import File, Query, Router, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from messaging import outbound, outbound_media, queries
@@ -11,11 +12,16 @@ from messaging.models import Message
 from messaging.schemas import MediaOut, MessageIn, MessageOut, MessagePage, PreflightOut, RefusalOut, UsageOut
 from wecare import audit
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
+from wecare.bodylimits import MIB, refuse_body_over
 from wecare.errors import FieldErrors, NotFound
 
 router = Router(tags=["messages"])
 
 ERRORS = {401: dict, 403: dict}
+
+# The largest file WhatsApp takes (100 MB documents), plus room for the multipart framing around
+# it; larger is refused before it is read, let alone spooled to disk and checked.
+MEDIA_BODY_LIMIT = max(media.max_bytes for media in outbound_media.MEDIA_TYPES.values()) + MIB
 
 
 @router.post("", response={202: MessageOut, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Send a message (queued; the status moves as it is sent)")
@@ -26,10 +32,11 @@ def send(request: HttpRequest, payload: MessageIn):
 
 @router.post(
     "/media",
-    response={201: MediaOut, 422: dict, **ERRORS},
+    response={201: MediaOut, 413: dict, 422: dict, **ERRORS},
     auth=OPERATOR,
     summary="Upload a file to send on WhatsApp; its s3Key and contentType then go in a send's media",
 )
+@decorate_view(refuse_body_over(MEDIA_BODY_LIMIT))
 def upload_media(request: HttpRequest, file: UploadedFile = File(...)):
     try:
         content_type = outbound_media.check_file(file, file.size)

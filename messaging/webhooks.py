@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from messaging import sns
 from wecare import jsonlimits
 from wecare.aws import client
+from wecare.bodylimits import declared_length
 from wecare.roles import public
 
 log = logging.getLogger("messaging.sns")
@@ -32,7 +33,7 @@ MAX_BODY_BYTES = 512 * 1024
 @public
 @require_POST
 def sns_webhook(request: HttpRequest) -> JsonResponse:
-    if _declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+    if declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
         return JsonResponse({"code": "TOO_LARGE", "detail": f"body over {MAX_BODY_BYTES} bytes"}, status=413)
     try:
         envelope = _parse(request.body)
@@ -49,13 +50,6 @@ def sns_webhook(request: HttpRequest) -> JsonResponse:
         )
         return JsonResponse({"code": "UNVERIFIED", "detail": "message failed SNS verification"}, status=403)
     return HANDLERS[message.type](message)
-
-
-def _declared_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0  # the body itself is measured next
 
 
 def _parse(body: bytes) -> object:

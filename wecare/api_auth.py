@@ -50,9 +50,9 @@ class BearerRole(HttpBearer):
         self.role = role
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from wecare.bearer import user_from_bearer_token
+        from wecare.bearer import user_for_request
 
-        user = user_from_bearer_token(token)
+        user = user_for_request(request, token)
         return _check_role(request, user, self.role) if user is not None else None
 
 

@@ -12,10 +12,14 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from django.http import HttpRequest
 
 from wecare.identity import sync_user_from_claims
 
 log = logging.getLogger("wecare.auth")
+
+# Where user_for_request keeps (token, user or None) on the request it verified.
+_VERIFIED_ON_REQUEST = "_wecare_bearer_user"
 
 
 @lru_cache(maxsize=4)
@@ -51,6 +55,25 @@ def verify_cognito_token(token: str) -> dict[str, Any]:
     else:
         raise jwt.InvalidTokenError("token_use must be id or access")
     return claims
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, read as ninja's HttpBearer reads
+    it; None for any other header or none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def user_for_request(request: HttpRequest, token: str):
+    """``user_from_bearer_token``, once per request: the body limit (wecare.bodylimits) asks before
+    it reads a large body, then the operation's auth asks again, and a token naming an unknown key
+    id would make each ask fetch the JWKS."""
+    known = getattr(request, _VERIFIED_ON_REQUEST, None)
+    if known is not None and known[0] == token:
+        return known[1]
+    user = user_from_bearer_token(token)
+    setattr(request, _VERIFIED_ON_REQUEST, (token, user))
+    return user
 
 
 def user_from_bearer_token(token: str):

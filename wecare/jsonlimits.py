@@ -10,10 +10,16 @@ ValueError, so callers that refuse malformed JSON refuse this too, with its own 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # DynamoDB's limit on nested attributes; nothing we store or read needs more.
 MAX_DEPTH = 32
+
+# What decides nesting: a whole string (escapes included, so \" does not end it; an unclosed one
+# runs to the end) or a bracket outside any string.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_OPENING = frozenset("[{")
 
 
 class TooDeep(ValueError):
@@ -24,29 +30,28 @@ class TooDeep(ValueError):
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """``json.loads`` that raises TooDeep (a ValueError) for anything nested deeper than
-    ``max_depth`` and ValueError for anything that is not JSON."""
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        # The C decoder stops at the interpreter's recursion limit, far deeper than max_depth.
-        raise TooDeep(max_depth) from None
-    if depth(value) > max_depth:
+    ``max_depth``, closed or not, and ValueError for anything else that is not JSON."""
+    if isinstance(text, bytes | bytearray):
+        # As json.loads decodes bytes; a UnicodeDecodeError is a ValueError too.
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    if nesting_exceeds(text, max_depth):
+        # Checked on the text, before parsing: the parser recurses per level (``[`` x 100000 is a
+        # RecursionError), and a document left open 33 levels deep must be refused as too deep,
+        # not as merely malformed.
         raise TooDeep(max_depth)
-    return value
+    return json.loads(text)
 
 
-def depth(value: Any) -> int:
-    """Levels of nesting (a scalar is 0, ``[]`` is 1), walked without recursion."""
-    deepest = 0
-    pending: list[tuple[Any, int]] = [(value, 0)]
-    while pending:
-        item, level = pending.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level + 1)
-        pending.extend((child, level + 1) for child in children)
-    return deepest
+def nesting_exceeds(text: str, max_depth: int) -> bool:
+    """Whether brackets outside strings open more than ``max_depth`` levels at some point. Stray
+    closing brackets are left for the parser to refuse."""
+    level = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in _OPENING:
+            level += 1
+            if level > max_depth:
+                return True
+        elif token in "]}":
+            level = max(level - 1, 0)
+    return False

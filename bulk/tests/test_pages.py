@@ -4,7 +4,6 @@ the job page's controls by role, the report download. The browser test
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
@@ -14,13 +13,9 @@ from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from bulk.models import BulkJob
 from contacts import actions
+from wecare.tests.naming import unique_name
 
 pytestmark = pytest.mark.django_db
-
-
-def unique(name: str) -> str:
-    # Letters only: digits would make the search a phone search.
-    return f"{name} {''.join(random.choices(string.ascii_lowercase, k=10))}"
 
 
 def make_contacts(operator, new_phone, name: str, n: int, **fields) -> list:
@@ -37,7 +32,7 @@ def walk_to_preview(client, *, search: str, opted_in: bool = False, channel: str
 
 
 def test_the_preview_counts_recipients_to_send_and_refusals_per_reason(client_for, operator, new_phone):
-    name = unique("Preview Pam")
+    name = unique_name("Preview Pam")
     make_contacts(operator, new_phone, name, 3, optInSms=True)
     make_contacts(operator, new_phone, name, 2)  # no SMS consent
     response = walk_to_preview(client_for(operator), search=name)
@@ -69,7 +64,7 @@ def test_a_csv_without_the_channels_address_column_is_shown_on_the_preview_with_
 
 def test_a_sender_off_the_allowlist_is_refused_at_the_message_step(client_for, operator, new_phone):
     client = client_for(operator)
-    client.post("/bulk/new/", {"kind": "filter", "search": unique("Nobody")})
+    client.post("/bulk/new/", {"kind": "filter", "search": unique_name("Nobody")})
     response = client.post("/bulk/new/message/", {"channel": "sms", "sender": "pool-not-ours", "kind": "text", "text": "Hi", "action": "next"})
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -78,7 +73,7 @@ def test_a_sender_off_the_allowlist_is_refused_at_the_message_step(client_for, o
 
 def test_an_unknown_channel_at_the_message_step_is_a_400_naming_the_channels(client_for, operator):
     client = client_for(operator)
-    client.post("/bulk/new/", {"kind": "filter", "search": unique("Nobody")})
+    client.post("/bulk/new/", {"kind": "filter", "search": unique_name("Nobody")})
     response = client.post("/bulk/new/message/", {"channel": "fax", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"})
     assert response.status_code == 400
     assert "Unknown channel 'fax': choose whatsapp, sms or email." in response.content.decode()
@@ -86,7 +81,7 @@ def test_an_unknown_channel_at_the_message_step_is_a_400_naming_the_channels(cli
 
 
 def test_above_the_threshold_starting_without_ticking_the_box_is_refused_and_nothing_starts(client_for, operator, new_phone):
-    name = unique("Confirm Cal")
+    name = unique_name("Confirm Cal")
     make_contacts(operator, new_phone, name, 21, optInSms=True)
     client = client_for(operator)
     preview = walk_to_preview(client, search=name)
@@ -99,7 +94,7 @@ def test_above_the_threshold_starting_without_ticking_the_box_is_refused_and_not
 
 
 def test_a_count_that_changed_since_the_preview_is_refused(client_for, operator, new_phone):
-    name = unique("Grown Gus")
+    name = unique_name("Grown Gus")
     make_contacts(operator, new_phone, name, 21, optInSms=True)
     client = client_for(operator)
     walk_to_preview(client, search=name)
@@ -112,7 +107,7 @@ def test_a_count_that_changed_since_the_preview_is_refused(client_for, operator,
 
 
 def test_a_viewer_sees_the_job_but_no_controls_and_cannot_start_or_control(client_for, operator, viewer, new_phone):
-    name = unique("Viewer Val")
+    name = unique_name("Viewer Val")
     make_contacts(operator, new_phone, name, 2, optInSms=True)
     job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
     client = client_for(viewer)
@@ -127,7 +122,7 @@ def test_a_viewer_sees_the_job_but_no_controls_and_cannot_start_or_control(clien
 
 
 def test_an_operator_pauses_and_a_second_press_gets_a_clear_conflict(client_for, operator, new_phone, settings):
-    name = unique("Paused Pia")
+    name = unique_name("Paused Pia")
     make_contacts(operator, new_phone, name, 2, optInSms=True)
     # Eager tasks would finish the job inside start_job; this test needs one still pending.
     from wecare.celery import app
@@ -150,7 +145,7 @@ def test_an_operator_pauses_and_a_second_press_gets_a_clear_conflict(client_for,
 
 
 def test_the_report_downloads_once_written_and_an_unknown_job_is_404(client_for, operator, viewer, new_phone):
-    name = unique("Report Rae")
+    name = unique_name("Report Rae")
     make_contacts(operator, new_phone, name, 2, optInSms=True)
     job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
     job.refresh(consistent_read=True)
@@ -187,7 +182,7 @@ def test_a_wizard_holding_an_unreadable_csv_shows_why_on_the_preview_and_gets_un
     page = response.content.decode()
     assert "cannot be read at line 2" in page and 'href="/bulk/new/"' in page
     phone = new_phone()
-    actions.create_contact({"name": unique("Unstuck"), "phone": phone, "optInSms": True}, user=operator, source="test")
+    actions.create_contact({"name": unique_name("Unstuck"), "phone": phone, "optInSms": True}, user=operator, source="test")
     assert client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone\n{phone}\n"})["Location"] == "/bulk/new/message/"
     response = client.get("/bulk/new/preview/")
     assert response.status_code == 200 and 'data-sendable="1"' in response.content.decode()

@@ -4,9 +4,6 @@ Indic scripts and emoji need are kept."""
 
 from __future__ import annotations
 
-import random
-import string
-
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -15,6 +12,7 @@ from contacts import actions, imports, queries
 from contacts.validation import normalise_name
 from messaging.inbound.tasks import process_inbound_event
 from messaging.tests.inbound_samples import inbound
+from wecare.tests.naming import unique_name
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +41,9 @@ def test_whitespace_controls_separate_words_rather_than_join_them():
     assert normalise_name("Asha\u0000Rao") == "AshaRao"
 
 
-def _unique(name: str) -> str:
-    return f"{name} {''.join(random.choices(string.ascii_lowercase, k=10))}"
-
-
 def test_the_page_and_the_api_store_the_visible_name(client_for, operator, new_phone):
     client = client_for(operator)
-    page_name, api_name = _unique("Page"), _unique("Api")
+    page_name, api_name = unique_name("Page"), unique_name("Api")
     response = client.post("/contacts/new/", {"name": f"\u202e{page_name}\u2069", "phone": new_phone()})
     assert response.status_code == 302
     response = client.post("/api/contacts", {"name": f"\ufeff{api_name}\u200b", "phone": new_phone()}, content_type="application/json")
@@ -66,7 +60,7 @@ def test_a_name_of_only_invisible_characters_is_no_name(operator, new_phone):
 
 
 def test_a_csv_import_stores_the_visible_name(operator, new_phone):
-    name = _unique("Imported")
+    name = unique_name("Imported")
     phone = new_phone()
     job = imports.start_import(f"name,phone\n\u202e{name}\u0085,{phone}\n".encode(), user=operator)
     assert imports.get_import(job.importId).createdCount == 1

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import random
 import re
-import string
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
-
 from ulid import ULID
 
 from contacts import actions, queries
 from contacts.models import ContactImport
 from wecare.dynamo import now
+from wecare.tests.naming import unique_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-
-
-def _unique(name: str) -> str:
-    # Letters only: a suffix of digits would also be searched as part of a phone number.
-    return f"{name} {''.join(random.choices(string.ascii_lowercase, k=8))}"
 
 
 def _live_named(name: str) -> list:
@@ -36,7 +29,7 @@ def _consent_row(page, channel: str):
 
 
 def test_an_invalid_phone_is_refused_with_an_error_on_the_phone_field_and_nothing_is_created(login_page, operator, live_server):
-    name = _unique("Wrong Number")
+    name = unique_name("Wrong Number")
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/")
     page.get_by_role("link", name="New contact").click()
@@ -54,7 +47,7 @@ def test_an_invalid_phone_is_refused_with_an_error_on_the_phone_field_and_nothin
 
 
 def test_an_operator_creates_edits_finds_and_deletes_a_contact(login_page, operator, live_server, new_phone):
-    name = _unique("Priya Raman")
+    name = unique_name("Priya Raman")
     phone = new_phone()
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/")
@@ -121,7 +114,7 @@ def _search_results_for(page, name: str):
 
 
 def test_a_name_pasted_into_the_search_box_finds_the_contact(login_page, operator, live_server, new_phone):
-    name = _unique("Pasted Person")
+    name = unique_name("Pasted Person")
     actions.create_contact({"name": name, "phone": new_phone()}, user=operator, source="page")
     page = login_page(operator)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -140,7 +133,7 @@ def test_a_name_pasted_into_the_search_box_finds_the_contact(login_page, operato
 def test_a_name_pasted_the_moment_the_search_box_is_shown_finds_the_contact(login_page, operator, live_server, new_phone):
     """The first thing a person does on a page the sidebar just swapped in works: the search box
     is live as soon as it is on the screen (it used to be wired up 20 ms later)."""
-    name = _unique("Quick Paster")
+    name = unique_name("Quick Paster")
     contact = actions.create_contact({"name": name, "phone": new_phone()}, user=operator, source="page")
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
@@ -162,7 +155,7 @@ def test_a_name_pasted_the_moment_the_search_box_is_shown_finds_the_contact(logi
 
 
 def test_a_csv_import_reports_created_rows_and_each_bad_line_and_a_second_run_creates_nothing(login_page, operator, live_server, new_phone, tmp_path):
-    name = _unique("Imported Person")
+    name = unique_name("Imported Person")
     csv_file = tmp_path / "contacts.csv"
     csv_file.write_text(
         "name,phone,optInSms\n"
@@ -232,7 +225,7 @@ def test_a_viewer_sees_no_write_buttons_and_is_refused_the_new_contact_page(logi
 
 
 def test_a_viewer_sees_a_contact_without_edit_or_delete(login_page, viewer, operator, live_server, new_phone):
-    contact = actions.create_contact({"name": _unique("Read Only"), "phone": new_phone()}, user=operator, source="page")
+    contact = actions.create_contact({"name": unique_name("Read Only"), "phone": new_phone()}, user=operator, source="page")
     page = login_page(viewer)
     page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
     expect(page.locator("h1")).to_have_text(contact.name)
@@ -241,7 +234,7 @@ def test_a_viewer_sees_a_contact_without_edit_or_delete(login_page, viewer, oper
 
 
 def test_an_admin_opens_a_deleted_contact_and_restores_it(login_page, admin_user, operator, live_server, new_phone):
-    name = _unique("Back Again")
+    name = unique_name("Back Again")
     contact = actions.create_contact({"name": name, "phone": new_phone()}, user=operator, source="page")
     actions.delete_contact(contact.contactId, user=operator)
 
@@ -262,7 +255,7 @@ def test_an_admin_opens_a_deleted_contact_and_restores_it(login_page, admin_user
 
 
 def test_an_operator_cannot_open_a_deleted_contact(login_page, operator, live_server, new_phone):
-    contact = actions.create_contact({"name": _unique("Gone"), "phone": new_phone()}, user=operator, source="page")
+    contact = actions.create_contact({"name": unique_name("Gone"), "phone": new_phone()}, user=operator, source="page")
     actions.delete_contact(contact.contactId, user=operator)
     page = login_page(operator)
     response = page.goto(f"{live_server.url}/contacts/{contact.contactId}/")

@@ -11,9 +11,12 @@ import json
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from bulk.audience import MAX_CSV_BYTES
+from messaging.api import MEDIA_BODY_LIMIT
 from wecare.bodylimits import BULK_BODY_LIMIT, MIB, allow_body_up_to
+from wecare.tests.signing import SigningKey
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -83,10 +86,87 @@ def test_any_other_json_body_over_2_5_mib_is_413_naming_the_limit(client_for, op
     assert response.json() == {"detail": f"request body over the limit of {limit} bytes (2.5 MiB) for this operation"}
 
 
-def test_an_anonymous_oversized_body_is_refused_before_it_is_read(client):
-    response = client.post("/api/contacts", b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), content_type=JSON)
+class CountingStream(io.BytesIO):
+    """A request body that counts the bytes the app reads from it."""
 
-    assert response.status_code == 401
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        self.bytes_read += len(line)
+        return line
+
+
+def post_counted(client, path: str, body: bytes, **headers: str) -> tuple[int, int]:
+    """POST ``body`` with the WSGI input replaced by a CountingStream: (status, bytes read)."""
+    stream = CountingStream(body)
+    response = client.post(path, body, content_type=JSON, **{"wsgi.input": stream}, **headers)
+    return response.status_code, stream.bytes_read
+
+
+# Over 2.5 MiB, under the bulk limit; few rows, so that previewing it is quick.
+LARGE_BULK_BODY = preview_body(csv_of(4 * MIB, "not-a-phone," + "x" * 100_000 + "\n"))
+NOBODY = {
+    "anonymous": {},
+    "not a bearer header": {"HTTP_AUTHORIZATION": "x"},
+    "a bearer that is not a JWT": {"HTTP_AUTHORIZATION": "Bearer not-a-token"},
+    "a JWT of another issuer's key": {"HTTP_AUTHORIZATION": "Bearer " + SigningKey("not-in-the-jwks").sign({"sub": "x", "token_use": "id"})},
+}
+
+
+@pytest.mark.parametrize("headers", NOBODY.values(), ids=NOBODY.keys())
+@pytest.mark.parametrize("path", ["/api/bulk/jobs/preview", "/api/bulk/jobs", "/api/contacts"])
+def test_a_large_body_from_no_one_is_refused_before_a_byte_of_it_is_read(client, user_pool, path, headers):
+    fetches_before = user_pool.jwks_fetches
+
+    status, bytes_read = post_counted(client, path, LARGE_BULK_BODY, **headers)
+
+    assert (status, bytes_read) == (401, 0)
+    assert user_pool.jwks_fetches - fetches_before <= 1  # an unknown key id: one fetch, not one per check
+
+
+@pytest.mark.parametrize("token_use", ["id", "access"])
+def test_a_large_bulk_body_with_a_bearer_token_that_verifies_is_read_once_and_previewed(user_pool, token_use):
+    token = user_pool.token(token_use, **{"cognito:groups": ["Operator"]})
+
+    status, bytes_read = post_counted(Client(), "/api/bulk/jobs/preview", LARGE_BULK_BODY, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert (status, bytes_read) == (200, len(LARGE_BULK_BODY))
+
+
+@pytest.mark.parametrize("who", ["anonymous", "operator"])
+def test_a_media_upload_declared_over_the_largest_whatsapp_file_is_413_before_it_is_read(client_for, operator, who):
+    """WhatsApp's largest media are 100 MB documents; the multipart body around one gets 1 MiB."""
+    assert MEDIA_BODY_LIMIT == 101 * MIB
+    client = client_for(operator) if who == "operator" else Client()
+    body = b"--boundary\r\n"  # all that is there: a body that size is never needed to refuse it
+    stream = CountingStream(body)
+
+    response = client.post(
+        "/api/messages/media",
+        body,
+        content_type="multipart/form-data; boundary=boundary",
+        CONTENT_LENGTH=str(MEDIA_BODY_LIMIT + 1),
+        **{"wsgi.input": stream},
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"request body over the limit of {MEDIA_BODY_LIMIT} bytes (101 MiB) for this operation"}
+    assert stream.bytes_read == 0
+
+
+def test_a_media_upload_within_the_limit_is_read_and_checked(client_for, operator):
+    """Under the cap the body is read and the file's content decides (here: not a WhatsApp type)."""
+    response = client_for(operator).post("/api/messages/media", {"file": io.BytesIO(b"<svg onload=alert(1)>")})
+
+    assert response.status_code == 422 and "file" in str(response.json())
 
 
 @pytest.mark.parametrize(("who", "read"), [("anonymous", False), ("operator", True)])
@@ -100,7 +180,6 @@ def test_a_large_bulk_body_is_read_only_for_someone_logged_in(rf, operator, who,
 
     def run(request):
         seen["body read"] = hasattr(request, "_body")
-        return None
 
     allow_body_up_to(BULK_BODY_LIMIT)(run)(request)
 

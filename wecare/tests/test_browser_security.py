@@ -12,6 +12,8 @@ import pytest
 from django.conf import settings
 
 from wecare.middleware import LAST_ACTIVITY_KEY, SESSION_START_KEY
+from wecare.tests.manage_subprocess import clean_environment, manage, stderr_lines
+from wecare.tests.test_settings_validation import DEV_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +118,25 @@ def test_a_session_in_constant_use_still_ends_its_maximum_age_after_it_began(cli
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_the_timeouts_come_from_the_environment():
-    assert settings.SESSION_IDLE_TIMEOUT_SECONDS == 30 * 60  # SESSION_IDLE_MINUTES default
-    assert settings.SESSION_COOKIE_AGE == 12 * 3600  # SESSION_MAX_HOURS default
+PRINT_TIMEOUTS = "from django.conf import settings; print(settings.SESSION_IDLE_TIMEOUT_SECONDS, settings.SESSION_COOKIE_AGE)"
+
+
+@pytest.mark.parametrize(
+    ("environment", "idle_seconds", "max_seconds"),
+    [({}, 30 * 60, 12 * 3600), ({"SESSION_IDLE_MINUTES": "7", "SESSION_MAX_HOURS": "3"}, 7 * 60, 3 * 3600)],
+    ids=["defaults", "set"],
+)
+def test_the_timeouts_come_from_the_environment(environment, idle_seconds, max_seconds):
+    result = manage("shell", "--no-imports", "-c", PRINT_TIMEOUTS, env=clean_environment(DJANGO_SECRET_KEY=DEV_KEY, **environment))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(idle_seconds), str(max_seconds)]
+
+
+@pytest.mark.parametrize(("variable", "value"), [("SESSION_IDLE_MINUTES", "0"), ("SESSION_IDLE_MINUTES", "half an hour"), ("SESSION_MAX_HOURS", "-1")])
+def test_a_bad_timeout_stops_the_app_with_one_line_naming_it(variable, value):
+    result = manage("check", env=clean_environment(DJANGO_SECRET_KEY=DEV_KEY, **{variable: value}))
+
+    assert result.returncode == 2, result.stderr
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and lines[0].startswith(f"configuration error: {variable}="), result.stderr

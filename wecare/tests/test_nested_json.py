@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wecare import jsonlimits
@@ -23,19 +23,36 @@ pytestmark = pytest.mark.django_db
 SNS_URL = "/webhooks/sns/"
 CONFIG_URL = "/admin/dynamo/config/"
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20))
+# Strings full of brackets, quotes and backslashes: nesting counts only what is outside them.
+tricky_text = st.text(alphabet='[]{}"\\ab', max_size=40)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20), tricky_text)
 
 
 @st.composite
-def nested(draw, max_depth: int = 3000) -> tuple[str, int, bool]:
-    """(document, its depth, whether it is closed): layers of arrays and objects around a scalar,
-    written by hand because json.dumps itself recurses per level."""
-    kinds = draw(st.lists(st.sampled_from("[{"), max_size=max_depth))
+def nested(draw) -> tuple[str, int, bool]:
+    """(document, its depth, whether it is closed): ``depth`` layers of arrays and objects around a
+    scalar, any depth from 0 to 3000, built level by level (json.dumps itself recurses per level,
+    and recursive strategies stay shallow)."""
+    levels = draw(st.integers(0, 3000))
+    choose = draw(st.randoms(use_true_random=False))
+    key = json.dumps(draw(tricky_text))
+    kinds = [choose.choice("[{") for _ in range(levels)]
     leaf = json.dumps(draw(scalars))
-    opening = "".join("[" if kind == "[" else '{"k":' for kind in kinds)
+    opening = "".join("[" if kind == "[" else "{" + key + ":" for kind in kinds)
     closing = "".join("]" if kind == "[" else "}" for kind in reversed(kinds))
     closed = draw(st.booleans()) or not kinds  # a bare scalar has nothing to leave open
-    return opening + leaf + (closing if closed else ""), len(kinds), closed
+    return opening + leaf + (closing if closed else ""), levels, closed
+
+
+# Depths the fuzz must always try: the limit and one past it, open and closed, and the depths
+# between the limit and the parser's recursion limit where an open document used to be "not JSON".
+EDGES = [("[" * n + "]" * n if closed else "[" * n, n, closed) for n in (MAX_DEPTH, MAX_DEPTH + 1, 990) for closed in (True, False)]
+
+
+def with_edges(test):
+    for edge in EDGES:
+        test = example(document=edge)(test)
+    return test
 
 
 def test_the_parser_refuses_too_deep_with_its_reason_and_keeps_the_rest():
@@ -48,6 +65,22 @@ def test_the_parser_refuses_too_deep_with_its_reason_and_keeps_the_rest():
         jsonlimits.loads("{oops")
 
 
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 500, 990, 3000])
+def test_a_document_left_open_deeper_than_the_limit_is_too_deep_not_malformed(levels):
+    with pytest.raises(jsonlimits.TooDeep):
+        jsonlimits.loads("[" * levels)
+    with pytest.raises(jsonlimits.TooDeep):
+        jsonlimits.loads('{"a":' * levels + "1")
+
+
+def test_brackets_inside_strings_are_not_nesting():
+    assert jsonlimits.loads('["' + "[" * 100 + '"]') == ["[" * 100]
+    assert jsonlimits.loads('["\\"' + "{" * 100 + '"]') == ['"' + "{" * 100]  # an escaped quote does not end it
+    assert jsonlimits.loads(b'{"[[[[": ["]]]]"]}') == {"[[[[": ["]]]]"]}
+    with pytest.raises(jsonlimits.TooDeep):
+        jsonlimits.loads('["\\\\"' + "[" * 100)  # an escaped backslash does: the brackets are outside
+
+
 def test_a_hundred_thousand_brackets_to_the_webhook_are_a_400_with_the_reason(client):
     response = client.post(SNS_URL, data="[" * 100_000, content_type="text/plain; charset=UTF-8")
 
@@ -56,13 +89,17 @@ def test_a_hundred_thousand_brackets_to_the_webhook_are_a_400_with_the_reason(cl
 
 
 @given(document=nested())
+@with_edges
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_webhook_answers_any_nesting_with_a_4xx(client, document):
     text, levels, closed = document
     response = client.post(SNS_URL, data=text, content_type="text/plain; charset=UTF-8")
 
-    # Too deep is refused before verification; anything else is no signed envelope (403).
-    assert response.status_code == (400 if levels > MAX_DEPTH else 403), (levels, closed, response.content[:200])
+    # Too deep is refused before verification, closed or not; anything else is no signed envelope.
+    if levels > MAX_DEPTH:
+        assert (response.status_code, response.json()["code"]) == (400, "TOO_DEEP"), (levels, closed)
+    else:
+        assert (response.status_code, response.json()["code"]) == (403, "UNVERIFIED"), (levels, closed)
 
 
 @pytest.fixture
@@ -80,7 +117,8 @@ def test_the_config_page_refuses_a_hundred_thousand_brackets_with_a_form_error(a
     assert SystemConfig.get("deepTest").configValue is True
 
 
-@given(document=nested(max_depth=200))
+@given(document=nested())
+@with_edges
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_config_page_stores_what_it_accepts_and_refuses_the_rest_with_a_reason(admin, document):
     text, levels, closed = document
