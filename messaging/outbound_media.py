@@ -65,6 +65,8 @@ SAME_AS = {"image/apng": "image/png"}
 # (browsers sniff HTML in the first bytes; a list of opening words always misses one, such as <p>).
 MARKUP_START = re.compile(rb"\s*<")
 ACTIVE_MARKUP = re.compile(rb"<\s*(script|iframe|object|embed|svg|html|body|meta|base|form|img|math|style|link)\b|javascript:", re.IGNORECASE)
+# What a person is told a refused file is, where its MIME type would say little to them.
+FOUND_LABELS = {"text/html": "text with web page markup (HTML, SVG or XML tags), which is not plain text"}
 TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -80,7 +82,7 @@ def check(head: bytes, size: int) -> str:
     mime = _sniff(head)
     spec = MEDIA_TYPES.get(mime or "")
     if mime is None or spec is None:
-        found = f" (it is {mime})" if mime else ""
+        found = f" (it is {FOUND_LABELS.get(mime, mime)})" if mime else ""
         raise MediaRefused(f"WhatsApp does not take this kind of file{found}. Send a {ACCEPTED} file.")
     if mime == "audio/ogg" and head[28:36] != b"OpusHead":  # the first page's codec header
         raise MediaRefused("This Ogg audio is not Opus; WhatsApp takes Ogg audio only with the Opus codec.")
@@ -147,17 +149,23 @@ def _sniff(head: bytes) -> str | None:
     mime = filetype.guess_mime(head)
     if mime is not None:
         return SAME_AS.get(mime, mime)
-    return "text/plain" if _plain_text(head) else None
+    if not _text(head):
+        return None
+    return "text/html" if _markup(head) else "text/plain"
 
 
-def _plain_text(head: bytes) -> bool:
+def _text(head: bytes) -> bool:
     try:
         # Not final: the sniffed head may end in the middle of a multi-byte character.
         text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return False
+    return not TEXT_CONTROLS.search(text)
+
+
+def _markup(head: bytes) -> bool:
     head = head.removeprefix(codecs.BOM_UTF8)
-    return not TEXT_CONTROLS.search(text) and not MARKUP_START.match(head) and not ACTIVE_MARKUP.search(head)
+    return bool(MARKUP_START.match(head) or ACTIVE_MARKUP.search(head))
 
 
 def _animated_webp(head: bytes) -> bool:

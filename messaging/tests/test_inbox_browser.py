@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from ulid import ULID
 
 from contacts import actions
+from contacts.validation import WhatsAppIdentity
 from messaging import inbox
 from messaging.inbound.tasks import process_inbound_event
 from messaging.tests import inbox_data
@@ -91,9 +92,15 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
     expect(timeline.locator("[data-direction=outbound]")).to_contain_text("Yes, it ships today")
 
 
-def test_the_conversation_page_fits_320_px(login_page, live_server, operator, chromium, numbers, new_phone):
-    contact = actions.create_contact({"name": "Narrow Nalini With A Long Name", "phone": new_phone()}, user=operator, source="test")
-    conv = inbox_data.conversation(contact.phone, number=numbers[0])
+@pytest.mark.parametrize("known_by", ["number", "user id"])
+def test_the_conversation_page_fits_320_px(login_page, live_server, operator, chromium, numbers, new_phone, known_by):
+    if known_by == "number":
+        contact = actions.create_contact({"name": "Narrow Nalini With A Long Name", "phone": new_phone()}, user=operator, source="test")
+        customer = contact.phone
+    else:  # a username customer: a long id with no space to wrap at
+        customer = f"US.{int(ULID()) % 10**20:020d}"
+        actions.create_contact({"name": "Narrow Nalini"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=customer))
+    conv = inbox_data.conversation(customer, number=numbers[0])
     inbox_data.inbound(conv, "A rather long first message that has to wrap on a phone-sized screen without scrolling sideways")
     inbox_data.message(conv, direction="OUTBOUND", text="Thanks, we will check", deliveryStatus="read")
     page = login_page(operator)
@@ -105,12 +112,12 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
         narrow.goto(f"{live_server.url}/dm/whatsapp/?number={numbers[0]}")
         expect(narrow.locator(f'[data-conversation="{inbox.slug(conv.pk)}"]')).to_be_visible()
         _no_horizontal_scroll(narrow)
-        narrow.screenshot(path=str(ARTIFACTS / "inbox-list-320.png"), full_page=True)
+        narrow.screenshot(path=str(ARTIFACTS / f"inbox-list-320-{known_by.replace(' ', '-')}.png"), full_page=True)
         narrow.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
         expect(narrow.locator("#consent")).to_contain_text("Record WhatsApp consent")  # no opt-in yet
         expect(narrow.locator("#timeline [data-status=read]")).to_be_visible()
         _no_horizontal_scroll(narrow)
-        narrow.screenshot(path=str(ARTIFACTS / "inbox-conversation-320.png"), full_page=True)
+        narrow.screenshot(path=str(ARTIFACTS / f"inbox-conversation-320-{known_by.replace(' ', '-')}.png"), full_page=True)
     finally:
         context.close()
 

@@ -88,6 +88,12 @@ def test_markup_and_other_files_are_refused(content):
         outbound_media.check(content, len(content))
 
 
+def test_text_with_markup_is_refused_saying_it_is_markup_not_plain_text():
+    # Said plainly, or "send a … plain text file" reads as a contradiction to whoever chose one.
+    with pytest.raises(MediaRefused, match=r"\(it is text with web page markup \(HTML, SVG or XML tags\), which is not plain text\)"):
+        outbound_media.check(b"<p>hi</p>", 9)
+
+
 def test_ogg_audio_must_be_opus():
     with pytest.raises(MediaRefused, match="Opus"):
         outbound_media.check(OGG_VORBIS, len(OGG_VORBIS))
