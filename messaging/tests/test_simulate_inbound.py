@@ -39,6 +39,15 @@ def test_a_simulated_customer_message_arrives_in_the_inbox(webhook_subscribed, n
     assert conversation.lastPreview == "Is the shop open?"
 
 
+def test_a_number_libphonenumber_does_not_know_is_played_as_whatsapp_sends_it(webhook_subscribed, capsys):
+    phone = f"+972{uuid.uuid4().int % 10**9:09d}"  # like +972987654321, which WhatsApp delivers
+    number = inbox.numbers()[0]
+    call_command("simulate_inbound", "--from", phone, "--text", "Shalom")
+    assert f"from {phone}" in capsys.readouterr().out
+    (conversation,) = [c for c in inbox.list_conversations(number).items if inbox.customer(c) == phone]
+    assert conversation.lastPreview == "Shalom"
+
+
 def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subscribed, capsys):
     user_id = f"US.{uuid.uuid4().int % 10**20}"
     number = inbox.numbers()[0]
@@ -50,7 +59,8 @@ def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subsc
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--from", "12"], "is not a valid phone number"),
+    (["--from", "12"], "is not a phone number in E.164 form"),
+    (["--from", "+91 98123"], "is not a phone number in E.164 form"),
     (["--user-id", "+919812345670"], "is not a business-scoped user id"),
     (["--number", "phone-number-id-nope"], "is not allowlisted"),
 ])
