@@ -11,9 +11,10 @@ from django.test import Client
 
 from bulk.models import BulkJob
 from wecare.tests.at_once import at_once
+from wecare.tests.naming import unique_name
 
 from .test_pages import make_contacts as create_contacts
-from .test_pages import unique, walk_to_preview
+from .test_pages import walk_to_preview
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +73,7 @@ def test_a_malformed_key_is_refused(client, operator, make_contacts):
 
 def at_preview(client_for, operator, new_phone, name: str):
     """An operator's wizard at its preview of 2 opted-in contacts: the client, and the wizard's start key."""
-    name = unique(name)
+    name = unique_name(name)
     create_contacts(operator, new_phone, name, 2, optInSms=True)
     client = client_for(operator)
     page = walk_to_preview(client, search=name).content.decode()
