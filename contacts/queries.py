@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contacts.actions import Page
 from contacts.models import LIVE, Contact, ContactUniqueKey
-from contacts.validation import InvalidValue, normalise_email, normalise_phone
+from contacts.validation import InvalidValue, normalise_email, normalise_phone, whatsapp_user_id
 from wecare.dynamo import Cursor
 
 MAX_SCANNED = 2000
@@ -55,7 +55,9 @@ def _looks_like_phone(q: str) -> bool:
 
 
 def _exact_match(q: str) -> Contact | None | bool:
-    """The contact an exact phone or email names; False when q is neither."""
+    """The contact an exact phone, email or WhatsApp user id names; False when q is none of them."""
+    if whatsapp_user_id(q) == q:
+        return find_live_by_whatsapp_user(q)
     if "@" in q:
         try:
             return find_live_by_email(normalise_email(q))

@@ -4,6 +4,7 @@ import csv
 import io
 import random
 import string
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from contacts import actions, imports, queries, tasks
 from contacts.models import ContactImport
 from contacts.queries import find_live_by_phone
+from wecare import safe_csv
 from wecare.errors import FieldErrors
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +60,19 @@ def test_export_streams_live_contacts_with_the_import_columns(client_for, viewer
     response = client_for(viewer).get("/contacts/export.csv")
     body = b"".join(response.streaming_content).decode()
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert body.splitlines()[0] == "contactId,name,phone,email,optInWhatsApp,optInSms,optInEmail,createdAt,updatedAt"
+    assert body.splitlines()[0] == "contactId,name,phone,email,whatsappUserId,optInWhatsApp,optInSms,optInEmail,createdAt,updatedAt"
     assert any(phone in line and ",false,false,false," in line for line in body.splitlines())
+
+
+def test_export_names_a_username_customer_by_their_whatsapp_user_id(client_for, viewer):
+    from contacts import actions
+    from contacts.validation import WhatsAppIdentity
+
+    user_id = f"US.{uuid.uuid4().int % 10**20}"
+    actions.create_contact({"name": "Exported Uma"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=user_id))
+    table = safe_csv.read(b"".join(client_for(viewer).get("/contacts/export.csv", {"q": user_id}).streaming_content).decode())
+    [row] = [r for _, r in table.rows if r["whatsappUserId"] == user_id]
+    assert (row["name"], row["phone"]) == ("Exported Uma", "")
 
 
 def test_an_import_that_breaks_midway_is_marked_failed_not_left_running(operator, new_phone, monkeypatch):

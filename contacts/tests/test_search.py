@@ -1,7 +1,10 @@
+import random
+
 import pytest
 
 from contacts import actions
 from contacts.queries import search_contacts
+from contacts.validation import WhatsAppIdentity
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +53,10 @@ def test_a_search_longer_than_the_box_allows_is_refused_with_the_limit(client_fo
     assert response.status_code == 400
     assert response.content.decode() == "Search text is longer than 200 characters: shorten it."
     assert client_for(viewer).get(path, {"q": "a" * 200}).status_code == 200
+
+
+def test_it_finds_a_username_customer_by_their_whatsapp_user_id(operator):
+    user_id = f"US.{random.getrandbits(60)}"
+    uma = actions.create_contact({"name": "Uma Username"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=user_id))
+    assert [c.contactId for c in search_contacts(user_id).items] == [uma.contactId]
+    assert search_contacts(f"US.{random.getrandbits(60)}").items == []
