@@ -25,7 +25,7 @@ from django.conf import settings
 from contacts import actions as contact_actions
 from contacts.models import Contact
 from contacts.queries import find_live_by_phone, find_live_by_whatsapp_user
-from contacts.validation import whatsapp_user_id
+from contacts.validation import WHATSAPP_USER_ID, whatsapp_user_id
 from messaging import outbound
 from messaging.models import Message
 from messaging.senders import provider_client
@@ -43,7 +43,9 @@ MEDIA_LINK_SECONDS = 300  # long enough to open the file, short enough that a co
 MAX_QUERIES_PER_PAGE = 10  # the archived filter can thin pages out; stop after this many reads
 MAX_NOTE = 500
 
-SLUG = re.compile(r"^[A-Za-z0-9]{1,64}~(\+?[0-9]{4,20}|[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128})$")
+# The business number's suffix, "~", then the customer: a number, or a WhatsApp user id as
+# contacts.validation spells it.
+SLUG = re.compile(rf"^[A-Za-z0-9]{{1,64}}~(\+?[0-9]{{4,20}}|{WHATSAPP_USER_ID.pattern})$")
 
 
 # --- names ---------------------------------------------------------------------------------
