@@ -70,10 +70,9 @@ def allow_body_up_to(limit: int) -> Callable:
     bytes instead of Django's DATA_UPLOAD_MAX_MEMORY_SIZE, and answers 413 above it."""
 
     def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @refuse_body_over(limit)  # a body declared larger is refused before anything else
         @wraps(run)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if declared_length(request) > limit:
-                return too_large(limit)
             if not _is_someone(request):
                 return run(request, *args, **kwargs)  # its auth refuses before the body is read
             if not hasattr(request, "_body"):
