@@ -35,10 +35,17 @@ def find_live_by_phone(phone: str) -> Contact | None:
 
 def find_live_by_whatsapp_user(user_id: str) -> Contact | None:
     """The live contact WhatsApp names by this business-scoped user id (through its unique key:
-    there is no index on the id, and only a live contact holds a key)."""
+    there is no index on the id)."""
+    return holder_of(ContactUniqueKey.for_whatsapp_user(user_id))
+
+
+def holder_of(unique_key: str, *, consistent_read: bool = False) -> Contact | None:
+    """The live contact holding this unique key (only a live contact holds one). With
+    ``consistent_read``, also one created a moment ago, which the phone and email indexes may
+    not show yet."""
     try:
-        key = ContactUniqueKey.get(ContactUniqueKey.for_whatsapp_user(user_id))
-        contact = Contact.get(key.contactId)
+        key = ContactUniqueKey.get(unique_key, consistent_read=consistent_read)
+        contact = Contact.get(key.contactId, consistent_read=consistent_read)
     except (ContactUniqueKey.DoesNotExist, Contact.DoesNotExist):
         return None
     return None if contact.is_deleted else contact

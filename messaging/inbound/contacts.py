@@ -22,6 +22,7 @@ from pynamodb.exceptions import UpdateError
 
 from contacts.actions import add_whatsapp_identity, create_contact
 from contacts.models import Contact, ContactUniqueKey
+from contacts.queries import holder_of
 from contacts.validation import WhatsAppIdentity
 from wecare.errors import Conflict, FieldErrors, NotFound
 
@@ -30,13 +31,9 @@ SOURCE = "whatsapp-inbound"
 
 
 def _holder(unique_key: str) -> Contact | None:
-    """The live contact holding this unique key, read through the key (strongly consistent,
-    unlike the phone GSI, so a contact created a moment ago by a racing worker is seen)."""
-    try:
-        key = ContactUniqueKey.get(unique_key, consistent_read=True)
-        return Contact.get(key.contactId, consistent_read=True)
-    except (ContactUniqueKey.DoesNotExist, Contact.DoesNotExist):
-        return None
+    """Read through the key, strongly consistent (unlike the phone GSI), so a contact created a
+    moment ago by a racing worker is seen."""
+    return holder_of(unique_key, consistent_read=True)
 
 
 def find(sender: WhatsAppIdentity) -> Contact | None:
