@@ -4,7 +4,6 @@ so each rule (validation, uniqueness, consent records, audit) lives in one place
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -274,10 +273,3 @@ def restore_contact(contact_id: str, *, user: Any) -> Contact:
         raise _conflict_for(tx, exc) from None
     audit.record(user, "contact.restore", "contact", contact_id)
     return get_contact(contact_id)
-
-
-@dataclass
-class Page:
-    items: list[Contact]
-    next_cursor: str | None
-    scanned: int = 0

@@ -8,13 +8,14 @@ from ninja import Query, Router, Status
 from contacts import actions, queries
 from contacts.schemas import ConflictOut, ContactIn, ContactOut, ContactPage, ContactPatch, ErrorOut
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
+from wecare.dynamo import Page
 
 router = Router(tags=["contacts"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
-def _page(page: actions.Page) -> ContactPage:
+def _page(page: Page) -> ContactPage:
     return ContactPage(items=[ContactOut.of(c) for c in page.items], nextCursor=page.next_cursor)
 
 

@@ -10,10 +10,9 @@
 
 from __future__ import annotations
 
-from contacts.actions import Page
 from contacts.models import LIVE, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_phone, whatsapp_user_id
-from wecare.dynamo import Cursor
+from wecare.dynamo import Cursor, Page
 
 MAX_SCANNED = 2000
 # As the API's ?q= allows: a search is a name, a number or an address, and DynamoDB bounds the
@@ -23,7 +22,7 @@ PAGE_SIZE = 50
 LIVE_LIST = "contacts-live"  # the cursor scope of the liveList index (list and search alike)
 
 
-def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Contact]:
     results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=LIVE_LIST))
     items = list(results)
     return Page(items, Cursor.encode(results.last_evaluated_key, scope=LIVE_LIST) if len(items) == limit else None, len(items))
@@ -78,7 +77,7 @@ def _exact_match(q: str) -> Contact | None | bool:
     return False
 
 
-def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Contact]:
     q = q.strip()
     if not q:
         return list_contacts(cursor=cursor, limit=limit)

@@ -1,8 +1,5 @@
-from celery import shared_task
+"""Contacts' Celery tasks, gathered for autodiscovery; each is defined beside the work it runs."""
 
-from contacts import imports
+from contacts.imports import run_import_task
 
-
-@shared_task(acks_late=True)
-def run_import(import_id: str) -> None:
-    imports.run_import(import_id)
+__all__ = ["run_import_task"]

@@ -7,9 +7,10 @@ to DynamoDB in production. ``ALL_MODELS`` lists the one model per table that boo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core import signing
@@ -130,7 +131,20 @@ class InvalidCursor(ValueError):
         super().__init__("invalid cursor: start again from the first page")
 
 
-__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a paged read: its items and the ``Cursor`` of the next page (None: the last).
+    ``scanned`` is how many items DynamoDB read for it, where a filter dropped some."""
+
+    items: list[T]
+    next_cursor: str | None
+    scanned: int = 0
+
+
+__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "Page", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
 
 
 @lru_cache(maxsize=None)

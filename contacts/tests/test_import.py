@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts import actions, imports, queries, tasks
+from contacts import actions, imports, queries
 from contacts.models import ContactImport
 from contacts.queries import find_live_by_phone
 from wecare import safe_csv
@@ -170,10 +170,10 @@ def test_the_import_page_shows_the_unreadable_line_as_a_form_error(client_for, o
 
 def test_a_finished_import_logs_its_counts_and_its_task_succeeds(operator, new_phone, caplog, monkeypatch):
     content = f"name,phone\nLogged,{new_phone()}\nBad,123\n".encode()
-    monkeypatch.setattr(tasks.run_import, "delay", lambda import_id: None)  # run it below, by hand
+    monkeypatch.setattr(imports.run_import_task, "delay", lambda import_id: None)  # run it below, by hand
     job = imports.start_import(content, user=operator)
     with caplog.at_level("INFO", logger="contacts.imports"):
-        outcome = tasks.run_import.apply(args=[job.importId])
+        outcome = imports.run_import_task.apply(args=[job.importId])
     assert outcome.successful(), outcome.traceback
     [record] = [r for r in caplog.records if r.getMessage() == "contact import finished"]
     assert (record.import_id, record.created_count, record.existing_count, record.error_count) == (job.importId, 1, 0, 1)
