@@ -37,13 +37,13 @@ def main() -> int:
         from django.conf import settings
         from django.contrib.auth import get_user_model
 
-        from bulk import actions, preparation, tasks
+        from bulk import actions, preparation, sending
         from bulk.audience import AudienceSpec
 
         settings.CELERY_TASK_ALWAYS_EAGER = False
         queued: list = []
-        tasks.prepare_job.apply_async = lambda args: queued.append(args)  # timed apart below
-        tasks.send_chunk.apply_async = lambda args, queue: None  # sending is bulk_bench.py's subject
+        preparation.prepare_job.apply_async = lambda args: queued.append(args)  # timed apart below
+        sending.send_chunk.apply_async = lambda args, queue: None  # sending is bulk_bench.py's subject
         contacts = make_contacts(args.recipients)
         recorder.take()
         user = get_user_model()(username="bench-operator")

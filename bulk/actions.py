@@ -1,37 +1,9 @@
 """Bulk job state changes: preview, start (with confirmation), pause / resume / cancel.
 
-Pages, the API and commands call these; each change a person makes is audited.
-
-* ``preview(audience, message, channel=, sender=, user=) -> Preview``: nothing is written. Counts
-  every audience row: ``sendable`` (the gate allows it now) and ``refused`` per reason code (the
-  gate's CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED,
-  and the audience's NO_CONTACT, DUPLICATE, INVALID_ADDRESS). WhatsApp's messaging limit is checked
-  for the job as a whole (``tier``): the business-initiated recipients (outside their 24 h window)
-  must fit in what remains of the tier, or the whole job is refused (TIER_LIMIT) — a campaign
-  that stops half-way is worse than one that does not start.
-* ``start_job(..., confirm=, previewed_count=) -> BulkJob``: recomputes the preview. The
-  confirmation rule counts **sendable** recipients, the people who would actually get a message
-  (refused rows cost nothing): above ``BULK_CONFIRMATION_THRESHOLD`` (20) it needs ``confirm=True``
-  and ``previewed_count`` equal to the sendable count now, so a person confirms the number they
-  saw and an audience that grew since (a filter, new opt-ins) is previewed again. Then the job
-  (``pending``) and its *plan* (the rows just evaluated, a few items) are written and the
-  ``bulk.prepare_job`` task is queued; the request returns. The task (``bulk/preparation.py``)
-  writes the recipients (rows refused at preview ``skipped`` with their reason, so the report
-  accounts for every row) and the chunks of exactly 100 sendable recipients, and queues those.
-  The audience is resolved here, in the request, because the confirmation needs its count and
-  the plan keeps exactly the rows confirmed; that costs what the preview costs: 52 s for 10,000
-  contact ids on the loaded local stack (bench/bulk_start_bench.py; 100 BatchGetItem and the gate
-  per row), against 46.6 s more for the recipients now written in the background. Taking that
-  out of the request too needs the preview to keep its rows (a preview id to start from).
-  With ``idempotency_key`` (``bulk/idempotency.py``) the same start sent twice makes one job.
-* ``control(job_id, action, user=)``: pause (pending/running -> paused), resume (paused ->
-  running), cancel (pending/running/paused -> cancelled): one conditional UpdateItem each, so of
-  two people pressing at once one wins and the other gets 409 with the job's state. Workers
-  honour the status between messages (``bulk/worker.py``).
-
-Errors: ``FieldErrors`` (422, with what to do), ``outbound.Refused`` (422 TIER_LIMIT),
-``Conflict`` (409), ``NotFound`` (404).
-"""
+Pages, the API and commands call these; each change a person makes is audited. Errors:
+``FieldErrors`` (422), ``outbound.Refused`` (422 TIER_LIMIT), ``Conflict`` (409), ``NotFound`` (404).
+The rules (what a preview counts, the confirmation, the tier for the job as a whole, why the
+audience is resolved in the request) are in docs/design/bulk-sending.md."""
 
 from __future__ import annotations
 
@@ -42,20 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from bulk import idempotency
 from bulk.audience import AudienceSpec, ResolvedRecipient, resolve
 from bulk.batching import write_all
 from bulk.models import BulkJob, BulkPlan, plan_key
-from bulk.preparation import CHUNK_SIZE
-from messaging import gate
+from bulk.counting import finish_if_done
+from bulk.preparation import CHUNK_SIZE, prepare_job
+from bulk.queries import get_job, unfinished_chunks
+from bulk.sending import send_chunk
+from messaging import gate, ratelimit, tier
 from messaging.channels import Channel
 from messaging.outbound import Refused, parse
 from wecare import audit
-from wecare.dynamo import now, transaction
-from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare.dynamo import now, transaction, update_if
+from wecare.errors import Conflict, FieldErrors
 
 log = logging.getLogger("bulk.actions")
 
@@ -125,10 +100,8 @@ def _check_message(message: dict[str, Any], channel: str, sender: str | None, re
 
 
 def _estimate_seconds(channel: str, sender: str, sendable: int) -> float:
-    from messaging.ratelimit import buckets_for
-
     try:
-        limit = min(lim for _, lim in buckets_for(channel, sender))
+        limit = min(lim for _, lim in ratelimit.buckets_for(channel, sender))
     except ValueError:
         return 0.0
     return round(sendable / limit, 1)
@@ -155,8 +128,6 @@ def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sen
             business_initiated.append(recipient.address)
     tier_verdict = TierVerdict()
     if business_initiated:
-        from messaging import tier
-
         tier_verdict = TierVerdict(len(business_initiated), tier.would_exceed(business_initiated, now=at))
     sendable = sum(1 for _, reason in rows if reason is None)
     threshold = settings.BULK_CONFIRMATION_THRESHOLD
@@ -278,8 +249,6 @@ def start(
                 raise
             return Started(earlier, created=False)
     audit.record(user, "bulk.start", "bulkjob", job.jobId, channel=job.channel, sender=job.sender, total=result.total, sendable=result.sendable, refused=result.refused, confirmed=bool(confirm))
-    from bulk.tasks import prepare_job
-
     prepare_job.apply_async(args=[job.jobId])  # after the writes it depends on; routed to bulk-queue
     log.info("bulk job started", extra={"job_id": job.jobId, "chunks": int(job.chunkCount), "sendable": result.sendable})
     return Started(job, created=True)
@@ -314,13 +283,6 @@ def _refusal_summary(result: Preview) -> str:
     return ", ".join(f"{reason}: {count}" for reason, count in sorted(result.refused.items())) or "no rows"
 
 
-def get_job(job_id: str) -> BulkJob:
-    try:
-        return BulkJob.get(job_id, consistent_read=True)
-    except BulkJob.DoesNotExist:
-        raise NotFound(f"no bulk job with id {job_id}") from None
-
-
 def control(job_id: str, action: str, *, user: Any) -> BulkJob:
     """Pause, resume or cancel; 409 Conflict (with the job's state) when the job is not in a
     state that allows it, including when someone else's press landed first."""
@@ -329,28 +291,22 @@ def control(job_id: str, action: str, *, user: Any) -> BulkJob:
     allowed_from, target = TRANSITIONS[action]
     job = get_job(job_id)
     at = now()
-    try:
-        job.update(
-            actions=[BulkJob.status.set(target), BulkJob.updatedAt.set(at)],
-            condition=BulkJob.status.is_in(*allowed_from) & BulkJob.completedAt.does_not_exist(),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not update_if(
+        job,
+        actions=[BulkJob.status.set(target), BulkJob.updatedAt.set(at)],
+        condition=BulkJob.status.is_in(*allowed_from) & BulkJob.completedAt.does_not_exist(),
+    ):
         job = get_job(job_id)
-        raise Conflict(f"The job is {job.status}; it cannot {action} now.", field="status") from None
+        raise Conflict(f"The job is {job.status}; it cannot {action} now.", field="status")
     audit.record(user, f"bulk.{action}", "bulkjob", job_id, status=target)
     if action in ("resume", "cancel"):
         # A paused job's chunks returned without waiting (no worker slot is held while paused):
         # queue the unfinished ones again, to send (resume) or to cancel their recipients. A
         # chunk that was still queued runs twice; the claims make the second run a no-op.
-        from bulk.tasks import send_chunk
-        from bulk.worker import finish_if_done, unfinished_chunks
-
         for chunk_id in unfinished_chunks(job_id):
             send_chunk.apply_async(args=[job_id, chunk_id], queue="bulk-queue")
         finish_if_done(job_id)  # a job whose every recipient was final already ends now
     return get_job(job_id)
 
 
-__all__ = ["CHUNK_SIZE", "Preview", "Started", "TierVerdict", "TRANSITIONS", "control", "get_job", "preview", "start", "start_job"]
+__all__ = ["CHUNK_SIZE", "Preview", "Started", "TierVerdict", "TRANSITIONS", "control", "preview", "start", "start_job"]

@@ -59,7 +59,7 @@ def start(request: HttpRequest, payload: JobIn):
         previewed_count=payload.previewedCount,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    return Status(201 if started.created else 200, JobOut.of(actions.get_job(started.job.jobId)))
+    return Status(201 if started.created else 200, JobOut.of(queries.get_job(started.job.jobId)))
 
 
 @router.get("/jobs", response={200: JobPage, **ERRORS}, auth=VIEWER, summary="List bulk jobs")
@@ -70,7 +70,7 @@ def list_jobs(request: HttpRequest, cursor: str | None = None, limit: int = Quer
 
 @router.get("/jobs/{job_id}", response={200: JobOut, 404: dict, **ERRORS}, auth=VIEWER, summary="A job with its progress and, when finished, its report link")
 def get_job(request: HttpRequest, job_id: str):
-    job = actions.get_job(job_id)
+    job = queries.get_job(job_id)
     report_url = request.build_absolute_uri(reverse("api-1.0:bulk_job_report", args=[job.jobId])) if job.reportKey else None
     return JobOut.of(job, report_url=report_url)
 
@@ -83,7 +83,7 @@ def get_job(request: HttpRequest, job_id: str):
     summary="The job's per-recipient CSV report, streamed through the app (404 until it is written)",
 )
 def get_report(request: HttpRequest, job_id: str):
-    job = actions.get_job(job_id)
+    job = queries.get_job(job_id)
     if not job.reportKey:
         raise NotFound(f"the report for job {job_id} is not ready yet")
     return reports.report_download(job)

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from contacts import queries
 from contacts.models import LIVE, OPT_IN_FIELDS, Contact
 from contacts.validation import InvalidValue, normalise_email, normalise_phone
 from wecare import safe_csv
@@ -142,8 +143,6 @@ def _from_ids(contact_ids: list[str], channel: str) -> list[ResolvedRecipient]:
 
 
 def _from_filter(spec: AudienceSpec, channel: str) -> list[ResolvedRecipient]:
-    from contacts import queries
-
     search = (spec.search or "").strip()
     contacts: list[Contact] = []
     if search:
@@ -180,8 +179,6 @@ def read_csv(text: str) -> safe_csv.Table:
 
 
 def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
-    from contacts import queries
-
     table = read_csv(text)
     header = [name.lower() for name in table.header]
     address_field = _address_field(channel)

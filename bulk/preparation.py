@@ -1,33 +1,14 @@
-"""A started job's plan -> its recipients and chunks, in the background (``bulk.prepare_job``).
-
-``start_job`` answers the HTTP request after writing the job and its plan (the confirmed audience
-rows, a few items); writing 10,000 recipients there took minutes (bench/README.md). This runs as a
-``DeadLetterTask``, so it may run again after a failure, a redelivery or a DLQ replay, even while
-an earlier run is still going. Every write is therefore harmless to repeat:
-
-* recipient ids and chunk ids follow from the plan (``r#000001``…, ``chunk#00000``…);
-* recipients refused at preview are final from the start and never claimed by a worker, so
-  writing them again (BatchWriteItem) writes the same item;
-* a chunk's sendable recipients are created in TransactWriteItems of ``TRANSACTION_ITEMS``, each
-  put conditional on the recipient not existing: a worker may already have claimed it, and a
-  plain put would set it back to ``pending`` and send it twice. A cancelled transaction means an
-  earlier run wrote that group (a transaction is all or nothing);
-* the chunk item is put only if absent (it carries the tally the job's counters were given);
-* progress (``preparedRecipients``) only ever goes up; ``preparedAt`` is set once;
-* chunks are queued after all of that; a chunk queued twice sends nothing twice (the worker
-  claims each recipient), and a finished job's chunks are not queued again.
-
-Pause and cancel during preparation are ordinary status changes: the chunks are still written and
-queued, and the worker honours the status (a cancelled job's recipients become ``cancelled``, so
-the report accounts for every row).
-"""
+"""A started job's plan -> its recipients and chunks, in the background (the ``bulk.prepare_job``
+task, defined here), then the chunks queued. Every write is harmless to repeat, as a task that may
+run again needs: docs/design/bulk-sending.md says how."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from celery import shared_task
+from pynamodb.exceptions import PutError, TransactWriteError
 
 from bulk.batching import write_all
 from bulk.models import (
@@ -39,7 +20,9 @@ from bulk.models import (
     chunk_key,
     recipient_key,
 )
-from wecare.dynamo import now, transaction
+from bulk.sending import send_chunk
+from wecare.dlq import DeadLetterTask
+from wecare.dynamo import now, transaction, update_if
 
 log = logging.getLogger("bulk.preparation")
 
@@ -102,11 +85,8 @@ def _progress(job_id: str, written: int, *, done: bool = False) -> None:
     if done:
         actions.append(BulkJob.preparedAt.set(now()))
         condition = BulkJob.preparedAt.does_not_exist()
-    try:
-        BulkJob(jobId=job_id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise  # otherwise a concurrent run got further: progress never goes back
+    # Not written when a concurrent run got further: progress never goes back.
+    update_if(BulkJob(jobId=job_id), actions=actions, condition=condition)
 
 
 def prepare(job_id: str) -> dict[str, Any]:
@@ -136,12 +116,17 @@ def prepare(job_id: str) -> dict[str, Any]:
     job.refresh(consistent_read=True)
     if job.completedAt is not None:
         return {"state": "finished", "recipients": written, "chunks": len(chunk_ids)}  # a late replay: nothing left to send
-    from bulk.tasks import send_chunk
-
     for chunk_id in chunk_ids:  # after the writes they depend on
         send_chunk.apply_async(args=[job_id, chunk_id], queue="bulk-queue")
     log.info("bulk job prepared", extra={"job_id": job_id, "recipients": written, "chunks": len(chunk_ids)})
     return {"state": "prepared", "recipients": written, "chunks": len(chunk_ids)}
 
 
-__all__ = ["CHUNK_SIZE", "TRANSACTION_ITEMS", "plan_rows", "prepare"]
+@shared_task(base=DeadLetterTask, name="bulk.prepare_job")
+def prepare_job(job_id: str) -> dict:
+    # Idempotent (see prepare): deterministic ids, conditional creates, progress that only goes
+    # up, so a retry, a redelivery or a replay adds no recipient and no chunk twice.
+    return prepare(job_id)
+
+
+__all__ = ["CHUNK_SIZE", "TRANSACTION_ITEMS", "plan_rows", "prepare", "prepare_job"]

@@ -1,4 +1,4 @@
-"""Reading bulk jobs: the list, one job, its recipients, and its progress.
+"""Reading bulk jobs: the list, one job, its recipients and chunks, and its progress.
 
 The job list is a paged Scan of BulkJobs (one item per campaign: hundreds a year, not millions),
 each page sorted newest first by its ULID; a table with many thousands of jobs would want a
@@ -10,26 +10,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bulk.actions import get_job
-from bulk.models import RECIPIENT_PREFIX, BulkJob, BulkRecipient
-from wecare.dynamo import Cursor, now
+from bulk.models import CHUNK_PREFIX, RECIPIENT_PREFIX, BulkChunk, BulkJob, BulkRecipient
+from wecare.dynamo import Cursor, Page, now
+from wecare.errors import NotFound
 
 PAGE_SIZE = 50
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
+def find_job(job_id: str) -> BulkJob | None:
+    """The job as it is now, or None: for workers, to which a missing job is not an error."""
+    try:
+        return BulkJob.get(job_id, consistent_read=True)
+    except BulkJob.DoesNotExist:
+        return None
 
 
-def list_jobs(cursor: str | None = None, *, limit: int = PAGE_SIZE) -> Page:
+def get_job(job_id: str) -> BulkJob:
+    """The job as it is now; NotFound (404) for an unknown id."""
+    job = find_job(job_id)
+    if job is None:
+        raise NotFound(f"no bulk job with id {job_id}")
+    return job
+
+
+def list_jobs(cursor: str | None = None, *, limit: int = PAGE_SIZE) -> Page[BulkJob]:
     results = BulkJob.scan(limit=limit, last_evaluated_key=Cursor.decode(cursor, scope="bulk-jobs"), consistent_read=True)
     items = sorted(results, key=lambda job: job.jobId, reverse=True)
     return Page(items, Cursor.encode(results.last_evaluated_key, scope="bulk-jobs"))
 
 
-def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> Page:
+def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> Page[BulkRecipient]:
     get_job(job_id)  # 404 for an unknown job
     results = BulkRecipient.query(
         job_id,
@@ -45,6 +55,22 @@ def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> P
 def all_recipients(job_id: str):
     """Every recipient of the job, in audience order (for reports and sweeps)."""
     return BulkRecipient.query(job_id, BulkRecipient.recipientId.startswith(RECIPIENT_PREFIX), consistent_read=True, page_size=500)
+
+
+def chunk_recipients(job_id: str, chunk: BulkChunk) -> list[BulkRecipient]:
+    """The chunk's recipients as they are now (one BatchGetItem), in the chunk's order."""
+    found = {r.recipientId: r for r in BulkRecipient.batch_get([(job_id, rid) for rid in chunk.recipientIds], consistent_read=True)}
+    return [found[rid] for rid in chunk.recipientIds if rid in found]
+
+
+def chunks(job_id: str):
+    """Every chunk item of the job, in order."""
+    return BulkChunk.query(job_id, BulkChunk.recipientId.startswith(CHUNK_PREFIX), consistent_read=True)
+
+
+def unfinished_chunks(job_id: str) -> list[str]:
+    """The job's chunks with recipients not yet counted final (by their last tally)."""
+    return [c.recipientId for c in chunks(job_id) if sum(int(n) for n in (c.tally or {}).values()) < len(c.recipientIds)]
 
 
 @dataclass
@@ -86,4 +112,4 @@ def progress(job: BulkJob, *, at: datetime | None = None) -> Progress:
     )
 
 
-__all__ = ["Page", "Progress", "all_recipients", "get_job", "list_jobs", "progress", "recipients"]
+__all__ = ["Progress", "all_recipients", "chunk_recipients", "chunks", "find_job", "get_job", "list_jobs", "progress", "recipients", "unfinished_chunks"]

@@ -16,8 +16,8 @@ from typing import IO
 from django.conf import settings
 from django.http import FileResponse
 
-from bulk.actions import get_job
 from bulk.models import BulkJob
+from bulk.queries import all_recipients, get_job
 from wecare import safe_csv
 from wecare.aws import client
 
@@ -33,8 +33,6 @@ def _iso(value) -> str:
 
 
 def report_rows(job_id: str):
-    from bulk.queries import all_recipients
-
     for r in all_recipients(job_id):
         status, reason = r.status, r.reason or ""
         if status in ("sending", "pending"):

@@ -6,6 +6,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from bulk import queries
 from messaging.schemas import MediaIn, TemplateIn
 
 
@@ -105,9 +106,7 @@ class JobOut(Schema):
 
     @staticmethod
     def of(job, *, report_url: str | None = None) -> "JobOut":
-        from bulk.queries import progress
-
-        p = progress(job)
+        p = queries.progress(job)
         return JobOut(
             jobId=job.jobId,
             status=job.status,

@@ -206,7 +206,7 @@ def _refused_rows(preview: actions.Preview) -> list[tuple[str, int, str]]:
 
 def _job_or_404(request: HttpRequest, job_id: str) -> BulkJob | HttpResponse:
     try:
-        return actions.get_job(job_id)
+        return queries.get_job(job_id)
     except NotFound as exc:
         return render(request, "bulk/missing.html", {"reason": str(exc)}, status=404)
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bulk import actions
+from bulk import actions, queries, sending
 from bulk.audience import AudienceSpec
 from bulk.batching import write_all
 from bulk.models import BulkChunk, BulkJob, BulkRecipient
@@ -73,7 +73,7 @@ def test_21_recipients_without_confirmation_are_refused_with_what_to_do(make_con
 
 def test_20_recipients_need_no_confirmation(make_contacts, operator, live_fake):
     job = actions.start_job(ids(make_contacts(20)), sms(), channel="sms", sender=None, user=operator)
-    assert actions.get_job(job.jobId).status == "completed"
+    assert queries.get_job(job.jobId).status == "completed"
 
 
 def test_a_previewed_count_that_no_longer_matches_is_refused(make_contacts, operator):
@@ -109,16 +109,14 @@ def test_recipients_in_their_window_do_not_count_against_the_tier(make_contacts,
 
 def test_chunks_hold_exactly_100_recipients_and_refused_rows_are_written_skipped(make_contacts, operator):
     # The preparation task runs eagerly here (as on a worker); only the chunks' queueing is caught.
-    from bulk import tasks
-
     sent_tasks = []
     contacts = [*make_contacts(250), *make_contacts(3, channel_opt_in={"optInSms": False})]
-    original = tasks.send_chunk.apply_async
-    tasks.send_chunk.apply_async = lambda args, queue: sent_tasks.append((args, queue))  # the queue is the seam under test here
+    original = sending.send_chunk.apply_async
+    sending.send_chunk.apply_async = lambda args, queue: sent_tasks.append((args, queue))  # the queue is the seam under test here
     try:
         job = actions.start_job(ids(contacts), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=250)
     finally:
-        tasks.send_chunk.apply_async = original
+        sending.send_chunk.apply_async = original
     chunks = list(BulkChunk.query(job.jobId, BulkChunk.recipientId.startswith("chunk#")))
     assert [len(c.recipientIds) for c in chunks] == [100, 100, 50]
     assert sent_tasks == [([job.jobId, c.recipientId], "bulk-queue") for c in chunks]
@@ -151,14 +149,12 @@ def test_batch_writes_retry_unprocessed_items_with_backoff(make_contacts):
 
 
 def _job(operator, make_contacts) -> BulkJob:
-    from bulk import tasks
-
-    original = tasks.send_chunk.apply_async
-    tasks.send_chunk.apply_async = lambda args, queue: None  # chunks are driven by the test itself (preparation runs eagerly)
+    original = sending.send_chunk.apply_async
+    sending.send_chunk.apply_async = lambda args, queue: None  # chunks are driven by the test itself (preparation runs eagerly)
     try:
         return actions.start_job(ids(make_contacts(3)), sms(), channel="sms", sender=None, user=operator)
     finally:
-        tasks.send_chunk.apply_async = original
+        sending.send_chunk.apply_async = original
 
 
 def test_illegal_transitions_are_409_with_the_current_state(operator, make_contacts):
@@ -191,7 +187,7 @@ def test_of_two_people_pausing_at_once_exactly_one_wins(operator, admin_user, ma
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["conflict", "paused"]
-    assert actions.get_job(job.jobId).status == "paused"
+    assert queries.get_job(job.jobId).status == "paused"
 
 
 def test_every_transition_is_audited(operator, make_contacts):

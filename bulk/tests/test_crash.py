@@ -7,7 +7,7 @@ it. A worker killed between the two leaves it ``sending``; the sweep reports it 
 is never sent again. So each number is called at most once; every ``sent`` recipient was called
 exactly once; and the calls beyond ``sent`` are all to ``unknown`` recipients (the kill landed
 after their call, before their record). Recipients are claimed and recorded in batches of
-``worker.CLAIM_BATCH``, so a killed process leaves at most one batch ``sending``: the claimed but
+``sending.CLAIM_BATCH``, so a killed process leaves at most one batch ``sending``: the claimed but
 not yet called, and the called but not yet recorded.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk import actions, worker
+from bulk import actions, queries, sending, sweep
 from bulk.audience import AudienceSpec
 from bulk.queries import all_recipients
 from bulk.tests.conftest import sms
@@ -86,9 +86,9 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(make_c
         second.wait(timeout=60)
         print((tmp_path / "worker2.log").read_text()[-2000:])
 
-    worker.sweep_stuck(older_than=timedelta(0))  # what beat runs every 5 minutes
+    sweep.sweep_stuck(older_than=timedelta(0))  # what beat runs every 5 minutes
 
-    job = actions.get_job(job.jobId)
+    job = queries.get_job(job.jobId)
     recipients = list(all_recipients(job.jobId))
     by_status = Counter(r.status for r in recipients)
     called = Counter(c["params"]["DestinationPhoneNumber"] for c in fake_aws_clean.calls("SendTextMessage"))
@@ -101,6 +101,6 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(make_c
     assert sent <= set(called)  # every recipient marked sent was called once
     assert set(called) - sent <= unknown  # a call without a "sent" record is an unknown recipient
     assert sum(called.values()) == len(sent) + len(unknown & set(called))
-    assert len(unknown) <= CONCURRENCY * worker.CLAIM_BATCH  # at most one claimed batch per process that died
+    assert len(unknown) <= CONCURRENCY * sending.CLAIM_BATCH  # at most one claimed batch per process that died
     assert (job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown))
     print(f"calls at kill {at_kill}; sent {len(sent)}; unknown {len(unknown)} ({len(unknown & set(called))} of them called)")

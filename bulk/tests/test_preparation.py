@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulk import actions, tasks
+from bulk import actions, preparation, sending
 from bulk.audience import AudienceSpec
 from bulk.models import BulkChunk, BulkJob, BulkPlan, BulkRecipient
 from bulk.queries import all_recipients
@@ -21,8 +21,8 @@ def queued(monkeypatch):
     """What start_job and the preparation queue, instead of running it: the queue is the seam under
     test (eager tasks would otherwise prepare and send inside start_job)."""
     calls: dict[str, list] = {"prepare": [], "chunks": []}
-    monkeypatch.setattr(tasks.prepare_job, "apply_async", lambda args: calls["prepare"].append(args))
-    monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, queue: calls["chunks"].append((args, queue)))
+    monkeypatch.setattr(preparation.prepare_job, "apply_async", lambda args: calls["prepare"].append(args))
+    monkeypatch.setattr(sending.send_chunk, "apply_async", lambda args, queue: calls["chunks"].append((args, queue)))
     return calls
 
 
@@ -41,7 +41,7 @@ def test_the_start_writes_the_job_and_its_plan_and_leaves_the_recipients_to_the_
     plan = list(BulkPlan.query(job.jobId, BulkPlan.recipientId.startswith("plan#")))
     assert sum(len(p.rows) for p in plan) == 132
 
-    result = tasks.prepare_job.apply(args=[job.jobId]).get()
+    result = preparation.prepare_job.apply(args=[job.jobId]).get()
     assert result == {"state": "prepared", "recipients": 132, "chunks": 2}
     job.refresh(consistent_read=True)
     assert (job.preparing, job.preparedRecipients, job.status) == (False, 132, "pending")
@@ -58,7 +58,7 @@ def test_the_api_and_the_job_page_show_the_preparing_state(client, operator, mak
     assert (shown["status"], shown["preparing"], shown["preparedRecipients"], shown["progress"]["total"]) == ("pending", True, 0, 3)
     page = client.get(f"/bulk/{job.jobId}/").content.decode()
     assert 'id="job-preparing"' in page and "Preparing: 0 of 3 recipients written" in page
-    tasks.prepare_job.apply(args=[job.jobId])
+    preparation.prepare_job.apply(args=[job.jobId])
     shown = client.get(f"/api/bulk/jobs/{job.jobId}").json()
     assert (shown["preparing"], shown["preparedRecipients"]) == (False, 3)
     assert 'id="job-preparing"' not in client.get(f"/bulk/{job.jobId}/").content.decode()
@@ -66,7 +66,7 @@ def test_the_api_and_the_job_page_show_the_preparing_state(client, operator, mak
 
 def test_preparing_again_duplicates_nothing_and_leaves_claimed_recipients_alone(make_contacts, operator, queued):
     job = start(operator, make_contacts(120), 120)
-    tasks.prepare_job.apply(args=[job.jobId])
+    preparation.prepare_job.apply(args=[job.jobId])
     first = {r.recipientId: r.status for r in all_recipients(job.jobId)}
     # A worker claims one and finishes another before the preparation is replayed.
     claimed = BulkRecipient.get(job.jobId, "r#000001")
@@ -76,7 +76,7 @@ def test_preparing_again_duplicates_nothing_and_leaves_claimed_recipients_alone(
     chunk = BulkChunk.get(job.jobId, "chunk#00001")
     chunk.update(actions=[BulkChunk.tally.set({"sent": 1}), BulkChunk.tallyVersion.set(1)])
 
-    again = tasks.prepare_job.apply(args=[job.jobId]).get()
+    again = preparation.prepare_job.apply(args=[job.jobId]).get()
     assert again == {"state": "prepared", "recipients": 120, "chunks": 2}
     after = {r.recipientId: r for r in all_recipients(job.jobId)}
     assert set(after) == set(first) and len(after) == 120
@@ -91,22 +91,20 @@ def test_preparing_again_duplicates_nothing_and_leaves_claimed_recipients_alone(
 
 def test_a_replay_after_the_job_finished_queues_nothing(make_contacts, operator, queued):
     job = start(operator, make_contacts(2), 2)
-    tasks.prepare_job.apply(args=[job.jobId])
-    from bulk.worker import run_chunk
+    preparation.prepare_job.apply(args=[job.jobId])
 
-    run_chunk(job.jobId, "chunk#00000")  # DRY_RUN sends: the job completes
+    sending.run_chunk(job.jobId, "chunk#00000")  # DRY_RUN sends: the job completes
     queued["chunks"].clear()
-    assert tasks.prepare_job.apply(args=[job.jobId]).get()["state"] == "finished"
+    assert preparation.prepare_job.apply(args=[job.jobId]).get()["state"] == "finished"
     assert queued["chunks"] == []
 
 
 def test_cancel_while_preparing_ends_with_every_recipient_cancelled(make_contacts, operator, queued):
     job = start(operator, make_contacts(3), 3)
     assert actions.control(job.jobId, "cancel", user=operator).status == "cancelled"
-    tasks.prepare_job.apply(args=[job.jobId])
-    from bulk.worker import run_chunk
+    preparation.prepare_job.apply(args=[job.jobId])
 
     for (job_id, chunk_id), _ in queued["chunks"]:
-        run_chunk(job_id, chunk_id)
+        sending.run_chunk(job_id, chunk_id)
     job.refresh(consistent_read=True)
     assert (job.status, job.cancelledCount, job.sentCount, job.completedAt is not None) == ("cancelled", 3, 0, True)

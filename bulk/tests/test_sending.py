@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from bulk import actions, tasks, worker
+from bulk import actions, queries, sending, sweep
 from bulk.audience import AudienceSpec
 from bulk.models import BulkChunk, BulkRecipient
 from bulk.queries import all_recipients
@@ -32,7 +32,7 @@ def queued(operator, make_contacts, monkeypatch):
     """Start a job whose chunks are handed to the test instead of a queue (the seam under
     test is the chunk itself, run by the test in the order it chooses)."""
     chunks: list[list[str]] = []
-    monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
+    monkeypatch.setattr(sending.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
 
     def start(n: int):
         # The preparation (bulk.prepare_job) runs eagerly and queues the chunks into the list.
@@ -53,8 +53,8 @@ def called_numbers(fake) -> list[str]:
 def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fake):
     job, chunks = queued(130)
     for args in chunks:
-        worker.run_chunk(*args)
-    job = actions.get_job(job.jobId)
+        sending.run_chunk(*args)
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.finished_count) == ("completed", 130, 130)
     recipients = list(all_recipients(job.jobId))
     assert sorted(called_numbers(live_fake)) == sorted(r.address for r in recipients)
@@ -65,17 +65,17 @@ def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fa
 
 def test_a_redelivered_chunk_sends_nothing_twice(queued, live_fake):
     job, chunks = queued(30)
-    worker.run_chunk(*chunks[0])
-    again = worker.run_chunk(*chunks[0])  # SQS redelivery, a retry, a DLQ replay: the same args
+    sending.run_chunk(*chunks[0])
+    again = sending.run_chunk(*chunks[0])  # SQS redelivery, a retry, a DLQ replay: the same args
     assert again == {"state": "done"}
     assert len(called_numbers(live_fake)) == 30
-    job = actions.get_job(job.jobId)
+    job = queries.get_job(job.jobId)
     assert (job.sentCount, job.finished_count) == (30, 30)  # counted once
 
 
 def test_pause_stops_between_messages_and_resume_sends_the_rest(queued, live_fake, operator, monkeypatch):
     job, chunks = queued(40)
-    real = worker._send_one
+    real = sending._send_one
     sent = []
 
     def pause_after_15(*args, **kwargs):
@@ -85,28 +85,28 @@ def test_pause_stops_between_messages_and_resume_sends_the_rest(queued, live_fak
             actions.control(job.jobId, "pause", user=operator)  # pressed while the chunk runs
         return outcome
 
-    monkeypatch.setattr(worker, "_send_one", pause_after_15)
-    assert worker.run_chunk(*chunks[0])["state"] == "paused"
+    monkeypatch.setattr(sending, "_send_one", pause_after_15)
+    assert sending.run_chunk(*chunks[0])["state"] == "paused"
     assert statuses(job.jobId).count("sent") == 20  # honoured at the next status check (every 10)
-    assert actions.get_job(job.jobId).sentCount == 20
-    assert worker.run_chunk(*chunks[0]) == {"state": "paused"}  # a paused job's chunk sends nothing
-    monkeypatch.setattr(worker, "_send_one", real)
+    assert queries.get_job(job.jobId).sentCount == 20
+    assert sending.run_chunk(*chunks[0]) == {"state": "paused"}  # a paused job's chunk sends nothing
+    monkeypatch.setattr(sending, "_send_one", real)
     chunks.clear()
     actions.control(job.jobId, "resume", user=operator)  # queues the unfinished chunk again
     assert len(chunks) == 1
-    worker.run_chunk(*chunks[0])
-    job = actions.get_job(job.jobId)
+    sending.run_chunk(*chunks[0])
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount) == ("completed", 40)
     assert len(called_numbers(live_fake)) == 40
 
 
 def test_cancel_turns_the_pending_recipients_cancelled(queued, live_fake, operator):
     job, chunks = queued(150)
-    worker.run_chunk(*chunks[0])
+    sending.run_chunk(*chunks[0])
     actions.control(job.jobId, "cancel", user=operator)
     for args in chunks:
-        worker.run_chunk(*args)  # the queued chunk now cancels instead of sending
-    job = actions.get_job(job.jobId)
+        sending.run_chunk(*args)  # the queued chunk now cancels instead of sending
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.cancelledCount) == ("cancelled", 100, 50)
     assert job.completedAt is not None and job.reportKey
     assert len(called_numbers(live_fake)) == 100
@@ -115,7 +115,7 @@ def test_cancel_turns_the_pending_recipients_cancelled(queued, live_fake, operat
 def test_the_report_matches_the_recipients_table(queued, live_fake, settings):
     job, chunks = queued(12)
     for args in chunks:
-        worker.run_chunk(*args)
+        sending.run_chunk(*args)
     body = report_of(job.jobId)
     rows = [cells for _, cells in safe_csv.read(body).rows]  # the phones are written '+1…: see below
     table = list(all_recipients(job.jobId))
@@ -126,18 +126,18 @@ def test_the_report_matches_the_recipients_table(queued, live_fake, settings):
 
 
 def report_of(job_id: str) -> str:
-    return client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=actions.get_job(job_id).reportKey)["Body"].read().decode()
+    return client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=queries.get_job(job_id).reportKey)["Body"].read().decode()
 
 
 def test_the_report_writes_what_an_audience_csv_said_as_text(operator, make_contacts, live_fake, monkeypatch):
     chunks: list[list[str]] = []
-    monkeypatch.setattr(tasks.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
+    monkeypatch.setattr(sending.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
     [contact] = make_contacts(1)
     formula = "=cmd|' /C calc'!A0"
     audience = AudienceSpec(csv_text=f"phone,name\n{contact.phone},Ann\n{formula},Mallory\n")
     job = actions.start_job(audience, sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=1)
     for args in chunks:
-        worker.run_chunk(*args)
+        sending.run_chunk(*args)
     [header, sent, refused] = list(csv.reader(io.StringIO(report_of(job.jobId))))  # as a spreadsheet splits it
     assert (header[1], sent[1], sent[3]) == ("recipient", "'" + contact.phone, "sent")
     assert (refused[1], refused[3], refused[4]) == ("'" + formula, "skipped", "INVALID_ADDRESS")
@@ -146,12 +146,12 @@ def test_the_report_writes_what_an_audience_csv_said_as_text(operator, make_cont
 def test_recipients_stuck_in_sending_become_unknown_never_resent(queued, live_fake):
     job, chunks = queued(5)
     stuck = next(iter(BulkRecipient.batch_get([(job.jobId, BulkChunk.get(job.jobId, chunks[0][1]).recipientIds[0])])))
-    assert worker._claim(stuck)  # a worker claimed it and died before sending or recording
-    worker.run_chunk(*chunks[0])
-    assert actions.get_job(job.jobId).status == "running"  # 4 sent, 1 neither sent nor pending
-    assert worker.sweep_stuck(older_than=timedelta(hours=1)) == {}  # not stuck long enough yet
-    assert worker.sweep_stuck(older_than=timedelta(0)) == {job.jobId: 1}
-    job = actions.get_job(job.jobId)
+    assert sending._claim(stuck)  # a worker claimed it and died before sending or recording
+    sending.run_chunk(*chunks[0])
+    assert queries.get_job(job.jobId).status == "running"  # 4 sent, 1 neither sent nor pending
+    assert sweep.sweep_stuck(older_than=timedelta(hours=1)) == {}  # not stuck long enough yet
+    assert sweep.sweep_stuck(older_than=timedelta(0)) == {job.jobId: 1}
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.unknownCount) == ("completed", 4, 1)
     assert stuck.address not in called_numbers(live_fake)
     assert BulkRecipient.get(job.jobId, stuck.recipientId).reason == "WORKER_LOST"
@@ -162,17 +162,17 @@ def test_a_chunk_recorded_but_never_counted_is_counted_by_the_sweep(queued, live
     until SQS redelivers the chunk (or if it never does), the sweep counts it, once."""
     job, chunks = queued(5)
     with monkeypatch.context() as died:
-        died.setattr(worker, "reconcile_chunk", lambda *args, **kwargs: {})
-        died.setattr(worker, "finish_if_done", lambda *args, **kwargs: False)
-        worker.run_chunk(*chunks[0])
+        died.setattr(sending, "reconcile_chunk", lambda *args, **kwargs: {})
+        died.setattr(sending, "finish_if_done", lambda *args, **kwargs: False)
+        sending.run_chunk(*chunks[0])
     assert {r.status for r in all_recipients(job.jobId)} == {"sent"}
-    assert (actions.get_job(job.jobId).status, actions.get_job(job.jobId).sentCount) == ("running", 0)
-    assert worker.sweep_stuck(older_than=timedelta(0)) == {}  # nobody was left sending
-    job = actions.get_job(job.jobId)
+    assert (queries.get_job(job.jobId).status, queries.get_job(job.jobId).sentCount) == ("running", 0)
+    assert sweep.sweep_stuck(older_than=timedelta(0)) == {}  # nobody was left sending
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount) == ("completed", 5)
-    worker.sweep_stuck(older_than=timedelta(0))
-    worker.run_chunk(*chunks[0])  # the chunk redelivered after all
-    assert actions.get_job(job.jobId).sentCount == 5  # counted once
+    sweep.sweep_stuck(older_than=timedelta(0))
+    sending.run_chunk(*chunks[0])  # the chunk redelivered after all
+    assert queries.get_job(job.jobId).sentCount == 5  # counted once
     assert len(called_numbers(live_fake)) == 5
 
 
@@ -181,19 +181,19 @@ def test_a_chunk_that_keeps_failing_is_parked_on_bulk_dlq_and_replays(queued, li
     from wecare.models import DLQMessage
 
     job, chunks = queued(3)
-    real = worker._load
+    real = sending.chunk_recipients
 
     def unreachable(*args, **kwargs):
         raise ConnectionError("DynamoDB unreachable")  # the failure the retries cannot fix
 
-    monkeypatch.setattr(worker, "_load", unreachable)
-    tasks.send_chunk.apply(args=chunks[0], retries=tasks.send_chunk.max_retries)  # the last retry
+    monkeypatch.setattr(sending, "chunk_recipients", unreachable)
+    sending.send_chunk.apply(args=chunks[0], retries=sending.send_chunk.max_retries)  # the last retry
     parked = [m for m in DLQMessage.scan() if m.queueName == "bulk-dlq" and job.jobId in m.payload]
     assert len(parked) == 1
-    monkeypatch.setattr(worker, "_load", real)
+    monkeypatch.setattr(sending, "chunk_recipients", real)
     report = dlq.replay("bulk-dlq")
     assert report.replayed >= 1
-    job = actions.get_job(job.jobId)
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount) == ("completed", 3)
 
 
@@ -205,22 +205,22 @@ def chunk_recipients(job_id: str, chunk_id: str) -> list[BulkRecipient]:
 
 def test_a_batch_claim_leaves_out_the_recipient_another_worker_holds(queued, live_fake):
     job, chunks = queued(12)
-    worker._mark_running(job)
+    sending._mark_running(job)
     batch = chunk_recipients(*chunks[0])[:10]
-    assert worker._claim(batch[3])  # another worker got there first: the batch's transaction is cancelled
-    claimed = worker._claim_batch(job.jobId, batch)
+    assert sending._claim(batch[3])  # another worker got there first: the batch's transaction is cancelled
+    claimed = sending._claim_batch(job.jobId, batch)
     assert [r.recipientId for r in claimed] == [r.recipientId for i, r in enumerate(batch) if i != 3]
     assert {BulkRecipient.get(job.jobId, r.recipientId, consistent_read=True).status for r in batch} == {"sending"}
-    assert worker._claim_batch(job.jobId, batch) == []  # all held now: none claimed twice
+    assert sending._claim_batch(job.jobId, batch) == []  # all held now: none claimed twice
 
 
 def test_a_batch_claim_claims_nobody_once_the_job_is_paused(queued, live_fake, operator):
     job, chunks = queued(5)
-    worker._mark_running(job)
+    sending._mark_running(job)
     actions.control(job.jobId, "pause", user=operator)
     batch = chunk_recipients(*chunks[0])
-    with pytest.raises(worker.JobNotRunning) as stopped:
-        worker._claim_batch(job.jobId, batch)
+    with pytest.raises(sending.JobNotRunning) as stopped:
+        sending._claim_batch(job.jobId, batch)
     assert stopped.value.status == "paused"
     assert statuses(job.jobId) == ["pending"] * 5
 
@@ -228,8 +228,8 @@ def test_a_batch_claim_claims_nobody_once_the_job_is_paused(queued, live_fake, o
 def test_a_chunk_sends_to_everyone_else_when_one_recipient_is_held_elsewhere(queued, live_fake):
     job, chunks = queued(12)
     held = chunk_recipients(*chunks[0])[3]
-    assert worker._claim(held)
-    assert worker.run_chunk(*chunks[0]) == {"state": "done", "sent": 11}
+    assert sending._claim(held)
+    assert sending.run_chunk(*chunks[0]) == {"state": "done", "sent": 11}
     assert sorted(called_numbers(live_fake)) == sorted(r.address for r in all_recipients(job.jobId) if r.recipientId != held.recipientId)
 
 
@@ -238,7 +238,7 @@ def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake,
 
     job, chunks = queued(15)
     leaving = chunk_recipients(*chunks[0])[12]  # in the second batch, claimed after the opt-out
-    real = worker._send_one
+    real = sending._send_one
     calls = []
 
     def opt_out_during_the_first_send(*args, **kwargs):
@@ -247,19 +247,19 @@ def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake,
             Contact(contactId=leaving.contactId).update(actions=[Contact.optInSms.set(False)])  # they replied STOP
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(worker, "_send_one", opt_out_during_the_first_send)
-    assert worker.run_chunk(*chunks[0]) == {"state": "done", "sent": 14, "skipped": 1}
+    monkeypatch.setattr(sending, "_send_one", opt_out_during_the_first_send)
+    assert sending.run_chunk(*chunks[0]) == {"state": "done", "sent": 14, "skipped": 1}
     recipient = BulkRecipient.get(job.jobId, leaving.recipientId, consistent_read=True)
     assert (recipient.status, recipient.reason) == ("skipped", "OPT_IN_MISSING")
     assert leaving.address not in called_numbers(live_fake)
-    job = actions.get_job(job.jobId)
+    job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.skippedCount) == ("completed", 14, 1)
 
 
 def test_a_recipient_the_sweep_took_does_not_cost_its_batch_their_records(queued, live_fake, monkeypatch):
     job, chunks = queued(5)
     taken = chunk_recipients(*chunks[0])[2]
-    real = worker._send_one
+    real = sending._send_one
 
     def swept_after_its_call(job_, recipient, *args, **kwargs):
         outcome = real(job_, recipient, *args, **kwargs)
@@ -267,8 +267,8 @@ def test_a_recipient_the_sweep_took_does_not_cost_its_batch_their_records(queued
             recipient.update(actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST")])
         return outcome
 
-    monkeypatch.setattr(worker, "_send_one", swept_after_its_call)
-    assert worker.run_chunk(*chunks[0]) == {"state": "done", "sent": 4}
+    monkeypatch.setattr(sending, "_send_one", swept_after_its_call)
+    assert sending.run_chunk(*chunks[0]) == {"state": "done", "sent": 4}
     by_id = {r.recipientId: r for r in all_recipients(job.jobId)}
     assert by_id.pop(taken.recipientId).status == "unknown"  # the sweep's word stands
     assert {r.status for r in by_id.values()} == {"sent"}

@@ -1,4 +1,4 @@
-"""The bulk worker's rate tokens (``bulk.worker.Tokens``): reserved in batches the worker can use
+"""The bulk worker's rate tokens (``bulk.pacing.Tokens``): reserved in batches the worker can use
 on time, each token handed out no earlier than its own slot, and a token reached after its slot
 (or its window) has ended is let go rather than sent late.
 
@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from bulk import worker
+from bulk import pacing
 from messaging import ratelimit
 
 
@@ -34,7 +34,7 @@ class VirtualClock:
 @pytest.fixture
 def clock(monkeypatch) -> VirtualClock:
     virtual = VirtualClock(math.floor(time.time()))  # a window's start: no slot has passed yet
-    monkeypatch.setattr(worker, "time", virtual)
+    monkeypatch.setattr(pacing, "time", virtual)
     monkeypatch.setattr(ratelimit, "time", virtual)  # the limiter places slots by the same clock
     monkeypatch.setattr(ratelimit, "_write_seconds", 0.0)  # virtual writes take no time
     return virtual
@@ -48,7 +48,7 @@ def number(settings, monkeypatch) -> str:
 
 
 def test_it_hands_out_each_token_at_its_slot(clock, number):
-    tokens = worker.Tokens("whatsapp", number)
+    tokens = pacing.Tokens("whatsapp", number)
     tokens.wanted = 4
     handed_out = []
     for _ in range(4):
@@ -61,7 +61,7 @@ def test_it_hands_out_each_token_at_its_slot(clock, number):
 
 
 def test_it_lets_go_what_is_left_when_the_window_has_passed(clock, number):
-    tokens = worker.Tokens("whatsapp", number)
+    tokens = pacing.Tokens("whatsapp", number)
     tokens.wanted = 4
     tokens.take("whatsapp", number)
     tokens.take("whatsapp", number)  # the second reservation: positions 1-3
@@ -77,7 +77,7 @@ def test_it_lets_go_what_is_left_when_the_window_has_passed(clock, number):
 
 
 def test_a_token_reached_after_its_slot_is_let_go_not_sent_late(clock, number):
-    tokens = worker.Tokens("whatsapp", number)
+    tokens = pacing.Tokens("whatsapp", number)
     tokens.wanted = 4
     tokens.take("whatsapp", number)
     tokens.take("whatsapp", number)  # the second reservation: positions 1-3, slots 0.25 s long
@@ -92,7 +92,7 @@ def test_a_worker_slower_than_a_slot_reserves_only_what_it_can_use_on_time(clock
     """At 4/s a slot is 0.25 s. A worker spending 0.4 s per send would reach each next token
     0.15 s later than the last: it asks for 1 + floor(1 / (0.4 * 4 - 1)) = 2 tokens at a time,
     and never sends more than one slot late."""
-    tokens = worker.Tokens("whatsapp", number)
+    tokens = pacing.Tokens("whatsapp", number)
     tokens.wanted = 40
     lateness = []
     for _ in range(8):
@@ -101,6 +101,6 @@ def test_a_worker_slower_than_a_slot_reserves_only_what_it_can_use_on_time(clock
         clock.now += 0.4  # the provider call and the record
     assert tokens.reservation.granted == 2  # after the first token, batches of 2
     assert max(lateness) <= 0.25 + 1e-9  # at most one slot late
-    fast = worker.Tokens("whatsapp", number)
+    fast = pacing.Tokens("whatsapp", number)
     fast.wanted, fast.per_send = 40, 0.01  # faster than a slot: the whole window at once
     assert fast._ask(4) == 40

@@ -1,0 +1,82 @@
+"""Rate tokens for one chunk of a bulk job: reserved from messaging's rate limiter in batches
+the worker can use on time, and handed out one per message at its slot of the window.
+Why batches, and how their size follows the worker's pace: docs/design/bulk-sending.md."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from messaging import ratelimit
+
+
+class Tokens:
+    """Rate tokens for one chunk, reserved in batches (one write, or one transaction for
+    WhatsApp, per batch) rather than one by one where the worker can. Each token is used inside
+    its own slot of the window (``Reservation.not_before``/``not_after``), so sends are paced
+    across the second rather than bunched at its start (messaging/ratelimit.py says why).
+
+    A batch is only as large as this worker can use on time. Its slots are 1/limit apart; a
+    worker that needs longer than that per send (a real provider call takes tens of
+    milliseconds, a slot at 80/s is 12.5) would reach each next token later than the last, and
+    send the batch's tail late, bunched with other workers' on-time sends. So the worker measures
+    its own time per send (``per_send``, between handing out a token and being asked for the
+    next) and, when that is longer than a slot, asks for no more tokens than it can use at most
+    one slot late (``_ask``): one at a time at 80/s with real calls, the whole window with the
+    fast DRY_RUN sender. It also leaves the rest of the window to the chunks of other workers."""
+
+    SMOOTHING = 0.3  # weight of the newest measurement in ``per_send``
+    GRACE = 0.02  # seconds after its slot began that a token is still used, however short the slot
+
+    def __init__(self, channel: str, sender: str):
+        self.channel, self.sender = channel, sender
+        self.reservation: ratelimit.Reservation | None = None
+        self.used = 0  # tokens of the reservation handed out or let go
+        self.wanted = 1  # the chunk sets how many messages are still to go
+        self.reservations = 0
+        self.per_send: float | None = None  # seconds this worker spends per send, smoothed
+        self._handed_out_at: float | None = None
+
+    def _ask(self, limit: int) -> int:
+        """Tokens to reserve: what the chunk still wants, but when a send takes this worker
+        longer than a slot (1/limit), only as many as it reaches at most one slot late: after n
+        tokens it is (n - 1) * (per_send - 1/limit) behind its slots."""
+        wanted = max(1, self.wanted)
+        if self.per_send is None:
+            return 1  # the chunk's first token: its pace is not known yet
+        if self.per_send * limit <= 1:
+            return wanted
+        return min(wanted, 1 + math.floor(1 / (self.per_send * limit - 1)))
+
+    def _next_fresh(self) -> int | None:
+        """The next token still good: its slot has not ended (or began less than ``GRACE`` ago,
+        for slots too short to hit, at very high limits), and neither has its window. A token
+        reached later than that (a stall: a slow record, a slow claim) is let go rather than
+        sent late, bunched with other workers' on-time sends."""
+        if self.reservation is None:
+            return None
+        at = time.time()
+        grant = self.reservation
+        while self.used < grant.granted and (grant.not_after(self.used) <= at or max(grant.slot_end(self.used), grant.not_before(self.used) + self.GRACE) <= at):
+            self.used += 1
+        return self.used if self.used < grant.granted else None
+
+    def take(self, channel: str, sender: str) -> float:
+        """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when
+        its window ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        if self._handed_out_at is not None:
+            spent = time.time() - self._handed_out_at
+            self.per_send = spent if self.per_send is None else self.SMOOTHING * spent + (1 - self.SMOOTHING) * self.per_send
+        index = self._next_fresh()
+        while index is None:
+            limit = ratelimit.buckets_for(channel, sender)[0][1]
+            self.reservation = ratelimit.reserve_for_send(channel, sender, self._ask(limit), up_to=True)
+            self.reservations += 1
+            self.used = 0
+            index = self._next_fresh()
+        self.used += 1
+        wait = self.reservation.not_before(index) - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        self._handed_out_at = time.time()
+        return self.reservation.not_after(index)
