@@ -24,6 +24,7 @@ from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
 from messaging import gate, templates_catalog
 from messaging.channels import unknown_channel
+from messaging.forms import chosen_template
 from messaging.outbound import Refused
 from wecare import audit
 from wecare.dynamo import InvalidCursor, now
@@ -72,16 +73,6 @@ def new_audience(request: HttpRequest) -> HttpResponse:
     return render(request, "bulk/new_audience.html", {"form": form, "step": 1})
 
 
-def _chosen_template(data) -> dict:
-    """What the picked template asks for, so the step can ask for exactly that."""
-    name, _, language = (data.get("template") or "").partition("|")
-    template = templates_catalog.find(name, language) if name else None
-    if template is None:
-        return {}
-    body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
-    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
-
-
 @require_role(Role.OPERATOR)
 @require_http_methods(["GET", "POST"])
 def new_message(request: HttpRequest) -> HttpResponse:
@@ -108,7 +99,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
         "values": shown,
         "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
         "csv_audience": "csv" in wizard["audience"],
-        **(_chosen_template(shown) if channel == "whatsapp" else {}),
+        **(chosen_template(shown) if channel == "whatsapp" else {}),
     }
     return render(request, "bulk/new_message.html", context)
 

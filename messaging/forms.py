@@ -1,11 +1,27 @@
-"""The compose form: what a person fills in; messaging.outbound.parse does the rules."""
+"""The compose form: what a person fills in; messaging.outbound.parse does the rules. Also what
+a picked template asks for, which every form with a template picker shows (compose, inbox
+reply, the bulk wizard)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import forms
 
-from messaging import outbound_media
+from messaging import outbound_media, templates_catalog
 from messaging.channels import Channel, allowed_senders
+
+
+def chosen_template(data: Mapping[str, Any]) -> dict:
+    """What the template picked in a form's ``data`` ("name|language") asks for, so the form can
+    ask for exactly that: its parameters and its body to preview. Empty when none is picked."""
+    name, _, language = (data.get("template") or "").partition("|")
+    template = templates_catalog.find(name, language) if name else None
+    if template is None:
+        return {}
+    body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
+    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
 
 
 class ComposeForm(forms.Form):

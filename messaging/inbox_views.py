@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from messaging import inbox, outbound, templates_catalog
 from messaging.inbox_forms import ConsentForm, ReplyForm
-from messaging.views import _chosen_template
+from messaging.forms import chosen_template
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import FieldErrors, NotFound
@@ -142,7 +142,7 @@ def _reply_context(form: ReplyForm, window) -> dict:
     kind = (form.data.get("kind") if form.is_bound else form.initial.get("kind")) or "text"
     if not window:
         kind = "template"  # outside the 24-hour window WhatsApp takes only approved templates
-    return {"reply_form": form, "kind": kind, "templates": templates_catalog.approved_templates() if kind == "template" else [], **_chosen_template(form)}
+    return {"reply_form": form, "kind": kind, "templates": templates_catalog.approved_templates() if kind == "template" else [], **chosen_template(form.data)}
 
 
 @require_role(Role.VIEWER)

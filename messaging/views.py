@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from messaging import outbound, outbound_media, queries, templates_catalog
 from messaging.channels import unknown_channel
-from messaging.forms import ComposeForm
+from messaging.forms import ComposeForm, chosen_template
 from messaging.records import FINAL
 from messaging.tasks import sync_templates
 from wecare import audit
@@ -45,16 +45,6 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _chosen_template(form: ComposeForm) -> dict:
-    """What the picked template needs, so the form can ask for exactly that."""
-    name, _, language = (form.data.get("template") or "").partition("|")
-    template = templates_catalog.find(name, language) if name else None
-    if template is None:
-        return {}
-    body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
-    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
-
-
 def _planned_media(form: ComposeForm) -> tuple[dict | None, Callable[[], None] | None]:
     """The media the send will name, and how to store it: under a key issued now, uploaded only
     once the gate allows (send_message calls it), so a refused send leaves nothing in the bucket."""
@@ -76,7 +66,7 @@ def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, *
         "channel": channel,
         "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
         "can_send": has_role(request.user, Role.OPERATOR),
-        **(_chosen_template(form) if channel == "whatsapp" else {}),
+        **(chosen_template(form.data) if channel == "whatsapp" else {}),
         **extra,
     }
 
