@@ -17,8 +17,7 @@ The same contact twice is one recipient: later rows are refused ``DUPLICATE``. R
 keep their place, so the preview and the report account for every row given.
 
 DynamoDB requests: contact ids, one BatchGetItem per 100; CSV, one Query on the phone or email
-index per row (a CSV of 10,000 rows is 10,000 small reads, ~1 min on the local stack);
-filters page the live-contacts index as the contacts search does.
+index per row; filters page the live-contacts index as the contacts search does.
 """
 
 from __future__ import annotations

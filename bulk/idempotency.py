@@ -1,15 +1,7 @@
-"""Idempotent job starts: the same start sent twice makes one job.
-
-A double-clicked wizard button, or an API client retrying after a timeout, would otherwise start
-the campaign twice and message everyone twice. The API takes an ``Idempotency-Key`` header; the
-wizard makes one key per wizard session. The key (scoped to whoever sent it: two people's keys
-never collide) is stored in ``BulkStartKeys`` *in the same TransactWriteItems as the job*, on the
-condition that it is not there yet, so of two concurrent identical starts exactly one creates a
-job and the other is handed that job. The key remembers a fingerprint of the payload: the same
-key with a different payload is a client bug and gets 409 rather than the wrong job.
-
-Keys are kept ``KEY_TTL`` (24 h): long enough for any retry, short enough that a reused key later
-starts a new job, as with other idempotency-key APIs.
+"""Idempotent job starts: the same start sent twice makes one job. The key (``Idempotency-Key``
+in the API, one per wizard session on the pages), scoped to whoever sent it, is written in the
+same transaction as the job; the same key with another payload is 409. Kept ``KEY_TTL``.
+Why: docs/design/bulk-sending.md.
 """
 
 from __future__ import annotations

@@ -1,17 +1,7 @@
-"""Bulk campaign tables: BulkJobs and BulkRecipients (which also holds each job's chunks).
-
-A job's recipients are ``r#000001``, ``r#000002``… in audience order; its chunks of 100 are
-``chunk#00000``… in the same table and partition, so one Query reads a job's recipients
-(``begins_with("r#")``) and a chunk's items never need a table of their own. A chunk item holds
-its recipient ids and the tally of their final states that the job's counters last received
-from it: counting a chunk again (a redelivered or replayed chunk, the stuck sweep) adds only the
-difference, so the counters stay exact however often a chunk runs.
-
-Starting a job writes only the job and its *plan*: the audience rows the person confirmed, a few
-``plan#00000`` items of up to ~1,000 rows each in the same partition. The ``bulk.prepare_job``
-task turns the plan into recipients and chunks (``bulk/preparation.py``), so a 10,000-row job
-does not write 10,100 items inside an HTTP request. ``BulkStartKeys`` holds the idempotency keys
-of job starts (``bulk/idempotency.py``).
+"""Bulk campaign tables: BulkJobs (one item a job, with its counters), BulkRecipients (a job's
+recipients ``r#…``, chunks ``chunk#…`` and plan ``plan#…`` in one partition) and BulkStartKeys
+(idempotency keys of job starts). Why one partition, and how a chunk's tally keeps the counters
+exact: docs/design/bulk-sending.md.
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
-"""Recipients' outcomes, written in batches: the bulk worker's record step.
-
-After a recipient's provider call (or the gate's refusal) its outcome waits here, in memory, and
-``flush`` writes the waiting outcomes in TransactWriteItems of up to 100 actions: per recipient the
-Messages item, its final state (conditional on ``sending``) and, for a sent WhatsApp message, the
-``MSG#`` item. Each recipient's records still commit together, so they never disagree; writing ten
-recipients in one request instead of ten is what brings a send under one DynamoDB request.
-
-The cost of batching: a worker killed between a provider call and the flush leaves those recipients
-``sending``, and the stuck sweep reports them ``unknown`` (never re-sent), as it always did for the
-one message in flight. The worker keeps the batch small and flushes before it may wait for a rate
-window, so few outcomes are ever waiting.
-"""
+"""Recipients' outcomes, written in batches: the bulk worker's record step. An outcome waits here
+in memory until ``flush`` writes a batch's Messages items, final states and ``MSG#`` items in
+one transaction; docs/design/bulk-sending.md says what batching costs when a worker dies."""
 
 from __future__ import annotations
 

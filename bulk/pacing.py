@@ -11,19 +11,10 @@ from messaging import ratelimit
 
 
 class Tokens:
-    """Rate tokens for one chunk, reserved in batches (one write, or one transaction for
-    WhatsApp, per batch) rather than one by one where the worker can. Each token is used inside
-    its own slot of the window (``Reservation.not_before``/``not_after``), so sends are paced
-    across the second rather than bunched at its start (messaging/ratelimit.py says why).
-
-    A batch is only as large as this worker can use on time. Its slots are 1/limit apart; a
-    worker that needs longer than that per send (a real provider call takes tens of
-    milliseconds, a slot at 80/s is 12.5) would reach each next token later than the last, and
-    send the batch's tail late, bunched with other workers' on-time sends. So the worker measures
-    its own time per send (``per_send``, between handing out a token and being asked for the
-    next) and, when that is longer than a slot, asks for no more tokens than it can use at most
-    one slot late (``_ask``): one at a time at 80/s with real calls, the whole window with the
-    fast DRY_RUN sender. It also leaves the rest of the window to the chunks of other workers."""
+    """Rate tokens for one chunk: ``take`` is ``dispatch``'s ``reserve``. Each token is used
+    inside its own slot of the window (``Reservation.not_before``/``not_after``). A batch is only
+    as large as this worker reaches on time, by its own measured time per send (``per_send``,
+    ``_ask``); the rest of the window is left to other workers' chunks."""
 
     SMOOTHING = 0.3  # weight of the newest measurement in ``per_send``
     GRACE = 0.02  # seconds after its slot began that a token is still used, however short the slot

@@ -1,11 +1,6 @@
-"""Bulk Messaging pages: the job list, the new-job wizard, and a job's live progress.
-
-The wizard's state lives in the person's session (``bulk_wizard``), not in hidden fields: a pasted
-or uploaded CSV (up to 5 MB) is kept once on the server instead of travelling with every step,
-Back and a reload keep what was typed, and nothing a browser sends back can swap the audience
-between the preview and the confirmation. The session is the database session, so its size is
-not a cookie's. Starting a job clears it. Every step is computed again from the session by
-bulk.actions, which also re-checks everything at start (the count the person confirmed included).
+"""Bulk Messaging pages: the job list, the new-job wizard, and a job's live progress. The
+wizard's state lives in the person's session, not in hidden fields (docs/design/bulk-sending.md
+says why); every step is computed again by bulk.actions.
 """
 
 from __future__ import annotations

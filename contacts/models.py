@@ -1,9 +1,6 @@
-"""Contacts and the keys that keep their phone and email unique.
-
-DynamoDB has no unique constraints, so uniqueness is its own small table: one item per live
-phone or email (``phone#+14155550123``, ``email#a@b.com``) naming the contact that holds it,
-written in the same TransactWriteItems as the contact with ``attribute_not_exists``. Two
-concurrent creates with one phone: exactly one transaction commits.
+"""Contacts and the keys that keep their phone and email unique (DynamoDB has no unique
+constraints: one ``ContactUniqueKeys`` item per live phone or email, written in the contact's own
+transaction). docs/design/contacts.md says how.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""Reading contacts: lists and search, all with opaque cursors (never offsets).
-
-- exact phone or email: a Query on the phone-index / email-index GSI (one read);
-- anything else: a case-insensitive substring match over live contacts, newest first, paged
-  through the sparse liveList index with a filter. That reads every live contact in the worst
-  case: fine for tens of thousands of contacts, and where it stops scaling (hundreds of
-  thousands) a search index (OpenSearch) is the honest next step. Each request reads at most
-  ``MAX_SCANNED`` items and hands back a cursor to go on.
+"""Reading contacts: lists and search, all with opaque cursors (never offsets). An exact phone,
+email or WhatsApp user id is one read; anything else is a substring match over live contacts that
+reads at most ``MAX_SCANNED`` items a request. Why, and where it stops scaling:
+docs/design/contacts.md.
 """
 
 from __future__ import annotations

@@ -243,7 +243,7 @@ BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
 BEDROCK_FOUNDATION_MODEL = env_str("BEDROCK_FOUNDATION_MODEL", default="amazon.nova-pro-v1:0")
 BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20, minimum=0)
 # A bulk recipient claimed (sending) this long ago with no outcome recorded: its worker died; the
-# sweep reports it unknown and never sends it again (bulk/worker.py).
+# sweep reports it unknown and never sends it again (bulk/sweep.py).
 BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, minimum=1)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
 # Outbound rate limits, tokens per second, shared by every worker (messaging/ratelimit.py).
