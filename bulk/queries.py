@@ -7,6 +7,7 @@ createdAt index instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,7 +53,7 @@ def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> P
     return Page(items, Cursor.encode(results.last_evaluated_key, scope=f"bulk-recipients:{job_id}") if len(items) == limit else None)
 
 
-def all_recipients(job_id: str):
+def all_recipients(job_id: str) -> Iterable[BulkRecipient]:
     """Every recipient of the job, in audience order (for reports and sweeps)."""
     return BulkRecipient.query(job_id, BulkRecipient.recipientId.startswith(RECIPIENT_PREFIX), consistent_read=True, page_size=500)
 
@@ -63,7 +64,7 @@ def chunk_recipients(job_id: str, chunk: BulkChunk) -> list[BulkRecipient]:
     return [found[rid] for rid in chunk.recipientIds if rid in found]
 
 
-def chunks(job_id: str):
+def chunks(job_id: str) -> Iterable[BulkChunk]:
     """Every chunk item of the job, in order."""
     return BulkChunk.query(job_id, BulkChunk.recipientId.startswith(CHUNK_PREFIX), consistent_read=True)
 
