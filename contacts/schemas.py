@@ -58,7 +58,7 @@ class ContactOut(Schema):
     deletedAt: datetime | None
 
     @staticmethod
-    def of(contact: Contact) -> "ContactOut":
+    def of(contact: Contact) -> ContactOut:
         consent = {}
         for channel in CHANNELS:
             record = contact.consent(channel)

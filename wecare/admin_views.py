@@ -9,7 +9,6 @@ from datetime import date
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-
 from pynamodb.exceptions import ScanError
 
 from contacts.models import Contact
