@@ -1,5 +1,6 @@
 """Admin views over DynamoDB: the audit trail, system configuration, the contacts table
-(deleted ones included) and the dead-letter queues with replay. Admin role only (the access middleware guards /admin/)."""
+(deleted ones included) and the dead-letter queues with replay. Admin role only (the access
+middleware guards /admin/)."""
 
 from __future__ import annotations
 

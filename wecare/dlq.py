@@ -180,7 +180,10 @@ class ReplayReport:
     def summary(self) -> str:
         parts = [f"{self.queue}: replayed {self.replayed}", f"failed again {self.failed} (back on the DLQ)", f"duplicates removed {self.duplicates}"]
         if self.refused:
-            parts.append(f"refused {len(self.refused)} after {MAX_REPLAYS} replays (inspect them on the admin DLQ page: {', '.join(self.refused[:5])})")
+            parts.append(
+                f"refused {len(self.refused)} after {MAX_REPLAYS} replays "
+                f"(inspect them on the admin DLQ page: {', '.join(self.refused[:5])})"
+            )
         if self.unreadable:
             parts.append(f"unreadable {self.unreadable} (left on the DLQ)")
         return "; ".join(parts)
