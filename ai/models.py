@@ -7,7 +7,6 @@ from pynamodb.models import Model
 
 from wecare.dynamo import meta, register, string_index
 
-
 ByMessageIndex = string_index("messageId-index", "messageId")
 
 
@@ -16,7 +15,8 @@ class AIInteraction(Model):
     Meta = meta("AIInteractions")
     interactionId = UnicodeAttribute(hash_key=True)
     messageId = UnicodeAttribute()
-    query = UnicodeAttribute()
+    # The stored attribute is named "query", which hides PynamoDB's Model.query() on this model.
+    query = UnicodeAttribute()  # type: ignore[assignment]
     response = UnicodeAttribute(null=True)
     sources = JSONAttribute(null=True)
     approved = BooleanAttribute(null=True)

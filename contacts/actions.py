@@ -10,7 +10,14 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
-from contacts.validation import InvalidValue, WhatsAppIdentity, normalise_email, normalise_name, normalise_phone, same_phone
+from contacts.validation import (
+    InvalidValue,
+    WhatsAppIdentity,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+    same_phone,
+)
 from wecare import audit
 from wecare.dynamo import Transaction, now, transaction
 from wecare.errors import Conflict, FieldErrors, NotFound
@@ -201,7 +208,7 @@ def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: 
             consent_attr = getattr(Contact, CONSENT_FIELDS[OPT_IN_BY_FIELD[field]])
             actions.append(consent_attr.set({"changedBy": audit.actor_id(user), "changedAt": at, "source": source}))
 
-    new_keys = [(f, changed[f]) for f in ("phone", "email") if f in changed and changed[f]]
+    new_keys = [(f, changed[f]) for f in ("phone", "email") if changed.get(f)]
     old_keys = [(f, getattr(contact, f)) for f in ("phone", "email") if f in changed and getattr(contact, f)]
     try:
         with transaction() as tx:

@@ -19,7 +19,7 @@ class ContactForm(forms.Form):
     OPT_IN_FIELDS = ("optInWhatsApp", "optInSms", "optInEmail")
 
     @classmethod
-    def for_contact(cls, contact: Contact, data=None) -> "ContactForm":
+    def for_contact(cls, contact: Contact, data=None) -> ContactForm:
         initial = {f: getattr(contact, f) for f in cls.base_fields}
         return cls(data=data, initial=initial)
 

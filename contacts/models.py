@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -124,7 +131,7 @@ class ContactUniqueKey(Model):
         return cls.for_field("whatsappUserId", user_id)
 
 
-__all__ = ["CHANNELS", "Contact", "ContactUniqueKey", "LIVE", "OPT_IN_FIELDS"]
+__all__ = ["CHANNELS", "LIVE", "OPT_IN_FIELDS", "Contact", "ContactUniqueKey"]
 
 
 @register

@@ -6,6 +6,8 @@ docs/design/contacts.md.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from contacts.models import LIVE, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_phone, whatsapp_user_id
 from wecare.dynamo import Cursor, Page
@@ -56,7 +58,7 @@ def _looks_like_phone(q: str) -> bool:
     return any(ch.isdigit() for ch in q) and all(ch.isdigit() or ch in " +-()." for ch in q)
 
 
-def _exact_match(q: str) -> Contact | None | bool:
+def _exact_match(q: str) -> Contact | Literal[False] | None:
     """The contact an exact phone, email or WhatsApp user id names; False when q is none of them."""
     if whatsapp_user_id(q) == q:
         return find_live_by_whatsapp_user(q)

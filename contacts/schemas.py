@@ -46,7 +46,13 @@ class ContactOut(Schema):
     name: str | None
     phone: str | None
     email: str | None
-    whatsappUserId: str | None = Field(None, description="WhatsApp's business-scoped user id, for a customer who wrote with a username instead of a number; set only from WhatsApp.")
+    whatsappUserId: str | None = Field(
+        None,
+        description=(
+            "WhatsApp's business-scoped user id, for a customer who wrote with a username instead of a number; "
+            "set only from WhatsApp."
+        ),
+    )
     optInWhatsApp: bool
     optInSms: bool
     optInEmail: bool
@@ -58,7 +64,7 @@ class ContactOut(Schema):
     deletedAt: datetime | None
 
     @staticmethod
-    def of(contact: Contact) -> "ContactOut":
+    def of(contact: Contact) -> ContactOut:
         consent = {}
         for channel in CHANNELS:
             record = contact.consent(channel)

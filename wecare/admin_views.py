@@ -1,5 +1,6 @@
 """Admin views over DynamoDB: the audit trail, system configuration, the contacts table
-(deleted ones included) and the dead-letter queues with replay. Admin role only (the access middleware guards /admin/)."""
+(deleted ones included) and the dead-letter queues with replay. Admin role only (the access
+middleware guards /admin/)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import date
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-
 from pynamodb.exceptions import ScanError
 
 from contacts.models import Contact

@@ -6,7 +6,7 @@ and the local stack's dummy keys in the environment of `make run` and of the tes
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import boto3
 from botocore.config import Config
@@ -27,7 +27,7 @@ def endpoint_for(service: str) -> str | None:
     return settings.AWS_ENDPOINT_URL
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str, endpoint_url: str | None, region: str, retries: bool):
     config = _RETRIES if retries else _NO_RETRIES
     return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)

@@ -82,8 +82,8 @@ def allow_body_up_to(limit: int) -> Callable:
                 body = request.read(limit + 1)
                 if len(body) > limit:
                     return too_large(limit)
-                request._body = body  # type: ignore[attr-defined]
-                request._stream = io.BytesIO(body)  # type: ignore[attr-defined]
+                request._body = body
+                request._stream = io.BytesIO(body)
             return run(request, *args, **kwargs)
 
         return wrapper

@@ -29,7 +29,7 @@ class Step:
 def _ttl_attribute(model) -> str | None:
     from pynamodb.attributes import TTLAttribute
 
-    for name, attribute in model.get_attributes().items():
+    for attribute in model.get_attributes().values():
         if isinstance(attribute, TTLAttribute):
             return attribute.attr_name
     return None

@@ -93,7 +93,8 @@ class Parked:
 def park(*, work_queue: str, task: str, args: list | tuple, kwargs: dict, error: str) -> str:
     """Put a task that kept failing on its work queue's DLQ and record it; returns the dlqMessageId."""
     dlq = dlq_for(work_queue)
-    parked = Parked(task=task, args=list(args), kwargs=dict(kwargs), dlq_message_id=str(ULID()), error=error[:2000])
+    dlq_message_id = str(ULID())
+    parked = Parked(task=task, args=list(args), kwargs=dict(kwargs), dlq_message_id=dlq_message_id, error=error[:2000])
     DLQMessage(
         dlqMessageId=parked.dlq_message_id,
         originalMessageId=parked.original_id,
@@ -106,7 +107,7 @@ def park(*, work_queue: str, task: str, args: list | tuple, kwargs: dict, error:
     aws.client("sqs").send_message(QueueUrl=_url(dlq), MessageBody=parked.body())
     log.error("parked on dead-letter queue", extra={"queue": dlq, "task": task, "dlq_message_id": parked.dlq_message_id, "error": parked.error})
     emit("DeadLettered", 1, "Count", Queue=dlq)
-    return parked.dlq_message_id
+    return dlq_message_id
 
 
 class PermanentError(Exception):
@@ -130,7 +131,7 @@ class DeadLetterTask(Task):
     retry_backoff_max = 60
     retry_jitter = True
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):  # noqa: D102 - Celery hook
+    def on_failure(self, exc, task_id, args, kwargs, einfo):  # Celery calls this after the last retry
         if (self.request.headers or {}).get("dlq_replay") or getattr(self.request, "dlq_replay", False):
             return  # a replay reports its own failure; never park a second copy
         work_queue = getattr(self, "queue", None) or settings.CELERY_TASK_ROUTES.get(self.name, {}).get("queue") or "default"
@@ -179,7 +180,10 @@ class ReplayReport:
     def summary(self) -> str:
         parts = [f"{self.queue}: replayed {self.replayed}", f"failed again {self.failed} (back on the DLQ)", f"duplicates removed {self.duplicates}"]
         if self.refused:
-            parts.append(f"refused {len(self.refused)} after {MAX_REPLAYS} replays (inspect them on the admin DLQ page: {', '.join(self.refused[:5])})")
+            parts.append(
+                f"refused {len(self.refused)} after {MAX_REPLAYS} replays "
+                f"(inspect them on the admin DLQ page: {', '.join(self.refused[:5])})"
+            )
         if self.unreadable:
             parts.append(f"unreadable {self.unreadable} (left on the DLQ)")
         return "; ".join(parts)
@@ -266,7 +270,7 @@ def _replay_one(sqs, url: str, dlq: str, message: dict, seen: set[str], report: 
     item.lastAttemptAt = now()
     try:
         _run(parked)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the task is recorded on the item and kept for another replay
         item.retryCount = (item.retryCount or 0) + 1
         parked.error = f"{type(exc).__name__}: {exc}"[:2000]
         report.failed += 1

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from functools import cache
+from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.core import signing
 from pynamodb.attributes import TTLAttribute
 from pynamodb.exceptions import UpdateError
-from pynamodb.models import Model
+from pynamodb.models import MetaProtocol, Model
 
 ALL_MODELS: list[type[Model]] = []
 
@@ -29,9 +29,9 @@ def table_name(name: str) -> str:
 
 
 
-def meta(name: str) -> type:
+def meta(name: str) -> MetaProtocol:
     """Build a Meta class for the table ``name`` (prefixed) on the configured endpoint."""
-    return type(
+    cls = type(
         "Meta",
         (),
         {
@@ -45,6 +45,8 @@ def meta(name: str) -> type:
             "max_retry_attempts": 3,
         },
     )
+    # PynamoDB reads a model's Meta through its attributes (typed as MetaProtocol); a class serves.
+    return cast(MetaProtocol, cls)
 
 
 def string_index(name: str, hash_attr: str, range_attr: str | None = None) -> type:
@@ -144,10 +146,10 @@ class Page(Generic[T]):
     scanned: int = 0
 
 
-__all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "Page", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
+__all__ = ["ALL_MODELS", "DAY", "Cursor", "InvalidCursor", "Page", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _connection(region: str, host: str | None):
     """One PynamoDB connection per endpoint: building one costs ~0.2 s (a new botocore client),
     and botocore clients are thread-safe."""
@@ -173,7 +175,7 @@ class Transaction:
         self._tx = TransactWrite(connection=_connection(settings.AWS_REGION, settings.AWS_ENDPOINT_URL))
         self._labels: dict[str, list[Any]] = {kind: [] for kind in self._KINDS}
 
-    def __enter__(self) -> "Transaction":
+    def __enter__(self) -> Transaction:
         self._tx.__enter__()
         return self
 

@@ -53,5 +53,5 @@ def sync_user_from_claims(claims: dict[str, Any]):
     user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get_or_create(name=role.group_name)[0] for role in roles])
-    user._wecare_role = top
+    user._wecare_role = top  # type: ignore[attr-defined]  # role_of reads this per-request cache
     return user

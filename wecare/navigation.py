@@ -13,7 +13,7 @@ from django.urls import reverse
 class NavItem:
     label: str
     url_name: str | None  # None: not built yet
-    children: tuple["NavItem", ...] = ()
+    children: tuple[NavItem, ...] = ()
 
     @property
     def built(self) -> bool:

@@ -39,8 +39,8 @@ def role_of(user: Any) -> Role | None:
         return None
     if user.is_superuser:
         return Role.ADMIN
-    cached = getattr(user, "_wecare_role", False)
-    if cached is not False:
+    if hasattr(user, "_wecare_role"):  # worked out earlier for this user object (None included)
+        cached: Role | None = user._wecare_role
         return cached
     names = set(user.groups.values_list("name", flat=True))
     role = max((GROUP_NAMES[n] for n in names if n in GROUP_NAMES), default=None)

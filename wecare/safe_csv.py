@@ -93,5 +93,8 @@ def _next(reader: Any) -> list[str] | None:
 def _reason(error: csv.Error) -> str:
     if "field larger than field limit" in str(error):
         limit = csv.field_size_limit()
-        return f"a cell is longer than {limit:,} characters; most often a double quote (\") opens a cell and is never closed"
+        return (
+            f"a cell is longer than {limit:,} characters; "
+            'most often a double quote (") opens a cell and is never closed'
+        )
     return f"this row cannot be read as CSV ({error})"

@@ -25,7 +25,7 @@ def record_login(user) -> None:
         createdAt=at,
     ).update(
         actions=[
-            User.email.set(user.email or None) if user.email else User.email.remove(),
+            User.email.set(user.email) if user.email else User.email.remove(),
             User.role.set(role.label) if role else User.role.remove(),
             User.createdAt.set(User.createdAt | at),
             User.lastLoginAt.set(at),

@@ -30,7 +30,7 @@ def test_the_whatsapp_table_has_the_contracts_five_indexes(aws):
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
 
 
-@pytest.mark.parametrize("queue,dlq", WORK_QUEUES.items())
+@pytest.mark.parametrize(("queue", "dlq"), WORK_QUEUES.items())
 def test_each_work_queue_redrives_to_its_dead_letter_queue(aws, queue, dlq):
     sqs = client("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]

@@ -34,7 +34,6 @@ def empty_dlq():
         item.delete()
     ATTEMPTS.clear()
     FAIL_UNTIL.clear()
-    yield
 
 
 def _drain(queue: str) -> None:
@@ -155,7 +154,7 @@ def test_replay_dlq_command_reports_audits_and_exits_nonzero_when_something_fail
     assert any(e.action == "dlq.replay" and e.resourceId == "default-dlq" for e in AuditLog.scan(AuditLog.action == "dlq.replay"))
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["--queue", "inbound-queue"], "unknown dead-letter queue 'inbound-queue'"),
     (["--max", "0"], "--max must be between 1 and 1000"),
 ])

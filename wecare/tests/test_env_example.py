@@ -37,7 +37,7 @@ def all_variables() -> list[str]:
 
 
 def documented_in_env_example() -> dict[str, str]:
-    return {name: value for name, value in ASSIGNMENT.findall(ENV_EXAMPLE.read_text())}
+    return dict(ASSIGNMENT.findall(ENV_EXAMPLE.read_text()))
 
 
 def test_the_parsers_find_what_we_know_is_there():

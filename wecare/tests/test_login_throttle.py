@@ -83,7 +83,7 @@ def test_an_admin_reset_unlocks_at_once(operator):
 
 
 @pytest.mark.parametrize(
-    "forwarded, expected",
+    ("forwarded", "expected"),
     [
         ("198.51.100.20", "198.51.100.20"),
         ("6.6.6.6, 198.51.100.20", "198.51.100.20"),  # the client wrote the first; the ALB appended the last

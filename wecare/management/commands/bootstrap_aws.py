@@ -4,7 +4,10 @@ from wecare.bootstrap import STEPS, bootstrap
 
 
 class Command(BaseCommand):
-    help = "Create the DynamoDB tables, SQS queues, S3 buckets, SNS topic and SES identity that are missing. Never deletes."
+    help = (
+        "Create the DynamoDB tables, SQS queues, S3 buckets, SNS topic and SES identity that are missing. "
+        "Never deletes."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(STEPS)}")

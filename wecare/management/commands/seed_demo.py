@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -7,7 +9,7 @@ from contacts import actions
 from contacts.queries import list_contacts
 from wecare.roles import Role
 
-DEMO_CONTACTS = [
+DEMO_CONTACTS: list[dict[str, Any]] = [
     {"name": "Asha Rao", "phone": "+919812345670", "email": "asha.rao@example.com", "optInWhatsApp": True, "optInSms": True, "optInEmail": True},
     {"name": "Ben Carter", "phone": "+14155550199", "optInSms": True},
     {"name": "Chloé Martin", "email": "chloe.martin@example.org", "optInEmail": True},

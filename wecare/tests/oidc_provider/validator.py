@@ -1,10 +1,12 @@
+from typing import ClassVar
+
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
 class CognitoLikeValidator(OAuth2Validator):
     """Claims shaped like a Cognito user pool's: groups, email and token_use in the ID token."""
 
-    oidc_claim_scope = {
+    oidc_claim_scope: ClassVar[dict[str, str]] = {
         **OAuth2Validator.oidc_claim_scope,
         # Cognito puts these in every ID token, whatever the scopes.
         "cognito:groups": "openid",
