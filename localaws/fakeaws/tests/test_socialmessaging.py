@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from django.conf import settings
 
-from wecare.fakeaws.tests.helpers import PHONE, whatsapp_text
+from localaws.fakeaws.tests.helpers import PHONE, whatsapp_text
 
 
 def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:

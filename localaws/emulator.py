@@ -1,6 +1,6 @@
 """The local AWS emulator: moto, with two emulator-only fixes so DynamoDB behaves like DynamoDB.
 
-Used by the dev stack (``python -m wecare.emulator -H 127.0.0.1 -p 5000`` instead of
+Used by the dev stack (``python -m localaws.emulator -H 127.0.0.1 -p 5000`` instead of
 ``moto_server``), the test suite (in process) and the benchmarks.
 
 1. **Writes are serialized.** moto handles each request in its own thread and checks a
