@@ -17,6 +17,8 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
+from wecare.errors import DomainError
+
 ALL_MODELS: list[type[Model]] = []
 
 DAY = 24 * 60 * 60
@@ -125,9 +127,16 @@ class Cursor:
         return key
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(DomainError, ValueError):
+    """A cursor this list did not issue (422, as a validation error of the ``cursor`` query)."""
+
+    status = 422
+
     def __init__(self) -> None:
         super().__init__("invalid cursor: start again from the first page")
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": [{"loc": ["query", "cursor"], "msg": str(self), "type": "value_error"}]}
 
 
 __all__ = ["ALL_MODELS", "Cursor", "DAY", "InvalidCursor", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
