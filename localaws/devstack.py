@@ -136,17 +136,22 @@ def main() -> int:
 
     threading.Thread(target=autosave, daemon=True).start()
 
-    def stop(*_: object) -> None:
-        stopping.set()
+    signalled: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # Only a plain append: Event.set() here would take the lock that stopping.wait() in this
+        # same (main) thread may hold when the signal lands, and Ctrl-C would hang the stack.
+        signalled.append(signum)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping.is_set():
+    while not signalled:
         dead = [p for p in children if p.poll() is not None]
         if dead:
             print(f"{dead[0].name} exited with {dead[0].returncode}; stopping the stack", file=sys.stderr)  # type: ignore[attr-defined]
             break
-        stopping.wait(0.5)
+        time.sleep(0.5)
+    stopping.set()  # ends the autosave thread
 
     for proc in children:
         if proc is not moto:
