@@ -136,6 +136,7 @@ class InvalidCursor(DomainError, ValueError):
         super().__init__("invalid cursor: start again from the first page")
 
     def body(self) -> dict[str, Any]:
+        # The shape of ninja's own validation errors, as for FieldErrors.
         return {"detail": [{"loc": ["query", "cursor"], "msg": str(self), "type": "value_error"}]}
 
 

@@ -47,4 +47,5 @@ class FieldErrors(DomainError):
 
     def body(self) -> dict[str, Any]:
         # The shape of ninja's own validation errors, so a client reads both the same way.
-        return {"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"} for field, message in self.errors.items()]}
+        detail = [{"loc": ["body", field], "msg": msg, "type": "value_error"} for field, msg in self.errors.items()]
+        return {"detail": detail}
