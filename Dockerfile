@@ -24,7 +24,10 @@ RUN groupadd --system --gid 10001 wecare \
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
+# .dockerignore leaves out the local AWS stand-ins (localaws/), the tests, bench/ and docs/; the
+# build fails if the local AWS package got in anyway.
 COPY . .
+RUN test ! -e localaws || { echo "localaws/ is development-only and must not be in the image" >&2; exit 1; }
 
 # Static files are collected into the image and served by whitenoise (hashed, compressed names).
 # The production-shaped values below exist only for this RUN: none of them is in the image's

@@ -17,11 +17,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/python scripts/devstack.py
+	$(BIN)/python -m localaws.devstack
 
 # A manage.py command against the stack `make run` started, e.g. make manage CMD="replay_dlq --queue inbound-dlq"
 manage: install
-	$(BIN)/python scripts/devstack.py manage $(CMD)
+	$(BIN)/python -m localaws.devstack manage $(CMD)
 
 test: install
 	scripts/ensure_chromium.sh

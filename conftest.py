@@ -16,10 +16,10 @@ def aws(django_db_blocker):
     """Start moto on the port the test settings chose and create every resource in it."""
     from moto.server import ThreadedMotoServer
 
-    from wecare import emulator
+    from localaws import emulator
     from wecare.bootstrap import bootstrap
 
-    emulator.install()  # serialized writes and cheap transaction backups: see wecare/emulator.py
+    emulator.install()  # serialized writes and cheap transaction backups: see localaws/emulator.py
     endpoint = urlparse(settings.AWS_ENDPOINT_URL)
     server = ThreadedMotoServer(ip_address=endpoint.hostname, port=endpoint.port, verbose=False)
     server.start()
@@ -155,11 +155,11 @@ def login_page(page, live_server):
 
 @pytest.fixture(scope="session")
 def fake_aws(aws):
-    """The local fake of socialmessaging and pinpoint-sms-voice-v2 (wecare/fakeaws), on the port the
+    """The local fake of socialmessaging and pinpoint-sms-voice-v2 (localaws/fakeaws), on the port the
     test settings chose for AWS_FAKE_ENDPOINT_URL, so wecare.aws.client() reaches it. It reads and
     writes media in the session's moto S3. State lasts the session: use `fake_aws_clean`, or call
     `.reset()`, for a test that counts calls."""
-    from wecare.fakeaws import FakeAwsServer
+    from localaws.fakeaws import FakeAwsServer
 
     endpoint = urlparse(settings.AWS_FAKE_ENDPOINT_URL)
     server = FakeAwsServer(host=endpoint.hostname, port=endpoint.port, s3_endpoint_url=settings.AWS_ENDPOINT_URL).start()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bulk benchmark: a DRY_RUN WhatsApp job of N recipients (10,000 by default) started through
 bulk.actions.start_job and sent by REAL Celery worker processes on bulk-queue, on the local stack
-(moto through wecare.emulator in this process, SQS as the broker).
+(moto through localaws.emulator in this process, SQS as the broker).
 
     .venv/bin/python bench/bulk_bench.py                       # 10,000 recipients, 4 worker processes
     .venv/bin/python bench/bulk_bench.py --recipients 1000     # a quicker run

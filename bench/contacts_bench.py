@@ -7,7 +7,7 @@ measured on the local stack (a moto server on loopback), through the real code p
     .venv/bin/python bench/contacts_bench.py --worker     # import on a real Celery worker
 
 What it does, in order: starts its own moto server on a free loopback port, points the
-environment at it (as scripts/devstack.py does) before Django starts, creates every AWS resource
+environment at it (as localaws/devstack.py does) before Django starts, creates every AWS resource
 (wecare.bootstrap), writes a CSV of N contacts, imports it through contacts.imports.start_import
 (stores the file in S3, then the Celery task runs contacts.imports.run_import: in this process
 with Celery in eager mode by default, or on a worker subprocess with --worker), checks that every
@@ -85,7 +85,7 @@ def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: float = 30) -
 
 
 def set_environment(endpoint: str, tmp: Path) -> None:
-    """What scripts/devstack.py sets, pointed at this run's moto server and a throwaway SQLite.
+    """What localaws/devstack.py sets, pointed at this run's moto server and a throwaway SQLite.
     Forced (not setdefault), so a developer's shell can never point the bench at anything else."""
     os.environ.update(
         {
@@ -590,7 +590,7 @@ def main() -> int:
     parser.add_argument("--searches", type=int, default=200, help="searches to time (default 200)")
     parser.add_argument("--worker", action="store_true", help="import on a real Celery worker subprocess (-c 2)")
     parser.add_argument("--stock-moto", action="store_true",
-                        help="run the unchanged .venv/bin/moto_server instead of wecare.emulator "
+                        help="run the unchanged .venv/bin/moto_server instead of localaws.emulator "
                              "(its transactions copy whole tables: hours for 10,000 rows)")
     parser.add_argument("--seed", type=int, default=20240601, help="random seed for the data and the queries")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (moto and worker logs, CSV)")
@@ -618,8 +618,8 @@ def main() -> int:
             server = "stock .venv/bin/moto_server (transactions copy whole tables: slower as the tables grow)"
             moto_cmd = [str(BIN / "moto_server")]
         else:
-            server = "python -m wecare.emulator (moto with serialized writes and per-item transaction backups), as make run"
-            moto_cmd = [sys.executable, "-m", "wecare.emulator"]
+            server = "python -m localaws.emulator (moto with serialized writes and per-item transaction backups), as make run"
+            moto_cmd = [sys.executable, "-m", "localaws.emulator"]
         moto = children.start("moto", [*moto_cmd, "-H", "127.0.0.1", "-p", str(port)], moto_log)
         print(f"moto server on {endpoint}: {server}; setting up...", flush=True)
         import django

@@ -79,7 +79,7 @@ def start_local_aws(tmp: Path) -> tuple[object, CountingApp, object]:
             "SEND_RETRY_BASE_SECONDS": "0.05",
         }
     )
-    from wecare import emulator
+    from localaws import emulator
 
     emulator.install()  # DynamoDB-like atomic writes, cheap transaction backups
     from moto.server import ThreadedMotoServer
@@ -94,7 +94,7 @@ def start_local_aws(tmp: Path) -> tuple[object, CountingApp, object]:
 
     django.setup()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request log
-    from wecare.fakeaws import FakeAwsServer
+    from localaws.fakeaws import FakeAwsServer
 
     fake = FakeAwsServer(host="127.0.0.1", port=fake_port, s3_endpoint_url=os.environ["AWS_ENDPOINT_URL"]).start()
     from wecare.bootstrap import bootstrap

@@ -36,10 +36,15 @@ MAX_SUBJECT = 998  # RFC 5322 line limit
 class Refused(DomainError):
     """The safety gate said no: 422 with the reason code and a sentence the user can act on."""
 
+    status = 422
+
     def __init__(self, verdict: gate.Verdict):
         super().__init__(verdict.message)
         self.code = verdict.reason.value if verdict.reason else "REFUSED"
         self.verdict = verdict
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": str(self)}
 
 
 @dataclass

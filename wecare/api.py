@@ -1,4 +1,8 @@
-"""The one NinjaAPI. Each app adds its Router; domain errors map to HTTP here, once."""
+"""The one NinjaAPI: it wires each app's Router and maps errors to HTTP, once and generically.
+
+A domain error (``wecare.errors.DomainError`` and the apps' subclasses) carries its own status
+and body, so one handler serves every app; no app's error is named here.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,7 @@ from ninja import NinjaAPI
 
 from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.bodylimits import too_large
-from wecare.dynamo import InvalidCursor
-from messaging.outbound import Refused
-from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare.errors import DomainError
 
 api = NinjaAPI(
     title="WECARE.DIGITAL API",
@@ -25,38 +27,14 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(NotFound)
-def not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=404)
-
-
-@api.exception_handler(Conflict)
-def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=409)
-
-
-@api.exception_handler(FieldErrors)
-def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"} for field, message in exc.errors.items()]},
-        status=422,
-    )
-
-
-@api.exception_handler(InvalidCursor)
-def invalid_cursor(request: HttpRequest, exc: InvalidCursor) -> HttpResponse:
-    return api.create_response(request, {"detail": [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]}, status=422)
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.body(), status=exc.status)
 
 
 @api.exception_handler(RequestDataTooBig)
 def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-
-
-@api.exception_handler(Refused)
-def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
-    return api.create_response(request, {"code": exc.code, "detail": str(exc)}, status=422)
 
 
 from contacts.api import router as contacts_router  # noqa: E402  (routers import the api's auth)

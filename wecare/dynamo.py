@@ -18,6 +18,8 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import MetaProtocol, Model
 
+from wecare.errors import DomainError
+
 ALL_MODELS: list[type[Model]] = []
 
 DAY = 24 * 60 * 60
@@ -128,9 +130,17 @@ class Cursor:
         return key
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(DomainError, ValueError):
+    """A cursor this list did not issue (422, as a validation error of the ``cursor`` query)."""
+
+    status = 422
+
     def __init__(self) -> None:
         super().__init__("invalid cursor: start again from the first page")
+
+    def body(self) -> dict[str, Any]:
+        # The shape of ninja's own validation errors, as for FieldErrors.
+        return {"detail": [{"loc": ["query", "cursor"], "msg": str(self), "type": "value_error"}]}
 
 
 T = TypeVar("T")

@@ -1,5 +1,5 @@
-"""The sidebar (seed requirement 12). Items not built yet are listed as coming, never as links
-to empty pages."""
+"""The sidebar, with the items requirement 12 lists (docs/requirements.md). Items not built yet
+are listed as coming, never as links to empty pages."""
 
 from __future__ import annotations
 

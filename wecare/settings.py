@@ -21,9 +21,9 @@ ENVIRONMENTS = ("production", "staging", "preview", "development")
 ENVIRONMENT = env_choice("ENVIRONMENT", ENVIRONMENTS, default="development")
 SEND_MODE = env_choice("SEND_MODE", ("DRY_RUN", "LIVE"), default="DRY_RUN")
 if SEND_MODE == "LIVE" and ENVIRONMENT != "production":
-    # Requirement 10.7: only production may really send. The one exception is the local stack
-    # (ENVIRONMENT=development) talking to moto and the local provider fake, which must be asked
-    # for explicitly; staging and preview can never be LIVE, whatever else is set.
+    # Requirement 10.7 (docs/requirements.md): only production may really send. The one exception
+    # is the local stack (ENVIRONMENT=development) talking to moto and the local provider fake,
+    # which must be asked for explicitly; staging and preview can never be LIVE, whatever else is set.
     if ENVIRONMENT != "development" or not env_bool("ALLOW_LIVE_AGAINST_FAKE", False):
         raise ConfigError(f"SEND_MODE=LIVE is only allowed when ENVIRONMENT=production (ENVIRONMENT={ENVIRONMENT})")
     for _endpoint in ("AWS_ENDPOINT_URL", "AWS_FAKE_ENDPOINT_URL"):

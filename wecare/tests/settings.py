@@ -1,4 +1,4 @@
-"""Settings for the test suite: the real settings module, fed a test environment.
+"""Settings for the test suite: the local stack's settings (localaws/settings.py), fed a test environment.
 
 Each test process gets its own moto server on a free loopback port (chosen here, before the
 settings are read, and inherited by any worker subprocess a test starts).
@@ -18,7 +18,7 @@ os.environ["ENVIRONMENT"] = "development"
 os.environ["SEND_MODE"] = "DRY_RUN"
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
-# The local fake of the APIs moto lacks (wecare/fakeaws) gets its own port the same way; the
+# The local fake of the APIs moto lacks (localaws/fakeaws) gets its own port the same way; the
 # `fake_aws` fixture (conftest.py) starts it there.
 os.environ.setdefault("AWS_FAKE_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -31,7 +31,8 @@ os.environ.setdefault("COGNITO_DOMAIN", "http://localhost:1")  # replaced by the
 # there unless told the test knows what it is doing.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from wecare.settings import *  # noqa: E402,F403
+# The dev stack's settings: the real ones plus the localaws app (dev_snapshot), never in production.
+from localaws.settings import *  # noqa: E402,F403
 
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (wecare/tests/test_worker.py)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

@@ -2,7 +2,7 @@
 nothing else, so the documentation cannot drift from the settings.
 
 Sources of truth: the ``env_*("NAME")`` calls in wecare/settings.py, the variables the local stack
-reads (scripts/devstack.py) and those the container entry point reads (scripts/entrypoint.sh).
+reads (localaws/devstack.py) and those the container entry point reads (scripts/entrypoint.sh).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 CONFIGURATION_DOC = ROOT / "docs" / "configuration.md"
 SECRETS = ("DJANGO_SECRET_KEY", "OIDC_RP_CLIENT_SECRET")
 
-# `env.get("PORT", "8000")` in scripts/devstack.py; `${PORT:-8000}` in scripts/entrypoint.sh
+# `env.get("PORT", "8000")` in localaws/devstack.py; `${PORT:-8000}` in scripts/entrypoint.sh
 DEVSTACK_READ = re.compile(r"""\benv\.get\(\s*["']([A-Z][A-Z0-9_]*)["']""")
 SHELL_READ = re.compile(r"\$\{([A-Z][A-Z0-9_]*):-")
 # `NAME=value` or `# NAME=value` at the start of a line
@@ -25,7 +25,7 @@ ASSIGNMENT = re.compile(r"^#?[ ]?([A-Z][A-Z0-9_]*)=(.*)$", re.MULTILINE)
 
 
 def devstack_variables() -> list[str]:
-    return sorted(set(DEVSTACK_READ.findall((ROOT / "scripts" / "devstack.py").read_text())))
+    return sorted(set(DEVSTACK_READ.findall((ROOT / "localaws" / "devstack.py").read_text())))
 
 
 def entrypoint_variables() -> list[str]:

@@ -7,8 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from wecare.fakeaws.account import LinkedAccount
-from wecare.fakeaws.state import FakeState
+from localaws.fakeaws.account import LinkedAccount
+from localaws.fakeaws.state import FakeState
 
 
 class ServiceError(Exception):

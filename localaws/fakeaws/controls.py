@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from wecare.fakeaws import templates
-from wecare.fakeaws.protocols import Response
-from wecare.fakeaws.validation import validate
+from localaws.fakeaws import templates
+from localaws.fakeaws.protocols import Response
+from localaws.fakeaws.validation import validate
 
 if TYPE_CHECKING:
-    from wecare.fakeaws.app import FakeAws
+    from localaws.fakeaws.app import FakeAws
 
 TEMPLATE_JSON_MAX = 6000  # GetWhatsAppMessageTemplate's `template` member (MetaTemplate) max length
 
@@ -81,7 +81,7 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
                 return _answer(200, {"reset": True})
     except ControlError as exc:
         return _answer(400, {"message": str(exc)})
-    return _answer(404, {"message": f"no control {method} {path}; see wecare/fakeaws/controls.py"})
+    return _answer(404, {"message": f"no control {method} {path}; see localaws/fakeaws/controls.py"})
 
 
 def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:

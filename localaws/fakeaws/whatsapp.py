@@ -16,9 +16,9 @@ import secrets
 import uuid
 from typing import Any
 
-from wecare.fakeaws.account import PhoneNumber
-from wecare.fakeaws.context import Context, ServiceError
-from wecare.fakeaws.templates import meta_json, summary
+from localaws.fakeaws.account import PhoneNumber
+from localaws.fakeaws.context import Context, ServiceError
+from localaws.fakeaws.templates import meta_json, summary
 
 log = logging.getLogger(__name__)
 

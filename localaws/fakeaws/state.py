@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from wecare.fakeaws import templates
+from localaws.fakeaws import templates
 
 
 def now_iso() -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from wecare.fakeaws.patterns import compile_pattern
+from localaws.fakeaws.patterns import compile_pattern
 
 # Smithy's fixed widths; a model's own min/max are checked on top of these.
 _INTEGER_RANGES = {

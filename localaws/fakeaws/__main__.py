@@ -1,4 +1,4 @@
-"""`python -m wecare.fakeaws --host 127.0.0.1 --port 5001`: the fake as its own process (the dev
+"""`python -m localaws.fakeaws --host 127.0.0.1 --port 5001`: the fake as its own process (the dev
 stack runs it this way). Does not import Django: it only needs boto3/botocore."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import signal
 import sys
 import threading
 
-from wecare.fakeaws.server import FakeAwsServer
+from localaws.fakeaws.server import FakeAwsServer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wecare.fakeaws", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localaws.fakeaws", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from wecare.fakeaws.context import Context
+from localaws.fakeaws.context import Context
 
 
 def send_text_message(context: Context, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`python -m wecare.fakeaws` as the dev stack runs it: its own process, stopped by SIGTERM."""
+"""`python -m localaws.fakeaws` as the dev stack runs it: its own process, stopped by SIGTERM."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_runs_as_a_process_and_stops_on_sigterm():
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wecare.fakeaws", "--host", "127.0.0.1", "--port", str(port), "--s3-endpoint-url", ""],
+        [sys.executable, "-m", "localaws.fakeaws", "--host", "127.0.0.1", "--port", str(port), "--s3-endpoint-url", ""],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

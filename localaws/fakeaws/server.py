@@ -11,8 +11,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from wecare.fakeaws.app import FakeAws
-from wecare.fakeaws.state import FakeState
+from localaws.fakeaws.app import FakeAws
+from localaws.fakeaws.state import FakeState
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeAwsServer:
-    """The fake in a background thread, for tests and for `python -m wecare.fakeaws`.
+    """The fake in a background thread, for tests and for `python -m localaws.fakeaws`.
 
         server = FakeAwsServer(port=0).start()     # port 0: any free port
         boto3.client("socialmessaging", endpoint_url=server.url, ...)
@@ -132,6 +132,6 @@ class FakeAwsServer:
         self.fake.add_fault(operation, error, status, message, times, service)
 
     def set_templates(self, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from wecare.fakeaws.controls import set_templates
+        from localaws.fakeaws.controls import set_templates
 
         return set_templates(self.fake, templates)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""`make run`: the whole platform on this machine, on its embedded defaults.
+"""`make run` (``python -m localaws.devstack``): the whole platform on this machine, on its
+embedded defaults.
 
 Starts a moto server (the local AWS) and the local fake of the AWS APIs moto lacks (WhatsApp and
-SMS: wecare/fakeaws) on loopback, creates every AWS resource in moto, loads the data saved at the
+SMS: localaws/fakeaws) on loopback, creates every AWS resource in moto, loads the data saved at the
 last stop, migrates SQLite, creates the demo users and contacts, then runs a Celery worker with
 beat and the web server. Ctrl-C saves the data and stops every child.
 """
@@ -42,10 +43,12 @@ def environment() -> dict[str, str]:
     fake_aws_port = env.get("FAKE_AWS_PORT", "5001")
     defaults = {
         "ENVIRONMENT": "development",
+        # The real settings plus the localaws app (its dev_snapshot command); see localaws/settings.py.
+        "DJANGO_SETTINGS_MODULE": "localaws.settings",
         "SEND_MODE": "DRY_RUN",
         "DJANGO_SECRET_KEY": persistent_secret("secret_key", 50),
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
-        # socialmessaging and pinpoint-sms-voice-v2 (no moto backend) go to wecare.fakeaws.
+        # socialmessaging and pinpoint-sms-voice-v2 (no moto backend) go to localaws.fakeaws.
         "AWS_FAKE_ENDPOINT_URL": f"http://127.0.0.1:{fake_aws_port}",
         # Dummy credentials for the emulator only; real AWS uses the role's credentials.
         "AWS_ACCESS_KEY_ID": "local",
@@ -92,10 +95,10 @@ def main() -> int:
 
     endpoint = env["AWS_ENDPOINT_URL"]
     moto_port = endpoint.rsplit(":", 1)[-1]
-    moto = start("moto", str(BIN / "python"), "-m", "wecare.emulator", "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
+    moto = start("moto", str(BIN / "python"), "-m", "localaws.emulator", "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
     fake_endpoint = env["AWS_FAKE_ENDPOINT_URL"]
     try:
-        start("fakeaws", str(BIN / "python"), "-m", "wecare.fakeaws", "--host", "127.0.0.1",
+        start("fakeaws", str(BIN / "python"), "-m", "localaws.fakeaws", "--host", "127.0.0.1",
               "--port", fake_endpoint.rsplit(":", 1)[-1], log=STATE / "fakeaws.log")
         wait_for(f"{endpoint}/moto-api/")
         wait_for(f"{fake_endpoint}/__fake/health")
@@ -133,17 +136,22 @@ def main() -> int:
 
     threading.Thread(target=autosave, daemon=True).start()
 
-    def stop(*_: object) -> None:
-        stopping.set()
+    signalled: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # Only a plain append: Event.set() here would take the lock that stopping.wait() in this
+        # same (main) thread may hold when the signal lands, and Ctrl-C would hang the stack.
+        signalled.append(signum)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping.is_set():
+    while not signalled:
         dead = [p for p in children if p.poll() is not None]
         if dead:
             print(f"{dead[0].name} exited with {dead[0].returncode}; stopping the stack", file=sys.stderr)  # type: ignore[attr-defined]
             break
-        stopping.wait(0.5)
+        time.sleep(0.5)
+    stopping.set()  # ends the autosave thread
 
     for proc in children:
         if proc is not moto:

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from wecare.fakeaws.tests.helpers import SMS_POOL
+from localaws.fakeaws.tests.helpers import SMS_POOL
 
 
 def control(url: str, method: str = "GET", body=None):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from wecare.fakeaws import patterns
-from wecare.fakeaws.account import DEFAULT_PHONE_NUMBER_IDS
-from wecare.fakeaws.catalog import Catalog
-from wecare.fakeaws.patterns import compile_pattern, translate
-from wecare.fakeaws.validation import validate
+from localaws.fakeaws import patterns
+from localaws.fakeaws.account import DEFAULT_PHONE_NUMBER_IDS
+from localaws.fakeaws.catalog import Catalog
+from localaws.fakeaws.patterns import compile_pattern, translate
+from localaws.fakeaws.validation import validate
 
 # Java regexes in the models that Python's `re` cannot express (Unicode category \P{C}); values of
 # these members are checked for type and length only. All are bedrock-agent-runtime's, which the

@@ -21,11 +21,11 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from wecare.fakeaws import account as linked_account
-from wecare.fakeaws import controls, sms, whatsapp
-from wecare.fakeaws.catalog import Catalog, Service, default_catalog
-from wecare.fakeaws.context import Context, ServiceError
-from wecare.fakeaws.protocols import (
+from localaws.fakeaws import account as linked_account
+from localaws.fakeaws import controls, sms, whatsapp
+from localaws.fakeaws.catalog import Catalog, Service, default_catalog
+from localaws.fakeaws.context import Context, ServiceError
+from localaws.fakeaws.protocols import (
     Response,
     SerializationError,
     error_response,
@@ -34,8 +34,8 @@ from wecare.fakeaws.protocols import (
     parse_rest_json_request,
     to_wire,
 )
-from wecare.fakeaws.state import Fault, FakeState
-from wecare.fakeaws.validation import validate
+from localaws.fakeaws.state import Fault, FakeState
+from localaws.fakeaws.validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class FakeAws:
         handler = HANDLERS.get((service.name, operation.name))
         if handler is None:
             self.state.finish_call(call, 501, "NotImplementedException")
-            message = f"{service.name} {operation.name} is a valid call, but the local fake (wecare/fakeaws) does not implement it"
+            message = f"{service.name} {operation.name} is a valid call, but the local fake (localaws/fakeaws) does not implement it"
             return _error(service, 501, "NotImplementedException", message)
         try:
             output = handler(self.context, params)

@@ -1,19 +1,19 @@
 """The local AWS emulator: moto, with two emulator-only fixes so DynamoDB behaves like DynamoDB.
 
-Used by the dev stack (``python -m wecare.emulator -H 127.0.0.1 -p 5000`` instead of
+Used by the dev stack (``python -m localaws.emulator -H 127.0.0.1 -p 5000`` instead of
 ``moto_server``), the test suite (in process) and the benchmarks.
 
 1. **Writes are serialized.** moto handles each request in its own thread and checks a
    conditional write's condition and then writes with nothing held in between, so two racing
-   writers can both pass (measured: rate-limit windows over their limit, lost updates, two
+   writers can both pass (seen as rate-limit windows over their limit, lost updates, two
    contacts with one phone). Real DynamoDB serializes writes to an item, which the uniqueness
    keys, the rate limits and the tier rely on. Reads stay concurrent.
 2. **A transaction backs up only its own items.** moto 5's ``transact_write_items`` deep-copies
    every table it touches, once per item, to roll back on failure: each transaction costs time
-   in proportion to the tables' size, so a 10,000-contact import is quadratic (measured: ~50 ms
-   per transaction at 100 contacts, ~190 ms at 1,000). Here the backup is an undo log of the
-   named items, restored in reverse order if moto cancels the transaction. What moto checks and
-   applies, and the errors it returns, are unchanged.
+   in proportion to the tables' size, so a large contact import is quadratic (figures in
+   bench/README.md). Here the backup is an undo log of the named items, restored in reverse
+   order if moto cancels the transaction. What moto checks and applies, and the errors it
+   returns, are unchanged.
 """
 
 from __future__ import annotations

@@ -1,0 +1,9 @@
+"""The local stack's Django app: only ``localaws.settings`` (the dev stack) and the test settings
+install it, for its ``dev_snapshot`` command. Production settings never name it."""
+
+from django.apps import AppConfig
+
+
+class LocalAwsConfig(AppConfig):
+    name = "localaws"
+    verbose_name = "Local AWS (development and tests only)"

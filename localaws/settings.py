@@ -1,0 +1,14 @@
+"""Settings for the local stack (``make run``, ``make manage``): the real settings, plus the
+``localaws`` app for its ``dev_snapshot`` command. The dev stack sets DJANGO_SETTINGS_MODULE to
+this module; deployed processes use ``wecare.settings``, which never names this package.
+"""
+
+from wecare.env import ConfigError
+from wecare.settings import *  # noqa: F403
+from wecare.settings import ENVIRONMENT, INSTALLED_APPS
+
+if ENVIRONMENT != "development":
+    # The image leaves this package out; a deployed environment pointed here is a mistake.
+    raise ConfigError(f"localaws.settings is for the local stack only, not ENVIRONMENT={ENVIRONMENT}")
+
+INSTALLED_APPS = [*INSTALLED_APPS, "localaws"]
