@@ -29,7 +29,7 @@ Pages, the API and commands call these; each change a person makes is audited.
   two people pressing at once one wins and the other gets 409 with the job's state. Workers
   honour the status between messages (``bulk/worker.py``).
 
-Errors: ``FieldErrors`` (422, with what to do), ``outbound.Refused`` (422 TIER_LIMIT),
+Errors: ``FieldErrors`` (422, with what to do), ``send.Refused`` (422 TIER_LIMIT),
 ``Conflict`` (409), ``NotFound`` (404).
 """
 
@@ -50,9 +50,9 @@ from bulk.audience import AudienceSpec, ResolvedRecipient, resolve
 from bulk.batching import write_all
 from bulk.models import BulkJob, BulkPlan, plan_key
 from bulk.preparation import CHUNK_SIZE
-from messaging import gate
 from messaging.channels import Channel
-from messaging.outbound import Refused, parse
+from messaging.outbound import gate
+from messaging.outbound.send import Refused, parse
 from wecare import audit
 from wecare.dynamo import now, transaction
 from wecare.errors import Conflict, FieldErrors, NotFound
@@ -125,7 +125,7 @@ def _check_message(message: dict[str, Any], channel: str, sender: str | None, re
 
 
 def _estimate_seconds(channel: str, sender: str, sendable: int) -> float:
-    from messaging.ratelimit import buckets_for
+    from messaging.outbound.ratelimit import buckets_for
 
     try:
         limit = min(lim for _, lim in buckets_for(channel, sender))
@@ -155,7 +155,7 @@ def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sen
             business_initiated.append(recipient.address)
     tier_verdict = TierVerdict()
     if business_initiated:
-        from messaging import tier
+        from messaging.outbound import tier
 
         tier_verdict = TierVerdict(len(business_initiated), tier.would_exceed(business_initiated, now=at))
     sendable = sum(1 for _, reason in rows if reason is None)

@@ -22,9 +22,9 @@ from bulk import actions, idempotency, queries, reports
 from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
-from messaging import gate, templates_catalog
 from messaging.channels import unknown_channel
-from messaging.outbound import Refused
+from messaging.outbound import gate, templates
+from messaging.outbound.send import Refused
 from wecare import audit
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import Conflict, FieldErrors, NotFound
@@ -75,11 +75,11 @@ def new_audience(request: HttpRequest) -> HttpResponse:
 def _chosen_template(data) -> dict:
     """What the picked template asks for, so the step can ask for exactly that."""
     name, _, language = (data.get("template") or "").partition("|")
-    template = templates_catalog.find(name, language) if name else None
+    template = templates.find(name, language) if name else None
     if template is None:
         return {}
     body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
-    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
+    return {"template_needs": templates.expected_parameters(template), "template_preview": body}
 
 
 @require_role(Role.OPERATOR)
@@ -106,7 +106,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
         "kind": shown.get("kind") or "text",
         "chosen": shown.get("template") or "",
         "values": shown,
-        "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
+        "templates": templates.approved_templates() if channel == "whatsapp" else [],
         "csv_audience": "csv" in wizard["audience"],
         **(_chosen_template(shown) if channel == "whatsapp" else {}),
     }

@@ -57,9 +57,9 @@ from ulid import ULID
 from bulk.models import CHUNK_PREFIX, FINAL_RECIPIENT_STATUSES, BulkChunk, BulkJob, BulkRecipient
 from bulk.outcomes import Outcomes
 from contacts.models import Contact
-from messaging import outbound, ratelimit
 from messaging.models import Message, StatusChange, UsageCounter
-from messaging.records import RETENTION
+from messaging.outbound import ratelimit, send
+from messaging.outbound.records import RETENTION
 from wecare.dynamo import now, transaction, update_if
 from wecare.metrics import emit
 
@@ -77,7 +77,7 @@ class Tokens:
     """Rate tokens for one chunk, reserved in batches (one write, or one transaction for
     WhatsApp, per batch) rather than one by one where the worker can. Each token is used inside
     its own slot of the window (``Reservation.not_before``/``not_after``), so sends are paced
-    across the second rather than bunched at its start (messaging/ratelimit.py says why).
+    across the second rather than bunched at its start (messaging/outbound/ratelimit.py says why).
 
     A batch is only as large as this worker can use on time. Its slots are 1/limit apart; a
     worker that needs longer than that per send (a real provider call takes tens of
@@ -250,10 +250,10 @@ def _contacts(recipients: list[BulkRecipient]) -> dict[str, Contact]:
 def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, reserve: Callable[[str, str], float], outcomes: Outcomes) -> str:
     """Gate, rate token and provider call for a claimed recipient; the outcome waits in ``outcomes``
     for its batched record. Returns the recipient's final status."""
-    from messaging import tier
+    from messaging.outbound import tier
 
     message = _message(job, recipient)
-    outcome = outbound.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
+    outcome = send.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
     if not outcome.verdict.allowed:
         # The contact changed since the preview (opt-out, deletion, the tier filled up).
         return outcomes.skipped(recipient, outcome.verdict.reason.value)

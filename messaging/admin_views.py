@@ -45,7 +45,7 @@ def welcome_edit(request: HttpRequest, phone_number_id: str) -> HttpResponse:
     else:
         current = autoreply_config.load_welcome(number)
         form = WelcomeConfigForm(initial=_welcome_initial(current))
-    from messaging.templates_catalog import approved_templates
+    from messaging.outbound.templates import approved_templates
 
     templates = sorted({t.templateName for t in approved_templates() if not takes_values(t)})
     context = _context(request, f"Welcome for {number}", form=form, number=number, templates=templates)

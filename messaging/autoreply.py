@@ -22,7 +22,7 @@ from typing import Any
 from celery import shared_task
 
 from messaging import autoreply_config, cooldown
-from messaging.outbound import Refused, load_contact, send_message
+from messaging.outbound.send import Refused, load_contact, send_message
 from messaging.whatsapp_table import WaNotificationSent
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now
@@ -107,7 +107,7 @@ def _welcome_content(config: Any, inbound: InboundEvent) -> dict[str, Any]:
     window_open = contact is not None and contact.whatsapp_window_expires_at(now()) is not None
     if window_open or not config.outsideWindowTemplateName:
         return {"text": config.welcomeText}
-    from messaging.templates_catalog import approved_templates
+    from messaging.outbound.templates import approved_templates
 
     language = next((t.templateLanguage for t in approved_templates() if t.templateName == config.outsideWindowTemplateName), None)
     # An unknown language is left for send_message to refuse as a field error (recorded as invalid).

@@ -55,7 +55,7 @@ def load_menu(tenant_id: str) -> WaMenuConfig | None:
 
 
 def menu_spec(config: WaMenuConfig) -> dict[str, Any]:
-    """The interactive list message (messaging/interactive.py) a menu config sends."""
+    """The interactive list message (messaging/outbound/interactive.py) a menu config sends."""
     return {"body": config.bodyText or "", "button": config.buttonText or "", "sections": list(config.sections or [])}
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import forms
 
-from messaging import interactive
-from messaging.senders.whatsapp import MAX_TEXT
+from messaging.outbound import interactive
+from messaging.outbound.senders.whatsapp import MAX_TEXT
 
 MAX_COOLDOWN_HOURS = 24 * 365
 
@@ -32,7 +32,7 @@ class WelcomeConfigForm(forms.Form):
         name = (self.cleaned_data.get("outsideWindowTemplateName") or "").strip()
         if not name:
             return ""
-        from messaging.templates_catalog import approved_templates
+        from messaging.outbound.templates import approved_templates
 
         matches = [t for t in approved_templates() if t.templateName == name]
         if not matches:
@@ -49,7 +49,7 @@ class WelcomeConfigForm(forms.Form):
 
 
 def takes_values(template: Any) -> bool:
-    from messaging.templates_catalog import expected_parameters
+    from messaging.outbound.templates import expected_parameters
 
     expected = expected_parameters(template)
     return bool(expected["header"] or expected["body"] or any(expected["buttons"]))

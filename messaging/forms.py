@@ -1,11 +1,11 @@
-"""The compose form: what a person fills in; messaging.outbound.parse does the rules."""
+"""The compose form: what a person fills in; messaging.outbound.send.parse does the rules."""
 
 from __future__ import annotations
 
 from django import forms
 
-from messaging import outbound_media
 from messaging.channels import Channel, allowed_senders
+from messaging.outbound import media
 
 
 class ComposeForm(forms.Form):
@@ -34,7 +34,7 @@ class ComposeForm(forms.Form):
         upload = self.cleaned_data.get("file")
         if upload:
             try:
-                self.file_type = outbound_media.check_file(upload, upload.size)
-            except outbound_media.MediaRefused as refusal:
+                self.file_type = media.check_file(upload, upload.size)
+            except media.MediaRefused as refusal:
                 raise forms.ValidationError(str(refusal)) from None
         return upload

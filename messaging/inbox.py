@@ -26,9 +26,9 @@ from contacts import actions as contact_actions
 from contacts.models import Contact
 from contacts.queries import find_live_by_phone, find_live_by_whatsapp_user
 from contacts.validation import WHATSAPP_USER_ID, whatsapp_user_id
-from messaging import outbound
 from messaging.models import Message
-from messaging.senders import provider_client
+from messaging.outbound import send
+from messaging.outbound.senders import provider_client
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare import audit
 from wecare.aws import client
@@ -269,13 +269,13 @@ def set_archived(conversation: WaConversation, archived: bool, *, user: Any) -> 
 def reply(conversation: WaConversation, data: dict[str, Any], *, user: Any) -> Message:
     """Send from the conversation's business number to its customer, through the one send path
     (so the gate's refusals, e.g. TEMPLATE_REQUIRED outside the 24-hour window, come back as
-    ``outbound.Refused``). ``data`` holds either ``text`` or ``template``."""
+    ``send.Refused``). ``data`` holds either ``text`` or ``template``."""
     contact = contact_for(conversation)
     if contact is None:
         raise NotFound(f"no live contact is {customer(conversation)}")
     request = {"contactId": contact.contactId, "channel": "whatsapp", "sender": conversation.originationPhoneNumberId or _number_of(conversation)}
     request.update({k: v for k, v in data.items() if k in ("text", "template") and v})
-    return outbound.send_message(request, user=user, source="inbox")
+    return send.send_message(request, user=user, source="inbox")
 
 
 def _number_of(conversation: WaConversation) -> str | None:

@@ -17,8 +17,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from messaging import inbox, outbound, templates_catalog
+from messaging import inbox
 from messaging.inbox_forms import ConsentForm, ReplyForm
+from messaging.outbound import send, templates
 from messaging.views import _chosen_template
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.dynamo import InvalidCursor, now
@@ -142,7 +143,7 @@ def _reply_context(form: ReplyForm, window) -> dict:
     kind = (form.data.get("kind") if form.is_bound else form.initial.get("kind")) or "text"
     if not window:
         kind = "template"  # outside the 24-hour window WhatsApp takes only approved templates
-    return {"reply_form": form, "kind": kind, "templates": templates_catalog.approved_templates() if kind == "template" else [], **_chosen_template(form)}
+    return {"reply_form": form, "kind": kind, "templates": templates.approved_templates() if kind == "template" else [], **_chosen_template(form)}
 
 
 @require_role(Role.VIEWER)
@@ -219,7 +220,7 @@ def reply(request: HttpRequest, conversation: str) -> HttpResponse:
         except (FieldErrors, NotFound) as exc:
             for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
                 form.add_error(None, f"{field}: {message}")
-        except outbound.Refused as exc:
+        except send.Refused as exc:
             refusal = exc
         else:
             response = render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, sent=True))

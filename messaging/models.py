@@ -141,7 +141,7 @@ class TierSlot(Model):
     missing or expired, so "unique users in a moving 24 h <= limit" holds exactly under
     concurrency (claiming is a conditional put). The same table holds, under other hash keys,
     one item per recipient (``{portfolio}#recipient#{phone}``, slot 0: who already holds a slot)
-    and the 80 % alert marker (``{portfolio}#alert``, slot 0). See ``messaging/tier.py``.
+    and the 80 % alert marker (``{portfolio}#alert``, slot 0). See ``messaging/outbound/tier.py``.
     """
 
     Meta = meta("WhatsAppTierSlots")

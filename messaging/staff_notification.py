@@ -3,7 +3,7 @@ and a link to the conversation. At most one per conversation per STAFF_NOTIFICAT
 so a customer typing ten lines does not send ten emails.
 
 This is mail to our own people, not a message to a contact: the opt-in gate does not apply, but
-DRY_RUN does (the email sender is given the recording stand-in, messaging/senders), and the SES
+DRY_RUN does (the email sender is given the recording stand-in, messaging/outbound/senders), and the SES
 rate limit is shared with every other email.
 """
 
@@ -18,9 +18,10 @@ from urllib.parse import quote
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from messaging import cooldown, ratelimit
-from messaging.outbound import load_contact
-from messaging.senders import Outbound, SendError, TokenExpired, deliver
+from messaging import cooldown
+from messaging.outbound import ratelimit
+from messaging.outbound.send import load_contact
+from messaging.outbound.senders import Outbound, SendError, TokenExpired, deliver
 from wecare.metrics import emit
 
 if TYPE_CHECKING:

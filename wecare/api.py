@@ -7,10 +7,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from messaging.outbound.send import Refused
 from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.bodylimits import too_large
 from wecare.dynamo import InvalidCursor
-from messaging.outbound import Refused
 from wecare.errors import Conflict, FieldErrors, NotFound
 
 api = NinjaAPI(
@@ -59,9 +59,9 @@ def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     return api.create_response(request, {"code": exc.code, "detail": str(exc)}, status=422)
 
 
+from bulk.api import router as bulk_router  # noqa: E402
 from contacts.api import router as contacts_router  # noqa: E402  (routers import the api's auth)
 from messaging.api import router as messages_router  # noqa: E402
-from bulk.api import router as bulk_router  # noqa: E402
 from messaging.inbox_api import router as inbox_router  # noqa: E402
 
 api.add_router("/contacts", contacts_router)

@@ -246,7 +246,7 @@ BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20,
 # sweep reports it unknown and never sends it again (bulk/worker.py).
 BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, minimum=1)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
-# Outbound rate limits, tokens per second, shared by every worker (messaging/ratelimit.py).
+# Outbound rate limits, tokens per second, shared by every worker (messaging/outbound/ratelimit.py).
 RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", default=80, minimum=1)
 RATE_LIMIT_WHATSAPP_ACCOUNT = env_int("RATE_LIMIT_WHATSAPP_ACCOUNT", default=1000, minimum=1)
 RATE_LIMIT_SMS = env_int("RATE_LIMIT_SMS", default=5, minimum=1)

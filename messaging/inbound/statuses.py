@@ -11,7 +11,7 @@ The ``MSG#`` item carries the Messages item's id (``messageId``), so one key rea
 A status for a wamid we have no ``MSG#`` item for is one of two things:
 
 - a *recent* status (``RECORDING_GRACE``) is most likely ours and early: our send records its
-  ``MSG#`` item only after SendWhatsAppMessage returns (``messaging.records.mark_sent``,
+  ``MSG#`` item only after SendWhatsAppMessage returns (``messaging.outbound.records.mark_sent``,
   ``bulk.worker._record``), and Meta's ``sent`` can overtake that. ``apply`` raises
   ``NotRecordedYet``; the task's retries try again, and if the item still is not there the event
   waits on inbound-dlq, where ``replay_dlq`` applies it later. Nothing is lost.

@@ -9,11 +9,11 @@ import pytest
 
 from messaging import autoreply_config
 from messaging.autoreply import after_inbound, matches_trigger
-from wecare.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import MENU, WELCOME, business_number, customer, event, forget_templates, marker, outbound_messages
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now
 from wecare.models import AuditLog
+from wecare.tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_outside_the_window_with_no_template_the_gate_says_template_required(con
 
 def test_outside_the_window_the_configured_template_is_sent(request, configure, operator, new_phone, fake_aws_clean):
     from contacts.models import Contact
-    from messaging.templates_catalog import sync_templates
+    from messaging.outbound.templates import sync_templates
 
     fake_aws_clean.set_templates([{"templateName": "hello_again", "templateStatus": "APPROVED", "templateLanguage": "en_US", "templateCategory": "UTILITY", "components": [{"type": "BODY", "text": "Thanks for writing to us."}]}])
     sync_templates()

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from messaging.autoreply import InboundEvent, after_inbound
-from messaging.senders import SendError
+from messaging.outbound.senders import SendError
 from messaging.staff_notification import notify_staff
 from messaging.tests.autoreply_fixtures import customer, event, marker
 from messaging.whatsapp_table import WaNotificationSent

@@ -15,7 +15,7 @@ from django.conf import settings
 from messaging import inbox
 from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
-from messaging.senders.whatsapp import addressed_to
+from messaging.outbound.senders.whatsapp import addressed_to
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation, WaMessage, WaTemplate
 from wecare.dynamo import now

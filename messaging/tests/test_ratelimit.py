@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_for_hypothesis
 from hypothesis import strategies as st
 
-from messaging import ratelimit
 from messaging.models import RateLimitTracker
-from messaging.ratelimit import reserve, reserve_for_send, reserve_up_to
+from messaging.outbound import ratelimit
+from messaging.outbound.ratelimit import reserve, reserve_for_send, reserve_up_to
 from wecare.aws import client
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,6 +8,8 @@ import logging
 import re
 from typing import Any
 
+from celery import shared_task
+
 from messaging.whatsapp_table import WaTemplate
 from wecare.aws import client
 from wecare.dynamo import now
@@ -109,6 +111,11 @@ def sync_templates() -> dict[str, int]:
                 counts["templates"] += 1
     log.info("templates synced", extra=counts)
     return counts
+
+
+@shared_task(name="messaging.sync_templates")  # every 15 minutes (settings.CELERY_BEAT_SCHEDULE) and on demand
+def sync_templates_task() -> dict[str, int]:
+    return sync_templates()
 
 
 def _list_templates(social: Any, waba_id: str):

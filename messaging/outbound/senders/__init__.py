@@ -6,11 +6,11 @@ import time
 
 from django.conf import settings
 
-from messaging.senders.base import Outbound, SendError, SendResult
-from messaging.senders.dry_run import DryRunClient
-from messaging.senders.email import EmailSender
-from messaging.senders.sms import SmsSender
-from messaging.senders.whatsapp import WhatsAppSender
+from messaging.outbound.senders.base import Outbound, SendError, SendResult
+from messaging.outbound.senders.dry_run import DryRunClient
+from messaging.outbound.senders.email import EmailSender
+from messaging.outbound.senders.sms import SmsSender
+from messaging.outbound.senders.whatsapp import WhatsAppSender
 from wecare.aws import client
 
 SENDERS = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}

@@ -11,7 +11,7 @@ from botocore.model import ServiceModel
 from botocore.validate import ParamValidator
 from ulid import ULID
 
-from messaging.senders.base import SendError
+from messaging.outbound.senders.base import SendError
 
 # A plausible answer per operation, so senders need no DRY_RUN branches of their own.
 ANSWERS = {

@@ -14,15 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import nh3
+from celery import shared_task
 from django.conf import settings
 
 from contacts.models import Contact
-from messaging import conversations, gate, outbound_media, records, templates_catalog
+from messaging import conversations
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.senders import Outbound, SendError, SendResult, TokenExpired, deliver
-from messaging.senders.whatsapp import MAX_TEXT
-from messaging.sms_segments import MAX_SMS_CHARS, count_segments
+from messaging.outbound import gate, media, ratelimit, records, templates, tier
+from messaging.outbound.interactive import list_errors
+from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver
+from messaging.outbound.senders.whatsapp import MAX_TEXT
+from messaging.outbound.sms_segments import MAX_SMS_CHARS, count_segments
 from wecare import audit
 from wecare.dynamo import now
 from wecare.errors import DomainError, FieldErrors
@@ -92,8 +95,6 @@ def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest
         if len(chosen) != 1:
             errors["text"] = "give exactly one of text, template, media or interactive"
         if request.interactive:
-            from messaging.interactive import list_errors
-
             errors.update(list_errors(request.interactive))
         if request.text and len(request.text) > MAX_TEXT:
             errors["text"] = f"is {len(request.text)} characters; WhatsApp allows {MAX_TEXT}"
@@ -101,15 +102,13 @@ def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest
             if not request.template.get("name") or not request.template.get("language"):
                 errors["template"] = "needs a name and a language"
             else:
-                from messaging.templates_catalog import validate
-
                 try:
-                    validate(request.template["name"], request.template["language"], request.template.get("parameters") or {})
+                    templates.validate(request.template["name"], request.template["language"], request.template.get("parameters") or {})
                 except FieldErrors as exc:
                     errors.update(exc.errors)
         if request.media and not (request.media.get("s3Key") and request.media.get("contentType")):
             errors["media"] = "needs the uploaded file's s3Key and contentType"
-        elif request.media and not media_to_upload and (refusal := outbound_media.reference_error(request.media)):
+        elif request.media and not media_to_upload and (refusal := media.reference_error(request.media)):
             errors["media"] = refusal
     else:
         for name in ("template", "media", "interactive"):
@@ -143,8 +142,6 @@ def load_contact(contact_id: str) -> Contact | None:
 
 def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
     """The gate as the compose page and the API see it: nothing is claimed or written."""
-    from messaging import tier
-
     return gate.check(
         contact, request.channel, request.sender, is_template=request.is_template, at=now(),
         tier_allows=lambda phone: tier.would_exceed([phone]) == 0, phone_only=_phone_only(contact, request.template),
@@ -153,7 +150,7 @@ def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
 
 def _phone_only(contact: Contact | None, template: dict[str, Any] | None) -> bool:
     """Looked up only for a contact with no number: the one case where the answer matters."""
-    return bool(contact and not contact.phone and contact.whatsappUserId and templates_catalog.phone_only(template))
+    return bool(contact and not contact.phone and contact.whatsappUserId and templates.phone_only(template))
 
 
 def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: Callable[[], None] | None = None) -> Message:
@@ -178,8 +175,6 @@ def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: 
         dry_run=settings.SEND_MODE != "LIVE",
     )
     audit.record(user, "message.send", "message", message.messageId, contactId=contact.contactId, channel=request.channel.value, source=source)
-    from messaging.tasks import send_outbound
-
     send_outbound.apply_async(args=[message.messageId], queue="outbound-queue")  # after the write it depends on
     return message
 
@@ -237,8 +232,6 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
 def _reserve(channel: str, sender: str) -> float:
     """Take a rate token and wait for its slot in its second (sends paced across the second,
     not bunched at its start); return when its second ends. Over the limit: wait, never drop."""
-    from messaging import ratelimit
-
     reservation = ratelimit.reserve_for_send(channel, sender)
     reservation.sleep()
     return reservation.not_after(0)
@@ -246,8 +239,6 @@ def _reserve(channel: str, sender: str) -> float:
 
 def process(message_id: str) -> str:
     """Worker side. Returns the message's final status (or 'skipped' when another worker has it)."""
-    from messaging import tier
-
     try:
         message = Message.get(message_id, consistent_read=True)
     except Message.DoesNotExist:
@@ -271,3 +262,10 @@ def process(message_id: str) -> str:
     records.mark_sent(message, outcome.result, to=outcome.to, customer=outcome.customer)
     emit("MessagesSent", channel=channel)
     return "sent"
+
+
+@shared_task(acks_late=True, name="messaging.send_outbound")  # outbound-queue (settings.CELERY_TASK_ROUTES)
+def send_outbound(message_id: str) -> str:
+    # Idempotent: the message is claimed queued -> sending before any provider call, so a
+    # redelivered task (worker lost mid-way) finds it claimed and does nothing.
+    return process(message_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from messaging.senders.base import Outbound, SendResult, with_retries
+from messaging.outbound.senders.base import Outbound, SendResult, with_retries
 
 
 class EmailSender:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from messaging.senders.base import Outbound, SendResult, with_retries
+from messaging.outbound.senders.base import Outbound, SendResult, with_retries
 
 
 class SmsSender:
