@@ -19,6 +19,7 @@ from contacts.models import Contact
 from messaging import conversations
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
+from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
 from wecare.dynamo import now, transaction
 
@@ -111,8 +112,6 @@ def _wa_item(message: Message, result: SendResult, *, to: str, at: str, customer
     text = content.get("text") or (content.get("media") or {}).get("caption") or (content.get("interactive") or {}).get("body") or ""
     kind = "template" if message.templateName else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
     if content.get("media"):
-        from messaging.outbound.senders.whatsapp import media_type
-
         kind = media_type(content["media"]["contentType"])
     suffix = message.sender.rsplit("-", 1)[-1] if message.sender else ""
     return WaMessage(

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from contacts.validation import whatsapp_user_id
+from messaging.outbound.interactive import meta_list
 from messaging.outbound.senders.base import Outbound, SendResult, with_retries
 
 MAX_TEXT = 4096
@@ -62,8 +63,6 @@ def meta_message(out: Outbound, media_id: str | None = None) -> dict[str, Any]:
         body["type"] = kind
         body[kind] = payload
     elif out.interactive:
-        from messaging.outbound.interactive import meta_list
-
         body["type"] = "interactive"
         body["interactive"] = meta_list(out.interactive)
     else:
