@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from messaging.webhooks import sns_webhook
+from messaging.inbound.webhook import sns_webhook
 from wecare import views
 from wecare.api import api
 from wecare.roles import public

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from messaging import inbox, sns_certs
+from messaging import inbox
+from messaging.inbound import sns_certs
 from wecare.aws import client as aws_client
 
 pytestmark = pytest.mark.django_db

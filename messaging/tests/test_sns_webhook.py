@@ -20,12 +20,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
-from messaging import sns, sns_certs
+from messaging.inbound import sns, sns_certs
 from messaging.inbound.statuses import RECORDING_GRACE
+from messaging.inbound.webhook import MAX_BODY_BYTES
 from messaging.models import Message
 from messaging.tests import inbound_samples, sns_signing
 from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_test_certificates, sns_timestamp  # noqa: F401 (a fixture)
-from messaging.webhooks import MAX_BODY_BYTES
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
 from wecare.aws import client as aws_client

@@ -3,7 +3,7 @@
 SNS signs a canonical string built from some of the envelope's fields (which ones depends on
 the message type) with the key of a certificate it names by URL. SignatureVersion "1" is
 SHA1withRSA, "2" SHA256withRSA. A message is accepted only if it is for the configured topic,
-recent, names a trusted certificate (``messaging/sns_certs.py``) and its signature checks out
+recent, names a trusted certificate (``messaging/inbound/sns_certs.py``) and its signature checks out
 over exactly the fields SNS signs. Anything else raises ``Unverified`` with the reason.
 """
 
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 
-from messaging.sns_certs import CertificateRefused, signing_key
+from messaging.inbound.sns_certs import CertificateRefused, signing_key
 from wecare.dynamo import now
 
 # The fields SNS signs, per message type, in the order they enter the string to sign.

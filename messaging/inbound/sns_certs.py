@@ -36,8 +36,8 @@ from django.utils.module_loading import import_string
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 # What SNS names its certificates: SimpleNotificationService-<32 hex digits>.pem at the root.
 CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]{32}\.pem")
-AWS_LOADER = "messaging.sns_certs.fetch_from_aws"
-LOCAL_STACK_LOADER = "messaging.sns_certs.fetch_from_local_stack"
+AWS_LOADER = "messaging.inbound.sns_certs.fetch_from_aws"
+LOCAL_STACK_LOADER = "messaging.inbound.sns_certs.fetch_from_local_stack"
 FETCH_TIMEOUT_SECONDS = 5
 MAX_CERT_BYTES = 16 * 1024  # a PEM certificate is ~2 KB; refuse to buffer anything much larger
 CACHE_SIZE = 32  # SNS rotates certificates rarely; a handful of regions × versions fit easily

@@ -1,6 +1,6 @@
 """``POST /webhooks/sns/``: AWS End User Messaging Social events, delivered by SNS.
 
-Public, because SNS cannot log in: the signature is the authentication (``messaging/sns.py``).
+Public, because SNS cannot log in: the signature is the authentication (``messaging/inbound/sns.py``).
 Anything unverified gets 403 and one log line, and nothing else happens. A verified notification
 is handed to the inbound task and answered 200 at once, also when the event turns out to be a
 duplicate or unusable (the task decides that), so SNS stops retrying; only a failure to queue it
@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from messaging import sns
+from messaging.inbound import sns
 from wecare import jsonlimits
 from wecare.aws import client
 from wecare.bodylimits import declared_length
