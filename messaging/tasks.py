@@ -2,5 +2,5 @@
 messaging's tasks, each beside the work it runs, so a worker registers them all."""
 
 from messaging import autoreply  # noqa: F401  messaging.after_inbound
-from messaging.inbound import tasks  # noqa: F401  messaging.process_inbound_event, messaging.fetch_inbound_media
+from messaging.inbound import media, process  # noqa: F401  messaging.fetch_inbound_media, messaging.process_inbound_event
 from messaging.outbound import send, templates  # noqa: F401  messaging.send_outbound, messaging.sync_templates

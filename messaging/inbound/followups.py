@@ -25,6 +25,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from messaging.inbound.contacts import open_window
+from messaging.inbound.media import fetch_inbound_media
 from messaging.whatsapp_table import WaMessage
 from wecare.dynamo import now
 
@@ -39,8 +40,6 @@ def finish(item: WaMessage) -> bool:
     if item.contactId and item.waTimestamp:
         open_window(item.contactId, datetime.fromtimestamp(int(item.waTimestamp), tz=UTC))
     if item.mediaId and not item.s3Key:
-        from messaging.inbound.tasks import fetch_inbound_media
-
         fetch_inbound_media.delay(item.pk.removeprefix("MSG#"))
     follow_up = item.followUp.as_dict()
     if item.type == "reaction" and follow_up.get("reactionTo"):

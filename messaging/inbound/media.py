@@ -12,12 +12,14 @@ import logging
 import mimetypes
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from pynamodb.exceptions import UpdateError
 
 from messaging.models import MediaFile, Message
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
+from wecare.dlq import DeadLetterTask
 from wecare.dynamo import now
 
 log = logging.getLogger(__name__)
@@ -89,3 +91,9 @@ def _show_in_conversation(item: WaMessage, uri: str) -> None:
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+
+# Queue: inbound-queue (settings.CELERY_TASK_ROUTES); retried, then parked on inbound-dlq.
+@shared_task(base=DeadLetterTask, name="messaging.fetch_inbound_media")
+def fetch_inbound_media(wa_message_id: str) -> str:
+    return fetch(wa_message_id)

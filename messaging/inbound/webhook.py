@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from messaging.inbound import sns
+from messaging.inbound.process import process_inbound_event
 from wecare import jsonlimits
 from wecare.aws import client
 from wecare.bodylimits import declared_length
@@ -70,8 +71,6 @@ def _printable(value: object) -> str | None:
 
 
 def hand_off(message: sns.SnsMessage) -> JsonResponse:
-    from messaging.inbound.tasks import process_inbound_event
-
     try:
         process_inbound_event.delay(message=message.message, sns_message_id=message.message_id)
     except Exception:  # broker down, SQS throttled…: the event is not lost, SNS retries on 5xx

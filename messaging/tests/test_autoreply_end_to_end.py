@@ -14,12 +14,12 @@ from kombu.exceptions import OperationalError
 from contacts import actions
 from contacts.models import Contact
 from messaging import autoreply_config
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
-from wecare.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import WELCOME
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaMessage, WaNotificationSent, WaWelcomeConfig
+from wecare.tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 NUMBER = "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54"  # the number the EUM samples are for

@@ -18,7 +18,7 @@ import pytest
 from contacts import actions
 from contacts.models import Contact, ContactUniqueKey
 from messaging import inbox
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation, WaMessage

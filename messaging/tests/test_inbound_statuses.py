@@ -13,8 +13,8 @@ import pytest
 from celery.signals import task_prerun
 
 from contacts import actions
+from messaging.inbound.process import process_inbound_event
 from messaging.inbound.statuses import RECORDING_GRACE, NotRecordedYet
-from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
 from messaging.outbound import records
 from messaging.outbound.senders import SendResult

@@ -16,7 +16,7 @@ from ulid import ULID
 from contacts import actions
 from contacts.validation import WhatsAppIdentity
 from messaging import inbox
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.tests import inbox_data
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from messaging import inbox
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
 from messaging.outbound.senders.whatsapp import addressed_to
 from messaging.tests.inbound_samples import inbound

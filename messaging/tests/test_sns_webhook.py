@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
 from messaging.inbound import sns, sns_certs
+from messaging.inbound.process import process_inbound_event
 from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.inbound.webhook import MAX_BODY_BYTES
 from messaging.models import Message
@@ -45,9 +46,7 @@ def handed_off():
     """A seam: the inbound task's ``delay`` is replaced by a recorder, because these tests are
     about what the webhook lets through and hands over, not about processing (which the
     inbound tests, and the end-to-end test below, run for real)."""
-    from messaging.inbound import tasks
-
-    with mock.patch.object(tasks.process_inbound_event, "delay") as delay:
+    with mock.patch.object(process_inbound_event, "delay") as delay:
         yield delay
 
 
