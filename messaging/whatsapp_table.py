@@ -216,7 +216,7 @@ class WaNotificationSent(WhatsAppItem, discriminator="NOTIFICATION_SENT"):
     recipient = UnicodeAttribute(null=True)
     messageId = UnicodeAttribute(null=True)
     sentAt = UnicodeAttribute(null=True)
-    # Beyond the contract (additions): what became of it (messaging/autoreply.py, cooldown.py).
+    # Beyond the contract (additions): what became of it (messaging/autoreply/replies.py, cooldown.py).
     outcome = UnicodeAttribute(null=True)  # claimed | queued | sent | dry_run | refused | invalid | failed
     detail = UnicodeAttribute(null=True)  # the refusal reason, the outbound message id, or the error
 

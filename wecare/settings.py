@@ -251,7 +251,7 @@ RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", defau
 RATE_LIMIT_WHATSAPP_ACCOUNT = env_int("RATE_LIMIT_WHATSAPP_ACCOUNT", default=1000, minimum=1)
 RATE_LIMIT_SMS = env_int("RATE_LIMIT_SMS", default=5, minimum=1)
 RATE_LIMIT_EMAIL = env_int("RATE_LIMIT_EMAIL", default=10, minimum=1)
-# Staff email on inbound WhatsApp (messaging/staff_notification.py): empty turns it off.
+# Staff email on inbound WhatsApp (messaging/autoreply/staff_notification.py): empty turns it off.
 STAFF_NOTIFICATION_EMAIL = env_str("STAFF_NOTIFICATION_EMAIL", default="")
 if STAFF_NOTIFICATION_EMAIL and not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", STAFF_NOTIFICATION_EMAIL):
     raise ConfigError(f"STAFF_NOTIFICATION_EMAIL={STAFF_NOTIFICATION_EMAIL!r} is not valid: expected one email address")

@@ -19,7 +19,7 @@ urlpatterns = [
     path("dm/whatsapp/", include("messaging.inbox_urls")),
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
-    path("admin/whatsapp/", include("messaging.admin_urls")),
+    path("admin/whatsapp/", include("messaging.autoreply.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -12,7 +12,7 @@ again rather than losing the welcome or the staff email:
 - the window only moves forward and the media fetch is idempotent;
 - the reaction mark sets the same emoji again;
 - ``messaging.after_inbound`` is at most once per message by itself: each automatic message
-  claims its cooldown marker (``messaging.cooldown``) with this message's wamid as the trigger,
+  claims its cooldown marker (``messaging.autoreply.cooldown``) with this message's wamid as the trigger,
   so a second hand-off of the same message, even two racing, sends nothing more.
 """
 
@@ -24,6 +24,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from messaging.autoreply.replies import after_inbound
 from messaging.inbound.contacts import open_window
 from messaging.inbound.media import fetch_inbound_media
 from messaging.whatsapp_table import WaMessage
@@ -74,7 +75,7 @@ def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
 
 
 def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str, Any]:
-    """The payload agreed with messaging.autoreply.after_inbound."""
+    """The payload agreed with messaging.autoreply.replies.after_inbound."""
     return {
         "contactId": item.contactId,
         "customerPhone": item.from_,
@@ -90,8 +91,4 @@ def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str,
 
 
 def _tell_autoreply(item: WaMessage, follow_up: dict[str, Any]) -> None:
-    try:
-        from messaging.autoreply import after_inbound
-    except ImportError:  # the welcome/menu part is not installed: nothing to tell
-        return
     after_inbound.delay(after_inbound_event(item, follow_up))

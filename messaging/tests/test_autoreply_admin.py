@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ulid import ULID
 
-from messaging import autoreply_config
+from messaging.autoreply import config as autoreply_config
 from messaging.tests.autoreply_fixtures import business_number, forget_templates
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now

@@ -12,20 +12,17 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from messaging import cooldown
+from messaging.autoreply import cooldown
+from messaging.autoreply.event import InboundEvent
 from messaging.outbound import ratelimit
 from messaging.outbound.send import load_contact
 from messaging.outbound.senders import Outbound, SendError, TokenExpired, deliver
 from wecare.metrics import emit
-
-if TYPE_CHECKING:
-    from messaging.autoreply import InboundEvent
 
 log = logging.getLogger("messaging.staff_notification")
 
@@ -37,7 +34,7 @@ def conversation_url(conversation_pk: str) -> str:
     return f"{settings.SITE_URL}/dm/whatsapp/{quote(conversation_pk, safe='')}/"
 
 
-def notify_staff(inbound: "InboundEvent") -> str:
+def notify_staff(inbound: InboundEvent) -> str:
     recipient = settings.STAFF_NOTIFICATION_EMAIL
     if not recipient:
         return "off"
@@ -62,7 +59,7 @@ def notify_staff(inbound: "InboundEvent") -> str:
     return outcome
 
 
-def _email(inbound: "InboundEvent", recipient: str, reference: str) -> Outbound:
+def _email(inbound: InboundEvent, recipient: str, reference: str) -> Outbound:
     contact = load_contact(inbound.contact_id)
     text = (inbound.text or "").strip()
     context = {

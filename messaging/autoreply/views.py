@@ -1,5 +1,5 @@
 """Admin pages for the automatic WhatsApp replies: one welcome and one menu per business number
-(messaging/autoreply_config.py says why per number). Admin role only."""
+(messaging/autoreply/config.py says why per number). Admin role only."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from messaging import autoreply_config
-from messaging.autoreply_forms import MenuConfigForm, WelcomeConfigForm, format_rows, takes_values
+from messaging.autoreply import config as autoreply_config
+from messaging.autoreply.forms import MenuConfigForm, WelcomeConfigForm, format_rows, takes_values
+from messaging.outbound.templates import approved_templates
 from wecare.roles import Role, require_role
 
 
@@ -45,8 +46,6 @@ def welcome_edit(request: HttpRequest, phone_number_id: str) -> HttpResponse:
     else:
         current = autoreply_config.load_welcome(number)
         form = WelcomeConfigForm(initial=_welcome_initial(current))
-    from messaging.outbound.templates import approved_templates
-
     templates = sorted({t.templateName for t in approved_templates() if not takes_values(t)})
     context = _context(request, f"Welcome for {number}", form=form, number=number, templates=templates)
     return render(request, "admin/whatsapp/config_form.html", context, status=422 if form.errors else 200)

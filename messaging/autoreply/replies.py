@@ -2,7 +2,7 @@
 staff email. Inbound processing calls ``after_inbound.delay(event)`` once per *new* message.
 
 Each of the three is independent and idempotent: it claims its cooldown marker
-(messaging/cooldown.py) before doing anything a customer or a person would see, so a retried,
+(messaging/autoreply/cooldown.py) before doing anything a customer or a person would see, so a retried,
 redelivered or replayed task never sends twice.
 
 Welcome and menu go through the one send path (``send_message``) with no person as the actor
@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 
-from messaging import autoreply_config, cooldown
+from messaging.autoreply import config as autoreply_config
+from messaging.autoreply import cooldown
+from messaging.autoreply.event import InboundEvent
+from messaging.autoreply.staff_notification import notify_staff
 from messaging.outbound.send import Refused, load_contact, send_message
+from messaging.outbound.templates import approved_templates
 from messaging.whatsapp_table import WaNotificationSent
-from wecare.dlq import DeadLetterTask, PermanentError
+from wecare.dlq import DeadLetterTask
 from wecare.dynamo import now
 from wecare.errors import FieldErrors
 from wecare.metrics import emit
@@ -34,55 +37,9 @@ log = logging.getLogger("messaging.autoreply")
 SYSTEM_ACTOR = None  # wecare.audit records no person as "system"
 
 
-@dataclass(frozen=True)
-class InboundEvent:
-    """The agreed event dict (see the brief shared with inbound processing)."""
-
-    contact_id: str
-    customer_phone: str
-    phone_number_id: str
-    conversation_pk: str
-    wa_message_id: str
-    message_type: str
-    text: str | None
-    is_new_contact: bool
-    is_first_message: bool
-    received_at: datetime
-
-    @classmethod
-    def parse(cls, event: Any) -> "InboundEvent":
-        """The event, or PermanentError naming what is wrong (retrying cannot fix a bad event)."""
-        if not isinstance(event, dict):
-            raise PermanentError("after_inbound: the event must be a dict")
-        missing = [k for k in ("contactId", "customerPhone", "phoneNumberId", "conversationPk", "waMessageId", "receivedAt") if not isinstance(event.get(k), str) or not event[k]]
-        if missing:
-            raise PermanentError(f"after_inbound: event lacks {', '.join(missing)}")
-        try:
-            received_at = datetime.fromisoformat(event["receivedAt"].replace("Z", "+00:00"))
-        except ValueError:
-            raise PermanentError(f"after_inbound: receivedAt {event['receivedAt']!r} is not ISO 8601") from None
-        if received_at.tzinfo is None:
-            raise PermanentError("after_inbound: receivedAt needs a time zone (UTC)")
-        text = event.get("text")
-        return cls(
-            contact_id=event["contactId"],
-            customer_phone=event["customerPhone"],
-            phone_number_id=event["phoneNumberId"],
-            conversation_pk=event["conversationPk"],
-            wa_message_id=event["waMessageId"],
-            message_type=str(event.get("messageType") or "unknown"),
-            text=text if isinstance(text, str) else None,
-            is_new_contact=event.get("isNewContact") is True,
-            is_first_message=event.get("isFirstMessage") is True,
-            received_at=received_at,
-        )
-
-
 @shared_task(base=DeadLetterTask, name="messaging.after_inbound")  # routed to "default" (settings.CELERY_TASK_ROUTES)
 def after_inbound(event: dict) -> dict[str, str]:
     inbound = InboundEvent.parse(event)
-    from messaging.staff_notification import notify_staff
-
     return {"welcome": send_welcome(inbound), "menu": send_menu(inbound), "staff": notify_staff(inbound)}
 
 
@@ -107,8 +64,6 @@ def _welcome_content(config: Any, inbound: InboundEvent) -> dict[str, Any]:
     window_open = contact is not None and contact.whatsapp_window_expires_at(now()) is not None
     if window_open or not config.outsideWindowTemplateName:
         return {"text": config.welcomeText}
-    from messaging.outbound.templates import approved_templates
-
     language = next((t.templateLanguage for t in approved_templates() if t.templateName == config.outsideWindowTemplateName), None)
     # An unknown language is left for send_message to refuse as a field error (recorded as invalid).
     return {"template": {"name": config.outsideWindowTemplateName, "language": language or "", "parameters": {}}}

@@ -9,6 +9,7 @@ from django import forms
 
 from messaging.outbound import interactive
 from messaging.outbound.senders.whatsapp import MAX_TEXT
+from messaging.outbound.templates import approved_templates, expected_parameters
 
 MAX_COOLDOWN_HOURS = 24 * 365
 
@@ -32,8 +33,6 @@ class WelcomeConfigForm(forms.Form):
         name = (self.cleaned_data.get("outsideWindowTemplateName") or "").strip()
         if not name:
             return ""
-        from messaging.outbound.templates import approved_templates
-
         matches = [t for t in approved_templates() if t.templateName == name]
         if not matches:
             raise forms.ValidationError(f"No approved template named '{name}'. Sync templates, or pick one from the list.")
@@ -49,8 +48,6 @@ class WelcomeConfigForm(forms.Form):
 
 
 def takes_values(template: Any) -> bool:
-    from messaging.outbound.templates import expected_parameters
-
     expected = expected_parameters(template)
     return bool(expected["header"] or expected["body"] or any(expected["buttons"]))
 
