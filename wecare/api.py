@@ -62,7 +62,7 @@ def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 from bulk.api import router as bulk_router  # noqa: E402
 from contacts.api import router as contacts_router  # noqa: E402  (routers import the api's auth)
 from messaging.api import router as messages_router  # noqa: E402
-from messaging.inbox_api import router as inbox_router  # noqa: E402
+from messaging.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("/contacts", contacts_router)
 api.add_router("/messages", messages_router)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import inbox_views as views
+from messaging.inbox import views
 
 app_name = "inbox"
 

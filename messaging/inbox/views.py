@@ -17,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from messaging import inbox
-from messaging.inbox_forms import ConsentForm, ReplyForm
+from messaging.inbox import actions, queries
+from messaging.inbox.forms import ConsentForm, ReplyForm
 from messaging.outbound import send, templates
 from messaging.views import _chosen_template
 from messaging.whatsapp_table import WaConversation, WaMessage
@@ -62,20 +62,20 @@ class Shown:
 
 def _shown(items: list[WaMessage]) -> list[Shown]:
     return [
-        Shown(m, f"messaging/inbox/types/_{TYPE_TEMPLATES.get(m.type or '', 'other')}.html", inbox.media_link(m), inbox.failure_reason(m))
+        Shown(m, f"messaging/inbox/types/_{TYPE_TEMPLATES.get(m.type or '', 'other')}.html", queries.media_link(m), queries.failure_reason(m))
         for m in items
     ]
 
 
 def _load(conversation: str) -> WaConversation:
     try:
-        return inbox.get_conversation(conversation)
+        return queries.get_conversation(conversation)
     except NotFound:
         raise Http404(conversation) from None
 
 
 def _number(request: HttpRequest) -> str:
-    numbers = inbox.numbers()
+    numbers = queries.numbers()
     chosen = request.GET.get("number")
     return chosen if chosen in numbers else numbers[0]
 
@@ -83,9 +83,9 @@ def _number(request: HttpRequest) -> str:
 def _list_context(request: HttpRequest) -> dict:
     number = _number(request)
     archived = request.GET.get("archived") == "1"
-    page = inbox.list_conversations(number, archived=archived, cursor=request.GET.get("cursor") or None)
-    rows = [(c, inbox.slug(c.pk), inbox.customer(c)) for c in page.items]
-    return {"numbers": inbox.numbers(), "number": number, "archived": archived, "page": page, "rows": rows, "seen": inbox.list_digest(page), "cursor": request.GET.get("cursor") or ""}
+    page = queries.list_conversations(number, archived=archived, cursor=request.GET.get("cursor") or None)
+    rows = [(c, queries.slug(c.pk), queries.customer(c)) for c in page.items]
+    return {"numbers": queries.numbers(), "number": number, "archived": archived, "page": page, "rows": rows, "seen": queries.list_digest(page), "cursor": request.GET.get("cursor") or ""}
 
 
 @require_role(Role.VIEWER)
@@ -111,24 +111,24 @@ def conversations_fragment(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/inbox/_conversations.html", {**context, "can_act": has_role(request.user, Role.OPERATOR)})
 
 
-def _latest(request: HttpRequest, conversation: WaConversation, view: inbox.Timeline) -> dict:
+def _latest(request: HttpRequest, conversation: WaConversation, view: queries.Timeline) -> dict:
     """The newest messages, and what the page posts to mark them read once it shows them (to an
     operator, while something shown is still unread)."""
     since = view.items[0].receivedAt if view.items else None
-    context = {"latest": _shown(view.items), "older_cursor": view.older_cursor, "since": since or "", "seen": inbox.timeline_digest(view)}
-    if view.items and has_role(request.user, Role.OPERATOR) and inbox.has_unread(conversation, view.items):
+    context = {"latest": _shown(view.items), "older_cursor": view.older_cursor, "since": since or "", "seen": queries.timeline_digest(view)}
+    if view.items and has_role(request.user, Role.OPERATOR) and queries.has_unread(conversation, view.items):
         context["read_until"] = view.items[-1].receivedAt
     return context
 
 
 def _conversation_context(request: HttpRequest, conversation: WaConversation, **extra) -> dict:
-    contact = inbox.contact_for(conversation)
+    contact = queries.contact_for(conversation)
     window = contact.whatsapp_window_expires_at(now()) if contact else None
     reply_form = extra.pop("reply_form", None) or ReplyForm(initial={"kind": "text" if window else "template"})
     return {
         "conversation": conversation,
-        "slug": inbox.slug(conversation.pk),
-        "phone": inbox.customer(conversation),  # the number, or the WhatsApp user id
+        "slug": queries.slug(conversation.pk),
+        "phone": queries.customer(conversation),  # the number, or the WhatsApp user id
         "contact": contact,
         "window": window,
         "opted_in": bool(contact and contact.opted_in("whatsapp")),
@@ -151,7 +151,7 @@ def _reply_context(form: ReplyForm, window) -> dict:
 def conversation_page(request: HttpRequest, conversation: str) -> HttpResponse:
     item = _load(conversation)
     context = _conversation_context(request, item)
-    context.update(_latest(request, item, inbox.timeline(item)))
+    context.update(_latest(request, item, queries.timeline(item)))
     return render(request, "messaging/inbox/conversation.html", context)
 
 
@@ -163,8 +163,8 @@ def latest_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
     since = request.GET.get("since") or None
     if since and not ISO_TIME.match(since):
         return HttpResponseBadRequest("since must be an ISO 8601 time this page was given")
-    view = inbox.timeline(item, since=since)
-    if request.GET.get("seen") == inbox.timeline_digest(view):
+    view = queries.timeline(item, since=since)
+    if request.GET.get("seen") == queries.timeline_digest(view):
         return HttpResponse(status=204)
     context = {"slug": conversation, **_latest(request, item, view)}
     return render(request, "messaging/inbox/_latest.html", context)
@@ -175,7 +175,7 @@ def latest_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
 def older_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
     item = _load(conversation)
     try:
-        view = inbox.timeline(item, cursor=request.GET.get("cursor") or None)
+        view = queries.timeline(item, cursor=request.GET.get("cursor") or None)
     except InvalidCursor as exc:
         return HttpResponseBadRequest(str(exc))
     return render(request, "messaging/inbox/_older.html", {"slug": conversation, "items": _shown(view.items), "older_cursor": view.older_cursor})
@@ -190,8 +190,8 @@ def mark_read(request: HttpRequest, conversation: str) -> HttpResponse:
     since, until = request.POST.get("since", ""), request.POST.get("until", "")
     if not (ISO_TIME.match(since) and ISO_TIME.match(until)):
         return HttpResponseBadRequest("since and until must be the ISO 8601 times this page was given")
-    shown = [m for m in inbox.timeline(item, since=since).items if (m.receivedAt or "") <= until]
-    inbox.mark_read(item, shown, user=request.user)
+    shown = [m for m in queries.timeline(item, since=since).items if (m.receivedAt or "") <= until]
+    actions.mark_read(item, shown, user=request.user)
     return HttpResponse(status=204)
 
 
@@ -200,8 +200,8 @@ def mark_read(request: HttpRequest, conversation: str) -> HttpResponse:
 def archive(request: HttpRequest, conversation: str) -> HttpResponse:
     item = _load(conversation)
     archived = request.POST.get("archived") != "0"
-    inbox.set_archived(item, archived, user=request.user)
-    number = item.originationPhoneNumberId or inbox.numbers()[0]
+    actions.set_archived(item, archived, user=request.user)
+    number = item.originationPhoneNumberId or queries.numbers()[0]
     return redirect(f"{reverse('inbox:list')}?number={number}{'&archived=1' if not archived else ''}")
 
 
@@ -216,7 +216,7 @@ def reply(request: HttpRequest, conversation: str) -> HttpResponse:
     refusal = None
     if form.is_valid():
         try:
-            inbox.reply(item, form.request_data(), user=request.user)
+            actions.reply(item, form.request_data(), user=request.user)
         except (FieldErrors, NotFound) as exc:
             for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
                 form.add_error(None, f"{field}: {message}")
@@ -236,12 +236,12 @@ def consent(request: HttpRequest, conversation: str) -> HttpResponse:
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:
-            inbox.record_whatsapp_consent(item, confirmed=True, note=form.cleaned_data["note"], user=request.user)
+            actions.record_whatsapp_consent(item, confirmed=True, note=form.cleaned_data["note"], user=request.user)
         except (FieldErrors, NotFound) as exc:
             for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
                 form.add_error(None, f"{field}: {message}")
         else:
             return redirect("inbox:conversation", conversation=conversation)
     context = _conversation_context(request, item, consent_form=form)
-    context.update(_latest(request, item, inbox.timeline(item)))
+    context.update(_latest(request, item, queries.timeline(item)))
     return render(request, "messaging/inbox/conversation.html", context, status=422)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from messaging import inbox
+from messaging.inbox import actions, queries
 from messaging.schemas import MessageOut, RefusalOut, TemplateIn
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.api_auth import OPERATOR, VIEWER
@@ -33,9 +33,9 @@ class ConversationOut(Schema):
     @staticmethod
     def of(c: WaConversation) -> "ConversationOut":
         return ConversationOut(
-            conversation=inbox.slug(c.pk),
-            customerPhone=inbox.customer_phone(c),
-            customerUserId=None if inbox.customer_phone(c) else inbox.customer(c),
+            conversation=queries.slug(c.pk),
+            customerPhone=queries.customer_phone(c),
+            customerUserId=None if queries.customer_phone(c) else queries.customer(c),
             businessNumber=c.originationPhoneNumberId,
             receivedAt=c.receivedAt,
             lastType=c.lastType,
@@ -78,9 +78,9 @@ class WaMessageOut(Schema):
             preview=m.preview,
             reactedWithEmoji=m.reactedWithEmoji,
             deliveryStatus=m.deliveryStatus,
-            failureReason=inbox.failure_reason(m),
+            failureReason=queries.failure_reason(m),
             markedAsRead=bool(m.markedAsRead),
-            mediaUrl=inbox.media_link(m),
+            mediaUrl=queries.media_link(m),
         )
 
 
@@ -104,7 +104,7 @@ class ReplyIn(Schema):
 class ConsentIn(Schema):
     model_config = ConfigDict(extra="forbid")
     confirmed: bool = Field(description="Must be true: the customer agreed to receive WhatsApp messages")
-    note: str | None = Field(None, max_length=inbox.MAX_NOTE)
+    note: str | None = Field(None, max_length=actions.MAX_NOTE)
 
 
 class ConsentOut(Schema):
@@ -120,45 +120,45 @@ def list_conversations(
     number: str | None = Query(None, max_length=200, description="An allowlisted phone-number id; the first one when omitted"),
     archived: bool = False,
     cursor: str | None = Query(None, max_length=2000),
-    limit: int = Query(inbox.PAGE_SIZE, ge=1, le=inbox.MAX_PAGE),
+    limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE),
 ):
-    page = inbox.list_conversations(number or inbox.numbers()[0], archived=archived, cursor=cursor, limit=limit)
+    page = queries.list_conversations(number or queries.numbers()[0], archived=archived, cursor=cursor, limit=limit)
     return ConversationPageOut(items=[ConversationOut.of(c) for c in page.items], nextCursor=page.next_cursor)
 
 
 @router.get("/{conversation}", response={200: TimelineOut, 404: dict, 422: dict, **ERRORS}, auth=VIEWER, summary="A conversation's messages (reading marks nothing read)")
-def get_timeline(request: HttpRequest, conversation: str, cursor: str | None = Query(None, max_length=2000), limit: int = Query(inbox.PAGE_SIZE, ge=1, le=inbox.MAX_PAGE)):
-    item = inbox.get_conversation(conversation)
-    view = inbox.timeline(item, cursor=cursor, limit=limit)
+def get_timeline(request: HttpRequest, conversation: str, cursor: str | None = Query(None, max_length=2000), limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE)):
+    item = queries.get_conversation(conversation)
+    view = queries.timeline(item, cursor=cursor, limit=limit)
     return TimelineOut(conversation=ConversationOut.of(item), items=[WaMessageOut.of(m) for m in view.items], olderCursor=view.older_cursor)
 
 
 @router.post("/{conversation}/read", response={200: ReadOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Mark the newest page read (and send the read receipt in LIVE)")
 def mark_read(request: HttpRequest, conversation: str):
-    item = inbox.get_conversation(conversation)
-    marked = inbox.mark_read(item, inbox.timeline(item).items, user=request.auth)
+    item = queries.get_conversation(conversation)
+    marked = actions.mark_read(item, queries.timeline(item).items, user=request.auth)
     item.refresh(consistent_read=True)
     return ReadOut(unreadCount=int(item.unreadCount or 0), markedMessages=marked)
 
 
 @router.post("/{conversation}/archive", response={200: ConversationOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Archive a conversation")
 def archive(request: HttpRequest, conversation: str):
-    return ConversationOut.of(inbox.set_archived(inbox.get_conversation(conversation), True, user=request.auth))
+    return ConversationOut.of(actions.set_archived(queries.get_conversation(conversation), True, user=request.auth))
 
 
 @router.post("/{conversation}/unarchive", response={200: ConversationOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Bring a conversation back to the inbox")
 def unarchive(request: HttpRequest, conversation: str):
-    return ConversationOut.of(inbox.set_archived(inbox.get_conversation(conversation), False, user=request.auth))
+    return ConversationOut.of(actions.set_archived(queries.get_conversation(conversation), False, user=request.auth))
 
 
 @router.post("/{conversation}/reply", response={202: MessageOut, 404: dict, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Reply from the conversation's number (free-form in the 24 h window, template otherwise)")
 def reply(request: HttpRequest, conversation: str, payload: ReplyIn):
-    message = inbox.reply(inbox.get_conversation(conversation), payload.model_dump(exclude_none=True), user=request.auth)
+    message = actions.reply(queries.get_conversation(conversation), payload.model_dump(exclude_none=True), user=request.auth)
     return Status(202, MessageOut.of(message))
 
 
 @router.post("/{conversation}/consent", response={200: ConsentOut, 404: dict, 422: dict, **ERRORS}, auth=OPERATOR, summary="Record that the customer agreed to WhatsApp messages (audited)")
 def record_consent(request: HttpRequest, conversation: str, payload: ConsentIn):
-    contact = inbox.record_whatsapp_consent(inbox.get_conversation(conversation), confirmed=payload.confirmed, note=payload.note, user=request.auth)
+    contact = actions.record_whatsapp_consent(queries.get_conversation(conversation), confirmed=payload.confirmed, note=payload.note, user=request.auth)
     consent = contact.consent("whatsapp")
     return ConsentOut(contactId=contact.contactId, optInWhatsApp=contact.optInWhatsApp, changedBy=consent.changedBy, source=consent.source)

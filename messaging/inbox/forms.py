@@ -1,5 +1,5 @@
 """The inbox's forms: a reply (free-form text, or an approved template with its values) and the
-record-consent confirmation. The rules live in messaging.outbound.send and messaging.inbox."""
+record-consent confirmation. The rules live in messaging.outbound.send and messaging.inbox.actions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from messaging.inbox import MAX_NOTE
+from messaging.inbox.actions import MAX_NOTE
 from messaging.outbound.senders.whatsapp import MAX_TEXT
 
 
