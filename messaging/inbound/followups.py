@@ -22,13 +22,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from messaging.autoreply.replies import after_inbound
 from messaging.inbound.contacts import open_window
 from messaging.inbound.media import fetch_inbound_media
 from messaging.whatsapp_table import WaMessage
-from wecare.dynamo import now
+from wecare.dynamo import now, update_if
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +51,14 @@ def finish(item: WaMessage) -> bool:
 def _mark_dispatched(item: WaMessage) -> None:
     """Only after the hand-off: from here on a redelivery of this message has nothing to do.
     The condition keeps the first time when two deliveries race to the same point."""
-    try:
-        item.update(actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(item, actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
 
 
 def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
     """Show the customer's reaction on the message it is about (an empty emoji removes it)."""
     attribute = WaMessage.reactedWithEmoji
-    try:
-        WaMessage(pk=WaMessage.key(target_wa_message_id)).update(
-            actions=[attribute.set(emoji) if emoji else attribute.remove()],
-            condition=WaMessage.pk.exists(),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    target = WaMessage(pk=WaMessage.key(target_wa_message_id))
+    if not update_if(target, actions=[attribute.set(emoji) if emoji else attribute.remove()], condition=WaMessage.pk.exists()):
         log.info("reaction to a message we have no record of", extra={"wa_message_id": target_wa_message_id})
 
 

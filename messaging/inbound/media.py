@@ -14,13 +14,12 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from pynamodb.exceptions import UpdateError
 
 from messaging.models import MediaFile, Message
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
 from wecare.dlq import DeadLetterTask
-from wecare.dynamo import now
+from wecare.dynamo import now, update_if
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +82,7 @@ def _show_in_conversation(item: WaMessage, uri: str) -> None:
     """The inbox's thumbnail, only while this message is still the conversation's last."""
     if not item.conversationPk:
         return
-    try:
-        WaConversation(pk=item.conversationPk).update(
-            actions=[WaConversation.lastS3Uri.set(uri)],
-            condition=WaConversation.lastMessagePk == item.pk,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(WaConversation(pk=item.conversationPk), actions=[WaConversation.lastS3Uri.set(uri)], condition=WaConversation.lastMessagePk == item.pk)
 
 
 # Queue: inbound-queue (settings.CELERY_TASK_ROUTES); retried, then parked on inbound-dlq.

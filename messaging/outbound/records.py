@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
@@ -21,7 +21,7 @@ from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, Usag
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
-from wecare.dynamo import now, transaction
+from wecare.dynamo import now, transaction, update_if
 
 RETENTION = timedelta(days=MESSAGE_RETENTION_DAYS)
 FINAL = ("sent", "delivered", "read", "failed", "refused")
@@ -59,16 +59,7 @@ def create_queued(*, contact: Contact, channel: str, sender: str, content: dict[
 
 def claim(message: Message) -> bool:
     """queued -> sending, for exactly one worker. False: someone else has it (or it is done)."""
-    try:
-        message.update(
-            actions=[Message.status.set("sending"), _history("sending")],
-            condition=Message.status == "queued",
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(message, actions=[Message.status.set("sending"), _history("sending")], condition=Message.status == "queued")
 
 
 def mark_refused(message: Message, reason: str, sentence: str) -> None:
