@@ -1,72 +1,7 @@
-"""Exact, shared rate limits for outbound messages: token buckets in RateLimitTrackers.
-
-One item per bucket and 1-second window (``channel`` = bucket name, ``windowStart`` = epoch
-second) counts the tokens granted in that second. A grant is one conditional write that adds to
-the count only if the count stays within the limit, so every worker and every process that talks
-to the same table shares the same buckets, and no window ever holds more than ``limit`` tokens,
-however many callers race. Nothing is dropped: when a window is full the caller is given a later
-one and waits for it to start (``Reservation.sleep()``).
-
-Pacing inside a window. Counting per clock second is not enough for the provider, whose limit
-holds for ANY 1-second span: tokens used at the end of second N and the start of N+1 would add
-up to nearly twice the limit. So every token also has a position p (0-based) in its window's
-count, and a slot: p/limit .. (p+1)/limit seconds into the window (``Reservation.not_before(i)``
-/ ``slot_end(i)``). Senders start the provider call no earlier than the slot's start, and let a
-token go (take another) once its window has ended (``not_after``).
-
-Positions follow the clock. A window reserved mid-second never hands out a slot that has
-already started: the grant's first position is at least the window's first slot still to come
-(``_slot_floor``, taken as far ahead of the clock as this process's grant writes take, so the
-slot has not begun when the grant arrives), and a count that lags the clock is moved up to it
-(the skipped positions are simply never used). Without this, the first grant in a quiet second got positions 0, 1, ...
-whose slots had all begun, so they went out at once, in a burst that met the next second's
-on-time sends (measured: 12 calls in one 1-second span at a limit of 7; now 7 at 6).
-
-What that bounds, with L the limit and slot g = window*L + p numbered across windows:
-* calls started at their slot's start are exactly 1/L apart, so any half-open 1-second span
-  holds at most L of them (the property test checks this over many reservation sequences);
-* calls started anywhere inside their slots: at most L + 1. Nothing tighter is possible while
-  every window may be used to the full: at a sustained L per second the calls L apart average
-  exactly 1 s apart, so any jitter in start times puts some pair closer;
-* a call started after its slot's end (a worker slowed between the grant and the call) is not
-  bounded by the pacing. The bulk worker lets such a token go and takes another
-  (``bulk.worker.Tokens``, with a 20 ms grace for slots too short to hit), and reserves only as
-  many tokens as it reaches in time; a single send takes one token and calls as soon as its slot
-  begins. ``deliver`` itself refuses a token only after its window, the per-second count's bound.
-
-Positions are exact, never estimated. A grant of n tokens picks its first position ``at``:
-the larger of the window's first slot still to come and the count as this process last saw it
-(``_last_seen``; 0 for a window it has not seen). Its write sets the count to ``at + n`` on the
-condition that the count is at most ``at``, and ``at + n <= limit`` is checked before sending it.
-Every position granted before lies below the count, so success means the positions ``at`` ..
-``at + n - 1`` are ours, however many callers race, without a read. A refusal returns the count
-as it was (ALL_OLD): the next try starts from it, or takes what is left (a partial grant), or
-moves to the next window. WhatsApp writes the number's bucket this way and the account's with an
-atomic ADD (it is only counted, not paced: exact per clock second only), in one transaction, so
-both move together or not at all (no leaked tokens). A transaction conflict (another caller
-writing the same items at that instant) writes nothing and is tried again after a short pause.
-
-DynamoDB requests per reservation (each a single-item write; WhatsApp a TransactWriteItems,
-which costs twice the write capacity):
-
-* 1 when the guess was right: a window nobody else wrote since this process last looked, or one
-  whose count lags the clock (a quiet bucket: single sends), or a window still to come;
-* +1 per refusal: another caller wrote the window since (bulk: workers sharing a number);
-* +1 per full window stepped over; windows this process has already seen full are skipped
-  without a request (``_known_full``), so a backlog of queued windows does not cost one request
-  per queued second.
-
-A single send waits for its slot: up to 1/limit seconds even when nobody else is sending (12.5
-ms at WhatsApp's 80/s, 200 ms at an SMS limit of 5/s).
-
-Windows are wall-clock seconds, so every host must keep its clock in sync (NTP, as on AWS). A
-caller that started its call after the token's window (a slow worker) would break even the
-per-second count, so the senders check the window next to the provider call
-(``deliver(not_after=...)``).
-A write that botocore retries after its response was lost (the first attempt had landed) is
-refused (the count is now past ``at``) and the grant is made again further on: that window
-then grants fewer tokens than it could, never more, and the positions stay unique (a retried
-transaction carries the same ClientRequestToken, so DynamoDB applies it once).
+"""Exact, shared rate limits for outbound messages: token buckets in RateLimitTrackers, one item
+per bucket and second, granted by conditional writes so every worker shares them; each token has
+a slot inside its second so sends are paced, not bunched. Over the limit a send waits, never drops.
+Why and how: docs/design/rate-limits.md.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""The one send path. Pages, the API, bulk and AI approval all call ``send_message``:
-
-    load contact -> safety gate -> record "queued" -> outbound queue
-    worker: claim -> gate again (state may have changed) -> rate tokens -> sender -> record
-
-The request returns at once with the message id and its state; the worker does the rest.
+"""The one send path: pages, the API, the inbox, the automatic replies and AI approval call
+``send_message`` (parse, gate, record "queued", enqueue); the ``messaging.send_outbound`` task runs
+``process`` (claim, gate again, tier, rate token, sender, record). Bulk calls ``dispatch``.
+The design: docs/design/send-path.md.
 """
 
 from __future__ import annotations

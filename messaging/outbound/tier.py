@@ -1,27 +1,6 @@
 """The WhatsApp messaging limit (tier): unique users reached outside their 24 h service window
-in a moving 24 h, per business portfolio (every allowlisted number shares it).
-
-Exact under concurrency through numbered slots (``messaging.models.TierSlot``): the portfolio
-has ``limit`` slots, 0..limit-1; a user reached outside their window holds one for 24 h. A
-claim is a TransactWriteItems of two conditional puts — the slot (free: missing or expired) and
-the recipient's own item (so a user who already holds a live slot never takes a second) — so two
-workers can never hold the same slot, and there are never more live holders than slots.
-
-Whether a send counts at all (outside the user's service window) is the caller's decision: it
-calls ``claim`` only for those sends. Recipients are E.164 strings, as stored on contacts.
-
-DynamoDB requests:
-
-* ``claim`` of a user who already holds a live slot: 1 GetItem (SystemConfig is not read).
-* ``claim`` of a new user: 1 GetItem (recipient) + 1 GetItem (SystemConfig limit) + 1 Query (the
-  portfolio's live slots) + 1 TransactWriteItems, + 1 Query (count) when the claimer's view was
-  below 80 %, or + 1 conditional PutItem (the alert marker) at or above it. A lost race on a slot
-  costs one more TransactWriteItems; every 3 lost races, one more Query.
-* ``tier_status``: 1 GetItem + 1 Query (Select COUNT). ``would_exceed``: that, plus one
-  BatchGetItem per 100 distinct recipients.
-
-DynamoDB deletes expired items up to 48 h late and moto never does: every read and every
-condition here compares ``expiresAt`` with now itself.
+in a moving 24 h, per business portfolio, kept exact under concurrency by numbered slots
+(``messaging.models.TierSlot``). Why slots, and what each call costs: docs/design/send-path.md.
 """
 
 from __future__ import annotations
