@@ -1,19 +1,7 @@
-"""What follows a recorded inbound message: the contact's window, the media, the auto-reply.
-
-These run after the exactly-once transaction, so a worker can die between the two. The ``MSG#``
-item remembers what is still to do (``followUp``) and whether it was all handed on
-(``followUpDispatchedAt``); a redelivered event, or the task's own retry, finds its message
-already recorded and calls ``finish`` again, which completes what the failure left undone.
-
-Every step is safe to repeat, so ``followUpDispatchedAt`` is written *last*, once everything has
-been handed on; a broker or DynamoDB error before that leaves it unset and the retry does it all
-again rather than losing the welcome or the staff email:
-
-- the window only moves forward and the media fetch is idempotent;
-- the reaction mark sets the same emoji again;
-- ``messaging.after_inbound`` is at most once per message by itself: each automatic message
-  claims its cooldown marker (``messaging.autoreply.cooldown``) with this message's wamid as the trigger,
-  so a second hand-off of the same message, even two racing, sends nothing more.
+"""What follows a recorded inbound message: the contact's window, the media task, the reaction
+mark, the hand-off to the automatic replies. Each step is safe to repeat and
+``followUpDispatchedAt`` is written last, so a redelivery completes what a crash left undone
+(docs/design/inbound.md, "What follows a message").
 """
 
 from __future__ import annotations
@@ -33,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def finish(item: WaMessage) -> bool:
     """Complete the follow-ups of an inbound ``MSG#`` item. True if this call handed them on
-    (two deliveries racing may both do so; see the module docstring for why that is safe)."""
+    (two deliveries racing may both do so; docs/design/inbound.md says why that is safe)."""
     if item.direction != "INBOUND" or item.followUp is None or item.followUpDispatchedAt:
         return False
     if item.contactId and item.waTimestamp:

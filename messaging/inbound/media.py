@@ -1,9 +1,6 @@
-"""Inbound media: copied by AWS from WhatsApp into our (private) media bucket, then recorded.
-
-Runs as its own task *after* the message is recorded, so a media failure retries and ends on the
-DLQ without costing the message: the text or caption is already in the inbox. Every step is
-idempotent, so a retry or a replay simply does it again: the S3 key and the MediaFiles id are
-derived from the media id, and the ``MSG#`` item's ``s3Key`` is written last, as "done".
+"""Inbound media: copied by AWS from WhatsApp into our private media bucket, then recorded, by
+its own idempotent task (``messaging.fetch_inbound_media``) after the message is recorded, so a
+media failure never costs the message (docs/design/inbound.md, "Media").
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""One EUM event, start to finish: parse, then each message and each status in it.
-
-Messages: a duplicate is recognised first by one key read (the common case, SNS redelivering),
-before any contact is looked up or created; ``record`` still guards the race of two deliveries
-at once. Then ``finish`` opens the window, fetches media and tells the auto-reply — also for a
-duplicate whose first delivery died before getting that far.
+"""One EUM event, start to finish (the ``messaging.process_inbound_event`` task): parse, then
+each message (a duplicate is recognised by one key read, then recorded once and finished) and
+each status. The design: docs/design/inbound.md.
 """
 
 from __future__ import annotations

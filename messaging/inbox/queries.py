@@ -164,7 +164,7 @@ def timeline_digest(view: Timeline) -> str:
 def contact_for(conversation: WaConversation) -> Contact | None:
     """The live contact the conversation is with: found by the identity that keys it, else by
     the other one the conversation knows (a number removed from the contact by a person, a
-    conversation keyed by a user id whose contact now has a number…; docs/inbound.md)."""
+    conversation keyed by a user id whose contact now has a number…; docs/design/inbound.md)."""
     known = dict.fromkeys(who for who in (customer(conversation), conversation.customerPhone, conversation.customerUserId) if who)
     return next((contact for who in known if (contact := _live_contact(who)) is not None), None)
 

@@ -71,7 +71,7 @@ def check(
     ``tier_allows(phone)`` is asked only for a business-initiated WhatsApp message (outside the
     contact's window); it returns False when the messaging limit has no room for this person.
     ``phone_only``: the message is one WhatsApp delivers only to a phone number (an authentication
-    template), never to a business-scoped user id (docs/inbound.md).
+    template), never to a business-scoped user id (docs/design/inbound.md).
     """
     rules = RULES[channel]
     if contact is None or contact.is_deleted:

@@ -38,7 +38,7 @@ class Reservation:
 
     Token i (0-based within this grant) owns the slot starting ``not_before(i)``, p/limit seconds
     into the window for position p, and is good until the window ends (``not_after``). See the
-    module docstring for what that bounds.
+    docs/design/rate-limits.md for what that bounds.
     """
 
     buckets: tuple[str, ...]
@@ -57,7 +57,7 @@ class Reservation:
 
     def not_after(self, i: int = 0) -> float:
         """When token i stops being good: its window's end (a later call would be in a second
-        that did not count it). Not the slot's end: see the module docstring for why."""
+        that did not count it). Not the slot's end: docs/design/rate-limits.md ("Late tokens") says why."""
         return self.window + 1
 
     def wait_seconds(self, now: float | None = None) -> float:
@@ -126,7 +126,7 @@ def _slot_floor(window: int, limit: int, at: float) -> int:
     """The first position of ``window`` whose slot has not started by ``at`` (0 for a window
     still to come; ``limit`` or more when every slot has started). Granting a lower position
     would hand out a slot already begun: its call would go out at once, bunched with the calls
-    before it (the burst the module docstring describes)."""
+    before it (the burst docs/design/rate-limits.md describes)."""
     # A microsecond's tolerance: epoch seconds as floats are only exact to ~0.2 us, and a slot
     # starting this very instant has not begun.
     return max(0, math.ceil((at - window - 1e-6) * limit))

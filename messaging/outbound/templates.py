@@ -34,7 +34,7 @@ def find(name: str, language: str) -> WaTemplate | None:
 
 def phone_only(template: dict[str, Any] | None) -> bool:
     """Whether WhatsApp delivers this template only to a phone number: Meta refuses
-    authentication templates to a business-scoped user id (error 131062, docs/inbound.md)."""
+    authentication templates to a business-scoped user id (error 131062, docs/design/inbound.md)."""
     if not template or not template.get("name") or not template.get("language"):
         return False
     found = find(str(template["name"]), str(template["language"]))

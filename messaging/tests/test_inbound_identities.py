@@ -1,7 +1,7 @@
 """One customer, two WhatsApp identities: the number and the business-scoped user id (BSUID) Meta
 sends for a customer with a username. A message that carries both links them on the contact, so
 the customer stays one contact in one conversation whichever of the two WhatsApp sends later,
-and the inbox replies from that conversation (docs/inbound.md, "One customer, one contact, one
+and the inbox replies from that conversation (docs/design/inbound.md, "One customer, one contact, one
 conversation per business number").
 
 Each sequence goes through ``process_inbound_event`` as the worker runs it, then consent and a

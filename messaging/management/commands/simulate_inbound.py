@@ -70,7 +70,7 @@ class Command(BaseCommand):
 
 def _sender_with_number(sender: str) -> tuple[dict, dict]:
     """(the contacts entry, the message's sender fields) of a customer writing from a number. Any
-    E.164 shape is played, as WhatsApp sends numbers libphonenumber does not know (docs/inbound.md)."""
+    E.164 shape is played, as WhatsApp sends numbers libphonenumber does not know (docs/design/inbound.md)."""
     if not E164_SHAPE.fullmatch(sender):
         raise CommandError(f"--from {sender!r} is not a phone number in E.164 form (+ and 8 to 15 digits), e.g. +919812345670")
     wa_id = sender.lstrip("+")

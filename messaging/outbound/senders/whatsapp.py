@@ -39,7 +39,7 @@ def _template_components(parameters: dict[str, list[str]]) -> list[dict[str, Any
 def addressed_to(to: str) -> dict[str, str]:
     """Whom the message is for, as the Cloud API takes it: a number in ``to`` (digits), or a
     business-scoped user id in ``recipient``, which Meta's Messages API accepts for a customer
-    whose number we do not know (docs/inbound.md cites the page)."""
+    whose number we do not know (docs/design/inbound.md cites the page)."""
     return {"recipient": to} if whatsapp_user_id(to) else {"to": to.lstrip("+")}
 
 
