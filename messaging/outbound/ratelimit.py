@@ -37,7 +37,7 @@ class Reservation:
     ``first_position + granted - 1`` of the paced bucket's count in that window.
 
     Token i (0-based within this grant) owns the slot starting ``not_before(i)``, p/limit seconds
-    into the window for position p, and is good until the window ends (``not_after``). See the
+    into the window for position p, and is good until the window ends (``not_after``). See
     docs/design/rate-limits.md for what that bounds.
     """
 
