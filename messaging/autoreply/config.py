@@ -1,6 +1,6 @@
 """WELCOME_CONFIG and MENU_CONFIG: reading them, and the audited action that saves them.
 
-The contract keys them by tenant (``TENANT#{tenantId}#WELCOME#default``, ``…#MENU#main``). Here a
+The items are keyed by tenant (``TENANT#{tenantId}#WELCOME#default``, ``…#MENU#main``). Here a
 tenant is **one business phone number** (its ``phone-number-id-…``): a customer writes to a
 number, and each number can greet and offer a menu in its own words (a support line and a sales
 line need not say the same thing). A number with no config item sends nothing automatically.

@@ -30,7 +30,7 @@ PREVIEW_CHARS = 280
 
 
 def conversation_url(conversation_pk: str) -> str:
-    """The inbox's conversation page (agreed with the inbox: /dm/whatsapp/<quoted pk>/)."""
+    """The inbox's conversation page: /dm/whatsapp/<quoted pk>/ (messaging/inbox/urls.py)."""
     return f"{settings.SITE_URL}/dm/whatsapp/{quote(conversation_pk, safe='')}/"
 
 

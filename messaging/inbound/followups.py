@@ -51,7 +51,7 @@ def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
 
 
 def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str, Any]:
-    """The payload agreed with messaging.autoreply.replies.after_inbound."""
+    """The task argument of ``messaging.after_inbound``, as ``messaging.autoreply.event.InboundEvent`` reads it."""
     return {
         "contactId": item.contactId,
         "customerPhone": item.from_,

@@ -2,7 +2,7 @@
 conversation slugs of its URLs, and what a page shows about a message (media link, failure).
 The things an operator does there are in ``messaging.inbox.actions``.
 
-Reads go through the contract's GSIs: ``inboxPk-receivedAt`` lists a business number's
+Reads go through the single table's GSIs: ``inboxPk-receivedAt`` lists a business number's
 conversations newest first, ``conversationPk-receivedAt`` a conversation's messages. Inbound
 processing writes those items; the inbox only reads them and changes ``unreadCount``,
 ``archived`` and ``markedAsRead``.

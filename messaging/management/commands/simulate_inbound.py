@@ -63,7 +63,7 @@ class Command(BaseCommand):
             "aws_account_id": settings.AWS_ACCOUNT_ID,
             "message_timestamp": datetime.now(UTC).isoformat(),
         }
-        # No Subject: moto signs without it (see DESIGN.md, known quirks), AWS EUM sends none either.
+        # No Subject: moto signs a notification without one, and AWS EUM sends none either.
         sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
         self.stdout.write(f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch DM > WhatsApp")
 
