@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import boto3
 import botocore.loaders
 import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
@@ -90,10 +92,6 @@ def fetch_from_local_stack(url: str) -> bytes:
     moto picks a service from a request's SigV4 scope, so the GET is signed as an SNS request
     (with the local stack's dummy keys); unsigned, it would be routed to moto's S3.
     """
-    import boto3
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-
     if not settings.AWS_ENDPOINT_URL:
         raise ImproperlyConfigured("fetch_from_local_stack needs AWS_ENDPOINT_URL (the local moto server)")
     request = AWSRequest(method="GET", url=settings.AWS_ENDPOINT_URL.rstrip("/") + urlsplit(url).path)
