@@ -60,7 +60,7 @@ def menu_spec(config: WaMenuConfig) -> dict[str, Any]:
 
 
 def save_welcome(tenant_id: str, values: dict[str, Any], *, user: Any) -> WaWelcomeConfig:
-    """Values are already validated (messaging/autoreply_forms.py)."""
+    """Values are already validated (messaging/autoreply/forms.py)."""
     item = WaWelcomeConfig(
         pk=welcome_key(check_tenant(tenant_id)),
         tenantId=tenant_id,

@@ -53,7 +53,7 @@ class SendRequest:
     media: dict[str, Any] | None = None
     subject: str | None = None
     html: str | None = None
-    interactive: dict[str, Any] | None = None  # WhatsApp list message (messaging/interactive.py)
+    interactive: dict[str, Any] | None = None  # WhatsApp list message (messaging/outbound/interactive.py)
 
     @property
     def is_template(self) -> bool:

@@ -46,7 +46,7 @@ class Outbound:
     text: str | None = None
     template: dict[str, Any] | None = None  # {"name", "language", "parameters": {"body": [...], ...}}
     media: dict[str, Any] | None = None  # {"s3Key", "contentType", "filename", "caption"}
-    interactive: dict[str, Any] | None = None  # a list message: messaging/interactive.py
+    interactive: dict[str, Any] | None = None  # a list message: messaging/outbound/interactive.py
     subject: str | None = None
     html: str | None = None
 
