@@ -30,7 +30,7 @@ def modules(packages: Iterable[str]) -> dict[str, Path]:
     return found
 
 
-def imported_names(path: Path, module: str) -> set[str]:
+def imported_names(path: Path, module: str, known: dict[str, Path]) -> set[str]:
     """Every dotted name the module imports, at any depth of its code, relative imports resolved."""
     is_package = path.name == "__init__.py"
     names: set[str] = set()
@@ -43,9 +43,10 @@ def imported_names(path: Path, module: str) -> set[str]:
                 anchor = module.split(".")
                 anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
                 base = ".".join([*anchor, base] if base else anchor)
-            names.add(base)
-            # `from pkg import sub` imports the module pkg.sub when there is one.
-            names.update(f"{base}.{alias.name}" for alias in node.names)
+            # `from pkg import sub` imports the module pkg.sub when there is one; it uses the
+            # package itself (its __init__) only for a name that is not a module.
+            for alias in node.names:
+                names.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
     return names
 
 
@@ -54,12 +55,12 @@ def graph(found: dict[str, Path]) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for module, path in found.items():
         targets = set()
-        for name in imported_names(path, module):
+        for name in imported_names(path, module, found):
             parts = name.split(".")
             while parts and ".".join(parts) not in found:
                 parts.pop()
             target = ".".join(parts)
-            # A package's __init__ is imported on the way to its modules; count only real uses.
+            # A package's __init__ is imported on the way to its modules; count only direct uses.
             if target and target != module and not (found[target].name == "__init__.py" and target != name):
                 targets.add(target)
         edges[module] = targets
