@@ -37,7 +37,6 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_SECRET_KEY=lint-only-not-a-secret $(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	if [ -f scripts/import_cycles.py ]; then $(BIN)/python scripts/import_cycles.py; fi
 
 bench: install
 	$(BIN)/python bench/contacts_bench.py

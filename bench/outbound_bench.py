@@ -6,7 +6,7 @@ worker on the local stack (moto for DynamoDB/SQS/S3, the local fake for WhatsApp
     .venv/bin/python bench/outbound_bench.py --messages 1000 --limit 80
 
 Phases, each printed with its figures:
-  1. enqueue: outbound.send_message for every message (gate, record "queued", SQS) in this process;
+  1. enqueue: send.send_message for every message (gate, record "queued", SQS) in this process;
   2. drain, unthrottled (per-number limit set far above what the stack can do): the worker's
      messages/s is the local stack's capacity;
   3. drain with the per-number limit at --limit (80/s) or, if the stack cannot carry that, half
@@ -122,10 +122,10 @@ def make_contacts(n: int) -> list[str]:
 
 
 def enqueue(contact_ids: list[str], sender: str, tag: str) -> tuple[list[str], float]:
-    from messaging import outbound
+    from messaging.outbound import send
 
     started = time.perf_counter()
-    ids = [outbound.send_message({"contactId": cid, "channel": "whatsapp", "sender": sender, "text": f"{tag} {i}"}, user=None, source="bench").messageId
+    ids = [send.send_message({"contactId": cid, "channel": "whatsapp", "sender": sender, "text": f"{tag} {i}"}, user=None, source="bench").messageId
            for i, cid in enumerate(contact_ids)]
     return ids, time.perf_counter() - started
 

@@ -1,7 +1,7 @@
 """Bulk job state changes: preview, start (with confirmation), pause / resume / cancel.
 
 Pages, the API and commands call these; each change a person makes is audited. Errors:
-``FieldErrors`` (422), ``outbound.Refused`` (422 TIER_LIMIT), ``Conflict`` (409), ``NotFound`` (404).
+``FieldErrors`` (422), ``send.Refused`` (422 TIER_LIMIT), ``Conflict`` (409), ``NotFound`` (404).
 The rules (what a preview counts, the confirmation, the tier for the job as a whole, why the
 audience is resolved in the request) are in docs/design/bulk-sending.md."""
 
@@ -25,9 +25,9 @@ from bulk.counting import finish_if_done
 from bulk.preparation import CHUNK_SIZE, prepare_job
 from bulk.queries import get_job, unfinished_chunks
 from bulk.sending import send_chunk
-from messaging import gate, ratelimit, tier
 from messaging.channels import Channel
-from messaging.outbound import Refused, parse
+from messaging.outbound import gate, ratelimit, tier
+from messaging.outbound.send import Refused, parse
 from wecare import audit
 from wecare.dynamo import now, transaction, update_if
 from wecare.errors import Conflict, FieldErrors

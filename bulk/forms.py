@@ -1,5 +1,5 @@
 """The new-job wizard's forms: what a person fills in at each step. The rules (who is a recipient,
-what a message needs, whether it may be sent) stay in bulk.audience, messaging.outbound and
+what a message needs, whether it may be sent) stay in bulk.audience, messaging.outbound.send and
 bulk.actions, so the pages refuse exactly what the API refuses."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class MessageForm(forms.Form):
         self.fields["sender"].choices = [(s, s) for s in allowed_senders(Channel(channel))]
 
     def message(self) -> dict:
-        """The message as messaging.outbound.parse reads it (without the contact)."""
+        """The message as messaging.outbound.send.parse reads it (without the contact)."""
         data = self.cleaned_data
         message: dict = {"channel": data["channel"], "sender": data["sender"]}
         if data["channel"] == Channel.WHATSAPP and data.get("kind") == "template" and data.get("template"):

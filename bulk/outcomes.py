@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pynamodb.exceptions import TransactWriteError
 
 from bulk.models import BulkRecipient
-from messaging import outbound
 from messaging.models import Message, StatusChange
-from messaging.records import _wa_item
+from messaging.outbound import send
+from messaging.outbound.records import _wa_item
 from messaging.whatsapp_table import WaMessage
 from wecare.dynamo import now, transaction
 
@@ -52,7 +52,7 @@ class Outcomes:
         actions = [BulkRecipient.status.set("skipped"), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())]
         return self._add(_Outcome(recipient, "skipped", actions))
 
-    def delivered(self, recipient: BulkRecipient, message: Message, outcome: outbound.Outcome) -> str:
+    def delivered(self, recipient: BulkRecipient, message: Message, outcome: send.Outcome) -> str:
         """The provider call's result (sent, or failed with the provider's details)."""
         at = now()
         if outcome.error is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 
-from messaging import ratelimit
+from messaging.outbound import ratelimit
 
 
 class Tokens:

@@ -21,9 +21,9 @@ from bulk.outcomes import Outcomes
 from bulk.pacing import Tokens
 from bulk.queries import chunk_recipients, find_job
 from contacts.models import Contact
-from messaging import outbound, tier
+from messaging.outbound import send, tier
 from messaging.models import Message, StatusChange, UsageCounter
-from messaging.records import RETENTION
+from messaging.outbound.records import RETENTION
 from wecare.dlq import DeadLetterTask
 from wecare.dynamo import now, transaction, update_if
 from wecare.metrics import emit
@@ -132,7 +132,7 @@ def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, r
     """Gate, rate token and provider call for a claimed recipient; the outcome waits in ``outcomes``
     for its batched record. Returns the recipient's final status."""
     message = _message(job, recipient)
-    outcome = outbound.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
+    outcome = send.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
     if not outcome.verdict.allowed:
         # The contact changed since the preview (opt-out, deletion, the tier filled up).
         return outcomes.skipped(recipient, outcome.verdict.reason.value)

@@ -17,10 +17,10 @@ from bulk import actions, idempotency, queries, reports
 from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
-from messaging import gate, templates_catalog
 from messaging.channels import unknown_channel
 from messaging.forms import chosen_template
-from messaging.outbound import Refused
+from messaging.outbound import gate, templates
+from messaging.outbound.send import Refused
 from wecare import audit
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import Conflict, FieldErrors, NotFound
@@ -92,7 +92,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
         "kind": shown.get("kind") or "text",
         "chosen": shown.get("template") or "",
         "values": shown,
-        "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
+        "templates": templates.approved_templates() if channel == "whatsapp" else [],
         "csv_audience": "csv" in wizard["audience"],
         **(chosen_template(shown) if channel == "whatsapp" else {}),
     }

@@ -142,7 +142,7 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
 def add_whatsapp_identity(contact: Contact, sender: WhatsAppIdentity, *, source: str, evidence: dict[str, Any]) -> Contact:
     """Give a contact found by one of an inbound sender's identities the one it lacks (the number
     WhatsApp gave, or the business-scoped user id), so the next message finds it by either and
-    the inbox finds it from either conversation key (docs/inbound.md). Never replaces a number
+    the inbox finds it from either conversation key (docs/design/inbound.md). Never replaces a number
     or id the contact has. The field and its unique key change in one transaction; the system is
     the actor and ``evidence`` (the message) goes into the audit entry.
 

@@ -5,7 +5,7 @@ input with the same words.
 
 What WhatsApp tells us is not typed by a person and is not judged by these rules: the number in a
 message's ``from``/``wa_id`` is one WhatsApp verified, and libphonenumber's metadata lags new
-number ranges, so it is kept as given (``whatsapp_phone``). See docs/inbound.md.
+number ranges, so it is kept as given (``whatsapp_phone``). See docs/design/inbound.md.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ from ninja import File, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
-from messaging import outbound, outbound_media, queries
+from messaging import queries
 from messaging.models import Message
+from messaging.outbound import media
+from messaging.outbound import send as send_path
 from messaging.schemas import MediaOut, MessageIn, MessageOut, MessagePage, PreflightOut, RefusalOut, UsageOut
 from wecare import audit
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
@@ -21,12 +23,12 @@ ERRORS = {401: dict, 403: dict}
 
 # The largest file WhatsApp takes (100 MB documents), plus room for the multipart framing around
 # it; larger is refused before it is read, let alone spooled to disk and checked.
-MEDIA_BODY_LIMIT = max(media.max_bytes for media in outbound_media.MEDIA_TYPES.values()) + MIB
+MEDIA_BODY_LIMIT = max(kind.max_bytes for kind in media.MEDIA_TYPES.values()) + MIB
 
 
 @router.post("", response={202: MessageOut, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Send a message (queued; the status moves as it is sent)")
 def send(request: HttpRequest, payload: MessageIn):
-    message = outbound.send_message(payload.model_dump(exclude_none=True), user=request.auth, source="api")
+    message = send_path.send_message(payload.model_dump(exclude_none=True), user=request.auth, source="api")
     return Status(202, MessageOut.of(message))
 
 
@@ -39,19 +41,19 @@ def send(request: HttpRequest, payload: MessageIn):
 @decorate_view(refuse_body_over(MEDIA_BODY_LIMIT))
 def upload_media(request: HttpRequest, file: UploadedFile = File(...)):
     try:
-        content_type = outbound_media.check_file(file, file.size)
-    except outbound_media.MediaRefused as refusal:
+        content_type = media.check_file(file, file.size)
+    except media.MediaRefused as refusal:
         raise FieldErrors({"file": str(refusal)}) from None
-    key = outbound_media.issue_key(file.name or "file")
-    outbound_media.store(key, file, content_type, file.size)
+    key = media.issue_key(file.name or "file")
+    media.store(key, file, content_type, file.size)
     audit.record(request.auth, "media.upload", "media", key, contentType=content_type, size=file.size)
     return Status(201, MediaOut(s3Key=key, contentType=content_type, filename=(file.name or "file")[-240:], size=file.size))
 
 
 @router.post("/preflight", response={200: PreflightOut, 422: dict, **ERRORS}, auth=VIEWER, summary="Would this send be allowed? Nothing is sent or recorded")
 def preflight(request: HttpRequest, payload: MessageIn):
-    send_request = outbound.parse(payload.model_dump(exclude_none=True))
-    verdict = outbound.preflight(send_request, outbound.load_contact(send_request.contact_id))
+    send_request = send_path.parse(payload.model_dump(exclude_none=True))
+    verdict = send_path.preflight(send_request, send_path.load_contact(send_request.contact_id))
     segments = send_request.content().get("segments")
     return PreflightOut(allowed=verdict.allowed, code=verdict.reason.value if verdict.reason else None, detail=verdict.message or "Allowed.", segments=segments)
 

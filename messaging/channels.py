@@ -25,7 +25,7 @@ class ChannelRules:
     address_field: str  # the contact attribute the message goes to
     opt_in_field: str
     # Where to send when the contact has no ``address_field``: WhatsApp reaches a customer who
-    # hides their number by the business-scoped user id Meta gave (docs/inbound.md).
+    # hides their number by the business-scoped user id Meta gave (docs/design/inbound.md).
     fallback_field: str | None = None
 
     def address(self, contact: Contact) -> str | None:

@@ -1,5 +1,5 @@
 """Which conversation a customer's messages belong in: one per customer and business number
-(docs/inbound.md, "One customer, one contact, one conversation per business number").
+(docs/design/inbound.md, "One customer, one contact, one conversation per business number").
 
 A conversation is keyed by one identity of the customer, ``CONV#<suffix>#<number>`` or
 ``CONV#<suffix>#<BSUID>``, and WhatsApp may name one customer by their number, by their

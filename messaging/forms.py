@@ -1,4 +1,4 @@
-"""The compose form: what a person fills in; messaging.outbound.parse does the rules. Also what
+"""The compose form: what a person fills in; messaging.outbound.send.parse does the rules. Also what
 a picked template asks for, which every form with a template picker shows (compose, inbox
 reply, the bulk wizard)."""
 
@@ -9,19 +9,19 @@ from typing import Any
 
 from django import forms
 
-from messaging import outbound_media, templates_catalog
 from messaging.channels import Channel, allowed_senders
+from messaging.outbound import media, templates
 
 
 def chosen_template(data: Mapping[str, Any]) -> dict:
     """What the template picked in a form's ``data`` ("name|language") asks for, so the form can
     ask for exactly that: its parameters and its body to preview. Empty when none is picked."""
     name, _, language = (data.get("template") or "").partition("|")
-    template = templates_catalog.find(name, language) if name else None
+    template = templates.find(name, language) if name else None
     if template is None:
         return {}
     body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
-    return {"template_needs": templates_catalog.expected_parameters(template), "template_preview": body}
+    return {"template_needs": templates.expected_parameters(template), "template_preview": body}
 
 
 class ComposeForm(forms.Form):
@@ -50,7 +50,7 @@ class ComposeForm(forms.Form):
         upload = self.cleaned_data.get("file")
         if upload:
             try:
-                self.file_type = outbound_media.check_file(upload, upload.size)
-            except outbound_media.MediaRefused as refusal:
+                self.file_type = media.check_file(upload, upload.size)
+            except media.MediaRefused as refusal:
                 raise forms.ValidationError(str(refusal)) from None
         return upload

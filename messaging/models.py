@@ -1,6 +1,6 @@
 """Messaging tables: Messages, MediaFiles, RateLimitTrackers, VoiceCalls.
 
-The WhatsApp single table (the seed contract) is in ``messaging/whatsapp_table.py``.
+The WhatsApp single table, in its fixed layout, is in ``messaging/whatsapp_table.py``.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ class MediaFile(Model):
 class RateLimitTracker(Model):
     """A token bucket's 1-second window for one channel (or sender). Expires after 24 h.
 
-    The seed puts TTL on ``lastUpdatedAt``; a TTL on a last-updated time would delete the item
-    at once, so it stays data and the item expires on ``expiresAt``.
+    The TTL is on ``expiresAt``, not ``lastUpdatedAt``: a TTL on a last-updated time would delete
+    the item at once, so ``lastUpdatedAt`` stays plain data.
     """
 
     Meta = meta("RateLimitTrackers")
@@ -116,7 +116,7 @@ class UsageCounter(Model):
 
 @register
 class VoiceCall(Model):
-    """Voice call records (seed 004). Kept 90 days."""
+    """Voice call records. Kept 90 days."""
 
     Meta = meta("VoiceCalls")
     callId = UnicodeAttribute(hash_key=True)
@@ -141,7 +141,7 @@ class TierSlot(Model):
     missing or expired, so "unique users in a moving 24 h <= limit" holds exactly under
     concurrency (claiming is a conditional put). The same table holds, under other hash keys,
     one item per recipient (``{portfolio}#recipient#{phone}``, slot 0: who already holds a slot)
-    and the 80 % alert marker (``{portfolio}#alert``, slot 0). See ``messaging/tier.py``.
+    and the 80 % alert marker (``{portfolio}#alert``, slot 0). See ``messaging/outbound/tier.py``.
     """
 
     Meta = meta("WhatsAppTierSlots")

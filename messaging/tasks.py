@@ -1,19 +1,6 @@
-from celery import shared_task
+"""Celery finds tasks in ``<app>.tasks``: this module only imports the modules that define
+messaging's tasks, each beside the work it runs, so a worker registers them all."""
 
-from messaging import outbound
-from messaging.inbound.tasks import fetch_inbound_media, process_inbound_event  # noqa: F401  (registered via autodiscovery of this module)
-from messaging.autoreply import after_inbound  # noqa: F401  (workers find tasks in <app>.tasks)
-
-
-@shared_task(acks_late=True, name="messaging.send_outbound")
-def send_outbound(message_id: str) -> str:
-    # Idempotent: the message is claimed queued -> sending before any provider call, so a
-    # redelivered task (worker lost mid-way) finds it claimed and does nothing.
-    return outbound.process(message_id)
-
-
-@shared_task(name="messaging.sync_templates")
-def sync_templates() -> dict:
-    from messaging.templates_catalog import sync_templates as run
-
-    return run()
+from messaging.autoreply import replies  # noqa: F401  messaging.after_inbound
+from messaging.inbound import media, process  # noqa: F401  messaging.fetch_inbound_media, messaging.process_inbound_event
+from messaging.outbound import send, templates  # noqa: F401  messaging.send_outbound, messaging.sync_templates

@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from messaging import outbound, outbound_media, queries, templates_catalog
+from messaging import queries
 from messaging.channels import unknown_channel
 from messaging.forms import ComposeForm, chosen_template
-from messaging.records import FINAL
-from messaging.tasks import sync_templates
+from messaging.outbound import send, templates
+from messaging.outbound.media import issue_key, store
+from messaging.outbound.records import FINAL
 from wecare import audit
 from wecare.errors import FieldErrors
 from wecare.roles import Role, has_role, require_role
@@ -51,11 +52,11 @@ def _planned_media(form: ComposeForm) -> tuple[dict | None, Callable[[], None] |
     upload = form.cleaned_data.get("file")
     if not upload or form.cleaned_data["channel"] != "whatsapp" or form.cleaned_data.get("kind") != "media":
         return None, None
-    key, content_type = outbound_media.issue_key(upload.name), form.file_type
+    key, content_type = issue_key(upload.name), form.file_type
     media = {"s3Key": key, "contentType": content_type, "filename": upload.name[-240:]}
     if form.cleaned_data.get("caption"):
         media["caption"] = form.cleaned_data["caption"]
-    return media, lambda: outbound_media.store(key, upload, content_type, upload.size)
+    return media, lambda: store(key, upload, content_type, upload.size)
 
 
 def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, **extra) -> dict:
@@ -64,7 +65,7 @@ def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, *
         "form": form,
         "contact_id": contact_id,
         "channel": channel,
-        "templates": templates_catalog.approved_templates() if channel == "whatsapp" else [],
+        "templates": templates.approved_templates() if channel == "whatsapp" else [],
         "can_send": has_role(request.user, Role.OPERATOR),
         **(chosen_template(form.data) if channel == "whatsapp" else {}),
         **extra,
@@ -85,11 +86,11 @@ def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
     if form.is_valid():
         media, upload_media = _planned_media(form)
         try:
-            outbound.send_message(_request_data(contact_id, form, media), user=request.user, source="page", upload_media=upload_media)
+            send.send_message(_request_data(contact_id, form, media), user=request.user, source="page", upload_media=upload_media)
         except FieldErrors as exc:
             for field, message in exc.errors.items():
                 form.add_error(None, f"{field}: {message}")
-        except outbound.Refused as exc:
+        except send.Refused as exc:
             refusal = exc
         else:
             fresh = ComposeForm(channel=channel, initial={"channel": channel})
@@ -104,10 +105,10 @@ def _verdict(contact_id: str, form: ComposeForm):
     if not form.is_bound or not form.is_valid():
         return None
     try:
-        send_request = outbound.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}), media_to_upload=True)
+        send_request = send.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}), media_to_upload=True)
     except FieldErrors:
         return None
-    verdict = outbound.preflight(send_request, outbound.load_contact(contact_id))
+    verdict = send.preflight(send_request, send.load_contact(contact_id))
     return {"verdict": verdict, "segments": send_request.content().get("segments")}
 
 
@@ -120,13 +121,13 @@ def history(request: HttpRequest, contact_id: str) -> HttpResponse:
 
 @require_role(Role.VIEWER)
 def templates_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/templates.html", {"templates": templates_catalog.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)})
+    return render(request, "messaging/templates.html", {"templates": templates.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)})
 
 
 @require_role(Role.OPERATOR)
 @require_POST
 def templates_sync(request: HttpRequest) -> HttpResponse:
-    sync_templates.delay()
+    templates.sync_templates_task.delay()
     audit.record(request.user, "templates.sync", "templates", None)
     flash.success(request, "Template sync queued; refresh in a moment.")
     return redirect("messaging:templates")

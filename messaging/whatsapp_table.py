@@ -1,9 +1,9 @@
-"""The WhatsApp single table, ``base-wecare-digital-whatsapp``, kept exactly as the seed contract.
+"""The WhatsApp single table, ``base-wecare-digital-whatsapp``, in its fixed layout.
 
 One PynamoDB model per item type over one table, told apart by the ``itemType`` discriminator.
 Key patterns (``MSG#{waMessageId}``, ``CONV#{phoneArnSuffix}#{customerPhone}``, …), attribute
-names, the five GSIs and the TTL attribute ``ttl`` are the contract's; do not rename them.
-Timestamps are ISO strings here (the contract says S), unlike our other tables.
+names, the five GSIs and the TTL attribute ``ttl`` are that layout; do not rename them (attributes
+this project added are marked as such). Timestamps are ISO strings (type S), unlike our other tables.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
     deliveryStatusHistory = ListAttribute(null=True)
     markedAsRead = BooleanAttribute(null=True)
     reactedWithEmoji = UnicodeAttribute(null=True)
-    # Beyond the contract (added, never renamed): the Messages item this one mirrors, so a
+    # Added to the layout (never renamed): the Messages item this one mirrors, so a
     # status event (which only knows the wamid) finds it with one key read, and its contact.
     messageId = UnicodeAttribute(null=True)
     contactId = UnicodeAttribute(null=True)
@@ -115,7 +115,7 @@ class WaConversation(WhatsAppItem, discriminator="CONVERSATION"):
     lastS3Uri = UnicodeAttribute(null=True)
     unreadCount = NumberAttribute(default=0)
     archived = BooleanAttribute(default=False)
-    # Beyond the contract (added, never renamed): both WhatsApp identities of the customer, as
+    # Added to the layout (never renamed): both WhatsApp identities of the customer, as
     # far as known, whichever one keys the conversation (messaging.conversations), so the inbox
     # finds the contact by the other one too.
     customerPhone = UnicodeAttribute(null=True)
@@ -179,8 +179,8 @@ class WaMenuConfig(WhatsAppItem, discriminator="MENU_CONFIG"):
     buttonText = UnicodeAttribute(null=True)
     bodyText = UnicodeAttribute(null=True)
     sections = ListAttribute(null=True)
-    # Beyond the contract (additions, nothing renamed): the welcome has its own switch and
-    # cooldown in the contract; the menu needs the same, plus the words that ask for it.
+    # Added to the layout (nothing renamed): the welcome item has its own switch and cooldown;
+    # the menu needs the same, plus the words that ask for it.
     enabled = BooleanAttribute(default=False)
     triggerKeywords = ListAttribute(null=True)
     cooldownHours = NumberAttribute(default=0)
@@ -216,7 +216,7 @@ class WaNotificationSent(WhatsAppItem, discriminator="NOTIFICATION_SENT"):
     recipient = UnicodeAttribute(null=True)
     messageId = UnicodeAttribute(null=True)
     sentAt = UnicodeAttribute(null=True)
-    # Beyond the contract (additions): what became of it (messaging/autoreply.py, cooldown.py).
+    # Added to the layout: what became of it (messaging/autoreply/replies.py, cooldown.py).
     outcome = UnicodeAttribute(null=True)  # claimed | queued | sent | dry_run | refused | invalid | failed
     detail = UnicodeAttribute(null=True)  # the refusal reason, the outbound message id, or the error
 

@@ -37,10 +37,10 @@ def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse
     return too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
-from contacts.api import router as contacts_router  # noqa: E402  (routers import the api's auth)
+from bulk.api import router as bulk_router  # noqa: E402  (routers import the api's auth)
+from contacts.api import router as contacts_router  # noqa: E402
 from messaging.api import router as messages_router  # noqa: E402
-from bulk.api import router as bulk_router  # noqa: E402
-from messaging.inbox_api import router as inbox_router  # noqa: E402
+from messaging.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("/contacts", contacts_router)
 api.add_router("/messages", messages_router)

@@ -233,10 +233,10 @@ MEDIA_OUTBOUND_PREFIX = env_str("MEDIA_OUTBOUND_PREFIX", default="whatsapp-media
 REPORT_BUCKET = env_str("REPORT_BUCKET", default="stream.wecare.digital")
 REPORT_PREFIX = env_str("REPORT_PREFIX", default="base-wecare-digital/reports/")
 SNS_TOPIC_ARN = env_str("SNS_TOPIC_ARN", default=f"arn:aws:sns:{AWS_REGION}:{AWS_ACCOUNT_ID}:base-wecare-digital")
-# Where the SNS webhook gets signing certificates (messaging/sns_certs.py). Deliberately not an
+# Where the SNS webhook gets signing certificates (messaging/inbound/sns_certs.py). Deliberately not an
 # environment variable: deployed environments always fetch them from AWS over HTTPS (AWS_ENDPOINT_URL
 # is refused there); the local stack reads moto's. Tests point it at their own certificate.
-SNS_CERT_LOADER = "messaging.sns_certs.fetch_from_local_stack" if AWS_ENDPOINT_URL else "messaging.sns_certs.fetch_from_aws"
+SNS_CERT_LOADER = "messaging.inbound.sns_certs.fetch_from_local_stack" if AWS_ENDPOINT_URL else "messaging.inbound.sns_certs.fetch_from_aws"
 BEDROCK_KB_ID = env_str("BEDROCK_KB_ID", default="FZBPKGTOYE")
 BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
@@ -246,12 +246,12 @@ BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20,
 # sweep reports it unknown and never sends it again (bulk/sweep.py).
 BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, minimum=1)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
-# Outbound rate limits, tokens per second, shared by every worker (messaging/ratelimit.py).
+# Outbound rate limits, tokens per second, shared by every worker (messaging/outbound/ratelimit.py).
 RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", default=80, minimum=1)
 RATE_LIMIT_WHATSAPP_ACCOUNT = env_int("RATE_LIMIT_WHATSAPP_ACCOUNT", default=1000, minimum=1)
 RATE_LIMIT_SMS = env_int("RATE_LIMIT_SMS", default=5, minimum=1)
 RATE_LIMIT_EMAIL = env_int("RATE_LIMIT_EMAIL", default=10, minimum=1)
-# Staff email on inbound WhatsApp (messaging/staff_notification.py): empty turns it off.
+# Staff email on inbound WhatsApp (messaging/autoreply/staff_notification.py): empty turns it off.
 STAFF_NOTIFICATION_EMAIL = env_str("STAFF_NOTIFICATION_EMAIL", default="")
 if STAFF_NOTIFICATION_EMAIL and not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", STAFF_NOTIFICATION_EMAIL):
     raise ConfigError(f"STAFF_NOTIFICATION_EMAIL={STAFF_NOTIFICATION_EMAIL!r} is not valid: expected one email address")

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from messaging.webhooks import sns_webhook
+from messaging.inbound.webhook import sns_webhook
 from wecare import views
 from wecare.api import api
 from wecare.roles import public
@@ -16,10 +16,10 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("messages/", include("messaging.urls")),
     path("bulk/", include("bulk.urls")),
-    path("dm/whatsapp/", include("messaging.inbox_urls")),
+    path("dm/whatsapp/", include("messaging.inbox.urls")),
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
-    path("admin/whatsapp/", include("messaging.admin_urls")),
+    path("admin/whatsapp/", include("messaging.autoreply.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -13,7 +13,7 @@ from bulk.models import BulkChunk, BulkJob, BulkRecipient
 from bulk.queries import all_recipients
 from bulk.tests.conftest import sms
 from contacts.models import Contact
-from messaging.outbound import Refused
+from messaging.outbound.send import Refused
 from wecare.errors import Conflict, FieldErrors
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_a_previewed_count_that_no_longer_matches_is_refused(make_contacts, oper
 
 
 def test_a_job_above_the_whatsapp_tier_is_refused_at_preview_and_at_start(make_contacts, operator, settings, fake_aws_clean):
-    from messaging.templates_catalog import sync_templates
+    from messaging.outbound.templates import sync_templates
 
     sync_templates()  # the fake's seeded templates, order_update among them
     settings.WHATSAPP_TIER_LIMIT = 3

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from bulk import pacing
-from messaging import ratelimit
+from messaging.outbound import ratelimit
 
 
 class VirtualClock:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from contacts import actions, imports, queries
 from contacts.validation import normalise_name
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.tests.inbound_samples import inbound
 from wecare.tests.naming import unique_name
 

@@ -21,14 +21,27 @@ members as sent on the wire (blobs as base64 strings), `error` the error code an
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from localaws.fakeaws import templates
+from localaws.fakeaws.catalog import Catalog
 from localaws.fakeaws.protocols import Response
+from localaws.fakeaws.state import Fault, FakeState
 from localaws.fakeaws.validation import validate
 
-if TYPE_CHECKING:
-    from localaws.fakeaws.app import FakeAws
+
+class FakeAws(Protocol):
+    """What the controls need of the fake (``localaws.fakeaws.app.FakeAws``, which calls them):
+    described here so the two modules depend one way."""
+
+    catalog: Catalog
+    state: FakeState
+
+    def has_operation(self, operation: str, service: str | None = None) -> bool: ...
+
+    def add_fault(
+        self, operation: str, error: str, status: int | None = None, message: str | None = None, times: int = 1, service: str | None = None
+    ) -> Fault: ...
 
 TEMPLATE_JSON_MAX = 6000  # GetWhatsAppMessageTemplate's `template` member (MetaTemplate) max length
 

@@ -18,12 +18,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pynamodb.exceptions import UpdateError
-
 from contacts.actions import add_whatsapp_identity, create_contact
 from contacts.models import Contact, ContactUniqueKey
 from contacts.queries import holder_of
 from contacts.validation import WhatsAppIdentity
+from wecare.dynamo import update_if
 from wecare.errors import Conflict, FieldErrors, NotFound
 
 log = logging.getLogger(__name__)
@@ -87,13 +86,4 @@ def open_window(contact_id: str, at: datetime) -> bool:
     """Record an inbound message at ``at`` as the contact's lastInboundMessageAt, only forward:
     a late or replayed older event never shortens the window. True if it moved."""
     condition = Contact.lastInboundMessageAt.does_not_exist() | (Contact.lastInboundMessageAt < at)
-    try:
-        Contact(contactId=contact_id).update(
-            actions=[Contact.lastInboundMessageAt.set(at)],
-            condition=Contact.contactId.exists() & condition,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(Contact(contactId=contact_id), actions=[Contact.lastInboundMessageAt.set(at)], condition=Contact.contactId.exists() & condition)

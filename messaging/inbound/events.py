@@ -16,7 +16,7 @@ parts a reader cannot read, is kept as ``unsupported`` with its raw payload, nev
 so a new Meta type cannot block the queue. Only a message with no id or no sender at all is left
 out: it cannot be recorded once, nor put in anyone's conversation.
 
-The sender is who WhatsApp says wrote (docs/inbound.md): the number in ``from`` (``wa_id``) as
+The sender is who WhatsApp says wrote (docs/design/inbound.md): the number in ``from`` (``wa_id``) as
 given, without phone-number validity rules, and/or the business-scoped user id (``from_user_id``,
 or ``user_id`` of the matching ``contacts`` entry) that Meta sends instead of a number for a
 customer who uses a username.

@@ -1,19 +1,7 @@
-"""What follows a recorded inbound message: the contact's window, the media, the auto-reply.
-
-These run after the exactly-once transaction, so a worker can die between the two. The ``MSG#``
-item remembers what is still to do (``followUp``) and whether it was all handed on
-(``followUpDispatchedAt``); a redelivered event, or the task's own retry, finds its message
-already recorded and calls ``finish`` again, which completes what the failure left undone.
-
-Every step is safe to repeat, so ``followUpDispatchedAt`` is written *last*, once everything has
-been handed on; a broker or DynamoDB error before that leaves it unset and the retry does it all
-again rather than losing the welcome or the staff email:
-
-- the window only moves forward and the media fetch is idempotent;
-- the reaction mark sets the same emoji again;
-- ``messaging.after_inbound`` is at most once per message by itself: each automatic message
-  claims its cooldown marker (``messaging.cooldown``) with this message's wamid as the trigger,
-  so a second hand-off of the same message, even two racing, sends nothing more.
+"""What follows a recorded inbound message: the contact's window, the media task, the reaction
+mark, the hand-off to the automatic replies. Each step is safe to repeat and
+``followUpDispatchedAt`` is written last, so a redelivery completes what a crash left undone
+(docs/design/inbound.md, "What follows a message").
 """
 
 from __future__ import annotations
@@ -22,25 +10,23 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
+from messaging.autoreply.replies import after_inbound
 from messaging.inbound.contacts import open_window
+from messaging.inbound.media import fetch_inbound_media
 from messaging.whatsapp_table import WaMessage
-from wecare.dynamo import now
+from wecare.dynamo import now, update_if
 
 log = logging.getLogger(__name__)
 
 
 def finish(item: WaMessage) -> bool:
     """Complete the follow-ups of an inbound ``MSG#`` item. True if this call handed them on
-    (two deliveries racing may both do so; see the module docstring for why that is safe)."""
+    (two deliveries racing may both do so; docs/design/inbound.md says why that is safe)."""
     if item.direction != "INBOUND" or item.followUp is None or item.followUpDispatchedAt:
         return False
     if item.contactId and item.waTimestamp:
         open_window(item.contactId, datetime.fromtimestamp(int(item.waTimestamp), tz=UTC))
     if item.mediaId and not item.s3Key:
-        from messaging.inbound.tasks import fetch_inbound_media
-
         fetch_inbound_media.delay(item.pk.removeprefix("MSG#"))
     follow_up = item.followUp.as_dict()
     if item.type == "reaction" and follow_up.get("reactionTo"):
@@ -53,29 +39,19 @@ def finish(item: WaMessage) -> bool:
 def _mark_dispatched(item: WaMessage) -> None:
     """Only after the hand-off: from here on a redelivery of this message has nothing to do.
     The condition keeps the first time when two deliveries race to the same point."""
-    try:
-        item.update(actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(item, actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
 
 
 def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
     """Show the customer's reaction on the message it is about (an empty emoji removes it)."""
     attribute = WaMessage.reactedWithEmoji
-    try:
-        WaMessage(pk=WaMessage.key(target_wa_message_id)).update(
-            actions=[attribute.set(emoji) if emoji else attribute.remove()],
-            condition=WaMessage.pk.exists(),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    target = WaMessage(pk=WaMessage.key(target_wa_message_id))
+    if not update_if(target, actions=[attribute.set(emoji) if emoji else attribute.remove()], condition=WaMessage.pk.exists()):
         log.info("reaction to a message we have no record of", extra={"wa_message_id": target_wa_message_id})
 
 
 def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str, Any]:
-    """The payload agreed with messaging.autoreply.after_inbound."""
+    """The task argument of ``messaging.after_inbound``, as ``messaging.autoreply.event.InboundEvent`` reads it."""
     return {
         "contactId": item.contactId,
         "customerPhone": item.from_,
@@ -91,8 +67,4 @@ def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str,
 
 
 def _tell_autoreply(item: WaMessage, follow_up: dict[str, Any]) -> None:
-    try:
-        from messaging.autoreply import after_inbound
-    except ImportError:  # the welcome/menu part is not installed: nothing to tell
-        return
     after_inbound.delay(after_inbound_event(item, follow_up))

@@ -1,9 +1,6 @@
-"""Inbound media: copied by AWS from WhatsApp into our (private) media bucket, then recorded.
-
-Runs as its own task *after* the message is recorded, so a media failure retries and ends on the
-DLQ without costing the message: the text or caption is already in the inbox. Every step is
-idempotent, so a retry or a replay simply does it again: the S3 key and the MediaFiles id are
-derived from the media id, and the ``MSG#`` item's ``s3Key`` is written last, as "done".
+"""Inbound media: copied by AWS from WhatsApp into our private media bucket, then recorded, by
+its own idempotent task (``messaging.fetch_inbound_media``) after the message is recorded, so a
+media failure never costs the message (docs/design/inbound.md, "Media").
 """
 
 from __future__ import annotations
@@ -12,13 +9,14 @@ import logging
 import mimetypes
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
-from pynamodb.exceptions import UpdateError
 
 from messaging.models import MediaFile, Message
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
-from wecare.dynamo import now
+from wecare.dlq import DeadLetterTask
+from wecare.dynamo import now, update_if
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +79,10 @@ def _show_in_conversation(item: WaMessage, uri: str) -> None:
     """The inbox's thumbnail, only while this message is still the conversation's last."""
     if not item.conversationPk:
         return
-    try:
-        WaConversation(pk=item.conversationPk).update(
-            actions=[WaConversation.lastS3Uri.set(uri)],
-            condition=WaConversation.lastMessagePk == item.pk,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(WaConversation(pk=item.conversationPk), actions=[WaConversation.lastS3Uri.set(uri)], condition=WaConversation.lastMessagePk == item.pk)
+
+
+# Queue: inbound-queue (settings.CELERY_TASK_ROUTES); retried, then parked on inbound-dlq.
+@shared_task(base=DeadLetterTask, name="messaging.fetch_inbound_media")
+def fetch_inbound_media(wa_message_id: str) -> str:
+    return fetch(wa_message_id)

@@ -1,27 +1,23 @@
-"""One EUM event, start to finish: parse, then each message and each status in it.
-
-Messages: a duplicate is recognised first by one key read (the common case, SNS redelivering),
-before any contact is looked up or created; ``record`` still guards the race of two deliveries
-at once. Then ``finish`` opens the window, fetches media and tells the auto-reply — also for a
-duplicate whose first delivery died before getting that far.
+"""One EUM event, start to finish (the ``messaging.process_inbound_event`` task): parse, then
+each message (a duplicate is recognised by one key read, then recorded once and finished) and
+each status. The design: docs/design/inbound.md.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import time
 from collections import Counter
 from typing import Any
 
-from django.conf import settings
+from celery import shared_task
 
 from messaging.inbound import statuses
 from messaging.inbound.contacts import find_or_create
-from messaging.inbound.events import InboundMessage, parse
+from messaging.inbound.events import InboundMessage, MalformedEvent, parse
 from messaging.inbound.followups import finish
 from messaging.inbound.record import record
 from messaging.whatsapp_table import WaMessage
+from wecare.dlq import DeadLetterTask, PermanentError
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +68,19 @@ def _receive(message: InboundMessage) -> bool:
     if not result.new:
         finish(WaMessage.get(WaMessage.key(message.wa_message_id), consistent_read=True))
         return False
-    _pause_for_crash_test()
     finish(result.wa_item)
     return True
 
 
-def _pause_for_crash_test() -> None:
-    """Test only: ``messaging/tests/test_inbound_worker.py`` kills a worker here — the message
-    recorded, its follow-ups not yet done — to prove a redelivery finishes it exactly once. Its
-    worker settings module alone defines INBOUND_TEST_PAUSE_MARKER; the first task to get here
-    creates that file and waits to be killed, later ones pass straight through."""
-    marker = getattr(settings, "INBOUND_TEST_PAUSE_MARKER", None)
-    if not marker or os.path.exists(marker):
-        return
-    with open(marker, "w") as handle:
-        handle.write(str(os.getpid()))
-    while True:
-        time.sleep(1)
+# Queue: inbound-queue (settings.CELERY_TASK_ROUTES). DeadLetterTask retries with backoff, then
+# parks on inbound-dlq; a PermanentError skips the retries and parks at once. Idempotent (acks
+# late: a worker lost mid-task means SQS delivers it again) with JSON arguments, as replays need.
+@shared_task(base=DeadLetterTask, name="messaging.process_inbound_event")
+def process_inbound_event(message: str, sns_message_id: str | None = None) -> dict:
+    """``message``: the SNS Message string (the EUM event JSON)."""
+    try:
+        return process(message, sns_message_id=sns_message_id)
+    except MalformedEvent as exc:
+        # Retrying the same bytes cannot help: parked on the DLQ at once, kept for a person to read.
+        log.error("unusable inbound event", extra={"sns_message_id": sns_message_id, "error": str(exc), "body": message[:2000]})
+        raise PermanentError(str(exc)) from exc

@@ -1,20 +1,6 @@
-"""Recording one inbound message exactly once.
-
-One TransactWriteItems holds everything a new message changes:
-
-- the idempotency item ``EVENT#{wamid}`` (``attribute_not_exists``, TTL 7 days),
-- the ``MSG#{wamid}`` item (``attribute_not_exists`` too, so a redelivery after the idempotency
-  item expired is still a duplicate),
-- the Messages item (channel whatsapp, direction inbound),
-- the conversation: unread +1, its last* fields, back in the inbox if it was archived.
-
-A duplicate fails a condition, DynamoDB cancels the whole transaction, and nothing changes: not
-the unread count, not the last message. Whether this message *started* the conversation is
-decided inside the same transaction (``attribute_not_exists`` on the conversation when a read
-found none), so two first messages racing cannot both claim it.
-
-The conversation is the contact's (``messaging.conversations``): the one that exists under the
-contact's number or user id, whichever of the two this message names.
+"""Recording one inbound message exactly once: the idempotency item, the ``MSG#`` item, the
+Messages item and the conversation's counters in one transaction, so a duplicate changes nothing.
+Why and how: docs/design/inbound.md ("A message, exactly once").
 """
 
 from __future__ import annotations

@@ -1,25 +1,6 @@
-"""Delivery statuses of our outbound WhatsApp messages: sent -> delivered -> read, or failed.
-
-Meta does not promise order: a ``delivered`` can arrive after its ``read``. Each status has a
-rank, and the update's condition only lets a status replace a lower one, so the ticks never go
-backwards; ``failed`` outranks everything and is final. A status that may not move the message
-(late, or ``deleted``/``warning``, which are news rather than progress) is still written to the
-history. Every (wamid, status) is applied once: an ``EVENT#{wamid}#{status}`` idempotency item
-rides in the same transaction as the changes.
-
-The ``MSG#`` item carries the Messages item's id (``messageId``), so one key read finds both.
-A status for a wamid we have no ``MSG#`` item for is one of two things:
-
-- a *recent* status (``RECORDING_GRACE``) is most likely ours and early: our send records its
-  ``MSG#`` item only after SendWhatsAppMessage returns (``messaging.records.mark_sent``,
-  ``bulk.worker._record``), and Meta's ``sent`` can overtake that. ``apply`` raises
-  ``NotRecordedYet``; the task's retries try again, and if the item still is not there the event
-  waits on inbound-dlq, where ``replay_dlq`` applies it later. Nothing is lost.
-- an *old* one (another system's message on the same number, or ours long expired) is logged and
-  skipped: retrying cannot make it ours.
-
-A retried event applies nothing twice: its messages are duplicates by then and every status
-already applied meets its idempotency item.
+"""Delivery statuses of our outbound WhatsApp messages: sent -> delivered -> read, or failed,
+never backwards, each (wamid, status) applied once; a recent status for a message not recorded
+yet is retried (``NotRecordedYet``). Why: docs/design/inbound.md ("Delivery statuses").
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from ulid import ULID
 
-from messaging import inbox
+from messaging.inbox import queries as inbox_queries
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.dynamo import now
 
@@ -21,8 +21,8 @@ def iso(minutes_ago: float = 0) -> str:
 def conversation(phone: str, *, number: str | None = None, unread: int = 0, archived: bool = False, minutes_ago: float = 0, last_pk: str | None = None) -> WaConversation:
     number = number or settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     item = WaConversation(
-        pk=WaConversation.key(inbox.suffix(number), phone),
-        inboxPk=inbox.inbox_key(number),
+        pk=WaConversation.key(inbox_queries.suffix(number), phone),
+        inboxPk=inbox_queries.inbox_key(number),
         from_=phone,
         receivedAt=iso(minutes_ago),
         originationPhoneNumberId=number,

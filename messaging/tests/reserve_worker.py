@@ -18,7 +18,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wecare.tests.settings")
 django.setup()
 
-from messaging.ratelimit import reserve, reserve_up_to  # noqa: E402
+from messaging.outbound.ratelimit import reserve, reserve_up_to  # noqa: E402
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 certificate made here (and an attacker's, for forgeries).
 
 Tests set ``SNS_CERT_LOADER`` to ``load_test_certificate``: it hands back the test certificate
-for any URL it is asked about, so the URL rules in ``messaging/sns_certs.py`` (which run before
+for any URL it is asked about, so the URL rules in ``messaging/inbound/sns_certs.py`` (which run before
 any loader) are the only thing that can refuse a bad SigningCertURL, and tests exercise exactly
 those rules.
 """
@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from messaging import sns_certs
-from messaging.sns import SIGNED_FIELDS, string_to_sign
+from messaging.inbound import sns_certs
+from messaging.inbound.sns import SIGNED_FIELDS, string_to_sign
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eum"
 TEST_LOADER = "messaging.tests.sns_signing.load_test_certificate"

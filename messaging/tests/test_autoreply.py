@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from messaging import autoreply_config
-from messaging.autoreply import after_inbound, matches_trigger
-from wecare.tests.at_once import at_once
+from messaging.autoreply import config as autoreply_config
+from messaging.autoreply.replies import after_inbound, matches_trigger
 from messaging.tests.autoreply_fixtures import MENU, WELCOME, business_number, customer, event, forget_templates, marker, outbound_messages
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now
 from wecare.models import AuditLog
+from wecare.tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_outside_the_window_with_no_template_the_gate_says_template_required(con
 
 def test_outside_the_window_the_configured_template_is_sent(request, configure, operator, new_phone, fake_aws_clean):
     from contacts.models import Contact
-    from messaging.templates_catalog import sync_templates
+    from messaging.outbound.templates import sync_templates
 
     fake_aws_clean.set_templates([{"templateName": "hello_again", "templateStatus": "APPROVED", "templateLanguage": "en_US", "templateCategory": "UTILITY", "components": [{"type": "BODY", "text": "Thanks for writing to us."}]}])
     sync_templates()
@@ -197,7 +197,7 @@ def test_a_malformed_event_is_a_permanent_error():
 
 def test_workers_know_the_task_by_its_agreed_name():
     # Workers load <app>.tasks modules only (messaging.tasks imports the task). A fresh process,
-    # since this test module has imported messaging.autoreply itself.
+    # since this test module has imported messaging.autoreply.replies itself.
     import os
     import subprocess
     import sys
@@ -221,7 +221,7 @@ def test_a_send_that_fails_for_another_reason_gives_its_claim_back_and_the_retry
     """The claim is taken before sending; an error that sent nothing (here the queue publish
     failing once: a seam at send_message, since nothing local can make SQS fail on cue) must not
     leave it behind, or the retry would take its own claim for a cooldown and never greet."""
-    import messaging.autoreply as autoreply
+    import messaging.autoreply.replies as autoreply
 
     configure(welcome={})
     contact = customer(operator, new_phone())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ulid import ULID
 
-from messaging import autoreply_config
+from messaging.autoreply import config as autoreply_config
 from messaging.tests.autoreply_fixtures import business_number, forget_templates
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now
@@ -81,7 +81,7 @@ def test_the_welcome_form_refuses_bad_values_and_keeps_the_old_config(client_for
 
 
 def test_the_welcome_template_must_be_approved_and_take_no_values(request, client_for, admin_user, fake_aws_clean):
-    from messaging.templates_catalog import sync_templates
+    from messaging.outbound.templates import sync_templates
 
     fake_aws_clean.set_templates(
         [

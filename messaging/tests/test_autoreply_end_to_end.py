@@ -13,13 +13,13 @@ from kombu.exceptions import OperationalError
 
 from contacts import actions
 from contacts.models import Contact
-from messaging import autoreply_config
-from messaging.inbound.tasks import process_inbound_event
+from messaging.autoreply import config as autoreply_config
+from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
-from wecare.tests.at_once import at_once
 from messaging.tests.autoreply_fixtures import WELCOME
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaMessage, WaNotificationSent, WaWelcomeConfig
+from wecare.tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 NUMBER = "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54"  # the number the EUM samples are for
@@ -87,7 +87,7 @@ def test_an_opted_in_contact_writing_first_is_welcomed_once(welcome_on, fake_aws
 
 
 def test_a_broker_failure_at_the_hand_off_is_retried_and_the_customer_is_still_welcomed_once(welcome_on, fake_aws, operator, new_phone):
-    from messaging.autoreply import after_inbound
+    from messaging.autoreply.replies import after_inbound
 
     phone = new_phone()
     contact = actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")

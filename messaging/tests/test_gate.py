@@ -8,7 +8,7 @@ from django.conf import settings
 
 from contacts.models import Contact
 from messaging.channels import Channel
-from messaging.gate import Reason, check
+from messaging.outbound.gate import Reason, check
 from wecare.dynamo import now
 
 WA = settings.WHATSAPP_PHONE_NUMBER_IDS[0]

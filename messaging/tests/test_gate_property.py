@@ -3,7 +3,7 @@ template x tier, the provider receives a call if and only if every rule allows i
 refusal carries the right reason code.
 
 Runs LIVE against the local fake (WhatsApp, SMS) and moto (SES) over HTTP, through
-``outbound.dispatch``, the function the worker sends every message through.
+``send.dispatch``, the function the worker sends every message through.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from contacts.models import Contact
-from messaging import outbound
-from messaging.gate import Reason
 from messaging.models import Message
+from messaging.outbound import send
+from messaging.outbound.gate import Reason
 from wecare.dynamo import now
 
 OFF_LIST = {"whatsapp": "phone-number-id-00000000000000000000000000000000", "sms": "pool-00000000000000000000000000000000", "email": "someone@elsewhere.example"}
@@ -115,7 +115,7 @@ def test_the_provider_is_called_if_and_only_if_every_rule_allows(live):
     def run(case: dict) -> None:
         contact, message = build(case)
         before_fake, before_ses = len(live.calls()), ses_sent()
-        outcome = outbound.dispatch(contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s)))  # None: no token deadline
+        outcome = send.dispatch(contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s)))  # None: no token deadline
         provider_calls = (len(live.calls()) - before_fake) + (ses_sent() - before_ses)
         want = expected(case)
         assert outcome.verdict.reason == want

@@ -1,7 +1,7 @@
 """One customer, two WhatsApp identities: the number and the business-scoped user id (BSUID) Meta
 sends for a customer with a username. A message that carries both links them on the contact, so
 the customer stays one contact in one conversation whichever of the two WhatsApp sends later,
-and the inbox replies from that conversation (docs/inbound.md, "One customer, one contact, one
+and the inbox replies from that conversation (docs/design/inbound.md, "One customer, one contact, one
 conversation per business number").
 
 Each sequence goes through ``process_inbound_event`` as the worker runs it, then consent and a
@@ -17,8 +17,8 @@ import pytest
 
 from contacts import actions
 from contacts.models import Contact, ContactUniqueKey
-from messaging import inbox
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
+from messaging.inbox import queries as inbox_queries
 from messaging.models import Message
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation, WaMessage
@@ -66,7 +66,7 @@ def has_conversation(pk: str) -> bool:
 def consent_and_reply(client, conversation: WaConversation, text: str) -> Message:
     """An operator records the customer's consent in the conversation, then replies through the
     inbox API; returns the reply as sent."""
-    slug = inbox.slug(conversation.pk)
+    slug = inbox_queries.slug(conversation.pk)
     assert client.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (200, 302)
     response = client.post(f"/api/inbox/{slug}/reply", {"text": text}, content_type="application/json")
     assert response.status_code == 202, response.content
@@ -101,7 +101,7 @@ def test_a_contact_known_by_user_id_learns_the_number_and_stays_in_its_conversat
     assert second.conversationPk == first.conversationPk and first.conversationPk.endswith(f"#{user_id}")
     assert not has_conversation(first.conversationPk.replace(user_id, phone))
     conversation = conversation_of(second)
-    assert int(conversation.unreadCount) == 2 and inbox.contact_for(conversation).contactId == contact.contactId
+    assert int(conversation.unreadCount) == 2 and inbox_queries.contact_for(conversation).contactId == contact.contactId
 
     reply = consent_and_reply(client_for(operator), conversation, "Thanks, Meera")
 
@@ -129,7 +129,7 @@ def test_a_contact_known_by_number_learns_the_user_id_and_a_later_username_messa
     assert hidden.conversationPk == first.conversationPk and first.conversationPk.endswith(f"#{phone}")
     assert not has_conversation(first.conversationPk.replace(phone, user_id))
     conversation = conversation_of(hidden)
-    assert int(conversation.unreadCount) == 3 and inbox.customer(conversation) == phone
+    assert int(conversation.unreadCount) == 3 and inbox_queries.customer(conversation) == phone
 
     reply = consent_and_reply(client_for(operator), conversation, "Still here for you")
 
@@ -154,7 +154,7 @@ def test_an_identity_held_by_another_contact_is_not_merged_and_the_message_stays
     [warning] = [r for r in caplog.records if r.getMessage() == "whatsapp identity not linked"]
     assert (warning.contact_id, warning.other_contact_id) == (by_number.contactId, by_user_id.contactId)
     assert both.conversationPk.endswith(f"#{phone}") and both.conversationPk != by_user_id.conversationPk
-    assert inbox.contact_for(conversation_of(both)).contactId == by_number.contactId
+    assert inbox_queries.contact_for(conversation_of(both)).contactId == by_number.contactId
 
 
 def test_the_inbox_finds_the_contact_by_the_other_identity_when_the_key_no_longer_names_it(fake_aws, client_for, operator, new_phone):
@@ -165,8 +165,8 @@ def test_the_inbox_finds_the_contact_by_the_other_identity_when_the_key_no_longe
     # A person corrects the contact's number: the conversation's key names it no longer.
     actions.update_contact(item.contactId, {"phone": new_phone()}, user=operator, source="test")
 
-    assert inbox.contact_for(conversation).contactId == item.contactId  # by its user id
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conversation.pk)}/consent/", {"confirmed": "on"})
+    assert inbox_queries.contact_for(conversation).contactId == item.contactId  # by its user id
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conversation.pk)}/consent/", {"confirmed": "on"})
     assert response.status_code in (200, 302)
     assert Contact.get(item.contactId, consistent_read=True).optInWhatsApp is True
 

@@ -8,7 +8,8 @@ import pytest
 from celery.signals import task_prerun
 from django.conf import settings
 
-from messaging.inbound.tasks import fetch_inbound_media, process_inbound_event
+from messaging.inbound.media import fetch_inbound_media
+from messaging.inbound.process import process_inbound_event
 from messaging.models import MediaFile, Message
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation, WaMessage

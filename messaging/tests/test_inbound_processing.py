@@ -13,12 +13,12 @@ from celery.signals import task_prerun
 
 from contacts import actions
 from contacts.models import Contact
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
-from wecare.tests.at_once import at_once
 from messaging.tests.inbound_samples import INBOUND, inbound
 from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
 from wecare.dynamo import now
+from wecare.tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 SUFFIX = "baa217c3f11b4ffd956f6f3afb44ce54"

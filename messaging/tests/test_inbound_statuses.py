@@ -13,11 +13,11 @@ import pytest
 from celery.signals import task_prerun
 
 from contacts import actions
-from messaging import records
+from messaging.inbound.process import process_inbound_event
 from messaging.inbound.statuses import RECORDING_GRACE, NotRecordedYet
-from messaging.inbound.tasks import process_inbound_event
 from messaging.models import Message
-from messaging.senders import SendResult
+from messaging.outbound import records
+from messaging.outbound.senders import SendResult
 from messaging.tests.inbound_samples import entry_of, inbound, new_wamid, status, with_entry
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare import dlq

@@ -3,9 +3,9 @@ after the message is recorded and before its follow-ups (window, media, auto-rep
 event to the next worker once the visibility timeout passes, and the event ends up processed
 exactly once — one message, one unread, the media fetched once.
 
-How the kill lands mid-task: the worker runs with ``inbound_worker_settings``, whose
-INBOUND_TEST_PAUSE_MARKER makes the first task stop at that point and wait (a test-only pause in
-messaging/inbound/process.py). The queue's visibility timeout is cut to a few seconds for this
+How the kill lands mid-task: the worker runs with ``inbound_worker_settings``, which installs
+``inbound_pause`` in that worker alone: the first task to record a message stops there and waits
+(production code has no pause of its own). The queue's visibility timeout is cut to a few seconds for this
 test only, and put back afterwards; production keeps its 300 s.
 """
 
@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
+from messaging.tests.inbound_pause import pause_marker
 from messaging.tests.inbound_samples import inbound
-from messaging.tests.inbound_worker_settings import pause_marker
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
 from wecare.celery import app
-from wecare.tests import workers
 from wecare.queues import queue_url
+from wecare.tests import workers
 
 pytestmark = pytest.mark.django_db
 VISIBILITY_SECONDS = 3

@@ -19,7 +19,8 @@ from ulid import ULID
 
 from contacts import actions
 from contacts.models import Contact
-from messaging import inbox
+from messaging.inbox import actions as inbox_actions
+from messaging.inbox import queries as inbox_queries
 from messaging.models import Message
 from messaging.tests import inbox_data
 from messaging.whatsapp_table import WaMessage
@@ -68,11 +69,11 @@ def test_conversations_are_listed_per_number_newest_first_and_paged(numbers, new
     a, b = numbers
     oldest, middle, newest = (inbox_data.conversation(new_phone(), number=a, minutes_ago=m) for m in (30, 20, 10))
     other_number = inbox_data.conversation(new_phone(), number=b)
-    first = inbox.list_conversations(a, limit=2)
+    first = inbox_queries.list_conversations(a, limit=2)
     assert [c.pk for c in first.items] == [newest.pk, middle.pk]
-    second = inbox.list_conversations(a, limit=2, cursor=first.next_cursor)
+    second = inbox_queries.list_conversations(a, limit=2, cursor=first.next_cursor)
     assert [c.pk for c in second.items] == [oldest.pk]
-    assert [c.pk for c in inbox.list_conversations(b).items] == [other_number.pk]
+    assert [c.pk for c in inbox_queries.list_conversations(b).items] == [other_number.pk]
 
 
 def test_archived_conversations_are_listed_apart_and_pages_stay_full(numbers, new_phone):
@@ -80,9 +81,9 @@ def test_archived_conversations_are_listed_apart_and_pages_stay_full(numbers, ne
     archived = [inbox_data.conversation(new_phone(), number=a, archived=True, minutes_ago=m) for m in (1, 2, 3)]
     kept = [inbox_data.conversation(new_phone(), number=a, minutes_ago=m) for m in (4, 5)]
     # The archived flag is a filter: the first read of 2 finds only archived ones, yet the page is full.
-    page = inbox.list_conversations(a, limit=2)
+    page = inbox_queries.list_conversations(a, limit=2)
     assert [c.pk for c in page.items] == [k.pk for k in kept]
-    assert [c.pk for c in inbox.list_conversations(a, archived=True).items] == [x.pk for x in archived]
+    assert [c.pk for c in inbox_queries.list_conversations(a, archived=True).items] == [x.pk for x in archived]
 
 
 def test_the_inbox_page_shows_one_tab_per_number_and_unread_badges(client_for, viewer, numbers, new_phone):
@@ -91,14 +92,14 @@ def test_the_inbox_page_shows_one_tab_per_number_and_unread_badges(client_for, v
     html = response.content.decode()
     assert response.status_code == 200
     assert all(f'data-number="{n}"' in html for n in numbers)
-    assert f'data-conversation="{inbox.slug(conv.pk)}" data-unread="3"' in html
+    assert f'data-conversation="{inbox_queries.slug(conv.pk)}" data-unread="3"' in html
 
 
 def test_the_list_poll_answers_204_while_nothing_changed_and_marks_nothing_read(client_for, operator, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     first = inbox_data.inbound(conv, "first")
     user_client = client_for(operator)
-    seen = inbox.list_digest(inbox.list_conversations(numbers[0]))
+    seen = inbox_queries.list_digest(inbox_queries.list_conversations(numbers[0]))
     url = f"/dm/whatsapp/conversations/?number={numbers[0]}"
     assert user_client.get(url, {"seen": seen}).status_code == 204
     inbox_data.inbound(conv, "second")
@@ -117,12 +118,12 @@ def test_a_bad_cursor_is_a_400_not_a_crash(client_for, viewer, numbers):
 def test_the_timeline_shows_newest_at_the_bottom_and_pages_to_older(numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     sent = [inbox_data.message(conv, text=f"m{i}", minutes_ago=10 - i) for i in range(5)]
-    newest = inbox.timeline(conv, limit=3)
+    newest = inbox_queries.timeline(conv, limit=3)
     assert [m.textBody for m in newest.items] == ["m2", "m3", "m4"]
-    older = inbox.timeline(conv, limit=3, cursor=newest.older_cursor)
+    older = inbox_queries.timeline(conv, limit=3, cursor=newest.older_cursor)
     assert [m.textBody for m in older.items] == ["m0", "m1"]
     # a live view that grew past a page asks for everything since its oldest message
-    assert [m.pk for m in inbox.timeline(conv, since=sent[1].receivedAt).items] == [m.pk for m in sent[1:]]
+    assert [m.pk for m in inbox_queries.timeline(conv, since=sent[1].receivedAt).items] == [m.pk for m in sent[1:]]
 
 
 def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(client_for, viewer, numbers, new_phone):
@@ -137,7 +138,7 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
     )
     recorded = inbox_data.message(conv, direction="OUTBOUND", text="Sale!", deliveryStatus="failed", errorCode=131026, errorTitle="Message undeliverable")
     inbox_data.message(conv, kind="sticker_pack_v9", text=None)
-    html = client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
     assert "Reacted 👍" in html
     assert "📍" in html
     assert "chose</small> Order status" in html
@@ -151,9 +152,9 @@ def test_the_timeline_poll_answers_204_until_something_it_shows_changes(client_f
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     first = inbox_data.inbound(conv, "first", minutes_ago=2)
     reply = inbox_data.message(conv, direction="OUTBOUND", text="answer", deliveryStatus="sent", minutes_ago=1)
-    url = f"/dm/whatsapp/{inbox.slug(conv.pk)}/latest/"
+    url = f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/latest/"
     user_client = client_for(viewer)
-    seen = inbox.timeline_digest(inbox.timeline(conv, since=first.receivedAt))
+    seen = inbox_queries.timeline_digest(inbox_queries.timeline(conv, since=first.receivedAt))
     assert user_client.get(url, {"since": first.receivedAt, "seen": seen}).status_code == 204
     reply.update(actions=[WaMessage.deliveryStatus.set("read")])  # the customer read our answer
     response = user_client.get(url, {"since": first.receivedAt, "seen": seen})
@@ -163,15 +164,15 @@ def test_the_timeline_poll_answers_204_until_something_it_shows_changes(client_f
 
 def test_older_messages_load_a_page_at_a_time_above_the_live_part(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
-    for i in range(inbox.PAGE_SIZE + 2):
+    for i in range(inbox_queries.PAGE_SIZE + 2):
         inbox_data.message(conv, text=f"msg-{i:02d}", minutes_ago=100 - i)
     user_client = client_for(viewer)
-    page = user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    page = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
     assert "msg-02" in page and "msg-01" not in page and "Older messages" in page
-    cursor = inbox.timeline(conv).older_cursor
-    older = user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/older/", {"cursor": cursor}).content.decode()
+    cursor = inbox_queries.timeline(conv).older_cursor
+    older = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": cursor}).content.decode()
     assert "msg-00" in older and "msg-01" in older and "msg-02" not in older
-    assert user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
+    assert user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
 
 
 # --- marking read ----------------------------------------------------------------------------
@@ -183,7 +184,7 @@ READ_FORM = re.compile(r'data-read-url="(?P<url>[^"]+)" data-read-since="(?P<sin
 def open_and_mark_read(user_client, conv, **headers):
     """What a browser does: open the conversation, then POST the read form the page carries
     (static/js/app.js does this once the page is shown). Returns the POST's response."""
-    page = user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/", **headers)
+    page = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/", **headers)
     assert page.status_code == 200
     form = READ_FORM.search(page.content.decode())
     assert form, "the page offers no read form"
@@ -201,7 +202,7 @@ def test_no_get_of_a_conversation_marks_anything_read(client_for, operator, numb
     one = inbox_data.inbound(conv, "one", minutes_ago=2)
     inbox_data.inbound(conv, "two", minutes_ago=1)
     user_client = client_for(operator)
-    slug = inbox.slug(conv.pk)
+    slug = inbox_queries.slug(conv.pk)
     assert user_client.get(f"/dm/whatsapp/{slug}/", **headers).status_code == 200
     assert user_client.get(f"/dm/whatsapp/{slug}/latest/", {"since": one.receivedAt}, **headers).status_code == 200
     assert fresh(conv).unreadCount == 2 and not fresh(one).markedAsRead
@@ -222,13 +223,13 @@ def test_an_operator_opening_a_conversation_marks_it_read_with_the_pages_post(cl
 def test_the_read_post_needs_the_csrf_token_and_an_operator(operator, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     message = inbox_data.inbound(conv)
-    url = f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/"
+    url = f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/"
     times = {"since": message.receivedAt, "until": message.receivedAt}
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(operator)
     assert strict.post(url, times).status_code == 403  # another site's form carries no token
     assert fresh(conv).unreadCount == 1
-    page = strict.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    page = strict.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]  # what the page's script sends
     assert strict.post(url, times, HTTP_X_CSRFTOKEN=token).status_code == 204
     assert fresh(conv).unreadCount == 0
@@ -241,7 +242,7 @@ def test_the_read_post_marks_only_what_the_page_drew_and_refuses_other_times(cli
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     seen = inbox_data.inbound(conv, "seen", minutes_ago=2)
     user_client = client_for(operator)
-    form = READ_FORM.search(user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode())
+    form = READ_FORM.search(user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode())
     later = inbox_data.inbound(conv, "arrived after the page was drawn", minutes_ago=1)
     assert user_client.post(form["url"], {"since": form["since"], "until": form["until"]}).status_code == 204
     assert fresh(seen).markedAsRead and not fresh(later).markedAsRead
@@ -252,22 +253,22 @@ def test_the_read_post_marks_only_what_the_page_drew_and_refuses_other_times(cli
 def test_a_viewer_is_offered_no_read_form(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     inbox_data.inbound(conv)
-    assert "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    assert "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
 
 
 def test_a_viewer_reading_marks_nothing(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     message = inbox_data.inbound(conv)
-    assert client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").status_code == 200
+    assert client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").status_code == 200
     assert fresh(conv).unreadCount == 1 and not fresh(message).markedAsRead
 
 
 def test_a_message_that_arrived_after_the_page_was_read_keeps_the_conversation_unread(operator, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     seen = inbox_data.inbound(conv, "seen")
-    shown = inbox.timeline(fresh(conv)).items
+    shown = inbox_queries.timeline(fresh(conv)).items
     unseen = inbox_data.inbound(conv, "arrived meanwhile")
-    inbox.mark_read(conv, shown, user=operator)
+    inbox_actions.mark_read(conv, shown, user=operator)
     assert fresh(conv).unreadCount == 2
     assert fresh(seen).markedAsRead and not fresh(unseen).markedAsRead
 
@@ -281,8 +282,8 @@ def test_in_live_opening_sends_one_read_receipt_for_the_newest_message(live, cli
     [call] = live.calls("SendWhatsAppMessage")
     assert call["params"]["originationPhoneNumberId"] == settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     assert json.loads(base64.b64decode(call["params"]["message"])) == {"messaging_product": "whatsapp", "status": "read", "message_id": newest.pk.removeprefix("MSG#")}
-    user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/")  # already read: no second receipt
-    user_client.post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt})
+    user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")  # already read: no second receipt
+    user_client.post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt})
     assert len(live.calls("SendWhatsAppMessage")) == 1
 
 
@@ -309,11 +310,11 @@ def test_a_failed_read_receipt_is_logged_and_the_page_still_opens(live, client_f
 
 def test_archive_and_unarchive_move_the_conversation_and_are_audited(client_for, operator, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
-    slug = inbox.slug(conv.pk)
+    slug = inbox_queries.slug(conv.pk)
     user_client = client_for(operator)
     assert user_client.post(f"/dm/whatsapp/{slug}/archive/", {"archived": "1"}).status_code == 302
-    assert fresh(conv).archived and inbox.list_conversations(numbers[0]).items == []
-    assert [c.pk for c in inbox.list_conversations(numbers[0], archived=True).items] == [conv.pk]
+    assert fresh(conv).archived and inbox_queries.list_conversations(numbers[0]).items == []
+    assert [c.pk for c in inbox_queries.list_conversations(numbers[0], archived=True).items] == [conv.pk]
     user_client.post(f"/dm/whatsapp/{slug}/archive/", {"archived": "0"})
     assert not fresh(conv).archived
     assert len(audited("conversation.archive", conv.pk)) == 1 and len(audited("conversation.unarchive", conv.pk)) == 1
@@ -321,7 +322,7 @@ def test_archive_and_unarchive_move_the_conversation_and_are_audited(client_for,
 
 def test_a_viewer_cannot_archive(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
-    assert client_for(viewer).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/archive/", {"archived": "1"}).status_code == 403
+    assert client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/archive/", {"archived": "1"}).status_code == 403
     assert not fresh(conv).archived
 
 
@@ -331,7 +332,7 @@ def test_a_viewer_cannot_archive(client_for, viewer, numbers, new_phone):
 def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations_number(client_for, operator, new_phone):
     contact = customer(operator, new_phone)
     conv = inbox_data.conversation(contact.phone, number=settings.WHATSAPP_PHONE_NUMBER_IDS[1])
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/reply/", {"kind": "text", "text": "Yes, it is ready", "action": "send"})
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Yes, it is ready", "action": "send"})
     assert response.status_code == 200 and response["HX-Trigger"] == "message-sent"
     [message] = list(Message.by_contact.query(contact.contactId))
     assert message.sender == settings.WHATSAPP_PHONE_NUMBER_IDS[1] and message.content["text"] == "Yes, it is ready"
@@ -340,25 +341,25 @@ def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations
 
 
 def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offered(client_for, operator, new_phone, fake_aws_clean):
-    from messaging import templates_catalog
+    from messaging.outbound import templates
 
-    templates_catalog.sync_templates()
+    templates.sync_templates()
     contact = customer(operator, new_phone, window_open=False)
     conv = inbox_data.conversation(contact.phone)
-    slug = inbox.slug(conv.pk)
+    slug = inbox_queries.slug(conv.pk)
     user_client = client_for(operator)
     page = user_client.get(f"/dm/whatsapp/{slug}/").content.decode()
     assert 'data-window="closed"' in page and 'name="template"' in page and 'name="text"' not in page
     refused = user_client.post(f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"})
     html = refused.content.decode()
     assert refused.status_code == 422 and 'data-code="TEMPLATE_REQUIRED"' in html
-    assert 'name="template"' in html and templates_catalog.approved_templates()[0].templateName in html
+    assert 'name="template"' in html and templates.approved_templates()[0].templateName in html
 
 
 def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"})
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"})
     assert response.status_code == 422 and 'data-code="OPT_IN_MISSING"' in response.content.decode()
 
 
@@ -368,7 +369,7 @@ def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator,
 def test_consent_needs_the_confirmation_box(client_for, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/consent/", {"note": "said yes"})
+    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"note": "said yes"})
     assert response.status_code == 422 and "Tick the box" in response.content.decode()
     assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
 
@@ -377,8 +378,8 @@ def test_recording_consent_sets_the_opt_in_with_who_when_and_source_and_is_audit
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
     user_client = client_for(operator)
-    assert "Record WhatsApp consent" in user_client.get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
-    response = user_client.post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"})
+    assert "Record WhatsApp consent" in user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    response = user_client.post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"})
     assert response.status_code == 302
     stored = Contact.get(contact.contactId, consistent_read=True)
     assert stored.optInWhatsApp
@@ -390,7 +391,7 @@ def test_recording_consent_sets_the_opt_in_with_who_when_and_source_and_is_audit
 def test_a_viewer_cannot_record_consent(client_for, viewer, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
-    assert client_for(viewer).post(f"/dm/whatsapp/{inbox.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code == 403
+    assert client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code == 403
     assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
 
 
@@ -403,12 +404,12 @@ def test_a_stored_file_opens_through_a_short_lived_link_and_a_missing_one_gets_n
     client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"%PDF-1.4 invoice", ContentType="application/pdf")
     stored = inbox_data.message(conv, kind="document", text=None, filename="invoice.pdf", s3Bucket=settings.MEDIA_BUCKET, s3Key=key, minutes_ago=1)
     pending = inbox_data.message(conv, kind="image", text=None, mediaId="media-not-downloaded-yet")
-    link = inbox.media_link(stored)
+    link = inbox_queries.media_link(stored)
     expires = int(parse_qs(urlparse(link).query)["Expires"][0])
-    assert 0 < expires - time.time() <= inbox.MEDIA_LINK_SECONDS  # short-lived: minutes, not days
+    assert 0 < expires - time.time() <= inbox_queries.MEDIA_LINK_SECONDS  # short-lived: minutes, not days
     assert requests.get(link, timeout=5).content == b"%PDF-1.4 invoice"
-    assert inbox.media_link(pending) is None
-    html = client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(conv.pk)}/").content.decode()
+    assert inbox_queries.media_link(pending) is None
+    html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
     assert html.count("data-media") == 1 and "invoice.pdf" in html and "data-no-media" in html
 
 

@@ -10,7 +10,7 @@ from ulid import ULID
 
 from contacts import actions
 from contacts.models import Contact
-from messaging import inbox
+from messaging.inbox import queries as inbox_queries
 from messaging.tests import inbox_data
 from wecare.aws import client
 from wecare.dynamo import now
@@ -36,9 +36,9 @@ def test_a_viewer_lists_a_numbers_conversations_page_by_page(client_for, viewer,
     older, newer = inbox_data.conversation(new_phone(), number=numbers[1], minutes_ago=5), inbox_data.conversation(new_phone(), number=numbers[1], unread=2)
     api = client_for(viewer)
     first = api.get("/api/inbox", {"number": numbers[1], "limit": 1}).json()
-    assert [c["conversation"] for c in first["items"]] == [inbox.slug(newer.pk)] and first["items"][0]["unreadCount"] == 2
+    assert [c["conversation"] for c in first["items"]] == [inbox_queries.slug(newer.pk)] and first["items"][0]["unreadCount"] == 2
     second = api.get("/api/inbox", {"number": numbers[1], "limit": 1, "cursor": first["nextCursor"]}).json()
-    assert [c["conversation"] for c in second["items"]] == [inbox.slug(older.pk)]
+    assert [c["conversation"] for c in second["items"]] == [inbox_queries.slug(older.pk)]
     assert api.get("/api/inbox", {"number": numbers[1], "archived": "true"}).json()["items"] == []
 
 
@@ -55,7 +55,7 @@ def test_a_viewer_reads_the_timeline_with_media_links_and_marks_nothing(client_f
     client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"\xff\xd8jpeg", ContentType="image/jpeg")
     photo = inbox_data.message(conv, kind="image", text=None, s3Key=key, s3Bucket=settings.MEDIA_BUCKET, minutes_ago=1)
     inbox_data.inbound(conv, "words only")
-    body = client_for(viewer).get(f"/api/inbox/{inbox.slug(conv.pk)}").json()
+    body = client_for(viewer).get(f"/api/inbox/{inbox_queries.slug(conv.pk)}").json()
     assert [m["waMessageId"] for m in body["items"]][0] == photo.pk.removeprefix("MSG#")
     assert body["items"][0]["mediaUrl"] and body["items"][1]["mediaUrl"] is None
     assert body["conversation"]["unreadCount"] == 1 and fresh(conv).unreadCount == 1
@@ -65,7 +65,7 @@ def test_an_operator_marks_read_and_a_viewer_may_not(client_for, viewer, operato
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     inbox_data.inbound(conv, "a")
     inbox_data.inbound(conv, "b")
-    url = f"/api/inbox/{inbox.slug(conv.pk)}/read"
+    url = f"/api/inbox/{inbox_queries.slug(conv.pk)}/read"
     assert client_for(viewer).post(url).status_code == 403
     assert fresh(conv).unreadCount == 2
     response = client_for(operator).post(url)
@@ -75,16 +75,16 @@ def test_an_operator_marks_read_and_a_viewer_may_not(client_for, viewer, operato
 def test_archive_and_unarchive(client_for, operator, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     api = client_for(operator)
-    assert api.post(f"/api/inbox/{inbox.slug(conv.pk)}/archive").json()["archived"] is True
-    assert [c["conversation"] for c in api.get("/api/inbox", {"number": numbers[0], "archived": "true"}).json()["items"]] == [inbox.slug(conv.pk)]
-    assert api.post(f"/api/inbox/{inbox.slug(conv.pk)}/unarchive").json()["archived"] is False
+    assert api.post(f"/api/inbox/{inbox_queries.slug(conv.pk)}/archive").json()["archived"] is True
+    assert [c["conversation"] for c in api.get("/api/inbox", {"number": numbers[0], "archived": "true"}).json()["items"]] == [inbox_queries.slug(conv.pk)]
+    assert api.post(f"/api/inbox/{inbox_queries.slug(conv.pk)}/unarchive").json()["archived"] is False
     assert not fresh(conv).archived
 
 
 def test_a_reply_outside_the_window_is_refused_with_its_code_and_inside_it_is_queued(client_for, operator, new_phone):
     contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
     conv = inbox_data.conversation(contact.phone)
-    url = f"/api/inbox/{inbox.slug(conv.pk)}/reply"
+    url = f"/api/inbox/{inbox_queries.slug(conv.pk)}/reply"
     api = client_for(operator)
     refused = api.post(url, {"text": "Hello"}, content_type=JSON)
     assert refused.status_code == 422 and refused.json()["code"] == "TEMPLATE_REQUIRED"
@@ -97,7 +97,7 @@ def test_a_reply_outside_the_window_is_refused_with_its_code_and_inside_it_is_qu
 def test_consent_through_the_api_needs_confirmation_and_is_audited(client_for, operator, new_phone):
     contact = actions.create_contact({"phone": new_phone()}, user=operator, source="test")
     conv = inbox_data.conversation(contact.phone)
-    url = f"/api/inbox/{inbox.slug(conv.pk)}/consent"
+    url = f"/api/inbox/{inbox_queries.slug(conv.pk)}/consent"
     api = client_for(operator)
     assert api.post(url, {"confirmed": False}, content_type=JSON).status_code == 422
     response = api.post(url, {"confirmed": True, "note": "asked in chat"}, content_type=JSON)

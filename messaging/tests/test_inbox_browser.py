@@ -15,8 +15,8 @@ from ulid import ULID
 
 from contacts import actions
 from contacts.validation import WhatsAppIdentity
-from messaging import inbox
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
+from messaging.inbox import queries as inbox_queries
 from messaging.tests import inbox_data
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation
@@ -42,7 +42,7 @@ def deliver(body: str) -> None:
 def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(login_page, live_server, operator, new_phone, fake_aws_clean):
     phone = new_phone()
     number = settings.WHATSAPP_PHONE_NUMBER_IDS[0]  # the sample events reach this business number
-    slug = inbox.slug(WaConversation.key(inbox.suffix(number), phone))
+    slug = inbox_queries.slug(WaConversation.key(inbox_queries.suffix(number), phone))
 
     page = login_page(operator)
     page.goto(f"{live_server.url}/dm/whatsapp/?number={number}")
@@ -64,7 +64,7 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
     expect(page.locator("#window")).to_have_attribute("data-open", "true")  # the message opened it
     # Shown to an operator, the page posts that it was read (a GET never marks anything).
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
-    conversation = WaConversation.get(inbox.conversation_pk(slug), consistent_read=True)
+    conversation = WaConversation.get(inbox_queries.conversation_pk(slug), consistent_read=True)
     assert conversation.unreadCount == 0
 
     # A new contact never has consent inferred; the operator records it explicitly.
@@ -110,10 +110,10 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         narrow.goto(f"{live_server.url}/dm/whatsapp/?number={numbers[0]}")
-        expect(narrow.locator(f'[data-conversation="{inbox.slug(conv.pk)}"]')).to_be_visible()
+        expect(narrow.locator(f'[data-conversation="{inbox_queries.slug(conv.pk)}"]')).to_be_visible()
         _no_horizontal_scroll(narrow)
         narrow.screenshot(path=str(ARTIFACTS / f"inbox-list-320-{known_by.replace(' ', '-')}.png"), full_page=True)
-        narrow.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+        narrow.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
         expect(narrow.locator("#consent")).to_contain_text("Record WhatsApp consent")  # no opt-in yet
         expect(narrow.locator("#timeline [data-status=read]")).to_be_visible()
         _no_horizontal_scroll(narrow)
@@ -135,10 +135,10 @@ def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_
     page.add_init_script("""Object.defineProperty(document, "visibilityState", {configurable: true, get: () => window.__visibility || "hidden"})""")
     read_posts = []
     page.on("request", lambda r: read_posts.append(r.headers) if r.method == "POST" and r.url.endswith("/read/") else None)
-    page.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    page.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
     latest = page.locator("#latest")
     expect(latest).to_contain_text("sent while nobody looked")
-    expect(latest).to_have_attribute("data-read-url", f"/dm/whatsapp/{inbox.slug(conv.pk)}/read/")
+    expect(latest).to_have_attribute("data-read-url", f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/")
     expect(latest).not_to_have_attribute("data-read-posted", re.compile(".*"))  # drawn, but not seen
     assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 1
 
@@ -162,7 +162,7 @@ def test_a_read_mark_lost_on_the_way_is_posted_again(login_page, live_server, op
         route.abort() if answers[-1] == "aborted" else route.continue_()
 
     page.route("**/read/", first_lost_then_through)
-    page.goto(f"{live_server.url}/dm/whatsapp/{inbox.slug(conv.pk)}/")
+    page.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     assert answers == ["aborted", "sent"]
     assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 0

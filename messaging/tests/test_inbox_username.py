@@ -12,10 +12,10 @@ import uuid
 import pytest
 from django.conf import settings
 
-from messaging import inbox
-from messaging.inbound.tasks import process_inbound_event
+from messaging.inbound.process import process_inbound_event
+from messaging.inbox import queries as inbox_queries
 from messaging.models import Message
-from messaging.senders.whatsapp import addressed_to
+from messaging.outbound.senders.whatsapp import addressed_to
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation, WaMessage, WaTemplate
 from wecare.dynamo import now
@@ -49,25 +49,25 @@ def conversation(fake_aws) -> WaConversation:
 
 
 def test_the_conversation_is_listed_and_opened_under_the_user_id_with_the_profile_name(client_for, operator, conversation):
-    user_id = inbox.customer(conversation)
+    user_id = inbox_queries.customer(conversation)
     page = client_for(operator)
 
     listing = page.get("/dm/whatsapp/").content.decode()
-    opened = page.get(f"/dm/whatsapp/{inbox.slug(conversation.pk)}/")
+    opened = page.get(f"/dm/whatsapp/{inbox_queries.slug(conversation.pk)}/")
 
     assert user_id.startswith("IN.") and user_id in listing
     html = opened.content.decode()
     assert opened.status_code == 200 and user_id in html and "Where is my parcel?" in html
     assert "Meera &lt;i&gt;K&lt;/i&gt;" in html  # the profile name, escaped
     api = page.get("/api/inbox", {"number": settings.WHATSAPP_PHONE_NUMBER_IDS[0]}).json()
-    [row] = [c for c in api["items"] if c["conversation"] == inbox.slug(conversation.pk)]
+    [row] = [c for c in api["items"] if c["conversation"] == inbox_queries.slug(conversation.pk)]
     assert (row["customerPhone"], row["customerUserId"]) == (None, user_id)
 
 
 def test_consent_then_a_reply_goes_to_the_user_id_as_recipient(settings, fake_aws_clean, client_for, operator, conversation):
     settings.SEND_MODE = "LIVE"
-    user_id = inbox.customer(conversation)
-    slug = inbox.slug(conversation.pk)
+    user_id = inbox_queries.customer(conversation)
+    slug = inbox_queries.slug(conversation.pk)
     page = client_for(operator)
 
     assert page.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (200, 302)
@@ -76,7 +76,7 @@ def test_consent_then_a_reply_goes_to_the_user_id_as_recipient(settings, fake_aw
     assert response.status_code == 200, response.content.decode()[:2000]
     [sent] = [json.loads(base64.b64decode(c["params"]["message"])) for c in fake_aws_clean.calls("SendWhatsAppMessage") if b"It ships today" in base64.b64decode(c["params"]["message"])]
     assert sent["recipient"] == user_id and "to" not in sent
-    contact = inbox.contact_for(conversation)
+    contact = inbox_queries.contact_for(conversation)
     [reply] = [m for m in Message.by_contact.query(contact.contactId) if m.direction == "outbound"]
     assert reply.status == "sent"
     outbound = WaMessage.get(WaMessage.key(reply.whatsappMessageId), consistent_read=True)
@@ -99,7 +99,7 @@ def test_a_message_the_inbox_cannot_draw_shows_what_whatsapp_sent_escaped(fake_a
     process_inbound_event.apply(kwargs={"message": json.dumps(event)}, throw=True)
     item = WaMessage.get(WaMessage.key(odd["id"]), consistent_read=True)
 
-    html = client_for(viewer).get(f"/dm/whatsapp/{inbox.slug(item.conversationPk)}/").content.decode()
+    html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(item.conversationPk)}/").content.decode()
 
     assert "Unsupported message (hologram)" in html and "What WhatsApp sent" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)</script>" not in html
@@ -115,7 +115,7 @@ def approved(name: str, category: str) -> dict:
 
 
 def test_an_authentication_template_to_a_user_id_is_refused_by_the_gate_with_why(fake_aws_clean, client_for, operator, conversation):
-    slug = inbox.slug(conversation.pk)
+    slug = inbox_queries.slug(conversation.pk)
     api = client_for(operator)
     assert api.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on"}).status_code in (200, 302)
     code = f"otp_{uuid.uuid4().hex[:8]}"

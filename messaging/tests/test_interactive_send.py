@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from messaging import outbound
 from messaging.models import Message
+from messaging.outbound import send
 from messaging.tests.autoreply_fixtures import MENU, business_number, customer
 from messaging.whatsapp_table import WaMessage
 from wecare.errors import FieldErrors
@@ -26,7 +26,7 @@ def request(contact_id: str = "01CONTACT", **content) -> dict:
 def test_a_list_message_goes_to_the_provider_as_metas_interactive_json(settings, fake_aws_clean, operator, new_phone):
     settings.SEND_MODE = "LIVE"
     contact = customer(operator, new_phone())
-    message = outbound.send_message(request(contact.contactId, interactive=LIST), user=operator, source="test")
+    message = send.send_message(request(contact.contactId, interactive=LIST), user=operator, source="test")
     [call] = fake_aws_clean.calls("SendWhatsAppMessage")
     body = json.loads(base64.b64decode(call["params"]["message"]))
     assert body["type"] == "interactive" and body["to"] == contact.phone.lstrip("+")
@@ -51,14 +51,14 @@ def test_a_list_message_goes_to_the_provider_as_metas_interactive_json(settings,
 )
 def test_a_list_beyond_whatsapps_limits_is_a_field_error(change, field):
     with pytest.raises(FieldErrors) as caught:
-        outbound.parse(request(interactive={**LIST, **change}))
+        send.parse(request(interactive={**LIST, **change}))
     assert field in caught.value.errors
 
 
 def test_a_list_is_one_kind_of_content_not_an_addition():
     with pytest.raises(FieldErrors) as caught:
-        outbound.parse(request(interactive=LIST, text="and text"))
+        send.parse(request(interactive=LIST, text="and text"))
     assert "exactly one of" in caught.value.errors["text"]
     with pytest.raises(FieldErrors) as caught:
-        outbound.parse({"contactId": "x", "channel": "sms", "interactive": LIST, "text": "hi"})
+        send.parse({"contactId": "x", "channel": "sms", "interactive": LIST, "text": "hi"})
     assert caught.value.errors["interactive"] == "is for WhatsApp only, not sms"

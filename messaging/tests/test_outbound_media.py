@@ -1,6 +1,6 @@
 """Media for WhatsApp: only the types WhatsApp takes, judged from the content, within its per-type
 limits; uploaded to the bucket only once the gate allows the send; and a send may only name a
-file the platform issued (messaging/outbound_media.py, the compose page, /api/messages/media)."""
+file the platform issued (messaging/outbound/media.py, the compose page, /api/messages/media)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contacts import actions
 from contacts.models import Contact
-from messaging import outbound_media
 from messaging.models import MediaFile, Message
-from messaging.outbound_media import KB, MB, MediaRefused
+from messaging.outbound.media import KB, MB, MediaRefused, check
 from wecare.aws import client
 from wecare.dynamo import now
 
@@ -70,7 +69,7 @@ def padded(head: bytes, size: int) -> bytes:
     ],
 )
 def test_a_type_whatsapp_takes_is_recognised_from_its_bytes(content, expected):
-    assert outbound_media.check(content, len(content)) == expected
+    assert check(content, len(content)) == expected
 
 
 @pytest.mark.parametrize(
@@ -85,18 +84,18 @@ def test_a_type_whatsapp_takes_is_recognised_from_its_bytes(content, expected):
 )
 def test_markup_and_other_files_are_refused(content):
     with pytest.raises(MediaRefused, match="WhatsApp does not take this kind of file"):
-        outbound_media.check(content, len(content))
+        check(content, len(content))
 
 
 def test_text_with_markup_is_refused_saying_it_is_markup_not_plain_text():
     # Said plainly, or "send a … plain text file" reads as a contradiction to whoever chose one.
     with pytest.raises(MediaRefused, match=r"\(it is text with web page markup \(HTML, SVG or XML tags\), which is not plain text\)"):
-        outbound_media.check(b"<p>hi</p>", 9)
+        check(b"<p>hi</p>", 9)
 
 
 def test_ogg_audio_must_be_opus():
     with pytest.raises(MediaRefused, match="Opus"):
-        outbound_media.check(OGG_VORBIS, len(OGG_VORBIS))
+        check(OGG_VORBIS, len(OGG_VORBIS))
 
 
 @pytest.mark.parametrize(
@@ -110,9 +109,9 @@ def test_ogg_audio_must_be_opus():
     ],
 )
 def test_each_type_has_whatsapps_own_size_limit(content, limit, words):
-    assert outbound_media.check(content, limit)
+    assert check(content, limit)
     with pytest.raises(MediaRefused, match=words):
-        outbound_media.check(content, limit + 1)
+        check(content, limit + 1)
 
 
 # --- the compose page ---------------------------------------------------------------------------

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_for_hypothesis
 from hypothesis import strategies as st
 
-from messaging import ratelimit
 from messaging.models import RateLimitTracker
-from messaging.ratelimit import reserve, reserve_for_send, reserve_up_to
+from messaging.outbound import ratelimit
+from messaging.outbound.ratelimit import reserve, reserve_for_send, reserve_up_to
 from wecare.aws import client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -364,7 +364,7 @@ requests = st.lists(st.tuples(st.booleans(), st.integers(1, 6)), min_size=1, max
 def test_paced_sends_never_exceed_the_limit_in_any_one_second_span(settings, monkeypatch, limit, plan, whatsapp, lateness):
     """Any sequence of exact and partial reservations, one bucket or WhatsApp's two: sends at
     their slots' starts put at most ``limit`` in every 1-second span; sends anywhere inside
-    their slots at most ``limit + 1`` (the bound the module docstring explains). Exact
+    their slots at most ``limit + 1`` (the bound docs/design/rate-limits.md explains). Exact
     arithmetic: the float helpers are checked against the same positions."""
     number = unique("pace")
     settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = limit, 1000

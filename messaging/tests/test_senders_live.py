@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contacts import actions
 from contacts.models import Contact
-from messaging import outbound
 from messaging.models import Message
+from messaging.outbound.send import process
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_email_goes_through_ses_on_moto(live, client_for, operator, new_email):
 
 def test_a_redelivered_task_never_sends_twice(live, client_for, operator, whatsapp_contact):
     message = send(client_for(operator), contactId=whatsapp_contact.contactId, channel="sms", text="once")
-    assert outbound.process(message.messageId) == "skipped"
+    assert process(message.messageId) == "skipped"
     assert len(live.calls("SendTextMessage")) == 1
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from messaging import inbox, sns_certs
+from messaging.inbound import sns_certs
+from messaging.inbox import queries as inbox_queries
 from wecare.aws import client as aws_client
 
 pytestmark = pytest.mark.django_db
@@ -30,32 +31,32 @@ def webhook_subscribed(live_server, settings):
 
 def test_a_simulated_customer_message_arrives_in_the_inbox(webhook_subscribed, new_phone, capsys):
     phone = new_phone()
-    number = inbox.numbers()[1]
+    number = inbox_queries.numbers()[1]
     call_command("simulate_inbound", "--from", phone, "--name", "Simulated Sam", "--text", "Is the shop open?", "--number", number)
     assert "published wamid.LOCAL" in capsys.readouterr().out
-    page = inbox.list_conversations(number)
-    (conversation,) = [c for c in page.items if inbox.customer_phone(c) == phone]
+    page = inbox_queries.list_conversations(number)
+    (conversation,) = [c for c in page.items if inbox_queries.customer_phone(c) == phone]
     assert conversation.unreadCount == 1
     assert conversation.lastPreview == "Is the shop open?"
 
 
 def test_a_number_libphonenumber_does_not_know_is_played_as_whatsapp_sends_it(webhook_subscribed, capsys):
     phone = f"+972{uuid.uuid4().int % 10**9:09d}"  # like +972987654321, which WhatsApp delivers
-    number = inbox.numbers()[0]
+    number = inbox_queries.numbers()[0]
     call_command("simulate_inbound", "--from", phone, "--text", "Shalom")
     assert f"from {phone}" in capsys.readouterr().out
-    (conversation,) = [c for c in inbox.list_conversations(number).items if inbox.customer(c) == phone]
+    (conversation,) = [c for c in inbox_queries.list_conversations(number).items if inbox_queries.customer(c) == phone]
     assert conversation.lastPreview == "Shalom"
 
 
 def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subscribed, capsys):
     user_id = f"US.{uuid.uuid4().int % 10**20}"
-    number = inbox.numbers()[0]
+    number = inbox_queries.numbers()[0]
     call_command("simulate_inbound", "--user-id", user_id, "--name", "Uma", "--text", "Hi from a username")
     assert f"from {user_id}" in capsys.readouterr().out
-    (conversation,) = [c for c in inbox.list_conversations(number).items if inbox.customer(c) == user_id]
+    (conversation,) = [c for c in inbox_queries.list_conversations(number).items if inbox_queries.customer(c) == user_id]
     assert conversation.lastPreview == "Hi from a username"
-    assert inbox.contact_for(conversation).name == "Uma"
+    assert inbox_queries.contact_for(conversation).name == "Uma"
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,6 +1,6 @@
 import pytest
 
-from messaging.sms_segments import count_segments
+from messaging.outbound.sms_segments import count_segments
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
-from messaging import sns, sns_certs
+from messaging.inbound import sns, sns_certs
+from messaging.inbound.process import process_inbound_event
 from messaging.inbound.statuses import RECORDING_GRACE
+from messaging.inbound.webhook import MAX_BODY_BYTES
 from messaging.models import Message
 from messaging.tests import inbound_samples, sns_signing
 from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_test_certificates, sns_timestamp  # noqa: F401 (a fixture)
-from messaging.webhooks import MAX_BODY_BYTES
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
 from wecare.aws import client as aws_client
@@ -45,9 +46,7 @@ def handed_off():
     """A seam: the inbound task's ``delay`` is replaced by a recorder, because these tests are
     about what the webhook lets through and hands over, not about processing (which the
     inbound tests, and the end-to-end test below, run for real)."""
-    from messaging.inbound import tasks
-
-    with mock.patch.object(tasks.process_inbound_event, "delay") as delay:
+    with mock.patch.object(process_inbound_event, "delay") as delay:
         yield delay
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from messaging import templates_catalog
+from messaging.outbound import templates
 from messaging.whatsapp_table import WaTemplate
 from wecare.errors import FieldErrors
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def synced(fake_aws_clean):
-    counts = templates_catalog.sync_templates()
+    counts = templates.sync_templates()
     assert counts["templates"] >= 1
     return fake_aws_clean
 
@@ -29,28 +29,28 @@ def test_sync_copies_every_template_into_template_eum_items(synced):
 
 
 def test_only_approved_templates_are_offered(synced):
-    offered = templates_catalog.approved_templates()
+    offered = templates.approved_templates()
     assert offered and all(t.templateStatus == "APPROVED" for t in offered)
     everything = [t for t in WaTemplate.item_type_index.query("TEMPLATE_EUM") if isinstance(t, WaTemplate)]
     assert any(t.templateStatus != "APPROVED" for t in everything), "the fake seeds a non-approved template"
 
 
 def test_parameters_must_fit_the_templates_components(synced):
-    template = next(t for t in templates_catalog.approved_templates() if templates_catalog.expected_parameters(t)["body"] >= 1)
-    needed = templates_catalog.expected_parameters(template)
+    template = next(t for t in templates.approved_templates() if templates.expected_parameters(t)["body"] >= 1)
+    needed = templates.expected_parameters(template)
     with pytest.raises(FieldErrors) as caught:
-        templates_catalog.validate(template.templateName, template.templateLanguage, {"body": []})
+        templates.validate(template.templateName, template.templateLanguage, {"body": []})
     assert "template.parameters.body" in caught.value.errors
     params = {"body": ["x"] * needed["body"], "header": ["h"] * needed["header"], "buttons": [["b"] * n for n in needed["buttons"]]}
-    assert templates_catalog.validate(template.templateName, template.templateLanguage, params).templateName == template.templateName
+    assert templates.validate(template.templateName, template.templateLanguage, params).templateName == template.templateName
 
 
 def test_a_template_send_outside_the_window_goes_through(synced, client_for, operator, new_phone):
     from contacts import actions
     from messaging.models import Message
 
-    template = next(t for t in templates_catalog.approved_templates())
-    needed = templates_catalog.expected_parameters(template)
+    template = next(t for t in templates.approved_templates())
+    needed = templates.expected_parameters(template)
     contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
     payload = {
         "contactId": contact.contactId,
@@ -65,4 +65,4 @@ def test_a_template_send_outside_the_window_goes_through(synced, client_for, ope
 
 def test_an_unknown_template_is_a_field_error(synced):
     with pytest.raises(FieldErrors):
-        templates_catalog.validate("no_such_template", "en_US", {})
+        templates.validate("no_such_template", "en_US", {})

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 
-from messaging import tier
 from messaging.models import TierSlot
+from messaging.outbound import tier
 from wecare.aws import client
 from wecare.dynamo import now as utcnow
 from wecare.models import SystemConfig

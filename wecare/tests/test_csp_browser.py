@@ -13,7 +13,7 @@ from ulid import ULID
 from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from contacts import actions
-from messaging import inbox
+from messaging.inbox import queries as inbox_queries
 from messaging.tests import inbox_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,8 +64,8 @@ def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, ad
     _shows(page, f"{base}/contacts/new/", "form input[name=phone]")
     _shows(page, f"{base}/contacts/import/", "input[type=file]")
 
-    _shows(page, f"{base}/dm/whatsapp/?number={number}", f'[data-conversation="{inbox.slug(conv.pk)}"]')
-    page.locator(f'[data-conversation="{inbox.slug(conv.pk)}"] a.row').click()
+    _shows(page, f"{base}/dm/whatsapp/?number={number}", f'[data-conversation="{inbox_queries.slug(conv.pk)}"]')
+    page.locator(f'[data-conversation="{inbox_queries.slug(conv.pk)}"] a.row').click()
     expect(page.locator("#timeline img").first).to_be_attached()  # the photo, a presigned S3 link
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")  # app.js ran and posted
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from contacts import actions
-from messaging import inbox
+from messaging.inbox import queries as inbox_queries
 from messaging.tests import inbox_data
 from wecare.dynamo import Cursor, InvalidCursor
 
@@ -79,7 +79,7 @@ def bad_request(response) -> bool:
 def paged_lists(operator, new_phone, settings) -> list[PagedList]:
     number = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     conv = inbox_data.conversation(new_phone(), number=number)
-    slug = inbox.slug(conv.pk)
+    slug = inbox_queries.slug(conv.pk)
     contact = actions.create_contact({"name": "Cursor Cora", "phone": new_phone(), "optInSms": True}, user=operator, source="test")
     job = bulk_actions.start_job(AudienceSpec(contact_ids=[contact.contactId]), {"text": "hi"}, channel="sms", sender=None, user=operator)
     live = ("contactId", "liveList", "createdAt")
@@ -142,11 +142,11 @@ def test_a_cursor_from_one_conversation_is_refused_in_another(client_for, viewer
     for _ in range(3):
         inbox_data.inbound(first)
     api = client_for(viewer)
-    older = api.get(f"/api/inbox/{inbox.slug(first.pk)}", {"limit": 1}).json()["olderCursor"]
+    older = api.get(f"/api/inbox/{inbox_queries.slug(first.pk)}", {"limit": 1}).json()["olderCursor"]
     assert older
 
-    assert api.get(f"/api/inbox/{inbox.slug(first.pk)}", {"limit": 1, "cursor": older}).status_code == 200
-    assert api_refusal(api.get(f"/api/inbox/{inbox.slug(second.pk)}", {"limit": 1, "cursor": older}))
+    assert api.get(f"/api/inbox/{inbox_queries.slug(first.pk)}", {"limit": 1, "cursor": older}).status_code == 200
+    assert api_refusal(api.get(f"/api/inbox/{inbox_queries.slug(second.pk)}", {"limit": 1, "cursor": older}))
 
 
 def test_a_cursor_from_one_audit_day_is_refused_on_another(client_for, admin_user):
@@ -164,7 +164,7 @@ def test_the_messages_of_a_conversation_page_back_with_the_cursors_they_hand_out
     seen: list[str] = []
     cursor = None
     while True:
-        page = api.get(f"/api/inbox/{inbox.slug(conv.pk)}", {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        page = api.get(f"/api/inbox/{inbox_queries.slug(conv.pk)}", {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
         seen = [m["waMessageId"] for m in page["items"]] + seen
         cursor = page["olderCursor"]
         if not cursor:

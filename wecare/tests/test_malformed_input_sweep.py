@@ -126,7 +126,7 @@ def world(operator, new_phone) -> dict[str, str]:
         from bulk import actions as bulk_actions
         from bulk.audience import AudienceSpec
         from contacts import actions
-        from messaging import inbox
+        from messaging.inbox import queries as inbox_queries
         from messaging.tests import inbox_data
 
         contact = actions.create_contact({"name": "Sweep Sam", "phone": new_phone(), "email": f"sweep-{new_phone()[1:]}@example.com", "optInSms": True}, user=operator, source="test")
@@ -135,7 +135,7 @@ def world(operator, new_phone) -> dict[str, str]:
         job = bulk_actions.start_job(AudienceSpec(contact_ids=[contact.contactId]), {"text": "hi"}, channel="sms", sender=None, user=operator)
         _WORLD.update(
             contact_id=contact.contactId,
-            conversation=inbox.slug(conversation.pk),
+            conversation=inbox_queries.slug(conversation.pk),
             job_id=job.jobId,
             phone_number_id=settings.WHATSAPP_PHONE_NUMBER_IDS[0],
         )

@@ -63,14 +63,14 @@ class Command(BaseCommand):
             "aws_account_id": settings.AWS_ACCOUNT_ID,
             "message_timestamp": datetime.now(UTC).isoformat(),
         }
-        # No Subject: moto leaves it out of the string it signs (a moto quirk), and AWS EUM sends none either.
+        # No Subject: moto signs a notification without one, and AWS EUM sends none either.
         sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
         self.stdout.write(f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch DM > WhatsApp")
 
 
 def _sender_with_number(sender: str) -> tuple[dict, dict]:
     """(the contacts entry, the message's sender fields) of a customer writing from a number. Any
-    E.164 shape is played, as WhatsApp sends numbers libphonenumber does not know (docs/inbound.md)."""
+    E.164 shape is played, as WhatsApp sends numbers libphonenumber does not know (docs/design/inbound.md)."""
     if not E164_SHAPE.fullmatch(sender):
         raise CommandError(f"--from {sender!r} is not a phone number in E.164 form (+ and 8 to 15 digits), e.g. +919812345670")
     wa_id = sender.lstrip("+")

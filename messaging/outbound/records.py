@@ -1,0 +1,138 @@
+"""The records of an outbound message and each change of its state.
+
+A message is written ``queued`` when the caller's request passes the gate, claimed ``sending``
+by exactly one worker (a conditional update, so a redelivered task never sends twice), and ends
+``sent``, ``failed`` (with the provider's details) or ``refused`` (the gate said no at send time).
+For WhatsApp the Messages item and its ``MSG#`` item in the single table are written in one
+transaction, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from ulid import ULID
+
+from contacts.models import Contact
+from messaging import conversations
+from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
+from messaging.outbound.senders import SendError, SendResult
+from messaging.outbound.senders.whatsapp import media_type
+from messaging.whatsapp_table import WaMessage
+from wecare.dynamo import now, transaction, update_if
+
+RETENTION = timedelta(days=MESSAGE_RETENTION_DAYS)
+FINAL = ("sent", "delivered", "read", "failed", "refused")
+
+
+def _change(status: str, details: dict[str, Any] | None = None) -> StatusChange:
+    return StatusChange(status=status, at=now(), details=details)
+
+
+def _history(status: str, details: dict[str, Any] | None = None):
+    """The update action that appends one status change to the message's history."""
+    return Message.statusHistory.set(Message.statusHistory.append([_change(status, details)]))
+
+
+def create_queued(*, contact: Contact, channel: str, sender: str, content: dict[str, Any], template_name: str | None, created_by: str, dry_run: bool) -> Message:
+    at = now()
+    message = Message(
+        messageId=str(ULID()),
+        contactId=contact.contactId,
+        channel=channel,
+        direction="outbound",
+        content=content,
+        timestamp=at,
+        status="queued",
+        statusHistory=[_change("queued")],
+        templateName=template_name,
+        sender=sender,
+        createdBy=created_by,
+        dryRun=dry_run,
+        expiresAt=RETENTION,
+    )
+    message.save(condition=Message.messageId.does_not_exist())
+    return message
+
+
+def claim(message: Message) -> bool:
+    """queued -> sending, for exactly one worker. False: someone else has it (or it is done)."""
+    return update_if(message, actions=[Message.status.set("sending"), _history("sending")], condition=Message.status == "queued")
+
+
+def mark_refused(message: Message, reason: str, sentence: str) -> None:
+    details = {"code": reason, "message": sentence}
+    message.update(
+        actions=[Message.status.set("refused"), Message.errorDetails.set(details), _history("refused", details)],
+        condition=Message.status == "sending",
+    )
+
+
+def mark_failed(message: Message, error: SendError) -> None:
+    details = {**error.details, "message": str(error), "permanent": error.permanent}
+    message.update(
+        actions=[Message.status.set("failed"), Message.errorDetails.set(details), _history("failed", details)],
+        condition=Message.status == "sending",
+    )
+
+
+def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[str, ...] = ()) -> None:
+    at = now()
+    actions = [
+        Message.status.set("sent"),
+        _history("sent", {"providerCallStartedAt": result.started_at}),
+        Message.providerRequest.set(result.calls),
+    ]
+    if message.channel == "whatsapp":
+        actions.append(Message.whatsappMessageId.set(result.provider_message_id))
+    else:
+        actions.append(Message.errorDetails.remove())
+    with transaction() as tx:
+        tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
+        if message.channel == "whatsapp":
+            tx.save(_wa_item(message, result, to=to, at=at.isoformat(), customer=customer), condition=WaMessage.pk.does_not_exist(), label="wa")
+    _count_usage(message, at.strftime("%Y-%m-%d"))
+
+
+def _wa_item(message: Message, result: SendResult, *, to: str, at: str, customer: tuple[str, ...] = ()) -> WaMessage:
+    """The outbound ``MSG#`` item, in the recipient's conversation: ``customer`` holds their
+    WhatsApp identities (``outbound.Outcome.customer``); without them, the one it was sent to."""
+    content = message.content or {}
+    text = content.get("text") or (content.get("media") or {}).get("caption") or (content.get("interactive") or {}).get("body") or ""
+    kind = "template" if message.templateName else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
+    if content.get("media"):
+        kind = media_type(content["media"]["contentType"])
+    suffix = message.sender.rsplit("-", 1)[-1] if message.sender else ""
+    return WaMessage(
+        pk=WaMessage.key(result.provider_message_id),
+        direction="OUTBOUND",
+        sentAt=at,
+        receivedAt=at,  # the GSIs sort on receivedAt for both directions
+        to=to,
+        originationPhoneNumberId=message.sender,
+        conversationPk=conversations.key_for(suffix, customer or (to,)),
+        type=kind,
+        preview=(text or message.templateName or "")[:100],
+        textBody=text or None,
+        deliveryStatus="sent",
+        deliveryStatusHistory=[{"status": "sent", "at": at}],
+        messageId=message.messageId,  # status events find the Messages item through this
+        contactId=message.contactId,
+    )
+
+
+def _count_usage(message: Message, day: str) -> None:
+    counter = UsageCounter.templateCount if message.templateName else UsageCounter.freeformCount
+    UsageCounter(usageKey=f"{message.channel}#{message.sender}#{day}").update(
+        actions=[
+            counter.add(1),
+            UsageCounter.channel.set(message.channel),
+            UsageCounter.sender.set(message.sender or ""),
+            UsageCounter.day.set(day),
+        ]
+    )
+
+
+__all__ = ["FINAL", "TransactWriteError", "claim", "create_queued", "mark_failed", "mark_refused", "mark_sent"]

@@ -1,0 +1,46 @@
+"""One sender per channel, and the one place that decides DRY_RUN versus LIVE."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+from messaging.outbound.senders.base import Outbound, SendError, SendResult
+from messaging.outbound.senders.dry_run import DryRunClient
+from messaging.outbound.senders.email import EmailSender
+from messaging.outbound.senders.sms import SmsSender
+from messaging.outbound.senders.whatsapp import WhatsAppSender
+from wecare.aws import client
+
+SENDERS = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}
+
+
+class TokenExpired(Exception):
+    """The rate token's second ended before the provider call could start: take another."""
+
+
+def provider_client(service: str):
+    """The client every provider call goes through: boto3 in LIVE, the recording stand-in in
+    DRY_RUN. Senders and the inbox's read receipts both take theirs from here, so DRY_RUN is
+    decided in this one place."""
+    if settings.SEND_MODE == "LIVE":
+        return client(service, retries=False)
+    return DryRunClient(service)
+
+
+def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
+    """Send ``out`` through its channel's sender. In DRY_RUN no provider call happens: the
+    sender talks to a recording stand-in, and the result lists what would have been sent."""
+    sender = SENDERS[out.channel]
+    provider = provider_client(sender.service)
+    started = time.time()
+    # Checked here, next to the call, so a thread that woke late never sends on an old token.
+    if not_after is not None and started >= not_after:
+        raise TokenExpired(f"token for the second before {not_after:.0f} expired")
+    result = sender.send(out, provider)
+    result.started_at = started
+    return result
+
+
+__all__ = ["Outbound", "SendError", "SendResult", "TokenExpired", "deliver", "provider_client"]
