@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bulk_bench import start_recorded_aws
-from outbound_bench import make_contacts
+from bulk_bench import start_recorded_aws  # noqa: E402 - importable once sys.path holds bench/
+from outbound_bench import make_contacts  # noqa: E402
 
 
 def main() -> int:

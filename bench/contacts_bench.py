@@ -20,6 +20,7 @@ explains each figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -128,10 +129,8 @@ class Children:
         outside closes its socket before its process ends, so give them a moment."""
         deadline = time.monotonic() + grace
         for _, proc in self.procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         return "".join(f"; {name} had exited with {proc.returncode}" for name, proc in self.procs if proc.poll() is not None)
 
     def stop_all(self) -> None:
@@ -439,7 +438,7 @@ def ms(seconds: float) -> str:
 
 
 def table(headers: list[str], rows: list[list], indent: str = "  ") -> str:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
     fmt = indent + "  ".join(("{:<%d}" if i == 0 else "{:>%d}") % w for i, w in enumerate(widths))
     lines = [fmt.format(*headers), indent + "  ".join("-" * w for w in widths)]
     lines += [fmt.format(*map(str, row)) for row in rows]

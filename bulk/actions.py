@@ -20,8 +20,8 @@ from ulid import ULID
 from bulk import idempotency
 from bulk.audience import AudienceSpec, ResolvedRecipient, resolve
 from bulk.batching import write_all
-from bulk.models import BulkJob, BulkPlan, plan_key
 from bulk.counting import finish_if_done
+from bulk.models import BulkJob, BulkPlan, plan_key
 from bulk.preparation import CHUNK_SIZE, prepare_job
 from bulk.queries import get_job, unfinished_chunks
 from bulk.sending import send_chunk
@@ -309,4 +309,4 @@ def control(job_id: str, action: str, *, user: Any) -> BulkJob:
     return get_job(job_id)
 
 
-__all__ = ["CHUNK_SIZE", "Preview", "Started", "TierVerdict", "TRANSITIONS", "control", "preview", "start", "start_job"]
+__all__ = ["CHUNK_SIZE", "TRANSITIONS", "Preview", "Started", "TierVerdict", "control", "preview", "start", "start_job"]

@@ -73,7 +73,7 @@ class AudienceSpec:
         return {"kind": kind, "count": len(self.contact_ids or [])}
 
     @staticmethod
-    def from_dict(data: dict[str, Any]) -> "AudienceSpec":
+    def from_dict(data: dict[str, Any]) -> AudienceSpec:
         """From the API's JSON: {"search", "optedIn"} | {"csv"} | {"contactIds"}."""
         if not isinstance(data, dict):
             raise FieldErrors({"audience": "must be an object"})
@@ -156,7 +156,8 @@ def _from_filter(spec: AudienceSpec, channel: str) -> list[ResolvedRecipient]:
             contacts = [c for c in contacts if c.opted_in(channel)]
     else:
         opt_in = getattr(Contact, OPT_IN_FIELDS[channel])
-        contacts = list(Contact.live.query(LIVE, filter_condition=opt_in == True, scan_index_forward=False, page_size=500))  # noqa: E712 - a DynamoDB condition
+        opted_in = opt_in == True  # noqa: E712 - a DynamoDB condition, not a Python comparison
+        contacts = list(Contact.live.query(LIVE, filter_condition=opted_in, scan_index_forward=False, page_size=500))
     contacts = [c for c in contacts if not c.is_deleted]
     return [ResolvedRecipient(row=i, contact_id=c.contactId, address=_address(c, channel), contact=c) for i, c in enumerate(contacts, start=1)]
 
@@ -209,4 +210,4 @@ def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
     return recipients
 
 
-__all__ = ["AUDIENCE_SENTENCES", "AudienceSpec", "DUPLICATE", "INVALID_ADDRESS", "MAX_RECIPIENTS", "NO_CONTACT", "ResolvedRecipient", "resolve"]
+__all__ = ["AUDIENCE_SENTENCES", "DUPLICATE", "INVALID_ADDRESS", "MAX_RECIPIENTS", "NO_CONTACT", "AudienceSpec", "ResolvedRecipient", "resolve"]

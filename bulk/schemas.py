@@ -62,7 +62,7 @@ class PreviewOut(Schema):
     threshold: int
 
     @staticmethod
-    def of(preview) -> "PreviewOut":
+    def of(preview) -> PreviewOut:
         return PreviewOut(
             channel=preview.channel,
             sender=preview.sender,
@@ -105,7 +105,7 @@ class JobOut(Schema):
     reportUrl: str | None = None
 
     @staticmethod
-    def of(job, *, report_url: str | None = None) -> "JobOut":
+    def of(job, *, report_url: str | None = None) -> JobOut:
         p = queries.progress(job)
         return JobOut(
             jobId=job.jobId,
@@ -148,7 +148,7 @@ class RecipientOut(Schema):
     finishedAt: datetime | None
 
     @staticmethod
-    def of(r) -> "RecipientOut":
+    def of(r) -> RecipientOut:
         return RecipientOut(
             recipientId=r.recipientId, row=int(r.row) if r.row is not None else None, recipient=r.address, contactId=r.contactId, status=r.status,
             reason=r.reason, messageId=r.messageId, claimedAt=r.claimedAt, sentAt=r.sentAt, finishedAt=r.finishedAt,

@@ -21,8 +21,8 @@ from bulk.outcomes import Outcomes
 from bulk.pacing import Tokens
 from bulk.queries import chunk_recipients, find_job
 from contacts.models import Contact
-from messaging.outbound import send, tier
 from messaging.models import Message, StatusChange, UsageCounter
+from messaging.outbound import send, tier
 from messaging.outbound.records import RETENTION
 from wecare.dlq import DeadLetterTask
 from wecare.dynamo import now, transaction, update_if

@@ -121,7 +121,7 @@ def run_import(import_id: str) -> ContactImport:
         # If DynamoDB itself is what failed, this write can fail too: keep the original error.
         try:
             importer.save_progress(max(index - 1, 0), status="failed")
-        except Exception:  # noqa: BLE001 - the import's own error is the one to raise
+        except Exception:  # the import's own error is the one to raise
             log.warning("could not mark the import failed", extra={"import_id": import_id}, exc_info=True)
         raise
     importer.save_progress(len(rows), status="completed")

@@ -61,7 +61,11 @@ def serialize_writes() -> None:
 def cheap_transaction_backups() -> None:
     """Back up only the items a transaction names, not whole tables (see the module docstring)."""
     import moto.dynamodb.models as backend_module
-    from moto.dynamodb.exceptions import MockValidationException, MultipleTransactionsException, TransactionCanceledException
+    from moto.dynamodb.exceptions import (
+        MockValidationException,
+        MultipleTransactionsException,
+        TransactionCanceledException,
+    )
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table

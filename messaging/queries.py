@@ -36,5 +36,5 @@ def list_messages(*, contact_id: str | None, channel: str | None, status: str | 
 def usage(days: int) -> list[UsageCounter]:
     """Template and free-form counts per channel, sender and day, for the last ``days`` days."""
     wanted = {(now() - timedelta(days=d)).strftime("%Y-%m-%d") for d in range(days)}
-    rows = [row for row in UsageCounter.scan(UsageCounter.day.is_in(*wanted))]
+    rows = list(UsageCounter.scan(UsageCounter.day.is_in(*wanted)))
     return sorted(rows, key=lambda r: (r.day, r.channel, r.sender), reverse=True)

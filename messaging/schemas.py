@@ -63,7 +63,7 @@ class MessageOut(Schema):
     dryRun: bool
 
     @staticmethod
-    def of(message) -> "MessageOut":
+    def of(message) -> MessageOut:
         return MessageOut(
             messageId=message.messageId,
             contactId=message.contactId,

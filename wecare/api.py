@@ -47,4 +47,4 @@ api.add_router("/messages", messages_router)
 api.add_router("/bulk", bulk_router)
 api.add_router("/inbox", inbox_router)
 
-__all__ = ["api", "VIEWER"]
+__all__ = ["VIEWER", "api"]

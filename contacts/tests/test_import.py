@@ -43,7 +43,7 @@ def test_importing_the_same_file_twice_creates_nothing_the_second_time(operator,
 
 
 @pytest.mark.parametrize(
-    "content,message",
+    ("content", "message"),
     [(b"", "empty"), (b"name,city\nA,B\n", "no 'phone' or 'email' column"), ("phone\n+1\n".encode("utf-16"), "not UTF-8")],
 )
 def test_a_file_of_the_wrong_shape_is_refused_before_anything_is_stored(operator, content, message):

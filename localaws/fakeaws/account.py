@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Same defaults as WHATSAPP_PHONE_NUMBER_IDS in wecare/settings.py (a test checks they agree).
 DEFAULT_PHONE_NUMBER_IDS = ("phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54", "phone-number-id-1447bc72d1b040f4bf2341c9e04b2e06")
@@ -42,7 +42,7 @@ class LinkedAccount:
     region: str
     id: str = "waba-7d0a3c5e9f1b4e2a8c6d0f1e2a3b4c5d"
     meta_waba_id: str = "102290129340398"
-    link_date: datetime = datetime(2024, 10, 1, tzinfo=timezone.utc)
+    link_date: datetime = datetime(2024, 10, 1, tzinfo=UTC)
     phone_numbers: tuple[PhoneNumber, ...] = field(default_factory=tuple)
 
     @property

@@ -34,7 +34,7 @@ from localaws.fakeaws.protocols import (
     parse_rest_json_request,
     to_wire,
 )
-from localaws.fakeaws.state import Fault, FakeState
+from localaws.fakeaws.state import FakeState, Fault
 from localaws.fakeaws.validation import validate
 
 log = logging.getLogger(__name__)

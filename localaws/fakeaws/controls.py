@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from localaws.fakeaws import templates
 from localaws.fakeaws.catalog import Catalog
 from localaws.fakeaws.protocols import Response
-from localaws.fakeaws.state import Fault, FakeState
+from localaws.fakeaws.state import FakeState, Fault
 from localaws.fakeaws.validation import validate
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+from functools import cache
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def translate(pattern: str) -> str:
     return _JAVA_ESCAPE.sub(lambda m: m.group(1) + replacements[m.group(2)], pattern)
 
 
-@lru_cache(maxsize=None)
+@cache
 def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     """The compiled pattern, or None when it cannot be expressed with `re` (noted once)."""
     try:

@@ -15,7 +15,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.model import OperationModel, Shape
@@ -190,6 +190,6 @@ def to_wire(shape: Shape | None, value: Any) -> Any:
         return base64.b64encode(value).decode()
     if kind == "timestamp" and isinstance(value, datetime):
         if shape.serialization.get("timestampFormat") == "iso8601":
-            return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return value.timestamp()
     return value

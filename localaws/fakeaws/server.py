@@ -44,8 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
-        log.debug("fakeaws: %s " + format, self.address_string(), *args)
+    def log_message(self, format: str, *args: Any) -> None:  # `format`: the stdlib's parameter name
+        log.debug("fakeaws: %s %s", self.address_string(), format % args)
 
 
 class _Server(ThreadingHTTPServer):

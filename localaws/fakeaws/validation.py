@@ -86,7 +86,7 @@ def validate(shape: Shape | None, value: Any, path: str = "") -> list[str]:
     return errors
 
 
-def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:  # noqa: C901 - one branch per type
+def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
     kind = shape.type_name
     where = path or "input"
     if getattr(shape, "is_document_type", False):

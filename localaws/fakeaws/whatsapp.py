@@ -80,7 +80,7 @@ def post_whatsapp_message_media(context: Context, params: dict[str, Any]) -> dic
         # AWS reads the object with the caller's permissions: a missing object fails the call.
         try:
             head = s3.head_object(Bucket=source_file["bucketName"], Key=source_file["key"])
-        except Exception as exc:  # botocore's ClientError, or moto not reachable
+        except Exception as exc:  # noqa: BLE001 - botocore's ClientError, or moto not reachable
             raise invalid(f"sourceS3File: s3://{source_file['bucketName']}/{source_file['key']} cannot be read: {exc}") from None
         info = {"mimeType": head.get("ContentType") or info["mimeType"], "fileSize": head["ContentLength"], "s3": source_file}
     media_id = _media_id()
@@ -111,7 +111,7 @@ def _write_media(context: Context, info: dict[str, Any], destination: dict[str, 
             s3.copy_object(CopySource=source, Bucket=destination["bucketName"], Key=destination["key"])
         else:
             s3.put_object(Bucket=destination["bucketName"], Key=destination["key"], Body=PLACEHOLDER_JPEG, ContentType=info["mimeType"])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any S3 failure is the caller's bad destination, as AWS reports it
         raise invalid(f"destinationS3File: cannot write s3://{destination['bucketName']}/{destination['key']}: {exc}") from None
 
 

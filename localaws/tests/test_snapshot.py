@@ -9,6 +9,7 @@ from django.core.management import call_command
 from contacts import actions
 from wecare.aws import client
 from wecare.bootstrap import bootstrap
+from wecare.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_a_contact_and_an_s3_object_survive_a_restart_of_the_emulator(operator, 
     # What a restart of moto does: everything is gone.
     urllib.request.urlopen(urllib.request.Request(f"{settings.AWS_ENDPOINT_URL}/moto-api/reset", method="POST"))
     bootstrap()
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         actions.get_contact(contact.contactId)
 
     call_command("dev_snapshot", "load", str(path))

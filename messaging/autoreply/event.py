@@ -27,7 +27,7 @@ class InboundEvent:
     received_at: datetime
 
     @classmethod
-    def parse(cls, event: Any) -> "InboundEvent":
+    def parse(cls, event: Any) -> InboundEvent:
         """The event, or PermanentError naming what is wrong (retrying cannot fix a bad event)."""
         if not isinstance(event, dict):
             raise PermanentError("after_inbound: the event must be a dict")

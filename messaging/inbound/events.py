@@ -200,7 +200,7 @@ def _system(msg: dict[str, Any]) -> dict[str, Any]:
 
 READERS: dict[str, Reader] = {
     "text": _text,
-    **{kind: _media for kind in MEDIA_TYPES},
+    **dict.fromkeys(MEDIA_TYPES, _media),
     "location": _location,
     "contacts": _contacts,
     "interactive": _interactive,

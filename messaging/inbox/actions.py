@@ -48,7 +48,7 @@ def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any
 
 
 def _mark_message(message: WaMessage) -> bool:
-    not_yet = WaMessage.markedAsRead.does_not_exist() | (WaMessage.markedAsRead == False)  # noqa: E712
+    not_yet = WaMessage.markedAsRead.does_not_exist() | (WaMessage.markedAsRead == False)  # noqa: E712 - a DynamoDB condition
     return update_if(message, actions=[WaMessage.markedAsRead.set(True)], condition=not_yet)
 
 

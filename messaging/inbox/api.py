@@ -31,7 +31,7 @@ class ConversationOut(Schema):
     archived: bool
 
     @staticmethod
-    def of(c: WaConversation) -> "ConversationOut":
+    def of(c: WaConversation) -> ConversationOut:
         return ConversationOut(
             conversation=queries.slug(c.pk),
             customerPhone=queries.customer_phone(c),
@@ -66,7 +66,7 @@ class WaMessageOut(Schema):
     mediaUrl: str | None = Field(description="Short-lived (5 minutes) link to the stored file; null without one")
 
     @staticmethod
-    def of(m: WaMessage) -> "WaMessageOut":
+    def of(m: WaMessage) -> WaMessageOut:
         return WaMessageOut(
             waMessageId=m.pk.removeprefix("MSG#"),
             direction=m.direction,

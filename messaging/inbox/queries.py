@@ -102,7 +102,11 @@ def list_conversations(number: str, *, archived: bool = False, cursor: str | Non
     """
     if number not in numbers():
         raise NotFound(f"{number} is not an allowlisted WhatsApp number")
-    wanted = (WaConversation.archived == True) if archived else (WaConversation.archived.does_not_exist() | (WaConversation.archived == False))  # noqa: E712 (a DynamoDB condition, not a Python comparison)
+    # DynamoDB conditions, not Python comparisons: a PynamoDB attribute's == builds a filter.
+    if archived:
+        wanted = WaConversation.archived == True  # noqa: E712
+    else:
+        wanted = WaConversation.archived.does_not_exist() | (WaConversation.archived == False)  # noqa: E712
     key = Cursor.decode(cursor, scope=f"inbox:{number}")
     items: list[WaConversation] = []
     for _ in range(MAX_QUERIES_PER_PAGE):

@@ -17,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from messaging.inbox import actions, queries
 from messaging.forms import chosen_template
+from messaging.inbox import actions, queries
 from messaging.inbox.forms import ConsentForm, ReplyForm
 from messaging.outbound import send, templates
 from messaging.whatsapp_table import WaConversation, WaMessage

@@ -179,9 +179,10 @@ def _write(buckets: Sequence[tuple[str, int]], window: int, n: int, at: int) -> 
         codes = {reason.get("Code") for reason in reasons}
         if not codes <= _CONFLICT_CODES | {"ConditionalCheckFailed"}:
             raise  # throttling, validation: not ours to retry here (botocore retries throttling)
+        # One reason per transaction item, in the buckets' order; none at all when AWS gives none.
         full = {
             bucket: _count(reason.get("Item"))
-            for (bucket, _), reason in zip(buckets, reasons)
+            for (bucket, _), reason in zip(buckets, reasons, strict=False)
             if reason.get("Code") == "ConditionalCheckFailed"
         }
         # No condition failed: another transaction was writing the same items at that moment.

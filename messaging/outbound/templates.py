@@ -72,7 +72,7 @@ def validate(name: str, language: str, parameters: dict[str, Any]) -> WaTemplate
         elif any(not isinstance(v, str) or not v.strip() for v in given):
             errors[f"template.parameters.{part}"] = "every value must be non-empty text"
     buttons = parameters.get("buttons") or []
-    wanted = [n for n in expected["buttons"]]
+    wanted = list(expected["buttons"])
     if [len(b or []) for b in buttons] + [0] * (len(wanted) - len(buttons)) != wanted:
         errors["template.parameters.buttons"] = f"takes {wanted} value(s) per button"
     if errors:

@@ -15,6 +15,7 @@ from messaging.models import Message
 from messaging.whatsapp_table import WaNotificationSent
 from wecare.dynamo import now
 
+
 def business_number() -> str:
     return settings.WHATSAPP_PHONE_NUMBER_IDS[0]
 

@@ -3,13 +3,23 @@ cooldown, also when two tasks race or a task is delivered twice."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
 
 from messaging.autoreply import config as autoreply_config
 from messaging.autoreply.replies import after_inbound, matches_trigger
-from messaging.tests.autoreply_fixtures import MENU, WELCOME, business_number, customer, event, forget_templates, marker, outbound_messages
+from messaging.tests.autoreply_fixtures import (
+    MENU,
+    WELCOME,
+    business_number,
+    customer,
+    event,
+    forget_templates,
+    marker,
+    outbound_messages,
+)
 from messaging.whatsapp_table import WaMenuConfig, WaWelcomeConfig
 from wecare.dynamo import now
 from wecare.models import AuditLog
@@ -31,10 +41,8 @@ def configure(admin_user):
 
     yield save
     for model, key in ((WaWelcomeConfig, autoreply_config.welcome_key), (WaMenuConfig, autoreply_config.menu_key)):
-        try:
+        with contextlib.suppress(model.DoesNotExist):
             model.get(key(business_number())).delete()
-        except model.DoesNotExist:
-            pass
 
 
 def run(payload: dict) -> dict:
@@ -237,5 +245,5 @@ def test_a_send_that_fails_for_another_reason_gives_its_claim_back_and_the_retry
     monkeypatch.setattr(autoreply, "send_message", fails_once)
     assert run(event(contact, first=True))["welcome"] == "queued"
     assert len(calls) == 2
-    [message] = outbound_messages(contact)
+    [_message] = outbound_messages(contact)
     assert marker("welcome", contact).outcome == "queued"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from ulid import ULID
 
@@ -19,10 +21,8 @@ def no_configs_left_behind():
     yield
     for model, key in ((WaWelcomeConfig, autoreply_config.welcome_key), (WaMenuConfig, autoreply_config.menu_key)):
         for number in autoreply_config.tenants():
-            try:
+            with contextlib.suppress(model.DoesNotExist):
                 model.get(key(number)).delete()
-            except model.DoesNotExist:
-                pass
 
 
 def welcome_url(number: str | None = None) -> str:

@@ -56,7 +56,7 @@ def test_the_tier_is_not_consulted_inside_the_window():
     assert asked == []
 
 
-@pytest.mark.parametrize("channel,sender,field", [(Channel.SMS, settings.SMS_POOL_ID, "optInSms"), (Channel.EMAIL, settings.SES_SENDER_EMAIL, "optInEmail")])
+@pytest.mark.parametrize(("channel", "sender", "field"), [(Channel.SMS, settings.SMS_POOL_ID, "optInSms"), (Channel.EMAIL, settings.SES_SENDER_EMAIL, "optInEmail")])
 def test_sms_and_email_need_their_own_opt_in(channel, sender, field):
     assert verdict(contact(optInWhatsApp=True), channel, sender).reason == Reason.OPT_IN_MISSING
     assert verdict(contact(**{field: True}), channel, sender).allowed

@@ -56,7 +56,7 @@ def test_a_viewer_reads_the_timeline_with_media_links_and_marks_nothing(client_f
     photo = inbox_data.message(conv, kind="image", text=None, s3Key=key, s3Bucket=settings.MEDIA_BUCKET, minutes_ago=1)
     inbox_data.inbound(conv, "words only")
     body = client_for(viewer).get(f"/api/inbox/{inbox_queries.slug(conv.pk)}").json()
-    assert [m["waMessageId"] for m in body["items"]][0] == photo.pk.removeprefix("MSG#")
+    assert body["items"][0]["waMessageId"] == photo.pk.removeprefix("MSG#")
     assert body["items"][0]["mediaUrl"] and body["items"][1]["mediaUrl"] is None
     assert body["conversation"]["unreadCount"] == 1 and fresh(conv).unreadCount == 1
 

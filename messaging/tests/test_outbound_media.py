@@ -55,7 +55,7 @@ def padded(head: bytes, size: int) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "content, expected",
+    ("content", "expected"),
     [
         (JPEG, "image/jpeg"),
         (PNG, "image/png"),
@@ -99,7 +99,7 @@ def test_ogg_audio_must_be_opus():
 
 
 @pytest.mark.parametrize(
-    "content, limit, words",
+    ("content", "limit", "words"),
     [
         (JPEG, 5 * MB, "JPEG images up to 5 MB"),
         (MP4, 16 * MB, "MP4 videos up to 16 MB"),
@@ -161,12 +161,12 @@ def test_an_allowed_send_uploads_the_file_with_the_type_its_content_has(client_f
     [key] = outbound_objects() - before
     stored = client("s3").head_object(Bucket=settings.MEDIA_BUCKET, Key=key)
     assert stored["ContentType"] == "image/png"
-    [message] = [m for m in Message.by_contact.query(reachable.contactId)]
+    [message] = list(Message.by_contact.query(reachable.contactId))
     assert message.content["media"] == {"s3Key": key, "contentType": "image/png", "filename": "receipt.svg", "caption": "Your receipt"}
     assert MediaFile.get(f"upload-{key.removeprefix(settings.MEDIA_OUTBOUND_PREFIX)[:26]}").s3Key == key
 
 
-@pytest.mark.parametrize("name, content, content_type", [("logo.svg", SVG, "image/svg+xml"), ("photo.jpg", SVG, "image/jpeg"), ("page.html", HTML, "text/html")])
+@pytest.mark.parametrize(("name", "content", "content_type"), [("logo.svg", SVG, "image/svg+xml"), ("photo.jpg", SVG, "image/jpeg"), ("page.html", HTML, "text/html")])
 def test_markup_is_refused_on_the_form_and_never_uploaded(client_for, operator, reachable, name, content, content_type):
     before = outbound_objects()
 

@@ -59,7 +59,7 @@ def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subsc
     assert inbox_queries.contact_for(conversation).name == "Uma"
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["--from", "12"], "is not a phone number in E.164 form"),
     (["--from", "+91 98123"], "is not a phone number in E.164 form"),
     (["--user-id", "+919812345670"], "is not a business-scoped user id"),

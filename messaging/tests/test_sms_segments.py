@@ -4,7 +4,7 @@ from messaging.outbound.sms_segments import count_segments
 
 
 @pytest.mark.parametrize(
-    "text,encoding,count",
+    ("text", "encoding", "count"),
     [
         ("a" * 160, "GSM-7", 1),
         ("a" * 161, "GSM-7", 2),

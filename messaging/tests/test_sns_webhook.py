@@ -26,7 +26,17 @@ from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.inbound.webhook import MAX_BODY_BYTES
 from messaging.models import Message
 from messaging.tests import inbound_samples, sns_signing
-from messaging.tests.sns_signing import CERT_URL, attacker, confirmation, notification, sample, sample_names, sns_signer, sns_test_certificates, sns_timestamp  # noqa: F401 (a fixture)
+from messaging.tests.sns_signing import (
+    CERT_URL,
+    attacker,
+    confirmation,
+    notification,
+    sample,
+    sample_names,
+    sns_signer,
+    sns_test_certificates,  # noqa: F401 - a fixture, used through pytestmark
+    sns_timestamp,
+)
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
 from wecare.aws import client as aws_client
@@ -297,7 +307,7 @@ def test_a_cert_url_in_a_real_region_is_fetched(settings, cert_url):
     LOADS.clear()
 
     sns_certs.signing_key(cert_url, datetime.now(UTC))
-    assert LOADS == [cert_url]
+    assert LOADS == [cert_url]  # noqa: SIM300 - LOADS is what the loader recorded, not a constant
 
 
 def test_the_cache_holds_a_bounded_number_of_certificates(settings):

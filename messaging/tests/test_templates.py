@@ -17,7 +17,7 @@ def synced(fake_aws_clean):
 
 
 def test_sync_copies_every_template_into_template_eum_items(synced):
-    listed = [c for c in synced.calls("ListWhatsAppMessageTemplates")]
+    listed = list(synced.calls("ListWhatsAppMessageTemplates"))
     fetched = synced.calls("GetWhatsAppMessageTemplate")
     # Other tests put templates of other accounts in the session's catalog: count the synced ones.
     synced_wabas = {c["params"]["id"] for c in listed}

@@ -93,10 +93,10 @@ def test_eight_concurrent_claims_with_limit_five_admit_exactly_five_and_alert_on
     assert tier.tier_status(where) == (5, 5)
     slots = list(TierSlot.query(where, consistent_read=True))
     assert sorted(int(s.slot) for s in slots) == [0, 1, 2, 3, 4]
-    assert sorted(s.recipient for s in slots) == sorted(p for p, ok in zip(people, results) if ok)
+    assert sorted(s.recipient for s in slots) == sorted(p for p, ok in zip(people, results, strict=True) if ok)
     # The refused stay refused; the admitted can be messaged again without a new slot.
-    admitted = [p for p, ok in zip(people, results) if ok]
-    refused = [p for p, ok in zip(people, results) if not ok]
+    admitted = [p for p, ok in zip(people, results, strict=True) if ok]
+    refused = [p for p, ok in zip(people, results, strict=True) if not ok]
     assert tier.claim(refused[0], where) is False
     assert tier.claim(admitted[0], where) is True
     assert tier.tier_status(where) == (5, 5)

@@ -3,14 +3,14 @@ the request reaches the fake even when it is invalid (that is what the fake is f
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, cache
 
 import boto3
 import pytest
 from botocore.config import Config
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str, checked: bool, url: str):
     # Cached: building a boto3 session and client costs ~0.2 s, and clients are thread-safe.
     config = Config(parameter_validation=checked, retries={"mode": "standard", "total_max_attempts": 1})

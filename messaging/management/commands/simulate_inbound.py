@@ -6,8 +6,8 @@ signed, verified, queued, processed by the worker. `make run` subscribes the web
 """
 
 import json
-import re
 import random
+import re
 import time
 from datetime import UTC, datetime
 

@@ -87,7 +87,7 @@ def with_retries(call: Callable[[], T], *, sleep: Callable[[float], None] = time
     while True:
         try:
             return call()
-        except Exception as exc:  # noqa: BLE001 - classified below; anything unknown re-raises
+        except Exception as exc:  # classified below; anything unknown re-raises
             error = _classify(exc)
             if error.permanent or attempt >= MAX_RETRIES:
                 error.details["attempts"] = attempt + 1
