@@ -292,7 +292,7 @@ def run_job(contacts: list[str], *, sender: str, limit: int, concurrency: int, r
     finally:
         workers.stop()
     if not job.completedAt:
-        raise SystemExit(f"job {job.jobId} not completed after {timeout:.0f}s (status {job.status}, {job.finished_count}/{job.totalRecipients}); see {tmp}")
+        raise SystemExit(f"job {job.jobId} not completed after {timeout:.0f}s (status " f"{job.status}, {job.finished_count}/{job.totalRecipients}); see {tmp}")
     timing = sender_boundary(job.jobId)
     n = len(contacts)
     return {
@@ -353,19 +353,19 @@ def _max_sliding(times: list[float]) -> int:
 def report(result: dict) -> None:
     n = result["recipients"]
     send, start = result["send_requests"], result["start_requests"]
-    print(f"  {result['label']}: per-number limit {result['limit']}/s, job {result['job']} {result['status']} {result['counts']}")
-    print(f"    start_job (preview again, write job + recipients + chunks, queue): {result['start_seconds']:.1f}s, {result['start_cpu_ms_per_recipient']:.2f} ms CPU per recipient")
-    print(f"    job running (startedAt -> completedAt): {result['job_seconds']:.1f}s = {n / result['job_seconds']:.1f} recipients/s")
-    print(f"    sender boundary ({result['boundary']}): rate {result['rate']:.1f}/s over {result.get('send_span_seconds', 0):.1f}s, steady {result['steady_rate']:.1f}/s;"
-          f" largest count in one clock second {result['max_calendar_second']}, in any sliding 1-second window {result['max_sliding_second']}")
+    print(f"  {result['label']}: per-number limit {result['limit']}/s, " f"job {result['job']} {result['status']} {result['counts']}")
+    print("    start_job (preview again, write job + recipients + chunks, queue): " f"{result['start_seconds']:.1f}s, {result['start_cpu_ms_per_recipient']:.2f} ms CPU per recipient")
+    print(f"    job running (startedAt -> completedAt): {result['job_seconds']:.1f}s " f"= {n / result['job_seconds']:.1f} recipients/s")
+    print(f"    sender boundary ({result['boundary']}): rate {result['rate']:.1f}/s over " f"{result.get('send_span_seconds', 0):.1f}s, steady {result['steady_rate']:.1f}/s;"
+          f" largest count in one clock second {result['max_calendar_second']}, " f"in any sliding 1-second window {result['max_sliding_second']}")
     total_send, total_start = sum(send.values()), sum(start.values())
-    print(f"    DynamoDB requests per recipient: {(total_send + total_start) / n:.2f} (send {total_send / n:.2f} + start {total_start / n:.2f})")
+    print(f"    DynamoDB requests per recipient: {(total_send + total_start) / n:.2f} " f"(send {total_send / n:.2f} + start {total_start / n:.2f})")
     print(f"      send:  {dict(sorted(send.items()))}")
     print(f"      start: {dict(sorted(start.items()))}")
     wcu_send, wcu_start = result["send_wcu"], result["start_wcu"]
-    print(f"    write units per recipient (computed from item sizes): base tables {(wcu_send['base'] + wcu_start['base']) / n:.2f}, "
+    print("    write units per recipient (computed from item sizes): base " f"tables {(wcu_send['base'] + wcu_start['base']) / n:.2f}, "
           f"GSIs {(wcu_send['gsi'] + wcu_start['gsi']) / n:.2f}; send {dict(sorted(wcu_send['by_table'].items()))}")
-    print(f"    app CPU per recipient: workers {result['worker_cpu_ms_per_recipient']:.2f} ms (user+system, prefork parent and children)"
+    print(f"    app CPU per recipient: workers {result['worker_cpu_ms_per_recipient']:.2f} " "ms (user+system, prefork parent and children)"
           f" + start_job {result['start_cpu_ms_per_recipient']:.2f} ms (this thread)")
 
 
@@ -376,7 +376,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=80, help="per-number limit for the throttled phase (recipients/s)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--throttled-recipients", type=int, default=None,
-                        help="recipients in the throttled phase (default: as many as the limit sends in 2 minutes, at most --recipients)")
+                        help="recipients in the throttled phase (default: as many as " "the limit sends in 2 minutes, at most --recipients)")
     parser.add_argument("--skip-throttled", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
@@ -388,7 +388,7 @@ def main() -> int:
         sender = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         made = time.perf_counter()
         contacts = make_contacts(args.recipients)
-        print(f"bulk benchmark: {args.recipients} WhatsApp recipients per job, DRY_RUN, celery prefork -c {args.concurrency} on bulk-queue; logs in {tmp}")
+        print(f"bulk benchmark: {args.recipients} WhatsApp recipients per job, DRY_RUN, " f"celery prefork -c {args.concurrency} on bulk-queue; logs in {tmp}")
         print(f"  {args.recipients} contacts written in {time.perf_counter() - made:.1f}s")
         results = []
         unthrottled = run_job(contacts, sender=sender, limit=100_000, concurrency=args.concurrency, recorder=recorder, tmp=tmp, timeout=args.timeout, label="unthrottled")
@@ -406,8 +406,8 @@ def main() -> int:
             throttled = run_job(contacts[:size], sender=sender, limit=limit, concurrency=args.concurrency, recorder=recorder, tmp=tmp, timeout=args.timeout, label="throttled")
             report(throttled)
             achieved = throttled["steady_rate"]
-            print(f"    achieved / limit: {100 * achieved / limit:.1f} % (steady rate over whole seconds); never above the limit in a clock second:"
-                  f" {throttled['max_calendar_second'] <= limit}; in any sliding second: {throttled['max_sliding_second'] <= limit}")
+            print(f"    achieved / limit: {100 * achieved / limit:.1f} % (steady rate " "over whole seconds); never above the limit in a clock second:"
+                  f" {throttled['max_calendar_second'] <= limit}; in any " f"sliding second: {throttled['max_sliding_second'] <= limit}")
             results.append(throttled)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, default=str))
         return 0

@@ -60,7 +60,7 @@ def main() -> int:
         print(f"bulk start: {args.recipients} recipients (contact ids), local stack")
         print(f"  in the request (start_job: resolve + evaluate + job + plan): {request_seconds:.1f} s;"
               f" DynamoDB {dict(request_counts)}")
-        print(f"  in the background (prepare: {result['recipients']} recipients, {result['chunks']} chunks): {prepare_seconds:.1f} s;"
+        print(f"  in the background (prepare: {result['recipients']} recipients, " f"{result['chunks']} chunks): {prepare_seconds:.1f} s;"
               f" DynamoDB {dict(prepare_counts)}")
         return 0
     finally:

@@ -567,7 +567,7 @@ def search_report(searches: list[dict], page_size: int, max_scanned: int) -> lis
                 rows.append([label, len(picked), f"{statistics.mean(scanned):,.0f}", f"{percentile(scanned, 50):,}",
                              f"{max(scanned):,}", ms(percentile([s["seconds"] for s in picked], 50)),
                              f"{statistics.mean(s['found'] for s in picked):.1f}", sum(s["more"] for s in picked)])
-        out += ["", f"Substring searches: items read (ScannedCount) per search; a search stops at {page_size} matches or after {max_scanned:,} items read"]
+        out += ["", "Substring searches: items read (ScannedCount) per search; a search " f"stops at {page_size} matches or after {max_scanned:,} items read"]
         out.append(table(["searches", "n", "mean read", "p50 read", "max read", "p50 ms", "mean found", "with cursor"], rows))
     return out
 
@@ -617,7 +617,7 @@ def main() -> int:
             server = "stock .venv/bin/moto_server (transactions copy whole tables: slower as the tables grow)"
             moto_cmd = [str(BIN / "moto_server")]
         else:
-            server = "python -m localaws.emulator (moto with serialized writes and per-item transaction backups), as make run"
+            server = "python -m localaws.emulator (moto with serialized " "writes and per-item transaction backups), as make run"
             moto_cmd = [sys.executable, "-m", "localaws.emulator"]
         moto = children.start("moto", [*moto_cmd, "-H", "127.0.0.1", "-p", str(port)], moto_log)
         print(f"moto server on {endpoint}: {server}; setting up...", flush=True)
@@ -636,9 +636,9 @@ def main() -> int:
         overhead = transaction_overhead()
 
         if args.worker:
-            mode = "Celery worker subprocess (celery -A wecare worker -Q default -c 2): start_import, then polling the ContactImport"
+            mode = "Celery worker subprocess (celery -A wecare worker -Q " "default -c 2): start_import, then polling the ContactImport"
         else:
-            mode = "in this process: contacts.imports.start_import, Celery eager, so the task's contacts.imports.run_import runs here"
+            mode = "in this process: contacts.imports.start_import, Celery " "eager, so the task's contacts.imports.run_import runs here"
         print(f"importing {args.rows:,} rows ({len(content) / 1024:.0f} KiB CSV) {mode.split(':')[0]}...", flush=True)
         mark = counter.snapshot()
         moto_before = moto_request_lines(moto_log)

@@ -138,7 +138,7 @@ def main() -> int:
         settings.SNS_CERT_LOADER = "messaging.tests.sns_signing.load_test_certificate"
         url, webhook = start_webhook_server()
         events = make_events(args.events, args.customers)
-        print(f"inbound benchmark: {args.events} signed events, {args.posters} posters, worker: celery threads pool, {args.threads} threads; logs in {tmp}")
+        print(f"inbound benchmark: {args.events} signed events, {args.posters} posters, " f"worker: celery threads pool, {args.threads} threads; logs in {tmp}")
 
         log = open(tmp / "worker.log", "ab")  # noqa: SIM115
         worker = subprocess.Popen(
@@ -172,9 +172,9 @@ def main() -> int:
         per_message = sum(requests_made.values()) / args.events
         ms = [1000 * s for s in latencies]
         print(f"  first (untimed, cold) ack: {cold_ms:.0f} ms")
-        print(f"  webhook ack latency: p50 {nearest_rank(ms, 50):.1f} ms, p99 {nearest_rank(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms")
+        print(f"  webhook ack latency: p50 {nearest_rank(ms, 50):.1f} ms, p99 " f"{nearest_rank(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms")
         print(f"  acks: {args.events / posting_s:.1f} events/s while posting ({posting_s:.1f} s)")
-        print(f"  processed end to end: {args.events / span:.1f} events/s (first post to last message recorded, {span:.1f} s); "
+        print(f"  processed end to end: {args.events / span:.1f} events/s " f"(first post to last message recorded, {span:.1f} s); "
               f"all seen by polling after {wall:.1f} s")
         print(f"  DynamoDB requests per inbound message: {per_message:.2f}  {dict(sorted(requests_made.items()))}")
         print(f"  worker CPU per message (user+system, all threads): {1000 * cpu / args.events:.1f} ms")

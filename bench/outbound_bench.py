@@ -169,7 +169,7 @@ def drain(message_ids: list[str], *, mode: str, limit: int, tmp: Path, counting:
         worker.wait(timeout=30)
         log.close()
     if pending:
-        raise SystemExit(f"{len(pending)} of {len(message_ids)} messages not final after {timeout:.0f}s ({mode}, limit {limit}); see {log.name}")
+        raise SystemExit(f"{len(pending)} of {len(message_ids)} messages not final " f"after {timeout:.0f}s ({mode}, limit {limit}); see {log.name}")
     sent_at = [next(c.at for c in m.statusHistory if c.status == "sent") for m in final.values() if m.status == "sent"]
     first, last = min(sent_at), max(sent_at)
     per_second = Counter(int(t.timestamp()) for t in sent_at)
@@ -199,10 +199,10 @@ def limiter_windows(sender: str, since: float) -> list[int]:
 def report(result: dict, limiter: list[int] | None = None) -> None:
     print(f"  {result['mode']:<8} limit {result['limit']:>6}/s  {result['messages']} messages  {result['statuses']}")
     print(f"    achieved rate (first to last send): {result['rate']:.1f} messages/s over {result['send_span_s']:.1f}s")
-    print(f"    largest count in any 1-second window of recorded 'sent' times (recorded after the call, so bunched): {result['max_per_second']}")
+    print("    largest count in any 1-second window of recorded 'sent' times " f"(recorded after the call, so bunched): {result['max_per_second']}")
     if limiter is not None:
-        print(f"    largest count in any limiter window (RateLimitTrackers): {max(limiter) if limiter else 0} over {len(limiter)} windows")
-    print(f"    DynamoDB requests per message in the worker path: {result['dynamodb_per_message']:.2f}  {dict(sorted(result['dynamodb'].items()))}")
+        print("    largest count in any limiter window (RateLimitTrackers): " f"{max(limiter) if limiter else 0} over {len(limiter)} windows")
+    print("    DynamoDB requests per message in the worker path: " f"{result['dynamodb_per_message']:.2f}  {dict(sorted(result['dynamodb'].items()))}")
     print(f"    worker CPU per message (user+system, all threads): {result['cpu_ms_per_message']:.2f} ms")
 
 
@@ -219,12 +219,12 @@ def main() -> int:
 
         sender = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         contacts = make_contacts(args.messages)
-        print(f"outbound benchmark: {args.messages} WhatsApp messages per phase; worker: celery threads pool, 8 threads; logs in {tmp}")
+        print(f"outbound benchmark: {args.messages} WhatsApp messages per " f"phase; worker: celery threads pool, 8 threads; logs in {tmp}")
 
         mark = counting.snapshot()
         ids, seconds = enqueue(contacts, sender, "dry")
         per = sum((counting.snapshot() - mark).values()) / len(ids)
-        print(f"  enqueue (gate + record + SQS, in this process): {len(ids) / seconds:.1f} messages/s, DynamoDB requests per message {per:.2f}")
+        print(f"  enqueue (gate + record + SQS, in this process): {len(ids) / seconds:.1f} " f"messages/s, DynamoDB requests per message {per:.2f}")
 
         results = []
         dry = drain(ids, mode="DRY_RUN", limit=100_000, tmp=tmp, counting=counting, timeout=args.timeout)
@@ -256,9 +256,9 @@ def main() -> int:
         full = [per_second[s] for s in sorted(per_second)][1:-1]  # whole seconds only (not the first and last)
         steady = sum(full) / len(full) if full else float("nan")
         arrivals = Counter(int(datetime.fromisoformat(c["time"].replace("Z", "+00:00")).timestamp()) for c in fake.calls("SendWhatsAppMessage"))
-        print(f"    provider calls started: {len(starts)}; largest count in any 1-second window {busiest}; steady rate {steady:.1f}/s")
-        print(f"    (arrivals at the fake, same calls: largest count in any 1-second window {max(arrivals.values()) if arrivals else 0})")
-        print(f"    achieved / limit: {100 * steady / limit:.1f} %  (never above the limit at the sender boundary: {busiest <= limit})")
+        print(f"    provider calls started: {len(starts)}; largest count in " f"any 1-second window {busiest}; steady rate {steady:.1f}/s")
+        print("    (arrivals at the fake, same calls: largest count in any " f"1-second window {max(arrivals.values()) if arrivals else 0})")
+        print(f"    achieved / limit: {100 * steady / limit:.1f} %  (never " f"above the limit at the sender boundary: {busiest <= limit})")
         throttled["provider_max_per_second"] = busiest
         throttled["provider_steady_rate"] = steady
         results.append(throttled)

@@ -83,7 +83,7 @@ def _check_message(message: dict[str, Any], channel: str, sender: str | None, re
         raise FieldErrors({"message": f"unknown field(s): {', '.join(sorted(unknown))}"})
     with_params = next((r for r in recipients if r.parameters and not r.refused), None)
     if with_params is not None and not message.get("template"):
-        raise FieldErrors({"audience.csv": "parameter columns (param1.., header1..) are for template messages; choose a template or drop them"})
+        raise FieldErrors({"audience.csv": "parameter columns (param1.., header1..) are for " "template messages; choose a template or drop them"})
     sample = dict(message)
     if with_params is not None:
         sample["template"] = {**message["template"], "parameters": {**(message["template"].get("parameters") or {}), **with_params.parameters}}
@@ -94,7 +94,7 @@ def _check_message(message: dict[str, Any], channel: str, sender: str | None, re
             if not recipient.refused and recipient.parameters is not None:
                 blank = [part for part, values in recipient.parameters.items() if len(values) != expected.get(part) or not all(values)]
                 if blank:
-                    raise FieldErrors({"audience.csv": f"row {recipient.row} has an empty template parameter ({', '.join(blank)}); every row needs every value"})
+                    raise FieldErrors({"audience.csv": f"row {recipient.row} has an empty template parameter " f"({', '.join(blank)}); every row needs every value"})
     spec = {k: v for k, v in {"text": request.text, "template": request.template, "media": request.media, "subject": request.subject, "html": request.html}.items() if v}
     return {"spec": spec, "sender": request.sender, "is_template": request.is_template}
 
@@ -155,7 +155,7 @@ def preview(audience: AudienceSpec, message: dict[str, Any], *, channel: str, se
 
 def _tier_refusal(result: Preview) -> Refused:
     sentence = (
-        f"This job would reach {result.tier.business_initiated} people outside their 24-hour window; the WhatsApp messaging "
+        f"This job would reach {result.tier.business_initiated} people " "outside their 24-hour window; the WhatsApp messaging "
         f"limit has room for {result.tier.business_initiated - result.tier.shortfall} more in the last 24 hours. "
         "Send to fewer people, wait, or raise the tier."
     )
@@ -166,9 +166,9 @@ def _require_confirmation(result: Preview, confirm: bool, previewed_count: int |
     if not result.needs_confirmation:
         return
     if not confirm:
-        raise FieldErrors({"confirm": f"This job sends to {result.sendable} recipients (more than {result.threshold}): look at the preview, then start it again with confirm=true and previewedCount={result.sendable}."})
+        raise FieldErrors({"confirm": f"This job sends to {result.sendable} recipients (more than {result.threshold}): look at " f"the preview, then start it again with confirm=true and previewedCount={result.sendable}."})
     if previewed_count != result.sendable:
-        raise FieldErrors({"previewedCount": f"The audience now has {result.sendable} sendable recipients, not {previewed_count}: preview again and confirm that number."})
+        raise FieldErrors({"previewedCount": f"The audience now has {result.sendable} sendable recipients, " f"not {previewed_count}: preview again and confirm that number."})
 
 
 @dataclass

@@ -100,7 +100,7 @@ class JobOut(Schema):
     createdAt: datetime
     startedAt: datetime | None
     completedAt: datetime | None
-    preparing: bool = Field(description="True until every recipient and chunk is written and the chunks are queued (the bulk.prepare_job task)")
+    preparing: bool = Field(description="True until every recipient and chunk is written and " "the chunks are queued (the bulk.prepare_job task)")
     preparedRecipients: int = Field(description="Recipients written so far, of progress.total")
     reportUrl: str | None = None
 

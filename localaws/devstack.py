@@ -122,8 +122,8 @@ def main() -> int:
         f"\n  WECARE.DIGITAL is running: http://127.0.0.1:{port}/accounts/login/\n"
         f"  Log in as viewer, operator or admin with password: {password}\n"
         f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
-        f"  Local AWS (moto): {endpoint}   Data is saved to {SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
-        f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: {fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
+        f"  Local AWS (moto): {endpoint}   Data is saved to " f"{SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
+        f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: " f"{fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
         f"  A customer writes on WhatsApp: make manage CMD=\"simulate_inbound --from +919812345670 --text Hi\"\n"
         f"  Ctrl-C stops everything.\n",
         flush=True,

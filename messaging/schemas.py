@@ -87,7 +87,7 @@ class MessagePage(Schema):
 
 
 class RefusalOut(Schema):
-    code: str = Field(description="CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT")
+    code: str = Field(description="CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, " "SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT")
     detail: str
 
 

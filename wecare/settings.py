@@ -28,7 +28,7 @@ if SEND_MODE == "LIVE" and ENVIRONMENT != "production":
         raise ConfigError(f"SEND_MODE=LIVE is only allowed when ENVIRONMENT=production (ENVIRONMENT={ENVIRONMENT})")
     for _endpoint in ("AWS_ENDPOINT_URL", "AWS_FAKE_ENDPOINT_URL"):
         if not env_str(_endpoint, default=""):
-            raise ConfigError(f"{_endpoint} is required with ALLOW_LIVE_AGAINST_FAKE=true (LIVE in development may only reach the local emulators)")
+            raise ConfigError(f"{_endpoint} is required with ALLOW_LIVE_AGAINST_FAKE=true " "(LIVE in development may only reach the local emulators)")
 IS_PRODUCTION_LIKE = ENVIRONMENT in ("production", "staging", "preview")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -345,6 +345,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 # A session ends after this long without a person using it; what the pages do by themselves
-# (polls, the read mark after a poll draws a message; sent with X-Background-Request) is not use. Sessions also end this many hours after login.
+# (polls, the read mark after a poll draws a message; sent with X-Background-Request) is not use.
+# Sessions also end this many hours after login.
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_MINUTES", default=30, minimum=1) * 60
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", default=12, minimum=1) * 3600

@@ -194,4 +194,4 @@ def test_an_uploaded_csv_that_cannot_be_read_is_refused_on_the_file_field(client
     upload = SimpleUploadedFile("audience.csv", RUNAWAY_CSV.encode(), content_type="text/csv")
     response = client_for(operator).post("/bulk/new/", {"kind": "csv", "csv_file": upload})
     assert response.status_code == 200
-    assert response.context["form"].errors["csv_file"] == ["The CSV cannot be read at line 2: a cell is longer than 131,072 characters; most often a double quote (\") opens a cell and is never closed."]
+    assert response.context["form"].errors["csv_file"] == ["The CSV cannot be read at line 2: a cell is longer than 131,072 characters; " 'most often a double quote (") opens a cell and is never closed.']

@@ -124,7 +124,7 @@ class FakeAws:
         handler = HANDLERS.get((service.name, operation.name))
         if handler is None:
             self.state.finish_call(call, 501, "NotImplementedException")
-            message = f"{service.name} {operation.name} is a valid call, but the local fake (localaws/fakeaws) does not implement it"
+            message = f"{service.name} {operation.name} is a valid call, but " "the local fake (localaws/fakeaws) does not implement it"
             return _error(service, 501, "NotImplementedException", message)
         try:
             output = handler(self.context, params)

@@ -58,7 +58,7 @@ class MenuConfigForm(forms.Form):
         max_length=500,
         initial="menu",
         label="Keywords",
-        help_text="Comma-separated. The menu goes out when a whole message is one of them (case and punctuation ignored).",
+        help_text="Comma-separated. The menu goes out when a whole " "message is one of them (case and punctuation ignored).",
     )
     bodyText = forms.CharField(max_length=interactive.MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}), label="Body text")
     buttonText = forms.CharField(max_length=interactive.MAX_BUTTON, label="Button text", help_text=f"At most {interactive.MAX_BUTTON} characters.")
@@ -67,7 +67,7 @@ class MenuConfigForm(forms.Form):
         label="Sections and rows",
         help_text=(
             "One row per line: id | title | description (optional). A line starting with # starts a section "
-            f"with that title. At most {interactive.MAX_ROWS} rows in all; a row title at most {interactive.MAX_ROW_TITLE} characters."
+            f"with that title. At most {interactive.MAX_ROWS} rows in all; " f"a row title at most {interactive.MAX_ROW_TITLE} characters."
         ),
     )
     cooldownHours = cooldown_field("At most one menu per conversation in this many hours (0: every time it is asked for).")

@@ -38,8 +38,8 @@ SENTENCES = {
         " WhatsApp user id (Meta error 131062): send another template, or record their number first."
     ),
     Reason.SENDER_NOT_ALLOWLISTED: "The sender '{sender}' is not on the {channel} allowlist.",
-    Reason.TEMPLATE_REQUIRED: "No WhatsApp window is open (no message from the contact in the last 24 hours): pick an approved template.",
-    Reason.TIER_LIMIT: "The WhatsApp messaging limit for the last 24 hours is used up; try again later or raise the tier.",
+    Reason.TEMPLATE_REQUIRED: "No WhatsApp window is open (no message from the contact " "in the last 24 hours): pick an approved template.",
+    Reason.TIER_LIMIT: "The WhatsApp messaging limit for the last 24 hours " "is used up; try again later or raise the tier.",
 }
 
 

@@ -56,7 +56,7 @@ MEDIA_TYPES: dict[str, MediaType] = {
     "text/plain": MediaType("plain text files", 100 * MB),
 }
 STATIC_STICKER_MAX = 100 * KB
-ACCEPTED = "JPEG or PNG image, WebP sticker, MP4 or 3GPP video, AAC, AMR, MP3, M4A or Ogg Opus audio, PDF, Word, Excel, PowerPoint or plain text"
+ACCEPTED = "JPEG or PNG image, WebP sticker, MP4 or 3GPP video, AAC, AMR, MP3, " "M4A or Ogg Opus audio, PDF, Word, Excel, PowerPoint or plain text"
 SNIFF_BYTES = 8192  # what filetype reads; Office files are recognised by their first zip entries
 # An animated PNG is a PNG to every viewer that does not animate it.
 SAME_AS = {"image/apng": "image/png"}

@@ -132,7 +132,7 @@ def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_
     inbox_data.inbound(conv, "sent while nobody looked")
     page = login_page(operator)
     # The tab opens in the background: the page sees itself hidden until the person switches to it.
-    page.add_init_script("""Object.defineProperty(document, "visibilityState", {configurable: true, get: () => window.__visibility || "hidden"})""")
+    page.add_init_script('Object.defineProperty(document, "visibilityState", ' '{configurable: true, get: () => window.__visibility || "hidden"})')
     read_posts = []
     page.on("request", lambda r: read_posts.append(r.headers) if r.method == "POST" and r.url.endswith("/read/") else None)
     page.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")

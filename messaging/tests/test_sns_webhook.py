@@ -270,9 +270,11 @@ def test_an_unreachable_certificate_refuses_the_message_and_is_fetched_once_a_mi
 @pytest.mark.parametrize(
     "cert_url",
     [
-        "https://sns.evil.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",  # no such region
+        # no such region
+        "https://sns.evil.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
         "https://sns.us-east-9.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
-        "https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",  # China is .com.cn
+        # China is .com.cn
+        "https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
         "https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
         "https://sns.us-east-1.amazonaws.com/anything.pem",
         "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-notahexname.pem",

@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", e => {
     const report = `${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`;
-    document.documentElement.dataset.cspViolations = (document.documentElement.dataset.cspViolations || "") + report + "\\n";
+    document.documentElement.dataset.cspViolations =
+        (document.documentElement.dataset.cspViolations || "") + report + "\\n";
     console.error(`CSP violation: ${report}`);
 });
 """
@@ -102,7 +103,7 @@ def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, ad
 def test_the_check_catches_an_inline_script(csp_page, live_server):
     """The guard above can fail: an inline script put into a page is reported."""
     csp_page.goto(f"{live_server.url}/contacts/")
-    csp_page.evaluate("""() => { const s = document.createElement("script"); s.textContent = "window.__ran = 1"; document.body.append(s); }""")
+    csp_page.evaluate('() => { const s = document.createElement("script"); s.textContent = "window.__ran = 1"; ' 'document.body.append(s); }')
     expect(csp_page.locator("html")).to_have_attribute("data-csp-violations", re.compile("script-src"))
     assert csp_page.evaluate("window.__ran") is None  # blocked
     assert any("script-src" in v for v in csp_page.violations)

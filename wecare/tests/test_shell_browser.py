@@ -56,7 +56,7 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
 def test_the_look_is_helvetica_light_on_white_with_black_rounded_buttons(login_page, operator, live_server):
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/")
-    body = page.evaluate("() => { const s = getComputedStyle(document.body); return {font: s.fontFamily, weight: s.fontWeight, bg: s.backgroundColor} }")
+    body = page.evaluate("() => { const s = getComputedStyle(document.body); return {font: " "s.fontFamily, weight: s.fontWeight, bg: s.backgroundColor} }")
     assert "Helvetica" in body["font"]
     assert body["weight"] == "300"
     assert body["bg"] == "rgb(255, 255, 255)"
@@ -64,7 +64,7 @@ def test_the_look_is_helvetica_light_on_white_with_black_rounded_buttons(login_p
     assert html_bg == "rgb(255, 255, 255)"
 
     button = page.get_by_role("button", name="Search")
-    style = button.evaluate("b => { const s = getComputedStyle(b); return {bg: s.backgroundColor, radius: s.borderRadius, color: s.color, weight: s.fontWeight} }")
+    style = button.evaluate("b => { const s = getComputedStyle(b); return {bg: s.backgroundColor, " "radius: s.borderRadius, color: s.color, weight: s.fontWeight} }")
     assert style == {"bg": "rgb(0, 0, 0)", "radius": "13px", "color": "rgb(255, 255, 255)", "weight": "300"}
     new_contact = page.get_by_role("link", name="New contact")  # a link styled as a button looks the same
     assert new_contact.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderRadius]") == ["rgb(0, 0, 0)", "13px"]

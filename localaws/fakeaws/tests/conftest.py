@@ -3,7 +3,7 @@ the request reaches the fake even when it is invalid (that is what the fake is f
 
 from __future__ import annotations
 
-from functools import lru_cache, cache
+from functools import cache
 
 import boto3
 import pytest

@@ -24,8 +24,8 @@ class Command(BaseCommand):
     help = "Local stack only: publish a WhatsApp message from a customer (or subscribe the webhook with --subscribe URL)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--from", dest="sender", default="+919812345670", help="the customer's number, E.164, not checked against libphonenumber's ranges, as WhatsApp sends it (default: a demo contact)")
-        parser.add_argument("--user-id", dest="user_id", default=None, help="instead of --from: a customer who hides their number behind a username, named by this business-scoped user id (e.g. US.13491208655302741918)")
+        parser.add_argument("--from", dest="sender", default="+919812345670", help="the customer's number, E.164, not checked against libphonenumber's " "ranges, as WhatsApp sends it (default: a demo contact)")
+        parser.add_argument("--user-id", dest="user_id", default=None, help="instead of --from: a customer who hides their number behind a username, " "named by this business-scoped user id (e.g. US.13491208655302741918)")
         parser.add_argument("--name", default="", help="the customer's WhatsApp profile name")
         parser.add_argument("--text", default="Hello! Is my order ready?", help="the message text")
         parser.add_argument("--number", default=None, help="the business number (originationPhoneNumberId; default: the first allowlisted)")
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         event = {
             "context": {
                 "MetaWabaIds": [{"wabaId": "365731266123456", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:waba/local"}],
-                "MetaPhoneNumberIds": [{"metaPhoneNumberId": "321010217760100", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}"}],
+                "MetaPhoneNumberIds": [{"metaPhoneNumberId": "321010217760100", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:" f"{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}"}],
             },
             "whatsAppWebhookEntry": json.dumps(entry),
             "aws_account_id": settings.AWS_ACCOUNT_ID,
