@@ -3,7 +3,6 @@ threshold), list and watch jobs, pause / resume / cancel, the recipients and the
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Status
 from ninja.decorators import decorate_view
@@ -14,6 +13,7 @@ from bulk.schemas import ControlIn, JobIn, JobOut, JobPage, PreviewIn, PreviewOu
 from wecare.api_auth import OPERATOR, VIEWER
 from wecare.bodylimits import BULK_BODY_LIMIT, allow_body_up_to
 from wecare.errors import NotFound
+from wecare.http import AuthedRequest
 
 router = Router(tags=["bulk"])
 
@@ -26,7 +26,7 @@ def _audience(payload: PreviewIn) -> AudienceSpec:
 
 @router.post("/jobs/preview", response={200: PreviewOut, 413: dict, **ERRORS}, auth=OPERATOR, summary="What a job would do: sendable and refused counts per reason, tier, time. Nothing is sent")
 @decorate_view(allow_body_up_to(BULK_BODY_LIMIT))  # a 5 MiB CSV, however its JSON escapes it
-def preview(request: HttpRequest, payload: PreviewIn):
+def preview(request: AuthedRequest, payload: PreviewIn):
     result = actions.preview(_audience(payload), payload.message.model_dump(exclude_none=True), channel=payload.channel, sender=payload.sender, user=request.auth)
     return PreviewOut.of(result)
 
@@ -48,7 +48,7 @@ same key with a different payload is refused with 409. Without the header every 
     description=START_DESCRIPTION,
 )
 @decorate_view(allow_body_up_to(BULK_BODY_LIMIT))
-def start(request: HttpRequest, payload: JobIn):
+def start(request: AuthedRequest, payload: JobIn):
     started = actions.start(
         _audience(payload),
         payload.message.model_dump(exclude_none=True),
@@ -63,13 +63,13 @@ def start(request: HttpRequest, payload: JobIn):
 
 
 @router.get("/jobs", response={200: JobPage, **ERRORS}, auth=VIEWER, summary="List bulk jobs")
-def list_jobs(request: HttpRequest, cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
+def list_jobs(request: AuthedRequest, cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
     page = queries.list_jobs(cursor, limit=limit)
     return JobPage(items=[JobOut.of(job) for job in page.items], nextCursor=page.next_cursor)
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, 404: dict, **ERRORS}, auth=VIEWER, summary="A job with its progress and, when finished, its report link")
-def get_job(request: HttpRequest, job_id: str):
+def get_job(request: AuthedRequest, job_id: str):
     job = queries.get_job(job_id)
     report_url = request.build_absolute_uri(reverse("api-1.0:bulk_job_report", args=[job.jobId])) if job.reportKey else None
     return JobOut.of(job, report_url=report_url)
@@ -82,7 +82,7 @@ def get_job(request: HttpRequest, job_id: str):
     url_name="bulk_job_report",
     summary="The job's per-recipient CSV report, streamed through the app (404 until it is written)",
 )
-def get_report(request: HttpRequest, job_id: str):
+def get_report(request: AuthedRequest, job_id: str):
     job = queries.get_job(job_id)
     if not job.reportKey:
         raise NotFound(f"the report for job {job_id} is not ready yet")
@@ -90,11 +90,11 @@ def get_report(request: HttpRequest, job_id: str):
 
 
 @router.put("/jobs/{job_id}", response={200: JobOut, 404: dict, 409: dict, **ERRORS}, auth=OPERATOR, summary="Pause, resume or cancel a job")
-def control(request: HttpRequest, job_id: str, payload: ControlIn):
+def control(request: AuthedRequest, job_id: str, payload: ControlIn):
     return JobOut.of(actions.control(job_id, payload.action, user=request.auth))
 
 
 @router.get("/jobs/{job_id}/recipients", response={200: RecipientPage, 404: dict, **ERRORS}, auth=VIEWER, summary="A job's recipients in audience order, with their states")
-def recipients(request: HttpRequest, job_id: str, cursor: str | None = None, limit: int = Query(100, ge=1, le=500)):
+def recipients(request: AuthedRequest, job_id: str, cursor: str | None = None, limit: int = Query(100, ge=1, le=500)):
     page = queries.recipients(job_id, cursor, limit=limit)
     return RecipientPage(items=[RecipientOut.of(r) for r in page.items], nextCursor=page.next_cursor)

@@ -24,6 +24,7 @@ from messaging.outbound.send import Refused
 from wecare import audit
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare.http import HtmxHttpRequest
 from wecare.roles import Role, has_role, require_role
 
 WIZARD = "bulk_wizard"
@@ -206,7 +207,7 @@ def _progress_context(request: HttpRequest, job: BulkJob) -> dict:
 
 
 @require_role(Role.VIEWER)
-def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_404(request, job_id)
     if not isinstance(job, BulkJob):
         return job

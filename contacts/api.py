@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from contacts import actions, queries
 from contacts.schemas import ConflictOut, ContactIn, ContactOut, ContactPage, ContactPatch, ErrorOut
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
 from wecare.dynamo import Page
+from wecare.http import AuthedRequest
 
 router = Router(tags=["contacts"])
 
@@ -20,28 +20,28 @@ def _page(page: Page) -> ContactPage:
 
 
 @router.get("", response={200: ContactPage, **ERRORS}, auth=VIEWER, summary="List live contacts, newest first")
-def list_contacts(request: HttpRequest, cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
+def list_contacts(request: AuthedRequest, cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
     return _page(queries.list_contacts(cursor=cursor, limit=limit))
 
 
 @router.get("/search", response={200: ContactPage, **ERRORS}, auth=VIEWER, summary="Search by name, phone or email")
-def search_contacts(request: HttpRequest, q: str = Query(..., max_length=queries.MAX_QUERY), cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
+def search_contacts(request: AuthedRequest, q: str = Query(..., max_length=queries.MAX_QUERY), cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
     return _page(queries.search_contacts(q, cursor=cursor, limit=limit))
 
 
 @router.post("", response={201: ContactOut, 409: ConflictOut, **ERRORS}, auth=OPERATOR, summary="Create a contact")
-def create_contact(request: HttpRequest, payload: ContactIn):
+def create_contact(request: AuthedRequest, payload: ContactIn):
     contact = actions.create_contact(payload.model_dump(exclude_unset=True), user=request.auth, source="api")
     return Status(201, ContactOut.of(contact))
 
 
 @router.get("/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=VIEWER, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: str):
+def get_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(actions.get_contact(contact_id))
 
 
 @router.patch("/{contact_id}", response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS}, auth=OPERATOR, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: str, payload: ContactPatch):
+def update_contact(request: AuthedRequest, contact_id: str, payload: ContactPatch):
     changes = payload.model_dump(exclude_unset=True)
     for field in ("optInWhatsApp", "optInSms", "optInEmail"):
         if field in changes and changes[field] is None:
@@ -50,10 +50,10 @@ def update_contact(request: HttpRequest, contact_id: str, payload: ContactPatch)
 
 
 @router.delete("/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=OPERATOR, summary="Soft-delete a contact")
-def delete_contact(request: HttpRequest, contact_id: str):
+def delete_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(actions.delete_contact(contact_id, user=request.auth))
 
 
 @router.post("/{contact_id}/restore", response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS}, auth=ADMIN, summary="Restore a deleted contact (admin)")
-def restore_contact(request: HttpRequest, contact_id: str):
+def restore_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(actions.restore_contact(contact_id, user=request.auth))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,13 +11,14 @@ from contacts import actions, csv_io, imports, queries
 from contacts.forms import ContactForm, ImportForm
 from wecare.dynamo import InvalidCursor
 from wecare.errors import Conflict, FieldErrors, NotFound
+from wecare.http import HtmxHttpRequest
 from wecare.roles import Role, has_role, require_role
 
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "Email"}
 
 
 @require_role(Role.VIEWER)
-def contact_list(request: HttpRequest) -> HttpResponse:
+def contact_list(request: HtmxHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if len(q) > queries.MAX_QUERY:
         return _search_too_long()
@@ -121,7 +122,7 @@ def contact_restore(request: HttpRequest, contact_id: str) -> HttpResponse:
 
 
 @require_role(Role.VIEWER)
-def contact_export(request: HttpRequest) -> HttpResponse:
+def contact_export(request: HttpRequest) -> HttpResponseBase:
     """The contacts the page's search shows (?q=, as on the list), or every live contact."""
     if len(request.GET.get("q", "").strip()) > queries.MAX_QUERY:
         return _search_too_long()
@@ -145,7 +146,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_role(Role.OPERATOR)
-def import_status(request: HttpRequest, import_id: str) -> HttpResponse:
+def import_status(request: HtmxHttpRequest, import_id: str) -> HttpResponse:
     try:
         job = imports.get_import(import_id)
     except NotFound as exc:

@@ -5,7 +5,6 @@ without ``CONV#``, ``~`` for ``#``."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
@@ -13,6 +12,7 @@ from messaging.inbox import actions, queries
 from messaging.schemas import MessageOut, RefusalOut, TemplateIn
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.api_auth import OPERATOR, VIEWER
+from wecare.http import AuthedRequest
 
 router = Router(tags=["inbox"])
 
@@ -116,7 +116,7 @@ class ConsentOut(Schema):
 
 @router.get("", response={200: ConversationPageOut, 404: dict, 422: dict, **ERRORS}, auth=VIEWER, summary="A business number's conversations, newest first")
 def list_conversations(
-    request: HttpRequest,
+    request: AuthedRequest,
     number: str | None = Query(None, max_length=200, description="An allowlisted phone-number id; the first one when omitted"),
     archived: bool = False,
     cursor: str | None = Query(None, max_length=2000),
@@ -127,14 +127,14 @@ def list_conversations(
 
 
 @router.get("/{conversation}", response={200: TimelineOut, 404: dict, 422: dict, **ERRORS}, auth=VIEWER, summary="A conversation's messages (reading marks nothing read)")
-def get_timeline(request: HttpRequest, conversation: str, cursor: str | None = Query(None, max_length=2000), limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE)):
+def get_timeline(request: AuthedRequest, conversation: str, cursor: str | None = Query(None, max_length=2000), limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE)):
     item = queries.get_conversation(conversation)
     view = queries.timeline(item, cursor=cursor, limit=limit)
     return TimelineOut(conversation=ConversationOut.of(item), items=[WaMessageOut.of(m) for m in view.items], olderCursor=view.older_cursor)
 
 
 @router.post("/{conversation}/read", response={200: ReadOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Mark the newest page read (and send the read receipt in LIVE)")
-def mark_read(request: HttpRequest, conversation: str):
+def mark_read(request: AuthedRequest, conversation: str):
     item = queries.get_conversation(conversation)
     marked = actions.mark_read(item, queries.timeline(item).items, user=request.auth)
     item.refresh(consistent_read=True)
@@ -142,23 +142,24 @@ def mark_read(request: HttpRequest, conversation: str):
 
 
 @router.post("/{conversation}/archive", response={200: ConversationOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Archive a conversation")
-def archive(request: HttpRequest, conversation: str):
+def archive(request: AuthedRequest, conversation: str):
     return ConversationOut.of(actions.set_archived(queries.get_conversation(conversation), True, user=request.auth))
 
 
 @router.post("/{conversation}/unarchive", response={200: ConversationOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Bring a conversation back to the inbox")
-def unarchive(request: HttpRequest, conversation: str):
+def unarchive(request: AuthedRequest, conversation: str):
     return ConversationOut.of(actions.set_archived(queries.get_conversation(conversation), False, user=request.auth))
 
 
 @router.post("/{conversation}/reply", response={202: MessageOut, 404: dict, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Reply from the conversation's number (free-form in the 24 h window, template otherwise)")
-def reply(request: HttpRequest, conversation: str, payload: ReplyIn):
+def reply(request: AuthedRequest, conversation: str, payload: ReplyIn):
     message = actions.reply(queries.get_conversation(conversation), payload.model_dump(exclude_none=True), user=request.auth)
     return Status(202, MessageOut.of(message))
 
 
 @router.post("/{conversation}/consent", response={200: ConsentOut, 404: dict, 422: dict, **ERRORS}, auth=OPERATOR, summary="Record that the customer agreed to WhatsApp messages (audited)")
-def record_consent(request: HttpRequest, conversation: str, payload: ConsentIn):
+def record_consent(request: AuthedRequest, conversation: str, payload: ConsentIn):
     contact = actions.record_whatsapp_consent(queries.get_conversation(conversation), confirmed=payload.confirmed, note=payload.note, user=request.auth)
     consent = contact.consent("whatsapp")
+    assert consent is not None  # update_contact records who gave the consent and how
     return ConsentOut(contactId=contact.contactId, optInWhatsApp=contact.optInWhatsApp, changedBy=consent.changedBy, source=consent.source)
