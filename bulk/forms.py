@@ -22,7 +22,8 @@ class AudienceForm(forms.Form):
     csv_file = forms.FileField(required=False, label="…or upload a CSV file")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") == "filter":
             if not (data.get("search") or "").strip() and not data.get("opted_in"):
                 # An empty filter would mean "everyone"; bulk.audience refuses that too.
@@ -73,7 +74,9 @@ class MessageForm(forms.Form):
     def __init__(self, *args, channel: str = "whatsapp", **kwargs):
         super().__init__(*args, **kwargs)
         # Only the allowlist is offered; bulk.actions checks the sender again at preview and start.
-        self.fields["sender"].choices = [(s, s) for s in allowed_senders(Channel(channel))]
+        sender = self.fields["sender"]
+        assert isinstance(sender, forms.ChoiceField)  # declared above; narrows Field for the type check
+        sender.choices = [(s, s) for s in allowed_senders(Channel(channel))]
 
     def message(self) -> dict:
         """The message as messaging.outbound.send.parse reads it (without the contact)."""

@@ -42,7 +42,9 @@ class ComposeForm(forms.Form):
     def __init__(self, *args, channel: str = "whatsapp", **kwargs):
         super().__init__(*args, **kwargs)
         senders = allowed_senders(Channel(channel))
-        self.fields["sender"].choices = [(s, s) for s in senders]
+        sender = self.fields["sender"]
+        assert isinstance(sender, forms.ChoiceField)  # declared above; narrows Field for the type check
+        sender.choices = [(s, s) for s in senders]
 
     def clean_file(self):
         """Only what WhatsApp takes, judged from the bytes (the browser's Content-Type and the

@@ -41,7 +41,8 @@ class WelcomeConfigForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("enabled") and not (data.get("welcomeText") or "").strip():
             self.add_error("welcomeText", "Write the welcome text, or switch the welcome off.")
         return data
@@ -86,7 +87,8 @@ class MenuConfigForm(forms.Form):
         return sections
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "rows" in data:
             data["sections"] = data.pop("rows")
         return data

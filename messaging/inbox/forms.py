@@ -20,7 +20,8 @@ class ReplyForm(forms.Form):
     button_params = forms.CharField(required=False, max_length=2000)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") == "template":
             if not data.get("template"):
                 self.add_error("template", "Pick an approved template.")
