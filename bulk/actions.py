@@ -81,15 +81,15 @@ def _check_message(message: dict[str, Any], channel: str, sender: str | None, re
     unknown = set(message) - {"text", "template", "media", "subject", "html"}
     if unknown:
         raise FieldErrors({"message": f"unknown field(s): {', '.join(sorted(unknown))}"})
-    with_params = next((r for r in recipients if r.parameters and not r.refused), None)
+    with_params = next((r.parameters for r in recipients if r.parameters and not r.refused), None)
     if with_params is not None and not message.get("template"):
         raise FieldErrors({"audience.csv": "parameter columns (param1.., header1..) are for " "template messages; choose a template or drop them"})
     sample = dict(message)
     if with_params is not None:
-        sample["template"] = {**message["template"], "parameters": {**(message["template"].get("parameters") or {}), **with_params.parameters}}
+        sample["template"] = {**message["template"], "parameters": {**(message["template"].get("parameters") or {}), **with_params}}
     request = parse({**sample, "contactId": "bulk", "channel": channel, "sender": sender})
     if with_params is not None:
-        expected = {part: len(values) for part, values in with_params.parameters.items()}
+        expected = {part: len(values) for part, values in with_params.items()}
         for recipient in recipients:
             if not recipient.refused and recipient.parameters is not None:
                 blank = [part for part, values in recipient.parameters.items() if len(values) != expected.get(part) or not all(values)]
@@ -124,7 +124,7 @@ def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sen
         # The tier is judged for the job as a whole below, not one recipient at a time.
         verdict = gate.check(recipient.contact, chosen, checked["sender"], is_template=checked["is_template"], at=at, tier_allows=lambda phone: True)
         rows.append((recipient, verdict.reason.value if verdict.reason else None))
-        if verdict.allowed and chosen == Channel.WHATSAPP and recipient.contact.whatsapp_window_expires_at(at) is None:
+        if verdict.allowed and chosen == Channel.WHATSAPP and recipient.contact is not None and recipient.contact.whatsapp_window_expires_at(at) is None:
             business_initiated.append(recipient.address)
     tier_verdict = TierVerdict()
     if business_initiated:

@@ -90,7 +90,9 @@ class BulkChunk(Model):
     Meta = meta("BulkRecipients")
     jobId = UnicodeAttribute(hash_key=True)
     recipientId = UnicodeAttribute(range_key=True)  # chunk#00000
-    recipientIds = ListAttribute(of=UnicodeAttribute)
+    # PynamoDB types `of` as the element type itself, not the attribute class that stores it: the
+    # annotation says what the list holds, and the ignore covers that mismatch in its stubs.
+    recipientIds: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     tally = JSONAttribute(null=True)  # {"sent": n, ...} as last added to the job's counters
     tallyVersion = NumberAttribute(default=0)  # the condition that makes adding a tally exact
 

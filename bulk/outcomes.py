@@ -16,7 +16,7 @@ from messaging.models import Message, StatusChange
 from messaging.outbound import send
 from messaging.outbound.records import _wa_item
 from messaging.whatsapp_table import WaMessage
-from wecare.dynamo import now, transaction
+from wecare.dynamo import now, set_nullable, transaction
 
 log = logging.getLogger("bulk.outcomes")
 
@@ -49,30 +49,33 @@ class Outcomes:
 
     def skipped(self, recipient: BulkRecipient, reason: str) -> str:
         """The gate refused at send time (opt-out, deletion, tier full): no message, no call."""
-        actions = [BulkRecipient.status.set("skipped"), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())]
+        actions = [BulkRecipient.status.set("skipped"), set_nullable(BulkRecipient.reason, reason), BulkRecipient.finishedAt.set(now())]
         return self._add(_Outcome(recipient, "skipped", actions))
 
     def delivered(self, recipient: BulkRecipient, message: Message, outcome: send.Outcome) -> str:
         """The provider call's result (sent, or failed with the provider's details)."""
         at = now()
+        wa = None
         if outcome.error is not None:
             status = "failed"
             details = {**outcome.error.details, "message": str(outcome.error), "permanent": outcome.error.permanent}
             message.status, message.errorDetails = status, details
             reason = str(details.get("code") or "SEND_FAILED")
         else:
+            result = outcome.result
+            assert result is not None  # dispatch gives an allowed send either a result or an error
             status, reason = "sent", None
             message.status = "sent"
-            message.providerRequest = outcome.result.calls
+            message.providerRequest = result.calls
             if message.channel == "whatsapp":
-                message.whatsappMessageId = outcome.result.provider_message_id
+                message.whatsappMessageId = result.provider_message_id
+                wa = _wa_item(message, result, to=outcome.to, at=at.isoformat(), customer=outcome.customer)
             # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
-            details = {"providerCallStartedAt": outcome.result.started_at}
+            details = {"providerCallStartedAt": result.started_at}
         message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]
-        actions = [BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
+        actions = [BulkRecipient.status.set(status), set_nullable(BulkRecipient.reason, reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
         if status == "sent":
             actions.append(BulkRecipient.sentAt.set(at))
-        wa = _wa_item(message, outcome.result, to=outcome.to, at=at.isoformat(), customer=outcome.customer) if status == "sent" and message.channel == "whatsapp" else None
         return self._add(_Outcome(recipient, status, actions, message, wa))
 
     def _add(self, outcome: _Outcome) -> str:

@@ -65,9 +65,11 @@ class Tokens:
             self.reservations += 1
             self.used = 0
             index = self._next_fresh()
+        grant = self.reservation
+        assert grant is not None  # _next_fresh found the token in it
         self.used += 1
-        wait = self.reservation.not_before(index) - time.time()
+        wait = grant.not_before(index) - time.time()
         if wait > 0:
             time.sleep(wait)
         self._handed_out_at = time.time()
-        return self.reservation.not_after(index)
+        return grant.not_after(index)

@@ -25,7 +25,7 @@ from messaging.models import Message, StatusChange, UsageCounter
 from messaging.outbound import send, tier
 from messaging.outbound.records import RETENTION
 from wecare.dlq import DeadLetterTask
-from wecare.dynamo import now, transaction, update_if
+from wecare.dynamo import now, set_nullable, transaction, update_if
 from wecare.metrics import emit
 
 log = logging.getLogger("bulk.sending")
@@ -53,7 +53,7 @@ def _mark_running(job: BulkJob) -> str:
 def _final(recipient: BulkRecipient, status: str, *, reason: str | None = None, only_from: str) -> bool:
     return update_if(
         recipient,
-        actions=[BulkRecipient.status.set(status), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())],
+        actions=[BulkRecipient.status.set(status), set_nullable(BulkRecipient.reason, reason), BulkRecipient.finishedAt.set(now())],
         condition=BulkRecipient.status == only_from,
     )
 
@@ -133,7 +133,7 @@ def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, r
     for its batched record. Returns the recipient's final status."""
     message = _message(job, recipient)
     outcome = send.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
-    if not outcome.verdict.allowed:
+    if outcome.verdict.reason is not None:  # refused
         # The contact changed since the preview (opt-out, deletion, the tier filled up).
         return outcomes.skipped(recipient, outcome.verdict.reason.value)
     return outcomes.delivered(recipient, message, outcome)

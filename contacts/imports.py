@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from pynamodb.expressions.update import Action
 from ulid import ULID
 
 from contacts import actions, csv_io
@@ -88,7 +89,7 @@ class _Importer:
             self.errors.append({"line": line, "reason": reason})
 
     def save_progress(self, processed: int, *, status: str = "running") -> None:
-        actions_ = [
+        actions_: list[Action] = [
             ContactImport.processedRows.set(processed),
             ContactImport.createdCount.set(self.created),
             ContactImport.existingCount.set(self.existing),

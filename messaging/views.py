@@ -53,6 +53,7 @@ def _planned_media(form: ComposeForm) -> tuple[dict | None, Callable[[], None] |
     if not upload or form.cleaned_data["channel"] != "whatsapp" or form.cleaned_data.get("kind") != "media":
         return None, None
     key, content_type = issue_key(upload.name), form.file_type
+    assert content_type is not None  # the form is valid and holds a file: clean_file found its type
     media = {"s3Key": key, "contentType": content_type, "filename": upload.name[-240:]}
     if form.cleaned_data.get("caption"):
         media["caption"] = form.cleaned_data["caption"]

@@ -8,6 +8,8 @@ this project added are marked as such). Timestamps are ISO strings (type S), unl
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -75,7 +77,7 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
     s3Bucket = UnicodeAttribute(null=True)
     s3Key = UnicodeAttribute(null=True)
     s3Uri = UnicodeAttribute(null=True)
-    deliveryStatusHistory = ListAttribute(null=True)
+    deliveryStatusHistory: ListAttribute[Any] = ListAttribute(null=True)
     markedAsRead = BooleanAttribute(null=True)
     reactedWithEmoji = UnicodeAttribute(null=True)
     # Added to the layout (never renamed): the Messages item this one mirrors, so a
@@ -88,7 +90,7 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
     errorDetails = UnicodeAttribute(null=True)
     # Inbound only: what happens after the message is recorded (media fetch, auto-reply) and
     # whether it was handed on, so a redelivery after a crash finishes it exactly once.
-    followUp = MapAttribute(null=True)
+    followUp: MapAttribute[str, Any] = MapAttribute(null=True)
     followUpDispatchedAt = UnicodeAttribute(null=True)
     # Inbound "unsupported" only: Meta's message JSON, which the inbox shows (escaped) so a
     # message we cannot draw is still there to read.
@@ -134,7 +136,7 @@ class WaTemplate(WhatsAppItem, discriminator="TEMPLATE_EUM"):
     templateCategory = UnicodeAttribute(null=True)
     templateLanguage = UnicodeAttribute(null=True)
     qualityScore = UnicodeAttribute(null=True)
-    components = ListAttribute(null=True)
+    components: ListAttribute[Any] = ListAttribute(null=True)
     cachedAt = UnicodeAttribute(null=True)
     syncedAt = UnicodeAttribute(null=True)
 
@@ -152,13 +154,13 @@ class WaBusinessProfile(WhatsAppItem, discriminator="BUSINESS_PROFILE"):
     address = UnicodeAttribute(null=True)
     description = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
-    websites = ListAttribute(null=True)
+    websites: ListAttribute[str] = ListAttribute(null=True)
     vertical = UnicodeAttribute(null=True)
     profilePictureS3Key = UnicodeAttribute(null=True)
     appliedState = UnicodeAttribute(null=True)
     appliedAt = UnicodeAttribute(null=True)
     appliedBy = UnicodeAttribute(null=True)
-    versionHistory = ListAttribute(null=True)
+    versionHistory: ListAttribute[Any] = ListAttribute(null=True)
 
 
 class WaWelcomeConfig(WhatsAppItem, discriminator="WELCOME_CONFIG"):
@@ -178,11 +180,11 @@ class WaMenuConfig(WhatsAppItem, discriminator="MENU_CONFIG"):
     tenantId = UnicodeAttribute()
     buttonText = UnicodeAttribute(null=True)
     bodyText = UnicodeAttribute(null=True)
-    sections = ListAttribute(null=True)
+    sections: ListAttribute[Any] = ListAttribute(null=True)
     # Added to the layout (nothing renamed): the welcome item has its own switch and cooldown;
     # the menu needs the same, plus the words that ask for it.
     enabled = BooleanAttribute(default=False)
-    triggerKeywords = ListAttribute(null=True)
+    triggerKeywords: ListAttribute[str] = ListAttribute(null=True)
     cooldownHours = NumberAttribute(default=0)
 
 
@@ -230,7 +232,7 @@ class WaBedrockResult(WhatsAppItem, discriminator="BEDROCK_RESULT"):
     contentType = UnicodeAttribute(null=True)
     summary = UnicodeAttribute(null=True)
     extractedText = UnicodeAttribute(null=True)
-    entities = MapAttribute(null=True)
+    entities: MapAttribute[str, Any] = MapAttribute(null=True)
     intent = UnicodeAttribute(null=True)
     replyDraft = UnicodeAttribute(null=True)
     processedAt = UnicodeAttribute(null=True)
@@ -242,4 +244,4 @@ class WaPhoneQuality(WhatsAppItem, discriminator="PHONE_QUALITY"):
     phoneNumberId = UnicodeAttribute(null=True)
     qualityRating = UnicodeAttribute(null=True)
     throughputStatus = UnicodeAttribute(null=True)
-    qualityHistory = ListAttribute(null=True)
+    qualityHistory: ListAttribute[Any] = ListAttribute(null=True)

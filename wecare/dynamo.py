@@ -14,8 +14,9 @@ from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.core import signing
-from pynamodb.attributes import TTLAttribute
+from pynamodb.attributes import Attribute, TTLAttribute
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.models import MetaProtocol, Model
 
 from wecare.errors import DomainError
@@ -146,6 +147,12 @@ class InvalidCursor(DomainError, ValueError):
 T = TypeVar("T")
 
 
+def set_nullable(attribute: Attribute[T], value: T | None) -> Action:
+    """``attribute.set(value)`` where the value may be None, which PynamoDB writes as DynamoDB's NULL.
+    Its type hints leave None out of ``set``; this one place says that None is meant."""
+    return attribute.set(value)  # type: ignore[arg-type]  # run time takes None (see the docstring)
+
+
 @dataclass
 class Page(Generic[T]):
     """One page of a paged read: its items and the ``Cursor`` of the next page (None: the last).
@@ -156,7 +163,7 @@ class Page(Generic[T]):
     scanned: int = 0
 
 
-__all__ = ["ALL_MODELS", "DAY", "Cursor", "InvalidCursor", "Page", "Transaction", "meta", "not_expired", "now", "register", "string_index", "table_name", "transaction"]
+__all__ = ["ALL_MODELS", "DAY", "Cursor", "InvalidCursor", "Page", "Transaction", "meta", "not_expired", "now", "register", "set_nullable", "string_index", "table_name", "transaction"]
 
 
 @cache

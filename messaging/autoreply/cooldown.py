@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DeleteError, PutError
 
 from messaging.whatsapp_table import WaNotificationSent
+from wecare.dynamo import set_nullable
 
 log = logging.getLogger("messaging.cooldown")
 
@@ -58,7 +59,7 @@ def claim(kind: str, conversation_pk: str, *, trigger_id: str, recipient: str, a
 
 def settle(marker: WaNotificationSent, outcome: str, detail: str | None = None) -> None:
     """Write what became of a claimed marker (sent, queued, refused, …), for people reading it."""
-    marker.update(actions=[WaNotificationSent.outcome.set(outcome), WaNotificationSent.detail.set(detail)])
+    marker.update(actions=[WaNotificationSent.outcome.set(outcome), set_nullable(WaNotificationSent.detail, detail)])
 
 
 def release(marker: WaNotificationSent) -> None:

@@ -167,9 +167,10 @@ def _order(msg: dict[str, Any]) -> dict[str, Any]:
     quantities = [_quantity(i) for i in items] if isinstance(items, list) else [None]
     # A quantity we cannot read must not cost the customer's order: it is kept whole in
     # details, and only the preview is vaguer.
-    if None in quantities:
+    known = [q for q in quantities if q is not None]
+    if len(known) < len(quantities):
         return {"text": order.get("text"), "preview": "Order", "details": {"order": order}}
-    count = sum(quantities)
+    count = sum(known)
     return {"text": order.get("text"), "preview": f"Order: {count} item{'s' if count != 1 else ''}", "details": {"order": order}}
 
 

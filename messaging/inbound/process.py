@@ -68,6 +68,7 @@ def _receive(message: InboundMessage) -> bool:
     if not result.new:
         finish(WaMessage.get(WaMessage.key(message.wa_message_id), consistent_read=True))
         return False
+    assert result.wa_item is not None  # a new record carries the item it wrote
     finish(result.wa_item)
     return True
 

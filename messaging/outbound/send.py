@@ -77,7 +77,7 @@ def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest
     the media is a file the caller will store at its freshly issued key once the gate allows."""
     errors: dict[str, str] = {}
     try:
-        channel = Channel(data.get("channel"))
+        channel = Channel(data.get("channel") or "")  # a missing channel is refused like a wrong one
     except ValueError:
         raise FieldErrors({"channel": "must be whatsapp, sms or email"}) from None
     request = SendRequest(
@@ -162,7 +162,7 @@ def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: 
     request = parse(data, media_to_upload=upload_media is not None)
     contact = load_contact(request.contact_id)
     verdict = preflight(request, contact)
-    if not verdict.allowed:
+    if verdict.reason is not None:  # refused
         audit.record(user, "message.refused", "contact", request.contact_id, channel=request.channel.value, reason=verdict.reason.value, source=source)
         raise Refused(verdict)
     assert contact is not None
@@ -251,7 +251,7 @@ def process(message_id: str) -> str:
         return "skipped"
     channel = message.channel
     outcome = dispatch(load_contact(message.contactId), message, tier_allows=tier.claim, reserve=_reserve)
-    if not outcome.verdict.allowed:
+    if outcome.verdict.reason is not None:  # refused
         records.mark_refused(message, outcome.verdict.reason.value, outcome.verdict.message)
         emit("MessagesRefused", channel=channel)
         return "refused"

@@ -6,14 +6,14 @@ import time
 
 from django.conf import settings
 
-from messaging.outbound.senders.base import Outbound, SendError, SendResult
+from messaging.outbound.senders.base import Outbound, Sender, SendError, SendResult
 from messaging.outbound.senders.dry_run import DryRunClient
 from messaging.outbound.senders.email import EmailSender
 from messaging.outbound.senders.sms import SmsSender
 from messaging.outbound.senders.whatsapp import WhatsAppSender
 from wecare.aws import client
 
-SENDERS = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}
+SENDERS: dict[str, Sender] = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}
 
 
 class TokenExpired(Exception):

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from django.conf import settings
@@ -56,6 +56,14 @@ class SendResult:
     provider_message_id: str
     calls: list[dict[str, Any]] = field(default_factory=list)  # what went (or would go) to the provider
     started_at: float = 0.0  # epoch seconds when the first provider call began: the rate limit's clock
+
+
+class Sender(Protocol):
+    """One channel: the AWS service its client talks to, and how a message becomes its calls."""
+
+    service: str
+
+    def send(self, out: Outbound, client: Any) -> SendResult: ...
 
 
 class SendError(Exception):

@@ -24,7 +24,8 @@ def media_type(content_type: str) -> str:
     return kind if kind in MEDIA_TYPES - {"document"} else "document"
 
 
-def _template_components(parameters: dict[str, list[str]]) -> list[dict[str, Any]]:
+def _template_components(parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    # {"header": [text, ...], "body": [text, ...], "buttons": [[text, ...] per button]}
     components = []
     for section in ("header", "body"):
         values = parameters.get(section) or []
@@ -78,7 +79,7 @@ class WhatsAppSender:
         calls: list[dict[str, Any]] = []
         media_id = None
         if out.media and not out.template:
-            params = {
+            params: dict[str, Any] = {
                 "originationPhoneNumberId": out.sender,
                 "sourceS3File": {"bucketName": settings.MEDIA_BUCKET, "key": out.media["s3Key"]},
             }
