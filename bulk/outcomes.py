@@ -49,7 +49,7 @@ class Outcomes:
 
     def skipped(self, recipient: BulkRecipient, reason: str) -> str:
         """The gate refused at send time (opt-out, deletion, tier full): no message, no call."""
-        actions = [BulkRecipient.status.set("skipped"), set_nullable(BulkRecipient.reason, reason), BulkRecipient.finishedAt.set(now())]
+        actions = [BulkRecipient.status.set("skipped"), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())]
         return self._add(_Outcome(recipient, "skipped", actions))
 
     def delivered(self, recipient: BulkRecipient, message: Message, outcome: send.Outcome) -> str:
