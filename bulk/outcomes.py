@@ -14,7 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 from bulk.models import BulkRecipient
 from messaging.models import Message, StatusChange
 from messaging.outbound import send
-from messaging.outbound.records import _wa_item
+from messaging.outbound.records import wa_message_item
 from messaging.whatsapp_table import WaMessage
 from wecare.dynamo import now, set_nullable, transaction
 
@@ -69,7 +69,7 @@ class Outcomes:
             message.providerRequest = result.calls
             if message.channel == "whatsapp":
                 message.whatsappMessageId = result.provider_message_id
-                wa = _wa_item(message, result, to=outcome.to, at=at.isoformat(), customer=outcome.customer)
+                wa = wa_message_item(message, result, to=outcome.to, at=at.isoformat(), customer=outcome.customer)
             # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
             details = {"providerCallStartedAt": result.started_at}
         message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]

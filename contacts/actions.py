@@ -10,6 +10,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
+from contacts.queries import get_contact
 from contacts.validation import (
     InvalidValue,
     WhatsAppIdentity,
@@ -169,16 +170,6 @@ def add_whatsapp_identity(contact: Contact, sender: WhatsAppIdentity, *, source:
         raise Conflict(f"contact {contact.contactId} got another {' or '.join(missing)} meanwhile", field=next(iter(missing))) from None
     audit.record(None, "contact.update", "contact", contact.contactId, source=source, changes={f: {"from": None, "to": v} for f, v in missing.items()}, **evidence)
     return get_contact(contact.contactId)
-
-
-def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:
-    try:
-        contact = Contact.get(contact_id, consistent_read=True)
-    except Contact.DoesNotExist:
-        raise NotFound(f"no contact with id {contact_id}") from None
-    if contact.is_deleted and not include_deleted:
-        raise NotFound(f"contact {contact_id} is deleted")
-    return contact
 
 
 def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: str) -> Contact:

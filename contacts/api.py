@@ -37,7 +37,7 @@ def create_contact(request: AuthedRequest, payload: ContactIn):
 
 @router.get("/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=VIEWER, summary="Get a contact")
 def get_contact(request: AuthedRequest, contact_id: str):
-    return ContactOut.of(actions.get_contact(contact_id))
+    return ContactOut.of(queries.get_contact(contact_id))
 
 
 @router.patch("/{contact_id}", response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS}, auth=OPERATOR, summary="Change a contact")

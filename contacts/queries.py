@@ -11,6 +11,7 @@ from typing import Literal
 from contacts.models import LIVE, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_phone, whatsapp_user_id
 from wecare.dynamo import Cursor, Page
+from wecare.errors import NotFound
 
 MAX_SCANNED = 2000
 # As the API's ?q= allows: a search is a name, a number or an address, and DynamoDB bounds the
@@ -107,3 +108,15 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
         if pages.total_scanned_count >= MAX_SCANNED:
             return Page(items, Cursor.encode(pages.last_evaluated_key, scope=LIVE_LIST), pages.total_scanned_count)
     return Page(items, None, pages.total_scanned_count)
+
+
+def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:
+    """A contact by id, read consistently; NotFound (404) if there is none or it is deleted
+    (unless ``include_deleted``)."""
+    try:
+        contact = Contact.get(contact_id, consistent_read=True)
+    except Contact.DoesNotExist:
+        raise NotFound(f"no contact with id {contact_id}") from None
+    if contact.is_deleted and not include_deleted:
+        raise NotFound(f"contact {contact_id} is deleted")
+    return contact

@@ -59,7 +59,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 def contact_detail(request: HttpRequest, contact_id: str) -> HttpResponse:
     is_admin = has_role(request.user, Role.ADMIN)
     try:
-        contact = actions.get_contact(contact_id, include_deleted=is_admin)
+        contact = queries.get_contact(contact_id, include_deleted=is_admin)
     except NotFound as exc:
         return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
     return render(
@@ -79,7 +79,7 @@ def contact_detail(request: HttpRequest, contact_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest, contact_id: str) -> HttpResponse:
     try:
-        contact = actions.get_contact(contact_id)
+        contact = queries.get_contact(contact_id)
     except NotFound as exc:
         return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
     form = ContactForm.for_contact(contact, request.POST or None)

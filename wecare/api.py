@@ -11,6 +11,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from bulk.api import router as bulk_router
+from contacts.api import router as contacts_router
+from messaging.api import router as messages_router
+from messaging.inbox.api import router as inbox_router
 from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.bodylimits import too_large
 from wecare.errors import DomainError
@@ -36,11 +40,6 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
-
-from bulk.api import router as bulk_router  # noqa: E402  (routers import the api's auth)
-from contacts.api import router as contacts_router  # noqa: E402
-from messaging.api import router as messages_router  # noqa: E402
-from messaging.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("/contacts", contacts_router)
 api.add_router("/messages", messages_router)

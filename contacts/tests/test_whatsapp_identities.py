@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from contacts import actions
+from contacts import actions, queries
 from contacts.models import ContactUniqueKey
 from contacts.validation import WhatsAppIdentity
 from wecare.dynamo import now
@@ -55,7 +55,7 @@ def test_the_edit_page_accepts_the_stored_number_however_it_is_punctuated(client
     response = page.post(f"/contacts/{from_whatsapp.contactId}/edit/", {"name": "Dana L", "phone": typed, "email": ""})
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    contact = actions.get_contact(from_whatsapp.contactId)
+    contact = queries.get_contact(from_whatsapp.contactId)
     assert (contact.name, contact.phone) == ("Dana L", from_whatsapp.phone)
 
 
@@ -74,7 +74,7 @@ def test_a_username_contact_is_shown_by_its_user_id_and_its_name_can_be_edited(c
     response = page.post(f"/contacts/{username_contact.contactId}/edit/", {"name": "Sheena K", "phone": "", "email": ""})
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert actions.get_contact(username_contact.contactId).name == "Sheena K"
+    assert queries.get_contact(username_contact.contactId).name == "Sheena K"
     assert page.get(f"/api/contacts/{username_contact.contactId}").json()["whatsappUserId"] == username_contact.whatsappUserId
 
 
@@ -132,7 +132,7 @@ def test_a_value_another_live_contact_holds_is_a_conflict_and_changes_nothing(us
         actions.add_whatsapp_identity(username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE)
 
     assert refused.value.field == "phone"
-    assert actions.get_contact(username_contact.contactId).phone is None
+    assert queries.get_contact(username_contact.contactId).phone is None
     assert ContactUniqueKey.get(ContactUniqueKey.for_phone(from_whatsapp.phone), consistent_read=True).contactId == from_whatsapp.contactId
 
 

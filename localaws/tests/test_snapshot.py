@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from contacts import actions
+from contacts import actions, queries
 from wecare.aws import client
 from wecare.bootstrap import bootstrap
 from wecare.errors import NotFound
@@ -24,10 +24,10 @@ def test_a_contact_and_an_s3_object_survive_a_restart_of_the_emulator(operator, 
     urllib.request.urlopen(urllib.request.Request(f"{settings.AWS_ENDPOINT_URL}/moto-api/reset", method="POST"))
     bootstrap()
     with pytest.raises(NotFound):
-        actions.get_contact(contact.contactId)
+        queries.get_contact(contact.contactId)
 
     call_command("dev_snapshot", "load", str(path))
-    assert actions.get_contact(contact.contactId).name == "Survivor"
+    assert queries.get_contact(contact.contactId).name == "Survivor"
     assert client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key="snapshot-test.txt")["Body"].read() == b"kept"
 
 

@@ -92,11 +92,11 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
         if message.channel == "whatsapp":
-            tx.save(_wa_item(message, result, to=to, at=at.isoformat(), customer=customer), condition=WaMessage.pk.does_not_exist(), label="wa")
+            tx.save(wa_message_item(message, result, to=to, at=at.isoformat(), customer=customer), condition=WaMessage.pk.does_not_exist(), label="wa")
     _count_usage(message, at.strftime("%Y-%m-%d"))
 
 
-def _wa_item(message: Message, result: SendResult, *, to: str, at: str, customer: tuple[str, ...] = ()) -> WaMessage:
+def wa_message_item(message: Message, result: SendResult, *, to: str, at: str, customer: tuple[str, ...] = ()) -> WaMessage:
     """The outbound ``MSG#`` item, in the recipient's conversation: ``customer`` holds their
     WhatsApp identities (``outbound.Outcome.customer``); without them, the one it was sent to."""
     content = message.content or {}
