@@ -8,13 +8,17 @@ No credentials → 401; valid credentials without the role → 403, logged and a
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 
-from wecare.denials import record_denial
+from wecare.bearer import user_for_request
+from wecare.denials import deny, record_denial
 from wecare.roles import Role, role_of
 
 
@@ -50,21 +54,12 @@ class BearerRole(HttpBearer):
         self.role = role
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from wecare.bearer import user_for_request
-
         user = user_for_request(request, token)
         return _check_role(request, user, self.role) if user is not None else None
 
 
 def docs_access(view):
     """The API docs and schema are for people with a role (deny by default, like every page)."""
-    from functools import wraps
-
-    from django.conf import settings
-    from django.contrib.auth.views import redirect_to_login
-
-    from wecare.denials import deny
-
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
         if not request.user.is_authenticated:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 from django.conf import settings
+from pynamodb.attributes import TTLAttribute
 
 from wecare.aws import client
 from wecare.dynamo import ALL_MODELS
@@ -27,8 +28,6 @@ class Step:
 
 
 def _ttl_attribute(model) -> str | None:
-    from pynamodb.attributes import TTLAttribute
-
     for attribute in model.get_attributes().values():
         if isinstance(attribute, TTLAttribute):
             return attribute.attr_name

@@ -14,10 +14,13 @@ from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.core import signing
-from pynamodb.attributes import Attribute, TTLAttribute
+from pynamodb.attributes import Attribute, TTLAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import MetaProtocol, Model
+from pynamodb.transactions import TransactWrite
 
 from wecare.errors import DomainError
 
@@ -54,9 +57,6 @@ def meta(name: str) -> MetaProtocol:
 
 def string_index(name: str, hash_attr: str, range_attr: str | None = None) -> type:
     """A GlobalSecondaryIndex class over string key attributes, projecting every attribute."""
-    from pynamodb.attributes import UnicodeAttribute
-    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-
     attrs: dict[str, Any] = {
         "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
         hash_attr: UnicodeAttribute(hash_key=True),
@@ -170,8 +170,6 @@ __all__ = ["ALL_MODELS", "DAY", "Cursor", "InvalidCursor", "Page", "Transaction"
 def _connection(region: str, host: str | None):
     """One PynamoDB connection per endpoint: building one costs ~0.2 s (a new botocore client),
     and botocore clients are thread-safe."""
-    from pynamodb.connection import Connection
-
     return Connection(region=region, host=host)
 
 
@@ -187,8 +185,6 @@ class Transaction:
     _KINDS = ("condition_check", "delete", "save", "update")
 
     def __init__(self) -> None:
-        from pynamodb.transactions import TransactWrite
-
         self._tx = TransactWrite(connection=_connection(settings.AWS_REGION, settings.AWS_ENDPOINT_URL))
         self._labels: dict[str, list[Any]] = {kind: [] for kind in self._KINDS}
 

@@ -8,6 +8,7 @@ expected, and the entry points (manage.py, wsgi, celery) print that one line and
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 
 
@@ -86,8 +87,6 @@ def env_list(name: str, default: Iterable[str] | object = _MISSING) -> list[str]
 
 def run_or_exit(main) -> None:
     """Run an entry point; a ConfigError becomes one line on stderr and exit status 2."""
-    import sys
-
     try:
         main()
     except ConfigError as exc:

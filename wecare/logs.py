@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 
+from django.conf import settings
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from django.conf import settings
-
         record.request_id = request_id_var.get()
         record.log_group = settings.LOG_GROUP
         return True
