@@ -41,6 +41,8 @@ def install() -> None:
 
 def serialize_writes() -> None:
     """Run moto's DynamoDB write operations one at a time."""
+    # moto is imported when the emulator is installed, not when this module is: the settings of the
+    # tests and the dev stack import this module, and moto's import takes seconds.
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()  # re-entrant: a transaction calls put_item/update_item itself
@@ -60,6 +62,8 @@ def serialize_writes() -> None:
 
 def cheap_transaction_backups() -> None:
     """Back up only the items a transaction names, not whole tables (see the module docstring)."""
+    # moto is imported when the emulator is installed, not when this module is: the settings of the
+    # tests and the dev stack import this module, and moto's import takes seconds.
     import moto.dynamodb.models as backend_module
     from moto.dynamodb.exceptions import (
         MockValidationException,
@@ -124,6 +128,7 @@ def cheap_transaction_backups() -> None:
 
 def main() -> int:
     install()
+    # After install(): moto's server must start with the patched backend classes.
     from moto.server import main as moto_main
 
     sys.argv[0] = "moto_server"

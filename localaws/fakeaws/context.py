@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+
 from localaws.fakeaws.account import LinkedAccount
 from localaws.fakeaws.state import FakeState
 
@@ -37,8 +39,6 @@ class Context:
             return None
         with self._s3_lock:
             if self._s3 is None:
-                import boto3
-
                 region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
                 self._s3 = boto3.session.Session().client("s3", endpoint_url=self.s3_endpoint_url, region_name=region)
             return self._s3

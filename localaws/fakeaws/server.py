@@ -11,6 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from localaws.fakeaws import controls
 from localaws.fakeaws.app import FakeAws
 from localaws.fakeaws.state import FakeState
 
@@ -132,6 +133,4 @@ class FakeAwsServer:
         self.fake.add_fault(operation, error, status, message, times, service)
 
     def set_templates(self, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from localaws.fakeaws.controls import set_templates
-
-        return set_templates(self.fake, templates)
+        return controls.set_templates(self.fake, templates)
