@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run manage test install check bench clean
+.PHONY: run manage test test-fast install check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ test: install
 
 check: install
 	$(BIN)/python -m pytest -m "not browser" -q $(PYTEST_ARGS)
+
+# The loop while you work: no browser, no real Celery workers, a tenth of the property examples.
+test-fast: install
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not browser and not worker" -n 2 -q $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/contacts_bench.py

@@ -35,7 +35,7 @@ from bulk.tests.conftest import sms
 from wecare.celery import app
 from wecare.tests import workers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.worker]
 
 RECIPIENTS = 400
 KILL_AFTER_CALLS = 100
