@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/outbound_bench.py
 	$(BIN)/python bench/bulk_bench.py
 	$(BIN)/python bench/inbound_bench.py
+	$(BIN)/python bench/bulk_crash_bench.py
 
 clean:
 	rm -rf $(VENV) .local staticfiles .pytest_cache .hypothesis
