@@ -30,9 +30,10 @@ test: install
 check: install
 	$(BIN)/python -m pytest -m "not browser" -q $(PYTEST_ARGS)
 
-# The loop while you work: no browser, no real Celery workers, a tenth of the property examples.
+# The loop while you work: no browser, no real Celery workers, no sweep of every endpoint with
+# generated or malformed input, a tenth of the property examples; two processes.
 test-fast: install
-	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not browser and not worker" -n 2 -q $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not browser and not worker and not fuzz" -n 2 -q $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/contacts_bench.py

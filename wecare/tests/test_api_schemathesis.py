@@ -88,6 +88,7 @@ def _send(case, session) -> None:
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or examples(100))
 
 
+@pytest.mark.fuzz
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_from_an_operator_gets_a_server_error(case, sessions, real_contact):
