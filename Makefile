@@ -23,12 +23,14 @@ run: install
 manage: install
 	$(BIN)/python scripts/devstack.py manage $(CMD)
 
+# Two test processes (pytest-xdist): a test process and its in-process moto share one interpreter
+# lock, so one process keeps one core busy at most. Each process starts its own stack on its own ports.
 test: install
 	scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 check: install
-	$(BIN)/python -m pytest -m "not browser" -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser" -n 2 -q $(PYTEST_ARGS)
 
 # The loop while you work: no browser, no real Celery workers, no sweep of every endpoint with
 # generated or malformed input, a tenth of the property examples; two processes.
