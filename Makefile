@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run manage test install check lint bench clean
+.PHONY: run manage test test-fast install check lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -23,12 +23,19 @@ run: install
 manage: install
 	$(BIN)/python -m localaws.devstack manage $(CMD)
 
+# Two test processes (pytest-xdist): a test process and its in-process moto share one interpreter
+# lock, so one process keeps one core busy at most. Each process starts its own stack on its own ports.
 test: install
 	scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 check: install
-	$(BIN)/python -m pytest -m "not browser" -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser" -n 2 -q $(PYTEST_ARGS)
+
+# The loop while you work: no browser, no real Celery workers, no sweep of every endpoint with
+# generated or malformed input, a tenth of the property examples; two processes.
+test-fast: install
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not browser and not worker and not fuzz" -n 2 -q $(PYTEST_ARGS)
 
 # Static checks, configured in pyproject.toml; CI runs them before the tests. mypy loads the real
 # settings (the django-stubs plugin), which demand a secret key: a placeholder serves.
@@ -43,6 +50,7 @@ bench: install
 	$(BIN)/python bench/outbound_bench.py
 	$(BIN)/python bench/bulk_bench.py
 	$(BIN)/python bench/inbound_bench.py
+	$(BIN)/python bench/bulk_crash_bench.py
 
 clean:
 	rm -rf $(VENV) .local staticfiles .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
 """Shared fixtures: a moto server over real HTTP, bootstrapped once per test process, and the
-people who use the platform (a viewer, an operator, an admin, someone with no role)."""
+people who use the platform (a viewer, an operator, an admin, someone with no role). Also loads
+the hypothesis profile HYPOTHESIS_PROFILE names (wecare/tests/hypothesis_profiles.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from urllib.parse import urlparse
 import phonenumbers
 import pytest
 from django.conf import settings
+
+from wecare.tests import hypothesis_profiles
+
+# Before any test module is imported: their decorators read the profile's example count.
+hypothesis_profiles.load_from_environment()
 
 
 @pytest.fixture(scope="session", autouse=True)

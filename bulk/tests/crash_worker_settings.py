@@ -2,7 +2,6 @@
 
 * LIVE sends to the local fake the test process runs (AWS_FAKE_ENDPOINT_URL, loopback), so the
   fake's call log counts provider calls across processes, at the sender boundary;
-* a 20-second SQS visibility timeout, so the chunk a killed worker held comes back soon;
 * rate limits high enough that the test waits on the stack, not on the SMS limit.
 """
 
@@ -12,4 +11,3 @@ SEND_MODE = "LIVE"  # only ever to the loopback fake: AWS_FAKE_ENDPOINT_URL is t
 SEND_RETRY_BASE_SECONDS = 0.01
 RATE_LIMIT_SMS = 1000
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "visibility_timeout": 20}  # noqa: F405

@@ -18,7 +18,7 @@ from bulk.models import BulkJob
 from contacts import actions
 from wecare.celery import app
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"

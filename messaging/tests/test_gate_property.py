@@ -21,6 +21,7 @@ from messaging.models import Message
 from messaging.outbound import send
 from messaging.outbound.gate import Reason
 from wecare.dynamo import now
+from wecare.tests.hypothesis_profiles import examples
 
 OFF_LIST = {"whatsapp": "phone-number-id-00000000000000000000000000000000", "sms": "pool-00000000000000000000000000000000", "email": "someone@elsewhere.example"}
 
@@ -110,7 +111,7 @@ def live(settings, fake_aws):
 def test_the_provider_is_called_if_and_only_if_every_rule_allows(live):
     reserved: list[tuple[str, str]] = []
 
-    @hypothesis_settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], derandomize=True)
+    @hypothesis_settings(max_examples=examples(10_000), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], derandomize=True)
     @given(case=cases)
     def run(case: dict) -> None:
         contact, message = build(case)

@@ -30,7 +30,7 @@ from wecare.celery import app
 from wecare.queues import queue_url
 from wecare.tests import workers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.worker]
 VISIBILITY_SECONDS = 3
 
 

@@ -28,6 +28,7 @@ from messaging.models import RateLimitTracker
 from messaging.outbound import ratelimit
 from messaging.outbound.ratelimit import reserve, reserve_for_send, reserve_up_to
 from wecare.aws import client
+from wecare.tests.hypothesis_profiles import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR = 3_000_000_000  # a pinned clock far from now, so pinned tests never meet real windows
@@ -359,7 +360,7 @@ def test_whatsapp_positions_are_exact_under_threads(settings, monkeypatch):
 requests = st.lists(st.tuples(st.booleans(), st.integers(1, 6)), min_size=1, max_size=8)
 
 
-@settings_for_hypothesis(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings_for_hypothesis(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(limit=st.integers(1, 6), plan=requests, whatsapp=st.booleans(), lateness=st.data())
 def test_paced_sends_never_exceed_the_limit_in_any_one_second_span(settings, monkeypatch, limit, plan, whatsapp, lateness):
     """Any sequence of exact and partial reservations, one bucket or WhatsApp's two: sends at

@@ -40,6 +40,7 @@ from messaging.tests.sns_signing import (
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
 from wecare.aws import client as aws_client
+from wecare.tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.usefixtures("sns_test_certificates")
 URL = "/webhooks/sns/"
@@ -426,7 +427,7 @@ def original(key: tuple, topic: str) -> dict:
     return _originals[key]
 
 
-@hypothesis_settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hypothesis_settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(key=ENVELOPES, mutate=MUTATIONS)
 def test_no_mutated_envelope_is_ever_verified(topic, key, mutate):
     mutated = mutate(original(key, topic))
@@ -435,7 +436,7 @@ def test_no_mutated_envelope_is_ever_verified(topic, key, mutate):
         pytest.fail(f"accepted: {key} after {mutate!r}")  # only reached if verify let it through
 
 
-@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hypothesis_settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(key=ENVELOPES, mutate=MUTATIONS)
 def test_no_mutated_envelope_gets_through_the_webhook(client, topic, handed_off, key, mutate):
     response = post(client, mutate(original(key, topic)))

@@ -1,7 +1,7 @@
 """Settings for the test suite: the local stack's settings (localaws/settings.py), fed a test environment.
 
 Each test process gets its own moto server on a free loopback port (chosen here, before the
-settings are read, and inherited by any worker subprocess a test starts).
+settings are read, and inherited by any worker subprocess a test starts), also under pytest-xdist.
 """
 
 import os
@@ -13,6 +13,15 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+# Chosen once per test process and inherited by the worker subprocesses its tests start. Under
+# pytest-xdist every test process (gw0, gw1, ...) also inherits the controller's environment, ports
+# included: a process that finds ports chosen for another one chooses its own.
+_PORTS_FOR = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if os.environ.get("WECARE_TEST_PORTS_FOR", _PORTS_FOR) != _PORTS_FOR:
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.pop("AWS_FAKE_ENDPOINT_URL", None)
+os.environ["WECARE_TEST_PORTS_FOR"] = _PORTS_FOR
 
 os.environ["ENVIRONMENT"] = "development"
 os.environ["SEND_MODE"] = "DRY_RUN"

@@ -25,6 +25,7 @@ from contacts import actions
 from messaging.inbox import queries as inbox_queries
 from messaging.tests import inbox_data
 from wecare.dynamo import Cursor, InvalidCursor
+from wecare.tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +115,7 @@ attribute_values = st.one_of(
 
 
 @given(data=st.data())
-@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 def test_a_forged_cursor_with_the_right_key_names_is_refused_everywhere(client_for, admin_user, paged_lists, data):
     client = client_for(admin_user)
     paged = data.draw(st.sampled_from(paged_lists))
@@ -127,7 +128,7 @@ def test_a_forged_cursor_with_the_right_key_names_is_refused_everywhere(client_f
 
 
 @given(cursor=st.text(max_size=50) | st.just("x" * 5000))
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_text_as_a_cursor_is_refused_on_the_contacts_api(client_for, admin_user, cursor):
     response = client_for(admin_user).get("/api/contacts", {"cursor": cursor})
 

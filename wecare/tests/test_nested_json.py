@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from wecare import jsonlimits
 from wecare.jsonlimits import MAX_DEPTH
 from wecare.models import SystemConfig
+from wecare.tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_a_hundred_thousand_brackets_to_the_webhook_are_a_400_with_the_reason(cl
 
 @given(document=nested())
 @with_edges
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_webhook_answers_any_nesting_with_a_4xx(client, document):
     text, levels, closed = document
     response = client.post(SNS_URL, data=text, content_type="text/plain; charset=UTF-8")
@@ -119,7 +120,7 @@ def test_the_config_page_refuses_a_hundred_thousand_brackets_with_a_form_error(a
 
 @given(document=nested())
 @with_edges
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_config_page_stores_what_it_accepts_and_refuses_the_rest_with_a_reason(admin, document):
     text, levels, closed = document
 

@@ -9,7 +9,7 @@ import pytest
 from contacts import imports
 from wecare.tests.workers import running_worker
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.worker]
 
 
 

@@ -14,7 +14,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.conf import settings
+
+from wecare.aws import client as aws_client
 from wecare.celery import app
+from wecare.queues import queue_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +51,21 @@ def stop_worker(proc: subprocess.Popen, log_path: Path) -> None:
             proc.kill()
             proc.wait(timeout=10)
     print(log_path.read_text(errors="replace")[-3000:])
+
+
+@contextlib.contextmanager
+def visibility_timeout(queue: str, seconds: int) -> Iterator[None]:
+    """The queue's SQS visibility timeout cut to ``seconds`` for the block (production keeps
+    bootstrap's 300 s), so what a killed worker held comes back soon. It has to be the queue's
+    attribute: kombu's ``visibility_timeout`` option only applies to queues kombu creates."""
+    sqs = aws_client("sqs")
+    url = queue_url(queue, endpoint_url=settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION, account_id=settings.AWS_ACCOUNT_ID, prefix=settings.SQS_QUEUE_PREFIX)
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
+    try:
+        yield
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": before})
 
 
 @contextlib.contextmanager
