@@ -121,9 +121,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium(tmp_path_factory):
     """Debian's Chromium driven by Playwright (which never downloads a browser of its own)."""
-    from playwright.sync_api import sync_playwright
-
-    from playwright.sync_api import expect
+    from playwright.sync_api import expect, sync_playwright
 
     # A server round trip (a preview recomputed, a job started) can take seconds on a loaded CI
     # machine: wait up to 15 s for what a page must show, as page actions already do. The

@@ -61,7 +61,7 @@ def start_worker(log: Path, concurrency: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", str(concurrency),
          "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)  # noqa: SIM115 - the worker owns it
+        cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def set_visibility_timeout(seconds: int) -> None:

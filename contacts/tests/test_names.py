@@ -16,7 +16,7 @@ from wecare.tests.naming import unique_name
 
 pytestmark = pytest.mark.django_db
 
-STRIPPED = {chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x200B, 0x2060, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+STRIPPED = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x200B, 0x2060, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
 LONE_SURROGATES = {chr(c) for c in range(0xD800, 0xE000)}  # parsed JSON can hold one; UTF-8 cannot
 JOINERS = "\u200c\u200d"
 NAME_PARTS = st.sampled_from(sorted(STRIPPED) + list(JOINERS) + ["\ud83d", "\udc69", " ", "\u00a0", "\u2028", "a", "क्", "👩", "Ø"])

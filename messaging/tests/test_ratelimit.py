@@ -107,9 +107,9 @@ def assert_positions_fit(grants, counts: dict[int, int], limit: int) -> None:
 def test_reserving_more_than_the_limit_at_once_is_refused():
     with pytest.raises(ValueError, match="limit is 5"):
         reserve(unique("too-many"), 5, 6)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be at least 1"):
         reserve(unique("zero"), 5, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs its phone number id"):
         reserve_for_send("whatsapp", None)  # a WhatsApp send needs its phone number id
 
 
@@ -211,7 +211,7 @@ def test_channels_use_their_buckets_and_limits(settings):
     assert ratelimit.buckets_for("sms") == [("sms", 5)]
     assert ratelimit.buckets_for("email", "one@wecare.digital") == [("email", 10)]
     assert ratelimit.buckets_for("whatsapp", "phone-number-id-1") == [("whatsapp#phone-number-id-1", 80), ("whatsapp#account", 1000)]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown channel 'fax'"):
         ratelimit.buckets_for("fax")
 
 
@@ -232,7 +232,7 @@ def test_whatsapp_moves_both_buckets_forward_together_without_leaking(settings, 
     assert (part.window, part.granted) == (FAR, 1)  # the account's last token in FAR
     part = reserve_for_send("whatsapp", a, 3, up_to=True, now=FAR)
     assert (part.window, part.granted) == (FAR + 1, 1)  # A is full in FAR; the account has 1 left in FAR+1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot reserve 4 tokens at once"):
         reserve_for_send("whatsapp", a, 4)  # more than the number's limit
 
 

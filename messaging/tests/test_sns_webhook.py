@@ -431,9 +431,8 @@ def original(key: tuple, topic: str) -> dict:
 @given(key=ENVELOPES, mutate=MUTATIONS)
 def test_no_mutated_envelope_is_ever_verified(topic, key, mutate):
     mutated = mutate(original(key, topic))
-    with pytest.raises(sns.Unverified):
+    with pytest.raises(sns.Unverified):  # pytest fails the test if verify lets it through
         sns.verify(mutated)
-        pytest.fail(f"accepted: {key} after {mutate!r}")  # only reached if verify let it through
 
 
 @hypothesis_settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

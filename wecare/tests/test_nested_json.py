@@ -62,7 +62,7 @@ def test_the_parser_refuses_too_deep_with_its_reason_and_keeps_the_rest():
         jsonlimits.loads("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
     with pytest.raises(jsonlimits.TooDeep):
         jsonlimits.loads("[" * 100_000)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Expecting property name"):
         jsonlimits.loads("{oops")
 
 

