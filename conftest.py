@@ -65,7 +65,9 @@ def new_email():
 def _person(django_user_model, username: str, group: str | None):
     from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user(username=username, password="pw-" + username, email=f"{username}@example.com")
+    user = django_user_model.objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.com"
+    )
     if group:
         user.groups.add(Group.objects.get_or_create(name=group)[0])
         if group == "Admin":
@@ -166,7 +168,9 @@ def fake_aws(aws):
     from localaws.fakeaws import FakeAwsServer
 
     endpoint = urlparse(settings.AWS_FAKE_ENDPOINT_URL)
-    server = FakeAwsServer(host=endpoint.hostname, port=endpoint.port, s3_endpoint_url=settings.AWS_ENDPOINT_URL).start()
+    server = FakeAwsServer(
+        host=endpoint.hostname, port=endpoint.port, s3_endpoint_url=settings.AWS_ENDPOINT_URL
+    ).start()
     yield server
     server.stop()
 

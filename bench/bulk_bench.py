@@ -98,8 +98,13 @@ def _writes(operation: str, body: dict) -> list[tuple[str, str, dict, bool]]:
     if operation in ("UpdateItem", "DeleteItem"):
         return [(body["TableName"], operation[:6].lower(), body["Key"], False)]
     if operation == "BatchWriteItem":
-        return [(table, "put", r["PutRequest"]["Item"], False) if "PutRequest" in r else (table, "delete", r["DeleteRequest"]["Key"], False)
-                for table, requests in body["RequestItems"].items() for r in requests]
+        return [
+            (table, "put", r["PutRequest"]["Item"], False)
+            if "PutRequest" in r
+            else (table, "delete", r["DeleteRequest"]["Key"], False)
+            for table, requests in body["RequestItems"].items()
+            for r in requests
+        ]
     found = []
     for entry in body.get("TransactItems", []):
         kind, spec = next(iter(entry.items()))
@@ -142,7 +147,10 @@ def write_units(writes: list[tuple[str, str, dict, bool]]) -> dict:
     tables = {t: dynamodb.describe_table(TableName=t)["Table"] for t in {w[0] for w in writes}}
 
     def key_of(table: str, item: dict) -> tuple:
-        return tuple(item[k["AttributeName"]]["S"] if "S" in item[k["AttributeName"]] else item[k["AttributeName"]]["N"] for k in tables[table]["KeySchema"])
+        return tuple(
+            item[k["AttributeName"]]["S"] if "S" in item[k["AttributeName"]] else item[k["AttributeName"]]["N"]
+            for k in tables[table]["KeySchema"]
+        )
 
     wanted: dict[str, dict[tuple, dict]] = defaultdict(dict)
     for table, kind, item, _ in writes:
@@ -173,7 +181,11 @@ def write_units(writes: list[tuple[str, str, dict, bool]]) -> dict:
                 if projection["ProjectionType"] == "ALL":
                     size = item_size(item)
                 else:
-                    names = set(keys) | {k["AttributeName"] for k in tables[table]["KeySchema"]} | set(projection.get("NonKeyAttributes", []))
+                    names = (
+                        set(keys)
+                        | {k["AttributeName"] for k in tables[table]["KeySchema"]}
+                        | set(projection.get("NonKeyAttributes", []))
+                    )
                     size = item_size({n: v for n, v in item.items() if n in names})
                 gsi += math.ceil(max(size, 1) / 1024)
     return {"base": base, "gsi": gsi, "by_table": dict(by_table)}
@@ -211,12 +223,37 @@ class Workers:
     """One `celery worker -Q bulk-queue -c N` (prefork), as production runs the bulk service."""
 
     def __init__(self, concurrency: int, limit: int, log: Path):
-        env = {**os.environ, "SEND_MODE": "DRY_RUN", "RATE_LIMIT_WHATSAPP_PER_NUMBER": str(limit), "RATE_LIMIT_WHATSAPP_ACCOUNT": str(max(limit, 1000))}
+        env = {
+            **os.environ,
+            "SEND_MODE": "DRY_RUN",
+            "RATE_LIMIT_WHATSAPP_PER_NUMBER": str(limit),
+            "RATE_LIMIT_WHATSAPP_ACCOUNT": str(max(limit, 1000)),
+        }
         self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", str(concurrency),
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "wecare",
+                "worker",
+                "-Q",
+                "bulk-queue",
+                "-c",
+                str(concurrency),
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.concurrency = concurrency
 
     def wait_idle(self, timeout: float = 120) -> None:
@@ -260,7 +297,17 @@ def _ppid(stat: Path) -> int:
         return -1
 
 
-def run_job(contacts: list[str], *, sender: str, limit: int, concurrency: int, recorder: RecordingApp, tmp: Path, timeout: float, label: str) -> dict:
+def run_job(
+    contacts: list[str],
+    *,
+    sender: str,
+    limit: int,
+    concurrency: int,
+    recorder: RecordingApp,
+    tmp: Path,
+    timeout: float,
+    label: str,
+) -> dict:
     from bulk import actions
     from bulk.audience import AudienceSpec
     from bulk.models import BulkJob
@@ -272,8 +319,15 @@ def run_job(contacts: list[str], *, sender: str, limit: int, concurrency: int, r
         cpu_before = workers.cpu()
         thread_cpu = time.thread_time()
         started = time.perf_counter()
-        job = actions.start_job(AudienceSpec(contact_ids=contacts), {"text": f"Bench {label}"}, channel="whatsapp", sender=sender,
-                                user=None, confirm=True, previewed_count=len(contacts))
+        job = actions.start_job(
+            AudienceSpec(contact_ids=contacts),
+            {"text": f"Bench {label}"},
+            channel="whatsapp",
+            sender=sender,
+            user=None,
+            confirm=True,
+            previewed_count=len(contacts),
+        )
         start_seconds = time.perf_counter() - started
         start_cpu = time.thread_time() - thread_cpu
         start_counts, start_writes = recorder.take()
@@ -281,7 +335,9 @@ def run_job(contacts: list[str], *, sender: str, limit: int, concurrency: int, r
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             workers.check()
-            item = poller.get_item(TableName=BulkJob.Meta.table_name, Key={"jobId": {"S": job.jobId}}, ConsistentRead=True)["Item"]
+            item = poller.get_item(
+                TableName=BulkJob.Meta.table_name, Key={"jobId": {"S": job.jobId}}, ConsistentRead=True
+            )["Item"]
             if "completedAt" in item or item["status"]["S"] in ("cancelled", "failed"):
                 break
             time.sleep(0.5)
@@ -292,16 +348,33 @@ def run_job(contacts: list[str], *, sender: str, limit: int, concurrency: int, r
     finally:
         workers.stop()
     if not job.completedAt:
-        raise SystemExit(f"job {job.jobId} not completed after {timeout:.0f}s (status " f"{job.status}, {job.finished_count}/{job.totalRecipients}); see {tmp}")
+        raise SystemExit(
+            f"job {job.jobId} not completed after {timeout:.0f}s (status "
+            f"{job.status}, {job.finished_count}/{job.totalRecipients}); see {tmp}"
+        )
     timing = sender_boundary(job.jobId)
     n = len(contacts)
     return {
-        "label": label, "limit": limit, "recipients": n, "job": job.jobId, "status": job.status,
-        "counts": {"sent": int(job.sentCount), "failed": int(job.failedCount), "skipped": int(job.skippedCount), "cancelled": int(job.cancelledCount), "unknown": int(job.unknownCount)},
-        "start_seconds": start_seconds, "start_cpu_ms_per_recipient": 1000 * start_cpu / n,
-        "job_seconds": (job.completedAt - job.startedAt).total_seconds() if job.startedAt else float("nan"), "drain_seconds": drain_seconds,
-        "start_requests": dict(start_counts), "send_requests": dict(send_counts),
-        "start_wcu": write_units(start_writes), "send_wcu": write_units(send_writes),
+        "label": label,
+        "limit": limit,
+        "recipients": n,
+        "job": job.jobId,
+        "status": job.status,
+        "counts": {
+            "sent": int(job.sentCount),
+            "failed": int(job.failedCount),
+            "skipped": int(job.skippedCount),
+            "cancelled": int(job.cancelledCount),
+            "unknown": int(job.unknownCount),
+        },
+        "start_seconds": start_seconds,
+        "start_cpu_ms_per_recipient": 1000 * start_cpu / n,
+        "job_seconds": (job.completedAt - job.startedAt).total_seconds() if job.startedAt else float("nan"),
+        "drain_seconds": drain_seconds,
+        "start_requests": dict(start_counts),
+        "send_requests": dict(send_counts),
+        "start_wcu": write_units(start_writes),
+        "send_wcu": write_units(send_writes),
         "worker_cpu_ms_per_recipient": 1000 * cpu / n,
         **timing,
     }
@@ -316,7 +389,9 @@ def sender_boundary(job_id: str) -> dict:
     message_ids = [r.messageId for r in all_recipients(job_id) if r.status == "sent" and r.messageId]
     starts, recorded = [], []
     for start in range(0, len(message_ids), 100):
-        for message in Message.batch_get(message_ids[start : start + 100], attributes_to_get=["messageId", "statusHistory"]):
+        for message in Message.batch_get(
+            message_ids[start : start + 100], attributes_to_get=["messageId", "statusHistory"]
+        ):
             sent = next((c for c in message.statusHistory if c.status == "sent"), None)
             if sent is None:
                 continue
@@ -324,10 +399,20 @@ def sender_boundary(job_id: str) -> dict:
             started = (sent.details or {}).get("providerCallStartedAt")
             if started is not None:
                 starts.append(float(started))
-    source = "provider call start (providerCallStartedAt)" if len(starts) == len(recorded) and starts else "time the outcome was recorded (the worker does not record the call's start)"
+    source = (
+        "provider call start (providerCallStartedAt)"
+        if len(starts) == len(recorded) and starts
+        else "time the outcome was recorded (the worker does not record the call's start)"
+    )
     times = sorted(starts if source.startswith("provider") else recorded)
     if len(times) < 2:
-        return {"boundary": source, "rate": float("nan"), "max_calendar_second": len(times), "max_sliding_second": len(times), "steady_rate": float("nan")}
+        return {
+            "boundary": source,
+            "rate": float("nan"),
+            "max_calendar_second": len(times),
+            "max_sliding_second": len(times),
+            "steady_rate": float("nan"),
+        }
     per_second = Counter(int(t) for t in times)
     whole = [per_second[s] for s in sorted(per_second)][1:-1]  # the first and last seconds are partial
     return {
@@ -353,30 +438,59 @@ def _max_sliding(times: list[float]) -> int:
 def report(result: dict) -> None:
     n = result["recipients"]
     send, start = result["send_requests"], result["start_requests"]
-    print(f"  {result['label']}: per-number limit {result['limit']}/s, " f"job {result['job']} {result['status']} {result['counts']}")
-    print("    start_job (preview again, write job + recipients + chunks, queue): " f"{result['start_seconds']:.1f}s, {result['start_cpu_ms_per_recipient']:.2f} ms CPU per recipient")
-    print(f"    job running (startedAt -> completedAt): {result['job_seconds']:.1f}s " f"= {n / result['job_seconds']:.1f} recipients/s")
-    print(f"    sender boundary ({result['boundary']}): rate {result['rate']:.1f}/s over " f"{result.get('send_span_seconds', 0):.1f}s, steady {result['steady_rate']:.1f}/s;"
-          f" largest count in one clock second {result['max_calendar_second']}, " f"in any sliding 1-second window {result['max_sliding_second']}")
+    print(
+        f"  {result['label']}: per-number limit {result['limit']}/s, "
+        f"job {result['job']} {result['status']} {result['counts']}"
+    )
+    print(
+        "    start_job (preview again, write job + recipients + chunks, queue): "
+        f"{result['start_seconds']:.1f}s, {result['start_cpu_ms_per_recipient']:.2f} ms CPU per recipient"
+    )
+    print(
+        f"    job running (startedAt -> completedAt): {result['job_seconds']:.1f}s "
+        f"= {n / result['job_seconds']:.1f} recipients/s"
+    )
+    print(
+        f"    sender boundary ({result['boundary']}): rate {result['rate']:.1f}/s over "
+        f"{result.get('send_span_seconds', 0):.1f}s, steady {result['steady_rate']:.1f}/s;"
+        f" largest count in one clock second {result['max_calendar_second']}, "
+        f"in any sliding 1-second window {result['max_sliding_second']}"
+    )
     total_send, total_start = sum(send.values()), sum(start.values())
-    print(f"    DynamoDB requests per recipient: {(total_send + total_start) / n:.2f} " f"(send {total_send / n:.2f} + start {total_start / n:.2f})")
+    print(
+        f"    DynamoDB requests per recipient: {(total_send + total_start) / n:.2f} "
+        f"(send {total_send / n:.2f} + start {total_start / n:.2f})"
+    )
     print(f"      send:  {dict(sorted(send.items()))}")
     print(f"      start: {dict(sorted(start.items()))}")
     wcu_send, wcu_start = result["send_wcu"], result["start_wcu"]
-    print("    write units per recipient (computed from item sizes): base " f"tables {(wcu_send['base'] + wcu_start['base']) / n:.2f}, "
-          f"GSIs {(wcu_send['gsi'] + wcu_start['gsi']) / n:.2f}; send {dict(sorted(wcu_send['by_table'].items()))}")
-    print(f"    app CPU per recipient: workers {result['worker_cpu_ms_per_recipient']:.2f} " "ms (user+system, prefork parent and children)"
-          f" + start_job {result['start_cpu_ms_per_recipient']:.2f} ms (this thread)")
+    print(
+        "    write units per recipient (computed from item sizes): base "
+        f"tables {(wcu_send['base'] + wcu_start['base']) / n:.2f}, "
+        f"GSIs {(wcu_send['gsi'] + wcu_start['gsi']) / n:.2f}; send {dict(sorted(wcu_send['by_table'].items()))}"
+    )
+    print(
+        f"    app CPU per recipient: workers {result['worker_cpu_ms_per_recipient']:.2f} "
+        "ms (user+system, prefork parent and children)"
+        f" + start_job {result['start_cpu_ms_per_recipient']:.2f} ms (this thread)"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=4, choices=range(2, 6), help="bulk worker processes (2-5, as in production)")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, choices=range(2, 6), help="bulk worker processes (2-5, as in production)"
+    )
     parser.add_argument("--limit", type=int, default=80, help="per-number limit for the throttled phase (recipients/s)")
     parser.add_argument("--timeout", type=float, default=1800)
-    parser.add_argument("--throttled-recipients", type=int, default=None,
-                        help="recipients in the throttled phase (default: as many as " "the limit sends in 2 minutes, at most --recipients)")
+    parser.add_argument(
+        "--throttled-recipients",
+        type=int,
+        default=None,
+        help="recipients in the throttled phase (default: as many as "
+        "the limit sends in 2 minutes, at most --recipients)",
+    )
     parser.add_argument("--skip-throttled", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
@@ -388,26 +502,55 @@ def main() -> int:
         sender = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         made = time.perf_counter()
         contacts = make_contacts(args.recipients)
-        print(f"bulk benchmark: {args.recipients} WhatsApp recipients per job, DRY_RUN, " f"celery prefork -c {args.concurrency} on bulk-queue; logs in {tmp}")
+        print(
+            f"bulk benchmark: {args.recipients} WhatsApp recipients per job, DRY_RUN, "
+            f"celery prefork -c {args.concurrency} on bulk-queue; logs in {tmp}"
+        )
         print(f"  {args.recipients} contacts written in {time.perf_counter() - made:.1f}s")
         results = []
-        unthrottled = run_job(contacts, sender=sender, limit=100_000, concurrency=args.concurrency, recorder=recorder, tmp=tmp, timeout=args.timeout, label="unthrottled")
+        unthrottled = run_job(
+            contacts,
+            sender=sender,
+            limit=100_000,
+            concurrency=args.concurrency,
+            recorder=recorder,
+            tmp=tmp,
+            timeout=args.timeout,
+            label="unthrottled",
+        )
         report(unthrottled)
         results.append(unthrottled)
         if not args.skip_throttled:
             capacity = args.recipients / unthrottled["job_seconds"]
             limit = args.limit if capacity >= args.limit else max(1, int(capacity / 2))
-            why = "as asked" if limit == args.limit else f"half the measured capacity of {capacity:.1f}/s, since the stack cannot carry {args.limit}/s"
+            why = (
+                "as asked"
+                if limit == args.limit
+                else f"half the measured capacity of {capacity:.1f}/s, since the stack cannot carry {args.limit}/s"
+            )
             print(f"  throttled phase: per-number limit {limit}/s ({why})")
             # At a low limit the whole audience would take most of an hour; two minutes of
             # sending shows the rate and its windows just as well (the output says how many).
             size = min(args.recipients, args.throttled_recipients or limit * 120)
             print(f"  throttled phase: {size} recipients")
-            throttled = run_job(contacts[:size], sender=sender, limit=limit, concurrency=args.concurrency, recorder=recorder, tmp=tmp, timeout=args.timeout, label="throttled")
+            throttled = run_job(
+                contacts[:size],
+                sender=sender,
+                limit=limit,
+                concurrency=args.concurrency,
+                recorder=recorder,
+                tmp=tmp,
+                timeout=args.timeout,
+                label="throttled",
+            )
             report(throttled)
             achieved = throttled["steady_rate"]
-            print(f"    achieved / limit: {100 * achieved / limit:.1f} % (steady rate " "over whole seconds); never above the limit in a clock second:"
-                  f" {throttled['max_calendar_second'] <= limit}; in any " f"sliding second: {throttled['max_sliding_second'] <= limit}")
+            print(
+                f"    achieved / limit: {100 * achieved / limit:.1f} % (steady rate "
+                "over whole seconds); never above the limit in a clock second:"
+                f" {throttled['max_calendar_second'] <= limit}; in any "
+                f"sliding second: {throttled['max_sliding_second'] <= limit}"
+            )
             results.append(throttled)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, default=str))
         return 0
@@ -422,7 +565,12 @@ def polling_client():
     import botocore.config
     from django.conf import settings
 
-    return boto3.client("dynamodb", endpoint_url=settings.AWS_ENDPOINT_URL, region_name=settings.AWS_REGION, config=botocore.config.Config(user_agent_extra=POLL_AGENT))
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+        region_name=settings.AWS_REGION,
+        config=botocore.config.Config(user_agent_extra=POLL_AGENT),
+    )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,17 @@ def make_sms_contacts(n: int) -> list[str]:
     with Contact.batch_write() as batch:
         for i in range(n):
             contact_id = str(ULID())
-            batch.save(Contact(contactId=contact_id, name=f"Crash bench {i}", phone=f"+1415{2000000 + i:07d}", optInSms=True,
-                               createdAt=at, updatedAt=at, liveList=LIVE))
+            batch.save(
+                Contact(
+                    contactId=contact_id,
+                    name=f"Crash bench {i}",
+                    phone=f"+1415{2000000 + i:07d}",
+                    optInSms=True,
+                    createdAt=at,
+                    updatedAt=at,
+                    liveList=LIVE,
+                )
+            )
             ids.append(contact_id)
     return ids
 
@@ -59,9 +68,28 @@ def make_sms_contacts(n: int) -> list[str]:
 def start_worker(log: Path, concurrency: int) -> subprocess.Popen:
     """A prefork bulk worker in its own process group, so SIGKILL reaches its children too."""
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", str(concurrency),
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wecare",
+            "worker",
+            "-Q",
+            "bulk-queue",
+            "-c",
+            str(concurrency),
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def set_visibility_timeout(seconds: int) -> None:
@@ -71,7 +99,13 @@ def set_visibility_timeout(seconds: int) -> None:
     from wecare.aws import client
     from wecare.queues import queue_url
 
-    url = queue_url("bulk-queue", endpoint_url=settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION, account_id=settings.AWS_ACCOUNT_ID, prefix=settings.SQS_QUEUE_PREFIX)
+    url = queue_url(
+        "bulk-queue",
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+        region=settings.AWS_REGION,
+        account_id=settings.AWS_ACCOUNT_ID,
+        prefix=settings.SQS_QUEUE_PREFIX,
+    )
     client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
 
 
@@ -96,7 +130,12 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=2000)
     parser.add_argument("--kill-after", type=int, default=300, help="provider calls before the first worker is killed")
     parser.add_argument("--concurrency", type=int, default=2, help="processes per worker (prefork)")
-    parser.add_argument("--visibility-timeout", type=int, default=30, help="bulk-queue's SQS visibility timeout, seconds (production: 300)")
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=30,
+        help="bulk-queue's SQS visibility timeout, seconds (production: 300)",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="a bound on each wait, seconds")
     args = parser.parse_args()
     if not 0 < args.kill_after < args.recipients:
@@ -116,28 +155,47 @@ def main() -> int:
 
         settings.CELERY_TASK_ALWAYS_EAGER = False  # publish to SQS, where the workers take it
         set_visibility_timeout(args.visibility_timeout)
-        print(f"bulk crash benchmark: {args.recipients} SMS recipients, LIVE to the local fake, celery prefork -c {args.concurrency};"
-              f" kill -9 after {args.kill_after} calls; visibility timeout {args.visibility_timeout} s; logs in {tmp}")
+        print(
+            f"bulk crash benchmark: {args.recipients} SMS recipients, LIVE to the local fake,"
+            f" celery prefork -c {args.concurrency};"
+            f" kill -9 after {args.kill_after} calls; visibility timeout {args.visibility_timeout} s; logs in {tmp}"
+        )
         began = time.perf_counter()
         contacts = make_sms_contacts(args.recipients)
         print(f"  {args.recipients} contacts written in {time.perf_counter() - began:.1f} s")
         calls = lambda: len(fake.calls("SendTextMessage"))  # noqa: E731
 
         began = time.perf_counter()
-        job = actions.start_job(AudienceSpec(contact_ids=contacts), {"text": "Crash bench"}, channel="sms", sender=None,
-                                user=get_user_model()(username="bench-operator"), confirm=True, previewed_count=args.recipients)
+        job = actions.start_job(
+            AudienceSpec(contact_ids=contacts),
+            {"text": "Crash bench"},
+            channel="sms",
+            sender=None,
+            user=get_user_model()(username="bench-operator"),
+            confirm=True,
+            previewed_count=args.recipients,
+        )
         print(f"  job started in {time.perf_counter() - began:.1f} s")
 
         first = start_worker(tmp / "worker1.log", args.concurrency)
-        until_first_call = wait_for(lambda: calls() > 0 or first.poll() is not None, args.timeout, "the first provider call", every=0.25)
-        until_kill = wait_for(lambda: calls() >= args.kill_after or first.poll() is not None, args.timeout, f"{args.kill_after} calls", every=0.25)
+        until_first_call = wait_for(
+            lambda: calls() > 0 or first.poll() is not None, args.timeout, "the first provider call", every=0.25
+        )
+        until_kill = wait_for(
+            lambda: calls() >= args.kill_after or first.poll() is not None,
+            args.timeout,
+            f"{args.kill_after} calls",
+            every=0.25,
+        )
         if first.poll() is not None:
             raise SystemExit(f"the first worker exited with {first.returncode}; see {tmp / 'worker1.log'}")
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
         at_kill = calls()
-        print(f"  first worker: first call {until_first_call:.1f} s after its start (start-up and preparation), killed"
-              f" {until_kill:.1f} s later at {at_kill} calls ({at_kill / until_kill:.1f} calls/s)")
+        print(
+            f"  first worker: first call {until_first_call:.1f} s after its start (start-up and preparation), killed"
+            f" {until_kill:.1f} s later at {at_kill} calls ({at_kill / until_kill:.1f} calls/s)"
+        )
 
         second = start_worker(tmp / "worker2.log", args.concurrency)
         began = time.perf_counter()
@@ -152,8 +210,10 @@ def main() -> int:
         wait_for(settled, args.timeout, "the second worker to finish every chunk")
         finished = time.perf_counter() - began
         after_kill = calls() - at_kill
-        print(f"  second worker: {after_kill} calls, settled {finished:.1f} s after its start (including the wait for the"
-              f" killed worker's chunks to come back, and {POLL_SECONDS:.0f} s of looking that nothing changes)")
+        print(
+            f"  second worker: {after_kill} calls, settled {finished:.1f} s after its start (including the wait for the"
+            f" killed worker's chunks to come back, and {POLL_SECONDS:.0f} s of looking that nothing changes)"
+        )
 
         swept = sweep.sweep_stuck(older_than=timedelta(0))
         job = queries.get_job(job.jobId)
@@ -162,8 +222,10 @@ def main() -> int:
         called = Counter(c["params"]["DestinationPhoneNumber"] for c in fake.calls("SendTextMessage"))
         sent = {r.address for r in recipients if r.status == "sent"}
         unknown = {r.address for r in recipients if r.status == "unknown"}
-        print(f"  sweep: {swept}; final: {dict(by_status)}; provider calls {sum(called.values())};"
-              f" unknown {len(unknown)} ({len(unknown & set(called))} of them called)")
+        print(
+            f"  sweep: {swept}; final: {dict(by_status)}; provider calls {sum(called.values())};"
+            f" unknown {len(unknown)} ({len(unknown & set(called))} of them called)"
+        )
 
         failures: list[str] = []
         print("  invariants:")
@@ -172,8 +234,16 @@ def main() -> int:
         check(max(called.values(), default=0) <= 1, "nobody called twice", failures)
         check(sent <= set(called), "every recipient marked sent was called", failures)
         check(set(called) - sent <= unknown, "a call without a sent record is an unknown recipient", failures)
-        check(len(unknown) <= args.concurrency * sending.CLAIM_BATCH, f"at most one claimed batch ({sending.CLAIM_BATCH}) per killed process", failures)
-        check((job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown)), "the job completed with those counts", failures)
+        check(
+            len(unknown) <= args.concurrency * sending.CLAIM_BATCH,
+            f"at most one claimed batch ({sending.CLAIM_BATCH}) per killed process",
+            failures,
+        )
+        check(
+            (job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown)),
+            "the job completed with those counts",
+            failures,
+        )
         return 1 if failures else 0
     finally:
         for proc in (first, second):

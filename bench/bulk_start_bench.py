@@ -49,8 +49,15 @@ def main() -> int:
         user = get_user_model()(username="bench-operator")
         audience = AudienceSpec(contact_ids=contacts)
         began = time.perf_counter()
-        job = actions.start_job(audience, {"text": "Bench start"}, channel="whatsapp", sender=settings.WHATSAPP_PHONE_NUMBER_IDS[0],
-                                user=user, confirm=True, previewed_count=args.recipients)
+        job = actions.start_job(
+            audience,
+            {"text": "Bench start"},
+            channel="whatsapp",
+            sender=settings.WHATSAPP_PHONE_NUMBER_IDS[0],
+            user=user,
+            confirm=True,
+            previewed_count=args.recipients,
+        )
         request_seconds = time.perf_counter() - began
         request_counts, _ = recorder.take()
         began = time.perf_counter()
@@ -58,10 +65,15 @@ def main() -> int:
         prepare_seconds = time.perf_counter() - began
         prepare_counts, _ = recorder.take()
         print(f"bulk start: {args.recipients} recipients (contact ids), local stack")
-        print(f"  in the request (start_job: resolve + evaluate + job + plan): {request_seconds:.1f} s;"
-              f" DynamoDB {dict(request_counts)}")
-        print(f"  in the background (prepare: {result['recipients']} recipients, " f"{result['chunks']} chunks): {prepare_seconds:.1f} s;"
-              f" DynamoDB {dict(prepare_counts)}")
+        print(
+            f"  in the request (start_job: resolve + evaluate + job + plan): {request_seconds:.1f} s;"
+            f" DynamoDB {dict(request_counts)}"
+        )
+        print(
+            f"  in the background (prepare: {result['recipients']} recipients, "
+            f"{result['chunks']} chunks): {prepare_seconds:.1f} s;"
+            f" DynamoDB {dict(prepare_counts)}"
+        )
         return 0
     finally:
         fake.stop()

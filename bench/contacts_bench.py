@@ -44,16 +44,88 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 FIRST_NAMES = (
-    "Aarav", "Aditi", "Amara", "Ananya", "Arjun", "Beatriz", "Carlos", "Chen", "Chloe", "Daniel", "Diya", "Elena",
-    "Fatima", "Gabriel", "Hana", "Ibrahim", "Isha", "Jamal", "Kavya", "Kenji", "Lakshmi", "Liam", "Maya", "Mei",
-    "Mohammed", "Nadia", "Neha", "Noah", "Olivia", "Omar", "Priya", "Rahul", "Rohan", "Sara", "Sofia", "Tariq",
-    "Vikram", "Wei", "Yara", "Zoe",
+    "Aarav",
+    "Aditi",
+    "Amara",
+    "Ananya",
+    "Arjun",
+    "Beatriz",
+    "Carlos",
+    "Chen",
+    "Chloe",
+    "Daniel",
+    "Diya",
+    "Elena",
+    "Fatima",
+    "Gabriel",
+    "Hana",
+    "Ibrahim",
+    "Isha",
+    "Jamal",
+    "Kavya",
+    "Kenji",
+    "Lakshmi",
+    "Liam",
+    "Maya",
+    "Mei",
+    "Mohammed",
+    "Nadia",
+    "Neha",
+    "Noah",
+    "Olivia",
+    "Omar",
+    "Priya",
+    "Rahul",
+    "Rohan",
+    "Sara",
+    "Sofia",
+    "Tariq",
+    "Vikram",
+    "Wei",
+    "Yara",
+    "Zoe",
 )
 LAST_NAMES = (
-    "Agarwal", "Bhatt", "Chowdhury", "Costa", "Das", "Fernandes", "Garcia", "Gupta", "Haddad", "Iyer", "Jain",
-    "Kapoor", "Khan", "Kim", "Kumar", "Lopez", "Mehta", "Menon", "Mukherjee", "Nair", "Nakamura", "Okafor", "Patel",
-    "Pillai", "Rao", "Reddy", "Rossi", "Sanchez", "Sen", "Shah", "Sharma", "Singh", "Smith", "Tanaka", "Thomas",
-    "Verma", "Wang", "Williams", "Yadav", "Zhang",
+    "Agarwal",
+    "Bhatt",
+    "Chowdhury",
+    "Costa",
+    "Das",
+    "Fernandes",
+    "Garcia",
+    "Gupta",
+    "Haddad",
+    "Iyer",
+    "Jain",
+    "Kapoor",
+    "Khan",
+    "Kim",
+    "Kumar",
+    "Lopez",
+    "Mehta",
+    "Menon",
+    "Mukherjee",
+    "Nair",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Pillai",
+    "Rao",
+    "Reddy",
+    "Rossi",
+    "Sanchez",
+    "Sen",
+    "Shah",
+    "Sharma",
+    "Singh",
+    "Smith",
+    "Tanaka",
+    "Thomas",
+    "Verma",
+    "Wang",
+    "Williams",
+    "Yadav",
+    "Zhang",
 )
 PROGRESS_SECONDS = 30
 SEARCH_MIX = {"phone": 0.35, "email": 0.35, "substring": 0.30}
@@ -119,7 +191,9 @@ class Children:
 
     def start(self, name: str, cmd: list[str], log: Path) -> subprocess.Popen:
         out = open(log, "ab")  # noqa: SIM115 - lives as long as the child
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         out.close()
         self.procs.append((name, proc))
         return proc
@@ -131,7 +205,9 @@ class Children:
         for _, proc in self.procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        return "".join(f"; {name} had exited with {proc.returncode}" for name, proc in self.procs if proc.poll() is not None)
+        return "".join(
+            f"; {name} had exited with {proc.returncode}" for name, proc in self.procs if proc.poll() is not None
+        )
 
     def stop_all(self) -> None:
         for _, proc in reversed(self.procs):
@@ -220,14 +296,19 @@ class RequestCounter:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"http": Counter(self.http), "seconds": Counter(self.seconds), "clients": Counter(self.clients),
-                    "pynamodb": Counter(self.pynamodb), "transactions": len(self.transactions)}
+            return {
+                "http": Counter(self.http),
+                "seconds": Counter(self.seconds),
+                "clients": Counter(self.clients),
+                "pynamodb": Counter(self.pynamodb),
+                "transactions": len(self.transactions),
+            }
 
     def since(self, mark: dict) -> dict:
         now_ = self.snapshot()
         delta = {key: now_[key] - mark[key] for key in ("http", "seconds", "clients", "pynamodb")}
         with self.lock:
-            delta["transactions"] = self.transactions[mark["transactions"]:]
+            delta["transactions"] = self.transactions[mark["transactions"] :]
         return delta
 
 
@@ -298,8 +379,9 @@ def _progress(counter: RequestCounter, rows: int, started: float, done: threadin
         print(f"  ... {created:,}/{rows:,} rows after {elapsed:.0f}s ({created / elapsed:.1f} rows/s)", flush=True)
 
 
-def run_import(content: bytes, rows: int, *, worker: bool, tmp: Path, children: Children,
-               counter: RequestCounter) -> tuple[float, str]:
+def run_import(
+    content: bytes, rows: int, *, worker: bool, tmp: Path, children: Children, counter: RequestCounter
+) -> tuple[float, str]:
     """Import through contacts.imports.start_import; returns (seconds, import id)."""
     from contacts import imports
     from wecare.celery import app
@@ -344,8 +426,9 @@ def run_import(content: bytes, rows: int, *, worker: bool, tmp: Path, children: 
         if proc.poll() is not None:
             raise BenchFailure(f"the Celery worker exited with {proc.returncode} during the import; see {log}")
         if time.monotonic() > deadline:
-            raise BenchFailure(f"import not finished after {limit}s ({job.processedRows}/{rows} rows, "
-                               f"status {job.status}); see {log}")
+            raise BenchFailure(
+                f"import not finished after {limit}s ({job.processedRows}/{rows} rows, status {job.status}); see {log}"
+            )
         if time.monotonic() > next_report:
             next_report += PROGRESS_SECONDS
             elapsed = time.perf_counter() - started
@@ -361,8 +444,10 @@ def check_import(job, rows: int) -> int:
     if job.errorRows:
         raise BenchFailure(f"import reported {len(job.errorRows)} bad rows, first: {job.errorRows[0]}")
     if job.createdCount != rows or job.processedRows != rows:
-        raise BenchFailure(f"import created {job.createdCount} and processed {job.processedRows} of {rows} rows "
-                           f"(already there: {job.existingCount})")
+        raise BenchFailure(
+            f"import created {job.createdCount} and processed {job.processedRows} of {rows} rows "
+            f"(already there: {job.existingCount})"
+        )
     live = Contact.live.count(LIVE)
     if live != rows:
         raise BenchFailure(f"{live} live contacts after importing {rows} rows")
@@ -372,7 +457,9 @@ def check_import(job, rows: int) -> int:
 # --- the searches -----------------------------------------------------------------------------
 
 
-def search_queries(contacts: list[dict[str, str]], count: int, rng: random.Random) -> list[tuple[str, str, dict | None]]:
+def search_queries(
+    contacts: list[dict[str, str]], count: int, rng: random.Random
+) -> list[tuple[str, str, dict | None]]:
     """(kind, query, the contact an exact search must find). Substring queries mix a common
     3-letter piece of a last name (first page fills fast), a full name (a handful of matches
     spread over the table) and a string no contact has (the worst case: reads MAX_SCANNED)."""
@@ -390,7 +477,7 @@ def search_queries(contacts: list[dict[str, str]], count: int, rng: random.Rando
             if roll < 0.4:
                 last = rng.choice(LAST_NAMES).lower()
                 start = rng.randrange(len(last) - 2)
-                q = last[start:start + 3]
+                q = last[start : start + 3]
             elif roll < 0.8:
                 q = contact["name"]
             else:
@@ -411,14 +498,25 @@ def run_searches(queries, counter: RequestCounter) -> list[dict]:
         dynamo = sum(dynamodb_ops(counter.since(mark)["http"]).values())
         if kind in ("phone", "email"):
             if len(page.items) != 1 or page.items[0].phone != expected["phone"]:
-                raise BenchFailure(f"{kind} search for {q!r} found {[c.phone for c in page.items]}, expected {expected['phone']}")
+                raise BenchFailure(
+                    f"{kind} search for {q!r} found {[c.phone for c in page.items]}, expected {expected['phone']}"
+                )
         else:
             needle = q.lower()
             for contact in page.items:
                 if needle not in " ".join(filter(None, [contact.nameLower, contact.email, contact.phone])):
                     raise BenchFailure(f"substring search for {q!r} returned {contact.name!r} {contact.email!r}")
-        results.append({"kind": kind, "q": q, "seconds": elapsed, "scanned": page.scanned, "found": len(page.items),
-                        "more": page.next_cursor is not None, "requests": dynamo})
+        results.append(
+            {
+                "kind": kind,
+                "q": q,
+                "seconds": elapsed,
+                "scanned": page.scanned,
+                "found": len(page.items),
+                "more": page.next_cursor is not None,
+                "requests": dynamo,
+            }
+        )
     return results
 
 
@@ -468,7 +566,10 @@ def transaction_overhead(samples: int = 30) -> tuple[float, float]:
         with sides[side]() as tx:
             for part in ("a", "b"):
                 keys.append(f"bench#{side}{i}{part}")
-                tx.save(ContactUniqueKey(uniqueKey=keys[-1], contactId="bench"), condition=ContactUniqueKey.uniqueKey.does_not_exist())
+                tx.save(
+                    ContactUniqueKey(uniqueKey=keys[-1], contactId="bench"),
+                    condition=ContactUniqueKey.uniqueKey.does_not_exist(),
+                )
         return time.perf_counter() - started
 
     for side in sides:  # first use: botocore client, connection pool, endpoint rules; not timed
@@ -483,8 +584,16 @@ def transaction_overhead(samples: int = 30) -> tuple[float, float]:
     return statistics.median(timings["app"]), statistics.median(timings["reused"])
 
 
-def import_report(rows: int, seconds: float, live: int, counted: dict, overhead: tuple[float, float], moto_requests: int,
-                  *, worker: bool) -> list[str]:
+def import_report(
+    rows: int,
+    seconds: float,
+    live: int,
+    counted: dict,
+    overhead: tuple[float, float],
+    moto_requests: int,
+    *,
+    worker: bool,
+) -> list[str]:
     out = ["Import"]
     # With --worker the import's requests are sent by the worker process; this process only
     # stored the file and polled, so its counts say nothing per contact.
@@ -513,7 +622,10 @@ def import_report(rows: int, seconds: float, live: int, counted: dict, overhead:
             ["botocore DynamoDB clients created during the import", f"{clients:,}"],
             ["where a row's time goes:", ""],
             ["  DynamoDB round trips to moto (on the wire), per row", f"{wire / rows * 1000:.1f} ms"],
-            ["  a fresh botocore client (clients x A-B below), per row", f"{clients * per_client / rows * 1000:.1f} ms"],
+            [
+                "  a fresh botocore client (clients x A-B below), per row",
+                f"{clients * per_client / rows * 1000:.1f} ms",
+            ],
             ["  everything else (validation, serialising, signing...)", f"{other / rows * 1000:.1f} ms"],
             ["A: 2-item transaction via wecare.dynamo.transaction(), median", f"{ms(fresh)} ms"],
             ["B: same on one PynamoDB Connection kept across calls, median", f"{ms(reused)} ms"],
@@ -521,8 +633,12 @@ def import_report(rows: int, seconds: float, live: int, counted: dict, overhead:
         tx = counted["transactions"]
         if len(tx) >= 20:
             tenth = max(1, len(tx) // 10)
-            figures.append(["TransactWriteItems round trip, first / last 10% of rows",
-                            f"{ms(statistics.mean(tx[:tenth]))} / {ms(statistics.mean(tx[-tenth:]))} ms"])
+            figures.append(
+                [
+                    "TransactWriteItems round trip, first / last 10% of rows",
+                    f"{ms(statistics.mean(tx[:tenth]))} / {ms(statistics.mean(tx[-tenth:]))} ms",
+                ]
+            )
     else:
         figures += [
             ["DynamoDB requests per contact", "n/a: the worker sends them"],
@@ -531,26 +647,50 @@ def import_report(rows: int, seconds: float, live: int, counted: dict, overhead:
     out.append(table(["figure", "value"], figures))
     if dynamo_total:
         other_services = Counter({k: n for k, n in counted["http"].items() if not k.startswith("dynamodb.")})
-        op_rows = [[op, "write" if op in WRITE_OPS else "read", f"{n:,}", f"{n / rows:.4f}",
-                    ms(counted["seconds"][f"dynamodb.{op}"] / n)] for op, n in ops.most_common()]
-        op_rows += [[name, "other AWS", f"{n:,}", f"{n / rows:.4f}", ms(counted["seconds"][name] / n)]
-                    for name, n in other_services.most_common()]
+        op_rows = [
+            [
+                op,
+                "write" if op in WRITE_OPS else "read",
+                f"{n:,}",
+                f"{n / rows:.4f}",
+                ms(counted["seconds"][f"dynamodb.{op}"] / n),
+            ]
+            for op, n in ops.most_common()
+        ]
+        op_rows += [
+            [name, "other AWS", f"{n:,}", f"{n / rows:.4f}", ms(counted["seconds"][name] / n)]
+            for name, n in other_services.most_common()
+        ]
         out += ["", "Requests during the import, by operation"]
         out.append(table(["operation", "kind", "requests", "per contact", "mean ms"], op_rows))
     return out
 
 
 def search_report(searches: list[dict], page_size: int, max_scanned: int) -> list[str]:
-    out = [f"Search: contacts.queries.search_contacts(q), first page (up to {page_size} results), {len(searches)} searches"]
-    labels = {"phone": "exact phone (phone-index GSI)", "email": "exact email (email-index GSI)",
-              "substring": "name substring (liveList, filter)", "all": "all searches"}
+    out = [
+        f"Search: contacts.queries.search_contacts(q), first page (up to {page_size} results), {len(searches)} searches"
+    ]
+    labels = {
+        "phone": "exact phone (phone-index GSI)",
+        "email": "exact email (email-index GSI)",
+        "substring": "name substring (liveList, filter)",
+        "all": "all searches",
+    }
     rows = []
     for kind in labels:
         picked = [s for s in searches if kind == "all" or s["kind"] == kind]
         if picked:
             latencies = [s["seconds"] for s in picked]
-            rows.append([labels[kind], len(picked), ms(percentile(latencies, 50)), ms(percentile(latencies, 99)),
-                         ms(max(latencies)), f"{statistics.mean(s['requests'] for s in picked):.2f}"])
+            rows.append(
+                [
+                    labels[kind],
+                    len(picked),
+                    ms(percentile(latencies, 50)),
+                    ms(percentile(latencies, 99)),
+                    ms(max(latencies)),
+                    f"{statistics.mean(s['requests'] for s in picked):.2f}",
+                ]
+            )
     out.append(table(["kind", "n", "p50 ms", "p99 ms", "max ms", "DynamoDB requests/search"], rows))
     substring = [s for s in searches if s["kind"] == "substring"]
     if substring:
@@ -564,11 +704,26 @@ def search_report(searches: list[dict], page_size: int, max_scanned: int) -> lis
         for label, picked in groups.items():
             if picked:
                 scanned = [s["scanned"] for s in picked]
-                rows.append([label, len(picked), f"{statistics.mean(scanned):,.0f}", f"{percentile(scanned, 50):,}",
-                             f"{max(scanned):,}", ms(percentile([s["seconds"] for s in picked], 50)),
-                             f"{statistics.mean(s['found'] for s in picked):.1f}", sum(s["more"] for s in picked)])
-        out += ["", "Substring searches: items read (ScannedCount) per search; a search " f"stops at {page_size} matches or after {max_scanned:,} items read"]
-        out.append(table(["searches", "n", "mean read", "p50 read", "max read", "p50 ms", "mean found", "with cursor"], rows))
+                rows.append(
+                    [
+                        label,
+                        len(picked),
+                        f"{statistics.mean(scanned):,.0f}",
+                        f"{percentile(scanned, 50):,}",
+                        f"{max(scanned):,}",
+                        ms(percentile([s["seconds"] for s in picked], 50)),
+                        f"{statistics.mean(s['found'] for s in picked):.1f}",
+                        sum(s["more"] for s in picked),
+                    ]
+                )
+        out += [
+            "",
+            "Substring searches: items read (ScannedCount) per search; a search "
+            f"stops at {page_size} matches or after {max_scanned:,} items read",
+        ]
+        out.append(
+            table(["searches", "n", "mean read", "p50 read", "max read", "p50 ms", "mean found", "with cursor"], rows)
+        )
     return out
 
 
@@ -588,9 +743,12 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000, help="contacts in the CSV (default 10,000)")
     parser.add_argument("--searches", type=int, default=200, help="searches to time (default 200)")
     parser.add_argument("--worker", action="store_true", help="import on a real Celery worker subprocess (-c 2)")
-    parser.add_argument("--stock-moto", action="store_true",
-                        help="run the unchanged .venv/bin/moto_server instead of localaws.emulator "
-                             "(its transactions copy whole tables: hours for 10,000 rows)")
+    parser.add_argument(
+        "--stock-moto",
+        action="store_true",
+        help="run the unchanged .venv/bin/moto_server instead of localaws.emulator "
+        "(its transactions copy whole tables: hours for 10,000 rows)",
+    )
     parser.add_argument("--seed", type=int, default=20240601, help="random seed for the data and the queries")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (moto and worker logs, CSV)")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback on failure")
@@ -617,7 +775,10 @@ def main() -> int:
             server = "stock .venv/bin/moto_server (transactions copy whole tables: slower as the tables grow)"
             moto_cmd = [str(BIN / "moto_server")]
         else:
-            server = "python -m localaws.emulator (moto with serialized " "writes and per-item transaction backups), as make run"
+            server = (
+                "python -m localaws.emulator (moto with serialized "
+                "writes and per-item transaction backups), as make run"
+            )
             moto_cmd = [sys.executable, "-m", "localaws.emulator"]
         moto = children.start("moto", [*moto_cmd, "-H", "127.0.0.1", "-p", str(port)], moto_log)
         print(f"moto server on {endpoint}: {server}; setting up...", flush=True)
@@ -636,13 +797,21 @@ def main() -> int:
         overhead = transaction_overhead()
 
         if args.worker:
-            mode = "Celery worker subprocess (celery -A wecare worker -Q " "default -c 2): start_import, then polling the ContactImport"
+            mode = (
+                "Celery worker subprocess (celery -A wecare worker -Q "
+                "default -c 2): start_import, then polling the ContactImport"
+            )
         else:
-            mode = "in this process: contacts.imports.start_import, Celery " "eager, so the task's contacts.imports.run_import runs here"
+            mode = (
+                "in this process: contacts.imports.start_import, Celery "
+                "eager, so the task's contacts.imports.run_import runs here"
+            )
         print(f"importing {args.rows:,} rows ({len(content) / 1024:.0f} KiB CSV) {mode.split(':')[0]}...", flush=True)
         mark = counter.snapshot()
         moto_before = moto_request_lines(moto_log)
-        seconds, import_id = run_import(content, args.rows, worker=args.worker, tmp=tmp, children=children, counter=counter)
+        seconds, import_id = run_import(
+            content, args.rows, worker=args.worker, tmp=tmp, children=children, counter=counter
+        )
         moto_during = moto_request_lines(moto_log) - moto_before
         counted = counter.since(mark)
         from contacts.imports import get_import

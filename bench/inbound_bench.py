@@ -43,7 +43,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from outbound_bench import cpu_seconds, free_port, start_local_aws  # noqa: E402  (the same local stack)
 
-INBOUND_SAMPLES = ("inbound_text", "inbound_image", "inbound_document", "inbound_interactive_list_reply", "inbound_reaction")
+INBOUND_SAMPLES = (
+    "inbound_text",
+    "inbound_image",
+    "inbound_document",
+    "inbound_interactive_list_reply",
+    "inbound_reaction",
+)
 
 
 def start_webhook_server() -> tuple[str, object]:
@@ -86,7 +92,9 @@ def post_all(url: str, events: list[tuple[str, str]], posters: int) -> tuple[lis
         session = getattr(session_local, "session", None) or requests.Session()
         session_local.session = session
         started = time.perf_counter()
-        response = session.post(url, data=envelope.encode(), headers={"Content-Type": "text/plain; charset=UTF-8"}, timeout=30)
+        response = session.post(
+            url, data=envelope.encode(), headers={"Content-Type": "text/plain; charset=UTF-8"}, timeout=30
+        )
         return time.perf_counter() - started, response.status_code
 
     started = time.perf_counter()
@@ -112,7 +120,7 @@ def wait_recorded(wamids: list[str], timeout: float, worker: subprocess.Popen, l
         time.sleep(0.5)
         keys = [WaMessage.key(w) for w in pending]
         for start in range(0, len(keys), 100):
-            for item in WaMessage.batch_get(keys[start:start + 100]):
+            for item in WaMessage.batch_get(keys[start : start + 100]):
                 seen[item.pk.removeprefix("MSG#")] = item.receivedAt
         pending -= set(seen)
     if pending:
@@ -138,13 +146,37 @@ def main() -> int:
         settings.SNS_CERT_LOADER = "messaging.tests.sns_signing.load_test_certificate"
         url, webhook = start_webhook_server()
         events = make_events(args.events, args.customers)
-        print(f"inbound benchmark: {args.events} signed events, {args.posters} posters, " f"worker: celery threads pool, {args.threads} threads; logs in {tmp}")
+        print(
+            f"inbound benchmark: {args.events} signed events, {args.posters} posters, "
+            f"worker: celery threads pool, {args.threads} threads; logs in {tmp}"
+        )
 
         log = open(tmp / "worker.log", "ab")  # noqa: SIM115
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "inbound-queue", "--pool", "threads", "-c", str(args.threads),
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "wecare",
+                "worker",
+                "-Q",
+                "inbound-queue",
+                "--pool",
+                "threads",
+                "-c",
+                str(args.threads),
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             # One untimed event first: the webhook's first enqueue opens the SQS connection, and the
             # worker's first task creates its clients; neither is what a running system pays per event.
@@ -172,14 +204,31 @@ def main() -> int:
         per_message = sum(requests_made.values()) / args.events
         ms = [1000 * s for s in latencies]
         print(f"  first (untimed, cold) ack: {cold_ms:.0f} ms")
-        print(f"  webhook ack latency: p50 {nearest_rank(ms, 50):.1f} ms, p99 " f"{nearest_rank(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms")
+        print(
+            f"  webhook ack latency: p50 {nearest_rank(ms, 50):.1f} ms, p99 "
+            f"{nearest_rank(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.mean(ms):.1f} ms"
+        )
         print(f"  acks: {args.events / posting_s:.1f} events/s while posting ({posting_s:.1f} s)")
-        print(f"  processed end to end: {args.events / span:.1f} events/s " f"(first post to last message recorded, {span:.1f} s); "
-              f"all seen by polling after {wall:.1f} s")
+        print(
+            f"  processed end to end: {args.events / span:.1f} events/s "
+            f"(first post to last message recorded, {span:.1f} s); "
+            f"all seen by polling after {wall:.1f} s"
+        )
         print(f"  DynamoDB requests per inbound message: {per_message:.2f}  {dict(sorted(requests_made.items()))}")
         print(f"  worker CPU per message (user+system, all threads): {1000 * cpu / args.events:.1f} ms")
-        (tmp / "results.json").write_text(json.dumps({"latencies_ms": ms, "span_s": span, "wall_s": wall, "dynamodb": dict(requests_made),
-                                                      "cpu_s": cpu, "events": args.events}, indent=2))
+        (tmp / "results.json").write_text(
+            json.dumps(
+                {
+                    "latencies_ms": ms,
+                    "span_s": span,
+                    "wall_s": wall,
+                    "dynamodb": dict(requests_made),
+                    "cpu_s": cpu,
+                    "events": args.events,
+                },
+                indent=2,
+            )
+        )
         return 0
     finally:
         if webhook is not None:

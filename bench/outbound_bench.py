@@ -115,8 +115,18 @@ def make_contacts(n: int) -> list[str]:
     with Contact.batch_write() as batch:
         for i in range(n):
             contact_id = str(ULID())
-            batch.save(Contact(contactId=contact_id, name=f"Bench {i}", phone=f"+1415{2000000 + i:07d}", optInWhatsApp=True,
-                               lastInboundMessageAt=at - timedelta(minutes=5), createdAt=at, updatedAt=at, liveList=LIVE))
+            batch.save(
+                Contact(
+                    contactId=contact_id,
+                    name=f"Bench {i}",
+                    phone=f"+1415{2000000 + i:07d}",
+                    optInWhatsApp=True,
+                    lastInboundMessageAt=at - timedelta(minutes=5),
+                    createdAt=at,
+                    updatedAt=at,
+                    liveList=LIVE,
+                )
+            )
             ids.append(contact_id)
     return ids
 
@@ -125,8 +135,12 @@ def enqueue(contact_ids: list[str], sender: str, tag: str) -> tuple[list[str], f
     from messaging.outbound import send
 
     started = time.perf_counter()
-    ids = [send.send_message({"contactId": cid, "channel": "whatsapp", "sender": sender, "text": f"{tag} {i}"}, user=None, source="bench").messageId
-           for i, cid in enumerate(contact_ids)]
+    ids = [
+        send.send_message(
+            {"contactId": cid, "channel": "whatsapp", "sender": sender, "text": f"{tag} {i}"}, user=None, source="bench"
+        ).messageId
+        for i, cid in enumerate(contact_ids)
+    ]
     return ids, time.perf_counter() - started
 
 
@@ -139,15 +153,41 @@ def drain(message_ids: list[str], *, mode: str, limit: int, tmp: Path, counting:
     """Start a worker, wait until every message is final, stop it; return the figures."""
     from messaging.models import Message
 
-    env = {**os.environ, "SEND_MODE": mode, "ALLOW_LIVE_AGAINST_FAKE": "true", "RATE_LIMIT_WHATSAPP_PER_NUMBER": str(limit),
-           "RATE_LIMIT_WHATSAPP_ACCOUNT": str(max(limit, 1000))}
+    env = {
+        **os.environ,
+        "SEND_MODE": mode,
+        "ALLOW_LIVE_AGAINST_FAKE": "true",
+        "RATE_LIMIT_WHATSAPP_PER_NUMBER": str(limit),
+        "RATE_LIMIT_WHATSAPP_ACCOUNT": str(max(limit, 1000)),
+    }
     log = open(tmp / f"worker-{mode}-{limit}.log", "ab")  # noqa: SIM115
     before = counting.snapshot()
     started = time.perf_counter()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "outbound-queue", "--pool", "threads", "-c", "8",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wecare",
+            "worker",
+            "-Q",
+            "outbound-queue",
+            "--pool",
+            "threads",
+            "-c",
+            "8",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     pending = set(message_ids)
     final: dict[str, Message] = {}
     try:
@@ -157,7 +197,7 @@ def drain(message_ids: list[str], *, mode: str, limit: int, tmp: Path, counting:
                 raise SystemExit(f"the worker exited with {worker.returncode}; see {log.name}")
             time.sleep(0.5)
             for batch_start in range(0, len(pending), 100):
-                chunk = list(pending)[batch_start:batch_start + 100]
+                chunk = list(pending)[batch_start : batch_start + 100]
                 for message in Message.batch_get(chunk, attributes_to_get=["messageId", "status", "statusHistory"]):
                     if message.status in ("sent", "failed", "refused"):
                         final[message.messageId] = message
@@ -169,23 +209,36 @@ def drain(message_ids: list[str], *, mode: str, limit: int, tmp: Path, counting:
         worker.wait(timeout=30)
         log.close()
     if pending:
-        raise SystemExit(f"{len(pending)} of {len(message_ids)} messages not final " f"after {timeout:.0f}s ({mode}, limit {limit}); see {log.name}")
+        raise SystemExit(
+            f"{len(pending)} of {len(message_ids)} messages not final "
+            f"after {timeout:.0f}s ({mode}, limit {limit}); see {log.name}"
+        )
     sent_at = [next(c.at for c in m.statusHistory if c.status == "sent") for m in final.values() if m.status == "sent"]
     first, last = min(sent_at), max(sent_at)
     per_second = Counter(int(t.timestamp()) for t in sent_at)
-    call_starts = [float(next(c.details for c in m.statusHistory if c.status == "sent")["providerCallStartedAt"]) for m in final.values() if m.status == "sent"]
+    call_starts = [
+        float(next(c.details for c in m.statusHistory if c.status == "sent")["providerCallStartedAt"])
+        for m in final.values()
+        if m.status == "sent"
+    ]
     statuses = Counter(m.status for m in final.values())
     requests = counting.snapshot() - before
     # BatchGetItem is this script polling for final statuses; the send path never uses it.
     polling = requests.pop("BatchGetItem", 0)
     return {
-        "mode": mode, "limit": limit, "messages": len(message_ids), "statuses": dict(statuses),
-        "wall_s": elapsed, "send_span_s": (last - first).total_seconds(),
+        "mode": mode,
+        "limit": limit,
+        "messages": len(message_ids),
+        "statuses": dict(statuses),
+        "wall_s": elapsed,
+        "send_span_s": (last - first).total_seconds(),
         "rate": len(sent_at) / max((last - first).total_seconds(), 1e-9) if len(sent_at) > 1 else float("nan"),
         "max_per_second": max(per_second.values()) if per_second else 0,
         "per_second": [per_second[s] for s in sorted(per_second)],
         "call_starts": call_starts,
-        "dynamodb": dict(requests), "dynamodb_per_message": sum(requests.values()) / len(message_ids), "polling_requests": polling,
+        "dynamodb": dict(requests),
+        "dynamodb_per_message": sum(requests.values()) / len(message_ids),
+        "polling_requests": polling,
         "cpu_ms_per_message": 1000 * cpu / len(message_ids),
     }
 
@@ -193,16 +246,28 @@ def drain(message_ids: list[str], *, mode: str, limit: int, tmp: Path, counting:
 def limiter_windows(sender: str, since: float) -> list[int]:
     from messaging.models import RateLimitTracker
 
-    return [int(t.messageCount) for t in RateLimitTracker.query(f"whatsapp#{sender}", RateLimitTracker.windowStart >= int(since))]
+    return [
+        int(t.messageCount)
+        for t in RateLimitTracker.query(f"whatsapp#{sender}", RateLimitTracker.windowStart >= int(since))
+    ]
 
 
 def report(result: dict, limiter: list[int] | None = None) -> None:
     print(f"  {result['mode']:<8} limit {result['limit']:>6}/s  {result['messages']} messages  {result['statuses']}")
     print(f"    achieved rate (first to last send): {result['rate']:.1f} messages/s over {result['send_span_s']:.1f}s")
-    print("    largest count in any 1-second window of recorded 'sent' times " f"(recorded after the call, so bunched): {result['max_per_second']}")
+    print(
+        "    largest count in any 1-second window of recorded 'sent' times "
+        f"(recorded after the call, so bunched): {result['max_per_second']}"
+    )
     if limiter is not None:
-        print("    largest count in any limiter window (RateLimitTrackers): " f"{max(limiter) if limiter else 0} over {len(limiter)} windows")
-    print("    DynamoDB requests per message in the worker path: " f"{result['dynamodb_per_message']:.2f}  {dict(sorted(result['dynamodb'].items()))}")
+        print(
+            "    largest count in any limiter window (RateLimitTrackers): "
+            f"{max(limiter) if limiter else 0} over {len(limiter)} windows"
+        )
+    print(
+        "    DynamoDB requests per message in the worker path: "
+        f"{result['dynamodb_per_message']:.2f}  {dict(sorted(result['dynamodb'].items()))}"
+    )
     print(f"    worker CPU per message (user+system, all threads): {result['cpu_ms_per_message']:.2f} ms")
 
 
@@ -219,12 +284,18 @@ def main() -> int:
 
         sender = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         contacts = make_contacts(args.messages)
-        print(f"outbound benchmark: {args.messages} WhatsApp messages per " f"phase; worker: celery threads pool, 8 threads; logs in {tmp}")
+        print(
+            f"outbound benchmark: {args.messages} WhatsApp messages per "
+            f"phase; worker: celery threads pool, 8 threads; logs in {tmp}"
+        )
 
         mark = counting.snapshot()
         ids, seconds = enqueue(contacts, sender, "dry")
         per = sum((counting.snapshot() - mark).values()) / len(ids)
-        print(f"  enqueue (gate + record + SQS, in this process): {len(ids) / seconds:.1f} " f"messages/s, DynamoDB requests per message {per:.2f}")
+        print(
+            f"  enqueue (gate + record + SQS, in this process): {len(ids) / seconds:.1f} "
+            f"messages/s, DynamoDB requests per message {per:.2f}"
+        )
 
         results = []
         dry = drain(ids, mode="DRY_RUN", limit=100_000, tmp=tmp, counting=counting, timeout=args.timeout)
@@ -240,7 +311,11 @@ def main() -> int:
 
         capacity = min(dry["rate"], live["rate"])
         limit = args.limit if capacity >= args.limit else max(1, int(capacity / 2))
-        why = "as asked" if limit == args.limit else f"half the measured capacity ({capacity:.1f}/s), since the stack cannot carry {args.limit}/s"
+        why = (
+            "as asked"
+            if limit == args.limit
+            else f"half the measured capacity ({capacity:.1f}/s), since the stack cannot carry {args.limit}/s"
+        )
         print(f"  throttled phase: per-number limit {limit}/s ({why})")
         throttled_ids, _ = enqueue(contacts, sender, "throttled")
         since = time.time()
@@ -255,10 +330,22 @@ def main() -> int:
         busiest = max(per_second.values()) if per_second else 0
         full = [per_second[s] for s in sorted(per_second)][1:-1]  # whole seconds only (not the first and last)
         steady = sum(full) / len(full) if full else float("nan")
-        arrivals = Counter(int(datetime.fromisoformat(c["time"].replace("Z", "+00:00")).timestamp()) for c in fake.calls("SendWhatsAppMessage"))
-        print(f"    provider calls started: {len(starts)}; largest count in " f"any 1-second window {busiest}; steady rate {steady:.1f}/s")
-        print("    (arrivals at the fake, same calls: largest count in any " f"1-second window {max(arrivals.values()) if arrivals else 0})")
-        print(f"    achieved / limit: {100 * steady / limit:.1f} %  (never " f"above the limit at the sender boundary: {busiest <= limit})")
+        arrivals = Counter(
+            int(datetime.fromisoformat(c["time"].replace("Z", "+00:00")).timestamp())
+            for c in fake.calls("SendWhatsAppMessage")
+        )
+        print(
+            f"    provider calls started: {len(starts)}; largest count in "
+            f"any 1-second window {busiest}; steady rate {steady:.1f}/s"
+        )
+        print(
+            "    (arrivals at the fake, same calls: largest count in any "
+            f"1-second window {max(arrivals.values()) if arrivals else 0})"
+        )
+        print(
+            f"    achieved / limit: {100 * steady / limit:.1f} %  (never "
+            f"above the limit at the sender boundary: {busiest <= limit})"
+        )
         throttled["provider_max_per_second"] = busiest
         throttled["provider_steady_rate"] = steady
         results.append(throttled)

@@ -73,7 +73,9 @@ class Preview:
         return self.sendable > 0 and self.tier.allows
 
 
-def _check_message(message: dict[str, Any], channel: str, sender: str | None, recipients: list[ResolvedRecipient]) -> dict[str, Any]:
+def _check_message(
+    message: dict[str, Any], channel: str, sender: str | None, recipients: list[ResolvedRecipient]
+) -> dict[str, Any]:
     """The message as the send API would take it, checked once for the whole job; returns the
     stored spec. Per-row template parameters (CSV columns) replace the template's own."""
     if not isinstance(message, dict):
@@ -83,19 +85,46 @@ def _check_message(message: dict[str, Any], channel: str, sender: str | None, re
         raise FieldErrors({"message": f"unknown field(s): {', '.join(sorted(unknown))}"})
     with_params = next((r.parameters for r in recipients if r.parameters and not r.refused), None)
     if with_params is not None and not message.get("template"):
-        raise FieldErrors({"audience.csv": "parameter columns (param1.., header1..) are for " "template messages; choose a template or drop them"})
+        raise FieldErrors(
+            {
+                "audience.csv": "parameter columns (param1.., header1..) are for "
+                "template messages; choose a template or drop them"
+            }
+        )
     sample = dict(message)
     if with_params is not None:
-        sample["template"] = {**message["template"], "parameters": {**(message["template"].get("parameters") or {}), **with_params}}
+        sample["template"] = {
+            **message["template"],
+            "parameters": {**(message["template"].get("parameters") or {}), **with_params},
+        }
     request = parse({**sample, "contactId": "bulk", "channel": channel, "sender": sender})
     if with_params is not None:
         expected = {part: len(values) for part, values in with_params.items()}
         for recipient in recipients:
             if not recipient.refused and recipient.parameters is not None:
-                blank = [part for part, values in recipient.parameters.items() if len(values) != expected.get(part) or not all(values)]
+                blank = [
+                    part
+                    for part, values in recipient.parameters.items()
+                    if len(values) != expected.get(part) or not all(values)
+                ]
                 if blank:
-                    raise FieldErrors({"audience.csv": f"row {recipient.row} has an empty template parameter " f"({', '.join(blank)}); every row needs every value"})
-    spec = {k: v for k, v in {"text": request.text, "template": request.template, "media": request.media, "subject": request.subject, "html": request.html}.items() if v}
+                    raise FieldErrors(
+                        {
+                            "audience.csv": f"row {recipient.row} has an empty template parameter "
+                            f"({', '.join(blank)}); every row needs every value"
+                        }
+                    )
+    spec = {
+        k: v
+        for k, v in {
+            "text": request.text,
+            "template": request.template,
+            "media": request.media,
+            "subject": request.subject,
+            "html": request.html,
+        }.items()
+        if v
+    }
     return {"spec": spec, "sender": request.sender, "is_template": request.is_template}
 
 
@@ -107,7 +136,9 @@ def _estimate_seconds(channel: str, sender: str, sendable: int) -> float:
     return round(sendable / limit, 1)
 
 
-def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sender: str | None) -> tuple[Preview, dict[str, Any]]:
+def _evaluate(
+    audience: AudienceSpec, message: dict[str, Any], channel: str, sender: str | None
+) -> tuple[Preview, dict[str, Any]]:
     try:
         chosen = Channel(channel)
     except ValueError:
@@ -122,9 +153,21 @@ def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sen
             rows.append((recipient, recipient.refused))
             continue
         # The tier is judged for the job as a whole below, not one recipient at a time.
-        verdict = gate.check(recipient.contact, chosen, checked["sender"], is_template=checked["is_template"], at=at, tier_allows=lambda phone: True)
+        verdict = gate.check(
+            recipient.contact,
+            chosen,
+            checked["sender"],
+            is_template=checked["is_template"],
+            at=at,
+            tier_allows=lambda phone: True,
+        )
         rows.append((recipient, verdict.reason.value if verdict.reason else None))
-        if verdict.allowed and chosen == Channel.WHATSAPP and recipient.contact is not None and recipient.contact.whatsapp_window_expires_at(at) is None:
+        if (
+            verdict.allowed
+            and chosen == Channel.WHATSAPP
+            and recipient.contact is not None
+            and recipient.contact.whatsapp_window_expires_at(at) is None
+        ):
             business_initiated.append(recipient.address)
     tier_verdict = TierVerdict()
     if business_initiated:
@@ -149,13 +192,22 @@ def _evaluate(audience: AudienceSpec, message: dict[str, Any], channel: str, sen
 def preview(audience: AudienceSpec, message: dict[str, Any], *, channel: str, sender: str | None, user: Any) -> Preview:
     """What a job would do now; nothing is written or sent. ``user`` is for the log only."""
     result, _ = _evaluate(audience, message, channel, sender)
-    log.info("bulk preview", extra={"user": audit.actor_id(user), "channel": result.channel, "total": result.total, "sendable": result.sendable})
+    log.info(
+        "bulk preview",
+        extra={
+            "user": audit.actor_id(user),
+            "channel": result.channel,
+            "total": result.total,
+            "sendable": result.sendable,
+        },
+    )
     return result
 
 
 def _tier_refusal(result: Preview) -> Refused:
     sentence = (
-        f"This job would reach {result.tier.business_initiated} people " "outside their 24-hour window; the WhatsApp messaging "
+        f"This job would reach {result.tier.business_initiated} people "
+        "outside their 24-hour window; the WhatsApp messaging "
         f"limit has room for {result.tier.business_initiated - result.tier.shortfall} more in the last 24 hours. "
         "Send to fewer people, wait, or raise the tier."
     )
@@ -166,9 +218,19 @@ def _require_confirmation(result: Preview, confirm: bool, previewed_count: int |
     if not result.needs_confirmation:
         return
     if not confirm:
-        raise FieldErrors({"confirm": f"This job sends to {result.sendable} recipients (more than {result.threshold}): look at " f"the preview, then start it again with confirm=true and previewedCount={result.sendable}."})
+        raise FieldErrors(
+            {
+                "confirm": f"This job sends to {result.sendable} recipients (more than {result.threshold}): look at "
+                f"the preview, then start it again with confirm=true and previewedCount={result.sendable}."
+            }
+        )
     if previewed_count != result.sendable:
-        raise FieldErrors({"previewedCount": f"The audience now has {result.sendable} sendable recipients, " f"not {previewed_count}: preview again and confirm that number."})
+        raise FieldErrors(
+            {
+                "previewedCount": f"The audience now has {result.sendable} sendable recipients, "
+                f"not {previewed_count}: preview again and confirm that number."
+            }
+        )
 
 
 @dataclass
@@ -199,7 +261,9 @@ def start(
     actor = audit.actor_id(user)
     payload_fingerprint = ""
     if idempotency_key is not None:
-        payload_fingerprint = idempotency.fingerprint({"audience": audience.__dict__, "message": message, "channel": channel, "sender": sender})
+        payload_fingerprint = idempotency.fingerprint(
+            {"audience": audience.__dict__, "message": message, "channel": channel, "sender": sender}
+        )
         earlier = idempotency.earlier_job(actor, idempotency_key, payload_fingerprint)
         if earlier is not None:
             return Started(earlier, created=False)
@@ -208,7 +272,15 @@ def start(
     if result.sendable == 0:
         raise FieldErrors({"audience": f"Nobody in this audience can be sent to ({_refusal_summary(result)})."})
     if not result.tier.allows:
-        audit.record(user, "bulk.refused", "bulkjob", None, channel=result.channel, reason="TIER_LIMIT", shortfall=result.tier.shortfall)
+        audit.record(
+            user,
+            "bulk.refused",
+            "bulkjob",
+            None,
+            channel=result.channel,
+            reason="TIER_LIMIT",
+            shortfall=result.tier.shortfall,
+        )
         raise _tier_refusal(result)
     _require_confirmation(result, confirm, previewed_count)
 
@@ -238,7 +310,11 @@ def start(
     else:
         try:
             with transaction() as tx:
-                tx.save(idempotency.new_key_item(actor, idempotency_key, job.jobId, payload_fingerprint), condition=idempotency.key_is_free(), label="key")
+                tx.save(
+                    idempotency.new_key_item(actor, idempotency_key, job.jobId, payload_fingerprint),
+                    condition=idempotency.key_is_free(),
+                    label="key",
+                )
                 tx.save(job, condition=BulkJob.jobId.does_not_exist(), label="job")
         except TransactWriteError as exc:
             if "key" not in tx.failed_labels(exc):
@@ -248,9 +324,22 @@ def start(
             if earlier is None:
                 raise
             return Started(earlier, created=False)
-    audit.record(user, "bulk.start", "bulkjob", job.jobId, channel=job.channel, sender=job.sender, total=result.total, sendable=result.sendable, refused=result.refused, confirmed=bool(confirm))
+    audit.record(
+        user,
+        "bulk.start",
+        "bulkjob",
+        job.jobId,
+        channel=job.channel,
+        sender=job.sender,
+        total=result.total,
+        sendable=result.sendable,
+        refused=result.refused,
+        confirmed=bool(confirm),
+    )
     prepare_job.apply_async(args=[job.jobId])  # after the writes it depends on; routed to bulk-queue
-    log.info("bulk job started", extra={"job_id": job.jobId, "chunks": int(job.chunkCount), "sendable": result.sendable})
+    log.info(
+        "bulk job started", extra={"job_id": job.jobId, "chunks": int(job.chunkCount), "sendable": result.sendable}
+    )
     return Started(job, created=True)
 
 

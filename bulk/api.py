@@ -24,10 +24,21 @@ def _audience(payload: PreviewIn) -> AudienceSpec:
     return AudienceSpec.from_dict(payload.audience.model_dump(exclude_none=True))
 
 
-@router.post("/jobs/preview", response={200: PreviewOut, 413: dict, **ERRORS}, auth=OPERATOR, summary="What a job would do: sendable and refused counts per reason, tier, time. Nothing is sent")
+@router.post(
+    "/jobs/preview",
+    response={200: PreviewOut, 413: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="What a job would do: sendable and refused counts per reason, tier, time. Nothing is sent",
+)
 @decorate_view(allow_body_up_to(BULK_BODY_LIMIT))  # a 5 MiB CSV, however its JSON escapes it
 def preview(request: AuthedRequest, payload: PreviewIn):
-    result = actions.preview(_audience(payload), payload.message.model_dump(exclude_none=True), channel=payload.channel, sender=payload.sender, user=request.auth)
+    result = actions.preview(
+        _audience(payload),
+        payload.message.model_dump(exclude_none=True),
+        channel=payload.channel,
+        sender=payload.sender,
+        user=request.auth,
+    )
     return PreviewOut.of(result)
 
 
@@ -68,10 +79,17 @@ def list_jobs(request: AuthedRequest, cursor: str | None = None, limit: int = Qu
     return JobPage(items=[JobOut.of(job) for job in page.items], nextCursor=page.next_cursor)
 
 
-@router.get("/jobs/{job_id}", response={200: JobOut, 404: dict, **ERRORS}, auth=VIEWER, summary="A job with its progress and, when finished, its report link")
+@router.get(
+    "/jobs/{job_id}",
+    response={200: JobOut, 404: dict, **ERRORS},
+    auth=VIEWER,
+    summary="A job with its progress and, when finished, its report link",
+)
 def get_job(request: AuthedRequest, job_id: str):
     job = queries.get_job(job_id)
-    report_url = request.build_absolute_uri(reverse("api-1.0:bulk_job_report", args=[job.jobId])) if job.reportKey else None
+    report_url = (
+        request.build_absolute_uri(reverse("api-1.0:bulk_job_report", args=[job.jobId])) if job.reportKey else None
+    )
     return JobOut.of(job, report_url=report_url)
 
 
@@ -89,12 +107,22 @@ def get_report(request: AuthedRequest, job_id: str):
     return reports.report_download(job)
 
 
-@router.put("/jobs/{job_id}", response={200: JobOut, 404: dict, 409: dict, **ERRORS}, auth=OPERATOR, summary="Pause, resume or cancel a job")
+@router.put(
+    "/jobs/{job_id}",
+    response={200: JobOut, 404: dict, 409: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Pause, resume or cancel a job",
+)
 def control(request: AuthedRequest, job_id: str, payload: ControlIn):
     return JobOut.of(actions.control(job_id, payload.action, user=request.auth))
 
 
-@router.get("/jobs/{job_id}/recipients", response={200: RecipientPage, 404: dict, **ERRORS}, auth=VIEWER, summary="A job's recipients in audience order, with their states")
+@router.get(
+    "/jobs/{job_id}/recipients",
+    response={200: RecipientPage, 404: dict, **ERRORS},
+    auth=VIEWER,
+    summary="A job's recipients in audience order, with their states",
+)
 def recipients(request: AuthedRequest, job_id: str, cursor: str | None = None, limit: int = Query(100, ge=1, le=500)):
     page = queries.recipients(job_id, cursor, limit=limit)
     return RecipientPage(items=[RecipientOut.of(r) for r in page.items], nextCursor=page.next_cursor)

@@ -58,7 +58,15 @@ class AudienceSpec:
 
     @property
     def kind(self) -> str:
-        kinds = [k for k, given in (("filter", bool((self.search or "").strip()) or self.opted_in), ("csv", self.csv_text is not None), ("ids", self.contact_ids is not None)) if given]
+        kinds = [
+            k
+            for k, given in (
+                ("filter", bool((self.search or "").strip()) or self.opted_in),
+                ("csv", self.csv_text is not None),
+                ("ids", self.contact_ids is not None),
+            )
+            if given
+        ]
         if len(kinds) != 1:
             raise FieldErrors({"audience": "give exactly one of: a filter (search and/or optedIn), csv, or contactIds"})
         return kinds[0]
@@ -80,7 +88,12 @@ class AudienceSpec:
         ids = data.get("contactIds")
         if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids)):
             raise FieldErrors({"audience.contactIds": "must be a list of contact ids"})
-        return AudienceSpec(search=data.get("search") or None, opted_in=bool(data.get("optedIn")), csv_text=data.get("csv"), contact_ids=ids)
+        return AudienceSpec(
+            search=data.get("search") or None,
+            opted_in=bool(data.get("optedIn")),
+            csv_text=data.get("csv"),
+            contact_ids=ids,
+        )
 
 
 @dataclass
@@ -138,7 +151,10 @@ def _from_ids(contact_ids: list[str], channel: str) -> list[ResolvedRecipient]:
         for contact in Contact.batch_get(unique[start : start + 100], consistent_read=True):
             found[contact.contactId] = contact
     # An unknown id resolves to no contact: the gate refuses it CONTACT_DELETED, like a single send.
-    return [ResolvedRecipient(row=i, contact_id=cid, address=_address(found.get(cid), channel), contact=found.get(cid)) for i, cid in enumerate(contact_ids, start=1)]
+    return [
+        ResolvedRecipient(row=i, contact_id=cid, address=_address(found.get(cid), channel), contact=found.get(cid))
+        for i, cid in enumerate(contact_ids, start=1)
+    ]
 
 
 def _from_filter(spec: AudienceSpec, channel: str) -> list[ResolvedRecipient]:
@@ -159,11 +175,16 @@ def _from_filter(spec: AudienceSpec, channel: str) -> list[ResolvedRecipient]:
         opted_in = opt_in == True  # noqa: E712 - a DynamoDB condition, not a Python comparison
         contacts = list(Contact.live.query(LIVE, filter_condition=opted_in, scan_index_forward=False, page_size=500))
     contacts = [c for c in contacts if not c.is_deleted]
-    return [ResolvedRecipient(row=i, contact_id=c.contactId, address=_address(c, channel), contact=c) for i, c in enumerate(contacts, start=1)]
+    return [
+        ResolvedRecipient(row=i, contact_id=c.contactId, address=_address(c, channel), contact=c)
+        for i, c in enumerate(contacts, start=1)
+    ]
 
 
 def _parameters(row: dict[str, str], columns: dict[str, list[tuple[int, str]]]) -> dict[str, list[str]] | None:
-    values = {part: [(row.get(name) or "").strip() for _, name in sorted(cols)] for part, cols in columns.items() if cols}
+    values = {
+        part: [(row.get(name) or "").strip() for _, name in sorted(cols)] for part, cols in columns.items() if cols
+    }
     return values or None
 
 
@@ -197,11 +218,22 @@ def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
         try:
             address = normalise_email(raw) if address_field == "email" else normalise_phone(raw)
         except InvalidValue:
-            recipients.append(ResolvedRecipient(row=number, contact_id=None, address=raw, parameters=params, refused=INVALID_ADDRESS))
+            recipients.append(
+                ResolvedRecipient(row=number, contact_id=None, address=raw, parameters=params, refused=INVALID_ADDRESS)
+            )
             continue
-        contact = queries.find_live_by_email(address) if address_field == "email" else queries.find_live_by_phone(address)
+        contact = (
+            queries.find_live_by_email(address) if address_field == "email" else queries.find_live_by_phone(address)
+        )
         recipients.append(
-            ResolvedRecipient(row=number, contact_id=contact.contactId if contact else None, address=address, parameters=params, refused=None if contact else NO_CONTACT, contact=contact)
+            ResolvedRecipient(
+                row=number,
+                contact_id=contact.contactId if contact else None,
+                address=address,
+                parameters=params,
+                refused=None if contact else NO_CONTACT,
+                contact=contact,
+            )
         )
         if number > MAX_RECIPIENTS:
             break
@@ -210,4 +242,13 @@ def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
     return recipients
 
 
-__all__ = ["AUDIENCE_SENTENCES", "DUPLICATE", "INVALID_ADDRESS", "MAX_RECIPIENTS", "NO_CONTACT", "AudienceSpec", "ResolvedRecipient", "resolve"]
+__all__ = [
+    "AUDIENCE_SENTENCES",
+    "DUPLICATE",
+    "INVALID_ADDRESS",
+    "MAX_RECIPIENTS",
+    "NO_CONTACT",
+    "AudienceSpec",
+    "ResolvedRecipient",
+    "resolve",
+]

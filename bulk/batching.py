@@ -31,7 +31,9 @@ def write_all(items: Iterable[Model], *, sleep: Callable[[float], None] = time.s
     ``batch_write`` is the DynamoDB call (the client's by default); a test passes one that
     leaves items unprocessed to prove they are written again."""
     call = batch_write or client("dynamodb").batch_write_item
-    pending: list[tuple[str, dict]] = [(item.Meta.table_name, {"PutRequest": {"Item": item.serialize()}}) for item in items]
+    pending: list[tuple[str, dict]] = [
+        (item.Meta.table_name, {"PutRequest": {"Item": item.serialize()}}) for item in items
+    ]
     requests = 0
     while pending:
         batch, pending = pending[:BATCH], pending[BATCH:]
@@ -43,9 +45,14 @@ def write_all(items: Iterable[Model], *, sleep: Callable[[float], None] = time.s
             unprocessed = call(RequestItems=request).get("UnprocessedItems") or {}
             if not unprocessed:
                 break
-            log.info("batch write left items unprocessed; retrying", extra={"items": sum(len(v) for v in unprocessed.values()), "attempt": attempt + 1})
+            log.info(
+                "batch write left items unprocessed; retrying",
+                extra={"items": sum(len(v) for v in unprocessed.values()), "attempt": attempt + 1},
+            )
             request = unprocessed
             sleep(0.05 * (2**attempt))
         else:
-            raise BatchWriteFailed(f"{sum(len(v) for v in request.values())} items still unprocessed after {MAX_ATTEMPTS} attempts")
+            raise BatchWriteFailed(
+                f"{sum(len(v) for v in request.values())} items still unprocessed after {MAX_ATTEMPTS} attempts"
+            )
     return requests

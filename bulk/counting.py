@@ -18,7 +18,13 @@ from wecare.metrics import emit
 log = logging.getLogger("bulk.counting")
 
 # A recipient's final status -> the job's counter of it.
-COUNTERS = {"sent": "sentCount", "failed": "failedCount", "skipped": "skippedCount", "cancelled": "cancelledCount", "unknown": "unknownCount"}
+COUNTERS = {
+    "sent": "sentCount",
+    "failed": "failedCount",
+    "skipped": "skippedCount",
+    "cancelled": "cancelledCount",
+    "unknown": "unknownCount",
+}
 
 
 def reconcile_chunk(job_id: str, chunk_id: str, *, attempts: int = 10) -> dict[str, int]:
@@ -27,15 +33,32 @@ def reconcile_chunk(job_id: str, chunk_id: str, *, attempts: int = 10) -> dict[s
         chunk = BulkChunk.get(job_id, chunk_id, consistent_read=True)
         tally = Counter(r.status for r in chunk_recipients(job_id, chunk) if r.status in FINAL_RECIPIENT_STATUSES)
         previous = chunk.tally or {}
-        delta = {name: tally[name] - int(previous.get(name, 0)) for name in COUNTERS if tally[name] != int(previous.get(name, 0))}
+        delta = {
+            name: tally[name] - int(previous.get(name, 0))
+            for name in COUNTERS
+            if tally[name] != int(previous.get(name, 0))
+        }
         if not delta:
             return {}
         version = int(chunk.tallyVersion or 0)
         job = BulkJob(jobId=job_id)
         try:
             with transaction() as tx:
-                tx.update(chunk, actions=[BulkChunk.tally.set(dict(tally)), BulkChunk.tallyVersion.set(version + 1)], condition=(BulkChunk.tallyVersion == version) | BulkChunk.tallyVersion.does_not_exist(), label="chunk")
-                tx.update(job, actions=[*(getattr(BulkJob, COUNTERS[name]).add(n) for name, n in delta.items()), BulkJob.updatedAt.set(now())], condition=BulkJob.jobId.exists(), label="job")
+                tx.update(
+                    chunk,
+                    actions=[BulkChunk.tally.set(dict(tally)), BulkChunk.tallyVersion.set(version + 1)],
+                    condition=(BulkChunk.tallyVersion == version) | BulkChunk.tallyVersion.does_not_exist(),
+                    label="chunk",
+                )
+                tx.update(
+                    job,
+                    actions=[
+                        *(getattr(BulkJob, COUNTERS[name]).add(n) for name, n in delta.items()),
+                        BulkJob.updatedAt.set(now()),
+                    ],
+                    condition=BulkJob.jobId.exists(),
+                    label="job",
+                )
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":
                 continue  # another run counted this chunk meanwhile: look again

@@ -32,7 +32,10 @@ class AudienceForm(forms.Form):
             upload = data.get("csv_file")
             if upload:
                 if upload.size > MAX_CSV_BYTES:
-                    self.add_error("csv_file", f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into several jobs.")
+                    self.add_error(
+                        "csv_file",
+                        f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into several jobs.",
+                    )
                     return data
                 try:
                     data["csv_text"] = upload.read().decode("utf-8-sig")
@@ -85,7 +88,11 @@ class MessageForm(forms.Form):
         if data["channel"] == Channel.WHATSAPP and data.get("kind") == "template" and data.get("template"):
             name, _, language = data["template"].partition("|")
             # Values typed here are the defaults; a CSV's param/header columns replace them per row.
-            message["template"] = {"name": name, "language": language, "parameters": {"header": _lines(data.get("header_params")), "body": _lines(data.get("body_params"))}}
+            message["template"] = {
+                "name": name,
+                "language": language,
+                "parameters": {"header": _lines(data.get("header_params")), "body": _lines(data.get("body_params"))},
+            }
         else:
             message["text"] = data.get("text") or None
         if data["channel"] == Channel.EMAIL:

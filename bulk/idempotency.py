@@ -22,7 +22,9 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces:
 
 def check_key(key: str) -> str:
     if not KEY_PATTERN.match(key):
-        raise FieldErrors({"Idempotency-Key": "must be 1-200 printable ASCII characters without spaces (a UUID is a good key)"})
+        raise FieldErrors(
+            {"Idempotency-Key": "must be 1-200 printable ASCII characters without spaces (a UUID is a good key)"}
+        )
     return key
 
 
@@ -37,7 +39,9 @@ def fingerprint(payload: dict[str, Any]) -> str:
 
 def new_key_item(actor: str, key: str, job_id: str, payload_fingerprint: str) -> BulkStartKey:
     at = now()
-    return BulkStartKey(startKey=key_id(actor, key), jobId=job_id, fingerprint=payload_fingerprint, createdAt=at, expiresAt=at + KEY_TTL)
+    return BulkStartKey(
+        startKey=key_id(actor, key), jobId=job_id, fingerprint=payload_fingerprint, createdAt=at, expiresAt=at + KEY_TTL
+    )
 
 
 def key_is_free():
@@ -71,7 +75,8 @@ def earlier_job(actor: str, key: str, payload_fingerprint: str) -> BulkJob | Non
         return None
     if item.fingerprint != payload_fingerprint:
         raise Conflict(
-            f"This Idempotency-Key already started job {item.jobId} " "with a different audience, channel, sender or message; "
+            f"This Idempotency-Key already started job {item.jobId} "
+            "with a different audience, channel, sender or message; "
             "use a new key for a new job, or send the same request again to get that job.",
             field="Idempotency-Key",
         )

@@ -49,7 +49,11 @@ class Outcomes:
 
     def skipped(self, recipient: BulkRecipient, reason: str) -> str:
         """The gate refused at send time (opt-out, deletion, tier full): no message, no call."""
-        actions = [BulkRecipient.status.set("skipped"), BulkRecipient.reason.set(reason), BulkRecipient.finishedAt.set(now())]
+        actions = [
+            BulkRecipient.status.set("skipped"),
+            BulkRecipient.reason.set(reason),
+            BulkRecipient.finishedAt.set(now()),
+        ]
         return self._add(_Outcome(recipient, "skipped", actions))
 
     def delivered(self, recipient: BulkRecipient, message: Message, outcome: send.Outcome) -> str:
@@ -73,7 +77,12 @@ class Outcomes:
             # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
             details = {"providerCallStartedAt": result.started_at}
         message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]
-        actions = [BulkRecipient.status.set(status), set_nullable(BulkRecipient.reason, reason), BulkRecipient.messageId.set(message.messageId), BulkRecipient.finishedAt.set(at)]
+        actions = [
+            BulkRecipient.status.set(status),
+            set_nullable(BulkRecipient.reason, reason),
+            BulkRecipient.messageId.set(message.messageId),
+            BulkRecipient.finishedAt.set(at),
+        ]
         if status == "sent":
             actions.append(BulkRecipient.sentAt.set(at))
         return self._add(_Outcome(recipient, status, actions, message, wa))
@@ -127,6 +136,10 @@ def _lost(outcome: _Outcome) -> None:
     was stalled): its state stays what the sweep said, and the log keeps what happened."""
     log.error(
         "bulk outcome not recorded: the recipient is no longer sending",
-        extra={"job_id": outcome.recipient.jobId, "recipient": outcome.recipient.recipientId, "status": outcome.status,
-               "message_id": outcome.message.messageId if outcome.message else None},
+        extra={
+            "job_id": outcome.recipient.jobId,
+            "recipient": outcome.recipient.recipientId,
+            "status": outcome.status,
+            "message_id": outcome.message.messageId if outcome.message else None,
+        },
     )

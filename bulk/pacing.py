@@ -48,7 +48,10 @@ class Tokens:
             return None
         at = time.time()
         grant = self.reservation
-        while self.used < grant.granted and (grant.not_after(self.used) <= at or max(grant.slot_end(self.used), grant.not_before(self.used) + self.GRACE) <= at):
+        while self.used < grant.granted and (
+            grant.not_after(self.used) <= at
+            or max(grant.slot_end(self.used), grant.not_before(self.used) + self.GRACE) <= at
+        ):
             self.used += 1
         return self.used if self.used < grant.granted else None
 
@@ -57,7 +60,9 @@ class Tokens:
         its window ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
         if self._handed_out_at is not None:
             spent = time.time() - self._handed_out_at
-            self.per_send = spent if self.per_send is None else self.SMOOTHING * spent + (1 - self.SMOOTHING) * self.per_send
+            self.per_send = (
+                spent if self.per_send is None else self.SMOOTHING * spent + (1 - self.SMOOTHING) * self.per_send
+            )
         index = self._next_fresh()
         while index is None:
             limit = ratelimit.buckets_for(channel, sender)[0][1]

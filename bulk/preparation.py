@@ -62,7 +62,9 @@ def _create_new(recipients: list[BulkRecipient]) -> int:
         try:
             with transaction() as tx:
                 for recipient in recipients[start : start + TRANSACTION_ITEMS]:
-                    tx.save(recipient, condition=BulkRecipient.recipientId.does_not_exist(), label=recipient.recipientId)
+                    tx.save(
+                        recipient, condition=BulkRecipient.recipientId.does_not_exist(), label=recipient.recipientId
+                    )
         except TransactWriteError as exc:
             if exc.cause_response_code != "TransactionCanceledException":
                 raise
@@ -73,7 +75,9 @@ def _create_new(recipients: list[BulkRecipient]) -> int:
 
 def _create_chunk(job_id: str, chunk_id: str, recipient_ids: list[str]) -> None:
     try:
-        BulkChunk(jobId=job_id, recipientId=chunk_id, recipientIds=recipient_ids).save(condition=BulkChunk.recipientId.does_not_exist())
+        BulkChunk(jobId=job_id, recipientId=chunk_id, recipientIds=recipient_ids).save(
+            condition=BulkChunk.recipientId.does_not_exist()
+        )
     except PutError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise  # otherwise an earlier run wrote it, and its tally may have moved on since
@@ -115,7 +119,11 @@ def prepare(job_id: str) -> dict[str, Any]:
     _progress(job_id, written, done=True)
     job.refresh(consistent_read=True)
     if job.completedAt is not None:
-        return {"state": "finished", "recipients": written, "chunks": len(chunk_ids)}  # a late replay: nothing left to send
+        return {
+            "state": "finished",
+            "recipients": written,
+            "chunks": len(chunk_ids),
+        }  # a late replay: nothing left to send
     for chunk_id in chunk_ids:  # after the writes they depend on
         send_chunk.apply_async(args=[job_id, chunk_id], queue="bulk-queue")
     log.info("bulk job prepared", extra={"job_id": job_id, "recipients": written, "chunks": len(chunk_ids)})

@@ -35,7 +35,9 @@ def get_job(job_id: str) -> BulkJob:
 
 
 def list_jobs(cursor: str | None = None, *, limit: int = PAGE_SIZE) -> Page[BulkJob]:
-    results = BulkJob.scan(limit=limit, last_evaluated_key=Cursor.decode(cursor, scope="bulk-jobs"), consistent_read=True)
+    results = BulkJob.scan(
+        limit=limit, last_evaluated_key=Cursor.decode(cursor, scope="bulk-jobs"), consistent_read=True
+    )
     items = sorted(results, key=lambda job: job.jobId, reverse=True)
     return Page(items, Cursor.encode(results.last_evaluated_key, scope="bulk-jobs"))
 
@@ -50,17 +52,25 @@ def recipients(job_id: str, cursor: str | None = None, *, limit: int = 100) -> P
         consistent_read=True,
     )
     items = list(results)
-    return Page(items, Cursor.encode(results.last_evaluated_key, scope=f"bulk-recipients:{job_id}") if len(items) == limit else None)
+    return Page(
+        items,
+        Cursor.encode(results.last_evaluated_key, scope=f"bulk-recipients:{job_id}") if len(items) == limit else None,
+    )
 
 
 def all_recipients(job_id: str) -> Iterable[BulkRecipient]:
     """Every recipient of the job, in audience order (for reports and sweeps)."""
-    return BulkRecipient.query(job_id, BulkRecipient.recipientId.startswith(RECIPIENT_PREFIX), consistent_read=True, page_size=500)
+    return BulkRecipient.query(
+        job_id, BulkRecipient.recipientId.startswith(RECIPIENT_PREFIX), consistent_read=True, page_size=500
+    )
 
 
 def chunk_recipients(job_id: str, chunk: BulkChunk) -> list[BulkRecipient]:
     """The chunk's recipients as they are now (one BatchGetItem), in the chunk's order."""
-    found = {r.recipientId: r for r in BulkRecipient.batch_get([(job_id, rid) for rid in chunk.recipientIds], consistent_read=True)}
+    found = {
+        r.recipientId: r
+        for r in BulkRecipient.batch_get([(job_id, rid) for rid in chunk.recipientIds], consistent_read=True)
+    }
     return [found[rid] for rid in chunk.recipientIds if rid in found]
 
 
@@ -71,7 +81,9 @@ def chunks(job_id: str) -> Iterable[BulkChunk]:
 
 def unfinished_chunks(job_id: str) -> list[str]:
     """The job's chunks with recipients not yet counted final (by their last tally)."""
-    return [c.recipientId for c in chunks(job_id) if sum(int(n) for n in (c.tally or {}).values()) < len(c.recipientIds)]
+    return [
+        c.recipientId for c in chunks(job_id) if sum(int(n) for n in (c.tally or {}).values()) < len(c.recipientIds)
+    ]
 
 
 @dataclass
@@ -113,4 +125,15 @@ def progress(job: BulkJob, *, at: datetime | None = None) -> Progress:
     )
 
 
-__all__ = ["Progress", "all_recipients", "chunk_recipients", "chunks", "find_job", "get_job", "list_jobs", "progress", "recipients", "unfinished_chunks"]
+__all__ = [
+    "Progress",
+    "all_recipients",
+    "chunk_recipients",
+    "chunks",
+    "find_job",
+    "get_job",
+    "list_jobs",
+    "progress",
+    "recipients",
+    "unfinished_chunks",
+]

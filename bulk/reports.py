@@ -60,7 +60,9 @@ def write_report(job_id: str) -> str:
     for row in report_rows(job_id):
         writer.writerow(row[column] for column in COLUMNS)
     key = report_key(job_id)
-    client("s3").put_object(Bucket=settings.REPORT_BUCKET, Key=key, Body=buffer.getvalue().encode(), ContentType="text/csv; charset=utf-8")
+    client("s3").put_object(
+        Bucket=settings.REPORT_BUCKET, Key=key, Body=buffer.getvalue().encode(), ContentType="text/csv; charset=utf-8"
+    )
     job.update(actions=[BulkJob.reportKey.set(key)])
     return key
 
@@ -74,4 +76,6 @@ def open_report(job: BulkJob) -> IO[bytes]:
 def report_download(job: BulkJob) -> FileResponse:
     """The report as a CSV download, the same for the page and the API. The job must have a
     reportKey."""
-    return FileResponse(open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8")
+    return FileResponse(
+        open_report(job), as_attachment=True, filename=f"bulk-{job.jobId}.csv", content_type="text/csv; charset=utf-8"
+    )

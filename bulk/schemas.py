@@ -14,9 +14,15 @@ class AudienceIn(Schema):
     """Exactly one of: a filter (search and/or optedIn), csv, contactIds."""
 
     model_config = ConfigDict(extra="forbid")
-    search: str | None = Field(None, max_length=200, description="Contacts matching this text (name, phone or email), as the contacts search")
+    search: str | None = Field(
+        None, max_length=200, description="Contacts matching this text (name, phone or email), as the contacts search"
+    )
     optedIn: bool = Field(False, description="Only (or all) live contacts opted in on the job's channel")
-    csv: str | None = Field(None, max_length=5 * 1024 * 1024, description="CSV text: a phone (or email) column, optional param1..N / header1..N template values")
+    csv: str | None = Field(
+        None,
+        max_length=5 * 1024 * 1024,
+        description="CSV text: a phone (or email) column, optional param1..N / header1..N template values",
+    )
     contactIds: list[str] | None = Field(None, max_length=50_000)
 
 
@@ -35,7 +41,9 @@ class PreviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
     audience: AudienceIn
     channel: Literal["whatsapp", "sms", "email"]
-    sender: str | None = Field(None, max_length=200, description="Allowlisted sender; the channel's first one when omitted")
+    sender: str | None = Field(
+        None, max_length=200, description="Allowlisted sender; the channel's first one when omitted"
+    )
     message: BulkMessageIn
 
 
@@ -69,7 +77,11 @@ class PreviewOut(Schema):
             total=preview.total,
             sendable=preview.sendable,
             refused=preview.refused,
-            tier=TierOut(businessInitiated=preview.tier.business_initiated, shortfall=preview.tier.shortfall, allows=preview.tier.allows),
+            tier=TierOut(
+                businessInitiated=preview.tier.business_initiated,
+                shortfall=preview.tier.shortfall,
+                allows=preview.tier.allows,
+            ),
             estimatedSeconds=preview.estimated_seconds,
             needsConfirmation=preview.needs_confirmation,
             threshold=preview.threshold,
@@ -100,7 +112,10 @@ class JobOut(Schema):
     createdAt: datetime
     startedAt: datetime | None
     completedAt: datetime | None
-    preparing: bool = Field(description="True until every recipient and chunk is written and " "the chunks are queued (the bulk.prepare_job task)")
+    preparing: bool = Field(
+        description="True until every recipient and chunk is written and "
+        "the chunks are queued (the bulk.prepare_job task)"
+    )
     preparedRecipients: int = Field(description="Recipients written so far, of progress.total")
     reportUrl: str | None = None
 
@@ -115,7 +130,17 @@ class JobOut(Schema):
             createdBy=job.createdBy,
             message=job.messageSpec or {},
             audience=job.audience,
-            progress=ProgressOut(total=p.total, sent=p.sent, failed=p.failed, skipped=p.skipped, cancelled=p.cancelled, unknown=p.unknown, pending=p.pending, percent=p.percent, perSecond=p.per_second),
+            progress=ProgressOut(
+                total=p.total,
+                sent=p.sent,
+                failed=p.failed,
+                skipped=p.skipped,
+                cancelled=p.cancelled,
+                unknown=p.unknown,
+                pending=p.pending,
+                percent=p.percent,
+                perSecond=p.per_second,
+            ),
             createdAt=job.createdAt,
             startedAt=job.startedAt,
             completedAt=job.completedAt,
@@ -150,8 +175,16 @@ class RecipientOut(Schema):
     @staticmethod
     def of(r) -> RecipientOut:
         return RecipientOut(
-            recipientId=r.recipientId, row=int(r.row) if r.row is not None else None, recipient=r.address, contactId=r.contactId, status=r.status,
-            reason=r.reason, messageId=r.messageId, claimedAt=r.claimedAt, sentAt=r.sentAt, finishedAt=r.finishedAt,
+            recipientId=r.recipientId,
+            row=int(r.row) if r.row is not None else None,
+            recipient=r.address,
+            contactId=r.contactId,
+            status=r.status,
+            reason=r.reason,
+            messageId=r.messageId,
+            claimedAt=r.claimedAt,
+            sentAt=r.sentAt,
+            finishedAt=r.finishedAt,
         )
 
 

@@ -45,7 +45,11 @@ def _status(job_id: str) -> str:
 
 def _mark_running(job: BulkJob) -> str:
     at = now()
-    if update_if(job, actions=[BulkJob.status.set("running"), BulkJob.startedAt.set(at), BulkJob.updatedAt.set(at)], condition=BulkJob.status == "pending"):
+    if update_if(
+        job,
+        actions=[BulkJob.status.set("running"), BulkJob.startedAt.set(at), BulkJob.updatedAt.set(at)],
+        condition=BulkJob.status == "pending",
+    ):
         return "running"
     return _status(job.jobId)  # another chunk started it, or someone paused/cancelled it
 
@@ -53,24 +57,37 @@ def _mark_running(job: BulkJob) -> str:
 def _final(recipient: BulkRecipient, status: str, *, reason: str | None = None, only_from: str) -> bool:
     return update_if(
         recipient,
-        actions=[BulkRecipient.status.set(status), set_nullable(BulkRecipient.reason, reason), BulkRecipient.finishedAt.set(now())],
+        actions=[
+            BulkRecipient.status.set(status),
+            set_nullable(BulkRecipient.reason, reason),
+            BulkRecipient.finishedAt.set(now()),
+        ],
         condition=BulkRecipient.status == only_from,
     )
 
 
 def _cancel_pending(recipients: list[BulkRecipient]) -> int:
-    return sum(_final(r, "cancelled", reason="JOB_CANCELLED", only_from="pending") for r in recipients if r.status == "pending")
+    return sum(
+        _final(r, "cancelled", reason="JOB_CANCELLED", only_from="pending") for r in recipients if r.status == "pending"
+    )
 
 
 def _claim(recipient: BulkRecipient) -> bool:
     """pending -> sending for exactly one worker, before any provider call."""
-    return update_if(recipient, actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(now())], condition=BulkRecipient.status == "pending")
+    return update_if(
+        recipient,
+        actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(now())],
+        condition=BulkRecipient.status == "pending",
+    )
 
 
 def _message(job: BulkJob, recipient: BulkRecipient) -> Message:
     content = dict(job.messageSpec or {})
     if recipient.parameters and content.get("template"):
-        content["template"] = {**content["template"], "parameters": {**(content["template"].get("parameters") or {}), **recipient.parameters}}
+        content["template"] = {
+            **content["template"],
+            "parameters": {**(content["template"].get("parameters") or {}), **recipient.parameters},
+        }
     return Message(
         messageId=str(ULID()),
         contactId=recipient.contactId or "",
@@ -109,7 +126,12 @@ def _claim_batch(job_id: str, batch: list[BulkRecipient]) -> list[BulkRecipient]
         with tx:
             tx.condition_check(BulkJob, job_id, condition=BulkJob.status == "running", label="job")
             for recipient in batch:
-                tx.update(recipient, actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(at)], condition=BulkRecipient.status == "pending", label=recipient.recipientId)
+                tx.update(
+                    recipient,
+                    actions=[BulkRecipient.status.set("sending"), BulkRecipient.claimedAt.set(at)],
+                    condition=BulkRecipient.status == "pending",
+                    label=recipient.recipientId,
+                )
     except TransactWriteError as exc:
         if exc.cause_response_code != "TransactionCanceledException":
             raise
@@ -128,7 +150,13 @@ def _contacts(recipients: list[BulkRecipient]) -> dict[str, Contact]:
     return {c.contactId: c for c in Contact.batch_get(ids, consistent_read=True)} if ids else {}
 
 
-def _send_one(job: BulkJob, recipient: BulkRecipient, contact: Contact | None, reserve: Callable[[str, str], float], outcomes: Outcomes) -> str:
+def _send_one(
+    job: BulkJob,
+    recipient: BulkRecipient,
+    contact: Contact | None,
+    reserve: Callable[[str, str], float],
+    outcomes: Outcomes,
+) -> str:
     """Gate, rate token and provider call for a claimed recipient; the outcome waits in ``outcomes``
     for its batched record. Returns the recipient's final status."""
     message = _message(job, recipient)
@@ -146,7 +174,12 @@ def _count_usage(job: BulkJob, sent: int) -> None:
     day = now().strftime("%Y-%m-%d")
     counter = UsageCounter.templateCount if (job.messageSpec or {}).get("template") else UsageCounter.freeformCount
     UsageCounter(usageKey=f"{job.channel}#{job.sender}#{day}").update(
-        actions=[counter.add(sent), UsageCounter.channel.set(job.channel), UsageCounter.sender.set(job.sender or ""), UsageCounter.day.set(day)]
+        actions=[
+            counter.add(sent),
+            UsageCounter.channel.set(job.channel),
+            UsageCounter.sender.set(job.sender or ""),
+            UsageCounter.day.set(day),
+        ]
     )
 
 
@@ -204,7 +237,10 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
                 elif stopped.status == "cancelled":
                     counts["cancelled"] += _cancel_pending(pending[start:])
                 else:
-                    log.warning("bulk job is neither running, paused nor cancelled; chunk stops", extra={"job_id": job.jobId, "status": stopped.status})
+                    log.warning(
+                        "bulk job is neither running, paused nor cancelled; chunk stops",
+                        extra={"job_id": job.jobId, "status": stopped.status},
+                    )
                 break
             contacts = _contacts(claimed)
             for index, recipient in enumerate(claimed):

@@ -37,7 +37,12 @@ def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
         final_per_chunk: Counter[str] = Counter()
         count = 0
         for recipient in all_recipients(job.jobId):
-            if recipient.status == "sending" and recipient.claimedAt is not None and recipient.claimedAt <= cutoff and _mark_unknown(recipient):
+            if (
+                recipient.status == "sending"
+                and recipient.claimedAt is not None
+                and recipient.claimedAt <= cutoff
+                and _mark_unknown(recipient)
+            ):
                 count += 1
                 recipient.status = "unknown"
             if recipient.chunk and recipient.status in FINAL_RECIPIENT_STATUSES:
@@ -56,7 +61,11 @@ def _mark_unknown(recipient: BulkRecipient) -> bool:
     """sending -> unknown, unless its worker recorded it meanwhile (or it was claimed again)."""
     return update_if(
         recipient,
-        actions=[BulkRecipient.status.set("unknown"), BulkRecipient.reason.set("WORKER_LOST"), BulkRecipient.finishedAt.set(now())],
+        actions=[
+            BulkRecipient.status.set("unknown"),
+            BulkRecipient.reason.set("WORKER_LOST"),
+            BulkRecipient.finishedAt.set(now()),
+        ],
         condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
     )
 

@@ -135,11 +135,21 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         expected = confirm.cleaned_data["expected"]
         ticked = confirm.cleaned_data["confirm"]
         try:
-            started = actions.start(audience, message, **where, user=request.user, confirm=ticked, previewed_count=expected, idempotency_key=posted_key or start_key)
+            started = actions.start(
+                audience,
+                message,
+                **where,
+                user=request.user,
+                confirm=ticked,
+                previewed_count=expected,
+                idempotency_key=posted_key or start_key,
+            )
         except FieldErrors as exc:
             errors = exc.errors
             if "confirm" in errors:  # the API's wording names its fields; a person needs the box
-                errors["confirm"] = "Tick the box to confirm the number of recipients: more than the threshold get a message."
+                errors["confirm"] = (
+                    "Tick the box to confirm the number of recipients: more than the threshold get a message."
+                )
         except Conflict as exc:  # the posted key started another job (a stale tab): start afresh
             errors = {"start_key": str(exc)}
         except Refused as exc:
@@ -148,7 +158,9 @@ def new_preview(request: HttpRequest) -> HttpResponse:
             request.session.pop(WIZARD, None)
             job = started.job
             if started.created:
-                messages.success(request, f"Job started: {job.totalRecipients - job.skippedCount} recipients to send to.")
+                messages.success(
+                    request, f"Job started: {job.totalRecipients - job.skippedCount} recipients to send to."
+                )
             return redirect("bulk:detail", job_id=job.jobId)
     try:
         preview = actions.preview(audience, message, **where, user=request.user)
@@ -158,9 +170,16 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         return render(request, "bulk/new_preview.html", {"step": 3, "problems": exc.errors}, status=422)
     status = 422 if (errors or refusal) else 200
     context = {
-        "step": 3, "preview": preview, "message": message, "errors": errors, "refusal": refusal, "start_key": start_key,
-        "refused_rows": _refused_rows(preview), "refused_total": preview.total - preview.sendable,
-        "room": preview.tier.business_initiated - preview.tier.shortfall, "estimate": _duration(preview.estimated_seconds),
+        "step": 3,
+        "preview": preview,
+        "message": message,
+        "errors": errors,
+        "refusal": refusal,
+        "start_key": start_key,
+        "refused_rows": _refused_rows(preview),
+        "refused_total": preview.total - preview.sendable,
+        "room": preview.tier.business_initiated - preview.tier.shortfall,
+        "estimate": _duration(preview.estimated_seconds),
     }
     return render(request, "bulk/new_preview.html", context, status=status)
 
@@ -202,8 +221,18 @@ def _progress_context(request: HttpRequest, job: BulkJob) -> dict:
     progress = queries.progress(job)
     ended = job.status in FINAL_JOB_STATUSES
     waiting_for_report = ended and not job.reportKey and (job.completedAt or job.updatedAt) > now() - REPORT_WAIT
-    controls = [a for a, (starts, _) in actions.TRANSITIONS.items() if job.status in starts] if has_role(request.user, Role.OPERATOR) else []
-    return {"job": job, "progress": progress, "ended": ended, "polling": not ended or waiting_for_report, "controls": controls}
+    controls = (
+        [a for a, (starts, _) in actions.TRANSITIONS.items() if job.status in starts]
+        if has_role(request.user, Role.OPERATOR)
+        else []
+    )
+    return {
+        "job": job,
+        "progress": progress,
+        "ended": ended,
+        "polling": not ended or waiting_for_report,
+        "controls": controls,
+    }
 
 
 @require_role(Role.VIEWER)
@@ -219,7 +248,9 @@ def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
         recipients = queries.recipients(job_id, request.GET.get("cursor") or None)
     except InvalidCursor:
         return redirect("bulk:detail", job_id=job_id)
-    return render(request, "bulk/detail.html", {**context, "recipients": recipients, "final_statuses": FINAL_RECIPIENT_STATUSES})
+    return render(
+        request, "bulk/detail.html", {**context, "recipients": recipients, "final_statuses": FINAL_RECIPIENT_STATUSES}
+    )
 
 
 @require_role(Role.OPERATOR)

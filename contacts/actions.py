@@ -83,7 +83,9 @@ def _key_item(field: str, value: str, contact_id: str) -> ContactUniqueKey:
 
 
 def _take_key(tx: Transaction, field: str, value: str, contact_id: str) -> None:
-    tx.save(_key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist(), label=(field, value))
+    tx.save(
+        _key_item(field, value, contact_id), condition=ContactUniqueKey.uniqueKey.does_not_exist(), label=(field, value)
+    )
 
 
 def _release_key(tx: Transaction, field: str, value: str, contact_id: str) -> None:
@@ -97,7 +99,9 @@ def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: s
     setattr(contact, CONSENT_FIELDS[channel], {"changedBy": audit.actor_id(user), "changedAt": now(), "source": source})
 
 
-def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: bool = True, whatsapp: WhatsAppIdentity | None = None) -> Contact:
+def create_contact(
+    data: dict[str, Any], *, user: Any, source: str, audited: bool = True, whatsapp: WhatsAppIdentity | None = None
+) -> Contact:
     """Create a live contact. Needs a phone or an email; opt-ins default to false.
 
     ``audited=False`` is for the CSV import, which writes one audit entry for the whole file
@@ -110,7 +114,9 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
     if whatsapp:
         cleaned.update({"phone": whatsapp.phone, "whatsappUserId": whatsapp.user_id})
     if not any(cleaned.get(field) for field in IDENTITY_FIELDS):
-        raise FieldErrors({"phone": "give a phone number or an email address", "email": "give a phone number or an email address"})
+        raise FieldErrors(
+            {"phone": "give a phone number or an email address", "email": "give a phone number or an email address"}
+        )
     at = now()
     name = cleaned.get("name")
     contact = Contact(
@@ -136,11 +142,20 @@ def create_contact(data: dict[str, Any], *, user: Any, source: str, audited: boo
     except TransactWriteError as exc:
         raise _conflict_for(tx, exc) from None
     if audited:
-        audit.record(user, "contact.create", "contact", contact.contactId, source=source, fields=sorted(f for f, v in cleaned.items() if v is not None))
+        audit.record(
+            user,
+            "contact.create",
+            "contact",
+            contact.contactId,
+            source=source,
+            fields=sorted(f for f, v in cleaned.items() if v is not None),
+        )
     return contact
 
 
-def add_whatsapp_identity(contact: Contact, sender: WhatsAppIdentity, *, source: str, evidence: dict[str, Any]) -> Contact:
+def add_whatsapp_identity(
+    contact: Contact, sender: WhatsAppIdentity, *, source: str, evidence: dict[str, Any]
+) -> Contact:
     """Give a contact found by one of an inbound sender's identities the one it lacks (the number
     WhatsApp gave, or the business-scoped user id), so the next message finds it by either and
     the inbox finds it from either conversation key (docs/design/inbound.md). Never replaces a number
@@ -149,7 +164,11 @@ def add_whatsapp_identity(contact: Contact, sender: WhatsAppIdentity, *, source:
 
     Raises Conflict when another live contact holds the value (two contacts are never merged
     silently), NotFound when the contact was deleted meanwhile."""
-    missing = {field: value for field, value in (("phone", sender.phone), ("whatsappUserId", sender.user_id)) if value and not getattr(contact, field)}
+    missing = {
+        field: value
+        for field, value in (("phone", sender.phone), ("whatsappUserId", sender.user_id))
+        if value and not getattr(contact, field)
+    }
     if not missing:
         return contact
     condition = Contact.contactId.exists() & Contact.deletedAt.does_not_exist()
@@ -167,8 +186,18 @@ def add_whatsapp_identity(contact: Contact, sender: WhatsAppIdentity, *, source:
             return current  # another message from this sender linked it a moment ago
         if any(isinstance(label, tuple) for label in tx.failed_labels(exc)):
             raise _conflict_for(tx, exc) from None
-        raise Conflict(f"contact {contact.contactId} got another {' or '.join(missing)} meanwhile", field=next(iter(missing))) from None
-    audit.record(None, "contact.update", "contact", contact.contactId, source=source, changes={f: {"from": None, "to": v} for f, v in missing.items()}, **evidence)
+        raise Conflict(
+            f"contact {contact.contactId} got another {' or '.join(missing)} meanwhile", field=next(iter(missing))
+        ) from None
+    audit.record(
+        None,
+        "contact.update",
+        "contact",
+        contact.contactId,
+        source=source,
+        changes={f: {"from": None, "to": v} for f, v in missing.items()},
+        **evidence,
+    )
     return get_contact(contact.contactId)
 
 

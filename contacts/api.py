@@ -25,7 +25,12 @@ def list_contacts(request: AuthedRequest, cursor: str | None = None, limit: int 
 
 
 @router.get("/search", response={200: ContactPage, **ERRORS}, auth=VIEWER, summary="Search by name, phone or email")
-def search_contacts(request: AuthedRequest, q: str = Query(..., max_length=queries.MAX_QUERY), cursor: str | None = None, limit: int = Query(50, ge=1, le=200)):
+def search_contacts(
+    request: AuthedRequest,
+    q: str = Query(..., max_length=queries.MAX_QUERY),
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+):
     return _page(queries.search_contacts(q, cursor=cursor, limit=limit))
 
 
@@ -40,7 +45,12 @@ def get_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(queries.get_contact(contact_id))
 
 
-@router.patch("/{contact_id}", response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS}, auth=OPERATOR, summary="Change a contact")
+@router.patch(
+    "/{contact_id}",
+    response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS},
+    auth=OPERATOR,
+    summary="Change a contact",
+)
 def update_contact(request: AuthedRequest, contact_id: str, payload: ContactPatch):
     changes = payload.model_dump(exclude_unset=True)
     for field in ("optInWhatsApp", "optInSms", "optInEmail"):
@@ -49,11 +59,18 @@ def update_contact(request: AuthedRequest, contact_id: str, payload: ContactPatc
     return ContactOut.of(actions.update_contact(contact_id, changes, user=request.auth, source="api"))
 
 
-@router.delete("/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=OPERATOR, summary="Soft-delete a contact")
+@router.delete(
+    "/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=OPERATOR, summary="Soft-delete a contact"
+)
 def delete_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(actions.delete_contact(contact_id, user=request.auth))
 
 
-@router.post("/{contact_id}/restore", response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS}, auth=ADMIN, summary="Restore a deleted contact (admin)")
+@router.post(
+    "/{contact_id}/restore",
+    response={200: ContactOut, 404: ErrorOut, 409: ConflictOut, **ERRORS},
+    auth=ADMIN,
+    summary="Restore a deleted contact (admin)",
+)
 def restore_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(actions.restore_contact(contact_id, user=request.auth))

@@ -11,7 +11,18 @@ from contacts import queries
 from contacts.models import LIVE, Contact
 from wecare import safe_csv
 
-COLUMNS = ("contactId", "name", "phone", "email", "whatsappUserId", "optInWhatsApp", "optInSms", "optInEmail", "createdAt", "updatedAt")
+COLUMNS = (
+    "contactId",
+    "name",
+    "phone",
+    "email",
+    "whatsappUserId",
+    "optInWhatsApp",
+    "optInSms",
+    "optInEmail",
+    "createdAt",
+    "updatedAt",
+)
 IMPORT_COLUMNS = ("name", "phone", "email", "optInWhatsApp", "optInSms", "optInEmail")
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0", ""}

@@ -29,7 +29,9 @@ class ContactForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="Columns: name, phone, email, optInWhatsApp, optInSms, optInEmail")
+    file = forms.FileField(
+        label="CSV file", help_text="Columns: name, phone, email, optInWhatsApp, optInSms, optInEmail"
+    )
 
     MAX_BYTES = 10 * 1024 * 1024
 

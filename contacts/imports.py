@@ -36,7 +36,9 @@ def start_import(content: bytes, *, user: Any) -> ContactImport:
     import_id = str(ULID())
     key = f"{settings.IMPORT_PREFIX}{import_id}.csv"
     client("s3").put_object(Bucket=settings.REPORT_BUCKET, Key=key, Body=content, ContentType="text/csv")
-    job = ContactImport(importId=import_id, createdBy=audit.actor_id(user), createdAt=now(), s3Key=key, totalRows=len(rows))
+    job = ContactImport(
+        importId=import_id, createdBy=audit.actor_id(user), createdAt=now(), s3Key=key, totalRows=len(rows)
+    )
     job.save()
     audit.record(user, "contact.import.start", "contact_import", import_id, rows=len(rows))
     run_import_task.delay(import_id)  # after the writes it reads
@@ -65,7 +67,11 @@ class _Importer:
             email = normalise_email(data["email"]) if data.get("email") else None
         except InvalidValue:
             return False
-        found = {c.contactId for c in (find_live_by_phone(phone) if phone else None, find_live_by_email(email) if email else None) if c}
+        found = {
+            c.contactId
+            for c in (find_live_by_phone(phone) if phone else None, find_live_by_email(email) if email else None)
+            if c
+        }
         return len(found) == 1
 
     def handle(self, row: csv_io.Row) -> None:
@@ -127,12 +133,21 @@ def run_import(import_id: str) -> ContactImport:
         raise
     importer.save_progress(len(rows), status="completed")
     audit.record(
-        importer.user, "contact.import.finish", "contact_import", import_id,
-        created=importer.created, existing=importer.existing, errors=importer.error_count,
+        importer.user,
+        "contact.import.finish",
+        "contact_import",
+        import_id,
+        created=importer.created,
+        existing=importer.existing,
+        errors=importer.error_count,
     )
     # Not "created": that is a LogRecord attribute (its timestamp), and logging refuses to
     # overwrite it with a KeyError, which failed the task after the import had finished.
-    counts = {"created_count": importer.created, "existing_count": importer.existing, "error_count": importer.error_count}
+    counts = {
+        "created_count": importer.created,
+        "existing_count": importer.existing,
+        "error_count": importer.error_count,
+    }
     log.info("contact import finished", extra={"import_id": import_id, **counts})
     return job
 

@@ -153,4 +153,8 @@ class ContactImport(Model):
 
     @property
     def percent(self) -> int:
-        return int(100 * self.processedRows / self.totalRows) if self.totalRows else (100 if self.status == "completed" else 0)
+        return (
+            int(100 * self.processedRows / self.totalRows)
+            if self.totalRows
+            else (100 if self.status == "completed" else 0)
+        )

@@ -22,9 +22,13 @@ LIVE_LIST = "contacts-live"  # the cursor scope of the liveList index (list and 
 
 
 def list_contacts(*, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Contact]:
-    results = Contact.live.query(LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=LIVE_LIST))
+    results = Contact.live.query(
+        LIVE, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=LIVE_LIST)
+    )
     items = list(results)
-    return Page(items, Cursor.encode(results.last_evaluated_key, scope=LIVE_LIST) if len(items) == limit else None, len(items))
+    return Page(
+        items, Cursor.encode(results.last_evaluated_key, scope=LIVE_LIST) if len(items) == limit else None, len(items)
+    )
 
 
 def find_live_by_phone(phone: str) -> Contact | None:

@@ -14,7 +14,9 @@ class ContactIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, max_length=200, examples=["Asha Rao"])
-    phone: str | None = Field(None, max_length=32, description="Any format with country code; stored as E.164.", examples=["+14155550123"])
+    phone: str | None = Field(
+        None, max_length=32, description="Any format with country code; stored as E.164.", examples=["+14155550123"]
+    )
     email: str | None = Field(None, max_length=254, examples=["asha@example.com"])
     optInWhatsApp: bool = False
     optInSms: bool = False
@@ -58,7 +60,9 @@ class ContactOut(Schema):
     optInEmail: bool
     consent: dict[str, ConsentOut]
     lastInboundMessageAt: datetime | None
-    whatsappWindowExpiresAt: datetime | None = Field(description="When the 24-hour WhatsApp window closes; null when none is open.")
+    whatsappWindowExpiresAt: datetime | None = Field(
+        description="When the 24-hour WhatsApp window closes; null when none is open."
+    )
     createdAt: datetime
     updatedAt: datetime
     deletedAt: datetime | None

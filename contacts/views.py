@@ -34,7 +34,9 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 
 def _search_too_long() -> HttpResponse:
     # The search box stops at this length: only a hand-made link gets here.
-    return HttpResponseBadRequest(f"Search text is longer than {queries.MAX_QUERY} characters: shorten it.", content_type="text/plain")
+    return HttpResponseBadRequest(
+        f"Search text is longer than {queries.MAX_QUERY} characters: shorten it.", content_type="text/plain"
+    )
 
 
 @require_role(Role.OPERATOR)
@@ -67,7 +69,9 @@ def contact_detail(request: HttpRequest, contact_id: str) -> HttpResponse:
         "contacts/detail.html",
         {
             "contact": contact,
-            "consents": [(ch, label, contact.opted_in(ch), contact.consent(ch)) for ch, label in CHANNEL_LABELS.items()],
+            "consents": [
+                (ch, label, contact.opted_in(ch), contact.consent(ch)) for ch, label in CHANNEL_LABELS.items()
+            ],
             "window_expires": contact.whatsapp_window_expires_at(),
             "can_write": has_role(request.user, Role.OPERATOR),
             "is_admin": is_admin,
@@ -126,7 +130,9 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
     """The contacts the page's search shows (?q=, as on the list), or every live contact."""
     if len(request.GET.get("q", "").strip()) > queries.MAX_QUERY:
         return _search_too_long()
-    response = StreamingHttpResponse(csv_io.export_rows(request.GET.get("q", "")), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_io.export_rows(request.GET.get("q", "")), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
     return response
 

@@ -95,11 +95,30 @@ def main() -> int:
 
     endpoint = env["AWS_ENDPOINT_URL"]
     moto_port = endpoint.rsplit(":", 1)[-1]
-    moto = start("moto", str(BIN / "python"), "-m", "localaws.emulator", "-H", "127.0.0.1", "-p", moto_port, log=STATE / "moto.log")
+    moto = start(
+        "moto",
+        str(BIN / "python"),
+        "-m",
+        "localaws.emulator",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        moto_port,
+        log=STATE / "moto.log",
+    )
     fake_endpoint = env["AWS_FAKE_ENDPOINT_URL"]
     try:
-        start("fakeaws", str(BIN / "python"), "-m", "localaws.fakeaws", "--host", "127.0.0.1",
-              "--port", fake_endpoint.rsplit(":", 1)[-1], log=STATE / "fakeaws.log")
+        start(
+            "fakeaws",
+            str(BIN / "python"),
+            "-m",
+            "localaws.fakeaws",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            fake_endpoint.rsplit(":", 1)[-1],
+            log=STATE / "fakeaws.log",
+        )
         wait_for(f"{endpoint}/moto-api/")
         wait_for(f"{fake_endpoint}/__fake/health")
         manage(env, "bootstrap_aws")
@@ -107,8 +126,22 @@ def main() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
         manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
-        start("worker", str(BIN / "celery"), "-A", "wecare", "worker", "-B", "-s", str(STATE / "celerybeat-schedule"),
-              "-Q", "default,inbound-queue,outbound-queue,bulk-queue", "-c", "2", "--loglevel", "INFO")
+        start(
+            "worker",
+            str(BIN / "celery"),
+            "-A",
+            "wecare",
+            "worker",
+            "-B",
+            "-s",
+            str(STATE / "celerybeat-schedule"),
+            "-Q",
+            "default,inbound-queue,outbound-queue,bulk-queue",
+            "-c",
+            "2",
+            "--loglevel",
+            "INFO",
+        )
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
         wait_for(f"http://127.0.0.1:{port}/healthz", 60)
         # moto's SNS then delivers every event published to the topic to our webhook, signed, as AWS does.
@@ -122,17 +155,24 @@ def main() -> int:
         f"\n  WECARE.DIGITAL is running: http://127.0.0.1:{port}/accounts/login/\n"
         f"  Log in as viewer, operator or admin with password: {password}\n"
         f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
-        f"  Local AWS (moto): {endpoint}   Data is saved to " f"{SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
-        f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: " f"{fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
-        f"  A customer writes on WhatsApp: make manage CMD=\"simulate_inbound --from +919812345670 --text Hi\"\n"
+        f"  Local AWS (moto): {endpoint}   Data is saved to "
+        f"{SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
+        f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: "
+        f"{fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
+        f'  A customer writes on WhatsApp: make manage CMD="simulate_inbound --from +919812345670 --text Hi"\n'
         f"  Ctrl-C stops everything.\n",
         flush=True,
     )
 
     def autosave() -> None:
         while not stopping.wait(AUTOSAVE_SECONDS):
-            subprocess.run([str(BIN / "python"), "manage.py", "dev_snapshot", "save", str(SNAPSHOT)], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, check=False)
+            subprocess.run(
+                [str(BIN / "python"), "manage.py", "dev_snapshot", "save", str(SNAPSHOT)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
 
     threading.Thread(target=autosave, daemon=True).start()
 
@@ -171,7 +211,9 @@ def main() -> int:
 
 def manage_against_running_stack(args: list[str]) -> int:
     """`make manage CMD="…"`: a manage.py command with the same environment as the running stack."""
-    return subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=environment(), check=False).returncode
+    return subprocess.run(
+        [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=environment(), check=False
+    ).returncode
 
 
 if __name__ == "__main__":

@@ -125,7 +125,6 @@ def cheap_transaction_backups() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
-
 def main() -> int:
     install()
     # After install(): moto's server must start with the patched backend classes.

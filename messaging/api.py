@@ -26,7 +26,12 @@ ERRORS = {401: dict, 403: dict}
 MEDIA_BODY_LIMIT = max(kind.max_bytes for kind in media.MEDIA_TYPES.values()) + MIB
 
 
-@router.post("", response={202: MessageOut, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Send a message (queued; the status moves as it is sent)")
+@router.post(
+    "",
+    response={202: MessageOut, 422: RefusalOut | dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Send a message (queued; the status moves as it is sent)",
+)
 def send(request: AuthedRequest, payload: MessageIn):
     message = send_path.send_message(payload.model_dump(exclude_none=True), user=request.auth, source="api")
     return Status(202, MessageOut.of(message))
@@ -52,15 +57,30 @@ def upload_media(request: AuthedRequest, file: UploadedFile = File(...)):
     return Status(201, MediaOut(s3Key=key, contentType=content_type, filename=(file.name or "file")[-240:], size=size))
 
 
-@router.post("/preflight", response={200: PreflightOut, 422: dict, **ERRORS}, auth=VIEWER, summary="Would this send be allowed? Nothing is sent or recorded")
+@router.post(
+    "/preflight",
+    response={200: PreflightOut, 422: dict, **ERRORS},
+    auth=VIEWER,
+    summary="Would this send be allowed? Nothing is sent or recorded",
+)
 def preflight(request: AuthedRequest, payload: MessageIn):
     send_request = send_path.parse(payload.model_dump(exclude_none=True))
     verdict = send_path.preflight(send_request, send_path.load_contact(send_request.contact_id))
     segments = send_request.content().get("segments")
-    return PreflightOut(allowed=verdict.allowed, code=verdict.reason.value if verdict.reason else None, detail=verdict.message or "Allowed.", segments=segments)
+    return PreflightOut(
+        allowed=verdict.allowed,
+        code=verdict.reason.value if verdict.reason else None,
+        detail=verdict.message or "Allowed.",
+        segments=segments,
+    )
 
 
-@router.get("", response={200: MessagePage, 422: dict, **ERRORS}, auth=VIEWER, summary="List messages, newest first for a contact")
+@router.get(
+    "",
+    response={200: MessagePage, 422: dict, **ERRORS},
+    auth=VIEWER,
+    summary="List messages, newest first for a contact",
+)
 def list_messages(
     request: AuthedRequest,
     contactId: str | None = None,
@@ -70,16 +90,37 @@ def list_messages(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ):
-    items, next_cursor = queries.list_messages(contact_id=contactId, channel=channel, status=status, direction=direction, cursor=cursor, limit=limit)
+    items, next_cursor = queries.list_messages(
+        contact_id=contactId, channel=channel, status=status, direction=direction, cursor=cursor, limit=limit
+    )
     return MessagePage(items=[MessageOut.of(m) for m in items], nextCursor=next_cursor)
 
 
-@router.get("/usage", response={200: list[UsageOut], **ERRORS}, auth=VIEWER, summary="Template and free-form sends per day and sender (cost)")
+@router.get(
+    "/usage",
+    response={200: list[UsageOut], **ERRORS},
+    auth=VIEWER,
+    summary="Template and free-form sends per day and sender (cost)",
+)
 def usage(request: AuthedRequest, days: int = Query(7, ge=1, le=31)):
-    return [UsageOut(channel=u.channel, sender=u.sender, day=u.day, templateCount=int(u.templateCount or 0), freeformCount=int(u.freeformCount or 0)) for u in queries.usage(days)]
+    return [
+        UsageOut(
+            channel=u.channel,
+            sender=u.sender,
+            day=u.day,
+            templateCount=int(u.templateCount or 0),
+            freeformCount=int(u.freeformCount or 0),
+        )
+        for u in queries.usage(days)
+    ]
 
 
-@router.get("/{message_id}", response={200: MessageOut, 404: dict, **ERRORS}, auth=VIEWER, summary="Get a message with its status history")
+@router.get(
+    "/{message_id}",
+    response={200: MessageOut, 404: dict, **ERRORS},
+    auth=VIEWER,
+    summary="Get a message with its status history",
+)
 def get_message(request: AuthedRequest, message_id: str):
     try:
         return MessageOut.of(Message.get(message_id, consistent_read=True))
@@ -87,12 +128,16 @@ def get_message(request: AuthedRequest, message_id: str):
         raise NotFound(f"no message with id {message_id}") from None
 
 
-@router.delete("/{message_id}", response={204: None, 404: dict, **ERRORS}, auth=ADMIN, summary="Delete a message record (admin)")
+@router.delete(
+    "/{message_id}", response={204: None, 404: dict, **ERRORS}, auth=ADMIN, summary="Delete a message record (admin)"
+)
 def delete_message(request: AuthedRequest, message_id: str):
     try:
         message = Message.get(message_id)
     except Message.DoesNotExist:
         raise NotFound(f"no message with id {message_id}") from None
     message.delete()
-    audit.record(request.auth, "message.delete", "message", message_id, contactId=message.contactId, channel=message.channel)
+    audit.record(
+        request.auth, "message.delete", "message", message_id, contactId=message.contactId, channel=message.channel
+    )
     return Status(204, None)

@@ -27,7 +27,9 @@ def chosen_template(data: Mapping[str, Any]) -> dict:
 class ComposeForm(forms.Form):
     channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
     sender = forms.ChoiceField(choices=())
-    kind = forms.ChoiceField(choices=[("text", "Text"), ("template", "Template"), ("media", "Image / file")], required=False, initial="text")
+    kind = forms.ChoiceField(
+        choices=[("text", "Text"), ("template", "Template"), ("media", "Image / file")], required=False, initial="text"
+    )
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     template = forms.CharField(required=False)  # "name|language"
     header_params = forms.CharField(required=False)

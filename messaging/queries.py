@@ -11,7 +11,15 @@ from wecare.dynamo import Cursor, not_expired, now
 MAX_SCANNED = 2000
 
 
-def list_messages(*, contact_id: str | None, channel: str | None, status: str | None, direction: str | None, cursor: str | None, limit: int):
+def list_messages(
+    *,
+    contact_id: str | None,
+    channel: str | None,
+    status: str | None,
+    direction: str | None,
+    cursor: str | None,
+    limit: int,
+):
     condition = not_expired(Message.expiresAt)
     for attribute, value in ((Message.channel, channel), (Message.status, status), (Message.direction, direction)):
         if value:
@@ -19,7 +27,9 @@ def list_messages(*, contact_id: str | None, channel: str | None, status: str | 
     scope = f"messages:contact:{contact_id}" if contact_id else "messages"
     start = Cursor.decode(cursor, scope=scope)
     if contact_id:
-        pages = Message.by_contact.query(contact_id, filter_condition=condition, scan_index_forward=False, last_evaluated_key=start, page_size=100).page_iter
+        pages = Message.by_contact.query(
+            contact_id, filter_condition=condition, scan_index_forward=False, last_evaluated_key=start, page_size=100
+        ).page_iter
     else:
         pages = Message.scan(filter_condition=condition, last_evaluated_key=start, page_size=200).page_iter
     items: list[Message] = []

@@ -11,12 +11,16 @@ class TemplateIn(Schema):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=512)
     language: str = Field(max_length=20, examples=["en_US"])
-    parameters: dict[Literal["header", "body", "buttons"], list[Any]] = Field(default_factory=dict, description='{"body": ["Asha", "12:30"], "header": [], "buttons": [["token"]]}')
+    parameters: dict[Literal["header", "body", "buttons"], list[Any]] = Field(
+        default_factory=dict, description='{"body": ["Asha", "12:30"], "header": [], "buttons": [["token"]]}'
+    )
 
 
 class MediaIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    s3Key: str = Field(max_length=1024, description="The s3Key POST /api/messages/media answered (no other key is accepted)")
+    s3Key: str = Field(
+        max_length=1024, description="The s3Key POST /api/messages/media answered (no other key is accepted)"
+    )
     contentType: str = Field(max_length=100)
     filename: str | None = Field(None, max_length=240)
     caption: str | None = Field(None, max_length=1024)
@@ -33,7 +37,9 @@ class MessageIn(Schema):
     model_config = ConfigDict(extra="forbid")
     contactId: str = Field(max_length=64)
     channel: Literal["whatsapp", "sms", "email"]
-    sender: str | None = Field(None, max_length=200, description="Allowlisted sender; the channel's first one when omitted")
+    sender: str | None = Field(
+        None, max_length=200, description="Allowlisted sender; the channel's first one when omitted"
+    )
     text: str | None = Field(None, max_length=5000)
     template: TemplateIn | None = None
     media: MediaIn | None = None
@@ -74,7 +80,9 @@ class MessageOut(Schema):
             templateName=message.templateName,
             content=message.content,
             timestamp=message.timestamp,
-            statusHistory=[StatusChangeOut(status=c.status, at=c.at, details=c.details) for c in (message.statusHistory or [])],
+            statusHistory=[
+                StatusChangeOut(status=c.status, at=c.at, details=c.details) for c in (message.statusHistory or [])
+            ],
             errorDetails=message.errorDetails,
             whatsappMessageId=message.whatsappMessageId,
             dryRun=bool(message.dryRun),
@@ -87,7 +95,10 @@ class MessagePage(Schema):
 
 
 class RefusalOut(Schema):
-    code: str = Field(description="CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, " "SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT")
+    code: str = Field(
+        description="CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, "
+        "SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT"
+    )
     detail: str
 
 

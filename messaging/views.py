@@ -81,13 +81,19 @@ def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
     if request.method == "GET" or request.POST.get("action") != "send":
         form = ComposeForm(request.POST or None, channel=channel, initial={"channel": channel})
-        return render(request, "messaging/_compose.html", _compose_context(request, contact_id, form, verdict=_verdict(contact_id, form)))
+        return render(
+            request,
+            "messaging/_compose.html",
+            _compose_context(request, contact_id, form, verdict=_verdict(contact_id, form)),
+        )
     form = ComposeForm(request.POST, request.FILES, channel=channel)
     refusal = None
     if form.is_valid():
         media, upload_media = _planned_media(form)
         try:
-            send.send_message(_request_data(contact_id, form, media), user=request.user, source="page", upload_media=upload_media)
+            send.send_message(
+                _request_data(contact_id, form, media), user=request.user, source="page", upload_media=upload_media
+            )
         except FieldErrors as exc:
             for field, message in exc.errors.items():
                 form.add_error(None, f"{field}: {message}")
@@ -95,10 +101,14 @@ def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
             refusal = exc
         else:
             fresh = ComposeForm(channel=channel, initial={"channel": channel})
-            response = render(request, "messaging/_compose.html", _compose_context(request, contact_id, fresh, sent=True))
+            response = render(
+                request, "messaging/_compose.html", _compose_context(request, contact_id, fresh, sent=True)
+            )
             response["HX-Trigger"] = "message-sent"  # the history panel reloads on this event
             return response
-    return render(request, "messaging/_compose.html", _compose_context(request, contact_id, form, refusal=refusal), status=422)
+    return render(
+        request, "messaging/_compose.html", _compose_context(request, contact_id, form, refusal=refusal), status=422
+    )
 
 
 def _verdict(contact_id: str, form: ComposeForm):
@@ -106,7 +116,10 @@ def _verdict(contact_id: str, form: ComposeForm):
     if not form.is_bound or not form.is_valid():
         return None
     try:
-        send_request = send.parse(_request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}), media_to_upload=True)
+        send_request = send.parse(
+            _request_data(contact_id, form, {"s3Key": "pending-upload", "contentType": "image/jpeg"}),
+            media_to_upload=True,
+        )
     except FieldErrors:
         return None
     verdict = send.preflight(send_request, send.load_contact(contact_id))
@@ -115,14 +128,20 @@ def _verdict(contact_id: str, form: ComposeForm):
 
 @require_role(Role.VIEWER)
 def history(request: HttpRequest, contact_id: str) -> HttpResponse:
-    items, _ = queries.list_messages(contact_id=contact_id, channel=None, status=None, direction=None, cursor=None, limit=50)
+    items, _ = queries.list_messages(
+        contact_id=contact_id, channel=None, status=None, direction=None, cursor=None, limit=50
+    )
     pending = any(m.status not in FINAL for m in items)
     return render(request, "messaging/_history.html", {"items": items, "contact_id": contact_id, "pending": pending})
 
 
 @require_role(Role.VIEWER)
 def templates_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/templates.html", {"templates": templates.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)})
+    return render(
+        request,
+        "messaging/templates.html",
+        {"templates": templates.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)},
+    )
 
 
 @require_role(Role.OPERATOR)

@@ -35,10 +35,18 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         start = Cursor.decode(request.GET.get("cursor"), scope=f"audit:{day}")
     except (ValueError, InvalidCursor):
         return redirect("dynamo_admin:audit")
-    results = AuditLog.by_day.query(day, filter_condition=not_expired(AuditLog.expiresAt), scan_index_forward=False, limit=PAGE, last_evaluated_key=start)
+    results = AuditLog.by_day.query(
+        day,
+        filter_condition=not_expired(AuditLog.expiresAt),
+        scan_index_forward=False,
+        limit=PAGE,
+        last_evaluated_key=start,
+    )
     entries = list(results)
     cursor = Cursor.encode(results.last_evaluated_key, scope=f"audit:{day}") if len(entries) == PAGE else None
-    return render(request, "admin/dynamo/audit.html", _context(request, "Audit log", entries=entries, day=day, cursor=cursor))
+    return render(
+        request, "admin/dynamo/audit.html", _context(request, "Audit log", entries=entries, day=day, cursor=cursor)
+    )
 
 
 @require_role(Role.ADMIN)
@@ -61,12 +69,19 @@ def system_config(request: HttpRequest) -> HttpResponse:
             elif value is None:
                 error = f"{key}: null is not a value (give true, false, a number, a string, a list or an object)"
             else:
-                SystemConfig(configKey=key, configValue=value, updatedBy=audit.actor_id(request.user), updatedAt=now()).save()
+                SystemConfig(
+                    configKey=key, configValue=value, updatedBy=audit.actor_id(request.user), updatedAt=now()
+                ).save()
                 audit.record(request.user, "config.set", "system_config", key, value=value)
                 messages.success(request, f"Saved {key}.")
                 return redirect("dynamo_admin:config")
     items = sorted(SystemConfig.scan(), key=lambda item: item.configKey)
-    return render(request, "admin/dynamo/config.html", _context(request, "System configuration", items=items, error=error, posted=request.POST), status=422 if error else 200)
+    return render(
+        request,
+        "admin/dynamo/config.html",
+        _context(request, "System configuration", items=items, error=error, posted=request.POST),
+        status=422 if error else 200,
+    )
 
 
 @require_role(Role.ADMIN)
@@ -82,7 +97,11 @@ def contacts_table(request: HttpRequest) -> HttpResponse:
         # A hand-edited cursor DynamoDB refuses: start again from the first page.
         return redirect("dynamo_admin:contacts")
     cursor = Cursor.encode(results.last_evaluated_key, scope=CONTACTS_TABLE) if len(rows) == PAGE else None
-    return render(request, "admin/dynamo/contacts.html", _context(request, "Contacts table (DynamoDB, read-only)", rows=rows, cursor=cursor))
+    return render(
+        request,
+        "admin/dynamo/contacts.html",
+        _context(request, "Contacts table (DynamoDB, read-only)", rows=rows, cursor=cursor),
+    )
 
 
 @require_role(Role.ADMIN)
@@ -98,8 +117,23 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"Choose one of {', '.join(DEAD_LETTER_QUEUES)} and a maximum between 1 and 1000.")
             return redirect("dynamo_admin:dlq")
         report = dlq.replay(queue, max_messages=max_messages)
-        audit.record(request.user, "dlq.replay", "dlq", queue, replayed=report.replayed, failed=report.failed, refused=len(report.refused), duplicates=report.duplicates)
-        (messages.warning if report.failed or report.refused or report.unreadable else messages.success)(request, report.summary())
+        audit.record(
+            request.user,
+            "dlq.replay",
+            "dlq",
+            queue,
+            replayed=report.replayed,
+            failed=report.failed,
+            refused=len(report.refused),
+            duplicates=report.duplicates,
+        )
+        (messages.warning if report.failed or report.refused or report.unreadable else messages.success)(
+            request, report.summary()
+        )
         return redirect("dynamo_admin:dlq")
     queues = [{"name": name, "depth": dlq.depth(name), "records": dlq.records(name)} for name in DEAD_LETTER_QUEUES]
-    return render(request, "admin/dynamo/dlq.html", _context(request, "Dead-letter queues", queues=queues, max_replays=dlq.MAX_REPLAYS))
+    return render(
+        request,
+        "admin/dynamo/dlq.html",
+        _context(request, "Dead-letter queues", queues=queues, max_replays=dlq.MAX_REPLAYS),
+    )

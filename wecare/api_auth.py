@@ -60,6 +60,7 @@ class BearerRole(HttpBearer):
 
 def docs_access(view):
     """The API docs and schema are for people with a role (deny by default, like every page)."""
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
         if not request.user.is_authenticated:

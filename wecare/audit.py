@@ -39,5 +39,13 @@ def record(user: Any, action: str, resource_type: str, resource_id: str | None =
         expiresAt=AUDIT_RETENTION,
     )
     entry.save()
-    log.info("audit", extra={"audit_action": action, "resource_type": resource_type, "resource_id": resource_id, "user": entry.userId})
+    log.info(
+        "audit",
+        extra={
+            "audit_action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "user": entry.userId,
+        },
+    )
     return entry

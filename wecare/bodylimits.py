@@ -25,7 +25,9 @@ BULK_BODY_LIMIT = 6 * 5 * MIB + 2 * MIB
 
 
 def too_large(limit: int) -> HttpResponse:
-    return JsonResponse({"detail": f"request body over the limit of {limit} bytes ({limit / MIB:g} MiB) for this operation"}, status=413)
+    return JsonResponse(
+        {"detail": f"request body over the limit of {limit} bytes ({limit / MIB:g} MiB) for this operation"}, status=413
+    )
 
 
 def declared_length(request: HttpRequest) -> int:

@@ -48,7 +48,9 @@ def dynamodb_tables() -> list[Step]:
         if ttl:
             status = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+                dynamodb.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
+                )
                 steps.append(Step("ttl", f"{name}.{ttl}", "created"))
     return steps
 
@@ -71,7 +73,9 @@ def sqs_queues() -> list[Step]:
         url = _queue_url(sqs, prefix + name)
         outcome = "exists"
         if url is None:
-            url = sqs.create_queue(QueueName=prefix + name, Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)})["QueueUrl"]
+            url = sqs.create_queue(QueueName=prefix + name, Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)})[
+                "QueueUrl"
+            ]
             outcome = "created"
         dlq_arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         steps.append(Step("sqs", prefix + name, outcome))
@@ -99,12 +103,21 @@ def s3_buckets() -> list[Step]:
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
                 raise
-        kwargs = {} if settings.AWS_REGION == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": settings.AWS_REGION}}
+        kwargs = (
+            {}
+            if settings.AWS_REGION == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": settings.AWS_REGION}}
+        )
         s3.create_bucket(Bucket=bucket, **kwargs)
         # Media and reports are private: they are opened through short-lived presigned links.
         s3.put_public_access_block(
             Bucket=bucket,
-            PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
         )
         steps.append(Step("s3", bucket, "created"))
     return steps

@@ -43,7 +43,9 @@ log = logging.getLogger("wecare.dlq")
 
 MAX_REPLAYS = 5  # a message replayed and failing this often needs a person, not another try
 RETENTION = timedelta(days=7)  # DLQMessages items (SQS keeps DLQ messages 14 days)
-RECEIVE_VISIBILITY_SECONDS = 600  # received messages stay hidden (from a second replayer too) while a run works through them
+RECEIVE_VISIBILITY_SECONDS = (
+    600  # received messages stay hidden (from a second replayer too) while a run works through them
+)
 
 
 class UnknownQueue(ValueError):
@@ -87,7 +89,16 @@ class Parked:
         return fingerprint(self.task, self.args, self.kwargs)
 
     def body(self) -> str:
-        return json.dumps({"parked": 1, "task": self.task, "args": self.args, "kwargs": self.kwargs, "dlqMessageId": self.dlq_message_id, "error": self.error})
+        return json.dumps(
+            {
+                "parked": 1,
+                "task": self.task,
+                "args": self.args,
+                "kwargs": self.kwargs,
+                "dlqMessageId": self.dlq_message_id,
+                "error": self.error,
+            }
+        )
 
 
 def park(*, work_queue: str, task: str, args: list | tuple, kwargs: dict, error: str) -> str:
@@ -105,7 +116,10 @@ def park(*, work_queue: str, task: str, args: list | tuple, kwargs: dict, error:
         expiresAt=RETENTION,
     ).save()
     aws.client("sqs").send_message(QueueUrl=_url(dlq), MessageBody=parked.body())
-    log.error("parked on dead-letter queue", extra={"queue": dlq, "task": task, "dlq_message_id": parked.dlq_message_id, "error": parked.error})
+    log.error(
+        "parked on dead-letter queue",
+        extra={"queue": dlq, "task": task, "dlq_message_id": parked.dlq_message_id, "error": parked.error},
+    )
     emit("DeadLettered", 1, "Count", Queue=dlq)
     return dlq_message_id
 
@@ -134,11 +148,16 @@ class DeadLetterTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):  # Celery calls this after the last retry
         if (self.request.headers or {}).get("dlq_replay") or getattr(self.request, "dlq_replay", False):
             return  # a replay reports its own failure; never park a second copy
-        work_queue = getattr(self, "queue", None) or settings.CELERY_TASK_ROUTES.get(self.name, {}).get("queue") or "default"
+        work_queue = (
+            getattr(self, "queue", None) or settings.CELERY_TASK_ROUTES.get(self.name, {}).get("queue") or "default"
+        )
         try:
             park(work_queue=work_queue, task=self.name, args=args, kwargs=kwargs, error=f"{type(exc).__name__}: {exc}")
         except Exception:  # the DLQ itself unreachable: the log line is the last record we can make
-            log.exception("could not park failed task", extra={"task": self.name, "task_args": json.dumps([args, kwargs], default=str)[:4000]})
+            log.exception(
+                "could not park failed task",
+                extra={"task": self.name, "task_args": json.dumps([args, kwargs], default=str)[:4000]},
+            )
         super().on_failure(exc, task_id, args, kwargs, einfo)
 
 
@@ -155,7 +174,13 @@ def _decode(body: str) -> Parked | None:
         except (ValueError, TypeError):
             return None
     if isinstance(data, dict) and data.get("parked") == 1:
-        return Parked(task=data["task"], args=data.get("args") or [], kwargs=data.get("kwargs") or {}, dlq_message_id=data.get("dlqMessageId"), error=data.get("error"))
+        return Parked(
+            task=data["task"],
+            args=data.get("args") or [],
+            kwargs=data.get("kwargs") or {},
+            dlq_message_id=data.get("dlqMessageId"),
+            error=data.get("error"),
+        )
     if isinstance(data, dict) and isinstance(data.get("headers"), dict) and "task" in data["headers"]:
         inner = data.get("body", "")
         if (data.get("properties") or {}).get("body_encoding") == "base64":
@@ -164,7 +189,12 @@ def _decode(body: str) -> Parked | None:
             args, kwargs, _embed = json.loads(inner)
         except (ValueError, TypeError):
             return None
-        return Parked(task=data["headers"]["task"], args=args, kwargs=kwargs, error="redriven by SQS after repeated receives (worker lost?)")
+        return Parked(
+            task=data["headers"]["task"],
+            args=args,
+            kwargs=kwargs,
+            error="redriven by SQS after repeated receives (worker lost?)",
+        )
     return None
 
 
@@ -178,7 +208,11 @@ class ReplayReport:
     unreadable: int = 0
 
     def summary(self) -> str:
-        parts = [f"{self.queue}: replayed {self.replayed}", f"failed again {self.failed} (back on the DLQ)", f"duplicates removed {self.duplicates}"]
+        parts = [
+            f"{self.queue}: replayed {self.replayed}",
+            f"failed again {self.failed} (back on the DLQ)",
+            f"duplicates removed {self.duplicates}",
+        ]
         if self.refused:
             parts.append(
                 f"refused {len(self.refused)} after {MAX_REPLAYS} replays "
@@ -190,7 +224,9 @@ class ReplayReport:
 
 
 def depth(dlq: str) -> int:
-    attrs = aws.client("sqs").get_queue_attributes(QueueUrl=_url(dlq), AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attrs = aws.client("sqs").get_queue_attributes(
+        QueueUrl=_url(dlq), AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
 
 
@@ -218,7 +254,9 @@ def _run(parked: Parked) -> None:
     # Run in this process, through the same code the worker runs; mark the request so the
     # task's on_failure doesn't park a second copy while this replay already accounts for it.
     # retries=max_retries: a replay is one attempt; its own backoff loop would hold the replayer.
-    task.apply(args=parked.args, kwargs=parked.kwargs, headers={"dlq_replay": True}, retries=task.max_retries or 0, throw=True)
+    task.apply(
+        args=parked.args, kwargs=parked.kwargs, headers={"dlq_replay": True}, retries=task.max_retries or 0, throw=True
+    )
 
 
 def replay(dlq: str = "inbound-dlq", max_messages: int = 100) -> ReplayReport:
@@ -234,7 +272,12 @@ def replay(dlq: str = "inbound-dlq", max_messages: int = 100) -> ReplayReport:
     report = ReplayReport(queue=dlq)
     received: list[dict] = []
     while len(received) < max_messages:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, max_messages - len(received)), VisibilityTimeout=RECEIVE_VISIBILITY_SECONDS, WaitTimeSeconds=0).get("Messages", [])
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(10, max_messages - len(received)),
+            VisibilityTimeout=RECEIVE_VISIBILITY_SECONDS,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
         if not batch:
             break
         received.extend(batch)
@@ -252,7 +295,10 @@ def _replay_one(sqs, url: str, dlq: str, message: dict, seen: set[str], report: 
     parked = _decode(message["Body"])
     if parked is None:
         report.unreadable += 1
-        log.error("unreadable dead-letter message left in place", extra={"queue": dlq, "sqs_message_id": message.get("MessageId")})
+        log.error(
+            "unreadable dead-letter message left in place",
+            extra={"queue": dlq, "sqs_message_id": message.get("MessageId")},
+        )
         return "keep"
     raw = parked.dlq_message_id is None  # moved here by the redrive policy, not parked by us
     item = _record_for(parked, dlq)
@@ -274,7 +320,15 @@ def _replay_one(sqs, url: str, dlq: str, message: dict, seen: set[str], report: 
         item.retryCount = (item.retryCount or 0) + 1
         parked.error = f"{type(exc).__name__}: {exc}"[:2000]
         report.failed += 1
-        log.warning("dlq replay failed", extra={"queue": dlq, "dlq_message_id": item.dlqMessageId, "retry_count": item.retryCount, "error": parked.error})
+        log.warning(
+            "dlq replay failed",
+            extra={
+                "queue": dlq,
+                "dlq_message_id": item.dlqMessageId,
+                "retry_count": item.retryCount,
+                "error": parked.error,
+            },
+        )
         return _keep(sqs, url, message, parked, item, raw)
     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     if not raw:

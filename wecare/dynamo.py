@@ -33,8 +33,6 @@ def table_name(name: str) -> str:
     return f"{settings.DYNAMODB_TABLE_PREFIX}{name}"
 
 
-
-
 def meta(name: str) -> MetaProtocol:
     """Build a Meta class for the table ``name`` (prefixed) on the configured endpoint."""
     cls = type(
@@ -163,7 +161,22 @@ class Page(Generic[T]):
     scanned: int = 0
 
 
-__all__ = ["ALL_MODELS", "DAY", "Cursor", "InvalidCursor", "Page", "Transaction", "meta", "not_expired", "now", "register", "set_nullable", "string_index", "table_name", "transaction"]
+__all__ = [
+    "ALL_MODELS",
+    "DAY",
+    "Cursor",
+    "InvalidCursor",
+    "Page",
+    "Transaction",
+    "meta",
+    "not_expired",
+    "now",
+    "register",
+    "set_nullable",
+    "string_index",
+    "table_name",
+    "transaction",
+]
 
 
 @cache
@@ -208,7 +221,9 @@ class Transaction:
     def delete(self, model: Model, *, condition: Any = None, label: Any = None) -> None:
         self._add("delete", label, model, condition=condition)
 
-    def condition_check(self, model_cls: type[Model], hash_key: Any, range_key: Any = None, *, condition: Any, label: Any = None) -> None:
+    def condition_check(
+        self, model_cls: type[Model], hash_key: Any, range_key: Any = None, *, condition: Any, label: Any = None
+    ) -> None:
         """A condition on an item the transaction does not write (it commits only if it holds)."""
         self._add("condition_check", label, model_cls, hash_key, range_key, condition=condition)
 
@@ -216,7 +231,11 @@ class Transaction:
         """Labels of the items whose condition failed, from the TransactWriteError."""
         sent = [label for kind in self._KINDS for label in self._labels[kind]]
         reasons = getattr(error, "cancellation_reasons", None) or []
-        return [sent[i] for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed" and i < len(sent)]
+        return [
+            sent[i]
+            for i, reason in enumerate(reasons)
+            if reason is not None and reason.code == "ConditionalCheckFailed" and i < len(sent)
+        ]
 
 
 def transaction() -> Transaction:

@@ -34,7 +34,9 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
     """The login page again, saying why the login was refused and for how long (429)."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})

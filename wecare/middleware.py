@@ -78,7 +78,9 @@ class AccessControlMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> HttpResponse | None:
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponse | None:
         path = request.path_info
         if path.startswith(API_PREFIX) or path.startswith(OPEN_PREFIXES):
             return None
@@ -89,7 +91,9 @@ class AccessControlMiddleware:
             return None
         if needed is None:
             # A view nobody declared a rule for: refuse it to everyone, and say so loudly.
-            log.error("view has no access rule", extra={"path": path, "view": getattr(view_func, "__name__", repr(view_func))})
+            log.error(
+                "view has no access rule", extra={"path": path, "view": getattr(view_func, "__name__", repr(view_func))}
+            )
             return deny(request, "view has no access rule")
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)

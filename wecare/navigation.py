@@ -53,7 +53,9 @@ def sidebar_items(request: HttpRequest) -> list[dict]:
                 "label": item.label,
                 "url": url,
                 "active": bool(url and path.startswith(url)),
-                "children": [{"label": c.label, "url": reverse(c.url_name) if c.url_name else None} for c in item.children],
+                "children": [
+                    {"label": c.label, "url": reverse(c.url_name) if c.url_name else None} for c in item.children
+                ],
             }
         )
     return items

@@ -44,7 +44,9 @@ def celery_broker_settings(
         "wait_time_seconds": 1,
         "polling_interval": 0.5,
         "predefined_queues": {
-            name: {"url": queue_url(name, endpoint_url=endpoint_url, region=region, account_id=account_id, prefix=prefix)}
+            name: {
+                "url": queue_url(name, endpoint_url=endpoint_url, region=region, account_id=account_id, prefix=prefix)
+            }
             for name in WORK_QUEUES
         },
     }

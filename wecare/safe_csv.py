@@ -76,7 +76,12 @@ def read(text: str) -> Table:
     rows: list[tuple[int, dict[str, str]]] = []
     while (cells := _next(reader)) is not None:
         if cells:
-            rows.append((reader.line_num, {name: read_cell(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}))
+            rows.append(
+                (
+                    reader.line_num,
+                    {name: read_cell(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)},
+                )
+            )
     return Table(header, rows)
 
 

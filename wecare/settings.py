@@ -28,7 +28,10 @@ if SEND_MODE == "LIVE" and ENVIRONMENT != "production":
         raise ConfigError(f"SEND_MODE=LIVE is only allowed when ENVIRONMENT=production (ENVIRONMENT={ENVIRONMENT})")
     for _endpoint in ("AWS_ENDPOINT_URL", "AWS_FAKE_ENDPOINT_URL"):
         if not env_str(_endpoint, default=""):
-            raise ConfigError(f"{_endpoint} is required with ALLOW_LIVE_AGAINST_FAKE=true " "(LIVE in development may only reach the local emulators)")
+            raise ConfigError(
+                f"{_endpoint} is required with ALLOW_LIVE_AGAINST_FAKE=true "
+                "(LIVE in development may only reach the local emulators)"
+            )
 IS_PRODUCTION_LIKE = ENVIRONMENT in ("production", "staging", "preview")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -166,7 +169,9 @@ if OIDC_ENABLED:
     # Secrets never have defaults: with OIDC on, the client secret must be given.
     OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
     OIDC_RP_SIGN_ALGO = "RS256"
-    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/authorize")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str(
+        "OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/authorize"
+    )
     OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/token")
     OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", default=f"{COGNITO_DOMAIN}/oauth2/userInfo")
     OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", default=f"{COGNITO_ISSUER}/.well-known/jwks.json")
@@ -236,7 +241,11 @@ SNS_TOPIC_ARN = env_str("SNS_TOPIC_ARN", default=f"arn:aws:sns:{AWS_REGION}:{AWS
 # Where the SNS webhook gets signing certificates (messaging/inbound/sns_certs.py). Deliberately not an
 # environment variable: deployed environments always fetch them from AWS over HTTPS (AWS_ENDPOINT_URL
 # is refused there); the local stack reads moto's. Tests point it at their own certificate.
-SNS_CERT_LOADER = "messaging.inbound.sns_certs.fetch_from_local_stack" if AWS_ENDPOINT_URL else "messaging.inbound.sns_certs.fetch_from_aws"
+SNS_CERT_LOADER = (
+    "messaging.inbound.sns_certs.fetch_from_local_stack"
+    if AWS_ENDPOINT_URL
+    else "messaging.inbound.sns_certs.fetch_from_aws"
+)
 BEDROCK_KB_ID = env_str("BEDROCK_KB_ID", default="FZBPKGTOYE")
 BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")

@@ -19,7 +19,9 @@ def make_contacts(new_phone):
     contacts.actions keeps: phones here are never repeated (new_phone), and uniqueness is not
     what bulk tests test; 2,000 contacts through create_contact would take most of a minute."""
 
-    def make(n: int, *, channel_opt_in: dict | None = None, tag: str = "", in_window: bool = False, **overrides) -> list[Contact]:
+    def make(
+        n: int, *, channel_opt_in: dict | None = None, tag: str = "", in_window: bool = False, **overrides
+    ) -> list[Contact]:
         at = now()
         opt = {"optInWhatsApp": True, "optInSms": True, "optInEmail": True, **(channel_opt_in or {})}
         contacts = []

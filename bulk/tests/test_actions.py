@@ -53,7 +53,13 @@ def test_a_csv_row_without_a_live_contact_is_refused_and_never_creates_one(make_
 def test_csv_parameter_columns_need_a_template(make_contacts, operator):
     known = make_contacts(1)
     with pytest.raises(FieldErrors) as error:
-        actions.preview(AudienceSpec(csv_text=f"phone,param1\n{known[0].phone},Asha\n"), sms(), channel="sms", sender=None, user=operator)
+        actions.preview(
+            AudienceSpec(csv_text=f"phone,param1\n{known[0].phone},Asha\n"),
+            sms(),
+            channel="sms",
+            sender=None,
+            user=operator,
+        )
     assert "template" in error.value.errors["audience.csv"]
 
 
@@ -86,7 +92,9 @@ def test_a_previewed_count_that_no_longer_matches_is_refused(make_contacts, oper
     assert "21 sendable recipients, not 22" in error.value.errors["previewedCount"]
 
 
-def test_a_job_above_the_whatsapp_tier_is_refused_at_preview_and_at_start(make_contacts, operator, settings, fake_aws_clean):
+def test_a_job_above_the_whatsapp_tier_is_refused_at_preview_and_at_start(
+    make_contacts, operator, settings, fake_aws_clean
+):
     from messaging.outbound.templates import sync_templates
 
     sync_templates()  # the fake's seeded templates, order_update among them
@@ -103,7 +111,9 @@ def test_a_job_above_the_whatsapp_tier_is_refused_at_preview_and_at_start(make_c
 
 def test_recipients_in_their_window_do_not_count_against_the_tier(make_contacts, operator, settings, fake_aws_clean):
     settings.WHATSAPP_TIER_LIMIT = 1
-    result = actions.preview(ids(make_contacts(4, in_window=True)), sms(), channel="whatsapp", sender=None, user=operator)
+    result = actions.preview(
+        ids(make_contacts(4, in_window=True)), sms(), channel="whatsapp", sender=None, user=operator
+    )
     assert (result.sendable, result.tier.business_initiated, result.tier.allows) == (4, 0, True)
 
 
@@ -112,9 +122,13 @@ def test_chunks_hold_exactly_100_recipients_and_refused_rows_are_written_skipped
     sent_tasks = []
     contacts = [*make_contacts(250), *make_contacts(3, channel_opt_in={"optInSms": False})]
     original = sending.send_chunk.apply_async
-    sending.send_chunk.apply_async = lambda args, queue: sent_tasks.append((args, queue))  # the queue is the seam under test here
+    sending.send_chunk.apply_async = lambda args, queue: sent_tasks.append(
+        (args, queue)
+    )  # the queue is the seam under test here
     try:
-        job = actions.start_job(ids(contacts), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=250)
+        job = actions.start_job(
+            ids(contacts), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=250
+        )
     finally:
         sending.send_chunk.apply_async = original
     chunks = list(BulkChunk.query(job.jobId, BulkChunk.recipientId.startswith("chunk#")))
@@ -150,7 +164,9 @@ def test_batch_writes_retry_unprocessed_items_with_backoff(make_contacts):
 
 def _job(operator, make_contacts) -> BulkJob:
     original = sending.send_chunk.apply_async
-    sending.send_chunk.apply_async = lambda args, queue: None  # chunks are driven by the test itself (preparation runs eagerly)
+    sending.send_chunk.apply_async = lambda args, queue: (
+        None
+    )  # chunks are driven by the test itself (preparation runs eagerly)
     try:
         return actions.start_job(ids(make_contacts(3)), sms(), channel="sms", sender=None, user=operator)
     finally:

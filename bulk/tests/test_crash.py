@@ -46,7 +46,9 @@ VISIBILITY_SECONDS = 30
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
-    return workers.start_worker(log_path, queues="bulk-queue", concurrency=CONCURRENCY, settings_module="bulk.tests.crash_worker_settings")
+    return workers.start_worker(
+        log_path, queues="bulk-queue", concurrency=CONCURRENCY, settings_module="bulk.tests.crash_worker_settings"
+    )
 
 
 def wait_for(condition, seconds: float, what: str, *, every: float = 2) -> None:
@@ -64,18 +66,33 @@ def short_visibility():
         yield
 
 
-def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(make_contacts, operator, fake_aws_clean, short_visibility, tmp_path):
+def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(
+    make_contacts, operator, fake_aws_clean, short_visibility, tmp_path
+):
     contacts = make_contacts(RECIPIENTS)
     app.conf.task_always_eager = False  # publish the chunks to SQS for real
     try:
-        job = actions.start_job(AudienceSpec(contact_ids=[c.contactId for c in contacts]), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=RECIPIENTS)
+        job = actions.start_job(
+            AudienceSpec(contact_ids=[c.contactId for c in contacts]),
+            sms(),
+            channel="sms",
+            sender=None,
+            user=operator,
+            confirm=True,
+            previewed_count=RECIPIENTS,
+        )
     finally:
         app.conf.task_always_eager = True
     calls = lambda: len(fake_aws_clean.calls("SendTextMessage"))  # noqa: E731
 
     first = start_worker(tmp_path / "worker1.log")
     try:
-        wait_for(lambda: calls() >= KILL_AFTER_CALLS or first.poll() is not None, 600, f"the first worker to send {KILL_AFTER_CALLS}", every=0.25)
+        wait_for(
+            lambda: calls() >= KILL_AFTER_CALLS or first.poll() is not None,
+            600,
+            f"the first worker to send {KILL_AFTER_CALLS}",
+            every=0.25,
+        )
         assert first.poll() is None, (tmp_path / "worker1.log").read_text()[-3000:]
         os.killpg(first.pid, signal.SIGKILL)  # kill -9, mid-chunk
         first.wait(timeout=30)
@@ -118,4 +135,7 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(make_c
     assert sum(called.values()) == len(sent) + len(unknown & set(called))
     assert len(unknown) <= CONCURRENCY * sending.CLAIM_BATCH  # at most one claimed batch per process that died
     assert (job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown))
-    print(f"calls at kill {at_kill}; sent {len(sent)}; unknown {len(unknown)} ({len(unknown & set(called))} of them called)")
+    print(
+        f"calls at kill {at_kill}; sent {len(sent)}; unknown {len(unknown)}"
+        f" ({len(unknown & set(called))} of them called)"
+    )

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def body(contacts, text: str = "Hi") -> str:
-    return json.dumps({"audience": {"contactIds": [c.contactId for c in contacts]}, "channel": "sms", "message": {"text": text}})
+    return json.dumps(
+        {"audience": {"contactIds": [c.contactId for c in contacts]}, "channel": "sms", "message": {"text": text}}
+    )
 
 
 def jobs_for(key: str) -> list[str]:
@@ -30,13 +32,19 @@ def jobs_for(key: str) -> list[str]:
 def test_a_retried_start_returns_the_same_job(client, operator, make_contacts):
     client.force_login(operator)
     contacts = make_contacts(3)
-    first = client.post("/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "retry-1"})
-    second = client.post("/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "retry-1"})
+    first = client.post(
+        "/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "retry-1"}
+    )
+    second = client.post(
+        "/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "retry-1"}
+    )
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["jobId"] == second.json()["jobId"]
     assert jobs_for("retry-1") == [first.json()["jobId"]]
     without = client.post("/api/bulk/jobs", body(contacts), content_type="application/json")
-    assert without.status_code == 201 and without.json()["jobId"] != first.json()["jobId"]  # no key: a new job each time
+    assert (
+        without.status_code == 201 and without.json()["jobId"] != first.json()["jobId"]
+    )  # no key: a new job each time
 
 
 def test_two_identical_starts_at_once_make_one_job(operator, make_contacts):
@@ -46,7 +54,9 @@ def test_two_identical_starts_at_once_make_one_job(operator, make_contacts):
         client.force_login(operator)
 
     def post(client: Client):
-        return client.post("/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "race-1"})
+        return client.post(
+            "/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "race-1"}
+        )
 
     results = at_once(*[partial(post, client) for client in clients])
     assert sorted(r.status_code for r in results) == [200, 201]
@@ -57,8 +67,15 @@ def test_two_identical_starts_at_once_make_one_job(operator, make_contacts):
 def test_the_same_key_with_another_payload_is_a_conflict(client, operator, make_contacts):
     client.force_login(operator)
     contacts = make_contacts(2)
-    first = client.post("/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "reuse-1"})
-    other = client.post("/api/bulk/jobs", body(contacts, text="Something else"), content_type="application/json", headers={"Idempotency-Key": "reuse-1"})
+    first = client.post(
+        "/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "reuse-1"}
+    )
+    other = client.post(
+        "/api/bulk/jobs",
+        body(contacts, text="Something else"),
+        content_type="application/json",
+        headers={"Idempotency-Key": "reuse-1"},
+    )
     assert other.status_code == 409
     assert f"already started job {first.json()['jobId']} with a different" in other.json()["detail"]
     assert len(jobs_for("reuse-1")) == 1
@@ -66,7 +83,12 @@ def test_the_same_key_with_another_payload_is_a_conflict(client, operator, make_
 
 def test_a_malformed_key_is_refused(client, operator, make_contacts):
     client.force_login(operator)
-    response = client.post("/api/bulk/jobs", body(make_contacts(1)), content_type="application/json", headers={"Idempotency-Key": "has spaces"})
+    response = client.post(
+        "/api/bulk/jobs",
+        body(make_contacts(1)),
+        content_type="application/json",
+        headers={"Idempotency-Key": "has spaces"},
+    )
     assert response.status_code == 422
     assert "Idempotency-Key" in json.dumps(response.json())
 

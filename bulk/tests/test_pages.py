@@ -19,14 +19,33 @@ pytestmark = pytest.mark.django_db
 
 
 def make_contacts(operator, new_phone, name: str, n: int, **fields) -> list:
-    return [actions.create_contact({"name": f"{name} {string.ascii_lowercase[i // 26]}{string.ascii_lowercase[i % 26]}", "phone": new_phone(), **fields}, user=operator, source="test") for i in range(n)]
+    return [
+        actions.create_contact(
+            {
+                "name": f"{name} {string.ascii_lowercase[i // 26]}{string.ascii_lowercase[i % 26]}",
+                "phone": new_phone(),
+                **fields,
+            },
+            user=operator,
+            source="test",
+        )
+        for i in range(n)
+    ]
 
 
-def walk_to_preview(client, *, search: str, opted_in: bool = False, channel: str = "sms", text: str = "Hello from bulk"):
-    response = client.post("/bulk/new/", {"kind": "filter", "search": search, **({"opted_in": "on"} if opted_in else {})})
+def walk_to_preview(
+    client, *, search: str, opted_in: bool = False, channel: str = "sms", text: str = "Hello from bulk"
+):
+    response = client.post(
+        "/bulk/new/", {"kind": "filter", "search": search, **({"opted_in": "on"} if opted_in else {})}
+    )
     assert response.status_code == 302 and response["Location"] == "/bulk/new/message/"
-    sender = {"sms": settings.SMS_POOL_ID, "email": settings.SES_SENDER_EMAIL}.get(channel, settings.WHATSAPP_PHONE_NUMBER_IDS[0])
-    response = client.post("/bulk/new/message/", {"channel": channel, "sender": sender, "kind": "text", "text": text, "action": "next"})
+    sender = {"sms": settings.SMS_POOL_ID, "email": settings.SES_SENDER_EMAIL}.get(
+        channel, settings.WHATSAPP_PHONE_NUMBER_IDS[0]
+    )
+    response = client.post(
+        "/bulk/new/message/", {"channel": channel, "sender": sender, "kind": "text", "text": text, "action": "next"}
+    )
     assert response.status_code == 302 and response["Location"] == "/bulk/new/preview/"
     return client.get("/bulk/new/preview/")
 
@@ -56,7 +75,10 @@ def test_an_empty_filter_is_refused_with_a_form_error_and_nothing_is_kept(client
 def test_a_csv_without_the_channels_address_column_is_shown_on_the_preview_with_the_reason(client_for, operator):
     client = client_for(operator)
     client.post("/bulk/new/", {"kind": "csv", "csv_text": "name,mail\nAnn,ann@example.com\n"})
-    client.post("/bulk/new/message/", {"channel": "sms", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"})
+    client.post(
+        "/bulk/new/message/",
+        {"channel": "sms", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"},
+    )
     response = client.get("/bulk/new/preview/")
     assert response.status_code == 422
     assert "needs a header row with a &#x27;phone&#x27; column for sms" in response.content.decode()
@@ -65,7 +87,10 @@ def test_a_csv_without_the_channels_address_column_is_shown_on_the_preview_with_
 def test_a_sender_off_the_allowlist_is_refused_at_the_message_step(client_for, operator, new_phone):
     client = client_for(operator)
     client.post("/bulk/new/", {"kind": "filter", "search": unique_name("Nobody")})
-    response = client.post("/bulk/new/message/", {"channel": "sms", "sender": "pool-not-ours", "kind": "text", "text": "Hi", "action": "next"})
+    response = client.post(
+        "/bulk/new/message/",
+        {"channel": "sms", "sender": "pool-not-ours", "kind": "text", "text": "Hi", "action": "next"},
+    )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert "message" not in client.session["bulk_wizard"]
@@ -74,13 +99,18 @@ def test_a_sender_off_the_allowlist_is_refused_at_the_message_step(client_for, o
 def test_an_unknown_channel_at_the_message_step_is_a_400_naming_the_channels(client_for, operator):
     client = client_for(operator)
     client.post("/bulk/new/", {"kind": "filter", "search": unique_name("Nobody")})
-    response = client.post("/bulk/new/message/", {"channel": "fax", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"})
+    response = client.post(
+        "/bulk/new/message/",
+        {"channel": "fax", "sender": settings.SMS_POOL_ID, "kind": "text", "text": "Hi", "action": "next"},
+    )
     assert response.status_code == 400
     assert "Unknown channel 'fax': choose whatsapp, sms or email." in response.content.decode()
     assert "message" not in client.session["bulk_wizard"]
 
 
-def test_above_the_threshold_starting_without_ticking_the_box_is_refused_and_nothing_starts(client_for, operator, new_phone):
+def test_above_the_threshold_starting_without_ticking_the_box_is_refused_and_nothing_starts(
+    client_for, operator, new_phone
+):
     name = unique_name("Confirm Cal")
     make_contacts(operator, new_phone, name, 21, optInSms=True)
     client = client_for(operator)
@@ -129,7 +159,9 @@ def test_an_operator_pauses_and_a_second_press_gets_a_clear_conflict(client_for,
 
     app.conf.task_always_eager = False
     try:
-        job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
+        job = bulk_actions.start_job(
+            AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator
+        )
     finally:
         app.conf.task_always_eager = True
     client = client_for(operator)
@@ -175,15 +207,22 @@ def test_a_wizard_holding_an_unreadable_csv_shows_why_on_the_preview_and_gets_un
     # As a wizard saved before the audience step checked the CSV: the preview used to be a 500
     # on every visit, with no way out but a new session.
     session = client.session
-    session["bulk_wizard"] = {"audience": {"csv": RUNAWAY_CSV}, "message": {"channel": "sms", "sender": settings.SMS_POOL_ID, "text": "Hi"}}
+    session["bulk_wizard"] = {
+        "audience": {"csv": RUNAWAY_CSV},
+        "message": {"channel": "sms", "sender": settings.SMS_POOL_ID, "text": "Hi"},
+    }
     session.save()
     response = client.get("/bulk/new/preview/")
     assert response.status_code == 422
     page = response.content.decode()
     assert "cannot be read at line 2" in page and 'href="/bulk/new/"' in page
     phone = new_phone()
-    actions.create_contact({"name": unique_name("Unstuck"), "phone": phone, "optInSms": True}, user=operator, source="test")
-    assert client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone\n{phone}\n"})["Location"] == "/bulk/new/message/"
+    actions.create_contact(
+        {"name": unique_name("Unstuck"), "phone": phone, "optInSms": True}, user=operator, source="test"
+    )
+    assert (
+        client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone\n{phone}\n"})["Location"] == "/bulk/new/message/"
+    )
     response = client.get("/bulk/new/preview/")
     assert response.status_code == 200 and 'data-sendable="1"' in response.content.decode()
 
@@ -194,4 +233,7 @@ def test_an_uploaded_csv_that_cannot_be_read_is_refused_on_the_file_field(client
     upload = SimpleUploadedFile("audience.csv", RUNAWAY_CSV.encode(), content_type="text/csv")
     response = client_for(operator).post("/bulk/new/", {"kind": "csv", "csv_file": upload})
     assert response.status_code == 200
-    assert response.context["form"].errors["csv_file"] == ["The CSV cannot be read at line 2: a cell is longer than 131,072 characters; " 'most often a double quote (") opens a cell and is never closed.']
+    assert response.context["form"].errors["csv_file"] == [
+        "The CSV cannot be read at line 2: a cell is longer than 131,072 characters; "
+        'most often a double quote (") opens a cell and is never closed.'
+    ]

@@ -28,7 +28,23 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 def bulk_worker(tmp_path):
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", "bulk-queue", "-c", "1", "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wecare",
+            "worker",
+            "-Q",
+            "bulk-queue",
+            "-c",
+            "1",
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings"},
         stdout=log,
@@ -48,12 +64,22 @@ def fits_320(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_a_viewer_only_watches(bulk_worker, login_page, live_server, operator, viewer, new_phone):
+def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_a_viewer_only_watches(
+    bulk_worker, login_page, live_server, operator, viewer, new_phone
+):
     name = f"Bulk Bianca {''.join(random.choices(string.ascii_lowercase, k=10))}"
     for i in range(25):
-        actions.create_contact({"name": f"{name} {string.ascii_lowercase[i]}", "phone": new_phone(), "optInSms": True}, user=operator, source="test")
+        actions.create_contact(
+            {"name": f"{name} {string.ascii_lowercase[i]}", "phone": new_phone(), "optInSms": True},
+            user=operator,
+            source="test",
+        )
     for i in range(2):
-        actions.create_contact({"name": f"{name} no consent {string.ascii_lowercase[i]}", "phone": new_phone()}, user=operator, source="test")
+        actions.create_contact(
+            {"name": f"{name} no consent {string.ascii_lowercase[i]}", "phone": new_phone()},
+            user=operator,
+            source="test",
+        )
 
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/")
@@ -101,7 +127,9 @@ def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_
     # The job page follows the real worker through htmx polling, without reloading the page
     page.evaluate("window.__notReloaded = true")
     progress = page.locator("#job-progress")
-    expect(progress).to_have_attribute("data-status", "completed", timeout=90_000)  # a bound on waiting, not a speed check
+    expect(progress).to_have_attribute(
+        "data-status", "completed", timeout=90_000
+    )  # a bound on waiting, not a speed check
     expect(progress.locator("[data-count=sent]")).to_have_text("25")
     expect(progress.locator("[data-count=skipped]")).to_have_text("2")
     expect(progress.locator("[data-count=pending]")).to_have_text("0")
@@ -132,13 +160,19 @@ def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_
     page.screenshot(path=str(ARTIFACTS / "bulk-job-320.png"), full_page=True)
 
 
-def test_a_running_job_shows_pause_and_cancel_to_an_operator_and_the_page_follows_a_cancel(bulk_worker, login_page, live_server, operator, new_phone):
+def test_a_running_job_shows_pause_and_cancel_to_an_operator_and_the_page_follows_a_cancel(
+    bulk_worker, login_page, live_server, operator, new_phone
+):
     from bulk import actions as bulk_actions
     from bulk.audience import AudienceSpec
 
     name = f"Bulk Cora {''.join(random.choices(string.ascii_lowercase, k=10))}"
     for i in range(3):
-        actions.create_contact({"name": f"{name} {string.ascii_lowercase[i]}", "phone": new_phone(), "optInSms": True}, user=operator, source="test")
+        actions.create_contact(
+            {"name": f"{name} {string.ascii_lowercase[i]}", "phone": new_phone(), "optInSms": True},
+            user=operator,
+            source="test",
+        )
     bulk_worker.terminate()  # no worker: the job stays pending while the page looks at it
     bulk_worker.wait(timeout=30)
     job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)

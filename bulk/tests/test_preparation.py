@@ -28,14 +28,22 @@ def queued(monkeypatch):
 
 def start(operator, contacts, previewed: int) -> BulkJob:
     audience = AudienceSpec(contact_ids=[c.contactId for c in contacts])
-    return actions.start_job(audience, sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=previewed)
+    return actions.start_job(
+        audience, sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=previewed
+    )
 
 
 def test_the_start_writes_the_job_and_its_plan_and_leaves_the_recipients_to_the_task(make_contacts, operator, queued):
     contacts = [*make_contacts(130), *make_contacts(2, channel_opt_in={"optInSms": False})]
     job = start(operator, contacts, 130)
     job.refresh(consistent_read=True)
-    assert (job.status, job.preparing, job.preparedRecipients, job.totalRecipients, job.skippedCount) == ("pending", True, 0, 132, 2)
+    assert (job.status, job.preparing, job.preparedRecipients, job.totalRecipients, job.skippedCount) == (
+        "pending",
+        True,
+        0,
+        132,
+        2,
+    )
     assert queued["prepare"] == [[job.jobId]] and queued["chunks"] == []
     assert list(all_recipients(job.jobId)) == []
     plan = list(BulkPlan.query(job.jobId, BulkPlan.recipientId.startswith("plan#")))
@@ -55,7 +63,12 @@ def test_the_api_and_the_job_page_show_the_preparing_state(client, operator, mak
     job = start(operator, make_contacts(3), 3)
     client.force_login(operator)
     shown = client.get(f"/api/bulk/jobs/{job.jobId}").json()
-    assert (shown["status"], shown["preparing"], shown["preparedRecipients"], shown["progress"]["total"]) == ("pending", True, 0, 3)
+    assert (shown["status"], shown["preparing"], shown["preparedRecipients"], shown["progress"]["total"]) == (
+        "pending",
+        True,
+        0,
+        3,
+    )
     page = client.get(f"/bulk/{job.jobId}/").content.decode()
     assert 'id="job-preparing"' in page and "Preparing: 0 of 3 recipients written" in page
     preparation.prepare_job.apply(args=[job.jobId])

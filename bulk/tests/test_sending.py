@@ -36,7 +36,15 @@ def queued(operator, make_contacts, monkeypatch):
 
     def start(n: int):
         # The preparation (bulk.prepare_job) runs eagerly and queues the chunks into the list.
-        job = actions.start_job(AudienceSpec(contact_ids=[c.contactId for c in make_contacts(n)]), sms(), channel="sms", sender=None, user=operator, confirm=True, previewed_count=n)
+        job = actions.start_job(
+            AudienceSpec(contact_ids=[c.contactId for c in make_contacts(n)]),
+            sms(),
+            channel="sms",
+            sender=None,
+            user=operator,
+            confirm=True,
+            previewed_count=n,
+        )
         return job, chunks
 
     return start
@@ -119,14 +127,21 @@ def test_the_report_matches_the_recipients_table(queued, live_fake, settings):
     body = report_of(job.jobId)
     rows = [cells for _, cells in safe_csv.read(body).rows]  # the phones are written '+1…: see below
     table = list(all_recipients(job.jobId))
-    assert [(r["recipient"], r["contactId"], r["status"], r["messageId"]) for r in rows] == [(t.address, t.contactId, t.status, t.messageId) for t in table]
+    assert [(r["recipient"], r["contactId"], r["status"], r["messageId"]) for r in rows] == [
+        (t.address, t.contactId, t.status, t.messageId) for t in table
+    ]
     call_command("bulk_report", job.jobId)  # regenerates the same
     with pytest.raises(CommandError, match="no bulk job"):
         call_command("bulk_report", "01NOSUCHJOB")
 
 
 def report_of(job_id: str) -> str:
-    return client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=queries.get_job(job_id).reportKey)["Body"].read().decode()
+    return (
+        client("s3")
+        .get_object(Bucket=settings.REPORT_BUCKET, Key=queries.get_job(job_id).reportKey)["Body"]
+        .read()
+        .decode()
+    )
 
 
 def test_the_report_writes_what_an_audience_csv_said_as_text(operator, make_contacts, live_fake, monkeypatch):
@@ -230,7 +245,9 @@ def test_a_chunk_sends_to_everyone_else_when_one_recipient_is_held_elsewhere(que
     held = chunk_recipients(*chunks[0])[3]
     assert sending._claim(held)
     assert sending.run_chunk(*chunks[0]) == {"state": "done", "sent": 11}
-    assert sorted(called_numbers(live_fake)) == sorted(r.address for r in all_recipients(job.jobId) if r.recipientId != held.recipientId)
+    assert sorted(called_numbers(live_fake)) == sorted(
+        r.address for r in all_recipients(job.jobId) if r.recipientId != held.recipientId
+    )
 
 
 def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake, monkeypatch):

@@ -19,7 +19,9 @@ def test_it_requires_a_phone_or_an_email(operator):
 
 
 def test_it_normalises_phone_to_e164_and_lowercases_email(operator):
-    contact = actions.create_contact({"phone": "+1 (415) 555-2671", "email": " Asha.Rao@Example.COM "}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"phone": "+1 (415) 555-2671", "email": " Asha.Rao@Example.COM "}, user=operator, source="test"
+    )
     try:
         assert contact.phone == "+14155552671"
         assert contact.email == "asha.rao@example.com"

@@ -44,7 +44,9 @@ def test_a_duplicate_phone_is_a_409_naming_the_field(api, new_phone):
 
 def test_patch_changes_only_what_is_sent_and_null_opt_in_means_no_change(api, new_phone):
     created = api.post("/api/contacts", {"phone": new_phone(), "optInSms": True}, content_type=JSON).json()
-    response = api.patch(f"/api/contacts/{created['contactId']}", {"name": "New Name", "optInSms": None}, content_type=JSON)
+    response = api.patch(
+        f"/api/contacts/{created['contactId']}", {"name": "New Name", "optInSms": None}, content_type=JSON
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == "New Name" and body["optInSms"] is True

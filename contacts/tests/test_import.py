@@ -21,15 +21,15 @@ pytestmark = pytest.mark.django_db
 def test_it_creates_valid_rows_and_reports_each_bad_row_with_its_line(operator, new_phone):
     good, other = new_phone(), new_phone()
     content = (
-        "name,phone,email,optInWhatsApp\n"
-        f"Good One,{good},,yes\n"
-        "Bad Phone,12345,,\n"
-        f"Bad Optin,{other},,maybe\n"
-        ",,,\n"
+        f"name,phone,email,optInWhatsApp\nGood One,{good},,yes\nBad Phone,12345,,\nBad Optin,{other},,maybe\n,,,\n"
     ).encode()
     job = imports.get_import(imports.start_import(content, user=operator).importId)
     assert job.status == "completed" and job.createdCount == 1
-    assert [(e["line"], e["reason"].split(":")[0]) for e in job.errorRows] == [(3, "phone"), (4, "optInWhatsApp is 'maybe'; use true or false"), (5, "phone")]
+    assert [(e["line"], e["reason"].split(":")[0]) for e in job.errorRows] == [
+        (3, "phone"),
+        (4, "optInWhatsApp is 'maybe'; use true or false"),
+        (5, "phone"),
+    ]
     contact = find_live_by_phone(good)
     assert contact.optInWhatsApp is True and contact.consentWhatsApp.source == f"csv:{job.importId}"
 
@@ -44,7 +44,11 @@ def test_importing_the_same_file_twice_creates_nothing_the_second_time(operator,
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty"), (b"name,city\nA,B\n", "no 'phone' or 'email' column"), ("phone\n+1\n".encode("utf-16"), "not UTF-8")],
+    [
+        (b"", "empty"),
+        (b"name,city\nA,B\n", "no 'phone' or 'email' column"),
+        ("phone\n+1\n".encode("utf-16"), "not UTF-8"),
+    ],
 )
 def test_a_file_of_the_wrong_shape_is_refused_before_anything_is_stored(operator, content, message):
     with pytest.raises(FieldErrors) as caught:
@@ -60,7 +64,10 @@ def test_export_streams_live_contacts_with_the_import_columns(client_for, viewer
     response = client_for(viewer).get("/contacts/export.csv")
     body = b"".join(response.streaming_content).decode()
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert body.splitlines()[0] == "contactId,name,phone,email,whatsappUserId,optInWhatsApp,optInSms,optInEmail,createdAt,updatedAt"
+    assert (
+        body.splitlines()[0]
+        == "contactId,name,phone,email,whatsappUserId,optInWhatsApp,optInSms,optInEmail,createdAt,updatedAt"
+    )
     assert any(phone in line and ",false,false,false," in line for line in body.splitlines())
 
 
@@ -69,8 +76,12 @@ def test_export_names_a_username_customer_by_their_whatsapp_user_id(client_for, 
     from contacts.validation import WhatsAppIdentity
 
     user_id = f"US.{uuid.uuid4().int % 10**20}"
-    actions.create_contact({"name": "Exported Uma"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=user_id))
-    table = safe_csv.read(b"".join(client_for(viewer).get("/contacts/export.csv", {"q": user_id}).streaming_content).decode())
+    actions.create_contact(
+        {"name": "Exported Uma"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=user_id)
+    )
+    table = safe_csv.read(
+        b"".join(client_for(viewer).get("/contacts/export.csv", {"q": user_id}).streaming_content).decode()
+    )
     [row] = [r for _, r in table.rows if r["whatsappUserId"] == user_id]
     assert (row["name"], row["phone"]) == ("Exported Uma", "")
 
@@ -117,9 +128,13 @@ def _tag() -> str:
 def test_an_export_imports_back_as_it_was(client_for, operator, new_phone):
     tag = _tag()
     made = [
-        actions.create_contact({"name": f"=1+2 {tag}", "phone": new_phone(), "optInSms": True}, user=operator, source="test"),
+        actions.create_contact(
+            {"name": f"=1+2 {tag}", "phone": new_phone(), "optInSms": True}, user=operator, source="test"
+        ),
         # Starts with the quote the export adds: it gets one more, and the import takes one off.
-        actions.create_contact({"name": f"'=quoted {tag}", "email": f"-{tag}@example.com"}, user=operator, source="test"),
+        actions.create_contact(
+            {"name": f"'=quoted {tag}", "email": f"-{tag}@example.com"}, user=operator, source="test"
+        ),
     ]
     exported = _export(client_for(operator), f"?q={tag}")
     assert len(exported) == 3  # the header and the two
@@ -143,7 +158,9 @@ def test_the_export_follows_the_search(client_for, viewer, operator, new_phone):
     # The page's export link carries the search, also in the part a live search redraws.
     page = client.get(f"/contacts/?q={tag}").content.decode()
     assert f'href="/contacts/export.csv?q={tag}"' in page
-    fragment = client.get(f"/contacts/?q={tag}", headers={"HX-Request": "true", "HX-Target": "results"}).content.decode()
+    fragment = client.get(
+        f"/contacts/?q={tag}", headers={"HX-Request": "true", "HX-Target": "results"}
+    ).content.decode()
     assert f'href="/contacts/export.csv?q={tag}"' in fragment and "<h1>" not in fragment
 
 
@@ -176,4 +193,9 @@ def test_a_finished_import_logs_its_counts_and_its_task_succeeds(operator, new_p
         outcome = imports.run_import_task.apply(args=[job.importId])
     assert outcome.successful(), outcome.traceback
     [record] = [r for r in caplog.records if r.getMessage() == "contact import finished"]
-    assert (record.import_id, record.created_count, record.existing_count, record.error_count) == (job.importId, 1, 0, 1)
+    assert (record.import_id, record.created_count, record.existing_count, record.error_count) == (
+        job.importId,
+        1,
+        0,
+        1,
+    )

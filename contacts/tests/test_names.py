@@ -16,10 +16,15 @@ from wecare.tests.naming import unique_name
 
 pytestmark = pytest.mark.django_db
 
-STRIPPED = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x200B, 0x2060, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+STRIPPED = {
+    chr(c)
+    for c in [*range(0x20), *range(0x7F, 0xA0), 0x200B, 0x2060, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
 LONE_SURROGATES = {chr(c) for c in range(0xD800, 0xE000)}  # parsed JSON can hold one; UTF-8 cannot
 JOINERS = "\u200c\u200d"
-NAME_PARTS = st.sampled_from(sorted(STRIPPED) + list(JOINERS) + ["\ud83d", "\udc69", " ", "\u00a0", "\u2028", "a", "क्", "👩", "Ø"])
+NAME_PARTS = st.sampled_from(
+    sorted(STRIPPED) + list(JOINERS) + ["\ud83d", "\udc69", " ", "\u00a0", "\u2028", "a", "क्", "👩", "Ø"]
+)
 NAMES = st.lists(st.one_of(NAME_PARTS, st.characters(exclude_categories=["Cs"])), max_size=40).map("".join)
 SPOOF = "Asha\u202e\u2066 Rao\u200b\u0007\u0085\ufeff"
 
@@ -46,11 +51,15 @@ def test_the_page_and_the_api_store_the_visible_name(client_for, operator, new_p
     page_name, api_name = unique_name("Page"), unique_name("Api")
     response = client.post("/contacts/new/", {"name": f"\u202e{page_name}\u2069", "phone": new_phone()})
     assert response.status_code == 302
-    response = client.post("/api/contacts", {"name": f"\ufeff{api_name}\u200b", "phone": new_phone()}, content_type="application/json")
+    response = client.post(
+        "/api/contacts", {"name": f"\ufeff{api_name}\u200b", "phone": new_phone()}, content_type="application/json"
+    )
     assert response.status_code == 201 and response.json()["name"] == api_name
     contact_id = response.json()["contactId"]
     assert [c.name for c in queries.search_contacts(page_name).items] == [page_name]
-    response = client.patch(f"/api/contacts/{contact_id}", {"name": f"{api_name}\u202d"}, content_type="application/json")
+    response = client.patch(
+        f"/api/contacts/{contact_id}", {"name": f"{api_name}\u202d"}, content_type="application/json"
+    )
     assert response.json()["name"] == api_name  # the same name: nothing changed
 
 
@@ -72,5 +81,3 @@ def test_a_whatsapp_profile_name_becomes_the_visible_name(fake_aws, new_phone):
     body, _ = inbound("inbound_text", phone=phone, name_on_profile=SPOOF)
     process_inbound_event.apply(kwargs={"message": body, "sns_message_id": "sns-test"}, throw=True)
     assert queries.find_live_by_phone(phone).name == "Asha Rao"
-
-

@@ -28,7 +28,9 @@ def _consent_row(page, channel: str):
     return page.locator(f"tr[data-channel={channel}]")
 
 
-def test_an_invalid_phone_is_refused_with_an_error_on_the_phone_field_and_nothing_is_created(login_page, operator, live_server):
+def test_an_invalid_phone_is_refused_with_an_error_on_the_phone_field_and_nothing_is_created(
+    login_page, operator, live_server
+):
     name = unique_name("Wrong Number")
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/")
@@ -130,7 +132,9 @@ def test_a_name_pasted_into_the_search_box_finds_the_contact(login_page, operato
     expect(page).to_have_url(re.compile(rf"q={name.split()[-1]}"))
 
 
-def test_a_name_pasted_the_moment_the_search_box_is_shown_finds_the_contact(login_page, operator, live_server, new_phone):
+def test_a_name_pasted_the_moment_the_search_box_is_shown_finds_the_contact(
+    login_page, operator, live_server, new_phone
+):
     """The first thing a person does on a page the sidebar just swapped in works: the search box
     is live as soon as it is on the screen (it used to be wired up 20 ms later)."""
     name = unique_name("Quick Paster")
@@ -154,14 +158,13 @@ def test_a_name_pasted_the_moment_the_search_box_is_shown_finds_the_contact(logi
     expect(page).to_have_url(re.compile(rf"/contacts/\?q={name.split()[-1]}$"))
 
 
-def test_a_csv_import_reports_created_rows_and_each_bad_line_and_a_second_run_creates_nothing(login_page, operator, live_server, new_phone, tmp_path):
+def test_a_csv_import_reports_created_rows_and_each_bad_line_and_a_second_run_creates_nothing(
+    login_page, operator, live_server, new_phone, tmp_path
+):
     name = unique_name("Imported Person")
     csv_file = tmp_path / "contacts.csv"
     csv_file.write_text(
-        "name,phone,optInSms\n"
-        f"{name},{new_phone()},true\n"
-        "Bad Phone,12,false\n"
-        f"Bad Opt In,{new_phone()},maybe\n"
+        f"name,phone,optInSms\n{name},{new_phone()},true\nBad Phone,12,false\nBad Opt In,{new_phone()},maybe\n"
     )
     page = login_page(operator)
 
@@ -194,7 +197,15 @@ def test_a_csv_import_reports_created_rows_and_each_bad_line_and_a_second_run_cr
 
 
 def test_the_import_page_follows_a_running_import_until_it_completes(login_page, operator, live_server):
-    job = ContactImport(importId=str(ULID()), createdBy="otto-operator", createdAt=now(), s3Key="imports/none.csv", totalRows=2, status="running", processedRows=1)
+    job = ContactImport(
+        importId=str(ULID()),
+        createdBy="otto-operator",
+        createdAt=now(),
+        s3Key="imports/none.csv",
+        totalRows=2,
+        status="running",
+        processedRows=1,
+    )
     job.save()
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/import/{job.importId}/")
@@ -202,7 +213,13 @@ def test_the_import_page_follows_a_running_import_until_it_completes(login_page,
     expect(page.locator("[data-status]")).to_have_text("running")
     expect(page.locator("#import-progress")).to_contain_text("1 of 2 rows")
 
-    job.update(actions=[ContactImport.status.set("completed"), ContactImport.processedRows.set(2), ContactImport.createdCount.set(2)])
+    job.update(
+        actions=[
+            ContactImport.status.set("completed"),
+            ContactImport.processedRows.set(2),
+            ContactImport.createdCount.set(2),
+        ]
+    )
     expect(page.locator("[data-status]")).to_have_text("completed", timeout=15000)
     expect(page.locator("#import-progress")).to_contain_text("Created 2 · already there 0 · errors 0")
     expect(page.locator("h1")).to_have_text(f"Import {job.importId}")  # the fragment replaced only the progress
@@ -225,7 +242,9 @@ def test_a_viewer_sees_no_write_buttons_and_is_refused_the_new_contact_page(logi
 
 
 def test_a_viewer_sees_a_contact_without_edit_or_delete(login_page, viewer, operator, live_server, new_phone):
-    contact = actions.create_contact({"name": unique_name("Read Only"), "phone": new_phone()}, user=operator, source="page")
+    contact = actions.create_contact(
+        {"name": unique_name("Read Only"), "phone": new_phone()}, user=operator, source="page"
+    )
     page = login_page(viewer)
     page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
     expect(page.locator("h1")).to_have_text(contact.name)

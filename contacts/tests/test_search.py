@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mira(operator, new_phone, new_email):
-    return actions.create_contact({"name": "Mira Okonkwo-Search", "phone": new_phone(), "email": new_email()}, user=operator, source="test")
+    return actions.create_contact(
+        {"name": "Mira Okonkwo-Search", "phone": new_phone(), "email": new_email()}, user=operator, source="test"
+    )
 
 
 def test_it_finds_by_exact_phone_in_any_format(mira):
@@ -30,7 +32,10 @@ def test_it_finds_by_part_of_the_name_ignoring_case(mira):
 
 def test_it_pages_with_a_cursor_and_no_offsets(operator, new_phone):
     tag = f"pagetag{new_phone()[-6:]}"
-    ids = {actions.create_contact({"name": f"{tag} {i}", "phone": new_phone()}, user=operator, source="test").contactId for i in range(5)}
+    ids = {
+        actions.create_contact({"name": f"{tag} {i}", "phone": new_phone()}, user=operator, source="test").contactId
+        for i in range(5)
+    }
     first = search_contacts(tag, limit=2)
     assert len(first.items) == 2 and first.next_cursor
     second = search_contacts(tag, cursor=first.next_cursor, limit=2)
@@ -57,6 +62,8 @@ def test_a_search_longer_than_the_box_allows_is_refused_with_the_limit(client_fo
 
 def test_it_finds_a_username_customer_by_their_whatsapp_user_id(operator):
     user_id = f"US.{random.getrandbits(60)}"
-    uma = actions.create_contact({"name": "Uma Username"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=user_id))
+    uma = actions.create_contact(
+        {"name": "Uma Username"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=user_id)
+    )
     assert [c.contactId for c in search_contacts(user_id).items] == [uma.contactId]
     assert search_contacts(f"US.{random.getrandbits(60)}").items == []

@@ -17,7 +17,7 @@ JSON = "application/json"
 
 
 def unique(prefix: str, total: int) -> str:
-    tail = str(int(now().timestamp() * 1_000_000))[-(total - len(prefix)):]
+    tail = str(int(now().timestamp() * 1_000_000))[-(total - len(prefix)) :]
     return f"{prefix}{tail}"
 
 
@@ -27,19 +27,27 @@ def from_whatsapp():
     phone = "+" + unique("9729", 12)
     with pytest.raises(FieldErrors):  # what a person typing it would be told
         actions.create_contact({"phone": phone}, user=None, source="test")
-    return actions.create_contact({"name": "Dana"}, user=None, source="whatsapp-inbound", whatsapp=WhatsAppIdentity(phone=phone))
+    return actions.create_contact(
+        {"name": "Dana"}, user=None, source="whatsapp-inbound", whatsapp=WhatsAppIdentity(phone=phone)
+    )
 
 
 @pytest.fixture
 def username_contact():
     user_id = "US." + unique("1", 20)
-    return actions.create_contact({"name": "Sheena"}, user=None, source="whatsapp-inbound", whatsapp=WhatsAppIdentity(user_id=user_id))
+    return actions.create_contact(
+        {"name": "Sheena"}, user=None, source="whatsapp-inbound", whatsapp=WhatsAppIdentity(user_id=user_id)
+    )
 
 
 def test_the_api_patch_with_the_stored_number_sent_back_unchanged_is_accepted(client_for, operator, from_whatsapp):
     api = client_for(operator)
     url = f"/api/contacts/{from_whatsapp.contactId}"
-    whole = {k: v for k, v in api.get(url).json().items() if k in ("name", "phone", "email", "optInWhatsApp", "optInSms", "optInEmail")}
+    whole = {
+        k: v
+        for k, v in api.get(url).json().items()
+        if k in ("name", "phone", "email", "optInWhatsApp", "optInSms", "optInEmail")
+    }
 
     response = api.patch(url, {**whole, "name": "Dana Levi"}, content_type=JSON)
 
@@ -71,11 +79,16 @@ def test_a_username_contact_is_shown_by_its_user_id_and_its_name_can_be_edited(c
     detail = page.get(f"/contacts/{username_contact.contactId}/").content.decode()
     assert username_contact.whatsappUserId in detail and "Sheena" in detail
 
-    response = page.post(f"/contacts/{username_contact.contactId}/edit/", {"name": "Sheena K", "phone": "", "email": ""})
+    response = page.post(
+        f"/contacts/{username_contact.contactId}/edit/", {"name": "Sheena K", "phone": "", "email": ""}
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert queries.get_contact(username_contact.contactId).name == "Sheena K"
-    assert page.get(f"/api/contacts/{username_contact.contactId}").json()["whatsappUserId"] == username_contact.whatsappUserId
+    assert (
+        page.get(f"/api/contacts/{username_contact.contactId}").json()["whatsappUserId"]
+        == username_contact.whatsappUserId
+    )
 
 
 def test_a_username_contact_keeps_its_user_id_key_until_deleted(operator, username_contact):
@@ -97,10 +110,18 @@ EVIDENCE = {"waMessageId": "wamid.TESTLINK"}
 def test_a_username_contact_takes_the_number_with_its_unique_key(username_contact):
     phone = "+" + unique("9729", 12)  # as WhatsApp gave it: no validity rules
 
-    linked = actions.add_whatsapp_identity(username_contact, WhatsAppIdentity(phone=phone, user_id=username_contact.whatsappUserId), source="whatsapp-inbound", evidence=EVIDENCE)
+    linked = actions.add_whatsapp_identity(
+        username_contact,
+        WhatsAppIdentity(phone=phone, user_id=username_contact.whatsappUserId),
+        source="whatsapp-inbound",
+        evidence=EVIDENCE,
+    )
 
     assert (linked.phone, linked.whatsappUserId) == (phone, username_contact.whatsappUserId)
-    assert ContactUniqueKey.get(ContactUniqueKey.for_phone(phone), consistent_read=True).contactId == username_contact.contactId
+    assert (
+        ContactUniqueKey.get(ContactUniqueKey.for_phone(phone), consistent_read=True).contactId
+        == username_contact.contactId
+    )
     with pytest.raises(Conflict):  # the key is taken: no other live contact can have the number
         actions.create_contact({}, user=None, source="whatsapp-inbound", whatsapp=WhatsAppIdentity(phone=phone))
 
@@ -109,7 +130,12 @@ def test_a_number_or_id_the_contact_has_is_never_replaced(from_whatsapp):
     user_id = "US." + unique("2", 20)
     other_phone = "+" + unique("9728", 12)
 
-    linked = actions.add_whatsapp_identity(from_whatsapp, WhatsAppIdentity(phone=other_phone, user_id=user_id), source="whatsapp-inbound", evidence=EVIDENCE)
+    linked = actions.add_whatsapp_identity(
+        from_whatsapp,
+        WhatsAppIdentity(phone=other_phone, user_id=user_id),
+        source="whatsapp-inbound",
+        evidence=EVIDENCE,
+    )
 
     assert (linked.phone, linked.whatsappUserId) == (from_whatsapp.phone, user_id)  # only the missing id
     with pytest.raises(ContactUniqueKey.DoesNotExist):
@@ -120,7 +146,9 @@ def test_a_link_made_meanwhile_by_another_message_is_no_conflict(username_contac
     sender = WhatsAppIdentity(phone="+" + unique("9727", 12), user_id=username_contact.whatsappUserId)
     actions.add_whatsapp_identity(username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE)
 
-    again = actions.add_whatsapp_identity(username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE)  # a stale read
+    again = actions.add_whatsapp_identity(
+        username_contact, sender, source="whatsapp-inbound", evidence=EVIDENCE
+    )  # a stale read
 
     assert again.phone == sender.phone
 
@@ -133,7 +161,10 @@ def test_a_value_another_live_contact_holds_is_a_conflict_and_changes_nothing(us
 
     assert refused.value.field == "phone"
     assert queries.get_contact(username_contact.contactId).phone is None
-    assert ContactUniqueKey.get(ContactUniqueKey.for_phone(from_whatsapp.phone), consistent_read=True).contactId == from_whatsapp.contactId
+    assert (
+        ContactUniqueKey.get(ContactUniqueKey.for_phone(from_whatsapp.phone), consistent_read=True).contactId
+        == from_whatsapp.contactId
+    )
 
 
 def test_a_contact_deleted_meanwhile_learns_nothing(operator, username_contact):
@@ -141,7 +172,9 @@ def test_a_contact_deleted_meanwhile_learns_nothing(operator, username_contact):
     phone = "+" + unique("9726", 12)
 
     with pytest.raises(NotFound):
-        actions.add_whatsapp_identity(username_contact, WhatsAppIdentity(phone=phone), source="whatsapp-inbound", evidence=EVIDENCE)
+        actions.add_whatsapp_identity(
+            username_contact, WhatsAppIdentity(phone=phone), source="whatsapp-inbound", evidence=EVIDENCE
+        )
 
     with pytest.raises(ContactUniqueKey.DoesNotExist):
         ContactUniqueKey.get(ContactUniqueKey.for_phone(phone), consistent_read=True)

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 # Same defaults as WHATSAPP_PHONE_NUMBER_IDS in wecare/settings.py (a test checks they agree).
-DEFAULT_PHONE_NUMBER_IDS = ("phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54", "phone-number-id-1447bc72d1b040f4bf2341c9e04b2e06")
+DEFAULT_PHONE_NUMBER_IDS = (
+    "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54",
+    "phone-number-id-1447bc72d1b040f4bf2341c9e04b2e06",
+)
 ACCOUNT_ID = "123456789012"  # moto's account, as on the rest of the local stack
 
 
@@ -65,7 +68,9 @@ class LinkedAccount:
             "registrationStatus": "COMPLETE",
             "linkDate": self.link_date,
             "wabaName": "WECARE.DIGITAL",
-            "eventDestinations": [{"eventDestinationArn": f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:base-wecare-digital"}],
+            "eventDestinations": [
+                {"eventDestinationArn": f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:base-wecare-digital"}
+            ],
         }
 
     def details(self) -> dict:

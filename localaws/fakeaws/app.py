@@ -52,7 +52,9 @@ def _error(service: Service | None, status: int, code: str, message: str, **extr
 
 
 class FakeAws:
-    def __init__(self, catalog: Catalog | None = None, state: FakeState | None = None, s3_endpoint_url: str | None = None):
+    def __init__(
+        self, catalog: Catalog | None = None, state: FakeState | None = None, s3_endpoint_url: str | None = None
+    ):
         self.catalog = catalog or default_catalog()
         self.state = state or FakeState()
         self.context = Context(self.state, linked_account.from_environment(), s3_endpoint_url)
@@ -69,7 +71,9 @@ class FakeAws:
             return 503
         if error.startswith("Internal"):
             return 500
-        return {"AccessDeniedException": 403, "ResourceNotFoundException": 404, "ConflictException": 409}.get(error, 400)
+        return {"AccessDeniedException": 403, "ResourceNotFoundException": 404, "ConflictException": 409}.get(
+            error, 400
+        )
 
     def has_operation(self, operation: str, service: str | None = None) -> bool:
         return any(s.operation(operation) for s in self.catalog.services.values() if service in (None, s.name))
@@ -86,28 +90,44 @@ class FakeAws:
             log.exception("fakeaws: %s %s failed", method, target)
             return _error(None, 500, "InternalFailure", f"fakeaws failed on {method} {url.path}: {exc!r}")
 
-    def _aws_call(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Response:
+    def _aws_call(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+    ) -> Response:
         header = {k.lower(): v for k, v in headers.items()}
         if "x-amz-target" in header:
             target = header["x-amz-target"]
             found = self.catalog.by_target(target)
             if found is None:
-                return _error(None, 400, "UnknownOperationException", f"fakeaws serves no service with the target {target!r}")
+                return _error(
+                    None, 400, "UnknownOperationException", f"fakeaws serves no service with the target {target!r}"
+                )
             service, operation = found
             if operation is None:
-                return _error(service, 400, "UnknownOperationException", f"{service.name} has no operation {target.rpartition('.')[2]!r}")
+                return _error(
+                    service,
+                    400,
+                    "UnknownOperationException",
+                    f"{service.name} has no operation {target.rpartition('.')[2]!r}",
+                )
             parse = lambda: parse_json_request(operation, body)  # noqa: E731
         else:
             routed = self.catalog.by_path(method, path, query, header.get("authorization", ""))
             if routed is None:
-                return _error(None, 404, "UnknownOperationException", f"no operation of {', '.join(self.catalog.services)} answers {method} {path}")
+                return _error(
+                    None,
+                    404,
+                    "UnknownOperationException",
+                    f"no operation of {', '.join(self.catalog.services)} answers {method} {path}",
+                )
             service, operation, labels = routed
             parse = lambda: parse_rest_json_request(operation, labels, query, headers, body)  # noqa: E731
 
         try:
             params, errors = parse()
         except SerializationError as exc:
-            self.state.record_rejected(service.name, operation.name, body.decode("utf-8", "replace"), [str(exc)], "SerializationException")
+            self.state.record_rejected(
+                service.name, operation.name, body.decode("utf-8", "replace"), [str(exc)], "SerializationException"
+            )
             return _error(service, 400, "SerializationException", str(exc))
         errors += validate(operation.input_shape, params)
         if errors:
@@ -124,7 +144,10 @@ class FakeAws:
         handler = HANDLERS.get((service.name, operation.name))
         if handler is None:
             self.state.finish_call(call, 501, "NotImplementedException")
-            message = f"{service.name} {operation.name} is a valid call, but " "the local fake (localaws/fakeaws) does not implement it"
+            message = (
+                f"{service.name} {operation.name} is a valid call, but "
+                "the local fake (localaws/fakeaws) does not implement it"
+            )
             return _error(service, 501, "NotImplementedException", message)
         try:
             output = handler(self.context, params)
@@ -138,7 +161,12 @@ class FakeAws:
         if problems:
             log.error("fakeaws: built an invalid %s answer: %s", operation.name, "; ".join(problems))
             self.state.finish_call(call, 500, "InternalFailure")
-            return _error(service, 500, "InternalFailure", f"fakeaws built an invalid {operation.name} answer: {'; '.join(problems)}")
+            return _error(
+                service,
+                500,
+                "InternalFailure",
+                f"fakeaws built an invalid {operation.name} answer: {'; '.join(problems)}",
+            )
         status = operation.http.get("responseCode", 200)
         self.state.finish_call(call, status, None)
         return json_response(service.protocol, service.model.metadata.get("jsonVersion"), status, wire)
@@ -151,7 +179,22 @@ class FakeAws:
             return _error(service, 400, "ValidationException", message, Reason="FIELD_VALIDATION_FAILED", Fields=fields)
         return _error(service, 400, "ValidationException", message)
 
-    def add_fault(self, operation: str, error: str, status: int | None = None, message: str | None = None, times: int = 1, service: str | None = None) -> Fault:
-        fault = Fault(operation, error, status or self.fault_status(error, service), message or f"fakeaws: injected {error}", times, service)
+    def add_fault(
+        self,
+        operation: str,
+        error: str,
+        status: int | None = None,
+        message: str | None = None,
+        times: int = 1,
+        service: str | None = None,
+    ) -> Fault:
+        fault = Fault(
+            operation,
+            error,
+            status or self.fault_status(error, service),
+            message or f"fakeaws: injected {error}",
+            times,
+            service,
+        )
         self.state.add_fault(fault)
         return fault

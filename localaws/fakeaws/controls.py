@@ -40,8 +40,15 @@ class FakeAws(Protocol):
     def has_operation(self, operation: str, service: str | None = None) -> bool: ...
 
     def add_fault(
-        self, operation: str, error: str, status: int | None = None, message: str | None = None, times: int = 1, service: str | None = None
+        self,
+        operation: str,
+        error: str,
+        status: int | None = None,
+        message: str | None = None,
+        times: int = 1,
+        service: str | None = None,
     ) -> Fault: ...
+
 
 TEMPLATE_JSON_MAX = 6000  # GetWhatsAppMessageTemplate's `template` member (MetaTemplate) max length
 
@@ -98,7 +105,11 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
 
 
 def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:
-    if not isinstance(spec, dict) or not isinstance(spec.get("operation"), str) or not isinstance(spec.get("error"), str):
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("operation"), str)
+        or not isinstance(spec.get("error"), str)
+    ):
         raise ControlError('a fault needs at least {"operation": "<Operation>", "error": "<ErrorCode>"}')
     unknown = set(spec) - {"operation", "error", "status", "message", "times", "service"}
     if unknown:
@@ -114,7 +125,14 @@ def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:
     if not isinstance(times, int) or times < 1:
         raise ControlError("times must be a whole number of calls, at least 1")
     fault = fake.add_fault(spec["operation"], spec["error"], status, spec.get("message"), times, service)
-    return {"operation": fault.operation, "error": fault.error, "status": fault.status, "message": fault.message, "times": fault.times, "service": fault.service}
+    return {
+        "operation": fault.operation,
+        "error": fault.error,
+        "status": fault.status,
+        "message": fault.message,
+        "times": fault.times,
+        "service": fault.service,
+    }
 
 
 def set_templates(fake: FakeAws, spec: Any) -> list[dict[str, Any]]:

@@ -36,16 +36,24 @@ def _content_type(protocol: str, json_version: str | None) -> str:
     return f"application/x-amz-json-{json_version or '1.0'}" if protocol == "json" else "application/json"
 
 
-def json_response(protocol: str, json_version: str | None, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    protocol: str, json_version: str | None, status: int, payload: Any, headers: dict[str, str] | None = None
+) -> Response:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return Response(
         status,
         body,
-        {"Content-Type": _content_type(protocol, json_version), "x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
+        {
+            "Content-Type": _content_type(protocol, json_version),
+            "x-amzn-RequestId": str(uuid.uuid4()),
+            **(headers or {}),
+        },
     )
 
 
-def error_response(protocol: str, json_version: str | None, status: int, code: str, message: str, **extra: Any) -> Response:
+def error_response(
+    protocol: str, json_version: str | None, status: int, code: str, message: str, **extra: Any
+) -> Response:
     """An error botocore turns into ClientError with ``code`` and ``message``."""
     body = {"__type": code, "message": message, **extra}
     if protocol == "json":
@@ -150,7 +158,11 @@ def parse_rest_json_request(
             body_members[name] = member
     for name, member in shape.members.items():
         if member.serialization.get("location") == "querystring" and member.type_name == "map":
-            rest = {k: (v if member.value.type_name == "list" else v[-1]) for k, v in query.items() if k not in claimed_query}
+            rest = {
+                k: (v if member.value.type_name == "list" else v[-1])
+                for k, v in query.items()
+                if k not in claimed_query
+            }
             if rest:
                 params[name] = rest
     if payload_name:

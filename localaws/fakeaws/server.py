@@ -60,10 +60,10 @@ class _Server(ThreadingHTTPServer):
 class FakeAwsServer:
     """The fake in a background thread, for tests and for `python -m localaws.fakeaws`.
 
-        server = FakeAwsServer(port=0).start()     # port 0: any free port
-        boto3.client("socialmessaging", endpoint_url=server.url, ...)
-        server.calls("SendWhatsAppMessage"); server.fail("SendWhatsAppMessage", "ThrottlingException", times=3)
-        server.reset(); server.stop()
+    server = FakeAwsServer(port=0).start()     # port 0: any free port
+    boto3.client("socialmessaging", endpoint_url=server.url, ...)
+    server.calls("SendWhatsAppMessage"); server.fail("SendWhatsAppMessage", "ThrottlingException", times=3)
+    server.reset(); server.stop()
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, s3_endpoint_url: str | None = None):

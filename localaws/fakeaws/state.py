@@ -48,7 +48,14 @@ class FakeState:
     # --- calls that passed validation, and those that did not ------------------------------
     def record_call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """Log an accepted call; the caller fills in `status` and `error` once answered."""
-        call = {"service": service, "operation": operation, "params": copy.deepcopy(params), "time": now_iso(), "status": None, "error": None}
+        call = {
+            "service": service,
+            "operation": operation,
+            "params": copy.deepcopy(params),
+            "time": now_iso(),
+            "status": None,
+            "error": None,
+        }
         with self._lock:
             self._calls.append(call)
         return call
@@ -57,10 +64,19 @@ class FakeState:
         with self._lock:
             call["status"], call["error"] = status, error
 
-    def record_rejected(self, service: str | None, operation: str | None, params: Any, errors: list[str], code: str) -> None:
+    def record_rejected(
+        self, service: str | None, operation: str | None, params: Any, errors: list[str], code: str
+    ) -> None:
         with self._lock:
             self._rejected.append(
-                {"service": service, "operation": operation, "params": copy.deepcopy(params), "errors": list(errors), "error": code, "time": now_iso()}
+                {
+                    "service": service,
+                    "operation": operation,
+                    "params": copy.deepcopy(params),
+                    "errors": list(errors),
+                    "error": code,
+                    "time": now_iso(),
+                }
             )
 
     def calls(self, operation: str | None = None, service: str | None = None) -> list[dict[str, Any]]:

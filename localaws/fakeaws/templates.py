@@ -16,7 +16,14 @@ import json
 from typing import Any
 
 # Members of the model's TemplateSummary that each template carries; `components` is ours.
-SUMMARY_MEMBERS = ("templateName", "metaTemplateId", "templateStatus", "templateCategory", "templateLanguage", "templateQualityScore")
+SUMMARY_MEMBERS = (
+    "templateName",
+    "metaTemplateId",
+    "templateStatus",
+    "templateCategory",
+    "templateLanguage",
+    "templateQualityScore",
+)
 
 SEED_TEMPLATES: list[dict[str, Any]] = [
     {
@@ -34,7 +41,13 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
                 "example": {"body_text": [["Asha", "WECARE.DIGITAL"]]},
             },
             {"type": "FOOTER", "text": "Reply STOP to opt out"},
-            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Get started"}, {"type": "QUICK_REPLY", "text": "Talk to us"}]},
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Get started"},
+                    {"type": "QUICK_REPLY", "text": "Talk to us"},
+                ],
+            },
         ],
     },
     {
@@ -52,7 +65,14 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
             },
             {
                 "type": "BUTTONS",
-                "buttons": [{"type": "URL", "text": "Manage booking", "url": "https://wecare.digital/booking/{{1}}", "example": ["https://wecare.digital/booking/abc123"]}],
+                "buttons": [
+                    {
+                        "type": "URL",
+                        "text": "Manage booking",
+                        "url": "https://wecare.digital/booking/{{1}}",
+                        "example": ["https://wecare.digital/booking/abc123"],
+                    }
+                ],
             },
         ],
     },
@@ -64,8 +84,16 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
         "templateLanguage": "en_US",
         "templateQualityScore": "UNKNOWN",
         "components": [
-            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://example.com/sample-order.jpg"]}},
-            {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is on its way.", "example": {"body_text": [["Meera", "WC-1042"]]}},
+            {
+                "type": "HEADER",
+                "format": "IMAGE",
+                "example": {"header_handle": ["https://example.com/sample-order.jpg"]},
+            },
+            {
+                "type": "BODY",
+                "text": "Hi {{1}}, your order {{2}} is on its way.",
+                "example": {"body_text": [["Meera", "WC-1042"]]},
+            },
         ],
     },
     {
@@ -77,7 +105,11 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
         "templateQualityScore": "YELLOW",
         "components": [
             {"type": "HEADER", "format": "TEXT", "text": "A season of care"},
-            {"type": "BODY", "text": "Dear {{1}}, enjoy {{2}} off this month.", "example": {"body_text": [["Kabir", "15%"]]}},
+            {
+                "type": "BODY",
+                "text": "Dear {{1}}, enjoy {{2}} off this month.",
+                "example": {"body_text": [["Kabir", "15%"]]},
+            },
             {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Stop promotions"}]},
         ],
     },
@@ -89,7 +121,11 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
         "templateLanguage": "hi",
         "templateQualityScore": "GREEN",
         "components": [
-            {"type": "BODY", "text": "नमस्ते {{1}}, {{2}} चुनने के लिए धन्यवाद।", "example": {"body_text": [["आशा", "WECARE.DIGITAL"]]}},
+            {
+                "type": "BODY",
+                "text": "नमस्ते {{1}}, {{2}} चुनने के लिए धन्यवाद।",
+                "example": {"body_text": [["आशा", "WECARE.DIGITAL"]]},
+            },
         ],
     },
     {
@@ -99,7 +135,13 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
         "templateCategory": "UTILITY",
         "templateLanguage": "en_US",
         "templateQualityScore": "UNKNOWN",
-        "components": [{"type": "BODY", "text": "Hi {{1}}, how was your visit on {{2}}?", "example": {"body_text": [["Asha", "Monday"]]}}],
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Hi {{1}}, how was your visit on {{2}}?",
+                "example": {"body_text": [["Asha", "Monday"]]},
+            }
+        ],
     },
     {
         "templateName": "flash_sale",
@@ -108,7 +150,13 @@ SEED_TEMPLATES: list[dict[str, Any]] = [
         "templateCategory": "MARKETING",
         "templateLanguage": "en_US",
         "templateQualityScore": "UNKNOWN",
-        "components": [{"type": "BODY", "text": "{{1}}, everything must go: {{2}}!", "example": {"body_text": [["Friend", "today only"]]}}],
+        "components": [
+            {
+                "type": "BODY",
+                "text": "{{1}}, everything must go: {{2}}!",
+                "example": {"body_text": [["Friend", "today only"]]},
+            }
+        ],
     },
 ]
 

@@ -168,7 +168,9 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             return
         _check_length(shape, len(data), "size in bytes", where, errors)
     elif kind == "timestamp":
-        if isinstance(value, bool) or not (isinstance(value, (int, float)) or (isinstance(value, str) and _parse_timestamp(value))):
+        if isinstance(value, bool) or not (
+            isinstance(value, (int, float)) or (isinstance(value, str) and _parse_timestamp(value))
+        ):
             errors.append(f"{where}: expected a timestamp (epoch seconds or a date string), got {_show(value)}")
     else:
         errors.append(f"{where}: the fake does not know the type {kind!r}")

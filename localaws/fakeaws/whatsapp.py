@@ -27,7 +27,9 @@ META_API_VERSION = re.compile(r"v\d+\.\d+")
 
 # A stand-in for downloaded media: a JPEG start-of-image marker, padding, end-of-image marker;
 # 1234 bytes, the fileSize GetWhatsAppMessageMedia reports for media the fake did not upload.
-PLACEHOLDER_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 1212 + b"\xff\xd9"
+PLACEHOLDER_JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 1212 + b"\xff\xd9"
+)
 assert len(PLACEHOLDER_JPEG) == 1234
 
 
@@ -39,13 +41,19 @@ def linked_phone(context: Context, origination: str) -> PhoneNumber:
     phone = context.account.phone(origination)
     if phone is None:
         linked = ", ".join(p.phone_number_id for p in context.account.phone_numbers)
-        raise ServiceError("ResourceNotFoundException", f"originationPhoneNumberId: {origination} is not linked to this account (linked: {linked})")
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"originationPhoneNumberId: {origination} is not linked to this account (linked: {linked})",
+        )
     return phone
 
 
 def linked_waba(context: Context, waba: str) -> None:
     if not context.account.owns(waba):
-        raise ServiceError("ResourceNotFoundException", f"id: {waba} is not a WhatsApp Business Account linked to this account (linked: {context.account.id})")
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"id: {waba} is not a WhatsApp Business Account linked to this account (linked: {context.account.id})",
+        )
 
 
 def send_whatsapp_message(context: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -81,8 +89,14 @@ def post_whatsapp_message_media(context: Context, params: dict[str, Any]) -> dic
         try:
             head = s3.head_object(Bucket=source_file["bucketName"], Key=source_file["key"])
         except Exception as exc:  # noqa: BLE001 - botocore's ClientError, or moto not reachable
-            raise invalid(f"sourceS3File: s3://{source_file['bucketName']}/{source_file['key']} cannot be read: {exc}") from None
-        info = {"mimeType": head.get("ContentType") or info["mimeType"], "fileSize": head["ContentLength"], "s3": source_file}
+            raise invalid(
+                f"sourceS3File: s3://{source_file['bucketName']}/{source_file['key']} cannot be read: {exc}"
+            ) from None
+        info = {
+            "mimeType": head.get("ContentType") or info["mimeType"],
+            "fileSize": head["ContentLength"],
+            "s3": source_file,
+        }
     media_id = _media_id()
     context.state.put_media(media_id, info)
     return {"mediaId": media_id}
@@ -103,16 +117,27 @@ def get_whatsapp_message_media(context: Context, params: dict[str, Any]) -> dict
 def _write_media(context: Context, info: dict[str, Any], destination: dict[str, str]) -> None:
     s3 = context.s3()
     if s3 is None:
-        log.info("fakeaws: no S3 endpoint configured; nothing written to s3://%s/%s", destination["bucketName"], destination["key"])
+        log.info(
+            "fakeaws: no S3 endpoint configured; nothing written to s3://%s/%s",
+            destination["bucketName"],
+            destination["key"],
+        )
         return
     try:
         if "s3" in info:  # media we uploaded: the destination gets the same object
             source = {"Bucket": info["s3"]["bucketName"], "Key": info["s3"]["key"]}
             s3.copy_object(CopySource=source, Bucket=destination["bucketName"], Key=destination["key"])
         else:
-            s3.put_object(Bucket=destination["bucketName"], Key=destination["key"], Body=PLACEHOLDER_JPEG, ContentType=info["mimeType"])
+            s3.put_object(
+                Bucket=destination["bucketName"],
+                Key=destination["key"],
+                Body=PLACEHOLDER_JPEG,
+                ContentType=info["mimeType"],
+            )
     except Exception as exc:  # noqa: BLE001 - any S3 failure is the caller's bad destination, as AWS reports it
-        raise invalid(f"destinationS3File: cannot write s3://{destination['bucketName']}/{destination['key']}: {exc}") from None
+        raise invalid(
+            f"destinationS3File: cannot write s3://{destination['bucketName']}/{destination['key']}: {exc}"
+        ) from None
 
 
 def delete_whatsapp_message_media(context: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +167,11 @@ def list_whatsapp_message_templates(context: Context, params: dict[str, Any]) ->
 
 def get_whatsapp_message_template(context: Context, params: dict[str, Any]) -> dict[str, Any]:
     linked_waba(context, params["id"])
-    meta_id, name, language = params.get("metaTemplateId"), params.get("templateName"), params.get("templateLanguageCode")
+    meta_id, name, language = (
+        params.get("metaTemplateId"),
+        params.get("templateName"),
+        params.get("templateLanguageCode"),
+    )
     if not meta_id and not name:
         raise invalid("one of metaTemplateId or templateName is required")
     for template in context.state.templates():

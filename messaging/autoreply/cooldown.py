@@ -34,7 +34,9 @@ def marker_key(kind: str, conversation_pk: str) -> str:
     return f"NOTIFICATION#{kind}#{conversation_pk}"
 
 
-def claim(kind: str, conversation_pk: str, *, trigger_id: str, recipient: str, at: datetime, hold: timedelta) -> WaNotificationSent | None:
+def claim(
+    kind: str, conversation_pk: str, *, trigger_id: str, recipient: str, at: datetime, hold: timedelta
+) -> WaNotificationSent | None:
     """The marker, now ours; or None when the cooldown (or this very message) already has one."""
     marker = WaNotificationSent(
         pk=marker_key(kind, conversation_pk),
@@ -46,12 +48,17 @@ def claim(kind: str, conversation_pk: str, *, trigger_id: str, recipient: str, a
         ttl=at + hold,
         outcome="claimed",
     )
-    free = WaNotificationSent.pk.does_not_exist() | ((WaNotificationSent.ttl <= at) & (WaNotificationSent.messageId != trigger_id))
+    free = WaNotificationSent.pk.does_not_exist() | (
+        (WaNotificationSent.ttl <= at) & (WaNotificationSent.messageId != trigger_id)
+    )
     try:
         marker.save(condition=free)
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            log.info("cooldown holds; nothing sent", extra={"kind": kind, "conversation_pk": conversation_pk, "trigger_id": trigger_id})
+            log.info(
+                "cooldown holds; nothing sent",
+                extra={"kind": kind, "conversation_pk": conversation_pk, "trigger_id": trigger_id},
+            )
             return None
         raise
     return marker
@@ -66,7 +73,9 @@ def release(marker: WaNotificationSent) -> None:
     """Give the claim back after a failure that sent nothing, so the task's retry may try again.
     Only our own claim is removed, never a newer message's."""
     try:
-        marker.delete(condition=(WaNotificationSent.messageId == marker.messageId) & (WaNotificationSent.outcome == "claimed"))
+        marker.delete(
+            condition=(WaNotificationSent.messageId == marker.messageId) & (WaNotificationSent.outcome == "claimed")
+        )
     except DeleteError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise

@@ -31,7 +31,11 @@ class InboundEvent:
         """The event, or PermanentError naming what is wrong (retrying cannot fix a bad event)."""
         if not isinstance(event, dict):
             raise PermanentError("after_inbound: the event must be a dict")
-        missing = [k for k in ("contactId", "customerPhone", "phoneNumberId", "conversationPk", "waMessageId", "receivedAt") if not isinstance(event.get(k), str) or not event[k]]
+        missing = [
+            k
+            for k in ("contactId", "customerPhone", "phoneNumberId", "conversationPk", "waMessageId", "receivedAt")
+            if not isinstance(event.get(k), str) or not event[k]
+        ]
         if missing:
             raise PermanentError(f"after_inbound: event lacks {', '.join(missing)}")
         try:

@@ -15,14 +15,22 @@ MAX_COOLDOWN_HOURS = 24 * 365
 
 
 def cooldown_field(help_text: str) -> forms.IntegerField:
-    return forms.IntegerField(min_value=0, max_value=MAX_COOLDOWN_HOURS, initial=24, label="Cooldown (hours)", help_text=help_text)
+    return forms.IntegerField(
+        min_value=0, max_value=MAX_COOLDOWN_HOURS, initial=24, label="Cooldown (hours)", help_text=help_text
+    )
 
 
 class WelcomeConfigForm(forms.Form):
     enabled = forms.BooleanField(required=False, label="Send a welcome")
-    welcomeText = forms.CharField(required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}), label="Welcome text")
-    onlyOnFirstContact = forms.BooleanField(required=False, initial=True, label="Only to someone writing for the first time")
-    cooldownHours = cooldown_field("At most one welcome per conversation in this many hours (0: no limit beyond once per message).")
+    welcomeText = forms.CharField(
+        required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}), label="Welcome text"
+    )
+    onlyOnFirstContact = forms.BooleanField(
+        required=False, initial=True, label="Only to someone writing for the first time"
+    )
+    cooldownHours = cooldown_field(
+        "At most one welcome per conversation in this many hours (0: no limit beyond once per message)."
+    )
     outsideWindowTemplateName = forms.CharField(
         required=False,
         label="Template when the 24-hour window is closed",
@@ -35,9 +43,13 @@ class WelcomeConfigForm(forms.Form):
             return ""
         matches = [t for t in approved_templates() if t.templateName == name]
         if not matches:
-            raise forms.ValidationError(f"No approved template named '{name}'. Sync templates, or pick one from the list.")
+            raise forms.ValidationError(
+                f"No approved template named '{name}'. Sync templates, or pick one from the list."
+            )
         if takes_values(matches[0]):
-            raise forms.ValidationError(f"'{name}' takes values; the welcome sends a template as it is, so pick one without any.")
+            raise forms.ValidationError(
+                f"'{name}' takes values; the welcome sends a template as it is, so pick one without any."
+            )
         return name
 
     def clean(self) -> dict[str, Any]:
@@ -59,19 +71,29 @@ class MenuConfigForm(forms.Form):
         max_length=500,
         initial="menu",
         label="Keywords",
-        help_text="Comma-separated. The menu goes out when a whole " "message is one of them (case and punctuation ignored).",
+        help_text="Comma-separated. The menu goes out when a whole "
+        "message is one of them (case and punctuation ignored).",
     )
-    bodyText = forms.CharField(max_length=interactive.MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}), label="Body text")
-    buttonText = forms.CharField(max_length=interactive.MAX_BUTTON, label="Button text", help_text=f"At most {interactive.MAX_BUTTON} characters.")
+    bodyText = forms.CharField(
+        max_length=interactive.MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}), label="Body text"
+    )
+    buttonText = forms.CharField(
+        max_length=interactive.MAX_BUTTON,
+        label="Button text",
+        help_text=f"At most {interactive.MAX_BUTTON} characters.",
+    )
     rows = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         label="Sections and rows",
         help_text=(
             "One row per line: id | title | description (optional). A line starting with # starts a section "
-            f"with that title. At most {interactive.MAX_ROWS} rows in all; " f"a row title at most {interactive.MAX_ROW_TITLE} characters."
+            f"with that title. At most {interactive.MAX_ROWS} rows in all; "
+            f"a row title at most {interactive.MAX_ROW_TITLE} characters."
         ),
     )
-    cooldownHours = cooldown_field("At most one menu per conversation in this many hours (0: every time it is asked for).")
+    cooldownHours = cooldown_field(
+        "At most one menu per conversation in this many hours (0: every time it is asked for)."
+    )
 
     def clean_triggerKeywords(self) -> list[str]:
         words = [w.strip() for w in self.cleaned_data["triggerKeywords"].split(",") if w.strip()]
@@ -123,7 +145,9 @@ def format_rows(sections: list[dict[str, Any]]) -> str:
         if section.get("title") or len(sections) > 1:
             out.append(f"# {section.get('title', '')}")
         for row in section.get("rows", []):
-            out.append(" | ".join(p for p in (row.get("id", ""), row.get("title", ""), row.get("description") or "") if p))
+            out.append(
+                " | ".join(p for p in (row.get("id", ""), row.get("title", ""), row.get("description") or "") if p)
+            )
     return "\n".join(out)
 
 

@@ -50,7 +50,14 @@ def send_welcome(inbound: InboundEvent) -> str:
     if config.onlyOnFirstContact and not (inbound.is_first_message or inbound.is_new_contact):
         return "not_first_contact"
     hold = timedelta(hours=int(config.cooldownHours or 0))
-    marker = cooldown.claim("welcome", inbound.conversation_pk, trigger_id=inbound.wa_message_id, recipient=inbound.customer_phone, at=inbound.received_at, hold=hold)
+    marker = cooldown.claim(
+        "welcome",
+        inbound.conversation_pk,
+        trigger_id=inbound.wa_message_id,
+        recipient=inbound.customer_phone,
+        at=inbound.received_at,
+        hold=hold,
+    )
     if marker is None:
         return "cooldown"
     return _send(marker, inbound, _welcome_content(config, inbound), source="welcome")
@@ -64,7 +71,9 @@ def _welcome_content(config: Any, inbound: InboundEvent) -> dict[str, Any]:
     window_open = contact is not None and contact.whatsapp_window_expires_at(now()) is not None
     if window_open or not config.outsideWindowTemplateName:
         return {"text": config.welcomeText}
-    language = next((t.templateLanguage for t in approved_templates() if t.templateName == config.outsideWindowTemplateName), None)
+    language = next(
+        (t.templateLanguage for t in approved_templates() if t.templateName == config.outsideWindowTemplateName), None
+    )
     # An unknown language is left for send_message to refuse as a field error (recorded as invalid).
     return {"template": {"name": config.outsideWindowTemplateName, "language": language or "", "parameters": {}}}
 
@@ -89,7 +98,14 @@ def send_menu(inbound: InboundEvent) -> str:
     if not matches_trigger(inbound.text, list(config.triggerKeywords or autoreply_config.DEFAULT_MENU_KEYWORDS)):
         return "no_trigger"
     hold = timedelta(hours=int(config.cooldownHours or 0))
-    marker = cooldown.claim("menu", inbound.conversation_pk, trigger_id=inbound.wa_message_id, recipient=inbound.customer_phone, at=inbound.received_at, hold=hold)
+    marker = cooldown.claim(
+        "menu",
+        inbound.conversation_pk,
+        trigger_id=inbound.wa_message_id,
+        recipient=inbound.customer_phone,
+        at=inbound.received_at,
+        hold=hold,
+    )
     if marker is None:
         return "cooldown"
     return _send(marker, inbound, {"interactive": autoreply_config.menu_spec(config)}, source="menu")
@@ -103,13 +119,19 @@ def _send(marker: WaNotificationSent, inbound: InboundEvent, content: dict[str, 
         # Not retried: the gate's answer will not change by asking again (no consent is ever
         # inferred). send_message has already written the audit entry with the reason.
         cooldown.settle(marker, "refused", refusal.code)
-        log.warning("automatic reply refused", extra={"source": source, "contact_id": inbound.contact_id, "reason": refusal.code})
+        log.warning(
+            "automatic reply refused",
+            extra={"source": source, "contact_id": inbound.contact_id, "reason": refusal.code},
+        )
         emit("AutoReplyRefused", source=source)
         return f"refused:{refusal.code}"
     except FieldErrors as invalid:
         # The stored config no longer fits (e.g. its template was withdrawn): an admin must fix it.
         cooldown.settle(marker, "invalid", str(invalid))
-        log.error("automatic reply config is not sendable", extra={"source": source, "tenant": inbound.phone_number_id, "error": str(invalid)})
+        log.error(
+            "automatic reply config is not sendable",
+            extra={"source": source, "tenant": inbound.phone_number_id, "error": str(invalid)},
+        )
         return "invalid"
     except Exception:
         # Anything else (DynamoDB, the queue) sent nothing: give the claim back so the task's

@@ -39,7 +39,14 @@ def notify_staff(inbound: InboundEvent) -> str:
     if not recipient:
         return "off"
     hold = timedelta(minutes=settings.STAFF_NOTIFICATION_MINUTES)
-    marker = cooldown.claim("inbound", inbound.conversation_pk, trigger_id=inbound.wa_message_id, recipient=recipient, at=inbound.received_at, hold=hold)
+    marker = cooldown.claim(
+        "inbound",
+        inbound.conversation_pk,
+        trigger_id=inbound.wa_message_id,
+        recipient=recipient,
+        at=inbound.received_at,
+        hold=hold,
+    )
     if marker is None:
         return "cooldown"
     out = _email(inbound, recipient, marker.pk)
@@ -49,7 +56,10 @@ def notify_staff(inbound: InboundEvent) -> str:
         # Nothing went out: give the claim back and fail, so the task's retries (then its DLQ)
         # try again rather than silently dropping the email.
         cooldown.release(marker)
-        log.warning("staff notification failed", extra={"conversation_pk": inbound.conversation_pk, "code": error.details.get("code")})
+        log.warning(
+            "staff notification failed",
+            extra={"conversation_pk": inbound.conversation_pk, "code": error.details.get("code")},
+        )
         raise
     # What was (or in DRY_RUN would have been) sent, kept on the marker.
     record = {"providerMessageId": result.provider_message_id, "request": result.calls}

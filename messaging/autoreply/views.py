@@ -31,7 +31,9 @@ def autoreply_index(request: HttpRequest) -> HttpResponse:
         {"id": n, "welcome": autoreply_config.load_welcome(n), "menu": autoreply_config.load_menu(n)}
         for n in autoreply_config.tenants()
     ]
-    return render(request, "admin/whatsapp/autoreply.html", _context(request, "WhatsApp welcome and menu", numbers=numbers))
+    return render(
+        request, "admin/whatsapp/autoreply.html", _context(request, "WhatsApp welcome and menu", numbers=numbers)
+    )
 
 
 @require_role(Role.ADMIN)

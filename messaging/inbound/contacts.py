@@ -77,7 +77,12 @@ def link(contact: Contact, sender: WhatsAppIdentity, *, wa_message_id: str) -> C
         holder = _holder(ContactUniqueKey.for_field(field, value)) if field and value else None
         log.warning(
             "whatsapp identity not linked",
-            extra={"contact_id": contact.contactId, "other_contact_id": holder and holder.contactId, "wa_message_id": wa_message_id, "reason": str(exc)},
+            extra={
+                "contact_id": contact.contactId,
+                "other_contact_id": holder and holder.contactId,
+                "wa_message_id": wa_message_id,
+                "reason": str(exc),
+            },
         )
         return contact
 
@@ -86,4 +91,8 @@ def open_window(contact_id: str, at: datetime) -> bool:
     """Record an inbound message at ``at`` as the contact's lastInboundMessageAt, only forward:
     a late or replayed older event never shortens the window. True if it moved."""
     condition = Contact.lastInboundMessageAt.does_not_exist() | (Contact.lastInboundMessageAt < at)
-    return update_if(Contact(contactId=contact_id), actions=[Contact.lastInboundMessageAt.set(at)], condition=Contact.contactId.exists() & condition)
+    return update_if(
+        Contact(contactId=contact_id),
+        actions=[Contact.lastInboundMessageAt.set(at)],
+        condition=Contact.contactId.exists() & condition,
+    )

@@ -117,7 +117,13 @@ def _media(msg: dict[str, Any]) -> dict[str, Any]:
     caption, filename = media.get("caption"), media.get("filename")
     label = "Voice message" if kind == "audio" and media.get("voice") else MEDIA_LABELS[kind]
     preview = ": ".join(part for part in (label, filename, caption) if part)
-    return {"caption": caption, "filename": filename, "media_id": media.get("id"), "mime_type": media.get("mime_type"), "preview": preview}
+    return {
+        "caption": caption,
+        "filename": filename,
+        "media_id": media.get("id"),
+        "mime_type": media.get("mime_type"),
+        "preview": preview,
+    }
 
 
 def _location(msg: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +146,16 @@ def _interactive(msg: dict[str, Any]) -> dict[str, Any]:
     reply = block.get(kind) or {}
     if kind in ("button_reply", "list_reply"):
         title = reply.get("title") or ""
-        return {"text": title, "preview": title, "details": {"replyType": kind, "replyId": reply.get("id"), "description": reply.get("description")}}
+        return {
+            "text": title,
+            "preview": title,
+            "details": {"replyType": kind, "replyId": reply.get("id"), "description": reply.get("description")},
+        }
     # Flows answer with nfm_reply (a JSON string of the form's fields): keep it whole.
-    return {"preview": "Form reply" if kind == "nfm_reply" else "Interactive reply", "details": {"replyType": kind, "reply": reply}}
+    return {
+        "preview": "Form reply" if kind == "nfm_reply" else "Interactive reply",
+        "details": {"replyType": kind, "reply": reply},
+    }
 
 
 def _button(msg: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +184,11 @@ def _order(msg: dict[str, Any]) -> dict[str, Any]:
     if len(known) < len(quantities):
         return {"text": order.get("text"), "preview": "Order", "details": {"order": order}}
     count = sum(known)
-    return {"text": order.get("text"), "preview": f"Order: {count} item{'s' if count != 1 else ''}", "details": {"order": order}}
+    return {
+        "text": order.get("text"),
+        "preview": f"Order: {count} item{'s' if count != 1 else ''}",
+        "details": {"order": order},
+    }
 
 
 def _quantity(item: Any) -> int | None:
@@ -310,7 +327,9 @@ def _sender(raw: dict[str, Any], profiles: list[Profile]) -> tuple[WhatsAppIdent
     named_by = raw.get("from"), raw.get("from_user_id")
     phone = whatsapp_phone(named_by[0]) if isinstance(named_by[0], (str, int)) else None
     user_id = whatsapp_user_id(named_by[1])
-    matching = [p for p in profiles if (phone and whatsapp_phone(p.wa_id) == phone) or (user_id and p.user_id == user_id)]
+    matching = [
+        p for p in profiles if (phone and whatsapp_phone(p.wa_id) == phone) or (user_id and p.user_id == user_id)
+    ]
     names_nobody = not any(named_by)  # empty or absent, as in Meta's username payloads
     profile = matching[0] if matching else (profiles[0] if len(profiles) == 1 and names_nobody else None)
     if profile is not None:
@@ -370,7 +389,13 @@ def _message(raw: dict[str, Any], business: Business, profiles: list[Profile]) -
         except UNREADABLE as exc:
             # Parts of the wrong shape: the message is still the customer's, kept whole and shown
             # as unsupported rather than lost.
-            fields, kind = {"preview": f"Unsupported message ({kind}: unreadable)", "details": {"originalType": kind, "unreadable": f"{type(exc).__name__}: {exc}"}}, "unsupported"
+            fields, kind = (
+                {
+                    "preview": f"Unsupported message ({kind}: unreadable)",
+                    "details": {"originalType": kind, "unreadable": f"{type(exc).__name__}: {exc}"},
+                },
+                "unsupported",
+            )
     fields["preview"] = str(fields.get("preview") or "")[:PREVIEW_LENGTH]
     context = raw.get("context")
     reply_to = context.get("id") if isinstance(context, dict) else None

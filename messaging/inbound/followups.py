@@ -39,14 +39,20 @@ def finish(item: WaMessage) -> bool:
 def _mark_dispatched(item: WaMessage) -> None:
     """Only after the hand-off: from here on a redelivery of this message has nothing to do.
     The condition keeps the first time when two deliveries race to the same point."""
-    update_if(item, actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())], condition=WaMessage.followUpDispatchedAt.does_not_exist())
+    update_if(
+        item,
+        actions=[WaMessage.followUpDispatchedAt.set(now().isoformat())],
+        condition=WaMessage.followUpDispatchedAt.does_not_exist(),
+    )
 
 
 def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
     """Show the customer's reaction on the message it is about (an empty emoji removes it)."""
     attribute = WaMessage.reactedWithEmoji
     target = WaMessage(pk=WaMessage.key(target_wa_message_id))
-    if not update_if(target, actions=[attribute.set(emoji) if emoji else attribute.remove()], condition=WaMessage.pk.exists()):
+    if not update_if(
+        target, actions=[attribute.set(emoji) if emoji else attribute.remove()], condition=WaMessage.pk.exists()
+    ):
         log.info("reaction to a message we have no record of", extra={"wa_message_id": target_wa_message_id})
 
 

@@ -21,7 +21,13 @@ from wecare.dynamo import now, update_if
 log = logging.getLogger(__name__)
 
 # mimetypes knows these badly or not at all; WhatsApp voice notes are ogg/opus.
-EXTENSIONS = {"audio/ogg": ".ogg", "image/jpeg": ".jpg", "image/webp": ".webp", "audio/mpeg": ".mp3", "text/plain": ".txt"}
+EXTENSIONS = {
+    "audio/ogg": ".ogg",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "text/plain": ".txt",
+}
 
 
 def s3_key(item: WaMessage) -> str:
@@ -60,7 +66,14 @@ def fetch(wa_message_id: str) -> str:
     if item.messageId:
         _add_to_message(item.messageId, media)
     _show_in_conversation(item, uri)
-    item.update(actions=[WaMessage.s3Bucket.set(bucket), WaMessage.s3Key.set(key), WaMessage.s3Uri.set(uri), WaMessage.mimeType.set(mime)])
+    item.update(
+        actions=[
+            WaMessage.s3Bucket.set(bucket),
+            WaMessage.s3Key.set(key),
+            WaMessage.s3Uri.set(uri),
+            WaMessage.mimeType.set(mime),
+        ]
+    )
     log.info("inbound media stored", extra={"wa_message_id": wa_message_id, "s3_key": key})
     return "stored"
 
@@ -79,7 +92,11 @@ def _show_in_conversation(item: WaMessage, uri: str) -> None:
     """The inbox's thumbnail, only while this message is still the conversation's last."""
     if not item.conversationPk:
         return
-    update_if(WaConversation(pk=item.conversationPk), actions=[WaConversation.lastS3Uri.set(uri)], condition=WaConversation.lastMessagePk == item.pk)
+    update_if(
+        WaConversation(pk=item.conversationPk),
+        actions=[WaConversation.lastS3Uri.set(uri)],
+        condition=WaConversation.lastMessagePk == item.pk,
+    )
 
 
 # Queue: inbound-queue (settings.CELERY_TASK_ROUTES); retried, then parked on inbound-dlq.

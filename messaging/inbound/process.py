@@ -30,7 +30,10 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
     unreachable…) propagates so the task retries: what was done is not redone."""
     event = parse(body)
     for reason in event.skipped:
-        log.warning("inbound event item left out", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, "reason": reason})
+        log.warning(
+            "inbound event item left out",
+            extra={"sns_message_id": sns_message_id, "event_id": event.event_id, "reason": reason},
+        )
     recorded = duplicates = 0
     for message in event.messages:
         if _receive(message):
@@ -47,7 +50,12 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
         except statuses.NotRecordedYet as exc:
             outcomes["not-recorded-yet"] += 1
             early.append(str(exc))
-    summary = {"recorded": recorded, "duplicates": duplicates, "statuses": dict(outcomes), "skipped": len(event.skipped)}
+    summary = {
+        "recorded": recorded,
+        "duplicates": duplicates,
+        "statuses": dict(outcomes),
+        "skipped": len(event.skipped),
+    }
     log.info("inbound event processed", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, **summary})
     if early:
         raise statuses.NotRecordedYet("; ".join(early))
@@ -83,5 +91,8 @@ def process_inbound_event(message: str, sns_message_id: str | None = None) -> di
         return process(message, sns_message_id=sns_message_id)
     except MalformedEvent as exc:
         # Retrying the same bytes cannot help: parked on the DLQ at once, kept for a person to read.
-        log.error("unusable inbound event", extra={"sns_message_id": sns_message_id, "error": str(exc), "body": message[:2000]})
+        log.error(
+            "unusable inbound event",
+            extra={"sns_message_id": sns_message_id, "error": str(exc), "body": message[:2000]},
+        )
         raise PermanentError(str(exc)) from exc

@@ -49,7 +49,9 @@ def record(message: InboundMessage, contact: Contact, *, contact_created: bool) 
     for _attempt in range(2):
         received_at = now().isoformat()
         messages_item = _messages_item(message, contact)
-        wa_item = _wa_item(message, contact, conversation_pk, received_at, contact_created=contact_created, first=starts_conversation)
+        wa_item = _wa_item(
+            message, contact, conversation_pk, received_at, contact_created=contact_created, first=starts_conversation
+        )
         wa_item.messageId = messages_item.messageId
         tx = transaction()
         try:
@@ -85,7 +87,15 @@ def _idempotency(message: InboundMessage) -> WaIdempotency:
     )
 
 
-def _wa_item(message: InboundMessage, contact: Contact, conversation_pk: str, received_at: str, *, contact_created: bool, first: bool) -> WaMessage:
+def _wa_item(
+    message: InboundMessage,
+    contact: Contact,
+    conversation_pk: str,
+    received_at: str,
+    *,
+    contact_created: bool,
+    first: bool,
+) -> WaMessage:
     business = message.business
     return WaMessage(
         pk=WaMessage.key(message.wa_message_id),
@@ -184,5 +194,12 @@ def _conversation_actions(message: InboundMessage, contact: Contact, conversatio
     if business.display_phone:
         actions.append(WaConversation.businessPhone.set(business.display_phone))
     # Both identities as the contact now holds them (a value held by another contact is left out).
-    actions.extend(attribute.set(value) for attribute, value in ((WaConversation.customerPhone, contact.phone), (WaConversation.customerUserId, contact.whatsappUserId)) if value)
+    actions.extend(
+        attribute.set(value)
+        for attribute, value in (
+            (WaConversation.customerPhone, contact.phone),
+            (WaConversation.customerUserId, contact.whatsappUserId),
+        )
+        if value
+    )
     return actions

@@ -69,10 +69,14 @@ def check_cert_url(url: object) -> str:
 @cache
 def trusted_cert_hosts() -> frozenset[str]:
     """sns.<region>.<DNS suffix> for every region botocore's endpoint data lists SNS in."""
-    suffixes = {p["partition"]: p["dnsSuffix"] for p in botocore.loaders.create_loader().load_data("endpoints")["partitions"]}
+    suffixes = {
+        p["partition"]: p["dnsSuffix"] for p in botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    }
     session = boto3.session.Session()
     return frozenset(
-        f"sns.{region}.{suffixes[partition]}" for partition in PARTITIONS for region in session.get_available_regions("sns", partition_name=partition)
+        f"sns.{region}.{suffixes[partition]}"
+        for partition in PARTITIONS
+        for region in session.get_available_regions("sns", partition_name=partition)
     )
 
 

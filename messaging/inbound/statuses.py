@@ -51,7 +51,11 @@ def _error(update: StatusUpdate) -> dict[str, Any] | None:
     details = (data.get("details") if isinstance(data, dict) else None) or first.get("message")
     # Stored as strings whatever Meta's JSON held, so an odd error never fails the write.
     title = first.get("title")
-    return {"code": first.get("code"), "title": None if title is None else str(title), "details": None if details is None else str(details)}
+    return {
+        "code": first.get("code"),
+        "title": None if title is None else str(title),
+        "details": None if details is None else str(details),
+    }
 
 
 def apply(update: StatusUpdate) -> str:
@@ -61,13 +65,21 @@ def apply(update: StatusUpdate) -> str:
         item = WaMessage.get(WaMessage.key(update.wa_message_id), consistent_read=True)
     except WaMessage.DoesNotExist:
         if _recent(update):
-            raise NotRecordedYet(f"{update.status} status for {update.wa_message_id} at {update.at.isoformat()}: no MSG# item yet") from None
-        log.info("status for a message we have no record of", extra={"wa_message_id": update.wa_message_id, "status": update.status})
+            raise NotRecordedYet(
+                f"{update.status} status for {update.wa_message_id} at {update.at.isoformat()}: no MSG# item yet"
+            ) from None
+        log.info(
+            "status for a message we have no record of",
+            extra={"wa_message_id": update.wa_message_id, "status": update.status},
+        )
         return "unknown-message"
     if item.direction != "OUTBOUND":
         # Delivery ticks are about what we sent; a status naming a customer's own message has
         # nothing to move (and the inbound Messages item has no outbound state to move it from).
-        log.info("status for an inbound message ignored", extra={"wa_message_id": update.wa_message_id, "status": update.status})
+        log.info(
+            "status for an inbound message ignored",
+            extra={"wa_message_id": update.wa_message_id, "status": update.status},
+        )
         return "inbound-message"
     error = _error(update)
     entry: dict[str, Any] = {"status": update.status, "at": update.at.isoformat(), "recordedAt": now().isoformat()}
@@ -81,35 +93,68 @@ def apply(update: StatusUpdate) -> str:
     return "duplicate"
 
 
-def _write(update: StatusUpdate, item: WaMessage, entry: dict[str, Any], error: dict[str, Any] | None, *, move: bool, with_message: bool = True) -> bool:
+def _write(
+    update: StatusUpdate,
+    item: WaMessage,
+    entry: dict[str, Any],
+    error: dict[str, Any] | None,
+    *,
+    move: bool,
+    with_message: bool = True,
+) -> bool:
     """One transaction: the idempotency item and the changes to both records. False when a
     condition says no: this (wamid, status) was applied before, or (``move``) the status may not
     replace the current one."""
     wa_actions = [WaMessage.deliveryStatusHistory.set(WaMessage.deliveryStatusHistory.append([entry]))]
     wa_condition = WaMessage.pk.exists()
-    message_actions = [Message.statusHistory.set(Message.statusHistory.append([StatusChange(status=update.status, at=update.at, details=entry.get("error"))]))]
+    message_actions = [
+        Message.statusHistory.set(
+            Message.statusHistory.append([StatusChange(status=update.status, at=update.at, details=entry.get("error"))])
+        )
+    ]
     message_condition = Message.messageId.exists()
     if move:
         lower = _lower(update.status)
         wa_actions.append(WaMessage.deliveryStatus.set(update.status))
-        wa_condition &= (WaMessage.deliveryStatus.does_not_exist() | WaMessage.deliveryStatus.is_in(*lower)) if lower else WaMessage.deliveryStatus.does_not_exist()
+        wa_condition &= (
+            (WaMessage.deliveryStatus.does_not_exist() | WaMessage.deliveryStatus.is_in(*lower))
+            if lower
+            else WaMessage.deliveryStatus.does_not_exist()
+        )
         message_actions.append(Message.status.set(update.status))
         message_condition &= Message.status.is_in(*OUTBOUND_BEFORE_SENT, *lower)
         if error:
-            wa_actions += [WaMessage.errorCode.set(error["code"]) if isinstance(error["code"], int) else WaMessage.errorCode.remove()]
-            wa_actions += [WaMessage.errorTitle.set(error["title"] or ""), WaMessage.errorDetails.set(error["details"] or "")]
+            wa_actions += [
+                WaMessage.errorCode.set(error["code"])
+                if isinstance(error["code"], int)
+                else WaMessage.errorCode.remove()
+            ]
+            wa_actions += [
+                WaMessage.errorTitle.set(error["title"] or ""),
+                WaMessage.errorDetails.set(error["details"] or ""),
+            ]
             message_actions.append(Message.errorDetails.set({**error, "source": "whatsapp status"}))
     tx = transaction()
     try:
         with tx:
             tx.save(
-                WaIdempotency(pk=WaIdempotency.key(f"{update.wa_message_id}#{update.status}"), eventType=f"status:{update.status}", processedAt=now().isoformat(), ttl=IDEMPOTENCY_TTL),
+                WaIdempotency(
+                    pk=WaIdempotency.key(f"{update.wa_message_id}#{update.status}"),
+                    eventType=f"status:{update.status}",
+                    processedAt=now().isoformat(),
+                    ttl=IDEMPOTENCY_TTL,
+                ),
                 condition=WaIdempotency.pk.does_not_exist(),
                 label="event",
             )
             tx.update(WaMessage(pk=item.pk), actions=wa_actions, condition=wa_condition, label="wa")
             if item.messageId and with_message:
-                tx.update(Message(messageId=item.messageId), actions=message_actions, condition=message_condition, label="message")
+                tx.update(
+                    Message(messageId=item.messageId),
+                    actions=message_actions,
+                    condition=message_condition,
+                    label="message",
+                )
     except TransactWriteError as exc:
         failed = tx.failed_labels(exc)
         if "event" in failed:

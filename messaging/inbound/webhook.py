@@ -47,7 +47,11 @@ def sns_webhook(request: HttpRequest) -> JsonResponse:
         fields = envelope if isinstance(envelope, dict) else {}
         log.warning(
             "sns message refused",
-            extra={"reason": refusal.reason, "snsMessageId": _printable(fields.get("MessageId")), "topicArn": _printable(fields.get("TopicArn"))},
+            extra={
+                "reason": refusal.reason,
+                "snsMessageId": _printable(fields.get("MessageId")),
+                "topicArn": _printable(fields.get("TopicArn")),
+            },
         )
         return JsonResponse({"code": "UNVERIFIED", "detail": "message failed SNS verification"}, status=403)
     return HANDLERS[message.type](message)
@@ -88,7 +92,10 @@ def confirm_subscription(message: sns.SnsMessage) -> JsonResponse:
     except Exception:
         log.exception("sns subscription not confirmed", extra={"topicArn": message.topic_arn})
         return JsonResponse({"code": "CONFIRMATION_FAILED", "detail": "not confirmed; retry"}, status=503)
-    log.info("sns subscription confirmed", extra={"topicArn": message.topic_arn, "subscriptionArn": response.get("SubscriptionArn")})
+    log.info(
+        "sns subscription confirmed",
+        extra={"topicArn": message.topic_arn, "subscriptionArn": response.get("SubscriptionArn")},
+    )
     return JsonResponse({"status": "confirmed"})
 
 

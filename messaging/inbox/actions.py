@@ -37,7 +37,11 @@ def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any
     shown_pks = [m.pk for m in shown]
     if shown_pks and int(conversation.unreadCount or 0) > 0:
         newest_seen = WaConversation.lastMessagePk.does_not_exist() | WaConversation.lastMessagePk.is_in(*shown_pks)
-        if update_if(conversation, actions=[WaConversation.unreadCount.set(0)], condition=newest_seen & (WaConversation.unreadCount > 0)):
+        if update_if(
+            conversation,
+            actions=[WaConversation.unreadCount.set(0)],
+            condition=newest_seen & (WaConversation.unreadCount > 0),
+        ):
             audit.record(user, "conversation.read", "conversation", conversation.pk)
     newly_marked = [m for m in shown if m.direction == "INBOUND" and not m.markedAsRead and _mark_message(m)]
     if newly_marked:
@@ -60,11 +64,18 @@ def send_read_receipt(conversation: WaConversation, message: WaMessage) -> bool:
     wamid = message.pk.removeprefix("MSG#")
     body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
     number = message.originationPhoneNumberId or conversation.originationPhoneNumberId
-    params = {"originationPhoneNumberId": number, "message": json.dumps(body).encode(), "metaApiVersion": settings.META_API_VERSION}
+    params = {
+        "originationPhoneNumberId": number,
+        "message": json.dumps(body).encode(),
+        "metaApiVersion": settings.META_API_VERSION,
+    }
     try:
         provider_client("socialmessaging").send_whatsapp_message(**params)
     except Exception as exc:  # noqa: BLE001 - any failure here is logged, never shown as a broken page
-        log.warning("read receipt failed", extra={"wa_message_id": wamid, "error": str(exc), "permanent": getattr(exc, "permanent", None)})
+        log.warning(
+            "read receipt failed",
+            extra={"wa_message_id": wamid, "error": str(exc), "permanent": getattr(exc, "permanent", None)},
+        )
         return False
     log.info("read receipt sent", extra={"wa_message_id": wamid, "send_mode": settings.SEND_MODE})
     return True
@@ -72,7 +83,9 @@ def send_read_receipt(conversation: WaConversation, message: WaMessage) -> bool:
 
 def set_archived(conversation: WaConversation, archived: bool, *, user: Any) -> WaConversation:
     conversation.update(actions=[WaConversation.archived.set(archived)], condition=WaConversation.pk.exists())
-    audit.record(user, "conversation.archive" if archived else "conversation.unarchive", "conversation", conversation.pk)
+    audit.record(
+        user, "conversation.archive" if archived else "conversation.unarchive", "conversation", conversation.pk
+    )
     return conversation
 
 
@@ -83,7 +96,11 @@ def reply(conversation: WaConversation, data: dict[str, Any], *, user: Any) -> M
     contact = contact_for(conversation)
     if contact is None:
         raise NotFound(f"no live contact is {customer(conversation)}")
-    request = {"contactId": contact.contactId, "channel": "whatsapp", "sender": conversation.originationPhoneNumberId or _number_of(conversation)}
+    request = {
+        "contactId": contact.contactId,
+        "channel": "whatsapp",
+        "sender": conversation.originationPhoneNumberId or _number_of(conversation),
+    }
     request.update({k: v for k, v in data.items() if k in ("text", "template") and v})
     return send.send_message(request, user=user, source="inbox")
 
@@ -108,5 +125,13 @@ def record_whatsapp_consent(conversation: WaConversation, *, confirmed: bool, no
     if contact is None:
         raise NotFound(f"no live contact is {customer(conversation)}")
     updated = contact_actions.update_contact(contact.contactId, {"optInWhatsApp": True}, user=user, source="inbox")
-    audit.record(user, "contact.consent.whatsapp", "contact", contact.contactId, source="inbox", conversation=conversation.pk, note=note or None)
+    audit.record(
+        user,
+        "contact.consent.whatsapp",
+        "contact",
+        contact.contactId,
+        source="inbox",
+        conversation=conversation.pk,
+        note=note or None,
+    )
     return updated

@@ -22,7 +22,10 @@ ERRORS = {401: dict, 403: dict}
 class ConversationOut(Schema):
     conversation: str = Field(description="The id used in URLs: the key without CONV#, ~ for #")
     customerPhone: str | None = Field(description="E.164; null for a customer WhatsApp names only by a user id")
-    customerUserId: str | None = Field(None, description="WhatsApp's business-scoped user id, when the customer writes with a username instead of a number")
+    customerUserId: str | None = Field(
+        None,
+        description="WhatsApp's business-scoped user id, when the customer writes with a username instead of a number",
+    )
     businessNumber: str | None
     receivedAt: str | None
     lastType: str | None
@@ -114,10 +117,17 @@ class ConsentOut(Schema):
     source: str
 
 
-@router.get("", response={200: ConversationPageOut, 404: dict, 422: dict, **ERRORS}, auth=VIEWER, summary="A business number's conversations, newest first")
+@router.get(
+    "",
+    response={200: ConversationPageOut, 404: dict, 422: dict, **ERRORS},
+    auth=VIEWER,
+    summary="A business number's conversations, newest first",
+)
 def list_conversations(
     request: AuthedRequest,
-    number: str | None = Query(None, max_length=200, description="An allowlisted phone-number id; the first one when omitted"),
+    number: str | None = Query(
+        None, max_length=200, description="An allowlisted phone-number id; the first one when omitted"
+    ),
     archived: bool = False,
     cursor: str | None = Query(None, max_length=2000),
     limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE),
@@ -126,14 +136,33 @@ def list_conversations(
     return ConversationPageOut(items=[ConversationOut.of(c) for c in page.items], nextCursor=page.next_cursor)
 
 
-@router.get("/{conversation}", response={200: TimelineOut, 404: dict, 422: dict, **ERRORS}, auth=VIEWER, summary="A conversation's messages (reading marks nothing read)")
-def get_timeline(request: AuthedRequest, conversation: str, cursor: str | None = Query(None, max_length=2000), limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE)):
+@router.get(
+    "/{conversation}",
+    response={200: TimelineOut, 404: dict, 422: dict, **ERRORS},
+    auth=VIEWER,
+    summary="A conversation's messages (reading marks nothing read)",
+)
+def get_timeline(
+    request: AuthedRequest,
+    conversation: str,
+    cursor: str | None = Query(None, max_length=2000),
+    limit: int = Query(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE),
+):
     item = queries.get_conversation(conversation)
     view = queries.timeline(item, cursor=cursor, limit=limit)
-    return TimelineOut(conversation=ConversationOut.of(item), items=[WaMessageOut.of(m) for m in view.items], olderCursor=view.older_cursor)
+    return TimelineOut(
+        conversation=ConversationOut.of(item),
+        items=[WaMessageOut.of(m) for m in view.items],
+        olderCursor=view.older_cursor,
+    )
 
 
-@router.post("/{conversation}/read", response={200: ReadOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Mark the newest page read (and send the read receipt in LIVE)")
+@router.post(
+    "/{conversation}/read",
+    response={200: ReadOut, 404: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Mark the newest page read (and send the read receipt in LIVE)",
+)
 def mark_read(request: AuthedRequest, conversation: str):
     item = queries.get_conversation(conversation)
     marked = actions.mark_read(item, queries.timeline(item).items, user=request.auth)
@@ -141,25 +170,54 @@ def mark_read(request: AuthedRequest, conversation: str):
     return ReadOut(unreadCount=int(item.unreadCount or 0), markedMessages=marked)
 
 
-@router.post("/{conversation}/archive", response={200: ConversationOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Archive a conversation")
+@router.post(
+    "/{conversation}/archive",
+    response={200: ConversationOut, 404: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Archive a conversation",
+)
 def archive(request: AuthedRequest, conversation: str):
     return ConversationOut.of(actions.set_archived(queries.get_conversation(conversation), True, user=request.auth))
 
 
-@router.post("/{conversation}/unarchive", response={200: ConversationOut, 404: dict, **ERRORS}, auth=OPERATOR, summary="Bring a conversation back to the inbox")
+@router.post(
+    "/{conversation}/unarchive",
+    response={200: ConversationOut, 404: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Bring a conversation back to the inbox",
+)
 def unarchive(request: AuthedRequest, conversation: str):
     return ConversationOut.of(actions.set_archived(queries.get_conversation(conversation), False, user=request.auth))
 
 
-@router.post("/{conversation}/reply", response={202: MessageOut, 404: dict, 422: RefusalOut | dict, **ERRORS}, auth=OPERATOR, summary="Reply from the conversation's number (free-form in the 24 h window, template otherwise)")
+@router.post(
+    "/{conversation}/reply",
+    response={202: MessageOut, 404: dict, 422: RefusalOut | dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Reply from the conversation's number (free-form in the 24 h window, template otherwise)",
+)
 def reply(request: AuthedRequest, conversation: str, payload: ReplyIn):
-    message = actions.reply(queries.get_conversation(conversation), payload.model_dump(exclude_none=True), user=request.auth)
+    message = actions.reply(
+        queries.get_conversation(conversation), payload.model_dump(exclude_none=True), user=request.auth
+    )
     return Status(202, MessageOut.of(message))
 
 
-@router.post("/{conversation}/consent", response={200: ConsentOut, 404: dict, 422: dict, **ERRORS}, auth=OPERATOR, summary="Record that the customer agreed to WhatsApp messages (audited)")
+@router.post(
+    "/{conversation}/consent",
+    response={200: ConsentOut, 404: dict, 422: dict, **ERRORS},
+    auth=OPERATOR,
+    summary="Record that the customer agreed to WhatsApp messages (audited)",
+)
 def record_consent(request: AuthedRequest, conversation: str, payload: ConsentIn):
-    contact = actions.record_whatsapp_consent(queries.get_conversation(conversation), confirmed=payload.confirmed, note=payload.note, user=request.auth)
+    contact = actions.record_whatsapp_consent(
+        queries.get_conversation(conversation), confirmed=payload.confirmed, note=payload.note, user=request.auth
+    )
     consent = contact.consent("whatsapp")
     assert consent is not None  # update_contact records who gave the consent and how
-    return ConsentOut(contactId=contact.contactId, optInWhatsApp=contact.optInWhatsApp, changedBy=consent.changedBy, source=consent.source)
+    return ConsentOut(
+        contactId=contact.contactId,
+        optInWhatsApp=contact.optInWhatsApp,
+        changedBy=consent.changedBy,
+        source=consent.source,
+    )

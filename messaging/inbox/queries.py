@@ -93,7 +93,9 @@ class ConversationPage:
     next_cursor: str | None
 
 
-def list_conversations(number: str, *, archived: bool = False, cursor: str | None = None, limit: int = PAGE_SIZE) -> ConversationPage:
+def list_conversations(
+    number: str, *, archived: bool = False, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> ConversationPage:
     """A number's conversations, newest first, archived or not.
 
     The archived flag is a filter (the GSI's key is the number), so one read can come back short;
@@ -111,7 +113,11 @@ def list_conversations(number: str, *, archived: bool = False, cursor: str | Non
     items: list[WaConversation] = []
     for _ in range(MAX_QUERIES_PER_PAGE):
         results = WaConversation.inbox_index.query(
-            inbox_key(number), scan_index_forward=False, filter_condition=wanted, limit=limit - len(items), last_evaluated_key=key
+            inbox_key(number),
+            scan_index_forward=False,
+            filter_condition=wanted,
+            limit=limit - len(items),
+            last_evaluated_key=key,
         )
         items.extend(c for c in results if isinstance(c, WaConversation))
         key = results.last_evaluated_key
@@ -136,7 +142,9 @@ class Timeline:
     older_cursor: str | None
 
 
-def timeline(conversation: WaConversation, *, cursor: str | None = None, since: str | None = None, limit: int = PAGE_SIZE) -> Timeline:
+def timeline(
+    conversation: WaConversation, *, cursor: str | None = None, since: str | None = None, limit: int = PAGE_SIZE
+) -> Timeline:
     """A conversation's messages. Without ``since``: the newest page (or the page before
     ``cursor``). With ``since``: everything from that receivedAt on, so a live view that has
     grown past one page never loses a message off its top."""
@@ -146,7 +154,9 @@ def timeline(conversation: WaConversation, *, cursor: str | None = None, since: 
         results = index.query(conversation.pk, WaMessage.receivedAt >= since, scan_index_forward=False, limit=MAX_PAGE)
         items = [m for m in results if isinstance(m, WaMessage)]
         return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key, scope=scope))
-    results = index.query(conversation.pk, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=scope))
+    results = index.query(
+        conversation.pk, scan_index_forward=False, limit=limit, last_evaluated_key=Cursor.decode(cursor, scope=scope)
+    )
     items = [m for m in results if isinstance(m, WaMessage)]
     return Timeline(list(reversed(items)), Cursor.encode(results.last_evaluated_key, scope=scope))
 
@@ -169,7 +179,9 @@ def contact_for(conversation: WaConversation) -> Contact | None:
     """The live contact the conversation is with: found by the identity that keys it, else by
     the other one the conversation knows (a number removed from the contact by a person, a
     conversation keyed by a user id whose contact now has a number…; docs/design/inbound.md)."""
-    known = dict.fromkeys(who for who in (customer(conversation), conversation.customerPhone, conversation.customerUserId) if who)
+    known = dict.fromkeys(
+        who for who in (customer(conversation), conversation.customerPhone, conversation.customerUserId) if who
+    )
     return next((contact for who in known if (contact := _live_contact(who)) is not None), None)
 
 
@@ -196,7 +208,11 @@ def failure_reason(message: WaMessage) -> str | None:
     if message.deliveryStatus != "failed":
         return None
     if message.errorCode is not None or message.errorTitle:
-        return ": ".join(str(part) for part in (int(message.errorCode) if message.errorCode is not None else None, message.errorTitle) if part)
+        return ": ".join(
+            str(part)
+            for part in (int(message.errorCode) if message.errorCode is not None else None, message.errorTitle)
+            if part
+        )
     for change in reversed(message.deliveryStatusHistory or []):
         if isinstance(change, dict) and change.get("status") == "failed":
             errors = change.get("errors") or ([change["error"]] if change.get("error") else [])

@@ -62,7 +62,12 @@ class Shown:
 
 def _shown(items: list[WaMessage]) -> list[Shown]:
     return [
-        Shown(m, f"messaging/inbox/types/_{TYPE_TEMPLATES.get(m.type or '', 'other')}.html", queries.media_link(m), queries.failure_reason(m))
+        Shown(
+            m,
+            f"messaging/inbox/types/_{TYPE_TEMPLATES.get(m.type or '', 'other')}.html",
+            queries.media_link(m),
+            queries.failure_reason(m),
+        )
         for m in items
     ]
 
@@ -85,7 +90,15 @@ def _list_context(request: HttpRequest) -> dict:
     archived = request.GET.get("archived") == "1"
     page = queries.list_conversations(number, archived=archived, cursor=request.GET.get("cursor") or None)
     rows = [(c, queries.slug(c.pk), queries.customer(c)) for c in page.items]
-    return {"numbers": queries.numbers(), "number": number, "archived": archived, "page": page, "rows": rows, "seen": queries.list_digest(page), "cursor": request.GET.get("cursor") or ""}
+    return {
+        "numbers": queries.numbers(),
+        "number": number,
+        "archived": archived,
+        "page": page,
+        "rows": rows,
+        "seen": queries.list_digest(page),
+        "cursor": request.GET.get("cursor") or "",
+    }
 
 
 @require_role(Role.VIEWER)
@@ -108,14 +121,21 @@ def conversations_fragment(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(str(exc))
     if request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
-    return render(request, "messaging/inbox/_conversations.html", {**context, "can_act": has_role(request.user, Role.OPERATOR)})
+    return render(
+        request, "messaging/inbox/_conversations.html", {**context, "can_act": has_role(request.user, Role.OPERATOR)}
+    )
 
 
 def _latest(request: HttpRequest, conversation: WaConversation, view: queries.Timeline) -> dict:
     """The newest messages, and what the page posts to mark them read once it shows them (to an
     operator, while something shown is still unread)."""
     since = view.items[0].receivedAt if view.items else None
-    context = {"latest": _shown(view.items), "older_cursor": view.older_cursor, "since": since or "", "seen": queries.timeline_digest(view)}
+    context = {
+        "latest": _shown(view.items),
+        "older_cursor": view.older_cursor,
+        "since": since or "",
+        "seen": queries.timeline_digest(view),
+    }
     if view.items and has_role(request.user, Role.OPERATOR) and queries.has_unread(conversation, view.items):
         context["read_until"] = view.items[-1].receivedAt
     return context
@@ -143,7 +163,12 @@ def _reply_context(form: ReplyForm, window) -> dict:
     kind = (form.data.get("kind") if form.is_bound else form.initial.get("kind")) or "text"
     if not window:
         kind = "template"  # outside the 24-hour window WhatsApp takes only approved templates
-    return {"reply_form": form, "kind": kind, "templates": templates.approved_templates() if kind == "template" else [], **chosen_template(form.data)}
+    return {
+        "reply_form": form,
+        "kind": kind,
+        "templates": templates.approved_templates() if kind == "template" else [],
+        **chosen_template(form.data),
+    }
 
 
 @require_role(Role.VIEWER)
@@ -178,7 +203,11 @@ def older_fragment(request: HttpRequest, conversation: str) -> HttpResponse:
         view = queries.timeline(item, cursor=request.GET.get("cursor") or None)
     except InvalidCursor as exc:
         return HttpResponseBadRequest(str(exc))
-    return render(request, "messaging/inbox/_older.html", {"slug": conversation, "items": _shown(view.items), "older_cursor": view.older_cursor})
+    return render(
+        request,
+        "messaging/inbox/_older.html",
+        {"slug": conversation, "items": _shown(view.items), "older_cursor": view.older_cursor},
+    )
 
 
 @require_role(Role.OPERATOR)
@@ -212,7 +241,9 @@ def reply(request: HttpRequest, conversation: str) -> HttpResponse:
     form = ReplyForm(request.POST)
     if request.POST.get("action") != "send":
         # A change of kind or template redraws the form for it, sending nothing (as compose does).
-        return render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, reply_form=form, redraw=True))
+        return render(
+            request, "messaging/inbox/_reply.html", _conversation_context(request, item, reply_form=form, redraw=True)
+        )
     refusal = None
     if form.is_valid():
         try:
@@ -226,7 +257,12 @@ def reply(request: HttpRequest, conversation: str) -> HttpResponse:
             response = render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, sent=True))
             response["HX-Trigger"] = "message-sent"  # the timeline redraws on this event
             return response
-    return render(request, "messaging/inbox/_reply.html", _conversation_context(request, item, reply_form=form, refusal=refusal), status=422)
+    return render(
+        request,
+        "messaging/inbox/_reply.html",
+        _conversation_context(request, item, reply_form=form, refusal=refusal),
+        status=422,
+    )
 
 
 @require_role(Role.OPERATOR)

@@ -38,8 +38,10 @@ SENTENCES = {
         " WhatsApp user id (Meta error 131062): send another template, or record their number first."
     ),
     Reason.SENDER_NOT_ALLOWLISTED: "The sender '{sender}' is not on the {channel} allowlist.",
-    Reason.TEMPLATE_REQUIRED: "No WhatsApp window is open (no message from the contact " "in the last 24 hours): pick an approved template.",
-    Reason.TIER_LIMIT: "The WhatsApp messaging limit for the last 24 hours " "is used up; try again later or raise the tier.",
+    Reason.TEMPLATE_REQUIRED: "No WhatsApp window is open (no message from the contact "
+    "in the last 24 hours): pick an approved template.",
+    Reason.TIER_LIMIT: "The WhatsApp messaging limit for the last 24 hours "
+    "is used up; try again later or raise the tier.",
 }
 
 
@@ -88,7 +90,10 @@ def check(
     if channel == Channel.WHATSAPP:
         in_window = contact.whatsapp_window_expires_at(at) is not None
         if not in_window and not is_template:
-            log.warning("free-form WhatsApp outside the 24-hour window", extra={"contact_id": contact.contactId, "channel": channel.value})
+            log.warning(
+                "free-form WhatsApp outside the 24-hour window",
+                extra={"contact_id": contact.contactId, "channel": channel.value},
+            )
             return _refuse(Reason.TEMPLATE_REQUIRED, contact, channel, sender)
         if not in_window and not tier_allows(address):
             return _refuse(Reason.TIER_LIMIT, contact, channel, sender)
@@ -99,6 +104,11 @@ def _refuse(reason: Reason, contact: Contact | None, channel: Channel, sender: s
     message = SENTENCES[reason].format(channel=channel.value, sender=sender or "", **words)
     log.warning(
         "send refused",
-        extra={"contact_id": getattr(contact, "contactId", None), "channel": channel.value, "reason": reason.value, "sender": sender},
+        extra={
+            "contact_id": getattr(contact, "contactId", None),
+            "channel": channel.value,
+            "reason": reason.value,
+            "sender": sender,
+        },
     )
     return Verdict(reason, message)

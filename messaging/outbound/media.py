@@ -52,11 +52,16 @@ MEDIA_TYPES: dict[str, MediaType] = {
     "application/vnd.ms-excel": MediaType("Excel workbooks", 100 * MB),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": MediaType("Excel workbooks", 100 * MB),
     "application/vnd.ms-powerpoint": MediaType("PowerPoint files", 100 * MB),
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": MediaType("PowerPoint files", 100 * MB),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": MediaType(
+        "PowerPoint files", 100 * MB
+    ),
     "text/plain": MediaType("plain text files", 100 * MB),
 }
 STATIC_STICKER_MAX = 100 * KB
-ACCEPTED = "JPEG or PNG image, WebP sticker, MP4 or 3GPP video, AAC, AMR, MP3, " "M4A or Ogg Opus audio, PDF, Word, Excel, PowerPoint or plain text"
+ACCEPTED = (
+    "JPEG or PNG image, WebP sticker, MP4 or 3GPP video, AAC, AMR, MP3, "
+    "M4A or Ogg Opus audio, PDF, Word, Excel, PowerPoint or plain text"
+)
 SNIFF_BYTES = 8192  # what filetype reads; Office files are recognised by their first zip entries
 # An animated PNG is a PNG to every viewer that does not animate it.
 SAME_AS = {"image/apng": "image/png"}
@@ -64,7 +69,9 @@ SAME_AS = {"image/apng": "image/png"}
 # text that opens with a tag or comment of any kind, or holds an active element anywhere in its head
 # (browsers sniff HTML in the first bytes; a list of opening words always misses one, such as <p>).
 MARKUP_START = re.compile(rb"\s*<")
-ACTIVE_MARKUP = re.compile(rb"<\s*(script|iframe|object|embed|svg|html|body|meta|base|form|img|math|style|link)\b|javascript:", re.IGNORECASE)
+ACTIVE_MARKUP = re.compile(
+    rb"<\s*(script|iframe|object|embed|svg|html|body|meta|base|form|img|math|style|link)\b|javascript:", re.IGNORECASE
+)
 # What a person is told a refused file is, where its MIME type would say little to them.
 FOUND_LABELS = {"text/html": "text with web page markup (HTML, SVG or XML tags), which is not plain text"}
 TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

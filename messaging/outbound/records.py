@@ -36,7 +36,16 @@ def _history(status: str, details: dict[str, Any] | None = None):
     return Message.statusHistory.set(Message.statusHistory.append([_change(status, details)]))
 
 
-def create_queued(*, contact: Contact, channel: str, sender: str, content: dict[str, Any], template_name: str | None, created_by: str, dry_run: bool) -> Message:
+def create_queued(
+    *,
+    contact: Contact,
+    channel: str,
+    sender: str,
+    content: dict[str, Any],
+    template_name: str | None,
+    created_by: str,
+    dry_run: bool,
+) -> Message:
     at = now()
     message = Message(
         messageId=str(ULID()),
@@ -59,7 +68,9 @@ def create_queued(*, contact: Contact, channel: str, sender: str, content: dict[
 
 def claim(message: Message) -> bool:
     """queued -> sending, for exactly one worker. False: someone else has it (or it is done)."""
-    return update_if(message, actions=[Message.status.set("sending"), _history("sending")], condition=Message.status == "queued")
+    return update_if(
+        message, actions=[Message.status.set("sending"), _history("sending")], condition=Message.status == "queued"
+    )
 
 
 def mark_refused(message: Message, reason: str, sentence: str) -> None:
@@ -92,16 +103,31 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
         if message.channel == "whatsapp":
-            tx.save(wa_message_item(message, result, to=to, at=at.isoformat(), customer=customer), condition=WaMessage.pk.does_not_exist(), label="wa")
+            tx.save(
+                wa_message_item(message, result, to=to, at=at.isoformat(), customer=customer),
+                condition=WaMessage.pk.does_not_exist(),
+                label="wa",
+            )
     _count_usage(message, at.strftime("%Y-%m-%d"))
 
 
-def wa_message_item(message: Message, result: SendResult, *, to: str, at: str, customer: tuple[str, ...] = ()) -> WaMessage:
+def wa_message_item(
+    message: Message, result: SendResult, *, to: str, at: str, customer: tuple[str, ...] = ()
+) -> WaMessage:
     """The outbound ``MSG#`` item, in the recipient's conversation: ``customer`` holds their
     WhatsApp identities (``outbound.Outcome.customer``); without them, the one it was sent to."""
     content = message.content or {}
-    text = content.get("text") or (content.get("media") or {}).get("caption") or (content.get("interactive") or {}).get("body") or ""
-    kind = "template" if message.templateName else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
+    text = (
+        content.get("text")
+        or (content.get("media") or {}).get("caption")
+        or (content.get("interactive") or {}).get("body")
+        or ""
+    )
+    kind = (
+        "template"
+        if message.templateName
+        else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
+    )
     if content.get("media"):
         kind = media_type(content["media"]["contentType"])
     suffix = message.sender.rsplit("-", 1)[-1] if message.sender else ""

@@ -65,7 +65,18 @@ class SendRequest:
         return self.template is not None
 
     def content(self) -> dict[str, Any]:
-        content: dict[str, Any] = {k: v for k, v in {"text": self.text, "template": self.template, "media": self.media, "subject": self.subject, "html": self.html, "interactive": self.interactive}.items() if v}
+        content: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "text": self.text,
+                "template": self.template,
+                "media": self.media,
+                "subject": self.subject,
+                "html": self.html,
+                "interactive": self.interactive,
+            }.items()
+            if v
+        }
         if self.channel == Channel.SMS and self.text:
             segments = count_segments(self.text)
             content["segments"] = {"encoding": segments.encoding, "count": segments.count}
@@ -106,7 +117,9 @@ def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest
                 errors["template"] = "needs a name and a language"
             else:
                 try:
-                    templates.validate(request.template["name"], request.template["language"], request.template.get("parameters") or {})
+                    templates.validate(
+                        request.template["name"], request.template["language"], request.template.get("parameters") or {}
+                    )
                 except FieldErrors as exc:
                     errors.update(exc.errors)
         if request.media and not (request.media.get("s3Key") and request.media.get("contentType")):
@@ -146,8 +159,13 @@ def load_contact(contact_id: str) -> Contact | None:
 def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
     """The gate as the compose page and the API see it: nothing is claimed or written."""
     return gate.check(
-        contact, request.channel, request.sender, is_template=request.is_template, at=now(),
-        tier_allows=lambda phone: tier.would_exceed([phone]) == 0, phone_only=_phone_only(contact, request.template),
+        contact,
+        request.channel,
+        request.sender,
+        is_template=request.is_template,
+        at=now(),
+        tier_allows=lambda phone: tier.would_exceed([phone]) == 0,
+        phone_only=_phone_only(contact, request.template),
     )
 
 
@@ -156,14 +174,24 @@ def _phone_only(contact: Contact | None, template: dict[str, Any] | None) -> boo
     return bool(contact and not contact.phone and contact.whatsappUserId and templates.phone_only(template))
 
 
-def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: Callable[[], None] | None = None) -> Message:
+def send_message(
+    data: dict[str, Any], *, user: Any, source: str, upload_media: Callable[[], None] | None = None
+) -> Message:
     """Gate, record and queue one message. ``upload_media`` stores the file ``data["media"]``
     names; it runs only once the gate allows, so a refused send leaves nothing in the bucket."""
     request = parse(data, media_to_upload=upload_media is not None)
     contact = load_contact(request.contact_id)
     verdict = preflight(request, contact)
     if verdict.reason is not None:  # refused
-        audit.record(user, "message.refused", "contact", request.contact_id, channel=request.channel.value, reason=verdict.reason.value, source=source)
+        audit.record(
+            user,
+            "message.refused",
+            "contact",
+            request.contact_id,
+            channel=request.channel.value,
+            reason=verdict.reason.value,
+            source=source,
+        )
         raise Refused(verdict)
     assert contact is not None
     if upload_media is not None:
@@ -177,7 +205,15 @@ def send_message(data: dict[str, Any], *, user: Any, source: str, upload_media: 
         created_by=audit.actor_id(user),
         dry_run=settings.SEND_MODE != "LIVE",
     )
-    audit.record(user, "message.send", "message", message.messageId, contactId=contact.contactId, channel=request.channel.value, source=source)
+    audit.record(
+        user,
+        "message.send",
+        "message",
+        message.messageId,
+        contactId=contact.contactId,
+        channel=request.channel.value,
+        source=source,
+    )
     send_outbound.apply_async(args=[message.messageId], queue="outbound-queue")  # after the write it depends on
     return message
 
@@ -193,7 +229,13 @@ class Outcome:
     customer: tuple[str, ...] = ()
 
 
-def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable[[str], bool], reserve: Callable[[str, str], float | None]) -> Outcome:
+def dispatch(
+    contact: Contact | None,
+    message: Message,
+    *,
+    tier_allows: Callable[[str], bool],
+    reserve: Callable[[str, str], float | None],
+) -> Outcome:
     """Gate, rate tokens, sender: the decision and the provider call, nothing stored.
 
     Every send goes through here (the worker, via ``process``), so what the property tests prove
@@ -201,7 +243,15 @@ def dispatch(contact: Contact | None, message: Message, *, tier_allows: Callable
     """
     channel = Channel(message.channel)
     template = (message.content or {}).get("template")
-    verdict = gate.check(contact, channel, message.sender, is_template=bool(message.templateName), at=now(), tier_allows=tier_allows, phone_only=_phone_only(contact, template))
+    verdict = gate.check(
+        contact,
+        channel,
+        message.sender,
+        is_template=bool(message.templateName),
+        at=now(),
+        tier_allows=tier_allows,
+        phone_only=_phone_only(contact, template),
+    )
     if not verdict.allowed:
         return Outcome(verdict)
     assert contact is not None
@@ -258,7 +308,15 @@ def process(message_id: str) -> str:
     if outcome.error is not None:
         error = outcome.error
         records.mark_failed(message, error)
-        log.warning("send failed", extra={"message_id": message_id, "channel": channel, "permanent": error.permanent, "code": error.details.get("code")})
+        log.warning(
+            "send failed",
+            extra={
+                "message_id": message_id,
+                "channel": channel,
+                "permanent": error.permanent,
+                "code": error.details.get("code"),
+            },
+        )
         emit("MessagesFailed", channel=channel)
         return "failed"
     assert outcome.result is not None

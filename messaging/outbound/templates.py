@@ -22,7 +22,9 @@ PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 def approved_templates() -> list[WaTemplate]:
     items = WaTemplate.item_type_index.query("TEMPLATE_EUM", filter_condition=WaTemplate.templateStatus == "APPROVED")
-    return sorted((t for t in items if isinstance(t, WaTemplate)), key=lambda t: (t.templateName, t.templateLanguage or ""))
+    return sorted(
+        (t for t in items if isinstance(t, WaTemplate)), key=lambda t: (t.templateName, t.templateLanguage or "")
+    )
 
 
 def find(name: str, language: str) -> WaTemplate | None:
@@ -119,5 +121,7 @@ def sync_templates_task() -> dict[str, int]:
 
 
 def _list_templates(social: Any, waba_id: str):
-    for page in social.get_paginator("list_whatsapp_message_templates").paginate(id=waba_id, PaginationConfig={"PageSize": 100}):
+    for page in social.get_paginator("list_whatsapp_message_templates").paginate(
+        id=waba_id, PaginationConfig={"PageSize": 100}
+    ):
         yield from page.get("templates", [])

@@ -103,7 +103,9 @@ def _try_slot(portfolio: str, slot: int, phone: str, at: datetime) -> str:
         "ExpressionAttributeValues": {":now": {"N": str(math.floor(at.timestamp()))}},
     }
     try:
-        client("dynamodb").transact_write_items(TransactItems=[{"Put": {**put, "Item": item.serialize()}} for item in items])
+        client("dynamodb").transact_write_items(
+            TransactItems=[{"Put": {**put, "Item": item.serialize()}} for item in items]
+        )
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise

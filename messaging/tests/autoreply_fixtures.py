@@ -22,7 +22,9 @@ def business_number() -> str:
 
 def customer(user: Any, phone: str, *, opted_in: bool = True, name: str = "Asha Rao") -> Contact:
     """A contact whose 24-hour window is open: they wrote a minute ago."""
-    contact = actions.create_contact({"phone": phone, "name": name, "optInWhatsApp": opted_in}, user=user, source="test")
+    contact = actions.create_contact(
+        {"phone": phone, "name": name, "optInWhatsApp": opted_in}, user=user, source="test"
+    )
     contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(minutes=1))])
     return contact
 
@@ -32,7 +34,15 @@ def conversation_pk(contact: Contact, number: str | None = None) -> str:
     return f"CONV#{suffix}#{contact.phone}"
 
 
-def event(contact: Contact, *, text: str | None = "Hello", at: datetime | None = None, first: bool = True, new_contact: bool = False, number: str | None = None) -> dict[str, Any]:
+def event(
+    contact: Contact,
+    *,
+    text: str | None = "Hello",
+    at: datetime | None = None,
+    first: bool = True,
+    new_contact: bool = False,
+    number: str | None = None,
+) -> dict[str, Any]:
     return {
         "contactId": contact.contactId,
         "customerPhone": contact.phone,
@@ -77,7 +87,15 @@ MENU = {
     "enabled": True,
     "bodyText": "How can we help?",
     "buttonText": "See options",
-    "sections": [{"title": "Services", "rows": [{"id": "book", "title": "Book a visit", "description": "Pick a time"}, {"id": "talk", "title": "Talk to us"}]}],
+    "sections": [
+        {
+            "title": "Services",
+            "rows": [
+                {"id": "book", "title": "Book a visit", "description": "Pick a time"},
+                {"id": "talk", "title": "Talk to us"},
+            ],
+        }
+    ],
     "triggerKeywords": ["menu", "hi"],
     "cooldownHours": 1,
 }

@@ -38,13 +38,17 @@ def new_wamid() -> str:
     return f"wamid.TEST{secrets.token_hex(16).upper()}"
 
 
-def inbound(name: str, *, phone: str, wamid: str | None = None, name_on_profile: str | None = "Asha Rao", at: int | None = None) -> tuple[str, dict[str, Any]]:
+def inbound(
+    name: str, *, phone: str, wamid: str | None = None, name_on_profile: str | None = "Asha Rao", at: int | None = None
+) -> tuple[str, dict[str, Any]]:
     """(SNS Message string, the one message in it) for sample ``name`` sent by ``phone`` (E.164)."""
     event = load(name)
     entry = entry_of(event)
     value = entry["changes"][0]["value"]
     wa_id = phone.lstrip("+")
-    value["contacts"] = [{"profile": {"name": name_on_profile}, "wa_id": wa_id}] if name_on_profile else [{"wa_id": wa_id}]
+    value["contacts"] = (
+        [{"profile": {"name": name_on_profile}, "wa_id": wa_id}] if name_on_profile else [{"wa_id": wa_id}]
+    )
     message = value["messages"][0]
     message.update({"from": wa_id, "id": wamid or new_wamid(), "timestamp": str(at or int(now().timestamp()))})
     return json.dumps(with_entry(event, entry)), message

@@ -18,7 +18,15 @@ def iso(minutes_ago: float = 0) -> str:
     return (now() - timedelta(minutes=minutes_ago)).isoformat()
 
 
-def conversation(phone: str, *, number: str | None = None, unread: int = 0, archived: bool = False, minutes_ago: float = 0, last_pk: str | None = None) -> WaConversation:
+def conversation(
+    phone: str,
+    *,
+    number: str | None = None,
+    unread: int = 0,
+    archived: bool = False,
+    minutes_ago: float = 0,
+    last_pk: str | None = None,
+) -> WaConversation:
     number = number or settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     item = WaConversation(
         pk=WaConversation.key(inbox_queries.suffix(number), phone),
@@ -36,7 +44,15 @@ def conversation(phone: str, *, number: str | None = None, unread: int = 0, arch
     return item
 
 
-def message(conv: WaConversation, *, direction: str = "INBOUND", kind: str = "text", text: str | None = "hello", minutes_ago: float = 0, **fields) -> WaMessage:
+def message(
+    conv: WaConversation,
+    *,
+    direction: str = "INBOUND",
+    kind: str = "text",
+    text: str | None = "hello",
+    minutes_ago: float = 0,
+    **fields,
+) -> WaMessage:
     wamid = f"wamid.test{ULID()}"
     item = WaMessage(
         pk=WaMessage.key(wamid),

@@ -29,7 +29,10 @@ def main() -> None:
         left = n
         while left:
             grant = reserve(bucket, limit, left) if kind == "exact" else reserve_up_to(bucket, limit, left)
-            print(json.dumps({"window": grant.window, "granted": grant.granted, "first_position": grant.first_position}), flush=True)
+            print(
+                json.dumps({"window": grant.window, "granted": grant.granted, "first_position": grant.first_position}),
+                flush=True,
+            )
             left -= grant.granted
             grant.sleep()
 

@@ -84,8 +84,16 @@ def sns_timestamp(at: datetime | None = None) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
-def notification(message: str, *, topic_arn: str, subject: str | None = None, version: str = "2",
-                 message_id: str | None = None, timestamp: str | None = None, signer: Signer | None = None) -> dict[str, Any]:
+def notification(
+    message: str,
+    *,
+    topic_arn: str,
+    subject: str | None = None,
+    version: str = "2",
+    message_id: str | None = None,
+    timestamp: str | None = None,
+    signer: Signer | None = None,
+) -> dict[str, Any]:
     envelope: dict[str, Any] = {
         "Type": "Notification",
         "MessageId": message_id or str(uuid.uuid4()),
@@ -102,8 +110,14 @@ def notification(message: str, *, topic_arn: str, subject: str | None = None, ve
     return (signer or sns_signer()).sign(envelope)
 
 
-def confirmation(kind: str, *, topic_arn: str, token: str = "token-0123456789abcdef", version: str = "2",
-                 timestamp: str | None = None) -> dict[str, Any]:
+def confirmation(
+    kind: str,
+    *,
+    topic_arn: str,
+    token: str = "token-0123456789abcdef",
+    version: str = "2",
+    timestamp: str | None = None,
+) -> dict[str, Any]:
     """A SubscriptionConfirmation or UnsubscribeConfirmation."""
     assert kind in SIGNED_FIELDS and kind != "Notification"
     envelope = {

@@ -104,8 +104,14 @@ def test_without_opt_in_the_welcome_is_refused_and_recorded(configure, operator,
     seen = marker("welcome", contact)
     assert (seen.outcome, seen.detail) == ("refused", "OPT_IN_MISSING")
     day = now().strftime("%Y-%m-%d")
-    refusals = [e for e in AuditLog.by_day.query(day, filter_condition=AuditLog.resourceId == contact.contactId) if e.action == "message.refused"]
-    assert [(e.userId, e.details["reason"], e.details["source"]) for e in refusals] == [("system", "OPT_IN_MISSING", "welcome")]
+    refusals = [
+        e
+        for e in AuditLog.by_day.query(day, filter_condition=AuditLog.resourceId == contact.contactId)
+        if e.action == "message.refused"
+    ]
+    assert [(e.userId, e.details["reason"], e.details["source"]) for e in refusals] == [
+        ("system", "OPT_IN_MISSING", "welcome")
+    ]
 
 
 def test_two_concurrent_tasks_send_one_welcome(configure, operator, new_phone):
@@ -122,7 +128,9 @@ def test_outside_the_window_with_no_template_the_gate_says_template_required(con
 
     configure(welcome={})
     contact = customer(operator, new_phone())
-    contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(days=2))])  # e.g. a replay of an old event
+    contact.update(
+        actions=[Contact.lastInboundMessageAt.set(now() - timedelta(days=2))]
+    )  # e.g. a replay of an old event
     assert run(event(contact, at=now() - timedelta(days=2)))["welcome"] == "refused:TEMPLATE_REQUIRED"
     assert outbound_messages(contact) == []
 
@@ -131,7 +139,17 @@ def test_outside_the_window_the_configured_template_is_sent(request, configure, 
     from contacts.models import Contact
     from messaging.outbound.templates import sync_templates
 
-    fake_aws_clean.set_templates([{"templateName": "hello_again", "templateStatus": "APPROVED", "templateLanguage": "en_US", "templateCategory": "UTILITY", "components": [{"type": "BODY", "text": "Thanks for writing to us."}]}])
+    fake_aws_clean.set_templates(
+        [
+            {
+                "templateName": "hello_again",
+                "templateStatus": "APPROVED",
+                "templateLanguage": "en_US",
+                "templateCategory": "UTILITY",
+                "components": [{"type": "BODY", "text": "Thanks for writing to us."}],
+            }
+        ]
+    )
     sync_templates()
     request.addfinalizer(lambda: forget_templates("hello_again"))
     configure(welcome={"outsideWindowTemplateName": "hello_again"})
@@ -164,7 +182,18 @@ def test_the_menu_answers_its_keyword_with_a_list_message(configure, operator, n
     assert body["interactive"] == {
         "type": "list",
         "body": {"text": "How can we help?"},
-        "action": {"button": "See options", "sections": [{"title": "Services", "rows": [{"id": "book", "title": "Book a visit", "description": "Pick a time"}, {"id": "talk", "title": "Talk to us"}]}]},
+        "action": {
+            "button": "See options",
+            "sections": [
+                {
+                    "title": "Services",
+                    "rows": [
+                        {"id": "book", "title": "Book a visit", "description": "Pick a time"},
+                        {"id": "talk", "title": "Talk to us"},
+                    ],
+                }
+            ],
+        },
     }
     assert marker("menu", contact).outcome == "queued"
 
@@ -190,7 +219,15 @@ def test_welcome_and_menu_both_answer_a_first_hi(configure, operator, new_phone)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("menu", True), ("MENU", True), (" menu. ", True), ("hi there", False), ("this is it", False), ("", False), (None, False)],
+    [
+        ("menu", True),
+        ("MENU", True),
+        (" menu. ", True),
+        ("hi there", False),
+        ("this is it", False),
+        ("", False),
+        (None, False),
+    ],
 )
 def test_a_trigger_is_the_whole_message_not_a_word_inside_it(text, expected):
     assert matches_trigger(text, ["menu", "hi"]) is expected
@@ -219,13 +256,21 @@ def test_workers_know_the_task_by_its_agreed_name():
         "task = app.tasks['messaging.after_inbound']\n"
         "print(app.amqp.router.route({}, task.name)['queue'].name, task.max_retries, task.acks_late)\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings", "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "wecare.tests.settings",
+        "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["default", "3", "True"]
 
 
-def test_a_send_that_fails_for_another_reason_gives_its_claim_back_and_the_retry_sends(configure, operator, new_phone, monkeypatch):
+def test_a_send_that_fails_for_another_reason_gives_its_claim_back_and_the_retry_sends(
+    configure, operator, new_phone, monkeypatch
+):
     """The claim is taken before sending; an error that sent nothing (here the queue publish
     failing once: a seam at send_message, since nothing local can make SQS fail on cue) must not
     leave it behind, or the retry would take its own claim for a cooldown and never greet."""

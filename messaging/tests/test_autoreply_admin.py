@@ -33,7 +33,13 @@ def menu_url(number: str | None = None) -> str:
     return f"/admin/whatsapp/autoreply/{number or business_number()}/menu/"
 
 
-WELCOME_FORM = {"enabled": "on", "welcomeText": "Welcome!", "onlyOnFirstContact": "on", "cooldownHours": "24", "outsideWindowTemplateName": ""}
+WELCOME_FORM = {
+    "enabled": "on",
+    "welcomeText": "Welcome!",
+    "onlyOnFirstContact": "on",
+    "cooldownHours": "24",
+    "outsideWindowTemplateName": "",
+}
 MENU_FORM = {
     "enabled": "on",
     "triggerKeywords": "menu, hi",
@@ -54,7 +60,13 @@ def test_an_admin_saves_the_welcome_and_it_is_audited(client_for, admin_user):
     response = client_for(admin_user).post(welcome_url(), {**WELCOME_FORM, "welcomeText": text})
     assert response.status_code == 302 and response["Location"] == "/admin/whatsapp/autoreply/"
     saved = autoreply_config.load_welcome(business_number())
-    assert (saved.enabled, saved.welcomeText, saved.onlyOnFirstContact, saved.cooldownHours, saved.tenantId) == (True, text, True, 24, business_number())
+    assert (saved.enabled, saved.welcomeText, saved.onlyOnFirstContact, saved.cooldownHours, saved.tenantId) == (
+        True,
+        text,
+        True,
+        24,
+        business_number(),
+    )
     assert saved.pk == f"TENANT#{business_number()}#WELCOME#default"
     [entry] = [e for e in audited("whatsapp.welcome_config.set", saved.pk) if e.details["welcomeText"] == text]
     assert entry.userId == admin_user.username
@@ -85,9 +97,24 @@ def test_the_welcome_template_must_be_approved_and_take_no_values(request, clien
 
     fake_aws_clean.set_templates(
         [
-            {"templateName": "plain_hello", "templateStatus": "APPROVED", "templateLanguage": "en_US", "components": [{"type": "BODY", "text": "Thanks for writing."}]},
-            {"templateName": "named_hello", "templateStatus": "APPROVED", "templateLanguage": "en_US", "components": [{"type": "BODY", "text": "Hi {{1}}."}]},
-            {"templateName": "pending_hello", "templateStatus": "PENDING", "templateLanguage": "en_US", "components": [{"type": "BODY", "text": "Hello."}]},
+            {
+                "templateName": "plain_hello",
+                "templateStatus": "APPROVED",
+                "templateLanguage": "en_US",
+                "components": [{"type": "BODY", "text": "Thanks for writing."}],
+            },
+            {
+                "templateName": "named_hello",
+                "templateStatus": "APPROVED",
+                "templateLanguage": "en_US",
+                "components": [{"type": "BODY", "text": "Hi {{1}}."}],
+            },
+            {
+                "templateName": "pending_hello",
+                "templateStatus": "PENDING",
+                "templateLanguage": "en_US",
+                "components": [{"type": "BODY", "text": "Hello."}],
+            },
         ]
     )
     sync_templates()
@@ -96,7 +123,10 @@ def test_the_welcome_template_must_be_approved_and_take_no_values(request, clien
     form = admin.get(welcome_url()).content.decode()
     assert '<option value="plain_hello">' in form and "named_hello" not in form and "pending_hello" not in form
     takes_values = admin.post(welcome_url(), {**WELCOME_FORM, "outsideWindowTemplateName": "named_hello"})
-    assert takes_values.status_code == 422 and "takes values" in takes_values.context["form"].errors["outsideWindowTemplateName"][0]
+    assert (
+        takes_values.status_code == 422
+        and "takes values" in takes_values.context["form"].errors["outsideWindowTemplateName"][0]
+    )
     pending = admin.post(welcome_url(), {**WELCOME_FORM, "outsideWindowTemplateName": "pending_hello"})
     assert pending.status_code == 422
     assert admin.post(welcome_url(), {**WELCOME_FORM, "outsideWindowTemplateName": "plain_hello"}).status_code == 302
@@ -107,8 +137,21 @@ def test_an_admin_saves_the_menu_and_gets_it_back_in_the_form(client_for, admin_
     admin = client_for(admin_user)
     assert admin.post(menu_url(), MENU_FORM).status_code == 302
     saved = autoreply_config.load_menu(business_number())
-    assert saved.sections == [{"title": "Services", "rows": [{"id": "book", "title": "Book a visit", "description": "Pick a time"}, {"id": "talk", "title": "Talk to us"}]}]
-    assert (saved.triggerKeywords, saved.buttonText, saved.enabled, saved.cooldownHours) == (["menu", "hi"], "See options", True, 1)
+    assert saved.sections == [
+        {
+            "title": "Services",
+            "rows": [
+                {"id": "book", "title": "Book a visit", "description": "Pick a time"},
+                {"id": "talk", "title": "Talk to us"},
+            ],
+        }
+    ]
+    assert (saved.triggerKeywords, saved.buttonText, saved.enabled, saved.cooldownHours) == (
+        ["menu", "hi"],
+        "See options",
+        True,
+        1,
+    )
     assert audited("whatsapp.menu_config.set", saved.pk)
     form = admin.get(menu_url()).context["form"]
     assert form.initial["rows"] == MENU_FORM["rows"] and form.initial["triggerKeywords"] == "menu, hi"
@@ -144,4 +187,7 @@ def test_only_an_admin_may_see_or_change_the_configs(request, client_for, person
     assert someone.get("/admin/whatsapp/autoreply/").status_code == 403
     assert someone.post(welcome_url(), WELCOME_FORM).status_code == 403
     assert someone.post(menu_url(), MENU_FORM).status_code == 403
-    assert autoreply_config.load_welcome(business_number()) is None and autoreply_config.load_menu(business_number()) is None
+    assert (
+        autoreply_config.load_welcome(business_number()) is None
+        and autoreply_config.load_menu(business_number()) is None
+    )

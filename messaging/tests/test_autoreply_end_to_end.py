@@ -73,7 +73,9 @@ def test_a_stranger_writing_first_gets_no_welcome_because_writing_is_not_consent
 
 def test_an_opted_in_contact_writing_first_is_welcomed_once(welcome_on, fake_aws, operator, new_phone):
     phone = new_phone()
-    contact = actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test"
+    )
     body, _ = inbound("inbound_text", phone=phone)
     deliver(body)
     deliver(body)  # SNS delivers again: inbound sees a duplicate and does not call us
@@ -86,11 +88,15 @@ def test_an_opted_in_contact_writing_first_is_welcomed_once(welcome_on, fake_aws
     assert marker("welcome", phone).outcome == "queued"
 
 
-def test_a_broker_failure_at_the_hand_off_is_retried_and_the_customer_is_still_welcomed_once(welcome_on, fake_aws, operator, new_phone):
+def test_a_broker_failure_at_the_hand_off_is_retried_and_the_customer_is_still_welcomed_once(
+    welcome_on, fake_aws, operator, new_phone
+):
     from messaging.autoreply.replies import after_inbound
 
     phone = new_phone()
-    contact = actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test"
+    )
     body, sent = inbound("inbound_text", phone=phone)
     real_delay = after_inbound.delay
     handed: list[str] = []
@@ -117,7 +123,9 @@ def test_a_broker_failure_at_the_hand_off_is_retried_and_the_customer_is_still_w
 
 def test_a_message_handed_on_twice_is_still_welcomed_once(welcome_on, fake_aws, operator, new_phone, handed_off):
     phone = new_phone()
-    contact = actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test"
+    )
     body, sent = inbound("inbound_text", phone=phone)
     deliver(body)
     # As if the worker had died after the hand-off, before marking it done: the redelivery
@@ -132,7 +140,9 @@ def test_a_message_handed_on_twice_is_still_welcomed_once(welcome_on, fake_aws, 
 
 def test_eight_deliveries_at_once_welcome_once(welcome_on, fake_aws, operator, new_phone):
     phone = new_phone()
-    contact = actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test"
+    )
     body, _ = inbound("inbound_text", phone=phone)
     at_once(*[partial(deliver, body)] * 8)
     [welcome] = outbound_of(contact.contactId)

@@ -50,7 +50,10 @@ def test_one_email_per_conversation_per_ten_minutes(live, staff, operator, new_p
     contact = customer(operator, new_phone(), name="Meera Iyer")
     start = now() - timedelta(minutes=30)
     assert run(event(contact, text="Is my order ready?", at=start))["staff"] == "sent"
-    assert run(event(contact, text="Also, the invoice", at=start + timedelta(minutes=3), first=False))["staff"] == "cooldown"
+    assert (
+        run(event(contact, text="Also, the invoice", at=start + timedelta(minutes=3), first=False))["staff"]
+        == "cooldown"
+    )
     assert run(event(contact, text="Hello?", at=start + timedelta(minutes=11), first=False))["staff"] == "sent"
     mails = mail_to(staff)
     assert len(mails) == 2
@@ -58,7 +61,9 @@ def test_one_email_per_conversation_per_ten_minutes(live, staff, operator, new_p
     assert first["subject"] == f"WhatsApp from Meera Iyer ({contact.phone})"
     assert "WECARE.DIGITAL" in first["source"] and settings.SES_SENDER_EMAIL in first["source"]
     assert "Is my order ready?" in first["body"]
-    quoted_pk = "CONV%23" + settings.WHATSAPP_PHONE_NUMBER_IDS[0].rsplit("-", 1)[-1] + "%23" + contact.phone.replace("+", "%2B")
+    quoted_pk = (
+        "CONV%23" + settings.WHATSAPP_PHONE_NUMBER_IDS[0].rsplit("-", 1)[-1] + "%23" + contact.phone.replace("+", "%2B")
+    )
     assert f"https://app.example.com/dm/whatsapp/{quoted_pk}/" in first["body"]
     seen = marker("inbound", contact)
     assert (seen.notificationType, seen.recipient, seen.outcome) == ("inbound", staff, "sent")

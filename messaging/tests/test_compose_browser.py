@@ -29,7 +29,9 @@ def type_text(page, text: str) -> None:
     box.press("Tab")  # leaving the field fires change as well as input, as a person's typing does
 
 
-def test_an_operator_sees_the_refusal_then_sends_sms_and_watches_its_status(login_page, live_server, operator, new_phone):
+def test_an_operator_sees_the_refusal_then_sends_sms_and_watches_its_status(
+    login_page, live_server, operator, new_phone
+):
     contact = actions.create_contact({"name": "Compose Carla", "phone": new_phone()}, user=operator, source="test")
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
@@ -54,10 +56,14 @@ def test_an_operator_sees_the_refusal_then_sends_sms_and_watches_its_status(logi
     expect(page.locator("#history")).to_contain_text("Hello Carla")
 
 
-def test_outside_the_window_free_form_whatsapp_asks_for_a_template_and_the_picker_offers_approved_ones(login_page, live_server, operator, new_phone, fake_aws_clean):
+def test_outside_the_window_free_form_whatsapp_asks_for_a_template_and_the_picker_offers_approved_ones(
+    login_page, live_server, operator, new_phone, fake_aws_clean
+):
     templates.sync_templates()
     approved = templates.approved_templates()
-    contact = actions.create_contact({"name": "Window Wanda", "phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"name": "Window Wanda", "phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test"
+    )
     contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(hours=30))])
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
@@ -68,7 +74,9 @@ def test_outside_the_window_free_form_whatsapp_asks_for_a_template_and_the_picke
     page.locator("#compose select[name=kind]").select_option("template")
     expect(page.locator("#compose select[name=template] option")).not_to_have_count(0)
     options = page.locator("#compose select[name=template] option").all_inner_texts()
-    assert [o for o in options if not o.startswith("—")] and all(any(t.templateName in o for t in approved) for o in options if not o.startswith("—"))
+    assert [o for o in options if not o.startswith("—")] and all(
+        any(t.templateName in o for t in approved) for o in options if not o.startswith("—")
+    )
     first = approved[0]
     page.locator("#compose select[name=template]").select_option(f"{first.templateName}|{first.templateLanguage}")
     expect(page.locator("#compose [data-template-body]")).to_be_visible()  # the form redrew for this template

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contact_id(operator, new_phone) -> str:
-    return actions.create_contact({"name": "Channel Chan", "phone": new_phone()}, user=operator, source="test").contactId
+    return actions.create_contact(
+        {"name": "Channel Chan", "phone": new_phone()}, user=operator, source="test"
+    ).contactId
 
 
 @pytest.mark.parametrize("channel", ["fax", "WhatsApp", "<script>alert(1)</script>", "x" * 5000])
@@ -27,7 +29,9 @@ def test_an_unknown_channel_in_the_query_is_a_400_naming_the_channels(client_for
 def test_an_unknown_channel_posted_is_a_400_and_nothing_is_sent(client_for, operator, contact_id):
     from messaging.models import Message
 
-    response = client_for(operator).post(f"/messages/contact/{contact_id}/compose/", {"channel": "fax", "action": "send", "text": "Hi"})
+    response = client_for(operator).post(
+        f"/messages/contact/{contact_id}/compose/", {"channel": "fax", "action": "send", "text": "Hi"}
+    )
 
     assert response.status_code == 400
     assert "Unknown channel 'fax'" in response.content.decode()

@@ -15,7 +15,13 @@ WA = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
 
 
 def contact(**fields) -> Contact:
-    base = {"contactId": "c1", "phone": "+14155552671", "email": "a@example.com", "createdAt": now(), "updatedAt": now()}
+    base = {
+        "contactId": "c1",
+        "phone": "+14155552671",
+        "email": "a@example.com",
+        "createdAt": now(),
+        "updatedAt": now(),
+    }
     return Contact(**{**base, **fields})
 
 
@@ -28,7 +34,10 @@ def test_it_refuses_whatsapp_without_opt_in():
 
 
 def test_it_refuses_a_sender_off_the_allowlist():
-    assert verdict(contact(optInWhatsApp=True, lastInboundMessageAt=now()), sender="phone-number-id-0000").reason == Reason.SENDER_NOT_ALLOWLISTED
+    assert (
+        verdict(contact(optInWhatsApp=True, lastInboundMessageAt=now()), sender="phone-number-id-0000").reason
+        == Reason.SENDER_NOT_ALLOWLISTED
+    )
 
 
 def test_it_refuses_free_form_whatsapp_outside_the_window_but_allows_a_template():
@@ -56,15 +65,24 @@ def test_the_tier_is_not_consulted_inside_the_window():
     assert asked == []
 
 
-@pytest.mark.parametrize(("channel", "sender", "field"), [(Channel.SMS, settings.SMS_POOL_ID, "optInSms"), (Channel.EMAIL, settings.SES_SENDER_EMAIL, "optInEmail")])
+@pytest.mark.parametrize(
+    ("channel", "sender", "field"),
+    [(Channel.SMS, settings.SMS_POOL_ID, "optInSms"), (Channel.EMAIL, settings.SES_SENDER_EMAIL, "optInEmail")],
+)
 def test_sms_and_email_need_their_own_opt_in(channel, sender, field):
     assert verdict(contact(optInWhatsApp=True), channel, sender).reason == Reason.OPT_IN_MISSING
     assert verdict(contact(**{field: True}), channel, sender).allowed
 
 
 def test_no_address_and_deleted_contacts_are_refused():
-    assert verdict(contact(email=None, optInEmail=True), Channel.EMAIL, settings.SES_SENDER_EMAIL).reason == Reason.NO_ADDRESS
-    assert verdict(contact(optInSms=True, deletedAt=now()), Channel.SMS, settings.SMS_POOL_ID).reason == Reason.CONTACT_DELETED
+    assert (
+        verdict(contact(email=None, optInEmail=True), Channel.EMAIL, settings.SES_SENDER_EMAIL).reason
+        == Reason.NO_ADDRESS
+    )
+    assert (
+        verdict(contact(optInSms=True, deletedAt=now()), Channel.SMS, settings.SMS_POOL_ID).reason
+        == Reason.CONTACT_DELETED
+    )
     assert verdict(None, Channel.SMS, settings.SMS_POOL_ID).reason == Reason.CONTACT_DELETED
 
 

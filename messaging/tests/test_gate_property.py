@@ -23,11 +23,19 @@ from messaging.outbound.gate import Reason
 from wecare.dynamo import now
 from wecare.tests.hypothesis_profiles import examples
 
-OFF_LIST = {"whatsapp": "phone-number-id-00000000000000000000000000000000", "sms": "pool-00000000000000000000000000000000", "email": "someone@elsewhere.example"}
+OFF_LIST = {
+    "whatsapp": "phone-number-id-00000000000000000000000000000000",
+    "sms": "pool-00000000000000000000000000000000",
+    "email": "someone@elsewhere.example",
+}
 
 
 def allowlisted(channel: str) -> list[str]:
-    return {"whatsapp": settings.WHATSAPP_PHONE_NUMBER_IDS, "sms": [settings.SMS_POOL_ID], "email": [settings.SES_SENDER_EMAIL]}[channel]
+    return {
+        "whatsapp": settings.WHATSAPP_PHONE_NUMBER_IDS,
+        "sms": [settings.SMS_POOL_ID],
+        "email": [settings.SES_SENDER_EMAIL],
+    }[channel]
 
 
 cases = st.fixed_dictionaries(
@@ -87,11 +95,24 @@ def build(case: dict) -> tuple[Contact, Message]:
     senders = allowlisted(channel)
     sender = senders[case["sender_index"] % len(senders)] if case["sender_ok"] else OFF_LIST[channel]
     is_template = channel == "whatsapp" and case["template"]
-    content = {"template": {"name": "order_update", "language": "en_US", "parameters": {"body": ["A-1"]}}} if is_template else {"text": "Hello"}
+    content = (
+        {"template": {"name": "order_update", "language": "en_US", "parameters": {"body": ["A-1"]}}}
+        if is_template
+        else {"text": "Hello"}
+    )
     if channel == "email":
         content["subject"] = "Hello"
-    message = Message(messageId="prop-message", contactId="prop", channel=channel, direction="outbound", content=content,
-                      timestamp=at, status="sending", sender=sender, templateName="order_update" if is_template else None)
+    message = Message(
+        messageId="prop-message",
+        contactId="prop",
+        channel=channel,
+        direction="outbound",
+        content=content,
+        timestamp=at,
+        status="sending",
+        sender=sender,
+        templateName="order_update" if is_template else None,
+    )
     return contact, message
 
 
@@ -111,12 +132,19 @@ def live(settings, fake_aws):
 def test_the_provider_is_called_if_and_only_if_every_rule_allows(live):
     reserved: list[tuple[str, str]] = []
 
-    @hypothesis_settings(max_examples=examples(10_000), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], derandomize=True)
+    @hypothesis_settings(
+        max_examples=examples(10_000),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        derandomize=True,
+    )
     @given(case=cases)
     def run(case: dict) -> None:
         contact, message = build(case)
         before_fake, before_ses = len(live.calls()), ses_sent()
-        outcome = send.dispatch(contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s)))  # None: no token deadline
+        outcome = send.dispatch(
+            contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s))
+        )  # None: no token deadline
         provider_calls = (len(live.calls()) - before_fake) + (ses_sent() - before_ses)
         want = expected(case)
         assert outcome.verdict.reason == want

@@ -15,7 +15,9 @@ def event_with(*messages: dict, statuses: tuple[dict, ...] = (), drop_message_id
     event = load("inbound_text")
     entry = entry_of(event)
     value = entry["changes"][0]["value"]
-    value["messages"] = [{"from": "919812345678", "id": f"wamid.{i}", "timestamp": "1763630100", **m} for i, m in enumerate(messages)]
+    value["messages"] = [
+        {"from": "919812345678", "id": f"wamid.{i}", "timestamp": "1763630100", **m} for i, m in enumerate(messages)
+    ]
     if statuses:
         value["statuses"] = list(statuses)
     event = with_entry(event, entry)
@@ -42,12 +44,22 @@ def test_the_samples_read_as_a_person_would_describe_them():
     previews = {name: parse(json.dumps(load(name))).messages[0] for name in INBOUND}
     assert previews["inbound_text"].text == "Hi, is my order ready? 🙏"
     image = previews["inbound_image"]
-    assert (image.type, image.caption, image.media_id, image.mime_type, image.has_media) == ("image", "payment receipt", "1003383421387256", "image/jpeg", True)
+    assert (image.type, image.caption, image.media_id, image.mime_type, image.has_media) == (
+        "image",
+        "payment receipt",
+        "1003383421387256",
+        "image/jpeg",
+        True,
+    )
     assert image.preview == "Photo: payment receipt"
     document = previews["inbound_document"]
     assert (document.filename, document.preview) == ("aadhaar.pdf", "Document: aadhaar.pdf: KYC")
     reply = previews["inbound_interactive_list_reply"]
-    assert (reply.text, reply.details["replyId"], reply.reply_to) == ("Pay a bill", "menu_pay", "wamid.HBgMOTE5ODc2NTAwMDAxFQIAERgSMENBQjk4RkY0QTMzN0E2MDlBAA==")
+    assert (reply.text, reply.details["replyId"], reply.reply_to) == (
+        "Pay a bill",
+        "menu_pay",
+        "wamid.HBgMOTE5ODc2NTAwMDAxFQIAERgSMENBQjk4RkY0QTMzN0E2MDlBAA==",
+    )
     reaction = previews["inbound_reaction"]
     assert (reaction.reaction_emoji, reaction.preview) == ("👍", "Reacted 👍")
     assert reaction.reaction_to == "wamid.HBgMOTE5ODc2NTAwMDAxFQIAERgSMENBQjk4RkY0QTMzN0E2MDlBAA=="
@@ -57,16 +69,66 @@ def test_the_samples_read_as_a_person_would_describe_them():
     ("message", "kind", "preview"),
     [
         ({"type": "video", "video": {"id": "77", "mime_type": "video/mp4"}}, "video", "Video"),
-        ({"type": "audio", "audio": {"id": "78", "mime_type": "audio/ogg; codecs=opus", "voice": True}}, "audio", "Voice message"),
-        ({"type": "sticker", "sticker": {"id": "79", "mime_type": "image/webp", "animated": False}}, "sticker", "Sticker"),
-        ({"type": "location", "location": {"latitude": 12.97, "longitude": 77.59, "name": "Cubbon Park", "address": "Bengaluru"}}, "location", "Location: Cubbon Park, Bengaluru"),
-        ({"type": "location", "location": {"latitude": 12.97, "longitude": 77.59}}, "location", "Location: 12.97, 77.59"),
-        ({"type": "contacts", "contacts": [{"name": {"formatted_name": "Ravi K"}, "phones": [{"phone": "+919800000000"}]}]}, "contacts", "Contact card: Ravi K"),
-        ({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes please"}}}, "interactive", "Yes please"),
+        (
+            {"type": "audio", "audio": {"id": "78", "mime_type": "audio/ogg; codecs=opus", "voice": True}},
+            "audio",
+            "Voice message",
+        ),
+        (
+            {"type": "sticker", "sticker": {"id": "79", "mime_type": "image/webp", "animated": False}},
+            "sticker",
+            "Sticker",
+        ),
+        (
+            {
+                "type": "location",
+                "location": {"latitude": 12.97, "longitude": 77.59, "name": "Cubbon Park", "address": "Bengaluru"},
+            },
+            "location",
+            "Location: Cubbon Park, Bengaluru",
+        ),
+        (
+            {"type": "location", "location": {"latitude": 12.97, "longitude": 77.59}},
+            "location",
+            "Location: 12.97, 77.59",
+        ),
+        (
+            {
+                "type": "contacts",
+                "contacts": [{"name": {"formatted_name": "Ravi K"}, "phones": [{"phone": "+919800000000"}]}],
+            },
+            "contacts",
+            "Contact card: Ravi K",
+        ),
+        (
+            {
+                "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes please"}},
+            },
+            "interactive",
+            "Yes please",
+        ),
         ({"type": "button", "button": {"text": "Track order", "payload": "TRACK"}}, "button", "Track order"),
         ({"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": ""}}, "reaction", "Removed a reaction"),
-        ({"type": "order", "order": {"catalog_id": "c1", "product_items": [{"product_retailer_id": "a", "quantity": 2}, {"product_retailer_id": "b", "quantity": 1}]}}, "order", "Order: 3 items"),
-        ({"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]}, "unsupported", "Message type unknown"),
+        (
+            {
+                "type": "order",
+                "order": {
+                    "catalog_id": "c1",
+                    "product_items": [
+                        {"product_retailer_id": "a", "quantity": 2},
+                        {"product_retailer_id": "b", "quantity": 1},
+                    ],
+                },
+            },
+            "order",
+            "Order: 3 items",
+        ),
+        (
+            {"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]},
+            "unsupported",
+            "Message type unknown",
+        ),
         ({"type": "hologram", "hologram": {"id": "1"}}, "unsupported", "Unsupported message (hologram)"),
     ],
 )
@@ -76,8 +138,16 @@ def test_every_message_type_gets_a_human_preview(message, kind, preview):
 
 
 def test_media_types_carry_their_media_id_and_a_caption_when_given():
-    [video, sticker] = only({"type": "video", "video": {"id": "77", "mime_type": "video/mp4", "caption": "unboxing"}}, {"type": "sticker", "sticker": {"id": "79", "mime_type": "image/webp"}})
-    assert (video.media_id, video.caption, video.preview, video.has_media) == ("77", "unboxing", "Video: unboxing", True)
+    [video, sticker] = only(
+        {"type": "video", "video": {"id": "77", "mime_type": "video/mp4", "caption": "unboxing"}},
+        {"type": "sticker", "sticker": {"id": "79", "mime_type": "image/webp"}},
+    )
+    assert (video.media_id, video.caption, video.preview, video.has_media) == (
+        "77",
+        "unboxing",
+        "Video: unboxing",
+        True,
+    )
     assert (sticker.media_id, sticker.has_media) == ("79", True)
 
 
@@ -94,7 +164,13 @@ def test_a_long_text_is_kept_whole_and_previewed_short():
 
 def test_several_messages_and_statuses_in_one_entry_are_all_read():
     status = {"id": "wamid.out1", "status": "delivered", "timestamp": "1763630400", "recipient_id": "919812345678"}
-    event = parse(event_with({"type": "text", "text": {"body": "one"}}, {"type": "text", "text": {"body": "two"}}, statuses=(status, {**status, "status": "READ"})))
+    event = parse(
+        event_with(
+            {"type": "text", "text": {"body": "one"}},
+            {"type": "text", "text": {"body": "two"}},
+            statuses=(status, {**status, "status": "READ"}),
+        )
+    )
     assert [m.text for m in event.messages] == ["one", "two"]
     assert [s.status for s in event.statuses] == ["delivered", "read"]
 
@@ -119,13 +195,23 @@ def test_a_failed_status_carries_metas_errors():
 def test_a_message_whose_timestamp_cannot_be_read_is_kept_as_received_now():
     # The customer's words must not be lost over Meta's clock: the raw payload keeps what it said.
     before = datetime.now(UTC)
-    fine, odd = parse(event_with({"type": "text", "text": {"body": "fine"}}, {"type": "text", "text": {"body": "odd"}, "timestamp": "yesterday"})).messages
+    fine, odd = parse(
+        event_with(
+            {"type": "text", "text": {"body": "fine"}},
+            {"type": "text", "text": {"body": "odd"}, "timestamp": "yesterday"},
+        )
+    ).messages
     assert (fine.text, odd.text) == ("fine", "odd")
     assert odd.sent_at >= before and odd.raw["timestamp"] == "yesterday"
 
 
 def test_an_order_with_a_quantity_that_is_not_a_number_is_kept_with_its_neighbours():
-    event = parse(event_with({"type": "text", "text": {"body": "fine"}}, {"type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": "two"}]}}))
+    event = parse(
+        event_with(
+            {"type": "text", "text": {"body": "fine"}},
+            {"type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": "two"}]}},
+        )
+    )
     text, order = event.messages
     assert text.text == "fine"
     assert (order.type, order.preview) == ("order", "Order")
@@ -189,7 +275,13 @@ def test_a_message_with_no_id_or_no_sender_is_left_out_and_named_in_the_reason(b
 @pytest.mark.parametrize(
     "bad_item",
     [
-        {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "interactive", "interactive": "not an object"},
+        {
+            "id": "wamid.x",
+            "from": "919812345678",
+            "timestamp": "1",
+            "type": "interactive",
+            "interactive": "not an object",
+        },
         {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": ["text"]},
         {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "text", "text": "a string, not an object"},
         {"id": "wamid.x", "from": "919812345678", "timestamp": "1", "type": "image", "image": ["x"]},
@@ -214,7 +306,12 @@ def test_an_unreadable_status_is_left_out_and_its_neighbours_are_read():
 
 
 def test_a_failed_status_with_oddly_shaped_errors_is_still_a_failed_status():
-    failed = {"id": "wamid.out1", "status": "failed", "timestamp": "1763630400", "errors": {"code": 131047, "title": "Re-engagement message"}}
+    failed = {
+        "id": "wamid.out1",
+        "status": "failed",
+        "timestamp": "1763630400",
+        "errors": {"code": 131047, "title": "Re-engagement message"},
+    }
     [status] = parse(event_with(statuses=(failed,))).statuses
     assert status.errors == [{"code": 131047, "title": "Re-engagement message"}]
     [status] = parse(event_with(statuses=({**failed, "errors": "boom"},))).statuses
@@ -235,7 +332,9 @@ def test_an_event_in_which_no_change_can_be_read_is_malformed():
         "not json at all",
         json.dumps({"context": {}}),  # no whatsAppWebhookEntry
         json.dumps({"context": {}, "whatsAppWebhookEntry": "{truncated"}),
-        json.dumps({"context": {}, "whatsAppWebhookEntry": json.dumps({"changes": [{"value": {"messages": []}}]})}),  # no phone ARN
+        json.dumps(
+            {"context": {}, "whatsAppWebhookEntry": json.dumps({"changes": [{"value": {"messages": []}}]})}
+        ),  # no phone ARN
         json.dumps([1, 2, 3]),
     ],
 )
@@ -259,28 +358,44 @@ def _username_event(message: dict, contact: dict) -> str:
     entry = entry_of(event)
     value = entry["changes"][0]["value"]
     value["contacts"] = [contact]
-    value["messages"] = [{"id": "wamid.u1", "timestamp": "1763630100", "type": "text", "text": {"body": "hello"}, **message}]
+    value["messages"] = [
+        {"id": "wamid.u1", "timestamp": "1763630100", "type": "text", "text": {"body": "hello"}, **message}
+    ]
     return json.dumps(with_entry(event, entry))
 
 
 @pytest.mark.parametrize(
     ("message", "contact"),
     [
-        ({"from": ""}, {"profile": {"name": "Sheena", "username": "@sheena"}, "wa_id": "", "user_id": "US.13491208655302741918"}),
-        ({"from_user_id": "US.13491208655302741918"}, {"profile": {"name": "Sheena"}, "user_id": "US.13491208655302741918"}),
+        (
+            {"from": ""},
+            {"profile": {"name": "Sheena", "username": "@sheena"}, "wa_id": "", "user_id": "US.13491208655302741918"},
+        ),
+        (
+            {"from_user_id": "US.13491208655302741918"},
+            {"profile": {"name": "Sheena"}, "user_id": "US.13491208655302741918"},
+        ),
         ({}, {"profile": {"name": "Sheena"}, "user_id": "US.13491208655302741918"}),
     ],
 )
 def test_a_username_sender_is_named_by_their_business_scoped_user_id(message, contact):
     [parsed] = parse(_username_event(message, contact)).messages
-    assert (parsed.sender.phone, parsed.sender.user_id, parsed.sender_name) == (None, "US.13491208655302741918", "Sheena")
+    assert (parsed.sender.phone, parsed.sender.user_id, parsed.sender_name) == (
+        None,
+        "US.13491208655302741918",
+        "Sheena",
+    )
     assert parsed.customer == "US.13491208655302741918"
 
 
 def test_a_sender_with_a_number_and_a_user_id_keeps_both():
     contact = {"profile": {"name": "Krish"}, "wa_id": "919810218674", "user_id": "IN.1410018717833190"}
     [parsed] = parse(_username_event({"from": "919810218674", "from_user_id": "IN.1410018717833190"}, contact)).messages
-    assert (parsed.sender.phone, parsed.sender.user_id, parsed.customer) == ("+919810218674", "IN.1410018717833190", "+919810218674")
+    assert (parsed.sender.phone, parsed.sender.user_id, parsed.customer) == (
+        "+919810218674",
+        "IN.1410018717833190",
+        "+919810218674",
+    )
 
 
 @pytest.mark.parametrize(
@@ -289,7 +404,10 @@ def test_a_sender_with_a_number_and_a_user_id_keeps_both():
         ("\u202eevil\u202c Bank", "evil Bank"),  # a bidi override that would reverse what follows
         ("Ana\u200b\u2060\ufeff Lima\x07", "Ana Lima"),  # invisible characters and a control
         ("Ram\ud800", "Ram"),  # a lone surrogate DynamoDB cannot store
-        ("\u0915\u094d\u200d\u0937 \U0001F469\u200d\U0001F4BB", "\u0915\u094d\u200d\u0937 \U0001F469\u200d\U0001F4BB"),  # joiners stay
+        (
+            "\u0915\u094d\u200d\u0937 \U0001f469\u200d\U0001f4bb",
+            "\u0915\u094d\u200d\u0937 \U0001f469\u200d\U0001f4bb",
+        ),  # joiners stay
         ("\u202e\u200b", None),  # nothing visible: no name
         ("x" * 500, "x" * 200),
     ],

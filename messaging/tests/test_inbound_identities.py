@@ -67,22 +67,35 @@ def consent_and_reply(client, conversation: WaConversation, text: str) -> Messag
     """An operator records the customer's consent in the conversation, then replies through the
     inbox API; returns the reply as sent."""
     slug = inbox_queries.slug(conversation.pk)
-    assert client.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (200, 302)
+    assert client.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (
+        200,
+        302,
+    )
     response = client.post(f"/api/inbox/{slug}/reply", {"text": text}, content_type="application/json")
     assert response.status_code == 202, response.content
     return Message.get(response.json()["messageId"], consistent_read=True)
 
 
 def sent_to_meta(fake_aws, text: str) -> dict:
-    [sent] = [body for call in fake_aws.calls("SendWhatsAppMessage") if text in json.dumps(body := json.loads(base64.b64decode(call["params"]["message"])))]
+    [sent] = [
+        body
+        for call in fake_aws.calls("SendWhatsAppMessage")
+        if text in json.dumps(body := json.loads(base64.b64decode(call["params"]["message"])))
+    ]
     return sent
 
 
 def links_audited(contact_id: str) -> list[AuditLog]:
-    return [e for e in AuditLog.scan(AuditLog.resourceId == contact_id) if e.action == "contact.update" and (e.details or {}).get("source") == "whatsapp-inbound"]
+    return [
+        e
+        for e in AuditLog.scan(AuditLog.resourceId == contact_id)
+        if e.action == "contact.update" and (e.details or {}).get("source") == "whatsapp-inbound"
+    ]
 
 
-def test_a_contact_known_by_user_id_learns_the_number_and_stays_in_its_conversation(settings, fake_aws_clean, client_for, operator, new_phone):
+def test_a_contact_known_by_user_id_learns_the_number_and_stays_in_its_conversation(
+    settings, fake_aws_clean, client_for, operator, new_phone
+):
     """Case A: first a username (user id only), then the same customer with number and id."""
     settings.SEND_MODE = "LIVE"
     user_id, phone = new_user_id(), new_phone()
@@ -110,7 +123,9 @@ def test_a_contact_known_by_user_id_learns_the_number_and_stays_in_its_conversat
     assert WaMessage.get(WaMessage.key(reply.whatsappMessageId), consistent_read=True).conversationPk == conversation.pk
 
 
-def test_a_contact_known_by_number_learns_the_user_id_and_a_later_username_message_finds_it(settings, fake_aws_clean, client_for, operator, new_phone):
+def test_a_contact_known_by_number_learns_the_user_id_and_a_later_username_message_finds_it(
+    settings, fake_aws_clean, client_for, operator, new_phone
+):
     """Case B: first a number, then number and id, then the customer hides the number."""
     settings.SEND_MODE = "LIVE"
     user_id, phone = new_user_id(), new_phone()
@@ -139,7 +154,9 @@ def test_a_contact_known_by_number_learns_the_user_id_and_a_later_username_messa
     assert WaMessage.get(WaMessage.key(reply.whatsappMessageId), consistent_read=True).conversationPk == conversation.pk
 
 
-def test_an_identity_held_by_another_contact_is_not_merged_and_the_message_stays_with_the_first_found(fake_aws, new_phone, caplog):
+def test_an_identity_held_by_another_contact_is_not_merged_and_the_message_stays_with_the_first_found(
+    fake_aws, new_phone, caplog
+):
     user_id, phone = new_user_id(), new_phone()
     by_number = actions.create_contact({"name": "Typed in", "phone": phone}, user=None, source="test")
     by_user_id = deliver(phone=None, user_id=user_id, text="A username customer")
@@ -157,7 +174,9 @@ def test_an_identity_held_by_another_contact_is_not_merged_and_the_message_stays
     assert inbox_queries.contact_for(conversation_of(both)).contactId == by_number.contactId
 
 
-def test_the_inbox_finds_the_contact_by_the_other_identity_when_the_key_no_longer_names_it(fake_aws, client_for, operator, new_phone):
+def test_the_inbox_finds_the_contact_by_the_other_identity_when_the_key_no_longer_names_it(
+    fake_aws, client_for, operator, new_phone
+):
     user_id, phone = new_user_id(), new_phone()
     deliver(phone=phone, user_id=None, text="Hello")
     item = deliver(phone=phone, user_id=user_id, text="Hello again")
@@ -166,7 +185,8 @@ def test_the_inbox_finds_the_contact_by_the_other_identity_when_the_key_no_longe
     actions.update_contact(item.contactId, {"phone": new_phone()}, user=operator, source="test")
 
     assert inbox_queries.contact_for(conversation).contactId == item.contactId  # by its user id
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conversation.pk)}/consent/", {"confirmed": "on"})
+    response = client_for(operator).post(
+        f"/dm/whatsapp/{inbox_queries.slug(conversation.pk)}/consent/", {"confirmed": "on"}
+    )
     assert response.status_code in (200, 302)
     assert Contact.get(item.contactId, consistent_read=True).optInWhatsApp is True
-

@@ -33,7 +33,10 @@ def parked(task: str, args: list, kwargs: dict) -> list:
     return [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted]
 
 
-@pytest.mark.parametrize(("name", "extension", "mime"), [("inbound_image", ".jpg", "image/jpeg"), ("inbound_document", ".pdf", "application/pdf")])
+@pytest.mark.parametrize(
+    ("name", "extension", "mime"),
+    [("inbound_image", ".jpg", "image/jpeg"), ("inbound_document", ".pdf", "application/pdf")],
+)
 def test_media_lands_in_the_private_bucket_and_on_the_message(name, extension, mime, fake_aws_clean, new_phone):
     phone = new_phone()
     body, sent = inbound(name, phone=phone)
@@ -48,9 +51,19 @@ def test_media_lands_in_the_private_bucket_and_on_the_message(name, extension, m
     assert head["ContentLength"] > 0
 
     item = wa(sent["id"])
-    assert (item.s3Bucket, item.s3Key, item.s3Uri, item.mimeType) == (settings.MEDIA_BUCKET, key, f"s3://{settings.MEDIA_BUCKET}/{key}", mime)
+    assert (item.s3Bucket, item.s3Key, item.s3Uri, item.mimeType) == (
+        settings.MEDIA_BUCKET,
+        key,
+        f"s3://{settings.MEDIA_BUCKET}/{key}",
+        mime,
+    )
     [file] = MediaFile.by_message.query(item.messageId)
-    assert (file.s3Key, file.contentType, file.whatsappMediaId, file.size) == (key, mime, media_id, head["ContentLength"])
+    assert (file.s3Key, file.contentType, file.whatsappMediaId, file.size) == (
+        key,
+        mime,
+        media_id,
+        head["ContentLength"],
+    )
     message = Message.get(item.messageId, consistent_read=True)
     assert message.mediaId == media_id and message.content["media"]["s3Key"] == key
     conversation = WaConversation.get(item.conversationPk, consistent_read=True)
@@ -105,7 +118,11 @@ def test_an_event_that_is_not_json_is_parked_at_once_not_retried(fake_aws, caplo
     runs: list[str] = []
 
     def count(sender=None, kwargs=None, **_):
-        if sender is not None and sender.name == "messaging.process_inbound_event" and (kwargs or {}).get("message") == body:
+        if (
+            sender is not None
+            and sender.name == "messaging.process_inbound_event"
+            and (kwargs or {}).get("message") == body
+        ):
             runs.append(sender.name)
 
     task_prerun.connect(count, weak=False)

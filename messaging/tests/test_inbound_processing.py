@@ -65,7 +65,9 @@ def contact_for(phone: str) -> Contact:
 
 
 @pytest.mark.parametrize("name", INBOUND)
-def test_each_sample_is_recorded_once_with_its_message_its_conversation_and_its_idempotency_key(name, fake_aws, new_phone):
+def test_each_sample_is_recorded_once_with_its_message_its_conversation_and_its_idempotency_key(
+    name, fake_aws, new_phone
+):
     phone = new_phone()
     body, sent = inbound(name, phone=phone)
     assert deliver(body)["recorded"] == 1
@@ -78,10 +80,21 @@ def test_each_sample_is_recorded_once_with_its_message_its_conversation_and_its_
     contact = contact_for(phone)
     [message] = messages_of(contact.contactId)
     assert (message.messageId, message.contactId) == (item.messageId, item.contactId)
-    assert (message.channel, message.direction, message.status, message.whatsappMessageId) == ("whatsapp", "inbound", "received", sent["id"])
+    assert (message.channel, message.direction, message.status, message.whatsappMessageId) == (
+        "whatsapp",
+        "inbound",
+        "received",
+        sent["id"],
+    )
     assert message.content["type"] == sent["type"] and message.content["payload"] == sent
     conv = conversation(phone)
-    assert (conv.inboxPk, conv.unreadCount, conv.archived, conv.lastMessageId, conv.lastType) == (NUMBER, 1, False, sent["id"], sent["type"])
+    assert (conv.inboxPk, conv.unreadCount, conv.archived, conv.lastMessageId, conv.lastType) == (
+        NUMBER,
+        1,
+        False,
+        sent["id"],
+        sent["type"],
+    )
     assert conv.lastPreview == item.preview and conv.receivedAt == item.receivedAt
     key = WaIdempotency.get(WaIdempotency.key(sent["id"]), consistent_read=True)
     assert key.eventType == "message" and timedelta(days=6) < key.ttl - now() <= timedelta(days=7)
@@ -126,7 +139,9 @@ def test_a_new_number_becomes_a_contact_with_no_consent_and_an_open_window(fake_
 
 def test_a_known_contact_keeps_their_consent_and_name(fake_aws, operator, new_phone):
     phone = new_phone()
-    known = actions.create_contact({"phone": phone, "name": "Known Person", "optInWhatsApp": True}, user=operator, source="test")
+    known = actions.create_contact(
+        {"phone": phone, "name": "Known Person", "optInWhatsApp": True}, user=operator, source="test"
+    )
     deliver(inbound("inbound_text", phone=phone, name_on_profile="Profile Name")[0])
     contact = contact_for(phone)
     assert contact.contactId == known.contactId
@@ -251,7 +266,12 @@ def test_an_unreadable_item_is_logged_and_the_rest_of_the_event_is_recorded(fake
     event = json.loads(body)
     entry = json.loads(event["whatsAppWebhookEntry"])
     value = entry["changes"][0]["value"]
-    order = {**good, "id": good["id"] + "order", "type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": "two"}]}}
+    order = {
+        **good,
+        "id": good["id"] + "order",
+        "type": "order",
+        "order": {"product_items": [{"product_retailer_id": "a", "quantity": "two"}]},
+    }
     value["messages"] += [order, "not a message"]
     entry["changes"].insert(0, {"value": ["not", "a", "value"]})
     event["context"]["MetaPhoneNumberIds"].insert(0, "not a phone entry")
@@ -269,7 +289,7 @@ def test_an_unreadable_item_is_logged_and_the_rest_of_the_event_is_recorded(fake
 
 def unique_digits(prefix: str, total: int) -> str:
     """A number no other test uses, of ``total`` digits after the '+', starting with ``prefix``."""
-    tail = str(int(now().timestamp() * 1_000_000))[-(total - len(prefix)):]
+    tail = str(int(now().timestamp() * 1_000_000))[-(total - len(prefix)) :]
     return f"+{prefix}{tail}"
 
 
@@ -312,7 +332,12 @@ def test_a_username_sender_becomes_a_contact_named_by_their_user_id_with_a_worki
 
     item = wa(sent["id"])
     contact = Contact.get(item.contactId, consistent_read=True)
-    assert (contact.phone, contact.whatsappUserId, contact.name, contact.optInWhatsApp) == (None, user_id, "Sheena", False)
+    assert (contact.phone, contact.whatsappUserId, contact.name, contact.optInWhatsApp) == (
+        None,
+        user_id,
+        "Sheena",
+        False,
+    )
     assert contact.lastInboundMessageAt is not None  # the window is open: a reply can go
     assert item.from_ == user_id and item.conversationPk == f"CONV#{SUFFIX}#{user_id}"
     assert conversation(user_id).unreadCount == 1

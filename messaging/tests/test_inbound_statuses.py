@@ -45,7 +45,15 @@ def new_sending(operator, new_phone) -> Callable[[], Sending]:
     def make() -> Sending:
         phone = new_phone()
         contact = actions.create_contact({"phone": phone, "optInWhatsApp": True}, user=operator, source="test")
-        message = records.create_queued(contact=contact, channel="whatsapp", sender=NUMBER, content={"text": "Your order shipped"}, template_name=None, created_by="test", dry_run=False)
+        message = records.create_queued(
+            contact=contact,
+            channel="whatsapp",
+            sender=NUMBER,
+            content={"text": "Your order shipped"},
+            template_name=None,
+            created_by="test",
+            dry_run=False,
+        )
         assert records.claim(message)
         return Sending(wamid=new_wamid(), phone=phone, message=message)
 
@@ -96,7 +104,9 @@ def parked(kwargs: dict) -> list:
 
 
 def deliver(name: str, wamid: str, phone: str, at: int | None = None) -> dict:
-    return process_inbound_event.apply(kwargs={"message": status(name, wamid=wamid, phone=phone, at=at)}, throw=True).result
+    return process_inbound_event.apply(
+        kwargs={"message": status(name, wamid=wamid, phone=phone, at=at)}, throw=True
+    ).result
 
 
 def state(wamid: str, message_id: str) -> tuple[WaMessage, Message]:
@@ -112,7 +122,12 @@ def test_sent_delivered_read_move_both_records_forward_with_history(sent):
         assert deliver(name, wamid, phone, at=t + offset)["statuses"] == {outcome: 1}
     wa, message = state(wamid, message_id)
     assert wa.deliveryStatus == message.status == "read"
-    assert [h["status"] for h in wa.deliveryStatusHistory] == ["sent", "sent", "delivered", "read"]  # the send's own, then Meta's
+    assert [h["status"] for h in wa.deliveryStatusHistory] == [
+        "sent",
+        "sent",
+        "delivered",
+        "read",
+    ]  # the send's own, then Meta's
     assert [h.status for h in message.statusHistory][-3:] == ["sent", "delivered", "read"]
 
 
@@ -138,7 +153,9 @@ def test_failed_is_final_and_carries_metas_error(sent):
     assert message.errorDetails["code"] == 131047 and message.errorDetails["title"] == "Re-engagement message"
     failed_entry = next(h for h in wa.deliveryStatusHistory if h["status"] == "failed")
     assert failed_entry["error"]["code"] == 131047
-    assert wamid in [i.pk.removeprefix("MSG#") for i in WaMessage.delivery_status_index.query("failed")]  # the contract's GSI5
+    assert wamid in [
+        i.pk.removeprefix("MSG#") for i in WaMessage.delivery_status_index.query("failed")
+    ]  # the contract's GSI5
 
 
 def test_the_same_status_twice_is_applied_once(sent):
@@ -169,7 +186,9 @@ def test_a_status_that_overtakes_our_own_send_is_retried_and_applied_once_the_se
     # Meta's "sent" arrives while the worker that sent is still between the provider call and
     # records.mark_sent; the send gets recorded before the task's second try.
     runs.before(2, sending.record)
-    result = process_inbound_event.apply(kwargs={"message": status("status_delivered", wamid=sending.wamid, phone=sending.phone)})
+    result = process_inbound_event.apply(
+        kwargs={"message": status("status_delivered", wamid=sending.wamid, phone=sending.phone)}
+    )
     assert result.successful() and result.result["statuses"] == {"applied": 1}
     assert runs == [0, 1]
     wa, message = state(sending.wamid, sending.message.messageId)
@@ -178,7 +197,10 @@ def test_a_status_that_overtakes_our_own_send_is_retried_and_applied_once_the_se
 
 
 def test_a_recent_status_still_unknown_after_the_retries_waits_on_the_dlq_and_applies_when_run_again(sending, runs):
-    kwargs = {"message": status("status_read", wamid=sending.wamid, phone=sending.phone), "sns_message_id": f"sns-{sending.wamid}"}
+    kwargs = {
+        "message": status("status_read", wamid=sending.wamid, phone=sending.phone),
+        "sns_message_id": f"sns-{sending.wamid}",
+    }
     result = process_inbound_event.apply(kwargs=kwargs)
     assert result.failed() and isinstance(result.result, NotRecordedYet)
     assert runs == [0, 1, 2, 3]  # the first try and DeadLetterTask's three retries
@@ -203,7 +225,13 @@ def test_an_early_status_retries_its_event_without_applying_the_rest_twice(sent,
     event = json.loads(body)
     entry = entry_of(event)
     value = entry["changes"][0]["value"]
-    value["statuses"] = [entry_of(json.loads(status(name, wamid=wamid, phone=phone)))["changes"][0]["value"]["statuses"][0] for name, wamid, phone in (("status_delivered", known_wamid, known_phone), ("status_delivered", sending.wamid, sending.phone))]
+    value["statuses"] = [
+        entry_of(json.loads(status(name, wamid=wamid, phone=phone)))["changes"][0]["value"]["statuses"][0]
+        for name, wamid, phone in (
+            ("status_delivered", known_wamid, known_phone),
+            ("status_delivered", sending.wamid, sending.phone),
+        )
+    ]
     runs.before(3, sending.record)
 
     result = process_inbound_event.apply(kwargs={"message": json.dumps(with_entry(event, entry))})

@@ -35,7 +35,9 @@ VISIBILITY_SECONDS = 3
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
-    return workers.start_worker(log_path, queues="inbound-queue,default", settings_module="messaging.tests.inbound_worker_settings")
+    return workers.start_worker(
+        log_path, queues="inbound-queue,default", settings_module="messaging.tests.inbound_worker_settings"
+    )
 
 
 def wait_for(check, what: str, worker: subprocess.Popen, seconds: float = 90) -> None:
@@ -51,8 +53,16 @@ def wait_for(check, what: str, worker: subprocess.Popen, seconds: float = 90) ->
 @pytest.fixture
 def short_visibility():
     sqs = client("sqs")
-    url = queue_url("inbound-queue", endpoint_url=settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION, account_id=settings.AWS_ACCOUNT_ID, prefix=settings.SQS_QUEUE_PREFIX)
-    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"]
+    url = queue_url(
+        "inbound-queue",
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+        region=settings.AWS_REGION,
+        account_id=settings.AWS_ACCOUNT_ID,
+        prefix=settings.SQS_QUEUE_PREFIX,
+    )
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"][
+        "VisibilityTimeout"
+    ]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(VISIBILITY_SECONDS)})
     yield
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": before})
@@ -73,7 +83,9 @@ def item(wamid: str) -> WaMessage | None:
         return None
 
 
-def test_a_worker_killed_mid_event_leaves_it_processed_exactly_once_after_redelivery(fake_aws_clean, short_visibility, publish_for_real, new_phone, tmp_path):
+def test_a_worker_killed_mid_event_leaves_it_processed_exactly_once_after_redelivery(
+    fake_aws_clean, short_visibility, publish_for_real, new_phone, tmp_path
+):
     marker = Path(pause_marker())
     marker.unlink(missing_ok=True)
     phone = new_phone()
@@ -91,7 +103,11 @@ def test_a_worker_killed_mid_event_leaves_it_processed_exactly_once_after_redeli
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
         second = start_worker(log_path)
-        wait_for(lambda: (i := item(sent["id"])) is not None and bool(i.s3Key) and bool(i.followUpDispatchedAt), "the redelivered event to finish", second)
+        wait_for(
+            lambda: (i := item(sent["id"])) is not None and bool(i.s3Key) and bool(i.followUpDispatchedAt),
+            "the redelivered event to finish",
+            second,
+        )
     finally:
         for worker in (first, second):
             if worker is not None and worker.poll() is None:

@@ -56,7 +56,9 @@ def fresh(item):
 
 
 def customer(operator, new_phone, *, opted_in: bool = True, window_open: bool = True) -> Contact:
-    contact = actions.create_contact({"name": "Inbox Ira", "phone": new_phone(), "optInWhatsApp": opted_in}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"name": "Inbox Ira", "phone": new_phone(), "optInWhatsApp": opted_in}, user=operator, source="test"
+    )
     if window_open:
         contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(minutes=5))])
     return contact
@@ -95,7 +97,9 @@ def test_the_inbox_page_shows_one_tab_per_number_and_unread_badges(client_for, v
     assert f'data-conversation="{inbox_queries.slug(conv.pk)}" data-unread="3"' in html
 
 
-def test_the_list_poll_answers_204_while_nothing_changed_and_marks_nothing_read(client_for, operator, numbers, new_phone):
+def test_the_list_poll_answers_204_while_nothing_changed_and_marks_nothing_read(
+    client_for, operator, numbers, new_phone
+):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     first = inbox_data.inbound(conv, "first")
     user_client = client_for(operator)
@@ -131,12 +135,32 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
     inbox_data.message(conv, kind="reaction", text=None, reactedWithEmoji="👍", minutes_ago=5)
     inbox_data.message(conv, kind="location", text=None, minutes_ago=4)
     inbox_data.message(conv, kind="interactive", text="Order status", minutes_ago=3)
-    delivered = inbox_data.message(conv, direction="OUTBOUND", text="On its way", deliveryStatus="delivered", minutes_ago=2)
-    failed = inbox_data.message(
-        conv, direction="OUTBOUND", text="Hello?", deliveryStatus="failed", minutes_ago=1,
-        deliveryStatusHistory=[{"status": "sent", "at": inbox_data.iso(1)}, {"status": "failed", "at": inbox_data.iso(0), "errors": [{"code": 131047, "title": "Re-engagement message"}]}],
+    delivered = inbox_data.message(
+        conv, direction="OUTBOUND", text="On its way", deliveryStatus="delivered", minutes_ago=2
     )
-    recorded = inbox_data.message(conv, direction="OUTBOUND", text="Sale!", deliveryStatus="failed", errorCode=131026, errorTitle="Message undeliverable")
+    failed = inbox_data.message(
+        conv,
+        direction="OUTBOUND",
+        text="Hello?",
+        deliveryStatus="failed",
+        minutes_ago=1,
+        deliveryStatusHistory=[
+            {"status": "sent", "at": inbox_data.iso(1)},
+            {
+                "status": "failed",
+                "at": inbox_data.iso(0),
+                "errors": [{"code": 131047, "title": "Re-engagement message"}],
+            },
+        ],
+    )
+    recorded = inbox_data.message(
+        conv,
+        direction="OUTBOUND",
+        text="Sale!",
+        deliveryStatus="failed",
+        errorCode=131026,
+        errorTitle="Message undeliverable",
+    )
     inbox_data.message(conv, kind="sticker_pack_v9", text=None)
     html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
     assert "Reacted 👍" in html
@@ -144,7 +168,9 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
     assert "chose</small> Order status" in html
     assert f'data-message="{delivered.pk}"' in html and 'data-status="delivered"' in html
     assert f'data-message="{failed.pk}"' in html and "failed: 131047: Re-engagement message" in html
-    assert f'data-message="{recorded.pk}"' in html and "failed: 131026: Message undeliverable" in html  # as status updates store it
+    assert (
+        f'data-message="{recorded.pk}"' in html and "failed: 131026: Message undeliverable" in html
+    )  # as status updates store it
     assert "[sticker_pack_v9]" in html  # an unknown type is shown as such, never an error
 
 
@@ -172,13 +198,17 @@ def test_older_messages_load_a_page_at_a_time_above_the_live_part(client_for, vi
     cursor = inbox_queries.timeline(conv).older_cursor
     older = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": cursor}).content.decode()
     assert "msg-00" in older and "msg-01" in older and "msg-02" not in older
-    assert user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
+    assert (
+        user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
+    )
 
 
 # --- marking read ----------------------------------------------------------------------------
 
 
-READ_FORM = re.compile(r'data-read-url="(?P<url>[^"]+)" data-read-since="(?P<since>[^"]+)" data-read-until="(?P<until>[^"]+)"')
+READ_FORM = re.compile(
+    r'data-read-url="(?P<url>[^"]+)" data-read-since="(?P<since>[^"]+)" data-read-until="(?P<until>[^"]+)"'
+)
 
 
 def open_and_mark_read(user_client, conv, **headers):
@@ -193,7 +223,11 @@ def open_and_mark_read(user_client, conv, **headers):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "main"}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "latest", "HTTP_HX_TRIGGER": "latest"}],
+    [
+        {},
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "main"},
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "latest", "HTTP_HX_TRIGGER": "latest"},
+    ],
     ids=["plain", "htmx-navigation", "htmx-poll"],
 )
 def test_no_get_of_a_conversation_marks_anything_read(client_for, operator, numbers, new_phone, headers):
@@ -253,7 +287,9 @@ def test_the_read_post_marks_only_what_the_page_drew_and_refuses_other_times(cli
 def test_a_viewer_is_offered_no_read_form(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     inbox_data.inbound(conv)
-    assert "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    assert (
+        "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    )
 
 
 def test_a_viewer_reading_marks_nothing(client_for, viewer, numbers, new_phone):
@@ -281,9 +317,15 @@ def test_in_live_opening_sends_one_read_receipt_for_the_newest_message(live, cli
     open_and_mark_read(user_client, conv)
     [call] = live.calls("SendWhatsAppMessage")
     assert call["params"]["originationPhoneNumberId"] == settings.WHATSAPP_PHONE_NUMBER_IDS[0]
-    assert json.loads(base64.b64decode(call["params"]["message"])) == {"messaging_product": "whatsapp", "status": "read", "message_id": newest.pk.removeprefix("MSG#")}
+    assert json.loads(base64.b64decode(call["params"]["message"])) == {
+        "messaging_product": "whatsapp",
+        "status": "read",
+        "message_id": newest.pk.removeprefix("MSG#"),
+    }
     user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")  # already read: no second receipt
-    user_client.post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt})
+    user_client.post(
+        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt}
+    )
     assert len(live.calls("SendWhatsAppMessage")) == 1
 
 
@@ -322,17 +364,25 @@ def test_archive_and_unarchive_move_the_conversation_and_are_audited(client_for,
 
 def test_a_viewer_cannot_archive(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
-    assert client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/archive/", {"archived": "1"}).status_code == 403
+    assert (
+        client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/archive/", {"archived": "1"}).status_code
+        == 403
+    )
     assert not fresh(conv).archived
 
 
 # --- reply -----------------------------------------------------------------------------------
 
 
-def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations_number(client_for, operator, new_phone):
+def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations_number(
+    client_for, operator, new_phone
+):
     contact = customer(operator, new_phone)
     conv = inbox_data.conversation(contact.phone, number=settings.WHATSAPP_PHONE_NUMBER_IDS[1])
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Yes, it is ready", "action": "send"})
+    response = client_for(operator).post(
+        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/",
+        {"kind": "text", "text": "Yes, it is ready", "action": "send"},
+    )
     assert response.status_code == 200 and response["HX-Trigger"] == "message-sent"
     [message] = list(Message.by_contact.query(contact.contactId))
     assert message.sender == settings.WHATSAPP_PHONE_NUMBER_IDS[1] and message.content["text"] == "Yes, it is ready"
@@ -340,7 +390,9 @@ def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations
     assert entry.details["source"] == "inbox"
 
 
-def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offered(client_for, operator, new_phone, fake_aws_clean):
+def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offered(
+    client_for, operator, new_phone, fake_aws_clean
+):
     from messaging.outbound import templates
 
     templates.sync_templates()
@@ -350,7 +402,9 @@ def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offe
     user_client = client_for(operator)
     page = user_client.get(f"/dm/whatsapp/{slug}/").content.decode()
     assert 'data-window="closed"' in page and 'name="template"' in page and 'name="text"' not in page
-    refused = user_client.post(f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"})
+    refused = user_client.post(
+        f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"}
+    )
     html = refused.content.decode()
     assert refused.status_code == 422 and 'data-code="TEMPLATE_REQUIRED"' in html
     assert 'name="template"' in html and templates.approved_templates()[0].templateName in html
@@ -359,7 +413,9 @@ def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offe
 def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"})
+    response = client_for(operator).post(
+        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"}
+    )
     assert response.status_code == 422 and 'data-code="OPT_IN_MISSING"' in response.content.decode()
 
 
@@ -379,30 +435,51 @@ def test_recording_consent_sets_the_opt_in_with_who_when_and_source_and_is_audit
     conv = inbox_data.conversation(contact.phone)
     user_client = client_for(operator)
     assert "Record WhatsApp consent" in user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
-    response = user_client.post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"})
+    response = user_client.post(
+        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"}
+    )
     assert response.status_code == 302
     stored = Contact.get(contact.contactId, consistent_read=True)
     assert stored.optInWhatsApp
     assert (stored.consentWhatsApp.changedBy, stored.consentWhatsApp.source) == (operator.username, "inbox")
     [entry] = audited("contact.consent.whatsapp", contact.contactId)
-    assert entry.userId == operator.username and entry.details["note"] == "Agreed on the phone" and entry.details["conversation"] == conv.pk
+    assert (
+        entry.userId == operator.username
+        and entry.details["note"] == "Agreed on the phone"
+        and entry.details["conversation"] == conv.pk
+    )
 
 
 def test_a_viewer_cannot_record_consent(client_for, viewer, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
-    assert client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code == 403
+    assert (
+        client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code
+        == 403
+    )
     assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
 
 
 # --- media -----------------------------------------------------------------------------------
 
 
-def test_a_stored_file_opens_through_a_short_lived_link_and_a_missing_one_gets_none(client_for, viewer, numbers, new_phone):
+def test_a_stored_file_opens_through_a_short_lived_link_and_a_missing_one_gets_none(
+    client_for, viewer, numbers, new_phone
+):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     key = f"{settings.MEDIA_INBOUND_PREFIX}test-{ULID()}.pdf"
-    client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"%PDF-1.4 invoice", ContentType="application/pdf")
-    stored = inbox_data.message(conv, kind="document", text=None, filename="invoice.pdf", s3Bucket=settings.MEDIA_BUCKET, s3Key=key, minutes_ago=1)
+    client("s3").put_object(
+        Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"%PDF-1.4 invoice", ContentType="application/pdf"
+    )
+    stored = inbox_data.message(
+        conv,
+        kind="document",
+        text=None,
+        filename="invoice.pdf",
+        s3Bucket=settings.MEDIA_BUCKET,
+        s3Key=key,
+        minutes_ago=1,
+    )
     pending = inbox_data.message(conv, kind="image", text=None, mediaId="media-not-downloaded-yet")
     link = inbox_queries.media_link(stored)
     expires = int(parse_qs(urlparse(link).query)["Expires"][0])

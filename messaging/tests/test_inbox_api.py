@@ -33,10 +33,15 @@ def fresh(item):
 
 
 def test_a_viewer_lists_a_numbers_conversations_page_by_page(client_for, viewer, numbers, new_phone):
-    older, newer = inbox_data.conversation(new_phone(), number=numbers[1], minutes_ago=5), inbox_data.conversation(new_phone(), number=numbers[1], unread=2)
+    older, newer = (
+        inbox_data.conversation(new_phone(), number=numbers[1], minutes_ago=5),
+        inbox_data.conversation(new_phone(), number=numbers[1], unread=2),
+    )
     api = client_for(viewer)
     first = api.get("/api/inbox", {"number": numbers[1], "limit": 1}).json()
-    assert [c["conversation"] for c in first["items"]] == [inbox_queries.slug(newer.pk)] and first["items"][0]["unreadCount"] == 2
+    assert [c["conversation"] for c in first["items"]] == [inbox_queries.slug(newer.pk)] and first["items"][0][
+        "unreadCount"
+    ] == 2
     second = api.get("/api/inbox", {"number": numbers[1], "limit": 1, "cursor": first["nextCursor"]}).json()
     assert [c["conversation"] for c in second["items"]] == [inbox_queries.slug(older.pk)]
     assert api.get("/api/inbox", {"number": numbers[1], "archived": "true"}).json()["items"] == []
@@ -76,7 +81,9 @@ def test_archive_and_unarchive(client_for, operator, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     api = client_for(operator)
     assert api.post(f"/api/inbox/{inbox_queries.slug(conv.pk)}/archive").json()["archived"] is True
-    assert [c["conversation"] for c in api.get("/api/inbox", {"number": numbers[0], "archived": "true"}).json()["items"]] == [inbox_queries.slug(conv.pk)]
+    assert [
+        c["conversation"] for c in api.get("/api/inbox", {"number": numbers[0], "archived": "true"}).json()["items"]
+    ] == [inbox_queries.slug(conv.pk)]
     assert api.post(f"/api/inbox/{inbox_queries.slug(conv.pk)}/unarchive").json()["archived"] is False
     assert not fresh(conv).archived
 
@@ -101,8 +108,17 @@ def test_consent_through_the_api_needs_confirmation_and_is_audited(client_for, o
     api = client_for(operator)
     assert api.post(url, {"confirmed": False}, content_type=JSON).status_code == 422
     response = api.post(url, {"confirmed": True, "note": "asked in chat"}, content_type=JSON)
-    assert response.status_code == 200 and response.json() == {"contactId": contact.contactId, "optInWhatsApp": True, "changedBy": operator.username, "source": "inbox"}
-    assert [e.details["note"] for e in AuditLog.scan(AuditLog.action == "contact.consent.whatsapp") if e.resourceId == contact.contactId] == ["asked in chat"]
+    assert response.status_code == 200 and response.json() == {
+        "contactId": contact.contactId,
+        "optInWhatsApp": True,
+        "changedBy": operator.username,
+        "source": "inbox",
+    }
+    assert [
+        e.details["note"]
+        for e in AuditLog.scan(AuditLog.action == "contact.consent.whatsapp")
+        if e.resourceId == contact.contactId
+    ] == ["asked in chat"]
 
 
 def test_anonymous_callers_get_401(client, numbers):

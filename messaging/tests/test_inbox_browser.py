@@ -39,7 +39,9 @@ def deliver(body: str) -> None:
     process_inbound_event.apply(kwargs={"message": body, "sns_message_id": f"sns-{ULID()}"}, throw=True)
 
 
-def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(login_page, live_server, operator, new_phone, fake_aws_clean):
+def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(
+    login_page, live_server, operator, new_phone, fake_aws_clean
+):
     phone = new_phone()
     number = settings.WHATSAPP_PHONE_NUMBER_IDS[0]  # the sample events reach this business number
     slug = inbox_queries.slug(WaConversation.key(inbox_queries.suffix(number), phone))
@@ -95,13 +97,19 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(lo
 @pytest.mark.parametrize("known_by", ["number", "user id"])
 def test_the_conversation_page_fits_320_px(login_page, live_server, operator, chromium, numbers, new_phone, known_by):
     if known_by == "number":
-        contact = actions.create_contact({"name": "Narrow Nalini With A Long Name", "phone": new_phone()}, user=operator, source="test")
+        contact = actions.create_contact(
+            {"name": "Narrow Nalini With A Long Name", "phone": new_phone()}, user=operator, source="test"
+        )
         customer = contact.phone
     else:  # a username customer: a long id with no space to wrap at
         customer = f"US.{int(ULID()) % 10**20:020d}"
-        actions.create_contact({"name": "Narrow Nalini"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=customer))
+        actions.create_contact(
+            {"name": "Narrow Nalini"}, user=None, source="test", whatsapp=WhatsAppIdentity(user_id=customer)
+        )
     conv = inbox_data.conversation(customer, number=numbers[0])
-    inbox_data.inbound(conv, "A rather long first message that has to wrap on a phone-sized screen without scrolling sideways")
+    inbox_data.inbound(
+        conv, "A rather long first message that has to wrap on a phone-sized screen without scrolling sideways"
+    )
     inbox_data.message(conv, direction="OUTBOUND", text="Thanks, we will check", deliveryStatus="read")
     page = login_page(operator)
     context = chromium.new_context(viewport={"width": 320, "height": 640}, storage_state=page.context.storage_state())
@@ -117,7 +125,9 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
         expect(narrow.locator("#consent")).to_contain_text("Record WhatsApp consent")  # no opt-in yet
         expect(narrow.locator("#timeline [data-status=read]")).to_be_visible()
         _no_horizontal_scroll(narrow)
-        narrow.screenshot(path=str(ARTIFACTS / f"inbox-conversation-320-{known_by.replace(' ', '-')}.png"), full_page=True)
+        narrow.screenshot(
+            path=str(ARTIFACTS / f"inbox-conversation-320-{known_by.replace(' ', '-')}.png"), full_page=True
+        )
     finally:
         context.close()
 
@@ -127,14 +137,21 @@ def _no_horizontal_scroll(page) -> None:
     assert widths[0] <= 320 and widths[1] <= 320, f"page scrolls sideways: scrollWidth {widths}"
 
 
-def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_is_shown(login_page, live_server, operator, numbers, new_phone):
+def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_is_shown(
+    login_page, live_server, operator, numbers, new_phone
+):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     inbox_data.inbound(conv, "sent while nobody looked")
     page = login_page(operator)
     # The tab opens in the background: the page sees itself hidden until the person switches to it.
-    page.add_init_script('Object.defineProperty(document, "visibilityState", ' '{configurable: true, get: () => window.__visibility || "hidden"})')
+    page.add_init_script(
+        'Object.defineProperty(document, "visibilityState", '
+        '{configurable: true, get: () => window.__visibility || "hidden"})'
+    )
     read_posts = []
-    page.on("request", lambda r: read_posts.append(r.headers) if r.method == "POST" and r.url.endswith("/read/") else None)
+    page.on(
+        "request", lambda r: read_posts.append(r.headers) if r.method == "POST" and r.url.endswith("/read/") else None
+    )
     page.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
     latest = page.locator("#latest")
     expect(latest).to_contain_text("sent while nobody looked")
@@ -142,7 +159,9 @@ def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_
     expect(latest).not_to_have_attribute("data-read-posted", re.compile(".*"))  # drawn, but not seen
     assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 1
 
-    page.evaluate("""() => { window.__visibility = "visible"; document.dispatchEvent(new Event("visibilitychange")); }""")
+    page.evaluate(
+        """() => { window.__visibility = "visible"; document.dispatchEvent(new Event("visibilitychange")); }"""
+    )
     expect(latest).to_have_attribute("data-read-posted", "done")
     assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 0
     # The page did it by itself: it carries the CSRF token and does not count as use of the session.

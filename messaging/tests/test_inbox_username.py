@@ -45,10 +45,14 @@ def username_message(user_id: str, text: str = "Where is my parcel?") -> dict:
 def conversation(fake_aws) -> WaConversation:
     user_id = new_user_id()
     sent = username_message(user_id)
-    return WaConversation.get(WaMessage.get(WaMessage.key(sent["id"]), consistent_read=True).conversationPk, consistent_read=True)
+    return WaConversation.get(
+        WaMessage.get(WaMessage.key(sent["id"]), consistent_read=True).conversationPk, consistent_read=True
+    )
 
 
-def test_the_conversation_is_listed_and_opened_under_the_user_id_with_the_profile_name(client_for, operator, conversation):
+def test_the_conversation_is_listed_and_opened_under_the_user_id_with_the_profile_name(
+    client_for, operator, conversation
+):
     user_id = inbox_queries.customer(conversation)
     page = client_for(operator)
 
@@ -64,17 +68,26 @@ def test_the_conversation_is_listed_and_opened_under_the_user_id_with_the_profil
     assert (row["customerPhone"], row["customerUserId"]) == (None, user_id)
 
 
-def test_consent_then_a_reply_goes_to_the_user_id_as_recipient(settings, fake_aws_clean, client_for, operator, conversation):
+def test_consent_then_a_reply_goes_to_the_user_id_as_recipient(
+    settings, fake_aws_clean, client_for, operator, conversation
+):
     settings.SEND_MODE = "LIVE"
     user_id = inbox_queries.customer(conversation)
     slug = inbox_queries.slug(conversation.pk)
     page = client_for(operator)
 
-    assert page.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (200, 302)
+    assert page.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (
+        200,
+        302,
+    )
     response = page.post(f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "It ships today", "action": "send"})
 
     assert response.status_code == 200, response.content.decode()[:2000]
-    [sent] = [json.loads(base64.b64decode(c["params"]["message"])) for c in fake_aws_clean.calls("SendWhatsAppMessage") if b"It ships today" in base64.b64decode(c["params"]["message"])]
+    [sent] = [
+        json.loads(base64.b64decode(c["params"]["message"]))
+        for c in fake_aws_clean.calls("SendWhatsAppMessage")
+        if b"It ships today" in base64.b64decode(c["params"]["message"])
+    ]
     assert sent["recipient"] == user_id and "to" not in sent
     contact = inbox_queries.contact_for(conversation)
     [reply] = [m for m in Message.by_contact.query(contact.contactId) if m.direction == "outbound"]
@@ -109,19 +122,35 @@ def approved(name: str, category: str) -> dict:
     """An approved template of this category in the catalog (as sync_templates stores one)."""
     at = now().isoformat()
     waba = "365731266123456"
-    WaTemplate(pk=WaTemplate.key(waba, name, "en"), wabaId=waba, templateName=name, templateStatus="APPROVED", templateCategory=category,
-               templateLanguage="en", components=[], receivedAt=at, cachedAt=at, syncedAt=at).save()
+    WaTemplate(
+        pk=WaTemplate.key(waba, name, "en"),
+        wabaId=waba,
+        templateName=name,
+        templateStatus="APPROVED",
+        templateCategory=category,
+        templateLanguage="en",
+        components=[],
+        receivedAt=at,
+        cachedAt=at,
+        syncedAt=at,
+    ).save()
     return {"name": name, "language": "en", "parameters": {}}
 
 
-def test_an_authentication_template_to_a_user_id_is_refused_by_the_gate_with_why(fake_aws_clean, client_for, operator, conversation):
+def test_an_authentication_template_to_a_user_id_is_refused_by_the_gate_with_why(
+    fake_aws_clean, client_for, operator, conversation
+):
     slug = inbox_queries.slug(conversation.pk)
     api = client_for(operator)
     assert api.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on"}).status_code in (200, 302)
     code = f"otp_{uuid.uuid4().hex[:8]}"
 
-    refused = api.post(f"/api/inbox/{slug}/reply", {"template": approved(code, "AUTHENTICATION")}, content_type="application/json")
-    allowed = api.post(f"/api/inbox/{slug}/reply", {"template": approved(f"update_{code}", "UTILITY")}, content_type="application/json")
+    refused = api.post(
+        f"/api/inbox/{slug}/reply", {"template": approved(code, "AUTHENTICATION")}, content_type="application/json"
+    )
+    allowed = api.post(
+        f"/api/inbox/{slug}/reply", {"template": approved(f"update_{code}", "UTILITY")}, content_type="application/json"
+    )
 
     assert refused.status_code == 422 and refused.json()["code"] == "PHONE_NUMBER_REQUIRED"
     assert "only to a phone number" in refused.json()["detail"]

@@ -43,10 +43,27 @@ def test_a_list_message_goes_to_the_provider_as_metas_interactive_json(settings,
         ({"button": "x" * 21}, "interactive.button"),
         ({"body": ""}, "interactive.body"),
         ({"sections": []}, "interactive.sections"),
-        ({"sections": [{"title": "S", "rows": [{"id": f"r{i}", "title": "t"} for i in range(11)]}]}, "interactive.sections"),
-        ({"sections": [{"title": "S", "rows": [{"id": "a", "title": "t" * 25}]}]}, "interactive.sections.0.rows.0.title"),
-        ({"sections": [{"title": "S", "rows": [{"id": "a", "title": "t", "description": "d" * 73}]}]}, "interactive.sections.0.rows.0.description"),
-        ({"sections": [{"title": "", "rows": [{"id": "a", "title": "t"}]}, {"title": "B", "rows": [{"id": "b", "title": "t"}]}]}, "interactive.sections.0.title"),
+        (
+            {"sections": [{"title": "S", "rows": [{"id": f"r{i}", "title": "t"} for i in range(11)]}]},
+            "interactive.sections",
+        ),
+        (
+            {"sections": [{"title": "S", "rows": [{"id": "a", "title": "t" * 25}]}]},
+            "interactive.sections.0.rows.0.title",
+        ),
+        (
+            {"sections": [{"title": "S", "rows": [{"id": "a", "title": "t", "description": "d" * 73}]}]},
+            "interactive.sections.0.rows.0.description",
+        ),
+        (
+            {
+                "sections": [
+                    {"title": "", "rows": [{"id": "a", "title": "t"}]},
+                    {"title": "B", "rows": [{"id": "b", "title": "t"}]},
+                ]
+            },
+            "interactive.sections.0.title",
+        ),
     ],
 )
 def test_a_list_beyond_whatsapps_limits_is_a_field_error(change, field):

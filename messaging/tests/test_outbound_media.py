@@ -24,10 +24,23 @@ JSON = "application/json"
 
 # The first bytes of each format, as its specification lays them out (enough for a signature check).
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" + b"\x00" * 32
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    + b"\x00" * 32
+)
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
-OGG_OPUS = b"OggS\x00\x02" + b"\x00" * 8 + b"\x01\x02\x03\x04" + b"\x00" * 4 + b"\x00\x00\x00\x00" + b"\x01\x13" + b"OpusHead" + b"\x01\x02" + b"\x00" * 32
+OGG_OPUS = (
+    b"OggS\x00\x02"
+    + b"\x00" * 8
+    + b"\x01\x02\x03\x04"
+    + b"\x00" * 4
+    + b"\x00\x00\x00\x00"
+    + b"\x01\x13"
+    + b"OpusHead"
+    + b"\x01\x02"
+    + b"\x00" * 32
+)
 OGG_VORBIS = OGG_OPUS.replace(b"OpusHead", b"\x01vorbis\x00")
 WEBP_STATIC = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 WEBP_ANIMATED = b"RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x02" + b"\x00" * 64  # flags: animation
@@ -75,11 +88,19 @@ def test_a_type_whatsapp_takes_is_recognised_from_its_bytes(content, expected):
 @pytest.mark.parametrize(
     "content",
     [
-        SVG, HTML, b"  <html><body>hi</body></html>", EXE, b"\x00\x01\x02binary",
+        SVG,
+        HTML,
+        b"  <html><body>hi</body></html>",
+        EXE,
+        b"\x00\x01\x02binary",
         # HTML that opens with no doctype or html tag, and markup after a line of text.
-        b"<!-- a comment --><p>Invoice</p>", b"<div>x</div>", b"<a href='javascript:alert(1)'>pay</a>",
-        b'<img src=x onerror="alert(1)">', b"\xef\xbb\xbf<p>BOM first</p>",
-        b"Dear customer,\n<script>alert(1)</script>", b"Total: 5 < 6\n<iframe src=//evil.example>",
+        b"<!-- a comment --><p>Invoice</p>",
+        b"<div>x</div>",
+        b"<a href='javascript:alert(1)'>pay</a>",
+        b'<img src=x onerror="alert(1)">',
+        b"\xef\xbb\xbf<p>BOM first</p>",
+        b"Dear customer,\n<script>alert(1)</script>",
+        b"Total: 5 < 6\n<iframe src=//evil.example>",
     ],
 )
 def test_markup_and_other_files_are_refused(content):
@@ -89,7 +110,9 @@ def test_markup_and_other_files_are_refused(content):
 
 def test_text_with_markup_is_refused_saying_it_is_markup_not_plain_text():
     # Said plainly, or "send a … plain text file" reads as a contradiction to whoever chose one.
-    with pytest.raises(MediaRefused, match=r"\(it is text with web page markup \(HTML, SVG or XML tags\), which is not plain text\)"):
+    with pytest.raises(
+        MediaRefused, match=r"\(it is text with web page markup \(HTML, SVG or XML tags\), which is not plain text\)"
+    ):
         check(b"<p>hi</p>", 9)
 
 
@@ -136,7 +159,13 @@ def outbound_objects() -> set[str]:
 
 
 def compose(user_client, contact: Contact, name: str, content: bytes, content_type: str, **extra):
-    data = {"channel": "whatsapp", "sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0], "kind": "media", "action": "send", **extra}
+    data = {
+        "channel": "whatsapp",
+        "sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0],
+        "kind": "media",
+        "action": "send",
+        **extra,
+    }
     data["file"] = SimpleUploadedFile(name, content, content_type=content_type)
     return user_client.post(f"/messages/contact/{contact.contactId}/compose/", data)
 
@@ -162,11 +191,19 @@ def test_an_allowed_send_uploads_the_file_with_the_type_its_content_has(client_f
     stored = client("s3").head_object(Bucket=settings.MEDIA_BUCKET, Key=key)
     assert stored["ContentType"] == "image/png"
     [message] = list(Message.by_contact.query(reachable.contactId))
-    assert message.content["media"] == {"s3Key": key, "contentType": "image/png", "filename": "receipt.svg", "caption": "Your receipt"}
+    assert message.content["media"] == {
+        "s3Key": key,
+        "contentType": "image/png",
+        "filename": "receipt.svg",
+        "caption": "Your receipt",
+    }
     assert MediaFile.get(f"upload-{key.removeprefix(settings.MEDIA_OUTBOUND_PREFIX)[:26]}").s3Key == key
 
 
-@pytest.mark.parametrize(("name", "content", "content_type"), [("logo.svg", SVG, "image/svg+xml"), ("photo.jpg", SVG, "image/jpeg"), ("page.html", HTML, "text/html")])
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [("logo.svg", SVG, "image/svg+xml"), ("photo.jpg", SVG, "image/jpeg"), ("page.html", HTML, "text/html")],
+)
 def test_markup_is_refused_on_the_form_and_never_uploaded(client_for, operator, reachable, name, content, content_type):
     before = outbound_objects()
 
@@ -195,11 +232,15 @@ def test_a_file_over_16_mb_is_refused_with_a_message_on_the_form(client_for, ope
 
 
 def upload(user_client, name: str, content: bytes, content_type: str):
-    return user_client.post("/api/messages/media", {"file": SimpleUploadedFile(name, content, content_type=content_type)})
+    return user_client.post(
+        "/api/messages/media", {"file": SimpleUploadedFile(name, content, content_type=content_type)}
+    )
 
 
 def send_media(user_client, contact: Contact, media: dict):
-    return user_client.post("/api/messages", {"contactId": contact.contactId, "channel": "whatsapp", "media": media}, content_type=JSON)
+    return user_client.post(
+        "/api/messages", {"contactId": contact.contactId, "channel": "whatsapp", "media": media}, content_type=JSON
+    )
 
 
 def test_a_file_uploaded_through_the_api_can_be_sent(client_for, operator, reachable):
@@ -209,7 +250,9 @@ def test_a_file_uploaded_through_the_api_can_be_sent(client_for, operator, reach
     media = uploaded.json()
     assert media["contentType"] == "application/pdf" and media["s3Key"].startswith(settings.MEDIA_OUTBOUND_PREFIX)
 
-    response = send_media(api, reachable, {"s3Key": media["s3Key"], "contentType": media["contentType"], "filename": "menu.pdf"})
+    response = send_media(
+        api, reachable, {"s3Key": media["s3Key"], "contentType": media["contentType"], "filename": "menu.pdf"}
+    )
 
     assert response.status_code == 202, response.content
 

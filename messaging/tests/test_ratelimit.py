@@ -94,7 +94,9 @@ def assert_positions_fit(grants, counts: dict[int, int], limit: int) -> None:
     already begun; see ratelimit._slot_floor.) Nothing counted twice, nothing granted uncounted."""
     per_window: dict[int, list[int]] = {}
     for grant in grants:
-        per_window.setdefault(grant.window, []).extend(range(grant.first_position, grant.first_position + grant.granted))
+        per_window.setdefault(grant.window, []).extend(
+            range(grant.first_position, grant.first_position + grant.granted)
+        )
     assert set(per_window) == set(counts)
     for window, positions in per_window.items():
         assert len(positions) == len(set(positions)), f"a position granted twice in {window}"
@@ -194,7 +196,12 @@ def test_processes_share_one_bucket_exactly():
             if child.poll() is None:
                 child.kill()
     assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
-    grants = [ratelimit.Reservation((bucket,), limit=limit, **json.loads(line)) for out, _ in outputs for line in out.splitlines() if line.strip()]
+    grants = [
+        ratelimit.Reservation((bucket,), limit=limit, **json.loads(line))
+        for out, _ in outputs
+        for line in out.splitlines()
+        if line.strip()
+    ]
     requested = sum(n for plan in plans for _, n in plan) + 3
     assert sum(g.granted for g in grants + mine) == requested  # none dropped
     counts = stored(bucket)
@@ -210,7 +217,10 @@ def test_channels_use_their_buckets_and_limits(settings):
     settings.RATE_LIMIT_WHATSAPP_PER_NUMBER, settings.RATE_LIMIT_WHATSAPP_ACCOUNT = 80, 1000
     assert ratelimit.buckets_for("sms") == [("sms", 5)]
     assert ratelimit.buckets_for("email", "one@wecare.digital") == [("email", 10)]
-    assert ratelimit.buckets_for("whatsapp", "phone-number-id-1") == [("whatsapp#phone-number-id-1", 80), ("whatsapp#account", 1000)]
+    assert ratelimit.buckets_for("whatsapp", "phone-number-id-1") == [
+        ("whatsapp#phone-number-id-1", 80),
+        ("whatsapp#account", 1000),
+    ]
     with pytest.raises(ValueError, match="unknown channel 'fax'"):
         ratelimit.buckets_for("fax")
 
@@ -255,7 +265,9 @@ def test_whatsapp_numbers_and_account_stay_exact_under_threads(settings, monkeyp
     grants = [g for per_thread in run_threads(4, work) for g in per_thread]
     assert sum(g.granted for g in grants) == 4 * 4
     for number in numbers:
-        assert_positions_fit([g for g in grants if g.buckets[0] == f"whatsapp#{number}"], stored(f"whatsapp#{number}"), 3)
+        assert_positions_fit(
+            [g for g in grants if g.buckets[0] == f"whatsapp#{number}"], stored(f"whatsapp#{number}"), 3
+        )
     account_counts = stored(account)
     assert max(account_counts.values()) <= 4
     assert account_counts == dict(granted_per_window(grants))  # the account counts tokens granted, no more, no less
@@ -274,7 +286,9 @@ def positions_by_window(grants) -> dict[int, list[int]]:
     """Every granted token's position, per window, sorted (a duplicate would show twice)."""
     per_window: dict[int, list[int]] = {}
     for grant in grants:
-        per_window.setdefault(grant.window, []).extend(range(grant.first_position, grant.first_position + grant.granted))
+        per_window.setdefault(grant.window, []).extend(
+            range(grant.first_position, grant.first_position + grant.granted)
+        )
     return {window: sorted(positions) for window, positions in per_window.items()}
 
 
@@ -328,7 +342,10 @@ def test_positions_are_exact_under_threads():
     bucket, limit = unique("positions"), 5
 
     def work(i):
-        return [reserve(bucket, limit, 1 + (i + k) % 3, now=FAR) if k % 2 else reserve_up_to(bucket, limit, 4, now=FAR) for k in range(3)]
+        return [
+            reserve(bucket, limit, 1 + (i + k) % 3, now=FAR) if k % 2 else reserve_up_to(bucket, limit, 4, now=FAR)
+            for k in range(3)
+        ]
 
     grants = [g for per_thread in run_threads(6, work) for g in per_thread]
     counts = stored(bucket)
@@ -346,7 +363,9 @@ def test_whatsapp_positions_are_exact_under_threads(settings, monkeypatch):
     numbers = [unique("number-a"), unique("number-b")]
 
     def work(i):
-        return [reserve_for_send("whatsapp", numbers[i % 2], 1 + (i + k) % 3, up_to=bool(k % 2), now=FAR) for k in range(3)]
+        return [
+            reserve_for_send("whatsapp", numbers[i % 2], 1 + (i + k) % 3, up_to=bool(k % 2), now=FAR) for k in range(3)
+        ]
 
     grants = [g for per_thread in run_threads(6, work) for g in per_thread]
     per_number = {number: stored(f"whatsapp#{number}") for number in numbers}
@@ -360,9 +379,13 @@ def test_whatsapp_positions_are_exact_under_threads(settings, monkeypatch):
 requests = st.lists(st.tuples(st.booleans(), st.integers(1, 6)), min_size=1, max_size=8)
 
 
-@settings_for_hypothesis(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings_for_hypothesis(
+    max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(limit=st.integers(1, 6), plan=requests, whatsapp=st.booleans(), lateness=st.data())
-def test_paced_sends_never_exceed_the_limit_in_any_one_second_span(settings, monkeypatch, limit, plan, whatsapp, lateness):
+def test_paced_sends_never_exceed_the_limit_in_any_one_second_span(
+    settings, monkeypatch, limit, plan, whatsapp, lateness
+):
     """Any sequence of exact and partial reservations, one bucket or WhatsApp's two: sends at
     their slots' starts put at most ``limit`` in every 1-second span; sends anywhere inside
     their slots at most ``limit + 1`` (the bound docs/design/rate-limits.md explains). Exact

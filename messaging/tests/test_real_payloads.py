@@ -65,11 +65,15 @@ def recorded(wamid: str) -> tuple[WaMessage, list[Message], int]:
 
 
 def post(client, envelope: dict) -> int:
-    return client.post("/webhooks/sns/", data=json.dumps(envelope), content_type="text/plain; charset=UTF-8").status_code
+    return client.post(
+        "/webhooks/sns/", data=json.dumps(envelope), content_type="text/plain; charset=UTF-8"
+    ).status_code
 
 
 @pytest.mark.parametrize("name", PAYLOADS)
-def test_a_real_payload_through_the_signed_webhook_is_recorded_once_and_never_parked(client, settings, fake_aws_clean, name):
+def test_a_real_payload_through_the_signed_webhook_is_recorded_once_and_never_parked(
+    client, settings, fake_aws_clean, name
+):
     body, messages, statuses = as_eum_event(name)
     entry = json.loads(json.loads(body)["whatsAppWebhookEntry"])
     contacts = entry["changes"][0]["value"].get("contacts") or [{}]
@@ -88,9 +92,15 @@ def test_a_real_payload_through_the_signed_webhook_is_recorded_once_and_never_pa
         if expected_type == "unsupported":
             assert json.loads(item.rawPayload) == message  # shown in the conversation
         again_item, again_kept, again_unread = again[message["id"]]
-        assert (again_item.serialize(), [m.messageId for m in again_kept], again_unread) == (item.serialize(), [kept[0].messageId], unread)
+        assert (again_item.serialize(), [m.messageId for m in again_kept], again_unread) == (
+            item.serialize(),
+            [kept[0].messageId],
+            unread,
+        )
     assert messages or statuses, f"{name} holds neither a message nor a status"
-    wanted = dlq.fingerprint("messaging.process_inbound_event", [], {"message": body, "sns_message_id": envelope["MessageId"]})
+    wanted = dlq.fingerprint(
+        "messaging.process_inbound_event", [], {"message": body, "sns_message_id": envelope["MessageId"]}
+    )
     assert [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted] == []
 
 
@@ -100,5 +110,22 @@ def test_the_samples_cover_every_kind_of_message_and_status():
         _, messages, statuses = as_eum_event(name)
         kinds |= {m["type"] for m in messages} | {f"status:{s['status']}" for s in statuses}
         kinds |= {"username" for m in messages if not m.get("from")} | {"referral" for m in messages if "referral" in m}
-    wanted = {"text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "order", "system", "unsupported", "username", "referral"}
+    wanted = {
+        "text",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "button",
+        "reaction",
+        "order",
+        "system",
+        "unsupported",
+        "username",
+        "referral",
+    }
     assert wanted <= kinds and {"status:sent", "status:delivered", "status:read", "status:failed"} <= kinds

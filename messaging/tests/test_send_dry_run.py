@@ -26,8 +26,14 @@ def in_window(contact):
 
 
 def test_a_free_form_whatsapp_in_the_window_is_recorded_as_it_would_be_sent(api, operator, new_phone):
-    contact = in_window(actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test"))
-    response = api.post("/api/messages", {"contactId": contact.contactId, "channel": "whatsapp", "text": "Hello Asha"}, content_type=JSON)
+    contact = in_window(
+        actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
+    )
+    response = api.post(
+        "/api/messages",
+        {"contactId": contact.contactId, "channel": "whatsapp", "text": "Hello Asha"},
+        content_type=JSON,
+    )
     assert response.status_code == 202, response.content
     assert response.json()["status"] == "queued"
     message = Message.get(response.json()["messageId"], consistent_read=True)
@@ -43,7 +49,9 @@ def test_a_free_form_whatsapp_in_the_window_is_recorded_as_it_would_be_sent(api,
 
 def test_a_refusal_is_a_422_with_the_reason_code_and_nothing_is_recorded(api, operator, new_phone):
     contact = actions.create_contact({"phone": new_phone()}, user=operator, source="test")
-    response = api.post("/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "hi"}, content_type=JSON)
+    response = api.post(
+        "/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "hi"}, content_type=JSON
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "OPT_IN_MISSING"
     assert list(Message.by_contact.query(contact.contactId)) == []
@@ -51,7 +59,9 @@ def test_a_refusal_is_a_422_with_the_reason_code_and_nothing_is_recorded(api, op
 
 def test_free_form_outside_the_window_is_template_required(api, operator, new_phone):
     contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
-    response = api.post("/api/messages", {"contactId": contact.contactId, "channel": "whatsapp", "text": "hi"}, content_type=JSON)
+    response = api.post(
+        "/api/messages", {"contactId": contact.contactId, "channel": "whatsapp", "text": "hi"}, content_type=JSON
+    )
     assert (response.status_code, response.json()["code"]) == (422, "TEMPLATE_REQUIRED")
 
 
@@ -59,7 +69,13 @@ def test_an_email_is_sent_with_sanitised_html(api, operator, new_email):
     contact = actions.create_contact({"email": new_email(), "optInEmail": True}, user=operator, source="test")
     response = api.post(
         "/api/messages",
-        {"contactId": contact.contactId, "channel": "email", "subject": "Your booking", "text": "See you", "html": "<p onclick='x()'>See you</p><script>bad()</script>"},
+        {
+            "contactId": contact.contactId,
+            "channel": "email",
+            "subject": "Your booking",
+            "text": "See you",
+            "html": "<p onclick='x()'>See you</p><script>bad()</script>",
+        },
         content_type=JSON,
     )
     assert response.status_code == 202, response.content
@@ -72,20 +88,33 @@ def test_an_email_is_sent_with_sanitised_html(api, operator, new_email):
 
 def test_an_email_needs_a_subject(api, operator, new_email):
     contact = actions.create_contact({"email": new_email(), "optInEmail": True}, user=operator, source="test")
-    response = api.post("/api/messages", {"contactId": contact.contactId, "channel": "email", "text": "x"}, content_type=JSON)
+    response = api.post(
+        "/api/messages", {"contactId": contact.contactId, "channel": "email", "text": "x"}, content_type=JSON
+    )
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "subject"]
 
 
 def test_sms_preflight_shows_segments_and_sends_nothing(client_for, viewer, operator, new_phone):
     contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
-    response = client_for(viewer).post("/api/messages/preflight", {"contactId": contact.contactId, "channel": "sms", "text": "ç" * 71}, content_type=JSON)
-    assert response.json() == {"allowed": True, "code": None, "detail": "Allowed.", "segments": {"encoding": "UCS-2", "count": 2}}
+    response = client_for(viewer).post(
+        "/api/messages/preflight",
+        {"contactId": contact.contactId, "channel": "sms", "text": "ç" * 71},
+        content_type=JSON,
+    )
+    assert response.json() == {
+        "allowed": True,
+        "code": None,
+        "detail": "Allowed.",
+        "segments": {"encoding": "UCS-2", "count": 2},
+    }
     assert list(Message.by_contact.query(contact.contactId)) == []
 
 
 def test_a_viewer_cannot_send(client_for, viewer, operator, new_phone):
     contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
-    response = client_for(viewer).post("/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "hi"}, content_type=JSON)
+    response = client_for(viewer).post(
+        "/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "hi"}, content_type=JSON
+    )
     assert response.status_code == 403
 
 
@@ -107,6 +136,10 @@ def test_each_outcome_is_counted_as_an_emf_metric_per_channel(api, operator, new
     contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
     capsys.readouterr()
     api.post("/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "counted"}, content_type=JSON)
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line
+    ]
     sent = [line for line in lines if "MessagesSent" in line]
-    assert sent and sent[0]["channel"] == "sms" and sent[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["channel"]]
+    assert (
+        sent and sent[0]["channel"] == "sms" and sent[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["channel"]]
+    )

@@ -28,7 +28,9 @@ def live(settings, fake_aws_clean):
 
 @pytest.fixture
 def whatsapp_contact(operator, new_phone):
-    contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True, "optInSms": True}, user=operator, source="test")
+    contact = actions.create_contact(
+        {"phone": new_phone(), "optInWhatsApp": True, "optInSms": True}, user=operator, source="test"
+    )
     contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(minutes=1))])
     return contact
 
@@ -51,15 +53,28 @@ def test_whatsapp_text_goes_out_as_metas_message_json(live, client_for, operator
     assert params["originationPhoneNumberId"] == settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     assert params["metaApiVersion"] == "v20.0"
     body = meta_message(params)
-    assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": whatsapp_contact.phone.lstrip("+"), "type": "text", "text": {"preview_url": False, "body": "Namaste 🙏"}}
+    assert body == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": whatsapp_contact.phone.lstrip("+"),
+        "type": "text",
+        "text": {"preview_url": False, "body": "Namaste 🙏"},
+    }
     assert message.status == "sent" and message.whatsappMessageId and not message.dryRun
 
 
 def test_whatsapp_media_is_registered_from_s3_then_sent_by_media_id(live, client_for, operator, whatsapp_contact):
     api = client_for(operator)
-    photo = SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, content_type="image/jpeg")
+    photo = SimpleUploadedFile(
+        "photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, content_type="image/jpeg"
+    )
     key = api.post("/api/messages/media", {"file": photo}).json()["s3Key"]  # a send may only name an issued key
-    message = send(api, contactId=whatsapp_contact.contactId, channel="whatsapp", media={"s3Key": key, "contentType": "image/jpeg", "caption": "Your receipt"})
+    message = send(
+        api,
+        contactId=whatsapp_contact.contactId,
+        channel="whatsapp",
+        media={"s3Key": key, "contentType": "image/jpeg", "caption": "Your receipt"},
+    )
     [upload] = live.calls("PostWhatsAppMessageMedia")
     assert upload["params"]["sourceS3File"] == {"bucketName": settings.MEDIA_BUCKET, "key": key}
     [sent] = live.calls("SendWhatsAppMessage")
@@ -108,7 +123,14 @@ def test_email_goes_through_ses_on_moto(live, client_for, operator, new_email):
     contact = actions.create_contact({"email": new_email(), "optInEmail": True}, user=operator, source="test")
     backend = ses_backends[settings.AWS_ACCOUNT_ID][settings.AWS_REGION]
     before = len(backend.sent_messages)
-    message = send(client_for(operator), contactId=contact.contactId, channel="email", subject="Hello", text="Plain", html="<b>Bold</b>")
+    message = send(
+        client_for(operator),
+        contactId=contact.contactId,
+        channel="email",
+        subject="Hello",
+        text="Plain",
+        html="<b>Bold</b>",
+    )
     assert message.status == "sent", message.errorDetails
     sent = backend.sent_messages[before:]
     assert len(sent) == 1 and sent[0].destinations["ToAddresses"] == [contact.email]
@@ -122,9 +144,16 @@ def test_a_redelivered_task_never_sends_twice(live, client_for, operator, whatsa
 
 def test_a_webp_goes_to_meta_as_a_sticker_without_caption(live, client_for, operator, whatsapp_contact):
     api = client_for(operator)
-    sticker = SimpleUploadedFile("hello.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64, content_type="image/webp")
+    sticker = SimpleUploadedFile(
+        "hello.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64, content_type="image/webp"
+    )
     key = api.post("/api/messages/media", {"file": sticker}).json()["s3Key"]
-    send(api, contactId=whatsapp_contact.contactId, channel="whatsapp", media={"s3Key": key, "contentType": "image/webp", "caption": "ignored"})
+    send(
+        api,
+        contactId=whatsapp_contact.contactId,
+        channel="whatsapp",
+        media={"s3Key": key, "contentType": "image/webp", "caption": "ignored"},
+    )
     [sent] = live.calls("SendWhatsAppMessage")
     body = meta_message(sent["params"])
     assert body["type"] == "sticker" and "caption" not in body["sticker"]  # Meta's image type is JPEG or PNG only

@@ -32,7 +32,17 @@ def webhook_subscribed(live_server, settings):
 def test_a_simulated_customer_message_arrives_in_the_inbox(webhook_subscribed, new_phone, capsys):
     phone = new_phone()
     number = inbox_queries.numbers()[1]
-    call_command("simulate_inbound", "--from", phone, "--name", "Simulated Sam", "--text", "Is the shop open?", "--number", number)
+    call_command(
+        "simulate_inbound",
+        "--from",
+        phone,
+        "--name",
+        "Simulated Sam",
+        "--text",
+        "Is the shop open?",
+        "--number",
+        number,
+    )
     assert "published wamid.LOCAL" in capsys.readouterr().out
     page = inbox_queries.list_conversations(number)
     (conversation,) = [c for c in page.items if inbox_queries.customer_phone(c) == phone]
@@ -54,17 +64,22 @@ def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subsc
     number = inbox_queries.numbers()[0]
     call_command("simulate_inbound", "--user-id", user_id, "--name", "Uma", "--text", "Hi from a username")
     assert f"from {user_id}" in capsys.readouterr().out
-    (conversation,) = [c for c in inbox_queries.list_conversations(number).items if inbox_queries.customer(c) == user_id]
+    (conversation,) = [
+        c for c in inbox_queries.list_conversations(number).items if inbox_queries.customer(c) == user_id
+    ]
     assert conversation.lastPreview == "Hi from a username"
     assert inbox_queries.contact_for(conversation).name == "Uma"
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--from", "12"], "is not a phone number in E.164 form"),
-    (["--from", "+91 98123"], "is not a phone number in E.164 form"),
-    (["--user-id", "+919812345670"], "is not a business-scoped user id"),
-    (["--number", "phone-number-id-nope"], "is not allowlisted"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--from", "12"], "is not a phone number in E.164 form"),
+        (["--from", "+91 98123"], "is not a phone number in E.164 form"),
+        (["--user-id", "+919812345670"], "is not a business-scoped user id"),
+        (["--number", "phone-number-id-nope"], "is not allowlisted"),
+    ],
+)
 def test_bad_arguments_exit_with_one_line(argv, message):
     with pytest.raises(CommandError, match=message):
         call_command("simulate_inbound", *argv)

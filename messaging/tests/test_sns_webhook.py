@@ -133,7 +133,11 @@ def test_a_forged_notification_gets_403_one_log_line_and_is_never_handed_on(clie
     assert response.json()["code"] == "UNVERIFIED"
     lines = [r for r in caplog.records if r.name == "messaging.sns"]
     assert len(lines) == 1
-    assert (lines[0].reason, lines[0].snsMessageId, lines[0].topicArn) == ("signature does not match", forged["MessageId"], topic)
+    assert (lines[0].reason, lines[0].snsMessageId, lines[0].topicArn) == (
+        "signature does not match",
+        forged["MessageId"],
+        topic,
+    )
     handed_off.assert_not_called()
 
 
@@ -146,7 +150,9 @@ def test_a_correctly_signed_message_for_another_topic_is_refused(client, handed_
 
 @pytest.mark.parametrize("offset", [timedelta(minutes=61), timedelta(days=3), -timedelta(minutes=61)])
 def test_a_message_signed_more_than_an_hour_from_now_is_refused(client, topic, handed_off, offset):
-    signed_then = notification(sample("inbound_text.json"), topic_arn=topic, timestamp=sns_timestamp(datetime.now(UTC) - offset))
+    signed_then = notification(
+        sample("inbound_text.json"), topic_arn=topic, timestamp=sns_timestamp(datetime.now(UTC) - offset)
+    )
 
     assert post(client, signed_then).status_code == 403
     with pytest.raises(sns.Unverified, match="more than an hour"):
@@ -182,8 +188,16 @@ def test_a_signing_cert_url_sns_could_not_have_issued_is_refused(client, topic, 
 
 @pytest.mark.parametrize("kind", ["Notification", "SubscriptionConfirmation"])
 def test_a_missing_field_is_refused(client, topic, handed_off, kind):
-    envelope = notification(sample("inbound_text.json"), topic_arn=topic) if kind == "Notification" else confirmation(kind, topic_arn=topic)
-    required = [f for f in sns.SIGNED_FIELDS[kind] if f != "Subject"] + ["SignatureVersion", "Signature", "SigningCertURL"]
+    envelope = (
+        notification(sample("inbound_text.json"), topic_arn=topic)
+        if kind == "Notification"
+        else confirmation(kind, topic_arn=topic)
+    )
+    required = [f for f in sns.SIGNED_FIELDS[kind] if f != "Subject"] + [
+        "SignatureVersion",
+        "Signature",
+        "SigningCertURL",
+    ]
     for field in required:
         without = {k: v for k, v in envelope.items() if k != field}
         with pytest.raises(sns.Unverified):
@@ -252,7 +266,9 @@ def test_a_certificate_is_fetched_once_and_then_served_from_the_cache(client, se
     assert LOADS == [CERT_URL]
 
 
-def test_an_unreachable_certificate_refuses_the_message_and_is_fetched_once_a_minute_at_most(client, settings, topic, handed_off, monkeypatch):
+def test_an_unreachable_certificate_refuses_the_message_and_is_fetched_once_a_minute_at_most(
+    client, settings, topic, handed_off, monkeypatch
+):
     settings.SNS_CERT_LOADER = "messaging.tests.test_sns_webhook.unreachable_loader"
     monkeypatch.setattr(sns_certs, "FAILURE_CACHE_SECONDS", 1)
     LOADS.clear()
@@ -326,16 +342,34 @@ def test_the_cache_holds_a_bounded_number_of_certificates(settings):
 
 OTHER_TOPIC = "arn:aws:sns:us-east-1:123456789012:not-the-configured-topic"
 NOT_SNS_HOSTS = st.one_of(
-    st.sampled_from(["sns.us-east-1.amazonaws.com.evil.example", "sns.amazonaws.com", "sqs.us-east-1.amazonaws.com",
-                     "sns.us-east-1.amazonaws.com:443", "sns.us-east-1.amazonaws.co", "sns..amazonaws.com",
-                     "SNS.evil.example", "sns.us-east-1.amazonaws.com.cn.evil.example", "127.0.0.1"]),
+    st.sampled_from(
+        [
+            "sns.us-east-1.amazonaws.com.evil.example",
+            "sns.amazonaws.com",
+            "sqs.us-east-1.amazonaws.com",
+            "sns.us-east-1.amazonaws.com:443",
+            "sns.us-east-1.amazonaws.co",
+            "sns..amazonaws.com",
+            "SNS.evil.example",
+            "sns.us-east-1.amazonaws.com.cn.evil.example",
+            "127.0.0.1",
+        ]
+    ),
     st.from_regex(r"[a-z0-9]{1,12}\.(example|test|amazonaws\.net)", fullmatch=True),
 )
 BAD_CERT_URLS = st.one_of(
     st.builds("https://{}/SimpleNotificationService-x.pem".format, NOT_SNS_HOSTS),
-    st.sampled_from(["http://sns.us-east-1.amazonaws.com/x.pem", "ftp://sns.us-east-1.amazonaws.com/x.pem",
-                     "https://sns.us-east-1.amazonaws.com/x.pem.exe", "https://sns.us-east-1.amazonaws.com/x.pem?",
-                     "https://sns.us-east-1.amazonaws.com/x.pem#y", "https://sns.us-east-1.amazonaws.com", "//sns.us-east-1.amazonaws.com/x.pem"]),
+    st.sampled_from(
+        [
+            "http://sns.us-east-1.amazonaws.com/x.pem",
+            "ftp://sns.us-east-1.amazonaws.com/x.pem",
+            "https://sns.us-east-1.amazonaws.com/x.pem.exe",
+            "https://sns.us-east-1.amazonaws.com/x.pem?",
+            "https://sns.us-east-1.amazonaws.com/x.pem#y",
+            "https://sns.us-east-1.amazonaws.com",
+            "//sns.us-east-1.amazonaws.com/x.pem",
+        ]
+    ),
 )
 TEXT = st.text(max_size=40)
 
@@ -370,7 +404,10 @@ def _resigned(name: str, **changes) -> Mutation:
 
 
 def _at(minutes: int) -> Mutation:
-    return Mutation(f"signed {minutes} minutes from now", lambda e: sns_signer().sign({**e, "Timestamp": sns_timestamp(datetime.now(UTC) + timedelta(minutes=minutes))}))
+    return Mutation(
+        f"signed {minutes} minutes from now",
+        lambda e: sns_signer().sign({**e, "Timestamp": sns_timestamp(datetime.now(UTC) + timedelta(minutes=minutes))}),
+    )
 
 
 def _flip_bit(position: int) -> Mutation:
@@ -386,18 +423,33 @@ def _truncate(n: int) -> Mutation:
     return Mutation(f"signature minus its last {n} characters", lambda e: {**e, "Signature": e["Signature"][:-n]})
 
 
-DOWNGRADE = Mutation("other SignatureVersion, same signature", lambda e: {**e, "SignatureVersion": {"1": "2", "2": "1"}[e["SignatureVersion"]]})
+DOWNGRADE = Mutation(
+    "other SignatureVersion, same signature",
+    lambda e: {**e, "SignatureVersion": {"1": "2", "2": "1"}[e["SignatureVersion"]]},
+)
 FORGED = Mutation("signed by an attacker's key", lambda e: attacker().sign(e))
 
 MUTATIONS = st.one_of(
     # a signed field changed after signing (Subject too: added or changed)
     st.builds(_set, st.sampled_from(["Message", "MessageId", "Timestamp", "TopicArn", "Subject"]), TEXT),
-    st.builds(_set, st.just("Type"), st.sampled_from(["SubscriptionConfirmation", "UnsubscribeConfirmation", "notification", "", "Notification "])),
+    st.builds(
+        _set,
+        st.just("Type"),
+        st.sampled_from(["SubscriptionConfirmation", "UnsubscribeConfirmation", "notification", "", "Notification "]),
+    ),
     # a field SNS always sends, removed
-    st.builds(_drop, st.sampled_from(["Message", "MessageId", "Timestamp", "TopicArn", "Type", "SignatureVersion", "Signature", "SigningCertURL"])),
+    st.builds(
+        _drop,
+        st.sampled_from(
+            ["Message", "MessageId", "Timestamp", "TopicArn", "Type", "SignatureVersion", "Signature", "SigningCertURL"]
+        ),
+    ),
     # a field of the wrong JSON type
-    st.builds(_set, st.sampled_from(["Message", "MessageId", "TopicArn", "Signature", "SignatureVersion"]),
-              st.one_of(st.integers(), st.none(), st.lists(st.integers(), max_size=2))),
+    st.builds(
+        _set,
+        st.sampled_from(["Message", "MessageId", "TopicArn", "Signature", "SignatureVersion"]),
+        st.one_of(st.integers(), st.none(), st.lists(st.integers(), max_size=2)),
+    ),
     # a certificate SNS could not have issued (the signature itself still matches)
     st.builds(_set, st.just("SigningCertURL"), BAD_CERT_URLS),
     # properly signed, but for another topic, or long ago / far ahead
@@ -427,7 +479,11 @@ def original(key: tuple, topic: str) -> dict:
     return _originals[key]
 
 
-@hypothesis_settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hypothesis_settings(
+    max_examples=examples(1000),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(key=ENVELOPES, mutate=MUTATIONS)
 def test_no_mutated_envelope_is_ever_verified(topic, key, mutate):
     mutated = mutate(original(key, topic))
@@ -435,7 +491,11 @@ def test_no_mutated_envelope_is_ever_verified(topic, key, mutate):
         sns.verify(mutated)
 
 
-@hypothesis_settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hypothesis_settings(
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(key=ENVELOPES, mutate=MUTATIONS)
 def test_no_mutated_envelope_gets_through_the_webhook(client, topic, handed_off, key, mutate):
     response = post(client, mutate(original(key, topic)))
@@ -454,13 +514,17 @@ def subscribed_live_server(live_server, settings, topic):
     not POST a SubscriptionConfirmation (it marks http subscriptions confirmed at once)."""
     settings.SNS_CERT_LOADER = sns_certs.LOCAL_STACK_LOADER
     sns_client = aws_client("sns")
-    arn = sns_client.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"{live_server.url}{URL}", ReturnSubscriptionArn=True)["SubscriptionArn"]
+    arn = sns_client.subscribe(
+        TopicArn=topic, Protocol="http", Endpoint=f"{live_server.url}{URL}", ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
     yield sns_client
     # Other tests publish to this topic (tier alerts); moto must not keep posting to a dead server.
     sns_client.unsubscribe(SubscriptionArn=arn)
 
 
-def test_moto_publishing_to_the_topic_reaches_the_task_through_the_verified_webhook(subscribed_live_server, topic, handed_off, caplog):
+def test_moto_publishing_to_the_topic_reaches_the_task_through_the_verified_webhook(
+    subscribed_live_server, topic, handed_off, caplog
+):
     event = sample("inbound_text.json")
     with caplog.at_level("WARNING", logger="messaging.sns"):
         published = subscribed_live_server.publish(TopicArn=topic, Message=event)  # moto delivers before it answers
@@ -469,7 +533,9 @@ def test_moto_publishing_to_the_topic_reaches_the_task_through_the_verified_webh
     handed_off.assert_called_once_with(message=event, sns_message_id=published["MessageId"])
 
 
-def test_moto_leaves_a_subject_out_of_what_it_signs_so_that_message_is_refused(subscribed_live_server, topic, handed_off, caplog):
+def test_moto_leaves_a_subject_out_of_what_it_signs_so_that_message_is_refused(
+    subscribed_live_server, topic, handed_off, caplog
+):
     # Real SNS signs Subject when present; moto 5.2 does not. Our verifier follows SNS, so moto's
     # message with a Subject fails, as a tampered one would: the quirk, pinned.
     with caplog.at_level("WARNING", logger="messaging.sns"):
@@ -515,13 +581,17 @@ def test_a_status_for_a_message_we_never_sent_is_still_answered_200(client, topi
     assert post(client, notification(body, topic_arn=topic)).status_code == 200
 
 
-def test_a_recent_status_for_a_message_not_recorded_yet_is_answered_200_and_kept_on_the_dlq(client, topic, fake_aws_clean, new_phone):
+def test_a_recent_status_for_a_message_not_recorded_yet_is_answered_200_and_kept_on_the_dlq(
+    client, topic, fake_aws_clean, new_phone
+):
     # Waiting for our send's record is the task's business (retries, then inbound-dlq), never SNS's.
     wamid = inbound_samples.new_wamid()
     body = inbound_samples.status("status_sent", wamid=wamid, phone=new_phone())
     envelope = notification(body, topic_arn=topic)
 
     assert post(client, envelope).status_code == 200
-    wanted = dlq.fingerprint("messaging.process_inbound_event", [], {"message": body, "sns_message_id": envelope["MessageId"]})
+    wanted = dlq.fingerprint(
+        "messaging.process_inbound_event", [], {"message": body, "sns_message_id": envelope["MessageId"]}
+    )
     [record] = [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted]
     assert "NotRecordedYet" in record.payload

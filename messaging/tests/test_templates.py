@@ -21,7 +21,11 @@ def test_sync_copies_every_template_into_template_eum_items(synced):
     fetched = synced.calls("GetWhatsAppMessageTemplate")
     # Other tests put templates of other accounts in the session's catalog: count the synced ones.
     synced_wabas = {c["params"]["id"] for c in listed}
-    items = [t for t in WaTemplate.item_type_index.query("TEMPLATE_EUM") if isinstance(t, WaTemplate) and t.wabaId in synced_wabas]
+    items = [
+        t
+        for t in WaTemplate.item_type_index.query("TEMPLATE_EUM")
+        if isinstance(t, WaTemplate) and t.wabaId in synced_wabas
+    ]
     assert listed and len(fetched) == len({(t.wabaId, t.templateName, t.templateLanguage) for t in items})
     sample = items[0]
     assert sample.pk == f"TEMPLATE_EUM#{sample.wabaId}#{sample.templateName}#{sample.templateLanguage}"
@@ -41,8 +45,15 @@ def test_parameters_must_fit_the_templates_components(synced):
     with pytest.raises(FieldErrors) as caught:
         templates.validate(template.templateName, template.templateLanguage, {"body": []})
     assert "template.parameters.body" in caught.value.errors
-    params = {"body": ["x"] * needed["body"], "header": ["h"] * needed["header"], "buttons": [["b"] * n for n in needed["buttons"]]}
-    assert templates.validate(template.templateName, template.templateLanguage, params).templateName == template.templateName
+    params = {
+        "body": ["x"] * needed["body"],
+        "header": ["h"] * needed["header"],
+        "buttons": [["b"] * n for n in needed["buttons"]],
+    }
+    assert (
+        templates.validate(template.templateName, template.templateLanguage, params).templateName
+        == template.templateName
+    )
 
 
 def test_a_template_send_outside_the_window_goes_through(synced, client_for, operator, new_phone):
@@ -55,7 +66,15 @@ def test_a_template_send_outside_the_window_goes_through(synced, client_for, ope
     payload = {
         "contactId": contact.contactId,
         "channel": "whatsapp",
-        "template": {"name": template.templateName, "language": template.templateLanguage, "parameters": {"body": ["v"] * needed["body"], "header": ["h"] * needed["header"], "buttons": [["b"] * n for n in needed["buttons"]]}},
+        "template": {
+            "name": template.templateName,
+            "language": template.templateLanguage,
+            "parameters": {
+                "body": ["v"] * needed["body"],
+                "header": ["h"] * needed["header"],
+                "buttons": [["b"] * n for n in needed["buttons"]],
+            },
+        },
     }
     response = client_for(operator).post("/api/messages", payload, content_type="application/json")
     assert response.status_code == 202, response.content

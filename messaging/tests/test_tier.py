@@ -54,7 +54,9 @@ def alerts():
             if not batch:
                 break
             received.extend(json.loads(m["Body"]) for m in batch)
-            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+            sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+            )
         return [a for a in received if a.get("portfolio") == name]
 
     yield for_portfolio

@@ -27,7 +27,9 @@ def oidc_provider(tmp_path_factory):
 @pytest.fixture
 def sso(oidc_provider, live_server, settings):
     """The app's SSO button leads to the test provider, which knows the app as its client."""
-    oidc_provider.register_client(settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET, f"{live_server.url}/oidc/callback/")
+    oidc_provider.register_client(
+        settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET, f"{live_server.url}/oidc/callback/"
+    )
     for name, value in oidc_provider.endpoints.items():
         setattr(settings, name, value)
     return oidc_provider

@@ -24,11 +24,18 @@ class SigningKey:
 
     @property
     def jwk(self) -> dict[str, Any]:
-        return {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key())), "kid": self.kid, "alg": "RS256", "use": "sig"}
+        return {
+            **json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key())),
+            "kid": self.kid,
+            "alg": "RS256",
+            "use": "sig",
+        }
 
     @property
     def public_pem(self) -> bytes:
-        return self.private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def sign(self, claims: dict[str, Any], kid: str | None = None) -> str:
         return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": kid or self.kid})
@@ -52,10 +59,18 @@ def hs256_with_public_key(claims: dict[str, Any], key: SigningKey) -> str:
     return f"{signing_input}.{_b64(signature)}"
 
 
-def claims_for(issuer: str, audience: str, *, token_use: str = "id", lifetime: int = 3600, **extra: Any) -> dict[str, Any]:
+def claims_for(
+    issuer: str, audience: str, *, token_use: str = "id", lifetime: int = 3600, **extra: Any
+) -> dict[str, Any]:
     """Claims as Cognito puts them in an ID token (aud) or an access token (client_id)."""
     issued = int(time.time())
-    claims: dict[str, Any] = {"iss": issuer, "sub": extra.pop("sub", "3f1c2a9e-0000-4000-8000-000000000001"), "iat": issued, "exp": issued + lifetime, "token_use": token_use}
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": extra.pop("sub", "3f1c2a9e-0000-4000-8000-000000000001"),
+        "iat": issued,
+        "exp": issued + lifetime,
+        "token_use": token_use,
+    }
     claims["aud" if token_use == "id" else "client_id"] = audience
     return {**claims, **extra}
 

@@ -17,7 +17,13 @@ from wecare.roles import ACCESS_ATTR, PUBLIC, Role
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = {"int": "1", "str": "01NOTAREALID0000000000000", "path": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLE = {
+    "int": "1",
+    "str": "01NOTAREALID0000000000000",
+    "path": "x",
+    "slug": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 # Views that answer 403 by design to a request missing its parameters get them here.
@@ -42,7 +48,11 @@ def page_urls() -> list[tuple[str, object]]:
                 found.append(("/" + _concrete(prefix + str(p.pattern)), p.callback))
 
     walk(get_resolver().url_patterns, "")
-    return [(path, view) for path, view in found if not path.startswith("/api/") or path.startswith(("/api/docs", "/api/openapi"))]
+    return [
+        (path, view)
+        for path, view in found
+        if not path.startswith("/api/") or path.startswith(("/api/docs", "/api/openapi"))
+    ]
 
 
 def api_operations() -> list[tuple[str, str, Role]]:
@@ -54,7 +64,13 @@ def api_operations() -> list[tuple[str, str, Role]]:
                 assert len(roles) == 1, f"{path}: every operation names exactly one role"
                 full = "/api" + (prefix + path if prefix else path).replace("//", "/")
                 for method in operation.methods:
-                    operations.append((method, _concrete(full.replace("{", "<").replace("}", ">")), roles.pop() if len(roles) == 1 else next(iter(roles))))
+                    operations.append(
+                        (
+                            method,
+                            _concrete(full.replace("{", "<").replace("}", ">")),
+                            roles.pop() if len(roles) == 1 else next(iter(roles)),
+                        )
+                    )
     return operations
 
 
@@ -146,5 +162,9 @@ def test_a_denial_is_logged_and_audited(client, viewer, caplog):
     assert response.status_code == 403
     record = next(r for r in caplog.records if r.getMessage() == "access denied")
     assert (record.user, record.path) == (viewer.username, "/contacts/new/")
-    entries = [e for e in AuditLog.scan(AuditLog.action == "access.denied") if e.userId == viewer.username and e.resourceId == "/contacts/new/"]
+    entries = [
+        e
+        for e in AuditLog.scan(AuditLog.action == "access.denied")
+        if e.userId == viewer.username and e.resourceId == "/contacts/new/"
+    ]
     assert entries and entries[-1].details["reason"] == "needs operator, has viewer"

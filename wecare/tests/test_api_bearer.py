@@ -52,7 +52,9 @@ def test_it_refuses_an_expired_token(api, user_pool):
 def test_it_refuses_a_viewer_creating_a_contact_and_audits_the_denial(api, user_pool, new_phone):
     sub = str(uuid.uuid4())
     token = user_pool.token("id", sub=sub, **{"cognito:groups": ["Viewer"]})
-    response = api.post("/api/contacts", {"name": "Asha Rao", "phone": new_phone()}, content_type="application/json", **bearer(token))
+    response = api.post(
+        "/api/contacts", {"name": "Asha Rao", "phone": new_phone()}, content_type="application/json", **bearer(token)
+    )
     assert response.status_code == 403, response.content
     denials = list(AuditLog.scan((AuditLog.userId == sub) & (AuditLog.action == "access.denied")))
     assert [d.resourceId for d in denials] == ["/api/contacts"]
@@ -60,13 +62,18 @@ def test_it_refuses_a_viewer_creating_a_contact_and_audits_the_denial(api, user_
 
 def test_it_lets_an_operator_access_token_create_a_contact(api, user_pool, new_phone):
     token = user_pool.token("access", **{"cognito:groups": ["Operator"]})
-    response = api.post("/api/contacts", {"name": "Asha Rao", "phone": new_phone()}, content_type="application/json", **bearer(token))
+    response = api.post(
+        "/api/contacts", {"name": "Asha Rao", "phone": new_phone()}, content_type="application/json", **bearer(token)
+    )
     assert response.status_code == 201, response.content
 
 
 def test_it_keeps_the_email_from_the_last_login_when_an_access_token_is_used(api, user_pool, django_user_model):
     sub = str(uuid.uuid4())
-    api.get("/api/contacts", **bearer(user_pool.token("id", sub=sub, email="Asha@Example.com", **{"cognito:groups": ["Viewer"]})))
+    api.get(
+        "/api/contacts",
+        **bearer(user_pool.token("id", sub=sub, email="Asha@Example.com", **{"cognito:groups": ["Viewer"]})),
+    )
     # Cognito access tokens carry no email.
     api.get("/api/contacts", **bearer(user_pool.token("access", sub=sub, **{"cognito:groups": ["Viewer"]})))
     assert django_user_model.objects.get(username=sub).email == "asha@example.com"

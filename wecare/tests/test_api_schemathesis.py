@@ -70,7 +70,9 @@ def real_contact(operator):
     """A fresh contact for each call: live, or already deleted."""
 
     def make(*, deleted: bool = False) -> str:
-        contact = actions.create_contact({"name": "Schema Thesis", "phone": _unused_phone()}, user=operator, source="api")
+        contact = actions.create_contact(
+            {"name": "Schema Thesis", "phone": _unused_phone()}, user=operator, source="api"
+        )
         if deleted:
             actions.delete_contact(contact.contactId, user=operator)
         return contact.contactId

@@ -30,7 +30,9 @@ def csv_of(size: int, row: str) -> str:
 
 
 def preview_body(csv_text: str, *, ensure_ascii: bool = True) -> bytes:
-    return json.dumps({"audience": {"csv": csv_text}, "channel": "sms", "message": {"text": "Hi {{1}}"}}, ensure_ascii=ensure_ascii).encode()
+    return json.dumps(
+        {"audience": {"csv": csv_text}, "channel": "sms", "message": {"text": "Hi {{1}}"}}, ensure_ascii=ensure_ascii
+    ).encode()
 
 
 def rows_in(csv_text: str) -> int:
@@ -73,7 +75,9 @@ def test_a_bulk_body_over_its_limit_is_413_naming_the_limit(client_for, operator
     response = client_for(operator).post(path, body, content_type=JSON)
 
     assert response.status_code == 413
-    assert response.json() == {"detail": f"request body over the limit of {BULK_BODY_LIMIT} bytes (32 MiB) for this operation"}
+    assert response.json() == {
+        "detail": f"request body over the limit of {BULK_BODY_LIMIT} bytes (32 MiB) for this operation"
+    }
 
 
 def test_any_other_json_body_over_2_5_mib_is_413_naming_the_limit(client_for, operator):
@@ -117,7 +121,9 @@ NOBODY = {
     "anonymous": {},
     "not a bearer header": {"HTTP_AUTHORIZATION": "x"},
     "a bearer that is not a JWT": {"HTTP_AUTHORIZATION": "Bearer not-a-token"},
-    "a JWT of another issuer's key": {"HTTP_AUTHORIZATION": "Bearer " + SigningKey("not-in-the-jwks").sign({"sub": "x", "token_use": "id"})},
+    "a JWT of another issuer's key": {
+        "HTTP_AUTHORIZATION": "Bearer " + SigningKey("not-in-the-jwks").sign({"sub": "x", "token_use": "id"})
+    },
 }
 
 
@@ -136,7 +142,9 @@ def test_a_large_body_from_no_one_is_refused_before_a_byte_of_it_is_read(client,
 def test_a_large_bulk_body_with_a_bearer_token_that_verifies_is_read_once_and_previewed(user_pool, token_use):
     token = user_pool.token(token_use, **{"cognito:groups": ["Operator"]})
 
-    status, bytes_read = post_counted(Client(), "/api/bulk/jobs/preview", LARGE_BULK_BODY, HTTP_AUTHORIZATION=f"Bearer {token}")
+    status, bytes_read = post_counted(
+        Client(), "/api/bulk/jobs/preview", LARGE_BULK_BODY, HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
 
     assert (status, bytes_read) == (200, len(LARGE_BULK_BODY))
 
@@ -158,7 +166,9 @@ def test_a_media_upload_declared_over_the_largest_whatsapp_file_is_413_before_it
     )
 
     assert response.status_code == 413
-    assert response.json() == {"detail": f"request body over the limit of {MEDIA_BODY_LIMIT} bytes (101 MiB) for this operation"}
+    assert response.json() == {
+        "detail": f"request body over the limit of {MEDIA_BODY_LIMIT} bytes (101 MiB) for this operation"
+    }
     assert stream.bytes_read == 0
 
 

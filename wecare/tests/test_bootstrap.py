@@ -12,7 +12,13 @@ def test_every_table_exists_with_ttl_where_the_design_says(aws):
     dynamodb = client("dynamodb")
     names = set(dynamodb.list_tables()["TableNames"])
     assert {m.Meta.table_name for m in ALL_MODELS} <= names
-    for table, attribute in {"Messages": "expiresAt", "AuditLogs": "expiresAt", "DLQMessages": "expiresAt", "RateLimitTrackers": "expiresAt", "base-wecare-digital-whatsapp": "ttl"}.items():
+    for table, attribute in {
+        "Messages": "expiresAt",
+        "AuditLogs": "expiresAt",
+        "DLQMessages": "expiresAt",
+        "RateLimitTrackers": "expiresAt",
+        "base-wecare-digital-whatsapp": "ttl",
+    }.items():
         ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", attribute)
 
@@ -34,7 +40,9 @@ def test_the_whatsapp_table_has_the_contracts_five_indexes(aws):
 def test_each_work_queue_redrives_to_its_dead_letter_queue(aws, queue, dlq):
     sqs = client("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"])
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    )
     assert policy["deadLetterTargetArn"].endswith(f":{dlq}")
     assert int(policy["maxReceiveCount"]) == MAX_RECEIVE_COUNT
 

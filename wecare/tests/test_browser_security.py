@@ -26,7 +26,10 @@ def directives(policy: str) -> dict[str, list[str]]:
     return {name: values for name, *values in (part.split() for part in policy.split(";") if part.strip())}
 
 
-@pytest.mark.parametrize("url", ["/contacts/", "/contacts/export.csv", "/dm/whatsapp/", "/bulk/new/", "/api/contacts", "/admin/dynamo/audit/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/contacts/", "/contacts/export.csv", "/dm/whatsapp/", "/bulk/new/", "/api/contacts", "/admin/dynamo/audit/"],
+)
 def test_every_page_api_answer_and_download_carries_the_policy_and_is_not_cached(client_for, admin_user, url):
     response = client_for(admin_user).get(url)
     assert response.status_code == 200
@@ -90,7 +93,9 @@ def test_polling_alone_does_not_keep_a_session_alive_and_then_sends_the_page_to_
     _idle_for(user_client, settings.SESSION_IDLE_TIMEOUT_SECONDS - 30)
     assert user_client.get("/dm/whatsapp/conversations/", **POLL).status_code == 200  # still in time
     _idle_for(user_client, settings.SESSION_IDLE_TIMEOUT_SECONDS + 1)
-    response = user_client.get("/dm/whatsapp/conversations/", HTTP_HX_CURRENT_URL="http://testserver/dm/whatsapp/?number=x", **POLL)
+    response = user_client.get(
+        "/dm/whatsapp/conversations/", HTTP_HX_CURRENT_URL="http://testserver/dm/whatsapp/?number=x", **POLL
+    )
     assert response.status_code == 401
     assert response["HX-Redirect"] == "/accounts/login/?next=/dm/whatsapp/%3Fnumber%3Dx"
     assert user_client.get("/api/contacts").status_code == 401
@@ -118,7 +123,9 @@ def test_a_session_in_constant_use_still_ends_its_maximum_age_after_it_began(cli
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-PRINT_TIMEOUTS = "from django.conf import settings; print(settings.SESSION_IDLE_TIMEOUT_SECONDS, settings.SESSION_COOKIE_AGE)"
+PRINT_TIMEOUTS = (
+    "from django.conf import settings; print(settings.SESSION_IDLE_TIMEOUT_SECONDS, settings.SESSION_COOKIE_AGE)"
+)
 
 
 @pytest.mark.parametrize(
@@ -127,13 +134,18 @@ PRINT_TIMEOUTS = "from django.conf import settings; print(settings.SESSION_IDLE_
     ids=["defaults", "set"],
 )
 def test_the_timeouts_come_from_the_environment(environment, idle_seconds, max_seconds):
-    result = manage("shell", "--no-imports", "-c", PRINT_TIMEOUTS, env=clean_environment(DJANGO_SECRET_KEY=DEV_KEY, **environment))
+    result = manage(
+        "shell", "--no-imports", "-c", PRINT_TIMEOUTS, env=clean_environment(DJANGO_SECRET_KEY=DEV_KEY, **environment)
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(idle_seconds), str(max_seconds)]
 
 
-@pytest.mark.parametrize(("variable", "value"), [("SESSION_IDLE_MINUTES", "0"), ("SESSION_IDLE_MINUTES", "half an hour"), ("SESSION_MAX_HOURS", "-1")])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("SESSION_IDLE_MINUTES", "0"), ("SESSION_IDLE_MINUTES", "half an hour"), ("SESSION_MAX_HOURS", "-1")],
+)
 def test_a_bad_timeout_stops_the_app_with_one_line_naming_it(variable, value):
     result = manage("check", env=clean_environment(DJANGO_SECRET_KEY=DEV_KEY, **{variable: value}))
 

@@ -34,7 +34,12 @@ document.addEventListener("securitypolicyviolation", e => {
 def csp_page(login_page, admin_user):
     page = login_page(admin_user)
     violations: list[str] = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text or "CSP violation" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(m.text) if "Content Security Policy" in m.text or "CSP violation" in m.text else None
+        ),
+    )
     page.add_init_script(REPORT_VIOLATIONS)
     page.violations = violations
     return page
@@ -48,13 +53,17 @@ def _shows(page, url: str, what: str) -> None:
 
 def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, admin_user, settings, new_phone):
     page, base = csp_page, live_server.url
-    contact = actions.create_contact({"name": "Policy Pia", "phone": new_phone(), "optInSms": True}, user=admin_user, source="test")
+    contact = actions.create_contact(
+        {"name": "Policy Pia", "phone": new_phone(), "optInSms": True}, user=admin_user, source="test"
+    )
     number = f"phone-number-id-{str(ULID()).lower()}"
     settings.WHATSAPP_PHONE_NUMBER_IDS = [number]
     conv = inbox_data.conversation(contact.phone, number=number)
     inbox_data.inbound(conv, "a photo", kind="image", s3Key="whatsapp-media/whatsapp-media-incoming/photo.jpg")
     inbox_data.inbound(conv, "and a question")
-    job = bulk_actions.start_job(AudienceSpec(search="Policy Pia"), {"text": "Hi"}, channel="sms", sender=None, user=admin_user)
+    job = bulk_actions.start_job(
+        AudienceSpec(search="Policy Pia"), {"text": "Hi"}, channel="sms", sender=None, user=admin_user
+    )
 
     _shows(page, f"{base}/contacts/", "#results")
     page.get_by_role("searchbox", name="Search contacts").fill("Policy")
@@ -103,7 +112,10 @@ def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, ad
 def test_the_check_catches_an_inline_script(csp_page, live_server):
     """The guard above can fail: an inline script put into a page is reported."""
     csp_page.goto(f"{live_server.url}/contacts/")
-    csp_page.evaluate('() => { const s = document.createElement("script"); s.textContent = "window.__ran = 1"; ' 'document.body.append(s); }')
+    csp_page.evaluate(
+        '() => { const s = document.createElement("script"); s.textContent = "window.__ran = 1"; '
+        "document.body.append(s); }"
+    )
     expect(csp_page.locator("html")).to_have_attribute("data-csp-violations", re.compile("script-src"))
     assert csp_page.evaluate("window.__ran") is None  # blocked
     assert any("script-src" in v for v in csp_page.violations)

@@ -50,7 +50,11 @@ def test_a_cursor_round_trips_only_within_its_scope():
         Cursor.decode(unsigned(key), scope="a-list")
     with pytest.raises(InvalidCursor):
         Cursor.decode("x" * (Cursor.MAX_LENGTH + 1), scope="a-list")
-    assert Cursor.encode(None, scope="a-list") is None and Cursor.decode(None, scope="a-list") is None and Cursor.decode("", scope="a-list") is None
+    assert (
+        Cursor.encode(None, scope="a-list") is None
+        and Cursor.decode(None, scope="a-list") is None
+        and Cursor.decode("", scope="a-list") is None
+    )
 
 
 # --- every list, with a forged cursor -----------------------------------------------------------
@@ -81,8 +85,12 @@ def paged_lists(operator, new_phone, settings) -> list[PagedList]:
     number = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
     conv = inbox_data.conversation(new_phone(), number=number)
     slug = inbox_queries.slug(conv.pk)
-    contact = actions.create_contact({"name": "Cursor Cora", "phone": new_phone(), "optInSms": True}, user=operator, source="test")
-    job = bulk_actions.start_job(AudienceSpec(contact_ids=[contact.contactId]), {"text": "hi"}, channel="sms", sender=None, user=operator)
+    contact = actions.create_contact(
+        {"name": "Cursor Cora", "phone": new_phone(), "optInSms": True}, user=operator, source="test"
+    )
+    job = bulk_actions.start_job(
+        AudienceSpec(contact_ids=[contact.contactId]), {"text": "hi"}, channel="sms", sender=None, user=operator
+    )
     live = ("contactId", "liveList", "createdAt")
     return [
         PagedList("/api/contacts?cursor={cursor}", live, api_refusal),
@@ -95,7 +103,11 @@ def paged_lists(operator, new_phone, settings) -> list[PagedList]:
         PagedList("/admin/dynamo/audit/?cursor={cursor}", ("logId", "day"), starts_over("/admin/dynamo/audit/")),
         PagedList("/admin/dynamo/contacts/?cursor={cursor}", ("contactId",), starts_over("/admin/dynamo/contacts/")),
         PagedList("/api/messages?cursor={cursor}", ("messageId",), api_refusal),
-        PagedList(f"/api/messages?contactId={contact.contactId}&cursor={{cursor}}", ("messageId", "contactId", "timestamp"), api_refusal),
+        PagedList(
+            f"/api/messages?contactId={contact.contactId}&cursor={{cursor}}",
+            ("messageId", "contactId", "timestamp"),
+            api_refusal,
+        ),
         PagedList("/api/bulk/jobs?cursor={cursor}", ("jobId",), api_refusal),
         PagedList(f"/api/bulk/jobs/{job.jobId}/recipients?cursor={{cursor}}", ("jobId", "recipientId"), api_refusal),
     ]
@@ -135,7 +147,10 @@ def test_any_text_as_a_cursor_is_refused_on_the_contacts_api(client_for, admin_u
     if cursor == "":
         assert response.status_code == 200
     else:
-        assert api_refusal(response) and response.json()["detail"][0]["msg"] == REFUSAL, (cursor[:100], response.content[:300])
+        assert api_refusal(response) and response.json()["detail"][0]["msg"] == REFUSAL, (
+            cursor[:100],
+            response.content[:300],
+        )
 
 
 def test_a_cursor_from_one_conversation_is_refused_in_another(client_for, viewer, new_phone):
@@ -152,10 +167,14 @@ def test_a_cursor_from_one_conversation_is_refused_in_another(client_for, viewer
 
 def test_a_cursor_from_one_audit_day_is_refused_on_another(client_for, admin_user):
     admin = client_for(admin_user)
-    day_cursor = Cursor.encode({"logId": {"S": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}, "day": {"S": "2026-01-01"}}, scope="audit:2026-01-01")
+    day_cursor = Cursor.encode(
+        {"logId": {"S": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}, "day": {"S": "2026-01-01"}}, scope="audit:2026-01-01"
+    )
 
     assert admin.get("/admin/dynamo/audit/", {"day": "2026-01-01", "cursor": day_cursor}).status_code == 200
-    assert starts_over("/admin/dynamo/audit/")(admin.get("/admin/dynamo/audit/", {"day": "2026-01-02", "cursor": day_cursor}))
+    assert starts_over("/admin/dynamo/audit/")(
+        admin.get("/admin/dynamo/audit/", {"day": "2026-01-02", "cursor": day_cursor})
+    )
 
 
 def test_the_messages_of_a_conversation_page_back_with_the_cursors_they_hand_out(client_for, viewer, new_phone):
@@ -165,7 +184,9 @@ def test_the_messages_of_a_conversation_page_back_with_the_cursors_they_hand_out
     seen: list[str] = []
     cursor = None
     while True:
-        page = api.get(f"/api/inbox/{inbox_queries.slug(conv.pk)}", {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        page = api.get(
+            f"/api/inbox/{inbox_queries.slug(conv.pk)}", {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen = [m["waMessageId"] for m in page["items"]] + seen
         cursor = page["olderCursor"]
         if not cursor:

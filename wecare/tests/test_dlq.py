@@ -39,14 +39,18 @@ def empty_dlq():
 def _drain(queue: str) -> None:
     # PurgeQueue is allowed once a minute; receive-and-delete is not limited.
     sqs = aws.client("sqs")
-    while found := sqs.receive_message(QueueUrl=dlq._url(queue), MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+    while found := sqs.receive_message(QueueUrl=dlq._url(queue), MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    ):
         for message in found:
             sqs.delete_message(QueueUrl=dlq._url(queue), ReceiptHandle=message["ReceiptHandle"])
 
 
 def _bodies() -> list[dict]:
     sqs = aws.client("sqs")
-    found = sqs.receive_message(QueueUrl=dlq._url("default-dlq"), MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    found = sqs.receive_message(QueueUrl=dlq._url("default-dlq"), MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+        "Messages", []
+    )
     return [json.loads(m["Body"]) for m in found]
 
 
@@ -151,13 +155,19 @@ def test_replay_dlq_command_reports_audits_and_exits_nonzero_when_something_fail
     FAIL_UNTIL["g"] = ATTEMPTS["g"] + 1
     call_command("replay_dlq", "--queue", "default-dlq")
     assert "replayed 1" in capsys.readouterr().out
-    assert any(e.action == "dlq.replay" and e.resourceId == "default-dlq" for e in AuditLog.scan(AuditLog.action == "dlq.replay"))
+    assert any(
+        e.action == "dlq.replay" and e.resourceId == "default-dlq"
+        for e in AuditLog.scan(AuditLog.action == "dlq.replay")
+    )
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--queue", "inbound-queue"], "unknown dead-letter queue 'inbound-queue'"),
-    (["--max", "0"], "--max must be between 1 and 1000"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--queue", "inbound-queue"], "unknown dead-letter queue 'inbound-queue'"),
+        (["--max", "0"], "--max must be between 1 and 1000"),
+    ],
+)
 def test_replay_dlq_command_refuses_bad_arguments_with_one_line(argv, message):
     from django.core.management.base import CommandError
 

@@ -44,7 +44,9 @@ def test_the_parsers_find_what_we_know_is_there():
     """Guards the regexes: if they silently matched nothing, every other test here would pass."""
     names = settings_variables()
     assert len(names) >= 45
-    assert {"DJANGO_SECRET_KEY", "WHATSAPP_PHONE_NUMBER_IDS", "COGNITO_ISSUER", "IMPORT_PREFIX"} <= set(names)  # incl. multi-line calls
+    assert {"DJANGO_SECRET_KEY", "WHATSAPP_PHONE_NUMBER_IDS", "COGNITO_ISSUER", "IMPORT_PREFIX"} <= set(
+        names
+    )  # incl. multi-line calls
     assert {"PORT", "MOTO_PORT", "DEMO_PASSWORD"} <= set(devstack_variables())
     assert {"PORT", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "WORKER_QUEUES"} <= set(entrypoint_variables())
 
@@ -56,7 +58,9 @@ def test_variable_is_in_env_example(name):
 
 @pytest.mark.parametrize("name", all_variables())
 def test_variable_is_in_configuration_doc(name):
-    assert f"`{name}`" in CONFIGURATION_DOC.read_text(), f"{name} is read by the code but missing from docs/configuration.md"
+    assert f"`{name}`" in CONFIGURATION_DOC.read_text(), (
+        f"{name} is read by the code but missing from docs/configuration.md"
+    )
 
 
 def test_env_example_lists_nothing_the_code_does_not_read():

@@ -40,7 +40,13 @@ print(json.dumps({
 def test_production_settings_never_load_the_local_aws_package():
     env = clean_environment(**{**PRODUCTION, "AWS_ENDPOINT_URL": None, "AWS_FAKE_ENDPOINT_URL": None})
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_LIKE_PRODUCTION], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False
+        [sys.executable, "-c", LOAD_LIKE_PRODUCTION],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr
@@ -51,8 +57,23 @@ def test_production_settings_never_load_the_local_aws_package():
 
 
 def test_the_local_stack_settings_refuse_a_deployed_environment():
-    env = clean_environment(**{**PRODUCTION, "AWS_ENDPOINT_URL": None, "AWS_FAKE_ENDPOINT_URL": None, "DJANGO_SETTINGS_MODULE": "localaws.settings"})
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    env = clean_environment(
+        **{
+            **PRODUCTION,
+            "AWS_ENDPOINT_URL": None,
+            "AWS_FAKE_ENDPOINT_URL": None,
+            "DJANGO_SETTINGS_MODULE": "localaws.settings",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
     assert result.returncode == 2
     assert "localaws.settings is for the local stack only" in result.stderr
@@ -70,7 +91,9 @@ def test_no_app_imports_the_local_aws_package():
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names if name.split(".")[0] == "localaws"]
+            offenders += [
+                f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names if name.split(".")[0] == "localaws"
+            ]
 
     assert len(production_modules()) > 50  # the walk really found the apps
     assert offenders == []

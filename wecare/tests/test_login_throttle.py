@@ -71,7 +71,9 @@ def test_login_works_again_after_the_cooloff(operator):
     fail(operator.username, ATTACKER)
     assert log_in(operator.username, "pw-" + operator.username, ATTACKER).status_code == 429
     # Let the cool-off pass: every failure is now older than it.
-    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=settings.LOGIN_COOLOFF_MINUTES, seconds=1))
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - timedelta(minutes=settings.LOGIN_COOLOFF_MINUTES, seconds=1)
+    )
     assert logged_in(log_in(operator.username, "pw-" + operator.username, ATTACKER))
 
 

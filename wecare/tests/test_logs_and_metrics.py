@@ -36,7 +36,11 @@ def test_json_formatter_writes_one_object_per_line(settings):
     finally:
         logger.removeHandler(handler)
     line = json.loads(stream.getvalue())
-    assert line["message"] == "refused" and line["reason"] == "OPT_IN_MISSING" and line["log_group"] == "/base-wecare-digital/common"
+    assert (
+        line["message"] == "refused"
+        and line["reason"] == "OPT_IN_MISSING"
+        and line["log_group"] == "/base-wecare-digital/common"
+    )
 
 
 def test_metrics_are_cloudwatch_embedded_metric_format():

@@ -31,12 +31,17 @@ def _b64(value: object) -> str:
 
 # Each a query string that once broke, or could: a cursor with the right names and wrong types,
 # an unknown channel, huge values, bytes that are not UTF-8, PHP/Rails-style nested names.
-FORGED_CURSOR = _b64({"contactId": {"N": "abc"}, "liveList": {"S": "LIVE"}, "createdAt": {"N": "1"}, "pk": {"S": "x" * 3000}})
+FORGED_CURSOR = _b64(
+    {"contactId": {"N": "abc"}, "liveList": {"S": "LIVE"}, "createdAt": {"N": "1"}, "pk": {"S": "x" * 3000}}
+)
 MALFORMED_QUERIES = {
     "bad-cursor": f"cursor={FORGED_CURSOR}",
     "cursor-not-base64": "cursor=%25%25%25%00",
     "channel-fax": "channel=fax&kind=weird&action=send",
-    "huge": "q=" + "x" * 20_000 + "&limit=99999999999999999999999&days=-99999999999999999999&day=99999-99-99&number=" + "9" * 500,
+    "huge": "q="
+    + "x" * 20_000
+    + "&limit=99999999999999999999999&days=-99999999999999999999&day=99999-99-99&number="
+    + "9" * 500,
     "unicode": "q=%00%F0%9F%98%80%FF%FE%ED%A0%80&day=%E2%80%AE2024-01-01&cursor=%C0%AF&number=%EF%BF%BF",
     "nested": "a[b][c]=1&a[]=2&q[]=x&cursor[]=y&channel[]=sms&limit[]=1&contactId[$ne]=1",
     "repeated": "cursor=a&cursor=b&channel=sms&channel=fax&q=1&q=2&archived=maybe&archived=true",
@@ -78,8 +83,20 @@ JUNK_JSON = {
     "null": "null",
     "truncated": '{"phone": "+1415',
     "too-deep": '{"a": ' + "[" * 5000,
-    "wrong-types": json.dumps({"phone": 12345, "name": ["x"], "channel": {"a": 1}, "audience": "all", "message": 7, "action": None, "limit": 1e300}),
-    "huge-values": json.dumps({"name": "x" * 100_000, "phone": "9" * 5000, "text": "x" * 100_000, "contactIds": ["x" * 1000] * 100}),
+    "wrong-types": json.dumps(
+        {
+            "phone": 12345,
+            "name": ["x"],
+            "channel": {"a": 1},
+            "audience": "all",
+            "message": 7,
+            "action": None,
+            "limit": 1e300,
+        }
+    ),
+    "huge-values": json.dumps(
+        {"name": "x" * 100_000, "phone": "9" * 5000, "text": "x" * 100_000, "contactIds": ["x" * 1000] * 100}
+    ),
     "unicode": '{"name": "\\ud800", "phone": "\\u0000", "text": "\\udfff\\ud800", "channel": "whats\\u0000app"}',
     "big-numbers": '{"limit": 1e999, "previewedCount": 123456789012345678901234567890, "cooldownHours": -1e999}',
     "csv-long-field": json.dumps({"audience": {"csv": LONG_CSV_FIELD}, "channel": "sms", "message": {"text": "hi"}}),
@@ -129,10 +146,21 @@ def world(operator, new_phone) -> dict[str, str]:
         from messaging.inbox import queries as inbox_queries
         from messaging.tests import inbox_data
 
-        contact = actions.create_contact({"name": "Sweep Sam", "phone": new_phone(), "email": f"sweep-{new_phone()[1:]}@example.com", "optInSms": True}, user=operator, source="test")
+        contact = actions.create_contact(
+            {
+                "name": "Sweep Sam",
+                "phone": new_phone(),
+                "email": f"sweep-{new_phone()[1:]}@example.com",
+                "optInSms": True,
+            },
+            user=operator,
+            source="test",
+        )
         conversation = inbox_data.conversation(contact.phone)
         inbox_data.inbound(conversation)
-        job = bulk_actions.start_job(AudienceSpec(contact_ids=[contact.contactId]), {"text": "hi"}, channel="sms", sender=None, user=operator)
+        job = bulk_actions.start_job(
+            AudienceSpec(contact_ids=[contact.contactId]), {"text": "hi"}, channel="sms", sender=None, user=operator
+        )
         _WORLD.update(
             contact_id=contact.contactId,
             conversation=inbox_queries.slug(conversation.pk),
@@ -159,7 +187,9 @@ def _page_cases() -> list:
     for route in page_routes():
         for persona in PERSONAS:
             case_id = f"{persona}:{route}"
-            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_ELSEWHERE[case_id])] if case_id in KNOWN_ELSEWHERE else []
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=KNOWN_ELSEWHERE[case_id])] if case_id in KNOWN_ELSEWHERE else []
+            )
             cases.append(pytest.param(route, persona, id=case_id, marks=marks))
     return cases
 
@@ -188,7 +218,9 @@ def _api_cases() -> list:
         route = re.sub(r"01NOTAREALID\w+", lambda m: "{id}", path)
         for persona in PERSONAS:
             case_id = f"{persona}:{method} {route}"
-            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_ELSEWHERE[case_id])] if case_id in KNOWN_ELSEWHERE else []
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=KNOWN_ELSEWHERE[case_id])] if case_id in KNOWN_ELSEWHERE else []
+            )
             cases.append(pytest.param(method, path, persona, id=case_id, marks=marks))
     return cases
 

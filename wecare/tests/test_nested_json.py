@@ -26,7 +26,14 @@ CONFIG_URL = "/admin/dynamo/config/"
 
 # Strings full of brackets, quotes and backslashes: nesting counts only what is outside them.
 tricky_text = st.text(alphabet='[]{}"\\ab', max_size=40)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20), tricky_text)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    tricky_text,
+)
 
 
 @st.composite
@@ -47,7 +54,11 @@ def nested(draw) -> tuple[str, int, bool]:
 
 # Depths the fuzz must always try: the limit and one past it, open and closed, and the depths
 # between the limit and the parser's recursion limit where an open document used to be "not JSON".
-EDGES = [("[" * n + "]" * n if closed else "[" * n, n, closed) for n in (MAX_DEPTH, MAX_DEPTH + 1, 990) for closed in (True, False)]
+EDGES = [
+    ("[" * n + "]" * n if closed else "[" * n, n, closed)
+    for n in (MAX_DEPTH, MAX_DEPTH + 1, 990)
+    for closed in (True, False)
+]
 
 
 def with_edges(test):
@@ -109,7 +120,12 @@ def admin(client_for, admin_user):
 
 
 def test_the_config_page_refuses_a_hundred_thousand_brackets_with_a_form_error(admin):
-    SystemConfig(configKey="deepTest", configValue=True, updatedBy="test", updatedAt=SystemConfig.updatedAt.deserialize("2026-01-01T00:00:00.000000+0000")).save()
+    SystemConfig(
+        configKey="deepTest",
+        configValue=True,
+        updatedBy="test",
+        updatedAt=SystemConfig.updatedAt.deserialize("2026-01-01T00:00:00.000000+0000"),
+    ).save()
 
     response = admin.post(CONFIG_URL, {"configKey": "deepTest", "configValue": "[" * 100_000})
 

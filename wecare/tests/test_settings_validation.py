@@ -34,19 +34,37 @@ BAD_ENVIRONMENTS = [
         "OIDC_RP_CLIENT_ID",
     ),
     ("endpoint-url-in-production", {**PRODUCTION, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, "AWS_ENDPOINT_URL"),
-    ("fake-endpoint-url-in-production", {**PRODUCTION, "AWS_FAKE_ENDPOINT_URL": "http://127.0.0.1:5001"}, "AWS_FAKE_ENDPOINT_URL"),
+    (
+        "fake-endpoint-url-in-production",
+        {**PRODUCTION, "AWS_FAKE_ENDPOINT_URL": "http://127.0.0.1:5001"},
+        "AWS_FAKE_ENDPOINT_URL",
+    ),
     ("threshold-not-a-number", {"BULK_CONFIRMATION_THRESHOLD": "abc"}, "BULK_CONFIRMATION_THRESHOLD"),
     ("staff-email-not-an-address", {"STAFF_NOTIFICATION_EMAIL": "staff-at-example"}, "STAFF_NOTIFICATION_EMAIL"),
     ("staff-minutes-zero", {"STAFF_NOTIFICATION_MINUTES": "0"}, "STAFF_NOTIFICATION_MINUTES"),
-    ("staff-email-in-production-without-site-url", {**PRODUCTION, "STAFF_NOTIFICATION_EMAIL": "staff@example.com"}, "SITE_URL"),
+    (
+        "staff-email-in-production-without-site-url",
+        {**PRODUCTION, "STAFF_NOTIFICATION_EMAIL": "staff@example.com"},
+        "SITE_URL",
+    ),
     ("production-without-allowed-hosts", {**PRODUCTION, "ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
-    ("preview-without-allowed-hosts", {**PRODUCTION, "ENVIRONMENT": "preview", "SEND_MODE": "DRY_RUN", "ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+    (
+        "preview-without-allowed-hosts",
+        {**PRODUCTION, "ENVIRONMENT": "preview", "SEND_MODE": "DRY_RUN", "ALLOWED_HOSTS": None},
+        "ALLOWED_HOSTS",
+    ),
     ("production-with-any-host", {**PRODUCTION, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
-    ("production-with-any-host-among-others", {**PRODUCTION, "ALLOWED_HOSTS": "app.wecare.digital, *"}, "ALLOWED_HOSTS"),
+    (
+        "production-with-any-host-among-others",
+        {**PRODUCTION, "ALLOWED_HOSTS": "app.wecare.digital, *"},
+        "ALLOWED_HOSTS",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("changes", "variable"), [case[1:] for case in BAD_ENVIRONMENTS], ids=[c[0] for c in BAD_ENVIRONMENTS])
+@pytest.mark.parametrize(
+    ("changes", "variable"), [case[1:] for case in BAD_ENVIRONMENTS], ids=[c[0] for c in BAD_ENVIRONMENTS]
+)
 def test_bad_environment_stops_with_one_line_naming_the_variable(changes, variable):
     env = clean_environment(**{"DJANGO_SECRET_KEY": DEV_KEY, **changes})
 

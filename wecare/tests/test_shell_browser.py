@@ -35,8 +35,25 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
     page.goto(f"{live_server.url}/contacts/")
     sidebar = page.locator("#sidebar")
     expect(sidebar).to_be_visible()
-    labels = [re.sub(r"\s+coming$", "", text.strip()) for text in sidebar.locator("li > a, li > span").all_inner_texts()]
-    assert labels == ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "WhatsApp", "SMS", "SES", "Templates", "Usage", "Contacts", "Bulk Messaging", "Agent"]
+    labels = [
+        re.sub(r"\s+coming$", "", text.strip()) for text in sidebar.locator("li > a, li > span").all_inner_texts()
+    ]
+    assert labels == [
+        "Pay",
+        "Link",
+        "Forms",
+        "Docs",
+        "Invoice",
+        "DM",
+        "WhatsApp",
+        "SMS",
+        "SES",
+        "Templates",
+        "Usage",
+        "Contacts",
+        "Bulk Messaging",
+        "Agent",
+    ]
 
     for label in NOT_BUILT:
         item = sidebar.locator("span.coming", has_text=re.compile(rf"^{re.escape(label)}\b"))
@@ -44,7 +61,9 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
         expect(item).to_be_visible()
         expect(item.locator("small")).to_have_text("coming")
         assert item.get_attribute("aria-disabled") == "true"
-        assert sidebar.get_by_role("link", name=re.compile(rf"^{re.escape(label)}\b")).count() == 0, f"{label} is a link"
+        assert sidebar.get_by_role("link", name=re.compile(rf"^{re.escape(label)}\b")).count() == 0, (
+            f"{label} is a link"
+        )
 
     expect(sidebar.get_by_role("link", name="Bulk Messaging", exact=True)).to_have_attribute("href", "/bulk/")
     expect(sidebar.get_by_role("link", name="WhatsApp", exact=True)).to_have_attribute("href", "/dm/whatsapp/")
@@ -56,7 +75,10 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
 def test_the_look_is_helvetica_light_on_white_with_black_rounded_buttons(login_page, operator, live_server):
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/")
-    body = page.evaluate("() => { const s = getComputedStyle(document.body); return {font: " "s.fontFamily, weight: s.fontWeight, bg: s.backgroundColor} }")
+    body = page.evaluate(
+        "() => { const s = getComputedStyle(document.body); return {font: "
+        "s.fontFamily, weight: s.fontWeight, bg: s.backgroundColor} }"
+    )
     assert "Helvetica" in body["font"]
     assert body["weight"] == "300"
     assert body["bg"] == "rgb(255, 255, 255)"
@@ -64,10 +86,16 @@ def test_the_look_is_helvetica_light_on_white_with_black_rounded_buttons(login_p
     assert html_bg == "rgb(255, 255, 255)"
 
     button = page.get_by_role("button", name="Search")
-    style = button.evaluate("b => { const s = getComputedStyle(b); return {bg: s.backgroundColor, " "radius: s.borderRadius, color: s.color, weight: s.fontWeight} }")
+    style = button.evaluate(
+        "b => { const s = getComputedStyle(b); return {bg: s.backgroundColor, "
+        "radius: s.borderRadius, color: s.color, weight: s.fontWeight} }"
+    )
     assert style == {"bg": "rgb(0, 0, 0)", "radius": "13px", "color": "rgb(255, 255, 255)", "weight": "300"}
     new_contact = page.get_by_role("link", name="New contact")  # a link styled as a button looks the same
-    assert new_contact.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderRadius]") == ["rgb(0, 0, 0)", "13px"]
+    assert new_contact.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderRadius]") == [
+        "rgb(0, 0, 0)",
+        "13px",
+    ]
 
 
 def test_links_and_the_sidebar_navigate_without_a_full_page_reload(login_page, operator, live_server, new_phone):
@@ -148,9 +176,16 @@ def _no_horizontal_scroll(page) -> None:
     assert widths[0] <= 320 and widths[1] <= 320, f"page scrolls sideways: scrollWidth {widths}"
 
 
-def test_at_320_px_pages_fit_the_screen_and_the_menu_opens_the_sidebar(login_page, operator, live_server, chromium, new_phone):
+def test_at_320_px_pages_fit_the_screen_and_the_menu_opens_the_sidebar(
+    login_page, operator, live_server, chromium, new_phone
+):
     contact = _contact(operator, new_phone(), "Narrow Screen Person With A Rather Long Name")
-    actions.update_contact(contact.contactId, {"optInSms": True, "email": "a.really.long.address.for.a.small.screen@example.com"}, user=operator, source="page")
+    actions.update_contact(
+        contact.contactId,
+        {"optInSms": True, "email": "a.really.long.address.for.a.small.screen@example.com"},
+        user=operator,
+        source="page",
+    )
     page = login_page(operator)
     context, narrow = _narrow(chromium, page)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -12,7 +12,6 @@ from wecare.tests.workers import running_worker
 pytestmark = [pytest.mark.django_db, pytest.mark.worker]
 
 
-
 @pytest.fixture
 def worker(tmp_path):
     with running_worker(tmp_path, queues="default") as proc:
@@ -21,7 +20,9 @@ def worker(tmp_path):
 
 def test_a_real_worker_runs_an_import_queued_on_sqs(worker, operator, new_phone):
     phones = [new_phone() for _ in range(3)]
-    content = ("name,phone,optInSms\n" + "\n".join(f"Worker {i},{p},true" for i, p in enumerate(phones)) + "\nBad,12,true\n").encode()
+    content = (
+        "name,phone,optInSms\n" + "\n".join(f"Worker {i},{p},true" for i, p in enumerate(phones)) + "\nBad,12,true\n"
+    ).encode()
     job = imports.start_import(content, user=operator)
     deadline = time.monotonic() + 90  # a bound on waiting, not a speed assertion
     while time.monotonic() < deadline:

@@ -23,7 +23,9 @@ from wecare.queues import queue_url
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_worker(log_path: Path, *, queues: str, concurrency: int = 1, settings_module: str = "wecare.tests.settings") -> subprocess.Popen:
+def start_worker(
+    log_path: Path, *, queues: str, concurrency: int = 1, settings_module: str = "wecare.tests.settings"
+) -> subprocess.Popen:
     """A worker on ``queues`` (comma-separated); solo pool for one, prefork for more.
 
     It runs in its own process group, so a test's SIGKILL of the group reaches the pool children.
@@ -31,8 +33,22 @@ def start_worker(log_path: Path, *, queues: str, concurrency: int = 1, settings_
     pool = ["--pool", "solo"] if concurrency == 1 else []
     log = open(log_path, "ab")  # noqa: SIM115 - the worker owns it until it exits
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wecare", "worker", "-Q", queues, "-c", str(concurrency), *pool,
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wecare",
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            *pool,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONUNBUFFERED": "1"},
         stdout=log,
@@ -59,8 +75,16 @@ def visibility_timeout(queue: str, seconds: int) -> Iterator[None]:
     bootstrap's 300 s), so what a killed worker held comes back soon. It has to be the queue's
     attribute: kombu's ``visibility_timeout`` option only applies to queues kombu creates."""
     sqs = aws_client("sqs")
-    url = queue_url(queue, endpoint_url=settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION, account_id=settings.AWS_ACCOUNT_ID, prefix=settings.SQS_QUEUE_PREFIX)
-    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"]
+    url = queue_url(
+        queue,
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+        region=settings.AWS_REGION,
+        account_id=settings.AWS_ACCOUNT_ID,
+        prefix=settings.SQS_QUEUE_PREFIX,
+    )
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"][
+        "VisibilityTimeout"
+    ]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
     try:
         yield

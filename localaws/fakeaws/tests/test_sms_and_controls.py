@@ -23,24 +23,45 @@ def control(url: str, method: str = "GET", body=None):
 
 
 def test_send_text_message_is_answered_and_recorded(sms, fake_aws_clean):
-    answer = sms.send_text_message(DestinationPhoneNumber="+14155550123", OriginationIdentity=SMS_POOL, MessageBody="Hi", MessageType="TRANSACTIONAL")
+    answer = sms.send_text_message(
+        DestinationPhoneNumber="+14155550123",
+        OriginationIdentity=SMS_POOL,
+        MessageBody="Hi",
+        MessageType="TRANSACTIONAL",
+    )
 
     assert answer["MessageId"]
     [call] = fake_aws_clean.calls("SendTextMessage", service="pinpoint-sms-voice-v2")
-    assert call["params"] == {"DestinationPhoneNumber": "+14155550123", "OriginationIdentity": SMS_POOL, "MessageBody": "Hi", "MessageType": "TRANSACTIONAL"}
+    assert call["params"] == {
+        "DestinationPhoneNumber": "+14155550123",
+        "OriginationIdentity": SMS_POOL,
+        "MessageBody": "Hi",
+        "MessageType": "TRANSACTIONAL",
+    }
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"OriginationIdentity": "pool 6fbf5a5f!"}, 'OriginationIdentity: "pool 6fbf5a5f!" does not match the pattern [A-Za-z0-9_:/\\+-]+'),
+        (
+            {"OriginationIdentity": "pool 6fbf5a5f!"},
+            'OriginationIdentity: "pool 6fbf5a5f!" does not match the pattern [A-Za-z0-9_:/\\+-]+',
+        ),
         ({"MessageType": "URGENT"}, 'MessageType: "URGENT" is not one of TRANSACTIONAL, PROMOTIONAL'),
-        ({"DestinationPhoneNumber": "+1415abc"}, 'DestinationPhoneNumber: "+1415abc" does not match the pattern \\+?[1-9][0-9]{1,18}'),
+        (
+            {"DestinationPhoneNumber": "+1415abc"},
+            'DestinationPhoneNumber: "+1415abc" does not match the pattern \\+?[1-9][0-9]{1,18}',
+        ),
         ({"TimeToLive": 1}, "TimeToLive: 1 is below the minimum 5"),
     ],
 )
 def test_invalid_sms_is_refused_naming_the_member(sms, fake_aws_clean, changes, expected):
-    request = {"DestinationPhoneNumber": "+14155550123", "OriginationIdentity": SMS_POOL, "MessageBody": "Hi", **changes}
+    request = {
+        "DestinationPhoneNumber": "+14155550123",
+        "OriginationIdentity": SMS_POOL,
+        "MessageBody": "Hi",
+        **changes,
+    }
     with pytest.raises(ClientError) as raised:
         sms.send_text_message(**request)
 
@@ -51,9 +72,14 @@ def test_invalid_sms_is_refused_naming_the_member(sms, fake_aws_clean, changes, 
 
 def test_controls_over_http(sms, fake_aws_clean):
     base = f"{fake_aws_clean.url}/__fake"
-    assert control(f"{base}/health") == (200, {"ok": True, "services": ["socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"]})
+    assert control(f"{base}/health") == (
+        200,
+        {"ok": True, "services": ["socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"]},
+    )
 
-    status, answer = control(f"{base}/faults", "POST", {"operation": "SendTextMessage", "error": "ThrottlingException", "times": 1})
+    status, answer = control(
+        f"{base}/faults", "POST", {"operation": "SendTextMessage", "error": "ThrottlingException", "times": 1}
+    )
     assert status == 201 and answer["fault"]["status"] == 429  # pinpoint's model gives no status: the usual one
     with pytest.raises(ClientError) as raised:
         sms.send_text_message(DestinationPhoneNumber="+14155550123", MessageBody="Hi")
@@ -79,13 +105,19 @@ def test_controls_over_http(sms, fake_aws_clean):
 
 def test_controls_refuse_what_would_silently_do_nothing(fake_aws_clean):
     base = f"{fake_aws_clean.url}/__fake"
-    status, answer = control(f"{base}/faults", "POST", {"operation": "SendWhatsappMessage", "error": "ThrottlingException"})
+    status, answer = control(
+        f"{base}/faults", "POST", {"operation": "SendWhatsappMessage", "error": "ThrottlingException"}
+    )
     assert status == 400 and "SendWhatsappMessage" in answer["message"]
     status, _ = control(f"{base}/faults", "POST", {"operation": "SendTextMessage", "error": "X", "times": 0})
     assert status == 400
-    status, answer = control(f"{base}/templates", "POST", {"templates": [{"templateName": "a", "metaTemplateId": "abc"}]})
+    status, answer = control(
+        f"{base}/templates", "POST", {"templates": [{"templateName": "a", "metaTemplateId": "abc"}]}
+    )
     assert status == 400 and "metaTemplateId" in answer["message"]
-    status, answer = control(f"{base}/templates", "POST", [{"templateName": "a", "components": [{"type": "BODY", "text": "Hi {{1}}"}]}])
+    status, answer = control(
+        f"{base}/templates", "POST", [{"templateName": "a", "components": [{"type": "BODY", "text": "Hi {{1}}"}]}]
+    )
     assert status == 200 and control(f"{base}/templates")[1]["templates"][0]["templateName"] == "a"
     assert control(f"{base}/reset", "POST") == (200, {"reset": True})
     assert len(control(f"{base}/templates")[1]["templates"]) == 7
@@ -103,10 +135,17 @@ def raw(url: str, method: str, body: bytes, headers: dict[str, str]):
 
 def test_requests_that_name_no_operation_or_are_not_json_are_refused(fake_aws_clean):
     json_protocol = {"Content-Type": "application/x-amz-json-1.0"}
-    status, _, answer = raw(fake_aws_clean.url + "/", "POST", b"{}", {**json_protocol, "X-Amz-Target": "PinpointSMSVoiceV2.Nope"})
+    status, _, answer = raw(
+        fake_aws_clean.url + "/", "POST", b"{}", {**json_protocol, "X-Amz-Target": "PinpointSMSVoiceV2.Nope"}
+    )
     assert (status, answer["__type"]) == (400, "UnknownOperationException") and "Nope" in answer["message"]
 
-    status, _, answer = raw(fake_aws_clean.url + "/", "POST", b"{not json", {**json_protocol, "X-Amz-Target": "PinpointSMSVoiceV2.SendTextMessage"})
+    status, _, answer = raw(
+        fake_aws_clean.url + "/",
+        "POST",
+        b"{not json",
+        {**json_protocol, "X-Amz-Target": "PinpointSMSVoiceV2.SendTextMessage"},
+    )
     assert (status, answer["__type"]) == (400, "SerializationException")
 
     status, headers, answer = raw(fake_aws_clean.url + "/v1/whatsapp/nowhere", "GET", None, {})
@@ -120,5 +159,8 @@ def test_requests_that_name_no_operation_or_are_not_json_are_refused(fake_aws_cl
         {"Content-Type": "application/json"},
     )
     assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
-    assert answer["message"] == "mediaId: sent in the body, but this member travels in the querystring; mediaId: required member is missing"
+    assert (
+        answer["message"]
+        == "mediaId: sent in the body, but this member travels in the querystring; mediaId: required member is missing"
+    )
     assert [r["error"] for r in fake_aws_clean.rejected()] == ["SerializationException", "ValidationException"]

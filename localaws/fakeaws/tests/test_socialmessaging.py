@@ -26,7 +26,9 @@ def test_the_apps_own_client_reaches_the_fake_and_the_call_is_recorded(fake_aws_
     from wecare.aws import client
 
     message = whatsapp_text()
-    answer = client("socialmessaging").send_whatsapp_message(originationPhoneNumberId=PHONE, message=message, metaApiVersion="v20.0")
+    answer = client("socialmessaging").send_whatsapp_message(
+        originationPhoneNumberId=PHONE, message=message, metaApiVersion="v20.0"
+    )
 
     assert answer["messageId"]
     [call] = fake_aws_clean.calls("SendWhatsAppMessage")
@@ -39,7 +41,11 @@ def test_the_apps_own_client_reaches_the_fake_and_the_call_is_recorded(fake_aws_
 @pytest.mark.parametrize(
     ("changes", "member", "problem"),
     [
-        ({"originationPhoneNumberId": "phone-number-id-" + "a" * 100}, "originationPhoneNumberId", "above the maximum 115"),
+        (
+            {"originationPhoneNumberId": "phone-number-id-" + "a" * 100},
+            "originationPhoneNumberId",
+            "above the maximum 115",
+        ),
         ({"originationPhoneNumberId": "+14155550100"}, "originationPhoneNumberId", "does not match the pattern"),
         ({"message": b""}, "message", "below the minimum 1"),
     ],
@@ -65,14 +71,19 @@ def test_botocore_checks_required_members_and_types_but_not_lengths(make_client)
     with pytest.raises(ParamValidationError):
         checked.send_whatsapp_message(message=whatsapp_text(), metaApiVersion="v20.0")  # no origination id
     with pytest.raises(ClientError) as raised:
-        checked.send_whatsapp_message(originationPhoneNumberId="x" * 200, message=whatsapp_text(), metaApiVersion="v20.0")
+        checked.send_whatsapp_message(
+            originationPhoneNumberId="x" * 200, message=whatsapp_text(), metaApiVersion="v20.0"
+        )
     assert error_of(raised)[0] == "ValidationException"
 
 
 def test_members_in_the_query_string_are_validated_too(social):
     with pytest.raises(ClientError) as raised:
         social.delete_whatsapp_message_media(mediaId="not-a-media-id", originationPhoneNumberId=PHONE)
-    assert error_of(raised) == ("ValidationException", 'mediaId: "not-a-media-id" does not match the pattern [A-Za-z0-9]+')
+    assert error_of(raised) == (
+        "ValidationException",
+        'mediaId: "not-a-media-id" does not match the pattern [A-Za-z0-9]+',
+    )
 
     with pytest.raises(ClientError) as raised:
         social.list_whatsapp_message_templates(id=waba_id(social), maxResults=500)
@@ -96,7 +107,9 @@ def test_a_bad_enum_deep_in_a_list_is_named_by_its_path_and_a_valid_unbuilt_call
 
 def test_a_number_not_linked_to_the_account_is_not_found(social):
     with pytest.raises(ClientError) as raised:
-        social.send_whatsapp_message(originationPhoneNumberId="phone-number-id-0000", message=whatsapp_text(), metaApiVersion="v20.0")
+        social.send_whatsapp_message(
+            originationPhoneNumberId="phone-number-id-0000", message=whatsapp_text(), metaApiVersion="v20.0"
+        )
     assert error_of(raised)[0] == "ResourceNotFoundException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
@@ -128,7 +141,9 @@ def test_the_apps_retrying_client_rides_out_one_server_error(fake_aws_clean):
     # earlier tests that reached the fake's port before the fake was started.
     _client.cache_clear()
     fake_aws_clean.fail("SendWhatsAppMessage", "InternalServiceException", times=1)
-    answer = client("socialmessaging").send_whatsapp_message(originationPhoneNumberId=PHONE, message=whatsapp_text(), metaApiVersion="v20.0")
+    answer = client("socialmessaging").send_whatsapp_message(
+        originationPhoneNumberId=PHONE, message=whatsapp_text(), metaApiVersion="v20.0"
+    )
 
     assert answer["ResponseMetadata"]["RetryAttempts"] == 1
     assert [c["status"] for c in fake_aws_clean.calls()] == [500, 200]  # status from the model's error shape
@@ -136,12 +151,23 @@ def test_the_apps_retrying_client_rides_out_one_server_error(fake_aws_clean):
 
 def test_template_pages_cover_every_seeded_template(social, fake_aws_clean):
     seeded = fake_aws_clean.state.templates()
-    pages = list(social.get_paginator("list_whatsapp_message_templates").paginate(id=waba_id(social), PaginationConfig={"PageSize": 2}))
+    pages = list(
+        social.get_paginator("list_whatsapp_message_templates").paginate(
+            id=waba_id(social), PaginationConfig={"PageSize": 2}
+        )
+    )
 
     assert len(pages) == (len(seeded) + 1) // 2
     listed = [t for page in pages for t in page["templates"]]
     assert [t["metaTemplateId"] for t in listed] == [t["metaTemplateId"] for t in seeded]
-    assert set(listed[0]) == {"templateName", "metaTemplateId", "templateStatus", "templateCategory", "templateLanguage", "templateQualityScore"}
+    assert set(listed[0]) == {
+        "templateName",
+        "metaTemplateId",
+        "templateStatus",
+        "templateCategory",
+        "templateLanguage",
+        "templateQualityScore",
+    }
 
 
 def test_a_template_is_meta_json_with_positional_body_parameters(social):
@@ -153,7 +179,11 @@ def test_a_template_is_meta_json_with_positional_body_parameters(social):
     assert {"HEADER", "BODY", "BUTTONS"} <= set(kinds)
     assert "{{1}}" in kinds["BODY"]["text"] and "{{2}}" in kinds["BODY"]["text"]
 
-    by_name = json.loads(social.get_whatsapp_message_template(id=waba_id(social), templateName="welcome_message", templateLanguageCode="hi")["template"])
+    by_name = json.loads(
+        social.get_whatsapp_message_template(
+            id=waba_id(social), templateName="welcome_message", templateLanguageCode="hi"
+        )["template"]
+    )
     assert by_name["language"] == "hi"
     with pytest.raises(ClientError) as raised:
         social.get_whatsapp_message_template(id=waba_id(social), metaTemplateId="1")
@@ -163,7 +193,11 @@ def test_a_template_is_meta_json_with_positional_body_parameters(social):
 def test_templates_can_be_replaced_for_a_test(social, fake_aws_clean):
     fake_aws_clean.set_templates([{"templateName": "only_one", "templateLanguage": "en_GB"}])
     [listed] = social.list_whatsapp_message_templates(id=waba_id(social))["templates"]
-    assert (listed["templateName"], listed["templateLanguage"], listed["templateStatus"]) == ("only_one", "en_GB", "APPROVED")
+    assert (listed["templateName"], listed["templateLanguage"], listed["templateStatus"]) == (
+        "only_one",
+        "en_GB",
+        "APPROVED",
+    )
     with pytest.raises(ValueError, match=r"templateLanguage: length 8 is above the maximum 6"):
         fake_aws_clean.set_templates([{"templateName": "x", "templateLanguage": "too_long"}])
 
@@ -180,20 +214,28 @@ def test_media_round_trip_through_moto_s3(social):
     outgoing = f"{settings.MEDIA_OUTBOUND_PREFIX}fakeaws-test.png"
     s3.put_object(Bucket=bucket, Key=outgoing, Body=b"\x89PNG" + b"0" * 96, ContentType="image/png")
 
-    media_id = social.post_whatsapp_message_media(originationPhoneNumberId=PHONE, sourceS3File={"bucketName": bucket, "key": outgoing})["mediaId"]
+    media_id = social.post_whatsapp_message_media(
+        originationPhoneNumberId=PHONE, sourceS3File={"bucketName": bucket, "key": outgoing}
+    )["mediaId"]
     assert media_id.isdigit()
     with pytest.raises(ClientError) as raised:
-        social.post_whatsapp_message_media(originationPhoneNumberId=PHONE, sourceS3File={"bucketName": bucket, "key": "missing.png"})
+        social.post_whatsapp_message_media(
+            originationPhoneNumberId=PHONE, sourceS3File={"bucketName": bucket, "key": "missing.png"}
+        )
     assert error_of(raised)[0] == "InvalidParametersException"
 
     # Media we uploaded comes back as itself; media from an inbound event as a 1234-byte JPEG.
     copied = f"{settings.MEDIA_INBOUND_PREFIX}fakeaws-copy.png"
-    got = social.get_whatsapp_message_media(mediaId=media_id, originationPhoneNumberId=PHONE, destinationS3File={"bucketName": bucket, "key": copied})
+    got = social.get_whatsapp_message_media(
+        mediaId=media_id, originationPhoneNumberId=PHONE, destinationS3File={"bucketName": bucket, "key": copied}
+    )
     assert (got["mimeType"], got["fileSize"]) == ("image/png", 100)
     assert s3.get_object(Bucket=bucket, Key=copied)["Body"].read().startswith(b"\x89PNG")
 
     inbound = f"{settings.MEDIA_INBOUND_PREFIX}fakeaws-inbound.jpg"
-    got = social.get_whatsapp_message_media(mediaId="998877665544", originationPhoneNumberId=PHONE, destinationS3File={"bucketName": bucket, "key": inbound})
+    got = social.get_whatsapp_message_media(
+        mediaId="998877665544", originationPhoneNumberId=PHONE, destinationS3File={"bucketName": bucket, "key": inbound}
+    )
     assert (got["mimeType"], got["fileSize"]) == ("image/jpeg", 1234)
     placed = s3.get_object(Bucket=bucket, Key=inbound)
     assert placed["ContentLength"] == 1234 and placed["ContentType"] == "image/jpeg"

@@ -18,4 +18,7 @@ class Command(BaseCommand):
             raise CommandError("dev_snapshot works only against the local emulator (AWS_ENDPOINT_URL is empty)")
         counts = snapshot.save(path) if action == "save" else snapshot.load(path)
         total = sum(counts.values())
-        self.stdout.write(f"{action}d {total} records ({', '.join(f'{k}: {v}' for k, v in counts.items() if v) or 'none'}) " f"{'to' if action == 'save' else 'from'} {path}")
+        self.stdout.write(
+            f"{action}d {total} records ({', '.join(f'{k}: {v}' for k, v in counts.items() if v) or 'none'}) "
+            f"{'to' if action == 'save' else 'from'} {path}"
+        )

@@ -21,43 +21,105 @@ E164_SHAPE = re.compile(r"\+[1-9][0-9]{7,14}")
 
 
 class Command(BaseCommand):
-    help = "Local stack only: publish a WhatsApp message from a customer (or subscribe the webhook with --subscribe URL)."
+    help = (
+        "Local stack only: publish a WhatsApp message from a customer (or subscribe the webhook with --subscribe URL)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--from", dest="sender", default="+919812345670", help="the customer's number, E.164, not checked against libphonenumber's " "ranges, as WhatsApp sends it (default: a demo contact)")
-        parser.add_argument("--user-id", dest="user_id", default=None, help="instead of --from: a customer who hides their number behind a username, " "named by this business-scoped user id (e.g. US.13491208655302741918)")
+        parser.add_argument(
+            "--from",
+            dest="sender",
+            default="+919812345670",
+            help="the customer's number, E.164, not checked against libphonenumber's "
+            "ranges, as WhatsApp sends it (default: a demo contact)",
+        )
+        parser.add_argument(
+            "--user-id",
+            dest="user_id",
+            default=None,
+            help="instead of --from: a customer who hides their number behind a username, "
+            "named by this business-scoped user id (e.g. US.13491208655302741918)",
+        )
         parser.add_argument("--name", default="", help="the customer's WhatsApp profile name")
         parser.add_argument("--text", default="Hello! Is my order ready?", help="the message text")
-        parser.add_argument("--number", default=None, help="the business number (originationPhoneNumberId; default: the first allowlisted)")
-        parser.add_argument("--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic")
+        parser.add_argument(
+            "--number",
+            default=None,
+            help="the business number (originationPhoneNumberId; default: the first allowlisted)",
+        )
+        parser.add_argument(
+            "--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic"
+        )
 
-    def handle(self, *args, sender: str, user_id: str | None, name: str, text: str, number: str | None, subscribe: str | None, **options):
+    def handle(
+        self,
+        *args,
+        sender: str,
+        user_id: str | None,
+        name: str,
+        text: str,
+        number: str | None,
+        subscribe: str | None,
+        **options,
+    ):
         if settings.ENVIRONMENT != "development" or not settings.AWS_ENDPOINT_URL:
-            raise CommandError("simulate_inbound only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)")
+            raise CommandError(
+                "simulate_inbound only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)"
+            )
         sns = aws.client("sns")
         if subscribe:
-            sns.subscribe(TopicArn=settings.SNS_TOPIC_ARN, Protocol="http" if subscribe.startswith("http:") else "https", Endpoint=subscribe)
+            sns.subscribe(
+                TopicArn=settings.SNS_TOPIC_ARN,
+                Protocol="http" if subscribe.startswith("http:") else "https",
+                Endpoint=subscribe,
+            )
             self.stdout.write(f"subscribed {subscribe} to {settings.SNS_TOPIC_ARN}")
             return
         number = number or settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         if number not in settings.WHATSAPP_PHONE_NUMBER_IDS:
-            raise CommandError(f"--number {number} is not allowlisted: use one of {', '.join(settings.WHATSAPP_PHONE_NUMBER_IDS)}")
+            raise CommandError(
+                f"--number {number} is not allowlisted: use one of {', '.join(settings.WHATSAPP_PHONE_NUMBER_IDS)}"
+            )
         contact, message = _sender_with_user_id(user_id) if user_id else _sender_with_number(sender)
         wamid = f"wamid.LOCAL{random.getrandbits(96):024X}"
         entry = {
             "id": "365731266123456",
-            "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "919876500001", "phone_number_id": "321010217760100"},
-                "contacts": [{"profile": {"name": name or "WhatsApp customer"}, **contact}],
-                "messages": [{**message, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}],
-            }}],
+            "changes": [
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"display_phone_number": "919876500001", "phone_number_id": "321010217760100"},
+                        "contacts": [{"profile": {"name": name or "WhatsApp customer"}, **contact}],
+                        "messages": [
+                            {
+                                **message,
+                                "id": wamid,
+                                "timestamp": str(int(time.time())),
+                                "type": "text",
+                                "text": {"body": text},
+                            }
+                        ],
+                    },
+                }
+            ],
         }
         suffix = number.removeprefix("phone-number-id-")
         event = {
             "context": {
-                "MetaWabaIds": [{"wabaId": "365731266123456", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:waba/local"}],
-                "MetaPhoneNumberIds": [{"metaPhoneNumberId": "321010217760100", "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:" f"{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}"}],
+                "MetaWabaIds": [
+                    {
+                        "wabaId": "365731266123456",
+                        "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:waba/local",
+                    }
+                ],
+                "MetaPhoneNumberIds": [
+                    {
+                        "metaPhoneNumberId": "321010217760100",
+                        "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:"
+                        f"{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}",
+                    }
+                ],
             },
             "whatsAppWebhookEntry": json.dumps(entry),
             "aws_account_id": settings.AWS_ACCOUNT_ID,
@@ -72,7 +134,9 @@ def _sender_with_number(sender: str) -> tuple[dict, dict]:
     """(the contacts entry, the message's sender fields) of a customer writing from a number. Any
     E.164 shape is played, as WhatsApp sends numbers libphonenumber does not know (docs/design/inbound.md)."""
     if not E164_SHAPE.fullmatch(sender):
-        raise CommandError(f"--from {sender!r} is not a phone number in E.164 form (+ and 8 to 15 digits), e.g. +919812345670")
+        raise CommandError(
+            f"--from {sender!r} is not a phone number in E.164 form (+ and 8 to 15 digits), e.g. +919812345670"
+        )
     wa_id = sender.lstrip("+")
     return {"wa_id": wa_id}, {"from": wa_id}
 

@@ -5,7 +5,10 @@ from messaging.outbound.templates import sync_templates
 
 
 class Command(BaseCommand):
-    help = "Copy the WhatsApp templates of every linked business account " "into TEMPLATE_EUM items (also runs every 15 minutes on beat)."
+    help = (
+        "Copy the WhatsApp templates of every linked business account "
+        "into TEMPLATE_EUM items (also runs every 15 minutes on beat)."
+    )
 
     def handle(self, *args, **options):
         try:

@@ -81,10 +81,17 @@ def _classify(exc: Exception) -> SendError:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         code = error.get("Code", "Unknown")
         transient = code in TRANSIENT_CODES or status >= 500 or status == 429
-        details = {"code": code, "message": error.get("Message", ""), "httpStatus": status, "operation": exc.operation_name}
+        details = {
+            "code": code,
+            "message": error.get("Message", ""),
+            "httpStatus": status,
+            "operation": exc.operation_name,
+        }
         return SendError(f"{code}: {error.get('Message', '')}", permanent=not transient, details=details)
     if isinstance(exc, (EndpointConnectionError, BotoCoreError, ConnectionError, TimeoutError)):
-        return SendError(f"{type(exc).__name__}: {exc}", permanent=False, details={"code": type(exc).__name__, "message": str(exc)})
+        return SendError(
+            f"{type(exc).__name__}: {exc}", permanent=False, details={"code": type(exc).__name__, "message": str(exc)}
+        )
     raise exc
 
 
@@ -101,6 +108,9 @@ def with_retries(call: Callable[[], T], *, sleep: Callable[[float], None] = time
                 error.details["attempts"] = attempt + 1
                 raise error from exc
             delay = settings.SEND_RETRY_BASE_SECONDS * (2**attempt)
-            log.warning("provider call failed, retrying", extra={"code": error.details.get("code"), "attempt": attempt + 1, "delay": delay})
+            log.warning(
+                "provider call failed, retrying",
+                extra={"code": error.details.get("code"), "attempt": attempt + 1, "delay": delay},
+            )
             sleep(delay)
             attempt += 1

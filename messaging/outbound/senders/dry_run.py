@@ -44,9 +44,12 @@ class DryRunClient:
         def call(**params: Any) -> dict[str, Any]:
             report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
             if report.has_errors():
-                raise SendError(f"invalid {operation} request: {report.generate_report()}", permanent=True, details={"code": "ParamValidation"})
+                raise SendError(
+                    f"invalid {operation} request: {report.generate_report()}",
+                    permanent=True,
+                    details={"code": "ParamValidation"},
+                )
             self.calls.append({"operation": operation, "params": params})
             return ANSWERS[operation]()
 
         return call
-

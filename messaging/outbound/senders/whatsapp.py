@@ -33,7 +33,14 @@ def _template_components(parameters: dict[str, Any]) -> list[dict[str, Any]]:
             components.append({"type": section, "parameters": [{"type": "text", "text": v} for v in values]})
     for index, values in enumerate(parameters.get("buttons") or []):
         if values:
-            components.append({"type": "button", "sub_type": "url", "index": str(index), "parameters": [{"type": "text", "text": v} for v in values]})
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": str(index),
+                    "parameters": [{"type": "text", "text": v} for v in values],
+                }
+            )
     return components
 
 
@@ -86,7 +93,11 @@ class WhatsAppSender:
             calls.append({"operation": "PostWhatsAppMessageMedia", "params": params})
             media_id = with_retries(lambda: client.post_whatsapp_message_media(**params))["mediaId"]
         message = json.dumps(meta_message(out, media_id), ensure_ascii=False).encode()
-        params = {"originationPhoneNumberId": out.sender, "message": message, "metaApiVersion": settings.META_API_VERSION}
+        params = {
+            "originationPhoneNumberId": out.sender,
+            "message": message,
+            "metaApiVersion": settings.META_API_VERSION,
+        }
         calls.append({"operation": "SendWhatsAppMessage", "params": {**params, "message": message.decode()}})
         answer = with_retries(lambda: client.send_whatsapp_message(**params))
         return SendResult(answer["messageId"], calls)

@@ -21,4 +21,6 @@ class Command(BaseCommand):
         for step in steps:
             self.stdout.write(str(step))
         created = sum(step.outcome == "created" for step in steps)
-        self.stdout.write(self.style.SUCCESS(f"bootstrap done: {created} created, {len(steps) - created} already there"))
+        self.stdout.write(
+            self.style.SUCCESS(f"bootstrap done: {created} created, {len(steps) - created} already there")
+        )

@@ -14,8 +14,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--queue", default="inbound-dlq", help=f"one of {', '.join(DEAD_LETTER_QUEUES)} (default inbound-dlq)")
-        parser.add_argument("--max", type=int, default=100, dest="max_messages", help="at most this many messages (1-1000, default 100)")
+        parser.add_argument(
+            "--queue", default="inbound-dlq", help=f"one of {', '.join(DEAD_LETTER_QUEUES)} (default inbound-dlq)"
+        )
+        parser.add_argument(
+            "--max", type=int, default=100, dest="max_messages", help="at most this many messages (1-1000, default 100)"
+        )
 
     def handle(self, *args, queue: str, max_messages: int, **options):
         if not 1 <= max_messages <= 1000:
@@ -24,7 +28,17 @@ class Command(BaseCommand):
             report = dlq.replay(queue, max_messages=max_messages)
         except dlq.UnknownQueue as exc:
             raise CommandError(str(exc)) from exc
-        audit.record(None, "dlq.replay", "dlq", queue, via="manage.py replay_dlq", replayed=report.replayed, failed=report.failed, refused=len(report.refused), duplicates=report.duplicates)
+        audit.record(
+            None,
+            "dlq.replay",
+            "dlq",
+            queue,
+            via="manage.py replay_dlq",
+            replayed=report.replayed,
+            failed=report.failed,
+            refused=len(report.refused),
+            duplicates=report.duplicates,
+        )
         self.stdout.write(report.summary())
         if report.failed or report.refused or report.unreadable:
             sys.exit(1)

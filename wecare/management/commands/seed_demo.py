@@ -10,12 +10,25 @@ from contacts.queries import list_contacts
 from wecare.roles import Role
 
 DEMO_CONTACTS: list[dict[str, Any]] = [
-    {"name": "Asha Rao", "phone": "+919812345670", "email": "asha.rao@example.com", "optInWhatsApp": True, "optInSms": True, "optInEmail": True},
+    {
+        "name": "Asha Rao",
+        "phone": "+919812345670",
+        "email": "asha.rao@example.com",
+        "optInWhatsApp": True,
+        "optInSms": True,
+        "optInEmail": True,
+    },
     {"name": "Ben Carter", "phone": "+14155550199", "optInSms": True},
     {"name": "Chloé Martin", "email": "chloe.martin@example.org", "optInEmail": True},
     {"name": "Dev Patel", "phone": "+447911123456", "optInWhatsApp": True},
     {"name": "Elena García", "phone": "+34612345678", "email": "elena@example.net"},
-    {"name": "Farah Khan", "phone": "+971501234567", "optInWhatsApp": True, "optInEmail": True, "email": "farah.khan@example.com"},
+    {
+        "name": "Farah Khan",
+        "phone": "+971501234567",
+        "optInWhatsApp": True,
+        "optInEmail": True,
+        "email": "farah.khan@example.com",
+    },
 ]
 
 
@@ -31,7 +44,9 @@ class Command(BaseCommand):
         User = get_user_model()
         for role in Role:
             group, _ = Group.objects.get_or_create(name=role.group_name)
-            user, created = User.objects.get_or_create(username=role.label, defaults={"email": f"{role.label}@wecare.digital"})
+            user, created = User.objects.get_or_create(
+                username=role.label, defaults={"email": f"{role.label}@wecare.digital"}
+            )
             user.set_password(password)
             user.is_staff = user.is_superuser = role == Role.ADMIN
             user.save()

@@ -1,8 +1,8 @@
 """Administer the test provider from outside its process (it has its own settings and database).
 
-    python -m wecare.tests.oidc_provider.ctl migrate
-    python -m wecare.tests.oidc_provider.ctl client CLIENT_ID SECRET REDIRECT_URI
-    python -m wecare.tests.oidc_provider.ctl user USERNAME PASSWORD EMAIL [GROUP ...]
+python -m wecare.tests.oidc_provider.ctl migrate
+python -m wecare.tests.oidc_provider.ctl client CLIENT_ID SECRET REDIRECT_URI
+python -m wecare.tests.oidc_provider.ctl user USERNAME PASSWORD EMAIL [GROUP ...]
 """
 
 from __future__ import annotations

@@ -54,11 +54,15 @@ class OIDCProvider:
         }
 
     def ctl(self, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", "wecare.tests.oidc_provider.ctl", *args], env=self._env(), cwd=REPO, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "wecare.tests.oidc_provider.ctl", *args], env=self._env(), cwd=REPO, check=True
+        )
 
     def start(self, ready_within: float = 30.0) -> None:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         (self.state_dir / "key.pem").write_bytes(pem)
         self.ctl("migrate")
         with open(self.state_dir / "server.log", "wb") as log:  # read it when the provider misbehaves
