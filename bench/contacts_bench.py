@@ -389,7 +389,7 @@ def run_import(
     user = imports._ImportUser("bench")
     if not worker:
         # start_import stores the file in S3, saves the ContactImport and calls
-        # run_import.delay(); eager mode runs that task (contacts.imports.run_import) right
+        # run_import_task.delay(); eager mode runs that task (contacts.imports.run_import_task) right
         # here, so every request is made, and counted, in this process.
         app.conf.task_always_eager = True
         app.conf.task_eager_propagates = True

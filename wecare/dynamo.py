@@ -181,7 +181,7 @@ __all__ = [
 
 @cache
 def _connection(region: str, host: str | None):
-    """One PynamoDB connection per endpoint: building one costs ~0.2 s (a new botocore client),
+    """One PynamoDB connection per endpoint: building one is slow (a new botocore client),
     and botocore clients are thread-safe."""
     return Connection(region=region, host=host)
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    # Without this, each answer waits ~40 ms for a delayed ACK (measured on this stack).
+    # Without this, each answer waits for the client's delayed ACK (Nagle's algorithm).
     disable_nagle_algorithm = True
     # Keep-alive, as botocore's connection pool expects; every answer carries Content-Length.
     protocol_version = "HTTP/1.1"

@@ -30,7 +30,7 @@ class ReplyForm(forms.Form):
         return data
 
     def request_data(self) -> dict[str, Any]:
-        """What inbox.reply (and so send_message) takes: text, or the template and its values."""
+        """What inbox.actions.reply (and so send_message) takes: text, or the template and its values."""
         data = self.cleaned_data
         if data.get("kind") != "template":
             return {"text": data["text"]}

@@ -90,7 +90,7 @@ def _try_slot(portfolio: str, slot: int, phone: str, at: datetime) -> str:
     slot meanwhile), 'taken' (someone else got this slot) or 'conflict' (try again).
 
     boto3's shared client rather than wecare.dynamo.Transaction: that one builds a new
-    connection per transaction, which costs ~0.2 s here, more than the whole claim otherwise."""
+    connection per transaction, which costs more than the whole claim otherwise (bench/README.md)."""
     expires = at + WINDOW
     items = [
         TierSlot(portfolio, slot, recipient=phone, claimedAt=at, expiresAt=expires),

@@ -155,7 +155,7 @@ def test_failed_is_final_and_carries_metas_error(sent):
     assert failed_entry["error"]["code"] == 131047
     assert wamid in [
         i.pk.removeprefix("MSG#") for i in WaMessage.delivery_status_index.query("failed")
-    ]  # the contract's GSI5
+    ]  # deliveryStatus-receivedAt-index finds it
 
 
 def test_the_same_status_twice_is_applied_once(sent):
