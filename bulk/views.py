@@ -19,7 +19,7 @@ from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
 from messaging.channels import unknown_channel
 from messaging.forms import chosen_template
-from messaging.outbound import gate, templates
+from messaging.outbound import gate, template_catalog
 from messaging.outbound.send import Refused
 from wecare import audit
 from wecare.dynamo import InvalidCursor, now
@@ -93,7 +93,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
         "kind": shown.get("kind") or "text",
         "chosen": shown.get("template") or "",
         "values": shown,
-        "templates": templates.approved_templates() if channel == "whatsapp" else [],
+        "templates": template_catalog.approved_templates() if channel == "whatsapp" else [],
         "csv_audience": "csv" in wizard["audience"],
         **(chosen_template(shown) if channel == "whatsapp" else {}),
     }

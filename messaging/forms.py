@@ -10,18 +10,18 @@ from typing import Any
 from django import forms
 
 from messaging.channels import Channel, allowed_senders
-from messaging.outbound import media, templates
+from messaging.outbound import media, template_catalog
 
 
 def chosen_template(data: Mapping[str, Any]) -> dict:
     """What the template picked in a form's ``data`` ("name|language") asks for, so the form can
     ask for exactly that: its parameters and its body to preview. Empty when none is picked."""
     name, _, language = (data.get("template") or "").partition("|")
-    template = templates.find(name, language) if name else None
+    template = template_catalog.find(name, language) if name else None
     if template is None:
         return {}
     body = next((c.get("text", "") for c in template.components or [] if str(c.get("type", "")).upper() == "BODY"), "")
-    return {"template_needs": templates.expected_parameters(template), "template_preview": body}
+    return {"template_needs": template_catalog.expected_parameters(template), "template_preview": body}
 
 
 class ComposeForm(forms.Form):

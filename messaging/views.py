@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from messaging import queries
 from messaging.channels import unknown_channel
 from messaging.forms import ComposeForm, chosen_template
-from messaging.outbound import send, templates
+from messaging.outbound import send, template_catalog
 from messaging.outbound.media import issue_key, store
 from messaging.outbound.records import FINAL
 from wecare import audit
@@ -66,7 +66,7 @@ def _compose_context(request: HttpRequest, contact_id: str, form: ComposeForm, *
         "form": form,
         "contact_id": contact_id,
         "channel": channel,
-        "templates": templates.approved_templates() if channel == "whatsapp" else [],
+        "templates": template_catalog.approved_templates() if channel == "whatsapp" else [],
         "can_send": has_role(request.user, Role.OPERATOR),
         **(chosen_template(form.data) if channel == "whatsapp" else {}),
         **extra,
@@ -140,14 +140,14 @@ def templates_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "messaging/templates.html",
-        {"templates": templates.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)},
+        {"templates": template_catalog.approved_templates(), "can_sync": has_role(request.user, Role.OPERATOR)},
     )
 
 
 @require_role(Role.OPERATOR)
 @require_POST
 def templates_sync(request: HttpRequest) -> HttpResponse:
-    templates.sync_templates_task.delay()
+    template_catalog.sync_templates_task.delay()
     audit.record(request.user, "templates.sync", "templates", None)
     flash.success(request, "Template sync queued; refresh in a moment.")
     return redirect("messaging:templates")

@@ -95,7 +95,7 @@ def test_a_previewed_count_that_no_longer_matches_is_refused(make_contacts, oper
 def test_a_job_above_the_whatsapp_tier_is_refused_at_preview_and_at_start(
     make_contacts, operator, settings, fake_aws_clean
 ):
-    from messaging.outbound.templates import sync_templates
+    from messaging.outbound.template_catalog import sync_templates
 
     sync_templates()  # the fake's seeded templates, order_update among them
     settings.WHATSAPP_TIER_LIMIT = 3

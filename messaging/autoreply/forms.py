@@ -9,7 +9,7 @@ from django import forms
 
 from messaging.outbound import interactive
 from messaging.outbound.senders.whatsapp import MAX_TEXT
-from messaging.outbound.templates import approved_templates, expected_parameters
+from messaging.outbound.template_catalog import approved_templates, expected_parameters
 
 MAX_COOLDOWN_HOURS = 24 * 365
 

@@ -22,10 +22,10 @@ from celery import shared_task
 
 from messaging.autoreply import config as autoreply_config
 from messaging.autoreply import cooldown
-from messaging.autoreply.event import InboundEvent
 from messaging.autoreply.staff_notification import notify_staff
+from messaging.autoreply.trigger import InboundEvent
 from messaging.outbound.send import Refused, load_contact, send_message
-from messaging.outbound.templates import approved_templates
+from messaging.outbound.template_catalog import approved_templates
 from messaging.whatsapp_table import WaNotificationSent
 from wecare.dlq import DeadLetterTask
 from wecare.dynamo import now

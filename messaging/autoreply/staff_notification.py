@@ -18,7 +18,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from messaging.autoreply import cooldown
-from messaging.autoreply.event import InboundEvent
+from messaging.autoreply.trigger import InboundEvent
 from messaging.outbound import ratelimit
 from messaging.outbound.send import load_contact
 from messaging.outbound.senders import Outbound, SendError, TokenExpired, deliver

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 
 from messaging.autoreply import config as autoreply_config
 from messaging.autoreply.forms import MenuConfigForm, WelcomeConfigForm, format_rows, takes_values
-from messaging.outbound.templates import approved_templates
+from messaging.outbound.template_catalog import approved_templates
 from wecare.roles import Role, require_role
 
 

@@ -57,7 +57,7 @@ def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
 
 
 def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str, Any]:
-    """The task argument of ``messaging.after_inbound``, as ``messaging.autoreply.event.InboundEvent`` reads it."""
+    """The task argument of ``messaging.after_inbound``, as ``messaging.autoreply.trigger.InboundEvent`` reads it."""
     return {
         "contactId": item.contactId,
         "customerPhone": item.from_,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from messaging.forms import chosen_template
 from messaging.inbox import actions, queries
 from messaging.inbox.forms import ConsentForm, ReplyForm
-from messaging.outbound import send, templates
+from messaging.outbound import send, template_catalog
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.dynamo import InvalidCursor, now
 from wecare.errors import FieldErrors, NotFound
@@ -166,7 +166,7 @@ def _reply_context(form: ReplyForm, window) -> dict:
     return {
         "reply_form": form,
         "kind": kind,
-        "templates": templates.approved_templates() if kind == "template" else [],
+        "templates": template_catalog.approved_templates() if kind == "template" else [],
         **chosen_template(form.data),
     }
 

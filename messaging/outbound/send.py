@@ -19,7 +19,7 @@ from contacts.models import Contact
 from messaging import conversations
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.outbound import gate, media, ratelimit, records, templates, tier
+from messaging.outbound import gate, media, ratelimit, records, template_catalog, tier
 from messaging.outbound.interactive import list_errors
 from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver
 from messaging.outbound.senders.whatsapp import MAX_TEXT
@@ -117,7 +117,7 @@ def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest
                 errors["template"] = "needs a name and a language"
             else:
                 try:
-                    templates.validate(
+                    template_catalog.validate(
                         request.template["name"], request.template["language"], request.template.get("parameters") or {}
                     )
                 except FieldErrors as exc:
@@ -171,7 +171,7 @@ def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
 
 def _phone_only(contact: Contact | None, template: dict[str, Any] | None) -> bool:
     """Looked up only for a contact with no number: the one case where the answer matters."""
-    return bool(contact and not contact.phone and contact.whatsappUserId and templates.phone_only(template))
+    return bool(contact and not contact.phone and contact.whatsappUserId and template_catalog.phone_only(template))
 
 
 def send_message(

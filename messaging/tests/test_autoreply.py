@@ -137,7 +137,7 @@ def test_outside_the_window_with_no_template_the_gate_says_template_required(con
 
 def test_outside_the_window_the_configured_template_is_sent(request, configure, operator, new_phone, fake_aws_clean):
     from contacts.models import Contact
-    from messaging.outbound.templates import sync_templates
+    from messaging.outbound.template_catalog import sync_templates
 
     fake_aws_clean.set_templates(
         [

@@ -93,7 +93,7 @@ def test_the_welcome_form_refuses_bad_values_and_keeps_the_old_config(client_for
 
 
 def test_the_welcome_template_must_be_approved_and_take_no_values(request, client_for, admin_user, fake_aws_clean):
-    from messaging.outbound.templates import sync_templates
+    from messaging.outbound.template_catalog import sync_templates
 
     fake_aws_clean.set_templates(
         [

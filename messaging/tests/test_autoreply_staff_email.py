@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
-from messaging.autoreply.event import InboundEvent
 from messaging.autoreply.replies import after_inbound
 from messaging.autoreply.staff_notification import notify_staff
+from messaging.autoreply.trigger import InboundEvent
 from messaging.outbound.senders import SendError
 from messaging.tests.autoreply_fixtures import customer, event, marker
 from messaging.whatsapp_table import WaNotificationSent

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from contacts import actions
 from contacts.models import Contact
-from messaging.outbound import templates
+from messaging.outbound import template_catalog
 from wecare.dynamo import now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -59,8 +59,8 @@ def test_an_operator_sees_the_refusal_then_sends_sms_and_watches_its_status(
 def test_outside_the_window_free_form_whatsapp_asks_for_a_template_and_the_picker_offers_approved_ones(
     login_page, live_server, operator, new_phone, fake_aws_clean
 ):
-    templates.sync_templates()
-    approved = templates.approved_templates()
+    template_catalog.sync_templates()
+    approved = template_catalog.approved_templates()
     contact = actions.create_contact(
         {"name": "Window Wanda", "phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test"
     )
@@ -80,7 +80,7 @@ def test_outside_the_window_free_form_whatsapp_asks_for_a_template_and_the_picke
     first = approved[0]
     page.locator("#compose select[name=template]").select_option(f"{first.templateName}|{first.templateLanguage}")
     expect(page.locator("#compose [data-template-body]")).to_be_visible()  # the form redrew for this template
-    needed = templates.expected_parameters(first)
+    needed = template_catalog.expected_parameters(first)
     if needed["header"]:
         page.locator("#compose input[name=header_params]").fill("Header")
     page.locator("#compose textarea[name=body_params]").fill("\n".join(f"value {i}" for i in range(needed["body"])))

@@ -393,9 +393,9 @@ def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations
 def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offered(
     client_for, operator, new_phone, fake_aws_clean
 ):
-    from messaging.outbound import templates
+    from messaging.outbound import template_catalog
 
-    templates.sync_templates()
+    template_catalog.sync_templates()
     contact = customer(operator, new_phone, window_open=False)
     conv = inbox_data.conversation(contact.phone)
     slug = inbox_queries.slug(conv.pk)
@@ -407,7 +407,7 @@ def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offe
     )
     html = refused.content.decode()
     assert refused.status_code == 422 and 'data-code="TEMPLATE_REQUIRED"' in html
-    assert 'name="template"' in html and templates.approved_templates()[0].templateName in html
+    assert 'name="template"' in html and template_catalog.approved_templates()[0].templateName in html
 
 
 def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator, new_phone):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from messaging.outbound import templates
+from messaging.outbound import template_catalog
 from messaging.whatsapp_table import WaTemplate
 from wecare.errors import FieldErrors
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def synced(fake_aws_clean):
-    counts = templates.sync_templates()
+    counts = template_catalog.sync_templates()
     assert counts["templates"] >= 1
     return fake_aws_clean
 
@@ -33,17 +33,19 @@ def test_sync_copies_every_template_into_template_eum_items(synced):
 
 
 def test_only_approved_templates_are_offered(synced):
-    offered = templates.approved_templates()
+    offered = template_catalog.approved_templates()
     assert offered and all(t.templateStatus == "APPROVED" for t in offered)
     everything = [t for t in WaTemplate.item_type_index.query("TEMPLATE_EUM") if isinstance(t, WaTemplate)]
     assert any(t.templateStatus != "APPROVED" for t in everything), "the fake seeds a non-approved template"
 
 
 def test_parameters_must_fit_the_templates_components(synced):
-    template = next(t for t in templates.approved_templates() if templates.expected_parameters(t)["body"] >= 1)
-    needed = templates.expected_parameters(template)
+    template = next(
+        t for t in template_catalog.approved_templates() if template_catalog.expected_parameters(t)["body"] >= 1
+    )
+    needed = template_catalog.expected_parameters(template)
     with pytest.raises(FieldErrors) as caught:
-        templates.validate(template.templateName, template.templateLanguage, {"body": []})
+        template_catalog.validate(template.templateName, template.templateLanguage, {"body": []})
     assert "template.parameters.body" in caught.value.errors
     params = {
         "body": ["x"] * needed["body"],
@@ -51,7 +53,7 @@ def test_parameters_must_fit_the_templates_components(synced):
         "buttons": [["b"] * n for n in needed["buttons"]],
     }
     assert (
-        templates.validate(template.templateName, template.templateLanguage, params).templateName
+        template_catalog.validate(template.templateName, template.templateLanguage, params).templateName
         == template.templateName
     )
 
@@ -60,8 +62,8 @@ def test_a_template_send_outside_the_window_goes_through(synced, client_for, ope
     from contacts import actions
     from messaging.models import Message
 
-    template = next(t for t in templates.approved_templates())
-    needed = templates.expected_parameters(template)
+    template = next(t for t in template_catalog.approved_templates())
+    needed = template_catalog.expected_parameters(template)
     contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
     payload = {
         "contactId": contact.contactId,
@@ -84,4 +86,4 @@ def test_a_template_send_outside_the_window_goes_through(synced, client_for, ope
 
 def test_an_unknown_template_is_a_field_error(synced):
     with pytest.raises(FieldErrors):
-        templates.validate("no_such_template", "en_US", {})
+        template_catalog.validate("no_such_template", "en_US", {})

@@ -1,7 +1,7 @@
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging.outbound.templates import sync_templates
+from messaging.outbound.template_catalog import sync_templates
 
 
 class Command(BaseCommand):
