@@ -1,6 +1,6 @@
 """Settings for the local stack (``make run``, ``make manage``): the real settings, plus the
-``localaws`` app for its ``dev_snapshot`` command and moto's SNS signing certificate for the
-webhook. The dev stack sets DJANGO_SETTINGS_MODULE to this module; deployed processes use
+``localaws`` app for its commands (``dev_snapshot``, ``simulate_inbound``) and moto's SNS signing
+certificate for the webhook. The dev stack sets DJANGO_SETTINGS_MODULE to this module; deployed processes use
 ``wecare.settings``, which never names this package.
 """
 
