@@ -1,7 +1,7 @@
 """Settings for the local stack (``make run``, ``make manage``): the real settings, plus the
-``localaws`` app for its commands (``dev_snapshot``, ``simulate_inbound``) and moto's SNS signing
-certificate for the webhook. The dev stack sets DJANGO_SETTINGS_MODULE to this module; deployed processes use
-``wecare.settings``, which never names this package.
+``localaws`` app for its commands (``dev_snapshot``, ``seed_demo``, ``simulate_inbound``) and moto's
+SNS signing certificate for the webhook. The dev stack sets DJANGO_SETTINGS_MODULE to this module;
+deployed processes use ``wecare.settings``, which never names this package.
 """
 
 from wecare.env import ConfigError

@@ -152,6 +152,7 @@ def left_out_of_the_image(relative: str) -> bool:
         "localaws/snapshot.py",
         "localaws/fakeaws/server.py",
         "localaws/management/commands/dev_snapshot.py",
+        "localaws/management/commands/seed_demo.py",
         "localaws/management/commands/simulate_inbound.py",
         "localaws/sns_certs.py",
         "wecare/tests/settings.py",
