@@ -1,5 +1,6 @@
 """The local stack's Django app: only ``localaws.settings`` (the dev stack) and the test settings
-install it, for its ``dev_snapshot`` command. Production settings never name it."""
+install it, for its commands (``dev_snapshot``, ``seed_demo``, ``simulate_inbound``). Production
+settings never name it."""
 
 from django.apps import AppConfig
 

@@ -239,13 +239,9 @@ REPORT_BUCKET = env_str("REPORT_BUCKET", default="stream.wecare.digital")
 REPORT_PREFIX = env_str("REPORT_PREFIX", default="base-wecare-digital/reports/")
 SNS_TOPIC_ARN = env_str("SNS_TOPIC_ARN", default=f"arn:aws:sns:{AWS_REGION}:{AWS_ACCOUNT_ID}:base-wecare-digital")
 # Where the SNS webhook gets signing certificates (messaging/inbound/sns_certs.py). Deliberately not an
-# environment variable: deployed environments always fetch them from AWS over HTTPS (AWS_ENDPOINT_URL
-# is refused there); the local stack reads moto's. Tests point it at their own certificate.
-SNS_CERT_LOADER = (
-    "messaging.inbound.sns_certs.fetch_from_local_stack"
-    if AWS_ENDPOINT_URL
-    else "messaging.inbound.sns_certs.fetch_from_aws"
-)
+# environment variable: deployed environments always fetch them from AWS over HTTPS. The local stack's
+# settings (localaws/settings.py) read moto's instead; tests point it at their own certificate.
+SNS_CERT_LOADER = "messaging.inbound.sns_certs.fetch_from_aws"
 BEDROCK_KB_ID = env_str("BEDROCK_KB_ID", default="FZBPKGTOYE")
 BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")

@@ -9,8 +9,8 @@ is configured, in tests too. A fetch that fails is remembered for a minute, so a
 messages naming an unreachable certificate costs one blocking fetch, not one each.
 
 The loader is a setting (``SNS_CERT_LOADER``, a dotted path) so that the local stack can read
-moto's certificates and tests can hand over their own; production-like environments refuse any
-loader but the real HTTPS fetch.
+moto's certificates (``localaws/sns_certs.py``) and tests can hand over their own; production-like
+environments refuse any loader but the real HTTPS fetch.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from urllib.parse import urlsplit
 import boto3
 import botocore.loaders
 import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
@@ -39,7 +37,6 @@ PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 # What SNS names its certificates: SimpleNotificationService-<32 hex digits>.pem at the root.
 CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]{32}\.pem")
 AWS_LOADER = "messaging.inbound.sns_certs.fetch_from_aws"
-LOCAL_STACK_LOADER = "messaging.inbound.sns_certs.fetch_from_local_stack"
 FETCH_TIMEOUT_SECONDS = 5
 MAX_CERT_BYTES = 16 * 1024  # a PEM certificate is ~2 KB; refuse to buffer anything much larger
 CACHE_SIZE = 32  # SNS rotates certificates rarely; a handful of regions × versions fit easily
@@ -88,21 +85,6 @@ def fetch_from_aws(url: str) -> bytes:
     if len(body) > MAX_CERT_BYTES:
         raise CertificateRefused("signing certificate is too large")
     return body
-
-
-def fetch_from_local_stack(url: str) -> bytes:
-    """The local stack's loader: moto serves the certificates it signs with at the same path.
-
-    moto picks a service from a request's SigV4 scope, so the GET is signed as an SNS request
-    (with the local stack's dummy keys); unsigned, it would be routed to moto's S3.
-    """
-    if not settings.AWS_ENDPOINT_URL:
-        raise ImproperlyConfigured("fetch_from_local_stack needs AWS_ENDPOINT_URL (the local moto server)")
-    request = AWSRequest(method="GET", url=settings.AWS_ENDPOINT_URL.rstrip("/") + urlsplit(url).path)
-    SigV4Auth(boto3.Session().get_credentials(), "sns", settings.AWS_REGION).add_auth(request)
-    response = requests.get(request.url, headers=dict(request.headers), timeout=FETCH_TIMEOUT_SECONDS)
-    response.raise_for_status()
-    return response.content
 
 
 def _loader_path() -> str:

@@ -20,6 +20,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
+from localaws.sns_certs import LOCAL_STACK_LOADER
 from messaging.inbound import sns, sns_certs
 from messaging.inbound.process import process_inbound_event
 from messaging.inbound.statuses import RECORDING_GRACE
@@ -512,7 +513,7 @@ def subscribed_live_server(live_server, settings, topic):
     """The live server's webhook subscribed (http) to the configured topic on moto, with the
     local stack's loader, which fetches moto's signing certificate from moto itself. moto does
     not POST a SubscriptionConfirmation (it marks http subscriptions confirmed at once)."""
-    settings.SNS_CERT_LOADER = sns_certs.LOCAL_STACK_LOADER
+    settings.SNS_CERT_LOADER = LOCAL_STACK_LOADER
     sns_client = aws_client("sns")
     arn = sns_client.subscribe(
         TopicArn=topic, Protocol="http", Endpoint=f"{live_server.url}{URL}", ReturnSubscriptionArn=True

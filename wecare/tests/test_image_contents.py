@@ -32,6 +32,7 @@ from wecare.celery import app
 app.loader.import_default_modules()
 print(json.dumps({
     "installed_apps": list(settings.INSTALLED_APPS),
+    "sns_cert_loader": settings.SNS_CERT_LOADER,
     "modules": sorted(name for name in sys.modules if name == "localaws" or name.startswith("localaws.")),
 }))
 """
@@ -54,6 +55,7 @@ def test_production_settings_never_load_the_local_aws_package():
     assert loaded["modules"] == []
     assert not [app for app in loaded["installed_apps"] if app.split(".")[0] == "localaws"]
     assert "wecare.apps.WecareConfig" in loaded["installed_apps"]  # the probe really loaded the production apps
+    assert loaded["sns_cert_loader"] == "messaging.inbound.sns_certs.fetch_from_aws"
 
 
 def test_the_local_stack_settings_refuse_a_deployed_environment():
@@ -150,6 +152,9 @@ def left_out_of_the_image(relative: str) -> bool:
         "localaws/snapshot.py",
         "localaws/fakeaws/server.py",
         "localaws/management/commands/dev_snapshot.py",
+        "localaws/management/commands/seed_demo.py",
+        "localaws/management/commands/simulate_inbound.py",
+        "localaws/sns_certs.py",
         "wecare/tests/settings.py",
         "messaging/tests/fixtures/real/pywa_message_text.json",
         "bench/bulk_bench.py",

@@ -1,3 +1,6 @@
+"""Local stack only: the three demo users (viewer, operator, admin) with one password, and a few
+demo contacts when there are none. `make run` runs it at every start (docs/local-stack.md)."""
+
 from typing import Any
 
 from django.conf import settings

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from messaging.inbound import sns_certs
+from localaws.sns_certs import LOCAL_STACK_LOADER
 from messaging.inbox import queries as inbox_queries
 from wecare.aws import client as aws_client
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def webhook_subscribed(live_server, settings):
-    settings.SNS_CERT_LOADER = sns_certs.LOCAL_STACK_LOADER  # moto's certificate, from moto, as under `make run`
+    settings.SNS_CERT_LOADER = LOCAL_STACK_LOADER  # moto's certificate, from moto, as under `make run`
     url = f"{live_server.url}/webhooks/sns/"
     call_command("simulate_inbound", "--subscribe", url)
     yield
