@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import celery_worker  # noqa: E402  (bench/ is on the path from here on)
 from outbound_bench import cpu_seconds, make_contacts, start_local_aws  # noqa: E402  (same local stack and contacts as the outbound bench)
 
 WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -231,23 +232,7 @@ class Workers:
         }
         self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "wecare",
-                "worker",
-                "-Q",
-                "bulk-queue",
-                "-c",
-                str(concurrency),
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
+            celery_worker.argv("bulk-queue", concurrency),
             cwd=ROOT,
             env=env,
             stdout=self.log,

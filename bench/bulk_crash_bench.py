@@ -33,6 +33,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+import celery_worker  # noqa: E402  (bench/ is on the path from here on)
 from outbound_bench import start_local_aws  # noqa: E402  (the same local stack as the other benches)
 
 POLL_SECONDS = 1.0
@@ -68,23 +69,7 @@ def make_sms_contacts(n: int) -> list[str]:
 def start_worker(log: Path, concurrency: int) -> subprocess.Popen:
     """A prefork bulk worker in its own process group, so SIGKILL reaches its children too."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wecare",
-            "worker",
-            "-Q",
-            "bulk-queue",
-            "-c",
-            str(concurrency),
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
+        celery_worker.argv("bulk-queue", concurrency),
         cwd=ROOT,
         stdout=open(log, "ab"),
         stderr=subprocess.STDOUT,

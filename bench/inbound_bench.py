@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import celery_worker  # noqa: E402  (bench/ is on the path from here on)
 from outbound_bench import cpu_seconds, free_port, start_local_aws  # noqa: E402  (the same local stack)
 
 INBOUND_SAMPLES = (
@@ -153,25 +154,7 @@ def main() -> int:
 
         log = open(tmp / "worker.log", "ab")  # noqa: SIM115
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "wecare",
-                "worker",
-                "-Q",
-                "inbound-queue",
-                "--pool",
-                "threads",
-                "-c",
-                str(args.threads),
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
+            celery_worker.argv("inbound-queue", args.threads, pool="threads"),
             cwd=ROOT,
             env=os.environ.copy(),
             stdout=log,

@@ -33,6 +33,10 @@ from threading import Lock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import celery_worker  # noqa: E402  (bench/ is on the path from here on)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -164,25 +168,7 @@ def drain(message_ids: list[str], *, mode: str, limit: int, tmp: Path, counting:
     before = counting.snapshot()
     started = time.perf_counter()
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wecare",
-            "worker",
-            "-Q",
-            "outbound-queue",
-            "--pool",
-            "threads",
-            "-c",
-            "8",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
+        celery_worker.argv("outbound-queue", 8, pool="threads"),
         cwd=ROOT,
         env=env,
         stdout=log,
