@@ -34,36 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import celery_worker  # noqa: E402  (bench/ is on the path from here on)
-from outbound_bench import start_local_aws  # noqa: E402  (the same local stack as the other benches)
+from outbound_bench import make_contacts, start_local_aws  # noqa: E402  (the same local stack as the other benches)
 
 POLL_SECONDS = 1.0
-
-
-def make_sms_contacts(n: int) -> list[str]:
-    """n contacts opted in to SMS, written in batches (no uniqueness keys: numbers never repeat)."""
-    from ulid import ULID
-
-    from contacts.models import LIVE, Contact
-    from wecare.dynamo import now
-
-    at = now()
-    ids = []
-    with Contact.batch_write() as batch:
-        for i in range(n):
-            contact_id = str(ULID())
-            batch.save(
-                Contact(
-                    contactId=contact_id,
-                    name=f"Crash bench {i}",
-                    phone=f"+1415{2000000 + i:07d}",
-                    optInSms=True,
-                    createdAt=at,
-                    updatedAt=at,
-                    liveList=LIVE,
-                )
-            )
-            ids.append(contact_id)
-    return ids
 
 
 def start_worker(log: Path, concurrency: int) -> subprocess.Popen:
@@ -146,7 +119,7 @@ def main() -> int:
             f" kill -9 after {args.kill_after} calls; visibility timeout {args.visibility_timeout} s; logs in {tmp}"
         )
         began = time.perf_counter()
-        contacts = make_sms_contacts(args.recipients)
+        contacts = make_contacts(args.recipients, channel="sms")
         print(f"  {args.recipients} contacts written in {time.perf_counter() - began:.1f} s")
         calls = lambda: len(fake.calls("SendTextMessage"))  # noqa: E731
 

@@ -107,14 +107,20 @@ def start_local_aws(tmp: Path) -> tuple[object, CountingApp, object]:
     return server, counting, fake
 
 
-def make_contacts(n: int) -> list[str]:
-    """n WhatsApp contacts, opted in and inside their window, written in batches."""
+def make_contacts(n: int, channel: str = "whatsapp") -> list[str]:
+    """n contacts opted in to ``channel`` (WhatsApp ones inside their window), written in batches
+    (no uniqueness keys: the numbers never repeat)."""
     from ulid import ULID
 
     from contacts.models import LIVE, Contact
     from wecare.dynamo import now
 
     at = now()
+    consent: dict = (
+        {"optInWhatsApp": True, "lastInboundMessageAt": at - timedelta(minutes=5)}
+        if channel == "whatsapp"
+        else {"optInSms": True}
+    )
     ids = []
     with Contact.batch_write() as batch:
         for i in range(n):
@@ -124,8 +130,7 @@ def make_contacts(n: int) -> list[str]:
                     contactId=contact_id,
                     name=f"Bench {i}",
                     phone=f"+1415{2000000 + i:07d}",
-                    optInWhatsApp=True,
-                    lastInboundMessageAt=at - timedelta(minutes=5),
+                    **consent,
                     createdAt=at,
                     updatedAt=at,
                     liveList=LIVE,
