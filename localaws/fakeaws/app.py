@@ -18,6 +18,7 @@ Kept apart from the HTTP server so the order of the steps reads in one place:
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -136,6 +137,11 @@ class FakeAws:
             return self._validation_error(service, errors)
 
         call = self.state.record_call(service.name, operation.name, params)
+        # A real provider takes its time; each request waits on its own server thread, so calls
+        # in flight at once overlap here as they do at AWS.
+        delay = self.state.latency_for(service.name, operation.name)
+        if delay:
+            time.sleep(delay)
         fault = self.state.take_fault(service.name, operation.name)
         if fault is not None:
             self.state.finish_call(call, fault.status, fault.error)

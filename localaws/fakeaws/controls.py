@@ -12,7 +12,12 @@
     DELETE /__fake/faults
     GET    /__fake/templates   {"templates": [...]}
     POST   /__fake/templates   [{...}, ...] or {"templates": [...]}: replaces the WhatsApp templates
-    POST   /__fake/reset       calls, rejected, faults, media forgotten; seeded templates back
+    GET    /__fake/latency     {"latency": [...]}  the rules in force
+    POST   /__fake/latency     {"mean_ms": 250, "jitter_ms": 50, "operation": optional, "service": optional}
+                               accepted calls (of that operation; every one without) wait mean ± jitter
+                               (uniform) before their answer; a rule for the same operation replaces it
+    DELETE /__fake/latency
+    POST   /__fake/reset       calls, rejected, faults, latency, media forgotten; seeded templates back
 
 A call record is {"service", "operation", "params", "time", "status", "error"}; `params` are the
 members as sent on the wire (blobs as base64 strings), `error` the error code answered, if any.
@@ -21,12 +26,13 @@ members as sent on the wire (blobs as base64 strings), `error` the error code an
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any, Protocol
 
 from localaws.fakeaws import templates
 from localaws.fakeaws.catalog import Catalog
 from localaws.fakeaws.protocols import Response
-from localaws.fakeaws.state import FakeState, Fault
+from localaws.fakeaws.state import FakeState, Fault, Latency
 from localaws.fakeaws.validation import validate
 
 
@@ -92,6 +98,13 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
             case ("DELETE", "/__fake/faults"):
                 state.clear_faults()
                 return _answer(200, {"faults": []})
+            case ("GET", "/__fake/latency"):
+                return _answer(200, {"latency": state.latencies()})
+            case ("POST", "/__fake/latency"):
+                return _answer(201, {"latency": set_latency(fake, _json_body(body))})
+            case ("DELETE", "/__fake/latency"):
+                state.clear_latencies()
+                return _answer(200, {"latency": []})
             case ("GET", "/__fake/templates"):
                 return _answer(200, {"templates": state.templates()})
             case ("POST", "/__fake/templates"):
@@ -102,6 +115,28 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
     except ControlError as exc:
         return _answer(400, {"message": str(exc)})
     return _answer(404, {"message": f"no control {method} {path}; see localaws/fakeaws/controls.py"})
+
+
+def set_latency(fake: FakeAws, spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise ControlError(
+            'latency is {"mean_ms": <ms>, "jitter_ms": <ms>, "operation": optional, "service": optional}'
+        )
+    unknown = set(spec) - {"mean_ms", "jitter_ms", "operation", "service"}
+    if unknown:
+        raise ControlError(f"unknown latency fields: {', '.join(sorted(unknown))}")
+    mean, jitter = spec.get("mean_ms"), spec.get("jitter_ms", 0)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (mean, jitter))
+    if not numbers or not 0 <= jitter <= mean <= 60_000:
+        raise ControlError("mean_ms and jitter_ms are milliseconds with 0 <= jitter_ms <= mean_ms <= 60000")
+    operation, service = spec.get("operation"), spec.get("service")
+    if service is not None and service not in fake.catalog.services:
+        raise ControlError(f"service {service!r} is not faked here ({', '.join(fake.catalog.services)})")
+    if operation is not None and not (isinstance(operation, str) and fake.has_operation(operation, service)):
+        raise ControlError(f"no faked service has the operation {operation!r}")
+    rule = Latency(float(mean), float(jitter), operation, service)
+    fake.state.set_latency(rule)
+    return asdict(rule)
 
 
 def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:

@@ -132,5 +132,12 @@ class FakeAwsServer:
             raise ValueError(f"no faked service has the operation {operation!r}")
         self.fake.add_fault(operation, error, status, message, times, service)
 
+    def set_latency(
+        self, mean_ms: float, jitter_ms: float = 0.0, operation: str | None = None, service: str | None = None
+    ) -> dict[str, Any]:
+        """Calls (of ``operation``, or every call) wait ``mean_ms`` ± ``jitter_ms`` before their answer."""
+        spec = {"mean_ms": mean_ms, "jitter_ms": jitter_ms, "operation": operation, "service": service}
+        return controls.set_latency(self.fake, {k: v for k, v in spec.items() if v is not None})
+
     def set_templates(self, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return controls.set_templates(self.fake, templates)

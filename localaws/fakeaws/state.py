@@ -4,6 +4,7 @@ templates and uploaded media. One lock guards it all (the server answers on many
 from __future__ import annotations
 
 import copy
+import random
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -31,17 +32,35 @@ class Fault:
         return self.operation == operation and self.service in (None, service)
 
 
+@dataclass
+class Latency:
+    """Calls of ``operation`` (every operation when None; of ``service``, if given) wait
+    ``mean_ms`` ± up to ``jitter_ms`` (uniform) before they are answered, as a real provider's do."""
+
+    mean_ms: float
+    jitter_ms: float = 0.0
+    operation: str | None = None
+    service: str | None = None
+
+    def matches(self, service: str, operation: str) -> bool:
+        return self.operation in (None, operation) and self.service in (None, service)
+
+    def draw_seconds(self) -> float:
+        return max(0.0, self.mean_ms + random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000
+
+
 class FakeState:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
-        """Forget calls, refusals, faults and media; put the seeded templates back."""
+        """Forget calls, refusals, faults, latency and media; put the seeded templates back."""
         with self._lock:
             self._calls: list[dict[str, Any]] = []
             self._rejected: list[dict[str, Any]] = []
             self._faults: list[Fault] = []
+            self._latencies: list[Latency] = []
             self._templates = templates.seed()
             self._media: dict[str, dict[str, Any]] = {}
 
@@ -119,6 +138,33 @@ class FakeState:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    # --- latency: the most specific rule for a call wins (operation and service, then operation) ---
+    def set_latency(self, latency: Latency) -> None:
+        """Replaces any rule for the same operation and service."""
+        with self._lock:
+            self._latencies = [
+                rule
+                for rule in self._latencies
+                if (rule.operation, rule.service) != (latency.operation, latency.service)
+            ]
+            self._latencies.append(latency)
+
+    def latency_for(self, service: str, operation: str) -> float:
+        """Seconds this call waits before its answer (0 without a rule)."""
+        with self._lock:
+            rules = [rule for rule in self._latencies if rule.matches(service, operation)]
+        if not rules:
+            return 0.0
+        return max(rules, key=lambda rule: (rule.operation is not None, rule.service is not None)).draw_seconds()
+
+    def latencies(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(rule) for rule in self._latencies]
+
+    def clear_latencies(self) -> None:
+        with self._lock:
+            self._latencies.clear()
 
     # --- templates and media -----------------------------------------------------------------
     def templates(self) -> list[dict[str, Any]]:
