@@ -3,11 +3,8 @@ the chunks from bulk-queue (SQS on moto), so the page watches a job that is actu
 
 from __future__ import annotations
 
-import os
 import random
 import string
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,48 +13,18 @@ from playwright.sync_api import expect
 
 from bulk.models import BulkJob
 from contacts import actions
-from wecare.celery import app
+from wecare.tests.workers import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
 
 @pytest.fixture
 def bulk_worker(tmp_path):
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wecare",
-            "worker",
-            "-Q",
-            "bulk-queue",
-            "-c",
-            "1",
-            "--pool",
-            "solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "wecare.tests.settings"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False  # the live server publishes the chunks to SQS for the worker
-    yield proc
-    app.conf.task_always_eager = previous
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-    print((tmp_path / "worker.log").read_text()[-3000:])
+    """A real worker on bulk-queue; the live server publishes the chunks to SQS for it."""
+    with running_worker(tmp_path, queues="bulk-queue") as proc:
+        yield proc
 
 
 def fits_320(page) -> bool:
