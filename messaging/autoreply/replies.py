@@ -49,15 +49,7 @@ def send_welcome(inbound: InboundEvent) -> str:
         return "off"
     if config.onlyOnFirstContact and not (inbound.is_first_message or inbound.is_new_contact):
         return "not_first_contact"
-    hold = timedelta(hours=int(config.cooldownHours or 0))
-    marker = cooldown.claim(
-        "welcome",
-        inbound.conversation_pk,
-        trigger_id=inbound.wa_message_id,
-        recipient=inbound.customer_phone,
-        at=inbound.received_at,
-        hold=hold,
-    )
+    marker = _claim_cooldown("welcome", inbound, config.cooldownHours)
     if marker is None:
         return "cooldown"
     return _send(marker, inbound, _welcome_content(config, inbound), source="welcome")
@@ -97,18 +89,22 @@ def send_menu(inbound: InboundEvent) -> str:
         return "off"
     if not matches_trigger(inbound.text, list(config.triggerKeywords or autoreply_config.DEFAULT_MENU_KEYWORDS)):
         return "no_trigger"
-    hold = timedelta(hours=int(config.cooldownHours or 0))
-    marker = cooldown.claim(
-        "menu",
+    marker = _claim_cooldown("menu", inbound, config.cooldownHours)
+    if marker is None:
+        return "cooldown"
+    return _send(marker, inbound, {"interactive": autoreply_config.menu_spec(config)}, source="menu")
+
+
+def _claim_cooldown(kind: str, inbound: InboundEvent, cooldown_hours: float | None) -> WaNotificationSent | None:
+    """This conversation's ``kind`` marker for the configured cooldown, or None while one holds."""
+    return cooldown.claim(
+        kind,
         inbound.conversation_pk,
         trigger_id=inbound.wa_message_id,
         recipient=inbound.customer_phone,
         at=inbound.received_at,
-        hold=hold,
+        hold=timedelta(hours=int(cooldown_hours or 0)),
     )
-    if marker is None:
-        return "cooldown"
-    return _send(marker, inbound, {"interactive": autoreply_config.menu_spec(config)}, source="menu")
 
 
 def _send(marker: WaNotificationSent, inbound: InboundEvent, content: dict[str, Any], *, source: str) -> str:
