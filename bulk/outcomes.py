@@ -1,10 +1,12 @@
 """Recipients' outcomes, written in batches: the bulk worker's record step. An outcome waits here
 in memory until ``flush`` writes a batch's Messages items, final states and ``MSG#`` items in
-one transaction; docs/design/bulk-sending.md says what batching costs when a worker dies."""
+one transaction; docs/design/bulk-sending.md says what batching costs when a worker dies.
+Safe to use from the pool threads that make a chunk's provider calls (bulk/in_flight.py)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +23,11 @@ from wecare.dynamo import now, set_nullable, transaction
 log = logging.getLogger("bulk.outcomes")
 
 MAX_ACTIONS = 100  # TransactWriteItems' limit on actions per request
+# Outcomes written together once this many wait: a WhatsApp outcome is three actions (Messages
+# item, final state, MSG# item), so 30 of them fill most of one transaction.
+RECORD_BATCH = 30
+# Longest an outcome waits for its batch to fill before it is written anyway.
+RECORD_WAIT_SECONDS = 1.0
 
 
 @dataclass
@@ -38,14 +45,21 @@ class _Outcome:
 
 class Outcomes:
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._waiting: list[_Outcome] = []
         self._since = 0.0  # time.monotonic() when the oldest waiting outcome was added
+        self.recorded: Counter[str] = Counter()  # final states written, by status
+        self.settled = 0  # outcomes taken out of waiting and written, or found taken by the sweep
 
     def __len__(self) -> int:
         return len(self._waiting)
 
-    def waiting_longer_than(self, seconds: float) -> bool:
-        return bool(self._waiting) and time.monotonic() - self._since > seconds
+    def due(self) -> bool:
+        """A batch is full, or its oldest outcome has waited long enough."""
+        with self._lock:
+            return len(self._waiting) >= RECORD_BATCH or (
+                bool(self._waiting) and time.monotonic() - self._since > RECORD_WAIT_SECONDS
+            )
 
     def skipped(self, recipient: BulkRecipient, reason: str) -> str:
         """The gate refused at send time (opt-out, deletion, tier full): no message, no call."""
@@ -88,15 +102,18 @@ class Outcomes:
         return self._add(_Outcome(recipient, status, actions, message, wa))
 
     def _add(self, outcome: _Outcome) -> str:
-        if not self._waiting:
-            self._since = time.monotonic()
-        self._waiting.append(outcome)
+        with self._lock:
+            if not self._waiting:
+                self._since = time.monotonic()
+            self._waiting.append(outcome)
         return outcome.status
 
     def flush(self) -> Counter[str]:
-        """Write every waiting outcome; returns the final states recorded, by status."""
+        """Write every waiting outcome; returns the final states recorded, by status. Outcomes
+        added meanwhile (by other threads) wait for the next flush."""
         recorded: Counter[str] = Counter()
-        waiting, self._waiting = self._waiting, []
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
         batch: list[_Outcome] = []
         for outcome in waiting:
             if sum(o.size for o in batch) + outcome.size > MAX_ACTIONS:
@@ -105,6 +122,9 @@ class Outcomes:
             batch.append(outcome)
         if batch:
             recorded.update(_write(batch))
+        with self._lock:
+            self.recorded.update(recorded)
+            self.settled += len(waiting)
         return recorded
 
 

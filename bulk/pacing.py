@@ -5,6 +5,7 @@ Why batches, and how their size follows the worker's pace: docs/design/bulk-send
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 from messaging.outbound import ratelimit
@@ -14,7 +15,11 @@ class Tokens:
     """Rate tokens for one chunk: ``take`` is ``dispatch``'s ``reserve``. Each token is used
     inside its own slot of the window (``Reservation.not_before``/``not_after``). A batch is only
     as large as this worker reaches on time, by its own measured time per send (``per_send``,
-    ``_ask``); the rest of the window is left to other workers' chunks."""
+    ``_ask``); the rest of the window is left to other workers' chunks.
+
+    Thread-safe: a chunk's pool threads (bulk/in_flight.py) take tokens one at a time, in slot
+    order, each thread waiting for its slot while holding the lock, so tokens go out paced across
+    the window however many calls are in flight."""
 
     SMOOTHING = 0.3  # weight of the newest measurement in ``per_send``
     GRACE = 0.02  # seconds after its slot began that a token is still used, however short the slot
@@ -23,10 +28,11 @@ class Tokens:
         self.channel, self.sender = channel, sender
         self.reservation: ratelimit.Reservation | None = None
         self.used = 0  # tokens of the reservation handed out or let go
-        self.wanted = 1  # the chunk sets how many messages are still to go
+        self.wanted = 1  # messages still to take a token: the chunk sets it, each token handed out lowers it
         self.reservations = 0
         self.per_send: float | None = None  # seconds this worker spends per send, smoothed
         self._handed_out_at: float | None = None
+        self._lock = threading.Lock()
 
     def _ask(self, limit: int) -> int:
         """Tokens to reserve: what the chunk still wants, but when a send takes this worker
@@ -55,9 +61,18 @@ class Tokens:
             self.used += 1
         return self.used if self.used < grant.granted else None
 
+    def forgo(self) -> None:
+        """One message the chunk counted in ``wanted`` will not take a token (the gate refused it)."""
+        with self._lock:
+            self.wanted = max(0, self.wanted - 1)
+
     def take(self, channel: str, sender: str) -> float:
         """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when
         its window ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        with self._lock:
+            return self._take(channel, sender)
+
+    def _take(self, channel: str, sender: str) -> float:
         if self._handed_out_at is not None:
             spent = time.time() - self._handed_out_at
             self.per_send = (
@@ -73,6 +88,7 @@ class Tokens:
         grant = self.reservation
         assert grant is not None  # _next_fresh found the token in it
         self.used += 1
+        self.wanted = max(0, self.wanted - 1)
         wait = grant.not_before(index) - time.time()
         if wait > 0:
             time.sleep(wait)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -17,7 +18,8 @@ from ulid import ULID
 
 from bulk.counting import finish_if_done, reconcile_chunk
 from bulk.models import BulkChunk, BulkJob, BulkRecipient
-from bulk.outcomes import Outcomes
+from bulk.in_flight import InFlight
+from bulk.outcomes import RECORD_BATCH, RECORD_WAIT_SECONDS, Outcomes
 from bulk.pacing import Tokens
 from bulk.queries import chunk_recipients, find_job
 from contacts.models import Contact
@@ -31,11 +33,9 @@ from wecare.metrics import emit
 log = logging.getLogger("bulk.sending")
 
 
-# Recipients claimed in one transaction (with the job's status as its condition): the batch a
-# pause or cancel waits for, and at most what a worker killed mid-batch leaves "unknown".
+# Recipients claimed in one transaction (with the job's status as its condition): pause and
+# cancel are seen at the next claim. What a killed worker may leave "unknown": max_unrecorded().
 CLAIM_BATCH = 10
-# Longest an outcome waits for its batched record before the worker takes another rate token.
-RECORD_WAIT_SECONDS = 1.0
 
 
 def _status(job_id: str) -> str:
@@ -211,27 +211,52 @@ def run_chunk(job_id: str, chunk_id: str) -> dict[str, Any]:
     return {"state": "paused" if status == "paused" else "done", **counts}
 
 
+def max_unrecorded(in_flight: int | None = None) -> int:
+    """Recipients one chunk may hold claimed and not yet recorded: the calls in flight
+    (``in_flight``, BULK_SEND_CONCURRENCY by default), a claim batch waiting for threads, and a
+    record batch filling. A worker process runs one chunk at a time, so one killed at any moment
+    leaves at most this many ``sending`` (which the sweep reports ``unknown``)."""
+    return (in_flight or settings.BULK_SEND_CONCURRENCY) + CLAIM_BATCH + RECORD_BATCH
+
+
 def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]:
+    """Claim, send and record the pending recipients, with up to BULK_SEND_CONCURRENCY provider
+    calls in flight: the main thread claims batch after batch, pool threads send."""
     pending = [r for r in recipients if r.status == "pending"]
     counts: Counter[str] = Counter()
     if not pending:
         return counts
     tokens = Tokens(job.channel, job.sender or "")
+    tokens.wanted = len(pending)
     outcomes = Outcomes()
+    calls = InFlight(settings.BULK_SEND_CONCURRENCY)
+    bound = max_unrecorded()
+    claimed = 0
 
     def reserve(channel: str, sender: str) -> float:
         # Taking a token may mean waiting for the next rate window: outcomes do not wait through it
         # unrecorded (a worker killed meanwhile would leave them "unknown").
-        if outcomes.waiting_longer_than(RECORD_WAIT_SECONDS):
-            counts.update(outcomes.flush())
+        if outcomes.due():
+            outcomes.flush()
         return tokens.take(channel, sender)
+
+    def send(recipient: BulkRecipient, contact: Contact | None) -> None:
+        if _send_one(job, recipient, contact, reserve, outcomes) == "skipped":
+            tokens.forgo()
+        if outcomes.due():
+            outcomes.flush()
 
     try:
         for start in range(0, len(pending), CLAIM_BATCH):
-            counts.update(outcomes.flush())  # every claimed batch recorded before the next is claimed
+            batch = pending[start : start + CLAIM_BATCH]
+            # Room for this batch under the bound: wait for calls to end and record them.
+            while claimed - outcomes.settled + len(batch) > bound:
+                calls.wait(RECORD_WAIT_SECONDS / 10)
+                if outcomes.due() or not calls.running:
+                    outcomes.flush()
             try:
-                claimed = _claim_batch(job.jobId, pending[start : start + CLAIM_BATCH])
-            except JobNotRunning as stopped:  # honour pause and cancel between messages
+                mine = _claim_batch(job.jobId, batch)
+            except JobNotRunning as stopped:  # honour pause and cancel between batches
                 if stopped.status == "paused":
                     counts["_paused"] = 1
                 elif stopped.status == "cancelled":
@@ -242,12 +267,17 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
                         extra={"job_id": job.jobId, "status": stopped.status},
                     )
                 break
-            contacts = _contacts(claimed)
-            for index, recipient in enumerate(claimed):
-                tokens.wanted = len(pending) - start - index
-                _send_one(job, recipient, contacts.get(recipient.contactId or ""), reserve, outcomes)
+            claimed += len(mine)
+            tokens.wanted -= len(batch) - len(mine)  # held by another worker: not ours to send
+            contacts = _contacts(mine)
+            for recipient in mine:
+                calls.submit(partial(send, recipient, contacts.get(recipient.contactId or "")))
     finally:
-        counts.update(outcomes.flush())
+        try:
+            calls.close()  # every call in flight ends and adds its outcome
+        finally:
+            outcomes.flush()
+    counts.update(outcomes.recorded)
     _count_usage(job, counts["sent"])
     for name in ("sent", "failed", "skipped"):
         if counts[name]:

@@ -250,6 +250,10 @@ BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20,
 # A bulk recipient claimed (sending) this long ago with no outcome recorded: its worker died; the
 # sweep reports it unknown and never sends it again (bulk/sweep.py).
 BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, minimum=1)
+# Provider calls one bulk worker process has in flight at once (threads, bulk/in_flight.py): at a
+# provider latency of L seconds a process sends at most this / L per second. A process killed
+# mid-chunk leaves at most this + 40 recipients unknown (bulk.sending.max_unrecorded).
+BULK_SEND_CONCURRENCY = env_int("BULK_SEND_CONCURRENCY", default=32, minimum=1)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
 # Outbound rate limits, tokens per second, shared by every worker (messaging/outbound/ratelimit.py).
 RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", default=80, minimum=1)

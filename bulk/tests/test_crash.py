@@ -6,9 +6,11 @@ What is counted: a recipient is claimed (``sending``) before its provider call a
 it. A worker killed between the two leaves it ``sending``; the sweep reports it ``unknown`` and it
 is never sent again. So each number is called at most once; every ``sent`` recipient was called
 exactly once; and the calls beyond ``sent`` are all to ``unknown`` recipients (the kill landed
-after their call, before their record). Recipients are claimed and recorded in batches of
-``sending.CLAIM_BATCH``, so a killed process leaves at most one batch ``sending``: the claimed but
-not yet called, and the called but not yet recorded.
+after their call, before their record). Each process has several provider calls in flight at once
+(BULK_SEND_CONCURRENCY in crash_worker_settings) and the provider takes 150 ms ± 50 ms a call, so
+the kill lands with calls under way; a killed process leaves at most ``sending.max_unrecorded``
+recipients ``sending``: the claimed but not yet called, the calls in flight, and the called but not
+yet recorded.
 
 The job is four chunks for a worker of two processes: the kill lands in the middle of the two
 chunks it is sending, with two not started, so the second worker finishes chunks a dead process
@@ -31,6 +33,7 @@ import pytest
 from bulk import actions, queries, sending, sweep
 from bulk.audience import AudienceSpec
 from bulk.queries import all_recipients
+from bulk.tests import crash_worker_settings
 from bulk.tests.conftest import sms
 from wecare.celery import app
 from wecare.tests import workers
@@ -66,9 +69,18 @@ def short_visibility():
         yield
 
 
+@pytest.fixture
+def slow_provider(fake_aws_clean):
+    """A provider call takes as long as a real one (AWS to the carrier), so calls overlap."""
+    fake_aws_clean.set_latency(150, 50, operation="SendTextMessage")
+    yield fake_aws_clean
+    fake_aws_clean.reset()  # no latency left for the next test of this process
+
+
 def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(
-    make_contacts, operator, fake_aws_clean, short_visibility, tmp_path
+    make_contacts, operator, slow_provider, short_visibility, tmp_path
 ):
+    fake_aws_clean = slow_provider
     contacts = make_contacts(RECIPIENTS)
     app.conf.task_always_eager = False  # publish the chunks to SQS for real
     try:
@@ -96,11 +108,14 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(
         assert first.poll() is None, (tmp_path / "worker1.log").read_text()[-3000:]
         os.killpg(first.pid, signal.SIGKILL)  # kill -9, mid-chunk
         first.wait(timeout=30)
+        # Calls the fake had not answered yet when the worker died: they were in flight at the kill.
+        in_flight = sum(1 for c in fake_aws_clean.calls("SendTextMessage") if c["status"] is None)
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
     at_kill = calls()
     assert at_kill < RECIPIENTS
+    assert in_flight >= 2  # the kill landed with several calls under way at once
 
     second = start_worker(tmp_path / "worker2.log")
     try:
@@ -133,9 +148,10 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(
     assert sent <= set(called)  # every recipient marked sent was called once
     assert set(called) - sent <= unknown  # a call without a "sent" record is an unknown recipient
     assert sum(called.values()) == len(sent) + len(unknown & set(called))
-    assert len(unknown) <= CONCURRENCY * sending.CLAIM_BATCH  # at most one claimed batch per process that died
+    # At most what one process may hold claimed and unrecorded, per process that died.
+    assert len(unknown) <= CONCURRENCY * sending.max_unrecorded(crash_worker_settings.BULK_SEND_CONCURRENCY)
     assert (job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown))
     print(
-        f"calls at kill {at_kill}; sent {len(sent)}; unknown {len(unknown)}"
+        f"calls at kill {at_kill} ({in_flight} in flight); sent {len(sent)}; unknown {len(unknown)}"
         f" ({len(unknown & set(called))} of them called)"
     )
