@@ -17,8 +17,8 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from bulk.counting import finish_if_done, reconcile_chunk
-from bulk.models import BulkChunk, BulkJob, BulkRecipient
 from bulk.in_flight import InFlight
+from bulk.models import BulkChunk, BulkJob, BulkRecipient
 from bulk.outcomes import RECORD_BATCH, RECORD_WAIT_SECONDS, Outcomes
 from bulk.pacing import Tokens
 from bulk.queries import chunk_recipients, find_job

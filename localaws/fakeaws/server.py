@@ -51,6 +51,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never keeps the process (or the test session) alive
+    # socketserver listens with a backlog of 5: workers opening dozens of connections at once (calls
+    # in flight) would find it full. A real endpoint takes them all.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], fake: FakeAws):
         self.fake = fake
