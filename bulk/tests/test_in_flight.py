@@ -43,7 +43,8 @@ def test_an_error_on_a_pool_thread_is_raised_to_the_caller_and_nothing_more_star
 
     calls.submit(fail)
     gate.set()
-    calls.wait(5)  # until it has failed
+    with pytest.raises(RuntimeError, match="provider exploded"):
+        calls.wait(5)  # wakes when it has failed, and raises its error
     with pytest.raises(RuntimeError, match="provider exploded"):
         calls.submit(lambda: started.append("after"))
     with pytest.raises(RuntimeError, match="provider exploded"):
