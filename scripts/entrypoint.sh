@@ -3,6 +3,7 @@
 #
 #   web              gunicorn serving Django (static files through whitenoise) on $PORT
 #   worker           Celery worker on the work queues ($WORKER_QUEUES), $WORKER_CONCURRENCY processes
+#                    (or threads, with WORKER_POOL=threads: the outbound-queue service)
 #   beat             Celery beat (run exactly one per environment)
 #   manage <args>    python manage.py <args>, e.g. `manage migrate --noinput`, `manage bootstrap_aws`
 #
@@ -33,6 +34,7 @@ case "$command" in
         check_settings
         exec celery -A wecare worker \
             -Q "${WORKER_QUEUES:-default,inbound-queue,outbound-queue,bulk-queue}" \
+            --pool "${WORKER_POOL:-prefork}" \
             --concurrency "${WORKER_CONCURRENCY:-2}" \
             --loglevel "${LOG_LEVEL:-INFO}" \
             "$@"

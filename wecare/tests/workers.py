@@ -24,13 +24,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_worker(
-    log_path: Path, *, queues: str, concurrency: int = 1, settings_module: str = "wecare.tests.settings"
+    log_path: Path,
+    *,
+    queues: str,
+    concurrency: int = 1,
+    settings_module: str = "wecare.tests.settings",
+    pool: str | None = None,
 ) -> subprocess.Popen:
-    """A worker on ``queues`` (comma-separated); solo pool for one, prefork for more.
+    """A worker on ``queues`` (comma-separated); ``pool`` as given, else solo for one and prefork
+    for more.
 
     It runs in its own process group, so a test's SIGKILL of the group reaches the pool children.
     """
-    pool = ["--pool", "solo"] if concurrency == 1 else []
+    pool = pool or ("solo" if concurrency == 1 else "prefork")
     log = open(log_path, "ab")  # noqa: SIM115 - the worker owns it until it exits
     return subprocess.Popen(
         [
@@ -44,7 +50,8 @@ def start_worker(
             queues,
             "-c",
             str(concurrency),
-            *pool,
+            "--pool",
+            pool,
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
