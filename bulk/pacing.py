@@ -35,15 +35,18 @@ class Tokens:
         self._lock = threading.Lock()
 
     def _ask(self, limit: int) -> int:
-        """Tokens to reserve: what the chunk still wants, but when a send takes this worker
-        longer than a slot (1/limit), only as many as it reaches at most one slot late: after n
-        tokens it is (n - 1) * (per_send - 1/limit) behind its slots."""
+        """Tokens to reserve: what the chunk still wants, but when this worker takes tokens more
+        slowly than one per slot (1/limit), only as many as it reaches while they are still good:
+        token n is reached about n * per_send after the first and stays good until
+        n / limit + ``reach`` (its slot, or ``GRACE`` for slots shorter than that)."""
         wanted = max(1, self.wanted)
         if self.per_send is None:
             return 1  # the chunk's first token: its pace is not known yet
-        if self.per_send * limit <= 1:
+        slot = 1 / limit
+        if self.per_send <= slot:
             return wanted
-        return min(wanted, 1 + math.floor(1 / (self.per_send * limit - 1)))
+        reach = max(slot, self.GRACE)
+        return min(wanted, 1 + math.floor(reach / (self.per_send - slot)))
 
     def _next_fresh(self) -> int | None:
         """The next token still good: its slot has not ended (or began less than ``GRACE`` ago,

@@ -104,3 +104,14 @@ def test_a_worker_slower_than_a_slot_reserves_only_what_it_can_use_on_time(clock
     fast = pacing.Tokens("whatsapp", number)
     fast.wanted, fast.per_send = 40, 0.01  # faster than a slot: the whole window at once
     assert fast._ask(4) == 40
+
+
+def test_at_a_limit_with_slots_shorter_than_the_grace_it_asks_for_what_it_reaches_within_it(number):
+    """At 1,000/s a slot is 1 ms, shorter than the 20 ms a token stays good after its slot begins
+    (``GRACE``). A worker taking a token every 5 ms reaches token n at 5n ms and token n is good
+    until n + 20 ms: 1 + floor(20 / 4) = 6 of them, not one write per token."""
+    tokens = pacing.Tokens("whatsapp", number)
+    tokens.wanted, tokens.per_send = 100, 0.005
+    assert tokens._ask(1000) == 6
+    tokens.per_send = 0.0005  # faster than a slot: all it still wants
+    assert tokens._ask(1000) == 100
