@@ -15,10 +15,10 @@ from django.conf import settings
 # Services moto has no backend for; on the local stack they go to our own fake.
 FAKED_SERVICES = frozenset({"socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"})
 
-_RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
+_RETRIES = {"max_attempts": 3, "mode": "standard"}
 # Senders retry themselves (exponential backoff, at most 3 retries, then failed with the
 # provider's details); botocore retrying underneath would multiply the attempts.
-_NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+_NO_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
 
 
 def endpoint_for(service: str) -> str | None:
@@ -29,7 +29,9 @@ def endpoint_for(service: str) -> str | None:
 
 @cache
 def _client(service: str, endpoint_url: str | None, region: str, retries: bool):
-    config = _RETRIES if retries else _NO_RETRIES
+    config = Config(
+        retries=_RETRIES if retries else _NO_RETRIES, max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS
+    )
     return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 

@@ -47,6 +47,7 @@ def meta(name: str) -> MetaProtocol:
             "connect_timeout_seconds": 5,
             "read_timeout_seconds": 15,
             "max_retry_attempts": 3,
+            "max_pool_connections": settings.AWS_MAX_POOL_CONNECTIONS,
         },
     )
     # PynamoDB reads a model's Meta through its attributes (typed as MetaProtocol); a class serves.
@@ -183,7 +184,7 @@ __all__ = [
 def _connection(region: str, host: str | None):
     """One PynamoDB connection per endpoint: building one is slow (a new botocore client),
     and botocore clients are thread-safe."""
-    return Connection(region=region, host=host)
+    return Connection(region=region, host=host, max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS)
 
 
 class Transaction:
