@@ -25,7 +25,7 @@ from bulk.models import BulkJob, BulkPlan, plan_key
 from bulk.preparation import CHUNK_SIZE, prepare_job
 from bulk.queries import get_job, unfinished_chunks
 from bulk.sending import send_chunk
-from messaging.channels import Channel
+from messaging.channels import Channel, allowed_senders
 from messaging.outbound import gate, ratelimit, tier
 from messaging.outbound.send import Refused, parse
 from wecare import audit
@@ -57,7 +57,7 @@ class TierVerdict:
 @dataclass
 class Preview:
     channel: str
-    sender: str
+    sender: str  # the first (or only) number or sender
     total: int  # audience rows
     sendable: int
     refused: dict[str, int]  # reason code -> rows
@@ -67,6 +67,7 @@ class Preview:
     threshold: int
     # Per row, in audience order: (recipient, refusal reason or None). For start_job, not for display.
     rows: list[tuple[ResolvedRecipient, str | None]] = field(default_factory=list, repr=False)
+    senders: list[str] = field(default_factory=list)  # every number it sends from, ``sender`` first
 
     @property
     def allowed(self) -> bool:
@@ -128,23 +129,52 @@ def _check_message(
     return {"spec": spec, "sender": request.sender, "is_template": request.is_template}
 
 
-def _estimate_seconds(channel: str, sender: str, sendable: int) -> float:
+MAX_SENDERS = 10
+
+
+def _job_senders(channel: Channel, sender: str | None, senders: list[str] | None) -> list[str] | None:
+    """The numbers a WhatsApp campaign sends from, ``sender`` first (None: ``sender`` alone, as
+    parse resolves it). Each must be on the allowlist: the gate checks ``sender`` per recipient,
+    the others are checked here once."""
+    if not senders:
+        return None
+    if channel != Channel.WHATSAPP:
+        raise FieldErrors({"senders": f"several senders are for WhatsApp numbers only, not {channel.value}"})
+    chosen = list(dict.fromkeys([*([sender] if sender else []), *senders]))  # in order, once each
+    if len(chosen) > MAX_SENDERS:
+        raise FieldErrors({"senders": f"at most {MAX_SENDERS} numbers per job"})
+    off_list = [s for s in chosen if s not in allowed_senders(channel)]
+    if off_list:
+        raise FieldErrors({"senders": f"not an allowlisted WhatsApp number: {', '.join(off_list)}"})
+    return chosen
+
+
+def _estimate_seconds(channel: str, senders: list[str], sendable: int) -> float:
+    """At every number's limit at once (each chunk sends from one), within the account's."""
     try:
-        limit = min(lim for _, lim in ratelimit.buckets_for(channel, sender))
+        buckets = [ratelimit.buckets_for(channel, sender) for sender in senders]
     except ValueError:
         return 0.0
+    per_sender = sum(buckets_of[0][1] for buckets_of in buckets)
+    limit = min([per_sender, *(lim for buckets_of in buckets for _, lim in buckets_of[1:])])
     return round(sendable / limit, 1)
 
 
 def _evaluate(
-    audience: AudienceSpec, message: dict[str, Any], channel: str, sender: str | None
+    audience: AudienceSpec,
+    message: dict[str, Any],
+    channel: str,
+    sender: str | None,
+    senders: list[str] | None = None,
 ) -> tuple[Preview, dict[str, Any]]:
     try:
         chosen = Channel(channel)
     except ValueError:
         raise FieldErrors({"channel": "must be whatsapp, sms or email"}) from None
+    numbers = _job_senders(chosen, sender, senders)
     recipients = resolve(audience, chosen.value)
-    checked = _check_message(message, chosen.value, sender, recipients)
+    checked = _check_message(message, chosen.value, numbers[0] if numbers else sender, recipients)
+    numbers = numbers or [checked["sender"] or ""]
     at = now()
     rows: list[tuple[ResolvedRecipient, str | None]] = []
     business_initiated: list[str] = []
@@ -181,17 +211,27 @@ def _evaluate(
         sendable=sendable,
         refused=dict(Counter(reason for _, reason in rows if reason)),
         tier=tier_verdict,
-        estimated_seconds=_estimate_seconds(chosen.value, checked["sender"] or "", sendable),
+        estimated_seconds=_estimate_seconds(chosen.value, numbers, sendable),
         needs_confirmation=sendable > threshold,
         threshold=threshold,
         rows=rows,
+        senders=numbers,
     )
     return preview, checked
 
 
-def preview(audience: AudienceSpec, message: dict[str, Any], *, channel: str, sender: str | None, user: Any) -> Preview:
-    """What a job would do now; nothing is written or sent. ``user`` is for the log only."""
-    result, _ = _evaluate(audience, message, channel, sender)
+def preview(
+    audience: AudienceSpec,
+    message: dict[str, Any],
+    *,
+    channel: str,
+    sender: str | None,
+    user: Any,
+    senders: list[str] | None = None,
+) -> Preview:
+    """What a job would do now; nothing is written or sent. ``user`` is for the log only.
+    ``senders``: a WhatsApp campaign on several numbers (see ``_job_senders``)."""
+    result, _ = _evaluate(audience, message, channel, sender, senders)
     log.info(
         "bulk preview",
         extra={
@@ -255,20 +295,22 @@ def start(
     confirm: bool = False,
     previewed_count: int | None = None,
     idempotency_key: str | None = None,
+    senders: list[str] | None = None,
 ) -> Started:
     """Preview again, apply the confirmation and tier rules, write the job and its plan, queue its
     preparation. Says whether this call created the job or found the one its key started."""
     actor = audit.actor_id(user)
     payload_fingerprint = ""
     if idempotency_key is not None:
-        payload_fingerprint = idempotency.fingerprint(
-            {"audience": audience.__dict__, "message": message, "channel": channel, "sender": sender}
-        )
+        payload = {"audience": audience.__dict__, "message": message, "channel": channel, "sender": sender}
+        if senders:
+            payload["senders"] = senders
+        payload_fingerprint = idempotency.fingerprint(payload)
         earlier = idempotency.earlier_job(actor, idempotency_key, payload_fingerprint)
         if earlier is not None:
             return Started(earlier, created=False)
 
-    result, checked = _evaluate(audience, message, channel, sender)
+    result, checked = _evaluate(audience, message, channel, sender, senders)
     if result.sendable == 0:
         raise FieldErrors({"audience": f"Nobody in this audience can be sent to ({_refusal_summary(result)})."})
     if not result.tier.allows:
@@ -290,6 +332,7 @@ def start(
         createdBy=actor,
         channel=result.channel,
         sender=result.sender,
+        senders=result.senders if len(result.senders) > 1 else None,
         messageSpec=checked["spec"],
         audience=audience.describe(),
         totalRecipients=result.total,
@@ -331,6 +374,7 @@ def start(
         job.jobId,
         channel=job.channel,
         sender=job.sender,
+        senders=job.senders,
         total=result.total,
         sendable=result.sendable,
         refused=result.refused,

@@ -37,6 +37,7 @@ def preview(request: AuthedRequest, payload: PreviewIn):
         payload.message.model_dump(exclude_none=True),
         channel=payload.channel,
         sender=payload.sender,
+        senders=payload.senders,
         user=request.auth,
     )
     return PreviewOut.of(result)
@@ -65,6 +66,7 @@ def start(request: AuthedRequest, payload: JobIn):
         payload.message.model_dump(exclude_none=True),
         channel=payload.channel,
         sender=payload.sender,
+        senders=payload.senders,
         user=request.auth,
         confirm=payload.confirm,
         previewed_count=payload.previewedCount,

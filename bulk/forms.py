@@ -67,6 +67,8 @@ class AudienceForm(forms.Form):
 class MessageForm(forms.Form):
     channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
     sender = forms.ChoiceField(choices=())
+    # WhatsApp: more numbers for the same campaign; chunks take the numbers in turn.
+    also_from = forms.MultipleChoiceField(choices=(), required=False)
     kind = forms.ChoiceField(choices=MESSAGE_KINDS, required=False, initial="text")
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     template = forms.CharField(required=False)  # "name|language"
@@ -80,11 +82,17 @@ class MessageForm(forms.Form):
         sender = self.fields["sender"]
         assert isinstance(sender, forms.ChoiceField)  # declared above; narrows Field for the type check
         sender.choices = [(s, s) for s in allowed_senders(Channel(channel))]
+        also_from = self.fields["also_from"]
+        assert isinstance(also_from, forms.MultipleChoiceField)
+        also_from.choices = sender.choices if channel == Channel.WHATSAPP else []
 
     def message(self) -> dict:
         """The message as messaging.outbound.send.parse reads it (without the contact)."""
         data = self.cleaned_data
         message: dict = {"channel": data["channel"], "sender": data["sender"]}
+        numbers = list(dict.fromkeys([data["sender"], *(data.get("also_from") or [])]))
+        if data["channel"] == Channel.WHATSAPP and len(numbers) > 1:
+            message["senders"] = numbers
         if data["channel"] == Channel.WHATSAPP and data.get("kind") == "template" and data.get("template"):
             name, _, language = data["template"].partition("|")
             # Values typed here are the defaults; a CSV's param/header columns replace them per row.

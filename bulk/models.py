@@ -34,7 +34,10 @@ class BulkJob(Model):
     jobId = UnicodeAttribute(hash_key=True)  # ULID: sorts by creation time
     createdBy = UnicodeAttribute()
     channel = UnicodeAttribute()
-    sender = UnicodeAttribute(null=True)
+    sender = UnicodeAttribute(null=True)  # the (first) number or sender it sends from
+    # A WhatsApp campaign on several numbers: all of them, ``sender`` first; each chunk sends from
+    # one (BulkChunk.sender), so each number goes at its own rate limit. None: ``sender`` alone.
+    senders: ListAttribute[str] | None = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     messageSpec = JSONAttribute()
     audience = JSONAttribute(null=True)  # what the audience was (kind, filter); the rows are the recipients
     totalRecipients = NumberAttribute(default=0)
@@ -56,6 +59,11 @@ class BulkJob(Model):
     preparedRecipients = NumberAttribute(default=0)
     preparedAt = UTCDateTimeAttribute(null=True)
     idempotencyKey = UnicodeAttribute(null=True)  # the client's Idempotency-Key, when it sent one
+
+    @property
+    def sending_from(self) -> list[str]:
+        """Every number or sender the job sends from, ``sender`` first."""
+        return list(self.senders or ([self.sender] if self.sender else []))
 
     @property
     def preparing(self) -> bool:
@@ -94,6 +102,7 @@ class BulkChunk(Model):
     # annotation says what the list holds, and the ignore covers that mismatch in its stubs.
     recipientIds: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     tally = JSONAttribute(null=True)  # {"sent": n, ...} as last added to the job's counters
+    sender = UnicodeAttribute(null=True)  # the number this chunk sends from (None: the job's sender)
     tallyVersion = NumberAttribute(default=0)  # the condition that makes adding a tally exact
 
 

@@ -73,9 +73,9 @@ def _create_new(recipients: list[BulkRecipient]) -> int:
     return created
 
 
-def _create_chunk(job_id: str, chunk_id: str, recipient_ids: list[str]) -> None:
+def _create_chunk(job_id: str, chunk_id: str, recipient_ids: list[str], sender: str | None) -> None:
     try:
-        BulkChunk(jobId=job_id, recipientId=chunk_id, recipientIds=recipient_ids).save(
+        BulkChunk(jobId=job_id, recipientId=chunk_id, recipientIds=recipient_ids, sender=sender).save(
             condition=BulkChunk.recipientId.does_not_exist()
         )
     except PutError as exc:
@@ -108,11 +108,14 @@ def prepare(job_id: str) -> dict[str, Any]:
     written = len(refused)
     _progress(job_id, written)
     chunk_ids: list[str] = []
+    # A campaign on several numbers: chunks take them in turn, so each number sends its share.
+    senders = list(job.senders or [job.sender])
     for number, start in enumerate(range(0, len(sendable), CHUNK_SIZE)):
         chunk_id = chunk_key(number)
         members = [_recipient(job, index, row, chunk_id) for index, row in sendable[start : start + CHUNK_SIZE]]
         _create_new(members)
-        _create_chunk(job_id, chunk_id, [r.recipientId for r in members])  # after the recipients it names
+        # After the recipients it names.
+        _create_chunk(job_id, chunk_id, [r.recipientId for r in members], senders[number % len(senders)])
         chunk_ids.append(chunk_id)
         written += len(members)
         _progress(job_id, written)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -44,6 +44,13 @@ class PreviewIn(Schema):
     sender: str | None = Field(
         None, max_length=200, description="Allowlisted sender; the channel's first one when omitted"
     )
+    senders: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None,
+        max_length=10,
+        description="WhatsApp only: a campaign on several allowlisted numbers (sender, if given, "
+        "first). Each chunk of 100 recipients sends from one of them in turn, so each number sends "
+        "at its own rate limit",
+    )
     message: BulkMessageIn
 
 
@@ -61,6 +68,7 @@ class TierOut(Schema):
 class PreviewOut(Schema):
     channel: str
     sender: str
+    senders: list[str]
     total: int
     sendable: int
     refused: dict[str, int]
@@ -74,6 +82,7 @@ class PreviewOut(Schema):
         return PreviewOut(
             channel=preview.channel,
             sender=preview.sender,
+            senders=preview.senders,
             total=preview.total,
             sendable=preview.sendable,
             refused=preview.refused,
@@ -105,6 +114,7 @@ class JobOut(Schema):
     status: str
     channel: str
     sender: str | None
+    senders: list[str] = Field(description="Every number or sender the job sends from, sender first")
     createdBy: str
     message: dict
     audience: dict | None
@@ -127,6 +137,7 @@ class JobOut(Schema):
             status=job.status,
             channel=job.channel,
             sender=job.sender,
+            senders=job.sending_from,
             createdBy=job.createdBy,
             message=job.messageSpec or {},
             audience=job.audience,

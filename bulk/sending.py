@@ -81,7 +81,7 @@ def _claim(recipient: BulkRecipient) -> bool:
     )
 
 
-def _message(job: BulkJob, recipient: BulkRecipient) -> Message:
+def _message(job: BulkJob, recipient: BulkRecipient, sender: str | None) -> Message:
     content = dict(job.messageSpec or {})
     if recipient.parameters and content.get("template"):
         content["template"] = {
@@ -98,7 +98,7 @@ def _message(job: BulkJob, recipient: BulkRecipient) -> Message:
         status="sending",
         statusHistory=[StatusChange(status="sending", at=now())],
         templateName=(content.get("template") or {}).get("name"),
-        sender=job.sender,
+        sender=sender,
         bulkJobId=job.jobId,
         createdBy=job.createdBy,
         dryRun=settings.SEND_MODE != "LIVE",
@@ -156,10 +156,12 @@ def _send_one(
     contact: Contact | None,
     reserve: Callable[[str, str], float],
     outcomes: Outcomes,
+    *,
+    sender: str | None,
 ) -> str:
     """Gate, rate token and provider call for a claimed recipient; the outcome waits in ``outcomes``
     for its batched record. Returns the recipient's final status."""
-    message = _message(job, recipient)
+    message = _message(job, recipient, sender)
     outcome = send.dispatch(contact, message, tier_allows=tier.claim, reserve=reserve)
     if outcome.verdict.reason is not None:  # refused
         # The contact changed since the preview (opt-out, deletion, the tier filled up).
@@ -167,17 +169,17 @@ def _send_one(
     return outcomes.delivered(recipient, message, outcome)
 
 
-def _count_usage(job: BulkJob, sent: int) -> None:
+def _count_usage(job: BulkJob, sender: str | None, sent: int) -> None:
     """Template / free-form sends per day and sender, for cost: one ADD per chunk."""
     if not sent:
         return
     day = now().strftime("%Y-%m-%d")
     counter = UsageCounter.templateCount if (job.messageSpec or {}).get("template") else UsageCounter.freeformCount
-    UsageCounter(usageKey=f"{job.channel}#{job.sender}#{day}").update(
+    UsageCounter(usageKey=f"{job.channel}#{sender}#{day}").update(
         actions=[
             counter.add(sent),
             UsageCounter.channel.set(job.channel),
-            UsageCounter.sender.set(job.sender or ""),
+            UsageCounter.sender.set(sender or ""),
             UsageCounter.day.set(day),
         ]
     )
@@ -203,7 +205,7 @@ def run_chunk(job_id: str, chunk_id: str) -> dict[str, Any]:
     if status == "cancelled":
         counts["cancelled"] += _cancel_pending(recipients)
     elif status == "running":
-        counts.update(_send_pending(job, recipients))
+        counts.update(_send_pending(job, chunk.sender or job.sender, recipients))
         if counts.pop("_paused", 0):
             status = "paused"
     reconcile_chunk(job_id, chunk_id)
@@ -219,14 +221,14 @@ def max_unrecorded(in_flight: int | None = None) -> int:
     return (in_flight or settings.BULK_SEND_CONCURRENCY) + CLAIM_BATCH + RECORD_BATCH
 
 
-def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]:
+def _send_pending(job: BulkJob, sender: str | None, recipients: list[BulkRecipient]) -> Counter[str]:
     """Claim, send and record the pending recipients, with up to BULK_SEND_CONCURRENCY provider
     calls in flight: the main thread claims batch after batch, pool threads send."""
     pending = [r for r in recipients if r.status == "pending"]
     counts: Counter[str] = Counter()
     if not pending:
         return counts
-    tokens = Tokens(job.channel, job.sender or "")
+    tokens = Tokens(job.channel, sender or "")
     tokens.wanted = len(pending)
     outcomes = Outcomes()
     calls = InFlight(settings.BULK_SEND_CONCURRENCY)
@@ -241,7 +243,7 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
         return tokens.take(channel, sender)
 
     def send(recipient: BulkRecipient, contact: Contact | None) -> None:
-        if _send_one(job, recipient, contact, reserve, outcomes) == "skipped":
+        if _send_one(job, recipient, contact, reserve, outcomes, sender=sender) == "skipped":
             tokens.forgo()
         if outcomes.due():
             outcomes.flush()
@@ -278,7 +280,7 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
         finally:
             outcomes.flush()
     counts.update(outcomes.recorded)
-    _count_usage(job, counts["sent"])
+    _count_usage(job, sender, counts["sent"])
     for name in ("sent", "failed", "skipped"):
         if counts[name]:
             emit(f"Bulk{name.capitalize()}", counts[name], channel=job.channel)

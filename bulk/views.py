@@ -93,6 +93,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
         "kind": shown.get("kind") or "text",
         "chosen": shown.get("template") or "",
         "values": shown,
+        "also_from": data.getlist("also_from") if data is not None else initial.get("also_from") or [],
         "templates": template_catalog.approved_templates() if channel == "whatsapp" else [],
         "csv_audience": "csv" in wizard["audience"],
         **(chosen_template(shown) if channel == "whatsapp" else {}),
@@ -102,7 +103,11 @@ def new_message(request: HttpRequest) -> HttpResponse:
 
 def _job_inputs(wizard: dict) -> tuple[AudienceSpec, dict, dict]:
     message = dict(wizard["message"])
-    where = {"channel": message.pop("channel"), "sender": message.pop("sender")}
+    where = {
+        "channel": message.pop("channel"),
+        "sender": message.pop("sender"),
+        "senders": message.pop("senders", None),  # a WhatsApp campaign on several numbers
+    }
     return AudienceSpec.from_dict(wizard["audience"]), message, where
 
 
