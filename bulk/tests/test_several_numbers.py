@@ -60,7 +60,8 @@ def test_a_number_off_the_allowlist_or_several_sms_senders_are_refused_with_the_
     client, operator, make_contacts, extra, says
 ):
     client.force_login(operator)
-    response = client.post("/api/bulk/jobs/preview", job_body(make_contacts(2, in_window=True), **extra), content_type=JSON)
+    contacts = make_contacts(2, in_window=True)
+    response = client.post("/api/bulk/jobs/preview", job_body(contacts, **extra), content_type=JSON)
     assert response.status_code == 422
     assert says in json.dumps(response.json())
 
