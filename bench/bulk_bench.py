@@ -85,7 +85,7 @@ OUTBOUND_FACTOR = 4
 # is OUTBOUND_FACTOR times it; --outbound-baseline replaces it for a re-measured baseline.
 OUTBOUND_BASELINE = 0.0
 UNLIMITED = 100_000  # a rate limit far above anything the stack reaches
-WORKERS = 2  # worker processes: the production minimum
+WORKERS = 2  # bulk worker processes by default: the production minimum
 # A JPEG's first bytes (the app judges a file by its signature): a small image for the campaign.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 1024 + b"\xff\xd9"
 
@@ -273,6 +273,7 @@ class Stack:
     in_flight: InFlight
     senders: list[str]  # two business numbers (phone number ids)
     timeout: float
+    processes: int  # bulk worker processes
 
     def provider(self, latency: tuple[float, float] | None, *operations: str) -> None:
         """A fresh fake for the phase: no calls logged, and ``latency`` (mean, jitter in ms) on
@@ -348,9 +349,9 @@ class Workers:
 
     @classmethod
     def bulk(cls, stack: Stack, per_number: int, account: int, label: str) -> Workers:
-        """`celery worker -Q bulk-queue -c 2` (prefork), as production runs the bulk service."""
-        argv = celery_worker.argv("bulk-queue", WORKERS)
-        return cls(argv, live_env(per_number, account), stack.tmp / f"workers-{label}.log", WORKERS)
+        """`celery worker -Q bulk-queue -c N` (prefork), as production runs the bulk service."""
+        argv = celery_worker.argv("bulk-queue", stack.processes)
+        return cls(argv, live_env(per_number, account), stack.tmp / f"workers-{label}.log", stack.processes)
 
     def wait_idle(self, timeout: float = 120) -> None:
         """Until the parent and its children exist and their CPU time stops growing (start-up
@@ -727,7 +728,7 @@ def phase_latency(stack: Stack, plan: Plan) -> Phase:
 def capacity_phase(stack: Stack, plan: Plan, name: str, latency: tuple[float, float] | None) -> Phase:
     """One job of --recipients on the first number, the limits far out of the way."""
     provider = "instant provider" if latency is None else f"{latency[0]:g} ms +- {latency[1]:g} ms provider"
-    print(f"\nphase {name}: {plan.recipients} recipients, one job, {provider}, celery prefork -c {WORKERS}")
+    print(f"\nphase {name}: {plan.recipients} recipients, one job, {provider}, celery prefork -c {stack.processes}")
     stack.provider(latency, "SendWhatsAppMessage")
     workers = Workers.bulk(stack, UNLIMITED, UNLIMITED, name)
     run = run_jobs(stack, [(stack.senders[0], plan.contacts[: plan.recipients])], {"text": f"Bench {name}"}, workers)
@@ -755,7 +756,7 @@ def throttled_run(stack: Stack, plan: Plan, limit: int) -> Phase:
     print(
         f"\nphase {name}: {len(stack.senders)} numbers x {plan.throttled_recipients} recipients, one job each "
         f"started together, {limit}/s per number, account {ACCOUNT_LIMIT}/s, "
-        f"{PROVIDER_LATENCY[0]:g} ms +- {PROVIDER_LATENCY[1]:g} ms provider, celery prefork -c {WORKERS}"
+        f"{PROVIDER_LATENCY[0]:g} ms +- {PROVIDER_LATENCY[1]:g} ms provider, celery prefork -c {stack.processes}"
     )
     stack.provider(PROVIDER_LATENCY, "SendWhatsAppMessage")
     workers = Workers.bulk(stack, limit, ACCOUNT_LIMIT, f"throttled-{limit}")
@@ -793,7 +794,8 @@ def limiting_factor(stack: Stack, run: Run, steady: float, total: int) -> str:
     latency = PROVIDER_LATENCY[0] / 1000
     in_flight = stack.in_flight.mean()
     figures = (
-        f"workers' CPU {worker_cores:.2f} cores of {WORKERS} processes; machine {100 * run.machine_busy:.0f} % busy; "
+        f"workers' CPU {worker_cores:.2f} cores of {stack.processes} processes; "
+        f"machine {100 * run.machine_busy:.0f} % busy; "
         f"calls in flight mean {in_flight:.1f} (most {stack.in_flight.most}), so at most "
         f"{in_flight / latency:.1f}/s at {latency * 1000:g} ms per call"
     )
@@ -801,7 +803,7 @@ def limiting_factor(stack: Stack, run: Run, steady: float, total: int) -> str:
         return f"calls in flight: {figures}"
     if run.machine_busy >= 0.9:
         return f"the machine's CPU (shared): {figures}"
-    if worker_cores >= 0.8 * min(WORKERS, os.cpu_count() or 1):
+    if worker_cores >= 0.8 * min(stack.processes, os.cpu_count() or 1):
         return f"the workers' CPU: {figures}"
     return f"none of CPU or calls in flight alone (DynamoDB, the limiter's waits?): {figures}"
 
@@ -857,7 +859,7 @@ def phase_outbound(stack: Stack, plan: Plan) -> Phase:
     stack.recorder.take()
     ids = enqueue(plan.contacts[: plan.messages], stack.senders)
     enqueue_requests, enqueue_writes = stack.recorder.take()
-    workers = Workers(argv, live_env(None, None), stack.tmp / "workers-outbound.log", WORKERS)
+    workers = Workers(argv, live_env(None, None), stack.tmp / "workers-outbound.log", processes=1)
     try:
         ticks_before = machine_ticks()
         cpu_samples = drain(ids, workers, stack.timeout)
@@ -868,15 +870,15 @@ def phase_outbound(stack: Stack, plan: Plan) -> Phase:
     starts = call_starts(ids)
     # The worker's CPU from the sample before the first provider call (start-up done) to the end.
     cpu = cpu_samples[-1][1] - max((c for t, c in cpu_samples if t <= starts[0]), default=0.0) if starts else 0.0
-    rate = rate_over(starts)
+    rate, seconds = steady_rate([starts])
     phase = Phase(name)
     print(
-        f"  single sends: {len(starts)} calls, {rate:.1f}/s from the first call's start to the last's; "
-        f"enqueue DynamoDB {dict(sorted(enqueue_requests.items()))}"
+        f"  single sends: {len(starts)} calls; steady {rate:.1f}/s over {seconds} whole seconds (the first and last "
+        f"two left out), {rate_over(starts):.1f}/s from the first call's start to the last's"
     )
-    print(
-        f"  machine: {100 * busy_share(ticks_before, ticks_after):.0f} % of its {os.cpu_count()} cores busy at the end"
-    )
+    print(f"  enqueue (this process): DynamoDB {dict(sorted(enqueue_requests.items()))}")
+    busy = busy_share(ticks_before, ticks_after)
+    print(f"  machine: {100 * busy:.0f} % of its {os.cpu_count()} cores busy (every process on it)")
     phase.figures.update(rate=rate)
     if plan.outbound_baseline:
         wanted = OUTBOUND_FACTOR * plan.outbound_baseline
@@ -985,6 +987,13 @@ def main() -> int:
         default=OUTBOUND_BASELINE,
         help="today's single sends/s (bench/README.md); the target is 4x it",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=WORKERS,
+        choices=range(2, 6),
+        help="bulk worker processes (2-5, as in production)",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds each run may take")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
@@ -996,7 +1005,8 @@ def main() -> int:
         from django.conf import settings
 
         settings.CELERY_TASK_ALWAYS_EAGER = False
-        stack = Stack(tmp, fake, recorder, in_flight, list(settings.WHATSAPP_PHONE_NUMBER_IDS[:2]), args.timeout)
+        senders = list(settings.WHATSAPP_PHONE_NUMBER_IDS[:2])
+        stack = Stack(tmp, fake, recorder, in_flight, senders, args.timeout, args.concurrency)
         sizes = {
             "instant": args.recipients,
             "latency": args.recipients,
