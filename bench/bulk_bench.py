@@ -83,7 +83,7 @@ REQUESTS_PER_RECIPIENT = 2.0
 OUTBOUND_FACTOR = 4
 # Today's outbound queue at 250 ms, single sends/s: the "before" run in bench/README.md. The target
 # is OUTBOUND_FACTOR times it; --outbound-baseline replaces it for a re-measured baseline.
-OUTBOUND_BASELINE = 0.0
+OUTBOUND_BASELINE = 3.4
 UNLIMITED = 100_000  # a rate limit far above anything the stack reaches
 WORKERS = 2  # bulk worker processes by default: the production minimum
 # A JPEG's first bytes (the app judges a file by its signature): a small image for the campaign.
@@ -228,7 +228,8 @@ def write_units(writes: list[tuple[str, str, dict, bool]]) -> dict:
 
 class InFlight:
     """Stands in front of the fake's request handler (the fake runs in this process): how many
-    provider calls it was answering at once, the most and the mean over the time any was open."""
+    provider calls it was answering at once, the most and the mean from the first call's start
+    to the last one's end (calls in flight / latency is the most the senders could reach)."""
 
     def __init__(self, fake_app: Any):
         self.app, self.lock = fake_app, Lock()
@@ -238,8 +239,8 @@ class InFlight:
         with self.lock:
             self.open = self.most = 0
             self.area = 0.0  # calls open x seconds
-            self.busy = 0.0  # seconds with at least one call open
-            self.changed: float | None = None
+            self.first: float | None = None  # the first call's start
+            self.changed = 0.0  # the last start or end of a call
 
     def handle(self, *args: Any) -> Any:
         self._change(+1)
@@ -251,16 +252,18 @@ class InFlight:
     def _change(self, delta: int) -> None:
         now = time.monotonic()
         with self.lock:
-            if self.changed is not None:
+            if self.first is None:
+                self.first = now
+            else:
                 self.area += self.open * (now - self.changed)
-                self.busy += (now - self.changed) if self.open else 0.0
             self.changed = now
             self.open += delta
             self.most = max(self.most, self.open)
 
     def mean(self) -> float:
         with self.lock:
-            return self.area / self.busy if self.busy else 0.0
+            span = self.changed - self.first if self.first is not None else 0.0
+            return self.area / span if span > 0 else 0.0
 
 
 @dataclass
