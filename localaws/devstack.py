@@ -62,6 +62,29 @@ def environment() -> dict[str, str]:
     return env
 
 
+# The worker's pool and size: one line to change. bench/bulk_bench.py (its outbound phase) starts
+# the worker from worker_command too, so it measures the stack exactly as `make run` runs it.
+WORKER_POOL = ("-c", "2")
+
+
+def worker_command(state: Path) -> list[str]:
+    """The dev stack's one Celery worker: every queue, with beat (its schedule file in ``state``)."""
+    return [
+        str(BIN / "celery"),
+        "-A",
+        "wecare",
+        "worker",
+        "-B",
+        "-s",
+        str(state / "celerybeat-schedule"),
+        "-Q",
+        "default,inbound-queue,outbound-queue,bulk-queue",
+        *WORKER_POOL,
+        "--loglevel",
+        "INFO",
+    ]
+
+
 def wait_for(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -126,22 +149,7 @@ def main() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
         manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
-        start(
-            "worker",
-            str(BIN / "celery"),
-            "-A",
-            "wecare",
-            "worker",
-            "-B",
-            "-s",
-            str(STATE / "celerybeat-schedule"),
-            "-Q",
-            "default,inbound-queue,outbound-queue,bulk-queue",
-            "-c",
-            "2",
-            "--loglevel",
-            "INFO",
-        )
+        start("worker", *worker_command(STATE))
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
         wait_for(f"http://127.0.0.1:{port}/healthz", 60)
         # moto's SNS then delivers every event published to the topic to our webhook, signed, as AWS does.
