@@ -62,24 +62,32 @@ def environment() -> dict[str, str]:
     return env
 
 
-# The worker's pool and size: one line to change. bench/bulk_bench.py (its outbound phase) starts
-# the worker from worker_command too, so it measures the stack exactly as `make run` runs it.
-WORKER_POOL = ("-c", "2")
+# The dev stack's Celery workers, as production splits them (docs/deployment.md, "Worker services"):
+# single sends wait on the provider, not the CPU, so outbound-queue gets a threads pool of its own;
+# everything else runs in processes, with beat. bench/bulk_bench.py (its outbound phase) starts the
+# outbound worker from worker_command too, so it measures the stack exactly as `make run` runs it.
+WORKERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "worker": ("default,inbound-queue,bulk-queue", ("-c", "2")),
+    "outbound": ("outbound-queue", ("--pool", "threads", "-c", "32")),
+}
 
 
-def worker_command(state: Path) -> list[str]:
-    """The dev stack's one Celery worker: every queue, with beat (its schedule file in ``state``)."""
+def worker_command(state: Path, name: str = "worker") -> list[str]:
+    """The command line of the dev stack's worker ``name`` (a key of WORKERS); the one named
+    "worker" also runs beat (its schedule file in ``state``)."""
+    queues, pool = WORKERS[name]
+    beat = ["-B", "-s", str(state / "celerybeat-schedule")] if name == "worker" else []
     return [
         str(BIN / "celery"),
         "-A",
         "wecare",
         "worker",
-        "-B",
-        "-s",
-        str(state / "celerybeat-schedule"),
+        *beat,
+        "-n",
+        f"{name}@%h",  # two workers on one host need names of their own
         "-Q",
-        "default,inbound-queue,outbound-queue,bulk-queue",
-        *WORKER_POOL,
+        queues,
+        *pool,
         "--loglevel",
         "INFO",
     ]
@@ -149,7 +157,8 @@ def main() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
         manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
-        start("worker", *worker_command(STATE))
+        for name in WORKERS:
+            start(name, *worker_command(STATE, name))
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
         wait_for(f"http://127.0.0.1:{port}/healthz", 60)
         # moto's SNS then delivers every event published to the topic to our webhook, signed, as AWS does.
