@@ -35,8 +35,8 @@ class BulkJob(Model):
     createdBy = UnicodeAttribute()
     channel = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)  # the (first) number or sender it sends from
-    # A WhatsApp campaign on several numbers: all of them, ``sender`` first; each chunk sends from
-    # one (BulkChunk.sender), so each number goes at its own rate limit. None: ``sender`` alone.
+    # A WhatsApp campaign on several numbers: all of them, ``sender`` first; recipients take them in
+    # turn (BulkRecipient.sender), so each number sends at its own rate limit. None: ``sender`` alone.
     senders: ListAttribute[str] | None = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     messageSpec = JSONAttribute()
     audience = JSONAttribute(null=True)  # what the audience was (kind, filter); the rows are the recipients
@@ -90,6 +90,7 @@ class BulkRecipient(Model):
     finishedAt = UTCDateTimeAttribute(null=True)
     messageId = UnicodeAttribute(null=True)
     chunk = UnicodeAttribute(null=True)  # the chunk that sends it (None: refused at preview)
+    sender = UnicodeAttribute(null=True)  # the number it goes from, in a campaign on several (else the job's)
 
 
 class BulkChunk(Model):
@@ -102,7 +103,6 @@ class BulkChunk(Model):
     # annotation says what the list holds, and the ignore covers that mismatch in its stubs.
     recipientIds: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     tally = JSONAttribute(null=True)  # {"sent": n, ...} as last added to the job's counters
-    sender = UnicodeAttribute(null=True)  # the number this chunk sends from (None: the job's sender)
     tallyVersion = NumberAttribute(default=0)  # the condition that makes adding a tally exact
 
 

@@ -39,7 +39,7 @@ def plan_rows(job_id: str) -> list[tuple[int, list]]:
     return rows
 
 
-def _recipient(job: BulkJob, index: int, row: list, chunk: str | None) -> BulkRecipient:
+def _recipient(job: BulkJob, index: int, row: list, chunk: str | None, sender: str | None = None) -> BulkRecipient:
     number, contact_id, address, parameters, reason = row
     return BulkRecipient(
         jobId=job.jobId,
@@ -52,7 +52,14 @@ def _recipient(job: BulkJob, index: int, row: list, chunk: str | None) -> BulkRe
         reason=reason,
         finishedAt=job.createdAt if reason else None,  # the job's start: the same on every run
         chunk=chunk,
+        sender=sender,
     )
+
+
+def _sender_of(job: BulkJob, position: int) -> str | None:
+    """A campaign on several numbers: the sendable recipients take them in turn, so every chunk
+    sends from all of them at once, each at its own rate limit. None: the job's one sender."""
+    return job.senders[position % len(job.senders)] if job.senders else None
 
 
 def _create_new(recipients: list[BulkRecipient]) -> int:
@@ -73,9 +80,9 @@ def _create_new(recipients: list[BulkRecipient]) -> int:
     return created
 
 
-def _create_chunk(job_id: str, chunk_id: str, recipient_ids: list[str], sender: str | None) -> None:
+def _create_chunk(job_id: str, chunk_id: str, recipient_ids: list[str]) -> None:
     try:
-        BulkChunk(jobId=job_id, recipientId=chunk_id, recipientIds=recipient_ids, sender=sender).save(
+        BulkChunk(jobId=job_id, recipientId=chunk_id, recipientIds=recipient_ids).save(
             condition=BulkChunk.recipientId.does_not_exist()
         )
     except PutError as exc:
@@ -108,14 +115,14 @@ def prepare(job_id: str) -> dict[str, Any]:
     written = len(refused)
     _progress(job_id, written)
     chunk_ids: list[str] = []
-    # A campaign on several numbers: chunks take them in turn, so each number sends its share.
-    senders = list(job.senders or [job.sender])
     for number, start in enumerate(range(0, len(sendable), CHUNK_SIZE)):
         chunk_id = chunk_key(number)
-        members = [_recipient(job, index, row, chunk_id) for index, row in sendable[start : start + CHUNK_SIZE]]
+        members = [
+            _recipient(job, index, row, chunk_id, _sender_of(job, start + k))
+            for k, (index, row) in enumerate(sendable[start : start + CHUNK_SIZE])
+        ]
         _create_new(members)
-        # After the recipients it names.
-        _create_chunk(job_id, chunk_id, [r.recipientId for r in members], senders[number % len(senders)])
+        _create_chunk(job_id, chunk_id, [r.recipientId for r in members])  # after the recipients it names
         chunk_ids.append(chunk_id)
         written += len(members)
         _progress(job_id, written)

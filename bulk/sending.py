@@ -6,6 +6,7 @@ The steps and why each is safe to repeat: docs/design/bulk-sending.md."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -205,7 +206,7 @@ def run_chunk(job_id: str, chunk_id: str) -> dict[str, Any]:
     if status == "cancelled":
         counts["cancelled"] += _cancel_pending(recipients)
     elif status == "running":
-        counts.update(_send_pending(job, chunk.sender or job.sender, recipients))
+        counts.update(_send_pending(job, recipients))
         if counts.pop("_paused", 0):
             status = "paused"
     reconcile_chunk(job_id, chunk_id)
@@ -221,15 +222,25 @@ def max_unrecorded(in_flight: int | None = None) -> int:
     return (in_flight or settings.BULK_SEND_CONCURRENCY) + CLAIM_BATCH + RECORD_BATCH
 
 
-def _send_pending(job: BulkJob, sender: str | None, recipients: list[BulkRecipient]) -> Counter[str]:
+def _sender(job: BulkJob, recipient: BulkRecipient) -> str | None:
+    """The number a recipient goes from: its own in a campaign on several numbers, else the job's."""
+    return recipient.sender or job.sender
+
+
+def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]:
     """Claim, send and record the pending recipients, with up to BULK_SEND_CONCURRENCY provider
     calls in flight: the main thread claims batch after batch, pool threads send."""
     pending = [r for r in recipients if r.status == "pending"]
     counts: Counter[str] = Counter()
     if not pending:
         return counts
-    tokens = Tokens(job.channel, sender or "")
-    tokens.wanted = len(pending)
+    # Rate tokens per number the chunk sends from (one, unless the campaign is on several).
+    tokens: dict[str, Tokens] = {}
+    for sender, wanted in Counter(_sender(job, r) or "" for r in pending).items():
+        tokens[sender] = Tokens(job.channel, sender)
+        tokens[sender].wanted = wanted
+    sent_from: Counter[str] = Counter()  # per number, for the usage count
+    sent_lock = threading.Lock()
     outcomes = Outcomes()
     calls = InFlight(settings.BULK_SEND_CONCURRENCY)
     bound = max_unrecorded()
@@ -240,11 +251,16 @@ def _send_pending(job: BulkJob, sender: str | None, recipients: list[BulkRecipie
         # unrecorded (a worker killed meanwhile would leave them "unknown").
         if outcomes.due():
             outcomes.flush()
-        return tokens.take(channel, sender)
+        return tokens[sender].take(channel, sender)
 
     def send(recipient: BulkRecipient, contact: Contact | None) -> None:
-        if _send_one(job, recipient, contact, reserve, outcomes, sender=sender) == "skipped":
-            tokens.forgo()
+        sender = _sender(job, recipient)
+        status = _send_one(job, recipient, contact, reserve, outcomes, sender=sender)
+        if status == "skipped":
+            tokens[sender or ""].forgo()
+        elif status == "sent":
+            with sent_lock:
+                sent_from[sender or ""] += 1
         if outcomes.due():
             outcomes.flush()
 
@@ -270,7 +286,10 @@ def _send_pending(job: BulkJob, sender: str | None, recipients: list[BulkRecipie
                     )
                 break
             claimed += len(mine)
-            tokens.wanted -= len(batch) - len(mine)  # held by another worker: not ours to send
+            ours = {id(r) for r in mine}
+            for recipient in batch:
+                if id(recipient) not in ours:  # another worker holds it: not ours to send
+                    tokens[_sender(job, recipient) or ""].forgo()
             contacts = _contacts(mine)
             for recipient in mine:
                 calls.submit(partial(send, recipient, contacts.get(recipient.contactId or "")))
@@ -280,7 +299,8 @@ def _send_pending(job: BulkJob, sender: str | None, recipients: list[BulkRecipie
         finally:
             outcomes.flush()
     counts.update(outcomes.recorded)
-    _count_usage(job, sender, counts["sent"])
+    for sender, sent in sent_from.items():
+        _count_usage(job, sender, sent)
     for name in ("sent", "failed", "skipped"):
         if counts[name]:
             emit(f"Bulk{name.capitalize()}", counts[name], channel=job.channel)
