@@ -13,7 +13,7 @@ Phases (bulk jobs started through bulk.actions.start_job, sent by `celery worker
 -c 2`; contacts opted in and inside their 24 h window, so free text is allowed):
   instant    capacity in recipients/s with an instant provider;
   latency    the same at 250 ms +- 50 ms per SendWhatsAppMessage (the fake's latency injection);
-  throttled  two business numbers, one job each, started together, at 30/s per number and a
+  throttled  one campaign on two business numbers (a job on both), at 30/s per number and a
              250 ms provider: steady rate, busiest clock and sliding second per number, and the
              account bucket read back; then the same at 80/s per number, with what limited it;
   image      an image campaign over both numbers (a JPEG stored as the app stores uploads):
@@ -365,7 +365,7 @@ def run_checks(phase: Phase, stack: Stack, run: Run) -> None:
     """What every bulk phase prints: the jobs, the provider's count, the costs, the machine."""
     for job in run.jobs:
         counts = {k: int(getattr(job, f"{k}Count")) for k in ("sent", "failed", "skipped", "cancelled", "unknown")}
-        print(f"  job {job.jobId} ({job.sender}): {job.status} {counts}")
+        print(f"  job {job.jobId} ({', '.join(job.sending_from)}): {job.status} {counts}")
     print(
         f"  start_job: {1000 * run.start_cpu / run.recipients:.2f} ms CPU per recipient in this thread; "
         f"DynamoDB {dict(sorted(run.start_requests.items()))}"
@@ -378,9 +378,9 @@ def run_checks(phase: Phase, stack: Stack, run: Run) -> None:
 # --- running bulk jobs -----------------------------------------------------------------------------
 
 
-def run_jobs(stack: Stack, batches: list[tuple[str, list[str]]], message: dict, workers: Workers) -> Run:
-    """Start one job per (sender, contacts) together, wait until every one has completed; the
-    workers are stopped at the end."""
+def run_jobs(stack: Stack, batches: list[tuple[list[str], list[str]]], message: dict, workers: Workers) -> Run:
+    """Start one job per (numbers, contacts) together (a job on several numbers when it names
+    more than one), wait until every one has completed; the workers are stopped at the end."""
     from bulk import actions
     from bulk.audience import AudienceSpec
     from bulk.models import BulkJob
@@ -395,12 +395,13 @@ def run_jobs(stack: Stack, batches: list[tuple[str, list[str]]], message: dict, 
                 AudienceSpec(contact_ids=contacts),
                 message,
                 channel="whatsapp",
-                sender=sender,
+                sender=senders[0],
+                senders=senders if len(senders) > 1 else None,
                 user=None,
                 confirm=True,
                 previewed_count=len(contacts),
             )
-            for sender, contacts in batches
+            for senders, contacts in batches
         ]
         start_cpu = time.thread_time() - thread_cpu
         start_requests, start_writes = stack.recorder.take()
@@ -442,10 +443,9 @@ def wait_for_jobs(job_ids: list[str], workers: Workers, timeout: float) -> None:
         raise SystemExit(f"jobs {sorted(waiting)} not completed after {timeout:.0f}s; see {workers.log.name}")
 
 
-def split(contacts: list[str], senders: list[str], n: int) -> list[tuple[str, list[str]]]:
-    """n recipients shared between the senders, one job each, no contact in two jobs."""
-    share = n // len(senders)
-    return [(sender, contacts[i * share : (i + 1) * share]) for i, sender in enumerate(senders)]
+def campaign(contacts: list[str], senders: list[str], n: int) -> list[tuple[list[str], list[str]]]:
+    """One job of n recipients on every number (the recipients take the numbers in turn)."""
+    return [(senders, contacts[:n])]
 
 
 # --- the sender boundary ---------------------------------------------------------------------------
@@ -466,10 +466,17 @@ def call_starts(message_ids: list[str]) -> list[float]:
     return sorted(starts)
 
 
-def job_call_starts(job_id: str) -> list[float]:
+def sender_call_starts(jobs: list) -> dict[str, list[float]]:
+    """Per number, the provider call starts of the jobs' sent recipients (in a job on several
+    numbers each recipient has its own)."""
     from bulk.queries import all_recipients
 
-    return call_starts([r.messageId for r in all_recipients(job_id) if r.status == "sent" and r.messageId])
+    by_sender: dict[str, list[str]] = defaultdict(list)
+    for job in jobs:
+        for r in all_recipients(job.jobId):
+            if r.status == "sent" and r.messageId:
+                by_sender[r.sender or job.sender].append(r.messageId)
+    return {sender: call_starts(ids) for sender, ids in sorted(by_sender.items())}
 
 
 def max_sliding(times: list[float]) -> int:
@@ -502,7 +509,7 @@ def rate_over(times: list[float]) -> float:
 def boundary_checks(phase: Phase, run: Run, limit: int) -> dict[str, list[float]]:
     """Per number: the busiest clock second and sliding second of provider call starts, against
     the limit (and the limit + 1 for a sliding second); returns the call starts per sender."""
-    per_sender = {job.sender: job_call_starts(job.jobId) for job in run.jobs}
+    per_sender = sender_call_starts(run.jobs)
     for sender, times in per_sender.items():
         clock = max(Counter(int(t) for t in times).values(), default=0)
         sliding = max_sliding(times)
@@ -599,7 +606,7 @@ def capacity_phase(stack: Stack, plan: Plan, name: str, latency: tuple[float, fl
     print(f"\nphase {name}: {plan.recipients} recipients, one job, {provider}, celery prefork -c {stack.processes}")
     stack.provider(latency, "SendWhatsAppMessage")
     workers = Workers.bulk(stack, UNLIMITED, UNLIMITED, name)
-    run = run_jobs(stack, [(stack.senders[0], plan.contacts[: plan.recipients])], {"text": f"Bench {name}"}, workers)
+    run = run_jobs(stack, [([stack.senders[0]], plan.contacts[: plan.recipients])], {"text": f"Bench {name}"}, workers)
     phase = Phase(name)
     capacity = run.recipients / run.seconds
     starts = job_call_starts(run.jobs[0].jobId)
@@ -617,18 +624,18 @@ def phase_throttled(stack: Stack, plan: Plan) -> list[Phase]:
 
 
 def throttled_run(stack: Stack, plan: Plan, limit: int) -> Phase:
-    """Two numbers, one job each started together, at ``limit`` per number and a 250 ms provider.
+    """One campaign on two numbers, at ``limit`` per number and a 250 ms provider.
     At THROTTLED_LIMIT the steady rate has a target; at HIGH_LIMIT the output says what limited it."""
     name = f"throttled {limit}/s"
     n = plan.throttled_recipients * len(stack.senders)
     print(
-        f"\nphase {name}: {len(stack.senders)} numbers x {plan.throttled_recipients} recipients, one job each "
-        f"started together, {limit}/s per number, account {ACCOUNT_LIMIT}/s, "
+        f"\nphase {name}: one job on {len(stack.senders)} numbers, {plan.throttled_recipients} recipients each, "
+        f"{limit}/s per number, account {ACCOUNT_LIMIT}/s, "
         f"{PROVIDER_LATENCY[0]:g} ms +- {PROVIDER_LATENCY[1]:g} ms provider, celery prefork -c {stack.processes}"
     )
     stack.provider(PROVIDER_LATENCY, "SendWhatsAppMessage")
     workers = Workers.bulk(stack, limit, ACCOUNT_LIMIT, f"throttled-{limit}")
-    run = run_jobs(stack, split(plan.contacts, stack.senders, n), {"text": f"Bench {name}"}, workers)
+    run = run_jobs(stack, campaign(plan.contacts, stack.senders, n), {"text": f"Bench {name}"}, workers)
     phase = Phase(name)
     per_sender = boundary_checks(phase, run, limit)
     steady, seconds = steady_rate(list(per_sender.values()))
@@ -677,17 +684,17 @@ def limiting_factor(stack: Stack, run: Run, steady: float, total: int) -> str:
 
 
 def phase_image(stack: Stack, plan: Plan) -> Phase:
-    """An image campaign over both numbers: one JPEG stored as the app stores uploads, a job per
-    number with messageSpec {"media": ...}; PostWhatsAppMessageMedia calls counted per number."""
+    """An image campaign on both numbers: one JPEG stored as the app stores uploads, one job with
+    messageSpec {"media": ...}; PostWhatsAppMessageMedia calls counted per number."""
     name = "image"
     print(
-        f"\nphase {name}: {plan.image_recipients} recipients over {len(stack.senders)} numbers, one image job each, "
+        f"\nphase {name}: {plan.image_recipients} recipients, one image job on {len(stack.senders)} numbers, "
         f"{PROVIDER_LATENCY[0]:g} ms +- {PROVIDER_LATENCY[1]:g} ms provider (send and media upload)"
     )
     stack.provider(PROVIDER_LATENCY, "SendWhatsAppMessage", "PostWhatsAppMessageMedia")
     message = {"media": {**stored_image(), "caption": "Bench image"}}
     workers = Workers.bulk(stack, UNLIMITED, UNLIMITED, name)
-    run = run_jobs(stack, split(plan.contacts, stack.senders, plan.image_recipients), message, workers)
+    run = run_jobs(stack, campaign(plan.contacts, stack.senders, plan.image_recipients), message, workers)
     phase = Phase(name)
     uploads = Counter(c["params"]["originationPhoneNumberId"] for c in stack.fake.calls("PostWhatsAppMessageMedia"))
     print(f"  capacity: {run.recipients / run.seconds:.1f} recipients/s (first startedAt -> last completedAt)")
