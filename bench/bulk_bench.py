@@ -609,7 +609,7 @@ def capacity_phase(stack: Stack, plan: Plan, name: str, latency: tuple[float, fl
     run = run_jobs(stack, [([stack.senders[0]], plan.contacts[: plan.recipients])], {"text": f"Bench {name}"}, workers)
     phase = Phase(name)
     capacity = run.recipients / run.seconds
-    starts = job_call_starts(run.jobs[0].jobId)
+    starts = sorted(t for times in sender_call_starts(run.jobs).values() for t in times)
     print(
         f"  capacity: {run.recipients} recipients in {run.seconds:.1f}s = {capacity:.1f} recipients/s "
         f"(startedAt -> completedAt); {rate_over(starts):.1f} calls/s first to last call"
