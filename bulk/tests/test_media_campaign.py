@@ -68,3 +68,33 @@ def test_an_image_campaign_on_two_numbers_uploads_once_per_number(
         for c in sends
     }
     assert len(used) == 2  # one media id per number, for all of its recipients
+
+
+def test_a_template_campaign_with_an_image_header_uploads_it_once(
+    operator, make_contacts, live_fake, photo_key, monkeypatch
+):
+    from messaging.outbound.template_catalog import sync_templates
+
+    sync_templates()  # the fake's seeded templates: order_update has an image header
+    media_ids.forget_known()
+    chunks: list[list[str]] = []
+    monkeypatch.setattr(sending.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
+    parameters = {"body": ["friend", "WC-1"], "headerMedia": {"s3Key": photo_key, "contentType": "image/jpeg"}}
+    job = actions.start_job(
+        AudienceSpec(contact_ids=[c.contactId for c in make_contacts(5)]),
+        {"template": {"name": "order_update", "language": "en_US", "parameters": parameters}},
+        channel="whatsapp",
+        sender=None,
+        user=operator,
+        confirm=True,
+        previewed_count=5,
+    )
+    for args in chunks:
+        sending.run_chunk(*args)
+    assert {r.status for r in all_recipients(job.jobId)} == {"sent"}
+    assert len(live_fake.calls("PostWhatsAppMessageMedia")) == 1
+    sends = live_fake.calls("SendWhatsAppMessage")
+    headers = {
+        json.dumps(json.loads(base64.b64decode(c["params"]["message"]))["template"]["components"][0]) for c in sends
+    }
+    assert len(sends) == 5 and len(headers) == 1 and not [c for c in sends if c["error"]]

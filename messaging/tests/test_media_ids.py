@@ -391,3 +391,80 @@ def test_the_send_path_retries_a_stale_id_on_a_new_rate_token(live, photo, whats
     )
     assert outcome.error is None and outcome.result is not None
     assert len(tokens) == 2 and len(live.calls(UPLOAD)) == 2
+
+
+@pytest.fixture
+def order_update(fake_aws_clean):
+    """The fake's seeded templates synced; order_update's header is an image."""
+    from messaging.outbound.template_catalog import sync_templates
+
+    sync_templates()
+    return {"name": "order_update", "language": "en_US"}
+
+
+def test_a_template_image_header_goes_by_a_media_id_uploaded_once(
+    live, photo, order_update, client_for, operator, new_phone
+):
+    key = photo()
+    contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
+    parameters = {"body": ["Meera", "WC-1042"], "headerMedia": {"s3Key": key, "contentType": "image/jpeg"}}
+    data = {
+        "contactId": contact.contactId,
+        "channel": "whatsapp",
+        "template": {**order_update, "parameters": parameters},
+    }
+    for _ in range(2):
+        response = client_for(operator).post("/api/messages", data, content_type=JSON)
+        assert response.status_code == 202, response.content
+        assert Message.get(response.json()["messageId"], consistent_read=True).status == "sent"
+    [upload] = live.calls(UPLOAD)
+    assert upload["params"]["sourceS3File"]["key"] == key
+    bodies = [json.loads(base64.b64decode(c["params"]["message"])) for c in live.calls(SEND)]
+    headers = [b["template"]["components"][0] for b in bodies]
+    assert (
+        headers[0]
+        == headers[1]
+        == {
+            "type": "header",
+            "parameters": [{"type": "image", "image": {"id": headers[0]["parameters"][0]["image"]["id"]}}],
+        }
+    )
+    assert bodies[0]["template"]["components"][1]["parameters"] == [
+        {"type": "text", "text": "Meera"},
+        {"type": "text", "text": "WC-1042"},
+    ]
+
+
+def test_a_template_header_takes_exactly_the_file_its_format_names(
+    fake_aws_clean, order_update, photo, client_for, operator
+):
+    from messaging.outbound import template_catalog
+    from wecare.errors import FieldErrors
+
+    body = {"body": ["Meera", "WC-1042"]}
+    pdf = SimpleUploadedFile("terms.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"0" * 64, content_type="application/pdf")
+    pdf_key = client_for(operator).post("/api/messages/media", {"file": pdf}).json()["s3Key"]
+    cases = {
+        "no file": body,
+        "a PDF for an image header": {**body, "headerMedia": {"s3Key": pdf_key, "contentType": "application/pdf"}},
+        "a key not issued here": {**body, "headerMedia": {"s3Key": "elsewhere/x.jpg", "contentType": "image/jpeg"}},
+    }
+    for case, parameters in cases.items():
+        with pytest.raises(FieldErrors) as refused:
+            template_catalog.validate("order_update", "en_US", parameters)
+        assert "template.parameters.headerMedia" in refused.value.errors, case
+    image = {"s3Key": photo(), "contentType": "image/jpeg"}
+    assert template_catalog.validate("order_update", "en_US", {**body, "headerMedia": image})
+    text_header = next(
+        t
+        for t in template_catalog.approved_templates()
+        if template_catalog.expected_parameters(t)["headerMedia"] is None
+    )
+    needed = template_catalog.expected_parameters(text_header)
+    with pytest.raises(FieldErrors) as refused:
+        template_catalog.validate(
+            text_header.templateName,
+            text_header.templateLanguage,
+            {"body": ["v"] * needed["body"], "header": ["h"] * needed["header"], "headerMedia": image},
+        )
+    assert refused.value.errors["template.parameters.headerMedia"] == "this template's header takes no file"
