@@ -7,6 +7,7 @@ per number; the others wait for the id. Why and how: docs/design/media.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from ulid import ULID
 
-from messaging.models import MediaFile
+from messaging.models import MediaFile, Message
 from messaging.outbound.media import file_id
 from wecare.aws import client
 from wecare.dynamo import DAY
@@ -66,6 +67,58 @@ def media_id(s3_key: str, sender: str, *, live: bool, upload: Upload, stale: str
         if uploaded_at is not None:
             _known[key] = (media, uploaded_at)
         return media, uploaded
+
+
+def discard(s3_key: str, sender: str, media: str) -> bool:
+    """WhatsApp reported ``media`` unusable after accepting a send (a failed status with
+    131053): stop reusing it, so the next send from ``sender`` uploads the file again. Only that
+    id is removed (a newer one another worker stored stays). True if it was the stored one."""
+    file = file_id(s3_key)
+    if file is None:
+        return False
+    key = ("LIVE", file, sender)
+    if _known.get(key, ("",))[0] == media:
+        _known.pop(key, None)
+    try:
+        client("dynamodb").update_item(
+            TableName=MediaFile.Meta.table_name,
+            Key={"fileId": {"S": file}},
+            UpdateExpression="REMOVE #a",
+            ConditionExpression="#a.mediaId = :media",
+            ExpressionAttributeNames={"#a": _attribute(key)},
+            ExpressionAttributeValues={":media": {"S": media}},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def discard_sent(message: Message) -> bool:
+    """``discard`` the media id a sent WhatsApp message carried, read from what went to the
+    provider (its SendWhatsAppMessage call); False when it carried none."""
+    content = message.content or {}
+    file = content.get("media") or ((content.get("template") or {}).get("parameters") or {}).get("headerMedia")
+    sent = next((c for c in message.providerRequest or [] if c.get("operation") == "SendWhatsAppMessage"), None)
+    if not file or not sent or not message.sender:
+        return False
+    body = json.loads(sent["params"]["message"])
+    media = _sent_media_id(body)
+    return media is not None and discard(file["s3Key"], message.sender, media)
+
+
+def _sent_media_id(body: dict[str, Any]) -> str | None:
+    kind = body.get("type")
+    if kind != "template":
+        file = body.get(kind) if isinstance(kind, str) else None
+        return str(file["id"]) if isinstance(file, dict) and file.get("id") else None
+    for component in body["template"].get("components") or []:
+        for parameter in component.get("parameters") or []:
+            file = parameter.get(parameter.get("type"), {})
+            if isinstance(file, dict) and file.get("id"):
+                return str(file["id"])
+    return None
 
 
 def forget_known() -> None:

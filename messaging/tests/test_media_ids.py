@@ -468,3 +468,33 @@ def test_a_template_header_takes_exactly_the_file_its_format_names(
             {"body": ["v"] * needed["body"], "header": ["h"] * needed["header"], "headerMedia": image},
         )
     assert refused.value.errors["template.parameters.headerMedia"] == "this template's header takes no file"
+
+
+def test_a_media_upload_error_reported_later_stops_the_id_being_reused(
+    live, photo, client_for, operator, whatsapp_contact
+):
+    """WhatsApp may accept a send and fail it afterwards (a failed status with 131053): the id
+    is then not reused, and the next send uploads the file again."""
+    from messaging.inbound.process import process_inbound_event
+    from messaging.tests.inbound_samples import status
+
+    key = photo()
+    api = client_for(operator)
+    media = {"s3Key": key, "contentType": "image/jpeg"}
+    data = {"contactId": whatsapp_contact.contactId, "channel": "whatsapp", "media": media}
+    response = api.post("/api/messages", data, content_type=JSON)
+    message = Message.get(response.json()["messageId"], consistent_read=True)
+    event = json.loads(status("status_failed", wamid=message.whatsappMessageId, phone=whatsapp_contact.phone))
+    entry = json.loads(event["whatsAppWebhookEntry"])
+    entry["changes"][0]["value"]["statuses"][0]["errors"] = [
+        {"code": 131053, "title": "Media upload error", "message": "Media upload error"}
+    ]
+    event["whatsAppWebhookEntry"] = json.dumps(entry)
+    result = process_inbound_event.apply(kwargs={"message": json.dumps(event)}, throw=True).result
+    assert result["statuses"] == {"applied": 1}
+    assert Message.get(message.messageId, consistent_read=True).status == "failed"
+
+    api.post("/api/messages", data, content_type=JSON)
+    assert len(live.calls(UPLOAD)) == 2
+    first, second = sent_media_ids(live)
+    assert first != second
