@@ -39,9 +39,13 @@ DRY_RUN_PREFIX = "dryrun-media-"  # what the DRY_RUN stand-in answers (senders/d
 
 Upload = Callable[[], str]
 
-# (mode, file id, phone number id) -> (media id, uploaded at): the ids this process knows, so
-# most sends of a campaign ask DynamoDB nothing.
-_known: dict[tuple[str, str, str], tuple[str, float]] = {}
+# How long this process trusts an id it knows without looking at the item again: another worker
+# may have dropped it (a failure WhatsApp reported later, see ``discard``) or replaced it.
+MEMO_SECONDS = 60.0
+
+# (mode, file id, phone number id) -> (media id, uploaded at, when read from the item on the
+# monotonic clock): the ids this process knows, so most sends of a campaign ask DynamoDB nothing.
+_known: dict[tuple[str, str, str], tuple[str, float, float]] = {}
 # One lock per (mode, file, number): threads of one process wait on it rather than poll DynamoDB.
 _locks: dict[tuple[str, str, str], threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -56,16 +60,16 @@ def media_id(s3_key: str, sender: str, *, live: bool, upload: Upload, stale: str
     if file is None:
         return upload(), True
     key = ("LIVE" if live else "DRY_RUN", file, sender)
-    known = _usable(*_known.get(key, ("", 0.0)), live=live, stale=stale)
+    known = _remembered(key, live=live, stale=stale)
     if known:
         return known, False
     with _lock(key):
-        known = _usable(*_known.get(key, ("", 0.0)), live=live, stale=stale)
+        known = _remembered(key, live=live, stale=stale)
         if known:  # another thread of this process got it while this one waited
             return known, False
         media, uploaded_at, uploaded = _shared(file, _attribute(key), live=live, upload=upload, stale=stale)
         if uploaded_at is not None:
-            _known[key] = (media, uploaded_at)
+            _known[key] = (media, uploaded_at, time.monotonic())
         return media, uploaded
 
 
@@ -124,6 +128,13 @@ def _sent_media_id(body: dict[str, Any]) -> str | None:
 def forget_known() -> None:
     """Drop this process's memo (tests; the shared items stay)."""
     _known.clear()
+
+
+def _remembered(key: tuple[str, str, str], *, live: bool, stale: str | None) -> str | None:
+    media, uploaded_at, read_at = _known.get(key, ("", 0.0, 0.0))
+    if time.monotonic() - read_at > MEMO_SECONDS:
+        return None
+    return _usable(media, uploaded_at, live=live, stale=stale)
 
 
 def _lock(key: tuple[str, str, str]) -> threading.Lock:

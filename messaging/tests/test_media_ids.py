@@ -498,3 +498,18 @@ def test_a_media_upload_error_reported_later_stops_the_id_being_reused(
     assert len(live.calls(UPLOAD)) == 2
     first, second = sent_media_ids(live)
     assert first != second
+
+
+def test_an_id_another_worker_dropped_is_not_reused_once_the_memo_is_checked(live, photo, monkeypatch):
+    key = photo()
+    first = image(key)
+    deliver(first)
+    # Another worker learned that WhatsApp failed the id (a later status) and dropped it.
+    other_process_drops = media_ids._known.copy()
+    media_ids.forget_known()
+    assert media_ids.discard(key, first.sender, first.media_id)
+    media_ids._known.update(other_process_drops)  # this process still remembers it
+    monkeypatch.setattr(media_ids, "MEMO_SECONDS", 0.0)  # ... for no longer than its memo lasts
+    second = image(key, to="+919800000002")
+    deliver(second)
+    assert len(live.calls(UPLOAD)) == 2 and second.media_id != first.media_id
