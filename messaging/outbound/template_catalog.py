@@ -66,8 +66,10 @@ def expected_parameters(template: WaTemplate) -> dict[str, Any]:
     return expected
 
 
-def validate(name: str, language: str, parameters: dict[str, Any]) -> WaTemplate:
-    """The approved template, if the parameters fit it; FieldErrors naming what does not."""
+def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_upload: bool = False) -> WaTemplate:
+    """The approved template, if the parameters fit it; FieldErrors naming what does not.
+    ``file_to_upload``: the header's file is one the caller will store at its freshly issued key
+    once the gate allows (not recorded yet), or, when none is named yet, one still to be chosen."""
     template = find(name, language)
     if template is None:
         raise FieldErrors({"template": f"no template '{name}' ({language}); sync templates or pick another"})
@@ -85,20 +87,22 @@ def validate(name: str, language: str, parameters: dict[str, Any]) -> WaTemplate
     wanted = list(expected["buttons"])
     if [len(b or []) for b in buttons] + [0] * (len(wanted) - len(buttons)) != wanted:
         errors["template.parameters.buttons"] = f"takes {wanted} value(s) per button"
-    if problem := _header_media_error(expected["headerMedia"], parameters.get("headerMedia")):
+    if problem := _header_media_error(expected["headerMedia"], parameters.get("headerMedia"), file_to_upload):
         errors["template.parameters.headerMedia"] = problem
     if errors:
         raise FieldErrors(errors)
     return template
 
 
-def _header_media_error(wanted: str | None, given: Any) -> str | None:
+def _header_media_error(wanted: str | None, given: Any, file_to_upload: bool) -> str | None:
     """Why ``given`` is not the file the template's header takes, or None."""
     if wanted is None:
         return "this template's header takes no file" if given else None
+    if given is None and file_to_upload:
+        return None
     if not isinstance(given, dict) or not given.get("s3Key") or not given.get("contentType"):
         return f"this template's header takes a {wanted} file: the uploaded file's s3Key and contentType"
-    if refusal := media.reference_error(given):
+    if not file_to_upload and (refusal := media.reference_error(given)):
         return refusal
     if media_type(str(given["contentType"])) != wanted:
         return f"this template's header takes a {wanted} file, not {given['contentType']}"
