@@ -7,13 +7,30 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 
+class HeaderMediaIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    s3Key: str = Field(
+        max_length=1024, description="The s3Key POST /api/messages/media answered (no other key is accepted)"
+    )
+    contentType: str = Field(max_length=100)
+    filename: str | None = Field(None, max_length=240, description="Shown for a document header")
+
+
+class TemplateParametersIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    header: list[Any] | None = Field(None, description="Values of a text header's placeholders")
+    body: list[Any] | None = Field(None, examples=[["Asha", "12:30"]])
+    buttons: list[Any] | None = Field(None, description="Per URL button, its values", examples=[[["token"]]])
+    headerMedia: HeaderMediaIn | None = Field(
+        None, description="The file of an image, video or document header (uploaded through POST /api/messages/media)"
+    )
+
+
 class TemplateIn(Schema):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=512)
     language: str = Field(max_length=20, examples=["en_US"])
-    parameters: dict[Literal["header", "body", "buttons"], list[Any]] = Field(
-        default_factory=dict, description='{"body": ["Asha", "12:30"], "header": [], "buttons": [["token"]]}'
-    )
+    parameters: TemplateParametersIn | None = None
 
 
 class MediaIn(Schema):

@@ -32,6 +32,8 @@ def _request_data(contact_id: str, form: ComposeForm, media: dict | None) -> dic
             "body": _lines(data.get("body_params")),
             "buttons": [[value] for value in _lines(data.get("button_params"))],
         }
+        if media and data.get("file"):  # the file of an image, video or document header
+            parameters["headerMedia"] = {k: v for k, v in media.items() if k != "caption"}
         request["template"] = {"name": name, "language": language, "parameters": parameters}
     elif data["channel"] == "whatsapp" and kind == "media":
         request["media"] = media
@@ -50,8 +52,9 @@ def _planned_media(form: ComposeForm) -> tuple[dict | None, Callable[[], None] |
     """The media the send will name, and how to store it: under a key issued now, uploaded only
     once the gate allows (send_message calls it), so a refused send leaves nothing in the bucket."""
     upload = form.cleaned_data.get("file")
-    if not upload or form.cleaned_data["channel"] != "whatsapp" or form.cleaned_data.get("kind") != "media":
-        return None, None
+    kind = form.cleaned_data.get("kind")
+    if not upload or form.cleaned_data["channel"] != "whatsapp" or kind not in ("media", "template"):
+        return None, None  # a template's file is its media header's
     key, content_type = issue_key(upload.name), form.file_type
     assert content_type is not None  # the form is valid and holds a file: clean_file found its type
     media = {"s3Key": key, "contentType": content_type, "filename": upload.name[-240:]}

@@ -263,6 +263,9 @@ RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", defau
 RATE_LIMIT_WHATSAPP_ACCOUNT = env_int("RATE_LIMIT_WHATSAPP_ACCOUNT", default=1000, minimum=1)
 RATE_LIMIT_SMS = env_int("RATE_LIMIT_SMS", default=5, minimum=1)
 RATE_LIMIT_EMAIL = env_int("RATE_LIMIT_EMAIL", default=10, minimum=1)
+# AWS End User Messaging Social's account quotas for the media operations, requests per second.
+RATE_LIMIT_WHATSAPP_MEDIA_UPLOAD = env_int("RATE_LIMIT_WHATSAPP_MEDIA_UPLOAD", default=100, minimum=1)
+RATE_LIMIT_WHATSAPP_MEDIA_DOWNLOAD = env_int("RATE_LIMIT_WHATSAPP_MEDIA_DOWNLOAD", default=100, minimum=1)
 # Staff email on inbound WhatsApp (messaging/autoreply/staff_notification.py): empty turns it off.
 STAFF_NOTIFICATION_EMAIL = env_str("STAFF_NOTIFICATION_EMAIL", default="")
 if STAFF_NOTIFICATION_EMAIL and not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", STAFF_NOTIFICATION_EMAIL):

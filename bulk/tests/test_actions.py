@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bulk import actions, queries, sending
 from bulk.audience import AudienceSpec
@@ -93,13 +94,19 @@ def test_a_previewed_count_that_no_longer_matches_is_refused(make_contacts, oper
 
 
 def test_a_job_above_the_whatsapp_tier_is_refused_at_preview_and_at_start(
-    make_contacts, operator, settings, fake_aws_clean
+    make_contacts, operator, settings, fake_aws_clean, client_for
 ):
     from messaging.outbound.template_catalog import sync_templates
 
     sync_templates()  # the fake's seeded templates, order_update among them
     settings.WHATSAPP_TIER_LIMIT = 3
-    template = {"template": {"name": "order_update", "language": "en_US", "parameters": {"body": ["Asha", "A-1"]}}}
+    # order_update's header is an image: the job names an uploaded file for it.
+    photo = SimpleUploadedFile(
+        "order.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, content_type="image/jpeg"
+    )
+    header = client_for(operator).post("/api/messages/media", {"file": photo}).json()
+    parameters = {"body": ["Asha", "A-1"], "headerMedia": {"s3Key": header["s3Key"], "contentType": "image/jpeg"}}
+    template = {"template": {"name": "order_update", "language": "en_US", "parameters": parameters}}
     audience = ids(make_contacts(5))  # outside their window: business-initiated
     result = actions.preview(audience, template, channel="whatsapp", sender=None, user=operator)
     assert result.tier.business_initiated == 5

@@ -17,6 +17,9 @@
                                accepted calls (of that operation; every one without) wait mean ± jitter
                                (uniform) before their answer; a rule for the same operation replaces it
     DELETE /__fake/latency
+    POST   /__fake/media/forget  {"mediaId": optional}: WhatsApp forgets that uploaded media id (every
+                               one without), as it does 30 days after the upload; a send naming it
+                               is refused (InvalidParametersException, "(#131053) Media upload error")
     POST   /__fake/reset       calls, rejected, faults, latency, media forgotten; seeded templates back
 
 A call record is {"service", "operation", "params", "time", "status", "error"}; `params` are the
@@ -109,6 +112,11 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
                 return _answer(200, {"templates": state.templates()})
             case ("POST", "/__fake/templates"):
                 return _answer(200, {"templates": set_templates(fake, _json_body(body))})
+            case ("POST", "/__fake/media/forget"):
+                spec = _json_body(body) or {}
+                if not isinstance(spec, dict) or not isinstance(spec.get("mediaId", ""), str):
+                    raise ControlError('expected {"mediaId": "<id>"} or {} for every media id')
+                return _answer(200, {"forgotten": state.forget_media(spec.get("mediaId"))})
             case ("POST", "/__fake/reset"):
                 state.reset()
                 return _answer(200, {"reset": True})

@@ -142,5 +142,9 @@ class FakeAwsServer:
         spec = {"mean_ms": mean_ms, "jitter_ms": jitter_ms, "operation": operation, "service": service}
         return controls.set_latency(self.fake, {k: v for k, v in spec.items() if v is not None})
 
+    def forget_media(self, media_id: str | None = None) -> int:
+        """WhatsApp forgets an uploaded media id (every one without), as it does after 30 days."""
+        return self.state.forget_media(media_id)
+
     def set_templates(self, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return controls.set_templates(self.fake, templates)

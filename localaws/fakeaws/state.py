@@ -186,3 +186,13 @@ class FakeState:
     def delete_media(self, media_id: str) -> None:
         with self._lock:
             self._media.pop(media_id, None)
+
+    def forget_media(self, media_id: str | None = None) -> int:
+        """Forget one uploaded media id (or all), as WhatsApp does 30 days after the upload: a
+        send naming it is then refused. Returns how many were forgotten."""
+        with self._lock:
+            if media_id is None:
+                count = len(self._media)
+                self._media.clear()
+                return count
+            return 1 if self._media.pop(media_id, None) is not None else 0

@@ -70,7 +70,40 @@ def send_whatsapp_message(context: Context, params: dict[str, Any]) -> dict[str,
     # business-scoped user id names them in "recipient" instead of "to" (Meta's BSUID docs).
     if "to" not in message and "recipient" not in message and "status" not in message:
         raise invalid('message: missing "to" or "recipient" (the recipient)')
+    for media_id in _media_ids(message):
+        _check_media(context, media_id, params["originationPhoneNumberId"])
     return {"messageId": str(uuid.uuid4())}
+
+
+MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
+
+
+def _media_ids(message: dict[str, Any]) -> list[str]:
+    """The media ids a Cloud API message names: its own media object's, or a template header's."""
+    ids = []
+    kind = message.get("type")
+    if kind in MEDIA_KINDS and isinstance(message.get(kind), dict) and message[kind].get("id"):
+        ids.append(str(message[kind]["id"]))
+    for component in (message.get("template") or {}).get("components") or []:
+        for parameter in component.get("parameters") or [] if isinstance(component, dict) else []:
+            kind = parameter.get("type") if isinstance(parameter, dict) else None
+            if kind in MEDIA_KINDS and isinstance(parameter.get(kind), dict) and parameter[kind].get("id"):
+                ids.append(str(parameter[kind]["id"]))
+    return ids
+
+
+def _check_media(context: Context, media_id: str, origination: str) -> None:
+    # WhatsApp keeps an uploaded media id 30 days, and only the number that uploaded it may send
+    # it (SendWhatsAppMessage's originationPhoneNumberId). An id it no longer knows is refused at
+    # once, as a Cloud API error passed through: docs/design/media.md says what is known of it.
+    info = context.state.media(media_id)
+    if info is None:
+        raise invalid(
+            f"(#131053) Media upload error: media id {media_id} is not known to WhatsApp "
+            "(expired after 30 days, deleted, or never uploaded)"
+        )
+    if info.get("phone") not in (None, origination):
+        raise invalid(f"(#131053) Media upload error: media id {media_id} was uploaded by another phone number")
 
 
 def _media_id() -> str:
@@ -97,6 +130,7 @@ def post_whatsapp_message_media(context: Context, params: dict[str, Any]) -> dic
             "fileSize": head["ContentLength"],
             "s3": source_file,
         }
+    info["phone"] = params["originationPhoneNumberId"]  # the only number that may send it
     media_id = _media_id()
     context.state.put_media(media_id, info)
     return {"mediaId": media_id}

@@ -62,7 +62,7 @@ class WelcomeConfigForm(forms.Form):
 
 def takes_values(template: Any) -> bool:
     expected = expected_parameters(template)
-    return bool(expected["header"] or expected["body"] or any(expected["buttons"]))
+    return bool(expected["header"] or expected["body"] or any(expected["buttons"]) or expected["headerMedia"])
 
 
 class MenuConfigForm(forms.Form):

@@ -13,6 +13,7 @@ from celery import shared_task
 from django.conf import settings
 
 from messaging.models import MediaFile, Message
+from messaging.outbound import ratelimit
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
 from wecare.dlq import DeadLetterTask
@@ -45,6 +46,8 @@ def fetch(wa_message_id: str) -> str:
     if item.s3Key:
         return "already-stored"
     key, bucket = s3_key(item), settings.MEDIA_BUCKET
+    # The account's GetWhatsAppMessageMedia quota is shared by every worker: take its token.
+    ratelimit.take_for_operation("GetWhatsAppMessageMedia")
     answer = client("socialmessaging").get_whatsapp_message_media(
         mediaId=item.mediaId,
         originationPhoneNumberId=item.originationPhoneNumberId,

@@ -14,6 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 from messaging.inbound.events import StatusUpdate
 from messaging.inbound.record import IDEMPOTENCY_TTL
 from messaging.models import Message, StatusChange
+from messaging.outbound import media_ids
 from messaging.whatsapp_table import WaIdempotency, WaMessage
 from wecare.dynamo import now, transaction
 
@@ -28,6 +29,11 @@ RECORDING_GRACE = timedelta(minutes=15)
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 # The Messages item's own states before any WhatsApp status arrives.
 OUTBOUND_BEFORE_SENT = ("queued", "sending")
+
+
+# Meta's "Media upload error": the file of a message it had accepted could not be sent. Its media
+# id is not reused (docs/design/media.md), so the next send uploads the file again.
+MEDIA_UPLOAD_ERROR = "131053"
 
 
 class NotRecordedYet(Exception):
@@ -86,11 +92,22 @@ def apply(update: StatusUpdate) -> str:
     if error:
         entry["error"] = {k: v for k, v in error.items() if v is not None}
     if update.status in RANK and _write(update, item, entry, error, move=True):
+        if error and str(error.get("code")) == MEDIA_UPLOAD_ERROR and item.messageId:
+            _discard_media(item.messageId)
         return "applied"
     # Late, final already, or not a step forward at all: the history still says it happened.
     if _write(update, item, entry, error, move=False):
         return "history-only"
     return "duplicate"
+
+
+def _discard_media(message_id: str) -> None:
+    try:
+        message = Message.get(message_id, consistent_read=True)
+    except Message.DoesNotExist:
+        return
+    if media_ids.discard_sent(message):
+        log.info("media id WhatsApp failed is no longer reused", extra={"message_id": message_id})
 
 
 def _write(

@@ -119,19 +119,19 @@ def issue_key(filename: str) -> str:
 def store(key: str, upload: IO[bytes], content_type: str, size: int) -> None:
     """Put the file at an issued key (private; the sender registers it with WhatsApp by key) and
     record it, which is what makes the key usable in a send."""
-    file_id = _file_id(key)
-    assert file_id is not None, "store() takes the keys issue_key() makes"
+    record_id = file_id(key)
+    assert record_id is not None, "store() takes the keys issue_key() makes"
     upload.seek(0)
     client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=upload.read(), ContentType=content_type)
-    MediaFile(fileId=file_id, s3Key=key, contentType=content_type, size=size, uploadedAt=now()).save()
+    MediaFile(fileId=record_id, s3Key=key, contentType=content_type, size=size, uploadedAt=now()).save()
 
 
 def reference_error(media: dict[str, Any]) -> str | None:
     """Why a send may not use ``media`` (its s3Key not issued here, or its contentType not the
     file's), or None."""
     key = media.get("s3Key")
-    file_id = _file_id(key) if isinstance(key, str) else None
-    record = _record(file_id) if file_id else None
+    record_id = file_id(key) if isinstance(key, str) else None
+    record = _record(record_id) if record_id else None
     if record is None or record.s3Key != key:
         return "s3Key must be a file uploaded through POST /api/messages/media (or the compose page)"
     if media.get("contentType") != record.contentType:
@@ -139,7 +139,8 @@ def reference_error(media: dict[str, Any]) -> str | None:
     return None
 
 
-def _file_id(key: str) -> str | None:
+def file_id(key: str) -> str | None:
+    """The MediaFiles id of an issued key (``upload-<ULID>``), or None for any other key."""
     prefix = re.escape(settings.MEDIA_OUTBOUND_PREFIX)
     match = re.fullmatch(rf"{prefix}(?P<ulid>[0-9A-HJKMNP-TV-Z]{{26}})-[^/]+", key)
     return f"upload-{match['ulid']}" if match else None

@@ -313,3 +313,21 @@ def reserve_for_send(
     token leaks. With ``up_to=True`` (bulk) the grant may be smaller than n; see ``granted``.
     """
     return _reserve(buckets_for(channel, sender), n, partial=up_to, now=now)
+
+
+# Provider operations with an account-wide quota of their own (AWS End User Messaging Social's
+# PostWhatsAppMessageMedia and GetWhatsAppMessageMedia, 100 requests/s each by default): the
+# bucket each takes a token from, and the setting that holds its limit.
+OPERATION_BUCKETS: dict[str, tuple[str, str]] = {
+    "PostWhatsAppMessageMedia": ("whatsapp#media-upload", "RATE_LIMIT_WHATSAPP_MEDIA_UPLOAD"),
+    "GetWhatsAppMessageMedia": ("whatsapp#media-download", "RATE_LIMIT_WHATSAPP_MEDIA_DOWNLOAD"),
+}
+
+
+def take_for_operation(operation: str) -> Reservation:
+    """Take one token for a provider call of ``operation`` and wait for its slot: the caller
+    makes the call on return. Over the limit it waits, like a send."""
+    bucket, setting = OPERATION_BUCKETS[operation]
+    reservation = reserve(bucket, getattr(settings, setting))
+    reservation.sleep()
+    return reservation

@@ -118,7 +118,10 @@ def parse(data: dict[str, Any], *, media_to_upload: bool = False) -> SendRequest
             else:
                 try:
                     template_catalog.validate(
-                        request.template["name"], request.template["language"], request.template.get("parameters") or {}
+                        request.template["name"],
+                        request.template["language"],
+                        request.template.get("parameters") or {},
+                        file_to_upload=media_to_upload,
                     )
                 except FieldErrors as exc:
                     errors.update(exc.errors)

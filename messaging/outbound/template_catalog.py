@@ -1,5 +1,6 @@
 """WhatsApp templates: synced from AWS End User Messaging Social into TEMPLATE_EUM items, and
-checked before a template send (approved, and given exactly the parameters it has)."""
+checked before a template send (approved, and given exactly the parameters it has: text values,
+and the file of an image, video or document header, docs/design/media.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from celery import shared_task
 
+from messaging.outbound import media
+from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaTemplate
 from wecare.aws import client
 from wecare.dynamo import now
@@ -18,6 +21,8 @@ from wecare.errors import FieldErrors
 log = logging.getLogger(__name__)
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+# Header formats whose one parameter is a file, and the kind of file each takes (as sent).
+MEDIA_HEADERS = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
 
 
 def approved_templates() -> list[WaTemplate]:
@@ -44,22 +49,27 @@ def phone_only(template: dict[str, Any] | None) -> bool:
 
 
 def expected_parameters(template: WaTemplate) -> dict[str, Any]:
-    """How many values each part of the template takes: {"header": n, "body": n, "buttons": [n, …]}."""
-    expected: dict[str, Any] = {"header": 0, "body": 0, "buttons": []}
+    """How many values each part of the template takes: {"header": n, "body": n, "buttons": [n, …]},
+    and "headerMedia": the kind of file its header takes ("image", "video", "document") or None."""
+    expected: dict[str, Any] = {"header": 0, "body": 0, "buttons": [], "headerMedia": None}
     for component in template.components or []:
         kind = str(component.get("type", "")).upper()
         if kind == "BODY":
             expected["body"] = len(set(PLACEHOLDER.findall(component.get("text", ""))))
         elif kind == "HEADER" and str(component.get("format", "TEXT")).upper() == "TEXT":
             expected["header"] = len(set(PLACEHOLDER.findall(component.get("text", ""))))
+        elif kind == "HEADER":
+            expected["headerMedia"] = MEDIA_HEADERS.get(str(component.get("format", "")).upper())
         elif kind == "BUTTONS":
             for button in component.get("buttons", []):
                 expected["buttons"].append(len(set(PLACEHOLDER.findall(button.get("url", "") or ""))))
     return expected
 
 
-def validate(name: str, language: str, parameters: dict[str, Any]) -> WaTemplate:
-    """The approved template, if the parameters fit it; FieldErrors naming what does not."""
+def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_upload: bool = False) -> WaTemplate:
+    """The approved template, if the parameters fit it; FieldErrors naming what does not.
+    ``file_to_upload``: the header's file is one the caller will store at its freshly issued key
+    once the gate allows (not recorded yet), or, when none is named yet, one still to be chosen."""
     template = find(name, language)
     if template is None:
         raise FieldErrors({"template": f"no template '{name}' ({language}); sync templates or pick another"})
@@ -77,9 +87,26 @@ def validate(name: str, language: str, parameters: dict[str, Any]) -> WaTemplate
     wanted = list(expected["buttons"])
     if [len(b or []) for b in buttons] + [0] * (len(wanted) - len(buttons)) != wanted:
         errors["template.parameters.buttons"] = f"takes {wanted} value(s) per button"
+    if problem := _header_media_error(expected["headerMedia"], parameters.get("headerMedia"), file_to_upload):
+        errors["template.parameters.headerMedia"] = problem
     if errors:
         raise FieldErrors(errors)
     return template
+
+
+def _header_media_error(wanted: str | None, given: Any, file_to_upload: bool) -> str | None:
+    """Why ``given`` is not the file the template's header takes, or None."""
+    if wanted is None:
+        return "this template's header takes no file" if given else None
+    if given is None and file_to_upload:
+        return None
+    if not isinstance(given, dict) or not given.get("s3Key") or not given.get("contentType"):
+        return f"this template's header takes a {wanted} file: the uploaded file's s3Key and contentType"
+    if not file_to_upload and (refusal := media.reference_error(given)):
+        return refusal
+    if media_type(str(given["contentType"])) != wanted:
+        return f"this template's header takes a {wanted} file, not {given['contentType']}"
+    return None
 
 
 def sync_templates() -> dict[str, int]:

@@ -4,13 +4,15 @@ it retries, then waits on inbound-dlq. An event that is not an event goes there 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from celery.signals import task_prerun
 from django.conf import settings
 
 from messaging.inbound.media import fetch_inbound_media
 from messaging.inbound.process import process_inbound_event
-from messaging.models import MediaFile, Message
+from messaging.models import MediaFile, Message, RateLimitTracker
 from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare import dlq
@@ -75,6 +77,20 @@ def test_fetching_again_changes_nothing(fake_aws_clean, new_phone):
     deliver(body)
     assert fetch_inbound_media.apply(args=[sent["id"]], throw=True).result == "already-stored"
     assert len(fake_aws_clean.calls("GetWhatsAppMessageMedia")) == 1
+
+
+def test_each_fetch_takes_a_token_of_the_shared_download_bucket(fake_aws_clean, new_phone, settings):
+    # An exact limit: at 1 per second, three fetches go out in three different seconds.
+    settings.RATE_LIMIT_WHATSAPP_MEDIA_DOWNLOAD = 1
+    for _ in range(3):
+        deliver(inbound("inbound_image", phone=new_phone())[0])
+    seconds = [
+        int(datetime.fromisoformat(c["time"].replace("Z", "+00:00")).timestamp())
+        for c in fake_aws_clean.calls("GetWhatsAppMessageMedia")
+    ]
+    assert len(seconds) == 3 and len(set(seconds)) == 3
+    for second in seconds:
+        assert RateLimitTracker.get("whatsapp#media-download", second, consistent_read=True).messageCount == 1
 
 
 def test_media_of_an_item_with_no_message_record_is_still_stored(fake_aws_clean, new_phone):

@@ -5,6 +5,7 @@ file the platform issued (messaging/outbound/media.py, the compose page, /api/me
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import timedelta
 
@@ -301,3 +302,42 @@ def test_the_content_type_must_be_the_uploaded_files(client_for, operator, reach
 
     assert response.status_code == 422
     assert "image/jpeg" in response.json()["detail"][0]["msg"]
+
+
+def test_a_templates_image_header_is_chosen_on_the_compose_page(
+    client_for, operator, unreachable, fake_aws_clean, new_phone
+):
+    from messaging.outbound.template_catalog import sync_templates
+
+    sync_templates()  # the fake's seeded templates: order_update's header is an image
+    template = {"kind": "template", "template": "order_update|en_US", "body_params": "Meera\nWC-1042"}
+    api = client_for(operator)
+    page = api.post(
+        f"/messages/contact/{unreachable.contactId}/compose/",
+        {"channel": "whatsapp", "sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0], **template},
+    ).content.decode()
+    assert 'Header image <input type="file" name="file"' in page
+    before = outbound_objects()
+
+    # Without the file the send is refused on the form; nothing is stored.
+    data = {"channel": "whatsapp", "sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0], "action": "send", **template}
+    refused = api.post(f"/messages/contact/{unreachable.contactId}/compose/", data)
+    assert refused.status_code == 422 and "template.parameters.headerMedia" in refused.content.decode()
+    assert outbound_objects() == before
+
+    opted_in = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
+    response = compose(api, opted_in, "order.png", PNG, "image/png", **template)
+    assert response.status_code == 200, response.content.decode()
+    [key] = outbound_objects() - before
+    [message] = list(Message.by_contact.query(opted_in.contactId))
+    assert message.content["template"]["parameters"]["headerMedia"] == {
+        "s3Key": key,
+        "contentType": "image/png",
+        "filename": "order.png",
+    }
+    # Sent (DRY_RUN here) with the file as the header's parameter, by the id its upload answered.
+    assert message.status == "sent"
+    [upload, sent] = message.providerRequest
+    assert upload["operation"] == "PostWhatsAppMessageMedia" and upload["params"]["sourceS3File"]["key"] == key
+    header = json.loads(sent["params"]["message"])["template"]["components"][0]
+    assert header["type"] == "header" and header["parameters"][0]["image"]["id"].startswith("dryrun-media-")

@@ -164,3 +164,14 @@ def test_requests_that_name_no_operation_or_are_not_json_are_refused(fake_aws_cl
         == "mediaId: sent in the body, but this member travels in the querystring; mediaId: required member is missing"
     )
     assert [r["error"] for r in fake_aws_clean.rejected()] == ["SerializationException", "ValidationException"]
+
+
+def test_media_is_forgotten_over_http(fake_aws_clean):
+    base = f"{fake_aws_clean.url}/__fake"
+    fake_aws_clean.state.put_media("1000000000000001", {"mimeType": "image/png", "fileSize": 1})
+    fake_aws_clean.state.put_media("1000000000000002", {"mimeType": "image/png", "fileSize": 1})
+    assert control(f"{base}/media/forget", "POST", {"mediaId": "1000000000000001"}) == (200, {"forgotten": 1})
+    assert control(f"{base}/media/forget", "POST", {"mediaId": "1000000000000001"}) == (200, {"forgotten": 0})
+    assert control(f"{base}/media/forget", "POST", {}) == (200, {"forgotten": 1})  # every one left
+    status, answer = control(f"{base}/media/forget", "POST", {"mediaId": 5})
+    assert status == 400 and "mediaId" in answer["message"]

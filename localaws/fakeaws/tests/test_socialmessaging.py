@@ -241,3 +241,48 @@ def test_media_round_trip_through_moto_s3(social):
     assert placed["ContentLength"] == 1234 and placed["ContentType"] == "image/jpeg"
 
     assert social.delete_whatsapp_message_media(mediaId=media_id, originationPhoneNumberId=PHONE)["success"] is True
+
+
+def test_a_media_id_whatsapp_does_not_keep_is_refused_at_send(social, fake_aws_clean):
+    s3 = boto3.session.Session().client("s3", endpoint_url=settings.AWS_ENDPOINT_URL, region_name="us-east-1")
+    key = f"{settings.MEDIA_OUTBOUND_PREFIX}fakeaws-kept.png"
+    s3.put_object(Bucket=settings.MEDIA_BUCKET, Key=key, Body=b"\x89PNG" + b"0" * 96, ContentType="image/png")
+    media_id = social.post_whatsapp_message_media(
+        originationPhoneNumberId=PHONE, sourceS3File={"bucketName": settings.MEDIA_BUCKET, "key": key}
+    )["mediaId"]
+
+    def send(media: str, origination: str = PHONE, template: bool = False) -> dict:
+        image = {"type": "image", "image": {"id": media}}
+        body = (
+            {
+                "type": "template",
+                "template": {
+                    "name": "order_update",
+                    "language": {"code": "en_US"},
+                    "components": [{"type": "header", "parameters": [image]}],
+                },
+            }
+            if template
+            else image
+        )
+        message = json.dumps({"messaging_product": "whatsapp", "to": "14155550123", **body}).encode()
+        return social.send_whatsapp_message(
+            originationPhoneNumberId=origination, message=message, metaApiVersion="v20.0"
+        )
+
+    assert send(media_id)["messageId"] and send(media_id, template=True)["messageId"]
+    other_number = settings.WHATSAPP_PHONE_NUMBER_IDS[1]
+    with pytest.raises(ClientError) as raised:
+        send(media_id, origination=other_number)  # only the number that uploaded it may send it
+    assert error_of(raised) == (
+        "InvalidParametersException",
+        f"(#131053) Media upload error: media id {media_id} was uploaded by another phone number",
+    )
+
+    assert fake_aws_clean.forget_media(media_id) == 1  # as WhatsApp does 30 days after the upload
+    for template in (False, True):
+        with pytest.raises(ClientError) as raised:
+            send(media_id, template=template)
+        code, message = error_of(raised)
+        assert code == "InvalidParametersException" and message.startswith("(#131053) Media upload error")
+    assert fake_aws_clean.forget_media(media_id) == 0

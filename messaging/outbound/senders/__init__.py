@@ -10,7 +10,7 @@ from messaging.outbound.senders.base import Outbound, Sender, SendError, SendRes
 from messaging.outbound.senders.dry_run import DryRunClient
 from messaging.outbound.senders.email import EmailSender
 from messaging.outbound.senders.sms import SmsSender
-from messaging.outbound.senders.whatsapp import WhatsAppSender
+from messaging.outbound.senders.whatsapp import MediaRefreshed, WhatsAppSender
 from wecare.aws import client
 
 SENDERS: dict[str, Sender] = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}
@@ -34,11 +34,18 @@ def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     sender talks to a recording stand-in, and the result lists what would have been sent."""
     sender = SENDERS[out.channel]
     provider = provider_client(sender.service)
+    # Before the token's check: a media upload (or the wait for another worker's) may take long
+    # enough that the token's second passes, and then another token is taken, not a late send.
+    sender.prepare(out, provider)
     started = time.time()
     # Checked here, next to the call, so a thread that woke late never sends on an old token.
     if not_after is not None and started >= not_after:
         raise TokenExpired(f"token for the second before {not_after:.0f} expired")
-    result = sender.send(out, provider)
+    try:
+        result = sender.send(out, provider)
+    except MediaRefreshed as refreshed:
+        # The refused call spent this token; the one retry goes on a new one, like a late token.
+        raise TokenExpired("media id was stale and was uploaded again; send again on a new token") from refreshed
     result.started_at = started
     return result
 

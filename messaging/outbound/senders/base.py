@@ -49,6 +49,11 @@ class Outbound:
     interactive: dict[str, Any] | None = None  # a list message: messaging/outbound/interactive.py
     subject: str | None = None
     html: str | None = None
+    # Filled in by the sender's ``prepare`` (WhatsApp: the file's media id, uploaded once per file
+    # and number), before the rate token's second is checked: what it cost is listed in the result.
+    media_id: str | None = None
+    media_refreshed: bool = False  # WhatsApp refused a stale id and it was uploaded again (once)
+    prepared_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +67,11 @@ class Sender(Protocol):
     """One channel: the AWS service its client talks to, and how a message becomes its calls."""
 
     service: str
+
+    def prepare(self, out: Outbound, client: Any) -> None:
+        """Whatever the message needs before its own call, done before its rate token's second is
+        checked (so the call still starts inside it); nothing for most channels."""
+        return None
 
     def send(self, out: Outbound, client: Any) -> SendResult: ...
 

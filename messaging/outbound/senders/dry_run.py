@@ -31,6 +31,8 @@ def _model(service: str) -> ServiceModel:
 
 
 class DryRunClient:
+    dry_run = True  # what senders read to keep DRY_RUN's stand-in ids apart (media ids)
+
     def __init__(self, service: str):
         self.service = service
         self.calls: list[dict[str, Any]] = []

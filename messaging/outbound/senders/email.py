@@ -7,10 +7,10 @@ from typing import Any
 
 from django.conf import settings
 
-from messaging.outbound.senders.base import Outbound, SendResult, with_retries
+from messaging.outbound.senders.base import Outbound, Sender, SendResult, with_retries
 
 
-class EmailSender:
+class EmailSender(Sender):
     service = "sesv2"
 
     def send(self, out: Outbound, client: Any) -> SendResult:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from messaging.outbound.senders.base import Outbound, SendResult, with_retries
+from messaging.outbound.senders.base import Outbound, Sender, SendResult, with_retries
 
 
-class SmsSender:
+class SmsSender(Sender):
     service = "pinpoint-sms-voice-v2"
 
     def send(self, out: Outbound, client: Any) -> SendResult:
