@@ -302,7 +302,12 @@ def start(
     actor = audit.actor_id(user)
     payload_fingerprint = ""
     if idempotency_key is not None:
-        payload = {"audience": audience.__dict__, "message": message, "channel": channel, "sender": sender}
+        payload: dict[str, Any] = {
+            "audience": audience.__dict__,
+            "message": message,
+            "channel": channel,
+            "sender": sender,
+        }
         if senders:
             payload["senders"] = senders
         payload_fingerprint = idempotency.fingerprint(payload)
