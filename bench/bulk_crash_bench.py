@@ -193,8 +193,8 @@ def main() -> int:
         check(sent <= set(called), "every recipient marked sent was called", failures)
         check(set(called) - sent <= unknown, "a call without a sent record is an unknown recipient", failures)
         check(
-            len(unknown) <= args.concurrency * sending.CLAIM_BATCH,
-            f"at most one claimed batch ({sending.CLAIM_BATCH}) per killed process",
+            len(unknown) <= args.concurrency * sending.max_unrecorded(),
+            f"at most max_unrecorded() ({sending.max_unrecorded()}) per killed process",
             failures,
         )
         check(

@@ -150,7 +150,7 @@ def _job_senders(channel: Channel, sender: str | None, senders: list[str] | None
 
 
 def _estimate_seconds(channel: str, senders: list[str], sendable: int) -> float:
-    """At every number's limit at once (each chunk sends from one), within the account's."""
+    """At every number's limit at once (the recipients take the numbers in turn), within the account's."""
     try:
         buckets = [ratelimit.buckets_for(channel, sender) for sender in senders]
     except ValueError:

@@ -67,7 +67,7 @@ class AudienceForm(forms.Form):
 class MessageForm(forms.Form):
     channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
     sender = forms.ChoiceField(choices=())
-    # WhatsApp: more numbers for the same campaign; chunks take the numbers in turn.
+    # WhatsApp: more numbers for the same campaign; the recipients take the numbers in turn.
     also_from = forms.MultipleChoiceField(choices=(), required=False)
     kind = forms.ChoiceField(choices=MESSAGE_KINDS, required=False, initial="text")
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))

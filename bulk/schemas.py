@@ -48,8 +48,8 @@ class PreviewIn(Schema):
         None,
         max_length=10,
         description="WhatsApp only: a campaign on several allowlisted numbers (sender, if given, "
-        "first). Each chunk of 100 recipients sends from one of them in turn, so each number sends "
-        "at its own rate limit",
+        "first). The recipients take the numbers in turn, so each number sends its share at its own "
+        "rate limit",
     )
     message: BulkMessageIn
 
