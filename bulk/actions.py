@@ -308,8 +308,9 @@ def start(
             "channel": channel,
             "sender": sender,
         }
-        if senders:
-            payload["senders"] = senders
+        if senders:  # the numbers as the job will have them, however the request wrote them
+            payload["sender"] = None
+            payload["senders"] = list(dict.fromkeys([*([sender] if sender else []), *senders]))
         payload_fingerprint = idempotency.fingerprint(payload)
         earlier = idempotency.earlier_job(actor, idempotency_key, payload_fingerprint)
         if earlier is not None:

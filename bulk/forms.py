@@ -76,7 +76,7 @@ class MessageForm(forms.Form):
     body_params = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     subject = forms.CharField(required=False, max_length=998)
 
-    def __init__(self, *args, channel: str = "whatsapp", **kwargs):
+    def __init__(self, *args, channel: str = "whatsapp", chosen_sender: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the allowlist is offered; bulk.actions checks the sender again at preview and start.
         sender = self.fields["sender"]
@@ -84,7 +84,9 @@ class MessageForm(forms.Form):
         sender.choices = [(s, s) for s in allowed_senders(Channel(channel))]
         also_from = self.fields["also_from"]
         assert isinstance(also_from, forms.MultipleChoiceField)
-        also_from.choices = sender.choices if channel == Channel.WHATSAPP else []
+        # The other numbers: the one chosen in From sends anyway (choosing it redraws the step).
+        first = chosen_sender or (sender.choices[0][0] if sender.choices else None)
+        also_from.choices = [c for c in sender.choices if c[0] != first] if channel == Channel.WHATSAPP else []
 
     def message(self) -> dict:
         """The message as messaging.outbound.send.parse reads it (without the contact)."""

@@ -76,7 +76,7 @@ def earlier_job(actor: str, key: str, payload_fingerprint: str) -> BulkJob | Non
     if item.fingerprint != payload_fingerprint:
         raise Conflict(
             f"This Idempotency-Key already started job {item.jobId} "
-            "with a different audience, channel, sender or message; "
+            "with a different audience, channel, sender(s) or message; "
             "use a new key for a new job, or send the same request again to get that job.",
             field="Idempotency-Key",
         )

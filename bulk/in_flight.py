@@ -30,7 +30,7 @@ class InFlight:
         return self._running
 
     def submit(self, work: Callable[[], object]) -> None:
-        self._raise_error()
+        self.check()
         self._free.acquire()
         with self._changed:
             self._running += 1
@@ -60,13 +60,14 @@ class InFlight:
         """Until some work finishes (or ``timeout`` seconds pass)."""
         with self._changed:
             self._changed.wait(timeout)
-        self._raise_error()
+        self.check()
 
     def close(self) -> None:
         """Wait for every piece of work to end, then raise the first error, if any."""
         self._pool.shutdown(wait=True)
-        self._raise_error()
+        self.check()
 
-    def _raise_error(self) -> None:
+    def check(self) -> None:
+        """Raise the first error a pool thread raised, if any."""
         if self._error is not None:
             raise self._error

@@ -117,15 +117,20 @@ class Outcomes:
         batch: list[_Outcome] = []
         for outcome in waiting:
             if sum(o.size for o in batch) + outcome.size > MAX_ACTIONS:
-                recorded.update(_write(batch))
+                recorded.update(self._write(batch))
                 batch = []
             batch.append(outcome)
         if batch:
-            recorded.update(_write(batch))
-        with self._lock:
-            self.recorded.update(recorded)
-            self.settled += len(waiting)
+            recorded.update(self._write(batch))
         return recorded
+
+    def _write(self, batch: list[_Outcome]) -> Counter[str]:
+        """One transaction's worth, counted as soon as it is written (a later one may fail)."""
+        written = _write(batch)
+        with self._lock:
+            self.recorded.update(written)
+            self.settled += len(batch)
+        return written
 
 
 def _write(batch: list[_Outcome]) -> Counter[str]:

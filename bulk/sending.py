@@ -141,7 +141,20 @@ def _claim_batch(job_id: str, batch: list[BulkRecipient]) -> list[BulkRecipient]
         if status != "running":
             raise JobNotRunning(status) from None
         return [recipient for recipient in batch if _claim(recipient)]
+    for recipient in batch:  # as written: what _release checks
+        recipient.status, recipient.claimedAt = "sending", at
     return batch
+
+
+def _release(recipient: BulkRecipient) -> bool:
+    """sending -> pending for a recipient this run claimed but never began to send (a pool thread
+    failed first): it was not called, so the next run may send it. Only while the claim is still
+    this run's (its claimedAt), so a recipient anyone else holds, or the sweep took, is left alone."""
+    return update_if(
+        recipient,
+        actions=[BulkRecipient.status.set("pending"), BulkRecipient.claimedAt.remove()],
+        condition=(BulkRecipient.status == "sending") & (BulkRecipient.claimedAt == recipient.claimedAt),
+    )
 
 
 def _contacts(recipients: list[BulkRecipient]) -> dict[str, Contact]:
@@ -245,6 +258,8 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
     calls = InFlight(settings.BULK_SEND_CONCURRENCY)
     bound = max_unrecorded()
     claimed = 0
+    not_started: dict[int, BulkRecipient] = {}  # claimed, not yet taken by a pool thread
+    started_lock = threading.Lock()
 
     def reserve(channel: str, sender: str) -> float:
         # Taking a token may mean waiting for the next rate window: outcomes do not wait through it
@@ -254,6 +269,8 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
         return tokens[sender].take(channel, sender)
 
     def send(recipient: BulkRecipient, contact: Contact | None) -> None:
+        with started_lock:
+            not_started.pop(id(recipient), None)
         sender = _sender(job, recipient)
         status = _send_one(job, recipient, contact, reserve, outcomes, sender=sender)
         if status == "skipped":
@@ -272,6 +289,7 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
                 calls.wait(RECORD_WAIT_SECONDS / 10)
                 if outcomes.due() or not calls.running:
                     outcomes.flush()
+            calls.check()  # a pool thread failed: claim nobody more
             try:
                 mine = _claim_batch(job.jobId, batch)
             except JobNotRunning as stopped:  # honour pause and cancel between batches
@@ -286,6 +304,8 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
                     )
                 break
             claimed += len(mine)
+            with started_lock:
+                not_started.update((id(r), r) for r in mine)
             ours = {id(r) for r in mine}
             for recipient in batch:
                 if id(recipient) not in ours:  # another worker holds it: not ours to send
@@ -297,7 +317,12 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
         try:
             calls.close()  # every call in flight ends and adds its outcome
         finally:
-            outcomes.flush()
+            try:
+                outcomes.flush()
+            finally:
+                # After a failure, what was claimed but never sent goes back to pending.
+                for recipient in not_started.values():
+                    _release(recipient)
     counts.update(outcomes.recorded)
     for sender, sent in sent_from.items():
         _count_usage(job, sender, sent)

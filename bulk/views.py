@@ -80,7 +80,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
     channel = (data or initial).get("channel") or "whatsapp"
     if reason := unknown_channel(channel):
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
-    form = MessageForm(data, channel=channel, initial=initial)
+    form = MessageForm(data, channel=channel, initial=initial, chosen_sender=(data or initial).get("sender"))
     # Changing the channel, kind or template only redraws the step (htmx); "Next" moves on.
     if data is not None and data.get("action") == "next" and form.is_valid():
         _save_wizard(request, message=form.message(), message_form=form.cleaned_data)

@@ -256,7 +256,7 @@ BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, m
 BULK_SEND_CONCURRENCY = env_int("BULK_SEND_CONCURRENCY", default=32, minimum=1)
 # Open connections each AWS client (boto3, PynamoDB) keeps per endpoint: one per thread that may call
 # at once (a bulk chunk's pool, the outbound threads pool), or urllib3 drops and reopens them.
-AWS_MAX_POOL_CONNECTIONS = max(64, BULK_SEND_CONCURRENCY + 16)
+AWS_MAX_POOL_CONNECTIONS = env_int("AWS_MAX_POOL_CONNECTIONS", default=max(64, BULK_SEND_CONCURRENCY + 16), minimum=10)
 WHATSAPP_TIER_LIMIT = env_int("WHATSAPP_TIER_LIMIT", default=250, minimum=1)
 # Outbound rate limits, tokens per second, shared by every worker (messaging/outbound/ratelimit.py).
 RATE_LIMIT_WHATSAPP_PER_NUMBER = env_int("RATE_LIMIT_WHATSAPP_PER_NUMBER", default=80, minimum=1)

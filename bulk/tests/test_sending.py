@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -305,3 +306,30 @@ def test_a_recipient_the_sweep_took_does_not_cost_its_batch_their_records(queued
     assert by_id.pop(taken.recipientId).status == "unknown"  # the sweep's word stands
     assert {r.status for r in by_id.values()} == {"sent"}
     assert all(Message.get(r.messageId).status == "sent" for r in by_id.values())
+
+
+def test_a_failing_pool_thread_gives_back_what_was_claimed_but_never_sent(queued, live_fake, monkeypatch, settings):
+    settings.BULK_SEND_CONCURRENCY = 4
+    job, chunks = queued(40)
+    real = sending._send_one
+    calls = []
+
+    def third_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("DynamoDB went away")  # an error no condition explains: the task fails
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sending, "_send_one", third_fails)
+    with pytest.raises(RuntimeError, match="went away"):
+        sending.run_chunk(*chunks[0])
+    by_status = Counter(statuses(job.jobId))
+    # Only the recipient whose send raised stays claimed (the sweep's to judge); every one claimed
+    # but never handed to a thread is pending again, and was not called.
+    assert by_status["sending"] == 1
+    assert by_status["sent"] == len(called_numbers(live_fake))
+    assert by_status["pending"] == 40 - 1 - by_status["sent"]
+    monkeypatch.setattr(sending, "_send_one", real)
+    sending.run_chunk(*chunks[0])  # the task's retry
+    assert Counter(statuses(job.jobId)) == {"sent": 39, "sending": 1}
+    assert len(called_numbers(live_fake)) == len(set(called_numbers(live_fake))) == 39

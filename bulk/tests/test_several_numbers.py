@@ -106,7 +106,8 @@ def test_the_wizard_offers_the_other_numbers_and_starts_the_job_on_all_of_them(
     response = client.post("/bulk/new/", {"kind": "filter", "search": contacts[0].name})
     assert response.status_code == 302
     page = client.get("/bulk/new/message/").content.decode()
-    assert 'id="also-from"' in page and f'value="{numbers[1]}"' in page
+    assert 'id="also-from"' in page and f'name="also_from" value="{numbers[1]}"' in page
+    assert f'name="also_from" value="{numbers[0]}"' not in page  # the number chosen in From sends anyway
     response = client.post(
         "/bulk/new/message/",
         {
@@ -126,3 +127,16 @@ def test_the_wizard_offers_the_other_numbers_and_starts_the_job_on_all_of_them(
     job = queries.get_job(response["Location"].rstrip("/").rsplit("/", 1)[-1])
     assert job.sending_from == numbers
     assert f"{numbers[0]}, {numbers[1]}" in client.get(response["Location"]).content.decode()
+
+
+def test_the_same_numbers_written_two_ways_are_the_same_start(client, operator, make_contacts, numbers, monkeypatch):
+    monkeypatch.setattr(sending.send_chunk, "apply_async", lambda args, queue: None)
+    client.force_login(operator)
+    contacts = make_contacts(3, in_window=True)
+    key = {"HTTP_IDEMPOTENCY_KEY": "several-numbers-same-start"}
+    first = client.post(
+        "/api/bulk/jobs", job_body(contacts, sender=numbers[0], senders=[numbers[1]]), content_type=JSON, **key
+    )
+    again = client.post("/api/bulk/jobs", job_body(contacts, senders=numbers), content_type=JSON, **key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["jobId"] == first.json()["jobId"]

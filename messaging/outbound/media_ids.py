@@ -81,8 +81,9 @@ def discard(s3_key: str, sender: str, media: str) -> bool:
     if file is None:
         return False
     key = ("LIVE", file, sender)
-    if _known.get(key, ("",))[0] == media:
-        _known.pop(key, None)
+    with _lock(key):  # read and remove as one step: a newer id another thread stored stays
+        if _known.get(key, ("",))[0] == media:
+            _known.pop(key, None)
     try:
         client("dynamodb").update_item(
             TableName=MediaFile.Meta.table_name,

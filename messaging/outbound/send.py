@@ -21,7 +21,7 @@ from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
 from messaging.outbound import gate, media, ratelimit, records, template_catalog, tier
 from messaging.outbound.interactive import list_errors
-from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver
+from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver, prepare
 from messaging.outbound.senders.whatsapp import MAX_TEXT
 from messaging.outbound.sms_segments import MAX_SMS_CHARS, count_segments
 from wecare import audit
@@ -272,6 +272,10 @@ def dispatch(
         interactive=content.get("interactive"),
     )
     customer = conversations.identities(contact) if channel is Channel.WHATSAPP else ()
+    try:
+        prepare(out)  # before the token: a media upload that takes long must not spend it
+    except SendError as error:
+        return Outcome(verdict, error=error, to=out.to, customer=customer)
     while True:
         # A token is good only for its own second: a thread that wakes late (busy CPU) would
         # otherwise send in a later second that did not count it. A stale token is let go (it

@@ -29,13 +29,19 @@ def provider_client(service: str):
     return DryRunClient(service)
 
 
+def prepare(out: Outbound) -> None:
+    """What ``out`` needs before its rate token is taken (a WhatsApp media id, uploaded once per
+    file and number): a slow upload, or the wait for another worker's, then spends no token."""
+    sender = SENDERS[out.channel]
+    sender.prepare(out, provider_client(sender.service))
+
+
 def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     """Send ``out`` through its channel's sender. In DRY_RUN no provider call happens: the
     sender talks to a recording stand-in, and the result lists what would have been sent."""
     sender = SENDERS[out.channel]
     provider = provider_client(sender.service)
-    # Before the token's check: a media upload (or the wait for another worker's) may take long
-    # enough that the token's second passes, and then another token is taken, not a late send.
+    # Done already when ``prepare`` ran before the token (dispatch); here for callers that did not.
     sender.prepare(out, provider)
     started = time.time()
     # Checked here, next to the call, so a thread that woke late never sends on an old token.
@@ -50,4 +56,4 @@ def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     return result
 
 
-__all__ = ["Outbound", "SendError", "SendResult", "TokenExpired", "deliver", "provider_client"]
+__all__ = ["Outbound", "SendError", "SendResult", "TokenExpired", "deliver", "prepare", "provider_client"]
