@@ -6,7 +6,9 @@ and the local stack's dummy keys in the environment of `make run` and of the tes
 
 from __future__ import annotations
 
-from functools import cache
+import os
+from threading import Lock
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -15,10 +17,33 @@ from django.conf import settings
 # Services moto has no backend for; on the local stack they go to our own fake.
 FAKED_SERVICES = frozenset({"socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"})
 
-_RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
+# Connections each client keeps open for reuse: more than the threads a worker makes calls on at
+# once, so none of them opens (and drops) a connection per call.
+MAX_POOL_CONNECTIONS = 64
+
+_RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=MAX_POOL_CONNECTIONS)
 # Senders retry themselves (exponential backoff, at most 3 retries, then failed with the
 # provider's details); botocore retrying underneath would multiply the attempts.
-_NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+_NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=MAX_POOL_CONNECTIONS)
+
+# One boto3 session per process and one client per (service, endpoint, configuration): a new
+# session costs a hundred milliseconds or more of CPU (it loads and parses the service models
+# again), a client from an existing one a few. boto3 clients are thread-safe, sessions are not:
+# both are only created under the lock.
+_lock = Lock()
+_session: boto3.session.Session | None = None
+_clients: dict[tuple, Any] = {}
+
+
+def _forget_after_fork() -> None:
+    # A forked worker process (Celery prefork) must not share its parent's connections.
+    global _session, _lock
+    _lock = Lock()
+    _session = None
+    _clients.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def endpoint_for(service: str) -> str | None:
@@ -27,12 +52,30 @@ def endpoint_for(service: str) -> str | None:
     return settings.AWS_ENDPOINT_URL
 
 
-@cache
-def _client(service: str, endpoint_url: str | None, region: str, retries: bool):
-    config = _RETRIES if retries else _NO_RETRIES
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+def shared_client(service: str, *, region: str, endpoint_url: str | None, config: Config, kind: str):
+    """This process's one client for ``service`` at ``endpoint_url`` with the configuration
+    ``kind`` names (``config``: the same ``kind`` always comes with the same configuration)."""
+    global _session
+    key = (service, endpoint_url, region, kind)
+    found = _clients.get(key)
+    if found is None:
+        with _lock:
+            found = _clients.get(key)
+            if found is None:
+                if _session is None:
+                    _session = boto3.session.Session()
+                found = _clients[key] = _session.client(
+                    service, region_name=region, endpoint_url=endpoint_url, config=config
+                )
+    return found
 
 
 def client(service: str, *, retries: bool = True):
     """A shared client for ``service`` (boto3 clients are thread-safe)."""
-    return _client(service, endpoint_for(service), settings.AWS_REGION, retries)
+    return shared_client(
+        service,
+        region=settings.AWS_REGION,
+        endpoint_url=endpoint_for(service),
+        config=_RETRIES if retries else _NO_RETRIES,
+        kind="retries" if retries else "no-retries",
+    )
