@@ -70,12 +70,17 @@ def shared_client(service: str, *, region: str, endpoint_url: str | None, config
     return found
 
 
+# DynamoDB validates every request itself; botocore checking each one against the service model
+# first is CPU spent per request for nothing (PynamoDB switches it off for its clients too).
+_DYNAMODB = _RETRIES.merge(Config(parameter_validation=False))
+
+
 def client(service: str, *, retries: bool = True):
     """A shared client for ``service`` (boto3 clients are thread-safe)."""
+    if service == "dynamodb" and retries:
+        config, kind = _DYNAMODB, "dynamodb"
+    else:
+        config, kind = (_RETRIES, "retries") if retries else (_NO_RETRIES, "no-retries")
     return shared_client(
-        service,
-        region=settings.AWS_REGION,
-        endpoint_url=endpoint_for(service),
-        config=_RETRIES if retries else _NO_RETRIES,
-        kind="retries" if retries else "no-retries",
+        service, region=settings.AWS_REGION, endpoint_url=endpoint_for(service), config=config, kind=kind
     )
