@@ -69,19 +69,25 @@ _PYNAMODB_CONFIG = Config(
 )
 
 
+def models_client(region: str | None = None, host: str | None = None):
+    """The process's one DynamoDB client for models and transactions (by default on the
+    configured endpoint, as ``meta`` points the models)."""
+    return aws.shared_client(
+        "dynamodb",
+        region=region or settings.AWS_REGION,
+        endpoint_url=host or settings.AWS_ENDPOINT_URL,
+        config=_PYNAMODB_CONFIG,
+        kind="pynamodb",
+    )
+
+
 def _share_client(connection: Connection) -> Connection:
     """Give a PynamoDB connection the process's one DynamoDB client. Left to itself, PynamoDB
     builds a botocore session and client per model's connection on its first request (over a
     hundred milliseconds of CPU each, and its own pool of HTTP connections); every model and
     transaction here talks to the same endpoint with the same configuration."""
     if connection._client is None:
-        connection._client = aws.shared_client(
-            "dynamodb",
-            region=connection.region,
-            endpoint_url=connection.host,
-            config=_PYNAMODB_CONFIG,
-            kind="pynamodb",
-        )
+        connection._client = models_client(connection.region, connection.host)
     return connection
 
 
