@@ -35,15 +35,16 @@ _session: boto3.session.Session | None = None
 _clients: dict[tuple, Any] = {}
 
 
-def _forget_after_fork() -> None:
-    # A forked worker process (Celery prefork) must not share its parent's connections.
+def forget_clients() -> None:
+    """Drop this process's session and clients: the next ``client`` call builds fresh ones."""
     global _session, _lock
     _lock = Lock()
     _session = None
     _clients.clear()
 
 
-os.register_at_fork(after_in_child=_forget_after_fork)
+# A forked worker process (Celery prefork) must not share its parent's connections.
+os.register_at_fork(after_in_child=forget_clients)
 
 
 def endpoint_for(service: str) -> str | None:
