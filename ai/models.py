@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from wecare.dynamo import meta, register, string_index
+from wecare.dynamo import DynamoModel, meta, register, string_index
 
 ByMessageIndex = string_index("messageId-index", "messageId")
 
 
 @register
-class AIInteraction(Model):
+class AIInteraction(DynamoModel):
     Meta = meta("AIInteractions")
     interactionId = UnicodeAttribute(hash_key=True)
     messageId = UnicodeAttribute()

@@ -31,7 +31,8 @@ def reconcile_chunk(job_id: str, chunk_id: str, *, attempts: int = 10) -> dict[s
     """Add the chunk's not-yet-counted final states to the job's counters (once, exactly)."""
     for _ in range(attempts):
         chunk = BulkChunk.get(job_id, chunk_id, consistent_read=True)
-        tally = Counter(r.status for r in chunk_recipients(job_id, chunk) if r.status in FINAL_RECIPIENT_STATUSES)
+        recipients = chunk_recipients(job_id, chunk, only=["status"])
+        tally = Counter(r.status for r in recipients if r.status in FINAL_RECIPIENT_STATUSES)
         previous = chunk.tally or {}
         delta = {
             name: tally[name] - int(previous.get(name, 0))

@@ -14,9 +14,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.models import Model
 
-from wecare.dynamo import meta, register
+from wecare.dynamo import DynamoModel, meta, register
 
 JOB_STATUSES = ("pending", "running", "paused", "cancelled", "completed", "failed")
 # "unknown": the worker claimed the recipient and died before recording the outcome; the provider
@@ -29,7 +28,7 @@ PLAN_PREFIX = "plan#"
 
 
 @register
-class BulkJob(Model):
+class BulkJob(DynamoModel):
     Meta = meta("BulkJobs")
     jobId = UnicodeAttribute(hash_key=True)  # ULID: sorts by creation time
     createdBy = UnicodeAttribute()
@@ -75,7 +74,7 @@ class BulkJob(Model):
 
 
 @register
-class BulkRecipient(Model):
+class BulkRecipient(DynamoModel):
     Meta = meta("BulkRecipients")
     jobId = UnicodeAttribute(hash_key=True)
     recipientId = UnicodeAttribute(range_key=True)  # r#000001
@@ -93,7 +92,7 @@ class BulkRecipient(Model):
     sender = UnicodeAttribute(null=True)  # the number it goes from, in a campaign on several (else the job's)
 
 
-class BulkChunk(Model):
+class BulkChunk(DynamoModel):
     """Not registered: it lives in the BulkRecipients table (see the module docstring)."""
 
     Meta = meta("BulkRecipients")
@@ -106,7 +105,7 @@ class BulkChunk(Model):
     tallyVersion = NumberAttribute(default=0)  # the condition that makes adding a tally exact
 
 
-class BulkPlan(Model):
+class BulkPlan(DynamoModel):
     """Not registered: it lives in the BulkRecipients table. Rows of the confirmed audience, in
     order, from row index ``first``: ``[row, contactId, address, parameters, refusal reason]``."""
 
@@ -118,7 +117,7 @@ class BulkPlan(Model):
 
 
 @register
-class BulkStartKey(Model):
+class BulkStartKey(DynamoModel):
     """One job start's idempotency key, scoped to the person (or API client) who sent it."""
 
     Meta = meta("BulkStartKeys")

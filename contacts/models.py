@@ -16,9 +16,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from wecare.dynamo import meta, now, register
+from wecare.dynamo import DynamoModel, meta, now, register
 
 CHANNELS = ("whatsapp", "sms", "email")
 OPT_IN_FIELDS = {"whatsapp": "optInWhatsApp", "sms": "optInSms", "email": "optInEmail"}
@@ -64,7 +63,7 @@ class Consent(MapAttribute):
 
 
 @register
-class Contact(Model):
+class Contact(DynamoModel):
     Meta = meta("Contacts")
     contactId = UnicodeAttribute(hash_key=True)  # ULID
     name = UnicodeAttribute(null=True)
@@ -109,7 +108,7 @@ class Contact(Model):
 
 
 @register
-class ContactUniqueKey(Model):
+class ContactUniqueKey(DynamoModel):
     Meta = meta("ContactUniqueKeys")
     uniqueKey = UnicodeAttribute(hash_key=True)  # "phone#<E.164>", "email#<lower-case>" or "wauser#<BSUID>"
     contactId = UnicodeAttribute()
@@ -135,7 +134,7 @@ __all__ = ["CHANNELS", "LIVE", "OPT_IN_FIELDS", "Contact", "ContactUniqueKey"]
 
 
 @register
-class ContactImport(Model):
+class ContactImport(DynamoModel):
     """A CSV import and its progress; the file itself is in S3 (report bucket, imports/ prefix)."""
 
     Meta = meta("ContactImports")

@@ -16,9 +16,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from wecare.dynamo import meta, register, string_index
+from wecare.dynamo import DynamoModel, meta, register, string_index
 
 MESSAGE_RETENTION_DAYS = 30
 
@@ -39,7 +38,7 @@ class StatusChange(MapAttribute):
 
 
 @register
-class Message(Model):
+class Message(DynamoModel):
     """One message on any channel, either direction. Kept 30 days (TTL on expiresAt)."""
 
     Meta = meta("Messages")
@@ -69,7 +68,7 @@ ByMessageIndex = string_index("messageId-index", "messageId")
 
 
 @register
-class MediaFile(Model):
+class MediaFile(DynamoModel):
     Meta = meta("MediaFiles")
     fileId = UnicodeAttribute(hash_key=True)
     # None for a file uploaded to send (it may go in several messages, or none): an index key
@@ -85,7 +84,7 @@ class MediaFile(Model):
 
 
 @register
-class RateLimitTracker(Model):
+class RateLimitTracker(DynamoModel):
     """A token bucket's 1-second window for one channel (or sender). Expires after 24 h.
 
     The TTL is on ``expiresAt``, not ``lastUpdatedAt``: a TTL on a last-updated time would delete
@@ -101,7 +100,7 @@ class RateLimitTracker(Model):
 
 
 @register
-class UsageCounter(Model):
+class UsageCounter(DynamoModel):
     """Sends per channel, sender and UTC day, template and free-form apart (WhatsApp bills them
     differently). One ADD per send; the cost page reads a handful of items."""
 
@@ -115,7 +114,7 @@ class UsageCounter(Model):
 
 
 @register
-class VoiceCall(Model):
+class VoiceCall(DynamoModel):
     """Voice call records. Kept 90 days."""
 
     Meta = meta("VoiceCalls")
@@ -134,7 +133,7 @@ from messaging import whatsapp_table  # noqa: E402,F401
 
 
 @register
-class TierSlot(Model):
+class TierSlot(DynamoModel):
     """The WhatsApp messaging limit (tier) as ``limit`` numbered slots per business portfolio.
 
     A user reached outside their 24 h service window holds one slot for 24 h; a slot is free when

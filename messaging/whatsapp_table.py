@@ -19,9 +19,8 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.models import Model
 
-from wecare.dynamo import meta, register, string_index
+from wecare.dynamo import DynamoModel, meta, register, string_index
 
 TABLE = "base-wecare-digital-whatsapp"
 
@@ -34,7 +33,7 @@ DeliveryStatusIndex = string_index("deliveryStatus-receivedAt-index", "deliveryS
 
 
 @register
-class WhatsAppItem(Model):
+class WhatsAppItem(DynamoModel):
     """Base of every item type. Index key attributes live here so every GSI sees them."""
 
     Meta = meta(TABLE)

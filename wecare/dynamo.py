@@ -1,8 +1,8 @@
 """What every PynamoDB model here shares: table names, endpoint, billing, TTL and paging.
 
-Models declare ``Meta = meta("Contacts")`` and are ``@register``ed. The endpoint and
-region come from settings, so the same models talk to moto on loopback locally and in tests, and
-to DynamoDB in production. ``ALL_MODELS`` lists the one model per table that bootstrap creates.
+Models derive from ``DynamoModel``, declare ``Meta = meta("Contacts")`` and are ``@register``ed.
+The endpoint and region come from settings, so the same models talk to moto on loopback locally
+and in tests, and to DynamoDB in production. ``ALL_MODELS`` lists the one model per table that bootstrap creates.
 """
 
 from __future__ import annotations
@@ -12,21 +12,28 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
+from botocore.config import Config
 from django.conf import settings
 from django.core import signing
 from pynamodb.attributes import Attribute, TTLAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import MetaProtocol, Model
 from pynamodb.transactions import TransactWrite
 
+from wecare import aws
 from wecare.errors import DomainError
 
 ALL_MODELS: list[type[Model]] = []
 
 DAY = 24 * 60 * 60
+
+# moto on 2 cores answers in a few ms; real DynamoDB in tens. Generous but bounded.
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 15
+MAX_RETRY_ATTEMPTS = 3
 
 
 def table_name(name: str) -> str:
@@ -43,15 +50,54 @@ def meta(name: str) -> MetaProtocol:
             "host": settings.AWS_ENDPOINT_URL,
             "region": settings.AWS_REGION,
             "billing_mode": "PAY_PER_REQUEST",
-            # moto on 2 cores answers in a few ms; real DynamoDB in tens. Generous but bounded.
-            "connect_timeout_seconds": 5,
-            "read_timeout_seconds": 15,
-            "max_retry_attempts": 3,
-            "max_pool_connections": settings.AWS_MAX_POOL_CONNECTIONS,
+            "connect_timeout_seconds": CONNECT_TIMEOUT_SECONDS,
+            "read_timeout_seconds": READ_TIMEOUT_SECONDS,
+            "max_retry_attempts": MAX_RETRY_ATTEMPTS,
         },
     )
     # PynamoDB reads a model's Meta through its attributes (typed as MetaProtocol); a class serves.
     return cast(MetaProtocol, cls)
+
+
+# The configuration PynamoDB gives the clients it builds (pynamodb.connection.base.Connection.client).
+_PYNAMODB_CONFIG = Config(
+    parameter_validation=False,
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"total_max_attempts": 1 + MAX_RETRY_ATTEMPTS, "mode": "standard"},
+)
+
+
+def models_client(region: str | None = None, host: str | None = None):
+    """The process's one DynamoDB client for models and transactions (by default on the
+    configured endpoint, as ``meta`` points the models)."""
+    return aws.shared_client(
+        "dynamodb",
+        region=region or settings.AWS_REGION,
+        endpoint_url=host or settings.AWS_ENDPOINT_URL,
+        config=_PYNAMODB_CONFIG,
+        kind="pynamodb",
+    )
+
+
+def _share_client(connection: Connection) -> Connection:
+    """Give a PynamoDB connection the process's one DynamoDB client. Left to itself, PynamoDB
+    builds a botocore session and client per model's connection on its first request (over a
+    hundred milliseconds of CPU each, and its own pool of HTTP connections); every model and
+    transaction here talks to the same endpoint with the same configuration."""
+    if connection._client is None:
+        connection._client = models_client(connection.region, connection.host)
+    return connection
+
+
+class DynamoModel(Model):
+    """The base of every model here: its requests go through the process's one DynamoDB client."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        _share_client(table.connection)
+        return table
 
 
 def string_index(name: str, hash_attr: str, range_attr: str | None = None) -> type:
@@ -166,6 +212,7 @@ __all__ = [
     "ALL_MODELS",
     "DAY",
     "Cursor",
+    "DynamoModel",
     "InvalidCursor",
     "Page",
     "Transaction",
@@ -182,9 +229,8 @@ __all__ = [
 
 @cache
 def _connection(region: str, host: str | None):
-    """One PynamoDB connection per endpoint: building one is slow (a new botocore client),
-    and botocore clients are thread-safe."""
-    return Connection(region=region, host=host, max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS)
+    """One PynamoDB connection per endpoint, on the models' shared client (thread-safe)."""
+    return _share_client(Connection(region=region, host=host))
 
 
 class Transaction:

@@ -14,13 +14,12 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from wecare.dynamo import meta, register
+from wecare.dynamo import DynamoModel, meta, register
 
 
 @register
-class User(Model):
+class User(DynamoModel):
     """A person who logs in; written at every login (lastLoginAt)."""
 
     Meta = meta("Users")
@@ -43,7 +42,7 @@ class AuditByDayIndex(GlobalSecondaryIndex):
 
 
 @register
-class AuditLog(Model):
+class AuditLog(DynamoModel):
     """Who changed what. Kept 180 days (TTL on expiresAt)."""
 
     Meta = meta("AuditLogs")
@@ -61,7 +60,7 @@ class AuditLog(Model):
 
 
 @register
-class DLQMessage(Model):
+class DLQMessage(DynamoModel):
     """A message that reached a dead-letter queue, with its replay count. Kept 7 days."""
 
     Meta = meta("DLQMessages")
@@ -75,7 +74,7 @@ class DLQMessage(Model):
 
 
 @register
-class SystemConfig(Model):
+class SystemConfig(DynamoModel):
     """Switches an admin changes at run time (AI automation, tier, welcome/menu)."""
 
     Meta = meta("SystemConfig")

@@ -135,11 +135,11 @@ def test_three_throttles_then_success(social, fake_aws_clean):
 
 def test_the_apps_retrying_client_rides_out_one_server_error(fake_aws_clean):
     """wecare.aws clients retry 5xx (standard mode): one fault costs a retry, not the send."""
-    from wecare.aws import _client, client
+    from wecare.aws import client, forget_clients
 
     # A fresh client: the cached one may have spent its retry quota (botocore's standard mode) on
     # earlier tests that reached the fake's port before the fake was started.
-    _client.cache_clear()
+    forget_clients()
     fake_aws_clean.fail("SendWhatsAppMessage", "InternalServiceException", times=1)
     answer = client("socialmessaging").send_whatsapp_message(
         originationPhoneNumberId=PHONE, message=whatsapp_text(), metaApiVersion="v20.0"
