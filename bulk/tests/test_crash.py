@@ -7,8 +7,8 @@ it. A worker killed between the two leaves it ``sending``; the sweep reports it 
 is never sent again. So each number is called at most once; every ``sent`` recipient was called
 exactly once; and the calls beyond ``sent`` are all to ``unknown`` recipients (the kill landed
 after their call, before their record). Each process has several provider calls in flight at once
-(BULK_SEND_CONCURRENCY in crash_worker_settings) and the provider takes 150 ms ± 50 ms a call, so
-the kill lands with calls under way; a killed process leaves at most ``sending.max_unrecorded``
+(BULK_SEND_CONCURRENCY in crash_worker_settings) and the provider takes 200 ms ± 50 ms a call; the kill
+lands while several calls are under way; a killed process leaves at most ``sending.max_unrecorded``
 recipients ``sending``: the claimed but not yet called, the calls in flight, and the called but not
 yet recorded.
 
@@ -72,7 +72,7 @@ def short_visibility():
 @pytest.fixture
 def slow_provider(fake_aws_clean):
     """A provider call takes as long as a real one (AWS to the carrier), so calls overlap."""
-    fake_aws_clean.set_latency(150, 50, operation="SendTextMessage")
+    fake_aws_clean.set_latency(200, 50, operation="SendTextMessage")
     yield fake_aws_clean
     fake_aws_clean.reset()  # no latency left for the next test of this process
 
@@ -98,24 +98,34 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(
     calls = lambda: len(fake_aws_clean.calls("SendTextMessage"))  # noqa: E731
 
     first = start_worker(tmp_path / "worker1.log")
+
+    def unanswered() -> int:  # calls the fake has received and not answered yet: in flight
+        return sum(1 for c in fake_aws_clean.calls("SendTextMessage") if c["status"] is None)
+
+    seen: list[int] = []
+
+    def ready_to_kill() -> bool:
+        if first.poll() is not None:
+            return True  # it died by itself: the assertion below shows its log
+        if calls() < KILL_AFTER_CALLS:
+            return False
+        seen.append(unanswered())
+        assert calls() < RECIPIENTS * 3 // 4, f"never saw two calls in flight at once: {seen}"
+        return seen[-1] >= 2
+
     try:
-        wait_for(
-            lambda: calls() >= KILL_AFTER_CALLS or first.poll() is not None,
-            600,
-            f"the first worker to send {KILL_AFTER_CALLS}",
-            every=0.25,
-        )
+        wait_for(ready_to_kill, 600, f"the first worker to send {KILL_AFTER_CALLS} with calls in flight", every=0.05)
         assert first.poll() is None, (tmp_path / "worker1.log").read_text()[-3000:]
-        os.killpg(first.pid, signal.SIGKILL)  # kill -9, mid-chunk
+        os.killpg(first.pid, signal.SIGKILL)  # kill -9, mid-chunk, at once (a call takes 150 ms or more)
         first.wait(timeout=30)
-        # Calls the fake had not answered yet when the worker died: they were in flight at the kill.
-        in_flight = sum(1 for c in fake_aws_clean.calls("SendTextMessage") if c["status"] is None)
+        in_flight = seen[-1]  # at most 50 ms before the kill: still unanswered when it came
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
     at_kill = calls()
     assert at_kill < RECIPIENTS
     assert in_flight >= 2  # the kill landed with several calls under way at once
+    left_unanswered = unanswered()  # (the fake answers them later, to a dead socket)
 
     second = start_worker(tmp_path / "worker2.log")
     try:
@@ -152,6 +162,7 @@ def test_a_killed_worker_sends_nobody_twice_and_every_recipient_ends_once(
     assert len(unknown) <= CONCURRENCY * sending.max_unrecorded(crash_worker_settings.BULK_SEND_CONCURRENCY)
     assert (job.status, job.sentCount, job.unknownCount) == ("completed", len(sent), len(unknown))
     print(
-        f"calls at kill {at_kill} ({in_flight} in flight); sent {len(sent)}; unknown {len(unknown)}"
+        f"calls at kill {at_kill} ({in_flight} in flight, {left_unanswered} unanswered just after);"
+        f" sent {len(sent)}; unknown {len(unknown)}"
         f" ({len(unknown & set(called))} of them called)"
     )

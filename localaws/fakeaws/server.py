@@ -7,6 +7,7 @@ serializers, signers, retries and error parsing, run exactly as against AWS.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +59,14 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], fake: FakeAws):
         self.fake = fake
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away before its answer (a worker killed mid-call, a timeout) is
+        # what a real endpoint sees too: not worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            log.debug("fakeaws: %s went away before its answer", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class FakeAwsServer:
