@@ -73,6 +73,14 @@ def claim(message: Message) -> bool:
     )
 
 
+def claim_queued(message_id: str) -> Message | None:
+    """``claim`` by id, in one request: the conditional update answers with the whole item (PynamoDB
+    asks for ALL_NEW), so the worker needs no read first. None: someone else has it, it is done,
+    or it does not exist (the condition fails for a missing item too; nothing is created)."""
+    message = Message(messageId=message_id)
+    return message if claim(message) else None
+
+
 def mark_refused(message: Message, reason: str, sentence: str) -> None:
     details = {"code": reason, "message": sentence}
     message.update(
@@ -161,4 +169,13 @@ def _count_usage(message: Message, day: str) -> None:
     )
 
 
-__all__ = ["FINAL", "TransactWriteError", "claim", "create_queued", "mark_failed", "mark_refused", "mark_sent"]
+__all__ = [
+    "FINAL",
+    "TransactWriteError",
+    "claim",
+    "claim_queued",
+    "create_queued",
+    "mark_failed",
+    "mark_refused",
+    "mark_sent",
+]

@@ -299,12 +299,11 @@ def _reserve(channel: str, sender: str) -> float:
 
 def process(message_id: str) -> str:
     """Worker side. Returns the message's final status (or 'skipped' when another worker has it)."""
-    try:
-        message = Message.get(message_id, consistent_read=True)
-    except Message.DoesNotExist:
-        log.error("outbound message vanished", extra={"message_id": message_id})
-        return "missing"
-    if not records.claim(message):
+    message = records.claim_queued(message_id)  # one request: the claim returns the message
+    if message is None:
+        if Message.count(message_id, consistent_read=True) == 0:  # only on this rare path: why not
+            log.error("outbound message vanished", extra={"message_id": message_id})
+            return "missing"
         return "skipped"
     channel = message.channel
     outcome = dispatch(load_contact(message.contactId), message, tier_allows=tier.claim, reserve=_reserve)

@@ -143,3 +143,19 @@ def test_each_outcome_is_counted_as_an_emf_metric_per_channel(api, operator, new
     assert (
         sent and sent[0]["channel"] == "sms" and sent[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["channel"]]
     )
+
+
+def test_a_redelivered_task_is_skipped_and_a_vanished_message_is_missing_with_nothing_created(api, operator, new_phone):
+    from messaging.outbound.send import process
+
+    contact = in_window(
+        actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test")
+    )
+    response = api.post(
+        "/api/messages", {"contactId": contact.contactId, "channel": "whatsapp", "text": "Hi"}, content_type=JSON
+    )
+    message_id = response.json()["messageId"]  # sent already (the task ran eagerly)
+    assert process(message_id) == "skipped"  # SQS redelivers it: the claim fails, nothing is sent again
+    assert Message.get(message_id, consistent_read=True).status == "sent"
+    assert process("01M8NOSUCHMESSAGE000000000") == "missing"
+    assert Message.count("01M8NOSUCHMESSAGE000000000", consistent_read=True) == 0  # the claim created nothing
