@@ -305,6 +305,10 @@ class Run:
     send_requests: Counter
     writes: list
     machine_busy: float  # share of the machine's cores busy while the jobs ran (everyone's work)
+    # Share of one core this process used meanwhile: moto (every DynamoDB and SQS request), the fake
+    # and the bench's polling. moto answers on one Python process, so near 1.0 the local stack, not
+    # the app, sets the pace (real DynamoDB and SQS have no such ceiling).
+    stack_busy: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -371,6 +375,9 @@ def run_checks(phase: Phase, stack: Stack, run: Run) -> None:
         f"DynamoDB {dict(sorted(run.start_requests.items()))}"
     )
     print(f"  machine: {100 * run.machine_busy:.0f} % of its {os.cpu_count()} cores busy (every process on it)")
+    print(
+        f"  local stack (moto, the fake and this script, one Python process): {100 * run.stack_busy:.0f} % of one core"
+    )
     provider_checks(phase, stack, run.sent)
     cost_checks(phase, run.recipients, run.worker_cpu, run.start_requests + run.send_requests, run.writes)
 
@@ -389,7 +396,7 @@ def run_jobs(stack: Stack, batches: list[tuple[list[str], list[str]]], message: 
         workers.wait_idle()
         stack.recorder.take()
         cpu_before, ticks_before = workers.cpu(), machine_ticks()
-        thread_cpu, began = time.thread_time(), time.time()
+        stack_cpu, thread_cpu, began = time.process_time(), time.thread_time(), time.time()
         jobs = [
             actions.start_job(
                 AudienceSpec(contact_ids=contacts),
@@ -407,6 +414,7 @@ def run_jobs(stack: Stack, batches: list[tuple[list[str], list[str]]], message: 
         start_requests, start_writes = stack.recorder.take()
         wait_for_jobs([j.jobId for j in jobs], workers, stack.timeout)
         worker_cpu, ticks_after, ended = workers.cpu() - cpu_before, machine_ticks(), time.time()
+        stack_cpu = time.process_time() - stack_cpu
         send_requests, send_writes = stack.recorder.take()
     finally:
         workers.stop()
@@ -421,6 +429,7 @@ def run_jobs(stack: Stack, batches: list[tuple[list[str], list[str]]], message: 
         send_requests=send_requests,
         writes=start_writes + send_writes,
         machine_busy=busy_share(ticks_before, ticks_after),
+        stack_busy=stack_cpu / max(ended - began, 1e-9),
     )
 
 
@@ -670,10 +679,12 @@ def limiting_factor(stack: Stack, run: Run, steady: float, total: int) -> str:
     in_flight = stack.in_flight.mean()
     figures = (
         f"workers' CPU {worker_cores:.2f} cores of {stack.processes} processes; "
-        f"machine {100 * run.machine_busy:.0f} % busy; "
+        f"machine {100 * run.machine_busy:.0f} % busy; local stack {100 * run.stack_busy:.0f} % of its one core; "
         f"calls in flight mean {in_flight:.1f} (most {stack.in_flight.most}), so at most "
         f"{in_flight / latency:.1f}/s at {latency * 1000:g} ms per call"
     )
+    if run.stack_busy >= 0.85:
+        return f"the local stack (moto answers on one Python process, near a full core): {figures}"
     if in_flight / latency < 1.1 * steady:
         return f"calls in flight: {figures}"
     if run.machine_busy >= 0.9:
@@ -738,9 +749,10 @@ def phase_outbound(stack: Stack, plan: Plan) -> Phase:
     processes = 0 if "threads" in argv else int(argv[argv.index("-c") + 1])
     workers = Workers(argv, live_env(None, None), stack.tmp / "workers-outbound.log", processes=processes)
     try:
-        ticks_before = machine_ticks()
+        ticks_before, stack_cpu, began = machine_ticks(), time.process_time(), time.time()
         cpu_samples = drain(ids, workers, stack.timeout)
         ticks_after = machine_ticks()
+        stack_busy = (time.process_time() - stack_cpu) / max(time.time() - began, 1e-9)
         drain_requests, drain_writes = stack.recorder.take()
     finally:
         workers.stop()
@@ -756,7 +768,11 @@ def phase_outbound(stack: Stack, plan: Plan) -> Phase:
     print(f"  enqueue (this process): DynamoDB {dict(sorted(enqueue_requests.items()))}")
     busy = busy_share(ticks_before, ticks_after)
     print(f"  machine: {100 * busy:.0f} % of its {os.cpu_count()} cores busy (every process on it)")
-    phase.figures.update(rate=rate)
+    print(
+        f"  local stack (moto, the fake and this script, one Python process): {100 * stack_busy:.0f} % of one core"
+        " (worker start-up included)"
+    )
+    phase.figures.update(rate=rate, stack_busy=stack_busy)
     if plan.outbound_baseline:
         wanted = OUTBOUND_FACTOR * plan.outbound_baseline
         phase.check(

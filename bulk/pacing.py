@@ -22,7 +22,7 @@ class Tokens:
     the window however many calls are in flight."""
 
     SMOOTHING = 0.3  # weight of the newest measurement in ``per_send``
-    GRACE = 0.02  # seconds after its slot began that a token is still used, however short the slot
+    GRACE = ratelimit.CALL_GRACE  # seconds after its slot began that a token is still used, however short the slot
 
     def __init__(self, channel: str, sender: str):
         self.channel, self.sender = channel, sender
@@ -57,10 +57,7 @@ class Tokens:
             return None
         at = time.time()
         grant = self.reservation
-        while self.used < grant.granted and (
-            grant.not_after(self.used) <= at
-            or max(grant.slot_end(self.used), grant.not_before(self.used) + self.GRACE) <= at
-        ):
+        while self.used < grant.granted and (grant.call_by(self.used) <= at):
             self.used += 1
         return self.used if self.used < grant.granted else None
 
@@ -70,8 +67,9 @@ class Tokens:
             self.wanted = max(0, self.wanted - 1)
 
     def take(self, channel: str, sender: str) -> float:
-        """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns when
-        its window ends (``deliver`` refuses a token past it and ``dispatch`` asks again)."""
+        """``dispatch``'s ``reserve``: a token, after waiting for its slot to start; returns the
+        latest its call may start (``Reservation.call_by``: ``deliver`` refuses the token after it,
+        and ``dispatch`` asks again), so a thread held up after this never sends out of its slot."""
         with self._lock:
             return self._take(channel, sender)
 
@@ -96,4 +94,4 @@ class Tokens:
         if wait > 0:
             time.sleep(wait)
         self._handed_out_at = time.time()
-        return grant.not_after(index)
+        return grant.call_by(index)

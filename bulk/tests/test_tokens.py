@@ -52,7 +52,9 @@ def test_it_hands_out_each_token_at_its_slot(clock, number):
     tokens.wanted = 4
     handed_out = []
     for _ in range(4):
-        assert tokens.take("whatsapp", number) == tokens.reservation.window + 1  # good for its second
+        # good until its slot ends (0.25 s at 4/s): a call started later would be out of it
+        assert tokens.take("whatsapp", number) == tokens.reservation.call_by(tokens.used - 1)
+        assert tokens.reservation.call_by(tokens.used - 1) == tokens.reservation.slot_end(tokens.used - 1)
         handed_out.append(clock.now)
     window = tokens.reservation.window
     # The first token alone (the worker's pace is not known yet), then the window's other 3 in one.
@@ -73,7 +75,7 @@ def test_it_lets_go_what_is_left_when_the_window_has_passed(clock, number):
     clock.now = first.window + 1  # the whole window passed with 1 token unused
     deadline = tokens.take("whatsapp", number)
     assert tokens.reservations == 3 and tokens.reservation.window > first.window
-    assert deadline == tokens.reservation.not_after(0)
+    assert deadline == tokens.reservation.call_by(0) == tokens.reservation.slot_end(0)
 
 
 def test_a_token_reached_after_its_slot_is_let_go_not_sent_late(clock, number):

@@ -99,6 +99,6 @@ def _deliver(out: Outbound):
         reservation = ratelimit.reserve_for_send("email", out.sender)
         reservation.sleep()
         try:
-            return deliver(out, not_after=reservation.window + 1)
+            return deliver(out, call_by=reservation.call_by(0))
         except TokenExpired:
-            continue  # the token's second passed while we waited: take another
+            continue  # the token's slot passed while we waited: take another

@@ -26,6 +26,10 @@ MAX_ATTEMPTS = 10_000
 
 WHATSAPP_ACCOUNT_BUCKET = "whatsapp#account"
 
+# Seconds after its slot began that a call may still start on a token whose slot is shorter than
+# that (at limits above 50/s a slot is too short to hit every time): ``Reservation.call_by``.
+CALL_GRACE = 0.02
+
 # bucket -> the latest window this process has seen completely full. Counts only ever grow
 # (expiry is 24 h later), so a full window stays full and need not be asked about again.
 _known_full: dict[str, int] = {}
@@ -59,6 +63,13 @@ class Reservation:
         """When token i stops being good: its window's end (a later call would be in a second
         that did not count it). Not the slot's end: docs/design/rate-limits.md ("Late tokens") says why."""
         return self.window + 1
+
+    def call_by(self, i: int = 0) -> float:
+        """The latest a provider call on token i may start: its slot's end (or ``CALL_GRACE`` after
+        its slot began, for a slot shorter than that), never past its window. A call started later
+        would bunch with the next slots' calls and break the sliding-second bound
+        (docs/design/rate-limits.md, "Late tokens"); ``deliver`` refuses it and another is taken."""
+        return min(self.not_after(i), max(self.slot_end(i), self.not_before(i) + CALL_GRACE))
 
     def wait_seconds(self, now: float | None = None) -> float:
         """How long until the first token's slot starts (0 when it already has)."""

@@ -277,12 +277,12 @@ def dispatch(
     except SendError as error:
         return Outcome(verdict, error=error, to=out.to, customer=customer)
     while True:
-        # A token is good only for its own second: a thread that wakes late (busy CPU) would
-        # otherwise send in a later second that did not count it. A stale token is let go (it
-        # only lowers throughput) and another taken.
-        not_after = reserve(channel.value, message.sender)
+        # A token is good only inside its own slot: a thread that wakes late (busy CPU, many
+        # threads) would otherwise send out of it, bunched with later slots, or in a later second
+        # that did not count it. A stale token is let go (it only lowers throughput) and another taken.
+        call_by = reserve(channel.value, message.sender)
         try:
-            return Outcome(verdict, result=deliver(out, not_after=not_after), to=out.to, customer=customer)
+            return Outcome(verdict, result=deliver(out, call_by=call_by), to=out.to, customer=customer)
         except TokenExpired:
             log.info("rate token went stale before use; taking another", extra={"channel": channel.value})
         except SendError as error:
@@ -291,10 +291,11 @@ def dispatch(
 
 def _reserve(channel: str, sender: str) -> float:
     """Take a rate token and wait for its slot in its second (sends paced across the second,
-    not bunched at its start); return when its second ends. Over the limit: wait, never drop."""
+    not bunched at its start); return the latest its call may start (``Reservation.call_by``).
+    Over the limit: wait, never drop."""
     reservation = ratelimit.reserve_for_send(channel, sender)
     reservation.sleep()
-    return reservation.not_after(0)
+    return reservation.call_by(0)
 
 
 def process(message_id: str) -> str:

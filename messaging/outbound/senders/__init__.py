@@ -17,7 +17,7 @@ SENDERS: dict[str, Sender] = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), 
 
 
 class TokenExpired(Exception):
-    """The rate token's second ended before the provider call could start: take another."""
+    """The rate token's slot ended before the provider call could start: take another."""
 
 
 def provider_client(service: str):
@@ -36,7 +36,7 @@ def prepare(out: Outbound) -> None:
     sender.prepare(out, provider_client(sender.service))
 
 
-def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
+def deliver(out: Outbound, *, call_by: float | None = None) -> SendResult:
     """Send ``out`` through its channel's sender. In DRY_RUN no provider call happens: the
     sender talks to a recording stand-in, and the result lists what would have been sent."""
     sender = SENDERS[out.channel]
@@ -45,8 +45,8 @@ def deliver(out: Outbound, *, not_after: float | None = None) -> SendResult:
     sender.prepare(out, provider)
     started = time.time()
     # Checked here, next to the call, so a thread that woke late never sends on an old token.
-    if not_after is not None and started >= not_after:
-        raise TokenExpired(f"token for the second before {not_after:.0f} expired")
+    if call_by is not None and started >= call_by:
+        raise TokenExpired(f"token whose call had to start by {call_by:.3f} expired")
     try:
         result = sender.send(out, provider)
     except MediaRefreshed as refreshed:
