@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -26,9 +23,9 @@ from messaging.outbound.send import dispatch
 from messaging.outbound.senders import Outbound, SendError, TokenExpired, deliver
 from wecare.aws import client
 from wecare.dynamo import now
+from wecare.tests.released import released_together
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 JSON = "application/json"
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 UPLOAD = "PostWhatsAppMessageMedia"
@@ -134,35 +131,12 @@ def test_workers_in_other_processes_share_one_upload(live, photo):
     key = photo()
     live.set_latency(300, operation=UPLOAD)
     sender = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
-    children = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "messaging.tests.media_worker",
-                key,
-                sender,
-                json.dumps([f"+91980{w}00000{i}" for i in range(4)]),
-            ],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    workers = [
+        ["messaging.tests.media_worker", key, sender, json.dumps([f"+91980{w}00000{i}" for i in range(4)])]
         for w in range(3)
     ]
-    try:
-        for child in children:
-            assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        for child in children:
-            child.stdin.write("go\n")
-            child.stdin.flush()
+    with released_together(workers) as children:
         outputs = [child.communicate(timeout=120) for child in children]
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
     assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
     used = [json.loads(line)["mediaId"] for out, _ in outputs for line in out.splitlines() if line.strip()]
     assert len(used) == 12 and len(set(used)) == 1

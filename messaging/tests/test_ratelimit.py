@@ -9,15 +9,12 @@ No test asserts how long anything took.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from bisect import bisect_left
 from collections import Counter
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -29,8 +26,8 @@ from messaging.outbound import ratelimit
 from messaging.outbound.ratelimit import reserve, reserve_for_send, reserve_up_to
 from wecare.aws import client
 from wecare.tests.hypothesis_profiles import examples
+from wecare.tests.released import released_together
 
-ROOT = Path(__file__).resolve().parents[2]
 FAR = 3_000_000_000  # a pinned clock far from now, so pinned tests never meet real windows
 
 
@@ -169,32 +166,13 @@ def test_processes_share_one_bucket_exactly():
     """3 worker processes and this one, on the same moto endpoint, one bucket at 5/s."""
     bucket, limit = unique("processes"), 5
     plans = [[["exact", 1], ["upto", 4]], [["upto", 3], ["exact", 2]], [["exact", 2], ["upto", 3]]]
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "messaging.tests.reserve_worker", bucket, str(limit), json.dumps(plan)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for plan in plans
-    ]
-    try:
-        for child in children:
-            assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        for child in children:
-            child.stdin.write("go\n")
-            child.stdin.flush()
+    workers = [["messaging.tests.reserve_worker", bucket, str(limit), json.dumps(plan)] for plan in plans]
+    with released_together(workers) as children:
         mine, left = [reserve(bucket, limit, 1)], 2
         while left:  # a partial grant: reserve again for the rest
             mine.append(reserve_up_to(bucket, limit, left))
             left -= mine[-1].granted
         outputs = [child.communicate(timeout=120) for child in children]
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
     assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
     grants = [
         ratelimit.Reservation((bucket,), limit=limit, **json.loads(line))
