@@ -160,7 +160,7 @@ class FakeAws:
         except ServiceError as exc:
             status = exc.status or service.error_status(exc.code) or 400
             self.state.finish_call(call, status, exc.code)
-            return _error(service, status, exc.code, exc.message)
+            return _error(service, status, exc.code, exc.message, **exc.extra)
 
         wire = to_wire(operation.output_shape, output)
         problems = validate(operation.output_shape, wire)

@@ -16,12 +16,13 @@ from localaws.fakeaws.state import FakeState
 class ServiceError(Exception):
     """A modeled error of the service (`ResourceNotFoundException`, ...), answered in its protocol.
 
-    `status` defaults to the code's httpStatusCode in the service model, else 400.
+    `status` defaults to the code's httpStatusCode in the service model, else 400; `extra` are the
+    error shape's other members (pinpoint-sms-voice-v2's `Reason`, `ResourceType`, `ResourceId`).
     """
 
-    def __init__(self, code: str, message: str, status: int | None = None):
+    def __init__(self, code: str, message: str, status: int | None = None, **extra: Any):
         super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        self.code, self.message, self.status, self.extra = code, message, status, extra
 
 
 @dataclass

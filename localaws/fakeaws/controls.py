@@ -20,7 +20,11 @@
     POST   /__fake/media/forget  {"mediaId": optional}: WhatsApp forgets that uploaded media id (every
                                one without), as it does 30 days after the upload; a send naming it
                                is refused (InvalidParametersException, "(#131053) Media upload error")
-    POST   /__fake/reset       calls, rejected, faults, latency, media forgotten; seeded templates back
+    GET    /__fake/sms/opt-outs  {"optOutLists": {"<list>": [{"number", "endUserOptedOut", "time"}]}}
+    POST   /__fake/sms/opt-outs  {"number": "+14155550123", "list": optional ("Default")}: the number
+                               opts out as when its owner texts STOP (EndUserOptedOut true)
+    POST   /__fake/reset       calls, rejected, faults, latency, media and opt-outs forgotten;
+                               seeded templates and the empty "Default" opt-out list back
 
 A call record is {"service", "operation", "params", "time", "status", "error"}; `params` are the
 members as sent on the wire (blobs as base64 strings), `error` the error code answered, if any.
@@ -29,14 +33,18 @@ members as sent on the wire (blobs as base64 strings), `error` the error code an
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from localaws.fakeaws import templates
+from localaws.fakeaws import optouts, templates
 from localaws.fakeaws.catalog import Catalog
 from localaws.fakeaws.protocols import Response
 from localaws.fakeaws.state import FakeState, Fault, Latency
 from localaws.fakeaws.validation import validate
+
+# The model's pattern for a destination number (pinpoint-sms-voice-v2 PhoneNumber).
+PHONE_NUMBER = re.compile(r"\+?[1-9][0-9]{1,18}")
 
 
 class FakeAws(Protocol):
@@ -117,12 +125,43 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
                 if not isinstance(spec, dict) or not isinstance(spec.get("mediaId", ""), str):
                     raise ControlError('expected {"mediaId": "<id>"} or {} for every media id')
                 return _answer(200, {"forgotten": state.forget_media(spec.get("mediaId"))})
+            case ("GET", "/__fake/sms/opt-outs"):
+                return _answer(200, {"optOutLists": opt_outs(state)})
+            case ("POST", "/__fake/sms/opt-outs"):
+                return _answer(201, {"optedOut": customer_opts_out(state, _json_body(body))})
             case ("POST", "/__fake/reset"):
                 state.reset()
                 return _answer(200, {"reset": True})
     except ControlError as exc:
         return _answer(400, {"message": str(exc)})
     return _answer(404, {"message": f"no control {method} {path}; see localaws/fakeaws/controls.py"})
+
+
+def opt_outs(state: FakeState) -> dict[str, list[dict[str, Any]]]:
+    return {
+        found.name: [
+            {"number": e.number, "endUserOptedOut": e.end_user, "time": e.when.isoformat()}
+            for _, e in sorted(found.numbers.items())
+        ]
+        for found in state.opt_outs.all()
+    }
+
+
+def customer_opts_out(state: FakeState, spec: Any) -> dict[str, Any]:
+    """A customer's STOP, which AWS records itself: the only way a number lands on a list with
+    EndUserOptedOut true (PutOptedOutNumber records false)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("number"), str):
+        raise ControlError('expected {"number": "+<E.164>", "list": optional name}')
+    unknown = set(spec) - {"number", "list"}
+    if unknown:
+        raise ControlError(f"unknown opt-out fields: {', '.join(sorted(unknown))}")
+    if not PHONE_NUMBER.fullmatch(spec["number"]):
+        raise ControlError(f"number {spec['number']!r} is not a phone number in E.164")
+    name = spec.get("list", optouts.DEFAULT_LIST)
+    entry = state.opt_outs.put(name, spec["number"], end_user=True) if isinstance(name, str) else None
+    if entry is None:
+        raise ControlError(f"no opt-out list {name!r}")
+    return {"list": name, "number": entry.number, "endUserOptedOut": True, "time": entry.when.isoformat()}
 
 
 def set_latency(fake: FakeAws, spec: Any) -> dict[str, Any]:
