@@ -155,5 +155,13 @@ class FakeAwsServer:
         """WhatsApp forgets an uploaded media id (every one without), as it does after 30 days."""
         return self.state.forget_media(media_id)
 
+    def opt_out(self, number: str, opt_out_list: str = "Default") -> dict[str, Any]:
+        """``number`` opts out as when its owner texts STOP to AWS (EndUserOptedOut true)."""
+        return controls.customer_opts_out(self.state, {"number": number, "list": opt_out_list})
+
+    def opted_out(self) -> dict[str, list[dict[str, Any]]]:
+        """Every SMS opt-out list by name, with its numbers."""
+        return controls.opt_outs(self.state)
+
     def set_templates(self, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return controls.set_templates(self.fake, templates)

@@ -204,3 +204,12 @@ def test_the_opt_out_control_refuses_what_it_cannot_record(fake_aws_clean):
     assert control(base, "POST", {"number": CUSTOMER, "list": "nope"})[0] == 400
     assert control(base, "POST", {"number": CUSTOMER, "keyword": "STOP"})[0] == 400
     assert control(base)[1] == {"optOutLists": {"Default": []}}
+
+
+def test_the_server_opts_a_number_out_in_process(checked_sms, fake_aws_clean):
+    fake_aws_clean.opt_out(CUSTOMER)
+
+    with pytest.raises(ClientError) as raised:
+        send(checked_sms)
+    assert error_of(raised)["Reason"] == "DESTINATION_PHONE_NUMBER_OPTED_OUT"
+    assert [(e["number"], e["endUserOptedOut"]) for e in fake_aws_clean.opted_out()["Default"]] == [(CUSTOMER, True)]
