@@ -201,3 +201,15 @@ def test_the_consent_history_exports_as_csv_for_an_audit(client_for, viewer, ope
 
 def test_a_missing_contacts_history_is_a_404(client_for, viewer):
     assert client_for(viewer).get("/contacts/01NOSUCHCONTACT/consent.csv").status_code == 404
+
+
+def test_the_api_lists_the_history_newest_first(client_for, viewer, operator, new_phone):
+    contact = actions.create_contact({"phone": new_phone(), "optInWhatsApp": True}, user=operator, source="api")
+    consent.change(contact, "whatsapp", False, source="keyword", actor=consent.CUSTOMER, evidence={"keyword": "STOP"})
+    response = client_for(viewer).get(f"/api/contacts/{contact.contactId}/consent-history")
+    assert response.status_code == 200
+    assert [(e["channel"], e["optedIn"], e["actor"], e["source"], e["evidence"]) for e in response.json()] == [
+        ("whatsapp", False, "customer", "keyword", {"keyword": "STOP"}),
+        ("whatsapp", True, operator.username, "api", {}),
+    ]
+    assert client_for(viewer).get("/api/contacts/01NOSUCHCONTACT/consent-history").status_code == 404
