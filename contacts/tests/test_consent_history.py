@@ -14,6 +14,7 @@ from contacts.models import CHANNELS, ConsentEvent, Contact
 from contacts.queries import find_live_by_phone
 from wecare import safe_csv
 from wecare.errors import NotFound
+from wecare.tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,8 @@ def test_an_unknown_source_is_refused_before_anything_is_written(operator, new_p
     assert history(contact.contactId) == [] and not Contact.get(contact.contactId, consistent_read=True).optInSms
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example writes to moto over HTTP: a modest count, scaled by the profile like the others.
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     steps=st.lists(
         st.tuples(st.sampled_from(CHANNELS), st.booleans(), st.sampled_from(("change", "update"))),
