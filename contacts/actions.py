@@ -4,11 +4,13 @@ so each rule (validation, uniqueness, consent records, audit) lives in one place
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
+from contacts import consent
 from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
 from contacts.queries import get_contact
 from contacts.validation import (
@@ -93,10 +95,36 @@ def _release_key(tx: Transaction, field: str, value: str, contact_id: str) -> No
     tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
 
 
-def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: str) -> None:
+def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: str, at: datetime) -> None:
     channel = OPT_IN_BY_FIELD[field]
     setattr(contact, field, value)
-    setattr(contact, CONSENT_FIELDS[channel], {"changedBy": audit.actor_id(user), "changedAt": now(), "source": source})
+    setattr(contact, CONSENT_FIELDS[channel], consent.consent_record(audit.actor_id(user), at, source))
+
+
+def _add_consent_events(
+    tx: Transaction,
+    contact_id: str,
+    opt_ins: dict[str, bool],
+    *,
+    user: Any,
+    source: str,
+    evidence: dict[str, Any] | None,
+    at: datetime,
+) -> None:
+    """The history events of the opt-ins a create or an edit sets, in that change's transaction."""
+    history_source, origin_evidence = consent.source_of(source)
+    for field, value in opt_ins.items():
+        consent.add_event(
+            tx,
+            contact_id,
+            OPT_IN_BY_FIELD[field],
+            value,
+            source=history_source,
+            actor=audit.actor_id(user),
+            detail=source,
+            evidence={**origin_evidence, **(evidence or {})},
+            at=at,
+        )
 
 
 def create_contact(
@@ -130,15 +158,16 @@ def create_contact(
         updatedAt=at,
         liveList=LIVE,
     )
-    for field in OPT_IN_FIELDS.values():
-        if field in cleaned:
-            _set_consent(contact, field, cleaned[field], user, source)
+    opt_ins = {field: cleaned[field] for field in OPT_IN_FIELDS.values() if field in cleaned}
+    for field, value in opt_ins.items():
+        _set_consent(contact, field, value, user, source, at)
     keys = _unique_keys(contact)
     try:
         with transaction() as tx:
             tx.save(contact, condition=Contact.contactId.does_not_exist())
             for field, value in keys:
                 _take_key(tx, field, value, contact.contactId)
+            _add_consent_events(tx, contact.contactId, opt_ins, user=user, source=source, evidence=None, at=at)
     except TransactWriteError as exc:
         raise _conflict_for(tx, exc) from None
     if audited:
@@ -201,9 +230,13 @@ def add_whatsapp_identity(
     return get_contact(contact.contactId)
 
 
-def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: str) -> Contact:
+def update_contact(
+    contact_id: str, data: dict[str, Any], *, user: Any, source: str, evidence: dict[str, Any] | None = None
+) -> Contact:
     """Change only the fields given. Opt-ins change only when given explicitly, and each change
-    records who, when and from where. A new phone or email takes its unique key atomically.
+    records who, when and from where, and writes its consent history event (with ``evidence``,
+    e.g. the inbox conversation) in the same transaction. A new phone or email takes its unique
+    key atomically.
 
     The stored phone sent back unchanged (however punctuated) is no change: a number taken from
     WhatsApp need not pass the rules for typed numbers to let a person edit the other fields."""
@@ -226,7 +259,8 @@ def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: 
             actions.append(Contact.nameLower.set(value.lower()) if value else Contact.nameLower.remove())
         if field in OPT_IN_BY_FIELD:
             consent_attr = getattr(Contact, CONSENT_FIELDS[OPT_IN_BY_FIELD[field]])
-            actions.append(consent_attr.set({"changedBy": audit.actor_id(user), "changedAt": at, "source": source}))
+            actions.append(consent_attr.set(consent.consent_record(audit.actor_id(user), at, source)))
+    opt_ins = {f: v for f, v in changed.items() if f in OPT_IN_BY_FIELD}
 
     new_keys = [(f, changed[f]) for f in ("phone", "email") if changed.get(f)]
     old_keys = [(f, getattr(contact, f)) for f in ("phone", "email") if f in changed and getattr(contact, f)]
@@ -242,6 +276,7 @@ def update_contact(contact_id: str, data: dict[str, Any], *, user: Any, source: 
                 _take_key(tx, field, value, contact_id)
             for field, value in old_keys:
                 _release_key(tx, field, value, contact_id)
+            _add_consent_events(tx, contact_id, opt_ins, user=user, source=source, evidence=evidence, at=at)
     except TransactWriteError as exc:
         if "contact" in tx.failed_labels(exc):
             raise NotFound(f"contact {contact_id} was deleted meanwhile") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Query, Router, Status
 
 from contacts import actions, queries
-from contacts.schemas import ConflictOut, ContactIn, ContactOut, ContactPage, ContactPatch, ErrorOut
+from contacts.schemas import ConflictOut, ConsentEventOut, ContactIn, ContactOut, ContactPage, ContactPatch, ErrorOut
 from wecare.api_auth import ADMIN, OPERATOR, VIEWER
 from wecare.dynamo import Page
 from wecare.http import AuthedRequest
@@ -43,6 +43,17 @@ def create_contact(request: AuthedRequest, payload: ContactIn):
 @router.get("/{contact_id}", response={200: ContactOut, 404: ErrorOut, **ERRORS}, auth=VIEWER, summary="Get a contact")
 def get_contact(request: AuthedRequest, contact_id: str):
     return ContactOut.of(queries.get_contact(contact_id))
+
+
+@router.get(
+    "/{contact_id}/consent-history",
+    response={200: list[ConsentEventOut], 404: ErrorOut, **ERRORS},
+    auth=VIEWER,
+    summary="A contact's consent history, every channel, newest first",
+)
+def consent_history(request: AuthedRequest, contact_id: str):
+    queries.get_contact(contact_id)  # 404 for a contact that is not live, as the contact itself
+    return [ConsentEventOut.of(event) for event in queries.consent_history(contact_id)]
 
 
 @router.patch(

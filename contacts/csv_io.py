@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,9 @@ TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0", ""}
 
 
+CONSENT_COLUMNS = ("contactId", "channel", "at", "optedIn", "actor", "source", "detail", "evidence")
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -40,6 +44,26 @@ def export_rows(search: str = "") -> Iterator[str]:
     yield writer.writerow(COLUMNS)
     for contact in _matching(search.strip()):
         yield writer.writerow([_cell(getattr(contact, column)) for column in COLUMNS])
+
+
+def consent_history_rows(contact_id: str) -> Iterator[str]:
+    """A contact's consent history for an audit, newest first: every channel's events, the
+    evidence as JSON so the file names what proves each change."""
+    writer = safe_csv.Writer(_Echo())
+    yield writer.writerow(CONSENT_COLUMNS)
+    for event in queries.consent_history(contact_id):
+        yield writer.writerow(
+            [
+                event.contactId,
+                event.channel,
+                event.at.isoformat(),
+                _cell(event.optedIn),
+                event.actor,
+                event.source,
+                event.detail,
+                json.dumps(event.evidence, sort_keys=True, ensure_ascii=False),
+            ]
+        )
 
 
 def _matching(search: str) -> Iterator[Contact]:

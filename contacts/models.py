@@ -130,7 +130,27 @@ class ContactUniqueKey(DynamoModel):
         return cls.for_field("whatsappUserId", user_id)
 
 
-__all__ = ["CHANNELS", "LIVE", "OPT_IN_FIELDS", "Contact", "ContactUniqueKey"]
+@register
+class ConsentEvent(DynamoModel):
+    """One change of one channel's opt-in: who, when, how and with what evidence. Written in the
+    same transaction as the contact's opt-in (contacts/consent.py), never changed afterwards, so a
+    contact's events per channel are its consent history (docs/design/contacts.md, "Consent history").
+    """
+
+    Meta = meta("ConsentEvents")
+    contactId = UnicodeAttribute(hash_key=True)
+    # "<channel>#<ULID>": a channel's events are one key prefix, and ULIDs sort by time.
+    eventKey = UnicodeAttribute(range_key=True)
+    channel = UnicodeAttribute()
+    optedIn = BooleanAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()  # a username, "customer", "provider" or "system"
+    source = UnicodeAttribute()  # one of contacts.consent.SOURCES
+    detail = UnicodeAttribute()  # where it came from, as the contact's consent record names it
+    evidence = JSONAttribute(default=dict)  # {"messageId": ..., "keyword": ..., "importId": ...}
+
+
+__all__ = ["CHANNELS", "LIVE", "OPT_IN_FIELDS", "ConsentEvent", "Contact", "ContactUniqueKey"]
 
 
 @register

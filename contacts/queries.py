@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from contacts.models import LIVE, Contact, ContactUniqueKey
+from contacts.models import CHANNELS, LIVE, ConsentEvent, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_phone, whatsapp_user_id
 from wecare.dynamo import Cursor, Page
 from wecare.errors import NotFound
@@ -124,3 +124,22 @@ def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:
     if contact.is_deleted and not include_deleted:
         raise NotFound(f"contact {contact_id} is deleted")
     return contact
+
+
+def consent_history(contact_id: str, channel: str | None = None) -> list[ConsentEvent]:
+    """A contact's consent events, newest first: one channel's (a key prefix) or every channel's.
+    A contact's history is short (a change is a person's or customer's decision), so it is read
+    whole."""
+    if channel is None:
+        events = list(ConsentEvent.query(contact_id, consistent_read=True))
+        return sorted(events, key=lambda e: e.eventKey.partition("#")[2], reverse=True)
+    if channel not in CHANNELS:
+        raise NotFound(f"no channel {channel}")
+    return list(
+        ConsentEvent.query(
+            contact_id,
+            ConsentEvent.eventKey.startswith(f"{channel}#"),
+            scan_index_forward=False,
+            consistent_read=True,
+        )
+    )

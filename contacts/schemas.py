@@ -7,7 +7,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from contacts.models import CHANNELS, Contact
+from contacts.models import CHANNELS, ConsentEvent, Contact
 
 
 class ContactIn(Schema):
@@ -93,6 +93,31 @@ class ContactOut(Schema):
             createdAt=contact.createdAt,
             updatedAt=contact.updatedAt,
             deletedAt=contact.deletedAt,
+        )
+
+
+class ConsentEventOut(Schema):
+    channel: str
+    optedIn: bool
+    at: datetime
+    actor: str = Field(description='A username, "customer", "provider" or "system".')
+    source: str = Field(
+        description="operator, api, import, keyword, template_button, unsubscribe_link, bounce, complaint or "
+        "sms_optout_list."
+    )
+    detail: str = Field(description='The path\'s own name for itself: "page", "inbox", "csv:<import id>"...')
+    evidence: dict = Field(description="What proves the change: a message id and keyword, an import id...")
+
+    @staticmethod
+    def of(event: ConsentEvent) -> ConsentEventOut:
+        return ConsentEventOut(
+            channel=event.channel,
+            optedIn=event.optedIn,
+            at=event.at,
+            actor=event.actor,
+            source=event.source,
+            detail=event.detail,
+            evidence=event.evidence,
         )
 
 

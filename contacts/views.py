@@ -72,6 +72,7 @@ def contact_detail(request: HttpRequest, contact_id: str) -> HttpResponse:
             "consents": [
                 (ch, label, contact.opted_in(ch), contact.consent(ch)) for ch, label in CHANNEL_LABELS.items()
             ],
+            "histories": [(ch, label, queries.consent_history(contact_id, ch)) for ch, label in CHANNEL_LABELS.items()],
             "window_expires": contact.whatsapp_window_expires_at(),
             "can_write": has_role(request.user, Role.OPERATOR),
             "is_admin": is_admin,
@@ -134,6 +135,19 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
         csv_io.export_rows(request.GET.get("q", "")), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    return response
+
+
+@require_role(Role.VIEWER)
+def consent_export(request: HttpRequest, contact_id: str) -> HttpResponseBase:
+    """A contact's consent history on every channel, as CSV for an audit (a deleted contact's
+    too, for an admin: consent given before a deletion still has to be shown)."""
+    try:
+        queries.get_contact(contact_id, include_deleted=has_role(request.user, Role.ADMIN))
+    except NotFound as exc:
+        return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
+    response = StreamingHttpResponse(csv_io.consent_history_rows(contact_id), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consent-{contact_id}.csv"'
     return response
 
 

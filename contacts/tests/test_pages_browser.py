@@ -10,7 +10,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 from ulid import ULID
 
-from contacts import actions, queries
+from contacts import actions, consent, queries
 from contacts.models import ContactImport
 from wecare.dynamo import now
 from wecare.tests.naming import unique_name
@@ -281,3 +281,34 @@ def test_an_operator_cannot_open_a_deleted_contact(login_page, operator, live_se
     assert response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")
     expect(page.get_by_role("button", name="Restore")).to_have_count(0)
+
+
+def test_a_viewer_reads_the_consent_history_at_desktop_and_phone_widths(
+    login_page, viewer, operator, live_server, new_phone
+):
+    contact = actions.create_contact(
+        {"name": unique_name("History"), "phone": new_phone(), "optInWhatsApp": True}, user=operator, source="page"
+    )
+    consent.change(
+        contact,
+        "whatsapp",
+        False,
+        source="keyword",
+        actor=consent.CUSTOMER,
+        evidence={"messageId": "wamid.HISTORY-STOP-0001", "keyword": "STOP"},
+    )
+    page = login_page(viewer)
+    page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
+    rows = page.locator("table[data-history=whatsapp] tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("opted out")
+    expect(rows.first).to_contain_text("keyword: STOP")
+    expect(rows.last).to_contain_text("opted in")
+    expect(page.get_by_role("link", name="Export consent history (CSV)")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (1280, 320):
+        page.set_viewport_size({"width": width, "height": 900})
+        history = page.locator("#consent-history")
+        history.scroll_into_view_if_needed()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"scrolls at {width}px"
+        history.screenshot(path=str(ARTIFACTS / f"contacts-consent-history-{width}.png"))

@@ -124,7 +124,13 @@ def record_whatsapp_consent(conversation: WaConversation, *, confirmed: bool, no
     contact = contact_for(conversation)
     if contact is None:
         raise NotFound(f"no live contact is {customer(conversation)}")
-    updated = contact_actions.update_contact(contact.contactId, {"optInWhatsApp": True}, user=user, source="inbox")
+    updated = contact_actions.update_contact(
+        contact.contactId,
+        {"optInWhatsApp": True},
+        user=user,
+        source="inbox",
+        evidence={"conversation": conversation.pk, "note": note or None},
+    )
     audit.record(
         user,
         "contact.consent.whatsapp",

@@ -18,6 +18,7 @@ from django.test import Client
 from ulid import ULID
 
 from contacts import actions
+from contacts import queries as contact_queries
 from contacts.models import Contact
 from messaging.inbox import actions as inbox_actions
 from messaging.inbox import queries as inbox_queries
@@ -448,6 +449,17 @@ def test_recording_consent_sets_the_opt_in_with_who_when_and_source_and_is_audit
         and entry.details["note"] == "Agreed on the phone"
         and entry.details["conversation"] == conv.pk
     )
+
+
+def test_recording_consent_writes_its_history_event_with_the_conversation_and_note(client_for, operator, new_phone):
+    contact = customer(operator, new_phone, opted_in=False)
+    conv = inbox_data.conversation(contact.phone)
+    client_for(operator).post(
+        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Said yes in chat"}
+    )
+    [event] = contact_queries.consent_history(contact.contactId, "whatsapp")[:1]
+    assert (event.optedIn, event.actor, event.source, event.detail) == (True, operator.username, "operator", "inbox")
+    assert event.evidence == {"conversation": conv.pk, "note": "Said yes in chat"}
 
 
 def test_a_viewer_cannot_record_consent(client_for, viewer, operator, new_phone):
