@@ -49,6 +49,7 @@ class Outcomes:
         self._waiting: list[_Outcome] = []
         self._since = 0.0  # time.monotonic() when the oldest waiting outcome was added
         self.recorded: Counter[str] = Counter()  # final states written, by status
+        self.sent_from: Counter[str] = Counter()  # "sent" states written, by the number sent from
         self.settled = 0  # outcomes taken out of waiting and written, or found taken by the sweep
 
     def __len__(self) -> int:
@@ -127,13 +128,17 @@ class Outcomes:
     def _write(self, batch: list[_Outcome]) -> Counter[str]:
         """One transaction's worth, counted as soon as it is written (a later one may fail)."""
         written = _write(batch)
+        statuses = Counter(o.status for o in written)
         with self._lock:
-            self.recorded.update(written)
+            self.recorded.update(statuses)
+            self.sent_from.update(o.message.sender or "" for o in written if o.status == "sent" and o.message)
             self.settled += len(batch)
-        return written
+        return statuses
 
 
-def _write(batch: list[_Outcome]) -> Counter[str]:
+def _write(batch: list[_Outcome]) -> list[_Outcome]:
+    """Record the batch in one transaction; returns the outcomes written (all, or all but the ones
+    whose recipient the sweep took meanwhile)."""
     tx = transaction()
     try:
         with tx:
@@ -149,11 +154,11 @@ def _write(batch: list[_Outcome]) -> Counter[str]:
             raise  # not a condition (the network, a conflict): they stay sending, and the sweep says unknown
         if len(batch) == 1:
             _lost(batch[0])
-            return Counter()
+            return []
         # One recipient's condition failed: write the others one by one, so it cannot cost them
         # their records.
-        return sum((_write([o]) for o in batch), Counter())
-    return Counter(o.status for o in batch)
+        return [written for o in batch for written in _write([o])]
+    return batch
 
 
 def _lost(outcome: _Outcome) -> None:

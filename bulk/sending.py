@@ -252,8 +252,6 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
     for sender, wanted in Counter(_sender(job, r) or "" for r in pending).items():
         tokens[sender] = Tokens(job.channel, sender)
         tokens[sender].wanted = wanted
-    sent_from: Counter[str] = Counter()  # per number, for the usage count
-    sent_lock = threading.Lock()
     outcomes = Outcomes()
     calls = InFlight(settings.BULK_SEND_CONCURRENCY)
     bound = max_unrecorded()
@@ -272,12 +270,8 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
         with started_lock:
             not_started.pop(id(recipient), None)
         sender = _sender(job, recipient)
-        status = _send_one(job, recipient, contact, reserve, outcomes, sender=sender)
-        if status == "skipped":
+        if _send_one(job, recipient, contact, reserve, outcomes, sender=sender) == "skipped":
             tokens[sender or ""].forgo()
-        elif status == "sent":
-            with sent_lock:
-                sent_from[sender or ""] += 1
         if outcomes.due():
             outcomes.flush()
 
@@ -324,7 +318,7 @@ def _send_pending(job: BulkJob, recipients: list[BulkRecipient]) -> Counter[str]
                 for recipient in not_started.values():
                     _release(recipient)
     counts.update(outcomes.recorded)
-    for sender, sent in sent_from.items():
+    for sender, sent in outcomes.sent_from.items():  # as recorded, per number
         _count_usage(job, sender, sent)
     for name in ("sent", "failed", "skipped"):
         if counts[name]:
