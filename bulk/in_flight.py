@@ -20,8 +20,7 @@ class InFlight:
             raise ValueError(f"limit must be at least 1, not {limit}")
         self.limit = limit
         self._pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
-        self._free = threading.BoundedSemaphore(limit)
-        self._changed = threading.Condition()
+        self._changed = threading.Condition()  # guards _running and _error; notified as work ends
         self._running = 0
         self._error: BaseException | None = None
 
@@ -31,8 +30,8 @@ class InFlight:
 
     def submit(self, work: Callable[[], object]) -> None:
         self.check()
-        self._free.acquire()
         with self._changed:
+            self._changed.wait_for(lambda: self._running < self.limit)
             self._running += 1
         try:
             self._pool.submit(self._run, work)
@@ -54,7 +53,6 @@ class InFlight:
         with self._changed:
             self._running -= 1
             self._changed.notify_all()
-        self._free.release()
 
     def wait(self, timeout: float) -> None:
         """Until some work finishes (or ``timeout`` seconds pass)."""
