@@ -89,12 +89,14 @@ PROVIDER_SOURCES = {"bounce", "complaint", "sms_optout_list"}
 def consent_refusal(case: dict) -> Reason | None:
     """The consent rule as the issue states it: allowed iff opted in, else the reason; the one
     exception is the WhatsApp confirmation of the customer's own keyword or button opt-out,
-    less than 10 minutes after it."""
+    less than 10 minutes after it, inside the 24-hour window."""
     channel = case["channel"]
     kind, source = case["consent"][channel]
     if kind in ("opted_in", "reopted"):
         return None
-    confirmable = source in ("keyword", "template_button") and case["change_minutes"] < 10
+    minutes = case["last_inbound_minutes"]
+    in_window = minutes is not None and minutes < 24 * 60
+    confirmable = source in ("keyword", "template_button") and case["change_minutes"] < 10 and in_window
     if kind == "withdrawn" and case["confirmation"] and channel == "whatsapp" and confirmable:
         return None
     if kind == "withdrawn" or (kind, source) == ("legacy", "later"):
