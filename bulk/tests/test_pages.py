@@ -58,7 +58,7 @@ def test_the_preview_counts_recipients_to_send_and_refusals_per_reason(client_fo
     assert response.status_code == 200
     page = response.content.decode()
     assert 'data-sendable="3"' in page and 'data-total="5"' in page
-    assert 'data-reason="OPT_IN_MISSING"' in page and 'data-count="2"' in page
+    assert 'data-reason="CONSENT_NEVER_GIVEN"' in page and 'data-count="2"' in page
     assert "has not opted in to sms" in page
     assert 'id="estimate"' in page
     assert 'name="confirm"' not in page  # 3 is under the threshold: no confirmation box

@@ -264,6 +264,7 @@ def test_a_chunk_sends_to_everyone_else_when_one_recipient_is_held_elsewhere(que
 
 
 def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake, monkeypatch, settings):
+    from contacts import consent
     from contacts.models import Contact
 
     # Contacts are read again as each batch is claimed: with one call in flight the second batch
@@ -277,13 +278,21 @@ def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake,
     def opt_out_during_the_first_send(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            Contact(contactId=leaving.contactId).update(actions=[Contact.optInSms.set(False)])  # they replied STOP
+            # They replied STOP: the keywords handler withdraws their consent through the history.
+            consent.change(
+                Contact.get(leaving.contactId, consistent_read=True),
+                "sms",
+                False,
+                source="keyword",
+                actor=consent.CUSTOMER,
+                evidence={"messageId": "sms-in-1", "keyword": "STOP"},
+            )
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sending, "_send_one", opt_out_during_the_first_send)
     assert sending.run_chunk(*chunks[0]) == {"state": "done", "sent": 14, "skipped": 1}
     recipient = BulkRecipient.get(job.jobId, leaving.recipientId, consistent_read=True)
-    assert (recipient.status, recipient.reason) == ("skipped", "OPT_IN_MISSING")
+    assert (recipient.status, recipient.reason) == ("skipped", "CONSENT_WITHDRAWN")
     assert leaving.address not in called_numbers(live_fake)
     job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.skippedCount) == ("completed", 14, 1)

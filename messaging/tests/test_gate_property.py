@@ -63,7 +63,7 @@ def expected(case: dict) -> Reason | None:
     if not (case["email"] if channel == "email" else case["phone"]):
         return Reason.NO_ADDRESS
     if not case["opt_in"][channel]:
-        return Reason.OPT_IN_MISSING
+        return Reason.CONSENT_NEVER_GIVEN
     if not case["sender_ok"]:
         return Reason.SENDER_NOT_ALLOWLISTED
     if channel == "whatsapp":
