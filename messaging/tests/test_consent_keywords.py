@@ -20,9 +20,10 @@ from messaging.autoreply import config as autoreply_config
 from messaging.autoreply import keyword_rules
 from messaging.inbound.keywords import Intent, classify, classify_button
 from messaging.models import Message
+from messaging.tests.autoreply_fixtures import WELCOME
 from messaging.tests.inbound_samples import entry_of, inbound, load, new_wamid, with_entry
 from messaging.tests.sns_signing import notification, sns_test_certificates  # noqa: F401 (a fixture)
-from messaging.whatsapp_table import WaConsentKeywords, WaMenuConfig, WaMessage
+from messaging.whatsapp_table import WaConsentKeywords, WaMenuConfig, WaMessage, WaWelcomeConfig
 from wecare.dynamo import now
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sns_test_certificates", "default_rules")]
@@ -333,3 +334,22 @@ def test_words_an_admin_saved_are_the_ones_read(client, settings, fake_aws_clean
 
     assert fresh(contact).optInWhatsApp is False
     assert [m.content["text"] for m in outbound_of(contact)] == ["Halted."]
+
+
+def test_a_stranger_whose_first_message_is_start_is_opted_in_and_confirmed_but_not_welcomed(
+    client, settings, fake_aws_clean, new_phone, admin_user
+):
+    phone = new_phone()
+    autoreply_config.save_welcome(NUMBER, WELCOME, user=admin_user)  # would greet a first contact
+    try:
+        body, wamid = text_event(phone, "Start")
+        deliver(client, settings, body)
+    finally:
+        WaWelcomeConfig.get(autoreply_config.welcome_key(NUMBER)).delete()
+
+    [contact] = [c for c in Contact.by_phone.query(phone) if not c.is_deleted]
+    assert contact.optInWhatsApp is True  # START is the customer's own explicit request
+    assert customer_events(contact)[0].evidence == {"messageId": wamid, "keyword": "Start"}
+    assert [m.content for m in outbound_of(contact)] == [
+        {"text": keyword_rules.defaults("whatsapp").opt_in_confirmation}
+    ]
