@@ -86,7 +86,9 @@ class Outcomes:
             status, reason = "sent", None
             message.status = "sent"
             message.providerRequest = result.calls
-            if message.channel == "whatsapp":
+            if message.channel != "whatsapp":
+                message.providerMessageId = result.provider_message_id  # SMS and SES events name it
+            else:
                 message.whatsappMessageId = result.provider_message_id
                 wa = wa_message_item(message, result, to=outcome.to, at=at.isoformat(), customer=outcome.customer)
             # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.

@@ -42,6 +42,9 @@ class ByThreadIndex(GlobalSecondaryIndex):
     timestamp = UTCDateTimeAttribute(range_key=True)
 
 
+ByProviderMessageIndex = string_index("providerMessageId-index", "providerMessageId")
+
+
 class StatusChange(MapAttribute):
     status = UnicodeAttribute()
     at = UTCDateTimeAttribute()
@@ -75,9 +78,13 @@ class Message(DynamoModel):
     purpose = UnicodeAttribute(null=True)
     expiresAt = TTLAttribute()
     threadId = UnicodeAttribute(null=True)  # SMS and email: the conversation (messaging/threads.py)
+    # SMS and email: the provider's id of a sent message (SendTextMessage / SES MessageId), by
+    # which delivery events find it. WhatsApp's is whatsappMessageId and the single table's MSG# item.
+    providerMessageId = UnicodeAttribute(null=True)
 
     by_contact = ByContactIndex()
     by_thread = ByThreadIndex()
+    by_provider_id = ByProviderMessageIndex()
 
 
 ByMessageIndex = string_index("messageId-index", "messageId")

@@ -112,7 +112,8 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
     if message.channel == "whatsapp":
         actions.append(Message.whatsappMessageId.set(result.provider_message_id))
     else:
-        actions.append(Message.errorDetails.remove())
+        # SMS delivery events and SES events name the message by this id (providerMessageId-index).
+        actions += [Message.errorDetails.remove(), Message.providerMessageId.set(result.provider_message_id)]
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
         if message.channel == "whatsapp":
