@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -263,7 +264,9 @@ def test_a_chunk_sends_to_everyone_else_when_one_recipient_is_held_elsewhere(que
     )
 
 
-def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake, monkeypatch, settings):
+def test_someone_who_opts_out_while_the_chunk_runs_is_skipped_and_the_report_says_why(
+    queued, live_fake, monkeypatch, settings, client_for, viewer
+):
     from contacts import consent
     from contacts.models import Contact
 
@@ -296,6 +299,16 @@ def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake,
     assert leaving.address not in called_numbers(live_fake)
     job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.skippedCount) == ("completed", 14, 1)
+    # The report and the job's page say why: the consent was withdrawn (not "never given").
+    report = {cells["contactId"]: cells for _, cells in safe_csv.read(report_of(job.jobId)).rows}
+    assert (report[leaving.contactId]["status"], report[leaving.contactId]["reason"]) == (
+        "skipped",
+        "CONSENT_WITHDRAWN",
+    )
+    assert [r["status"] for c, r in report.items() if c != leaving.contactId] == ["sent"] * 14
+    page = client_for(viewer).get(f"/bulk/{job.jobId}/").content.decode()
+    [row] = re.findall(r'<tr data-status="skipped">.*?</tr>', page, flags=re.S)
+    assert leaving.address in row and "CONSENT_WITHDRAWN" in row
 
 
 def test_a_recipient_the_sweep_took_does_not_cost_its_batch_their_records(queued, live_fake, monkeypatch):

@@ -86,7 +86,11 @@ def _message_ref(evidence: dict[str, Any]) -> str:
     return f" (message {evidence['messageId']})" if evidence.get("messageId") else ""
 
 
-def _how_words(how: str, evidence: dict[str, Any]) -> str:
+# Where a person's change was made, by the name the path gives itself on the record.
+_OPERATOR_PLACES = {"page": "on the contact's page", "inbox": "from the inbox", "admin": "in the admin"}
+
+
+def _how_words(how: str, evidence: dict[str, Any], detail: str) -> str:
     """How the change was made, as the end of a sentence."""
     ref = _message_ref(evidence)
     if how == "keyword":
@@ -103,7 +107,7 @@ def _how_words(how: str, evidence: dict[str, Any]) -> str:
         return "with a contact import" + (f" ({evidence['importId']})" if evidence.get("importId") else "")
     if how == "api":
         return "through the API"
-    return "on the contact's page or the inbox"
+    return _OPERATOR_PLACES.get(detail, f"({detail})" if detail else "by hand")
 
 
 def _who(how: str, actor: str) -> str:
@@ -143,7 +147,8 @@ def finding(contact: Contact, channel: Channel) -> ConsentFinding:
     if not _withdrew(contact, record):
         return ConsentFinding(ConsentState.NEVER_GIVEN)
     who = _who(how, str(getattr(record, "changedBy", "") or "someone not recorded"))
-    return ConsentFinding(ConsentState.WITHDRAWN, {"who": who, "when": when, "how": _how_words(how, evidence)})
+    detail = str(getattr(record, "source", "") or "")
+    return ConsentFinding(ConsentState.WITHDRAWN, {"who": who, "when": when, "how": _how_words(how, evidence, detail)})
 
 
 def confirmable_change(contact: Contact, channel: Channel, at: datetime) -> dict[str, Any] | None:

@@ -124,6 +124,10 @@ def check(
     contact's window); it returns False when the messaging limit has no room for this person.
     ``phone_only``: the message is one WhatsApp delivers only to a phone number (an authentication
     template), never to a business-scoped user id (docs/design/inbound.md).
+    ``purpose``: ``CONSENT_CONFIRMATION`` lets one WhatsApp message reach a contact whose opt-in
+    is off, only while the customer's own opt-out (keyword or template button) is recent
+    (``consent_rule.confirmable_change``) and their 24-hour window is open; every other rule
+    still applies.
     """
     rules = RULES[channel]
     if contact is None or contact.is_deleted:
@@ -138,7 +142,9 @@ def check(
     consent = finding(contact, channel)
     if consent.state is not ConsentState.OPTED_IN:
         change = confirmable_change(contact, channel, at) if purpose is Purpose.CONSENT_CONFIRMATION else None
-        if change is None:
+        # Only as an answer inside the window the customer's own message opened: never as a
+        # business-initiated template that would spend the tier on someone who said stop.
+        if change is None or contact.whatsapp_window_expires_at(at) is None:
             return _refuse(CONSENT_REASONS[consent.state], contact, channel, sender, **consent.words)
         allowance, grounds = Allowance.CONSENT_CONFIRMATION, change
     if not sender or sender not in allowed_senders(channel):

@@ -161,7 +161,17 @@ def test_the_confirmation_still_needs_an_allowlisted_sender_and_the_window(opted
         tier_allows=lambda p: True,
         purpose=Purpose.CONSENT_CONFIRMATION,
     )
-    assert closed.reason == Reason.TEMPLATE_REQUIRED
+    assert closed.reason == Reason.CONSENT_WITHDRAWN  # the exception is for an answer inside the window
+    closed_template = check(
+        contact,
+        Channel.WHATSAPP,
+        WA,
+        is_template=True,
+        at=now(),
+        tier_allows=lambda p: True,
+        purpose=Purpose.CONSENT_CONFIRMATION,
+    )
+    assert closed_template.reason == Reason.CONSENT_WITHDRAWN  # nor as a template spending the tier
     contact.lastInboundMessageAt = now()
     allowed = check(
         contact,
@@ -188,3 +198,16 @@ def test_only_whatsapp_has_the_exception(operator, new_phone):
         purpose=Purpose.CONSENT_CONFIRMATION,
     )
     assert verdict.reason == Reason.CONSENT_WITHDRAWN
+
+
+def test_a_start_after_the_stop_is_confirmed_as_its_own_change(opted_in):
+    stopped = customer_stop(opted_in)
+    first = send.send_consent_confirmation(stopped, "whatsapp", WA, TEXT, STOP)
+    started = consent.change(
+        stopped, "whatsapp", True, source="keyword", actor=consent.CUSTOMER, evidence={"keyword": "START"}
+    )
+    second = send.send_consent_confirmation(started, "whatsapp", WA, "Welcome back.", {"keyword": "START"})
+    assert first != second
+    assert {Message.get(m, consistent_read=True).status for m in (first, second)} == {"sent"}
+    [entry] = audits("message.send", second)
+    assert entry.details["reason"] == "CONSENT_CONFIRMATION" and entry.details["evidence"] == {"keyword": "START"}
