@@ -178,6 +178,19 @@ def test_stop_turns_whatsapp_off_with_the_customer_as_actor_and_confirms_once(
     assert [m.messageId for m in outbound_of(contact)] == [confirmation.messageId]
 
 
+def test_the_contact_page_shows_the_customer_withdrew_by_keyword_with_the_message_id(
+    client, settings, fake_aws_clean, customer, viewer, client_for
+):
+    contact = customer()
+    body, wamid = text_event(contact.phone, "STOP")
+    deliver(client, settings, body)
+
+    page = client_for(viewer).get(f"/contacts/{contact.contactId}/").content.decode()
+    row = page[page.index('data-history="whatsapp"') :].split("</tr>")[1]  # the newest event
+    assert "opted out" in row and "customer" in row and "keyword" in row
+    assert f"messageId: {wamid}" in row and "keyword: STOP" in row
+
+
 def test_a_second_stop_when_already_opted_out_changes_nothing_and_sends_no_second_confirmation(
     client, settings, fake_aws_clean, customer
 ):
