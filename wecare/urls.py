@@ -20,6 +20,7 @@ urlpatterns = [
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/whatsapp/", include("messaging.autoreply.urls")),
+    path("admin/consent-keywords/", include("messaging.autoreply.keyword_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
