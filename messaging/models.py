@@ -33,6 +33,17 @@ class ByContactIndex(GlobalSecondaryIndex):
     timestamp = UTCDateTimeAttribute(range_key=True)
 
 
+class ByThreadIndex(GlobalSecondaryIndex):
+    """An SMS or email conversation's messages in time order (messaging/threads.py)."""
+
+    class Meta:
+        index_name = "threadId-timestamp-index"
+        projection = AllProjection()
+
+    threadId = UnicodeAttribute(hash_key=True)
+    timestamp = UTCDateTimeAttribute(range_key=True)
+
+
 class StatusChange(MapAttribute):
     status = UnicodeAttribute()
     at = UTCDateTimeAttribute()
@@ -64,8 +75,10 @@ class Message(DynamoModel):
     providerRequest = JSONAttribute(null=True)  # what went to the provider (or would have, in DRY_RUN)
     dryRun = BooleanAttribute(default=False)
     expiresAt = TTLAttribute()
+    threadId = UnicodeAttribute(null=True)  # SMS and email: the conversation (messaging/threads.py)
 
     by_contact = ByContactIndex()
+    by_thread = ByThreadIndex()
 
 
 ByMessageIndex = string_index("messageId-index", "messageId")
@@ -158,9 +171,9 @@ class VoiceCall(DynamoModel):
     expiresAt = TTLAttribute()
 
 
-# The WhatsApp single table's models live in their own module; importing it here registers
-# the table with bootstrap like every other app table.
-from messaging import whatsapp_table  # noqa: E402,F401
+# The WhatsApp single table's models and the SMS/email threads live in their own modules;
+# importing them here registers their tables with bootstrap like every other app table.
+from messaging import threads, whatsapp_table  # noqa: E402,F401
 
 
 @register

@@ -2,5 +2,8 @@
 messaging's tasks, each beside the work it runs, so a worker registers them all."""
 
 from messaging.autoreply import replies  # noqa: F401  messaging.after_inbound
-from messaging.inbound import media, process  # noqa: F401  messaging.fetch_inbound_media, messaging.process_inbound_event
+from messaging.inbound import (
+    media,  # noqa: F401  messaging.fetch_inbound_media
+    routing,  # noqa: F401  every inbound kind's task (messaging.process_*)
+)
 from messaging.outbound import send, template_catalog  # noqa: F401  messaging.send_outbound, messaging.sync_templates

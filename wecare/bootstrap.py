@@ -41,6 +41,7 @@ def dynamodb_tables() -> list[Step]:
         name = model.Meta.table_name
         if model.exists():
             steps.append(Step("dynamodb", name, "exists"))
+            steps.extend(_missing_indexes(dynamodb, model))
         else:
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
             steps.append(Step("dynamodb", name, "created"))
@@ -53,6 +54,35 @@ def dynamodb_tables() -> list[Step]:
                 )
                 steps.append(Step("ttl", f"{name}.{ttl}", "created"))
     return steps
+
+
+def _missing_indexes(dynamodb, model) -> list[Step]:
+    """Add a global secondary index the model declares and the existing table lacks (a table
+    created before the index was added to the code, as Messages' threadId index was); adding
+    one is a creation, so bootstrap still changes nothing that exists. One index per call:
+    DynamoDB builds one at a time on a table."""
+    name = model.Meta.table_name
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index["index_name"],
+                        "KeySchema": index["key_schema"],
+                        "Projection": index["projection"],
+                    }
+                }
+            ],
+        )
+        return [Step("gsi", f"{name}.{index['index_name']}", "created")]
+    return []
 
 
 def _queue_url(sqs, physical: str) -> str | None:

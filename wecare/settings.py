@@ -246,6 +246,13 @@ MEDIA_OUTBOUND_PREFIX = env_str("MEDIA_OUTBOUND_PREFIX", default="whatsapp-media
 REPORT_BUCKET = env_str("REPORT_BUCKET", default="stream.wecare.digital")
 REPORT_PREFIX = env_str("REPORT_PREFIX", default="base-wecare-digital/reports/")
 SNS_TOPIC_ARN = env_str("SNS_TOPIC_ARN", default=f"arn:aws:sns:{AWS_REGION}:{AWS_ACCOUNT_ID}:base-wecare-digital")
+# The topics the SNS webhook accepts notifications from, besides SNS_TOPIC_ARN (WhatsApp events and
+# alerts): two-way SMS, SMS delivery events, SES events, SES inbound mail. Each may be its own topic
+# or, left empty, the main one (messaging/inbound/routing.py tells the kinds apart by their shape).
+SMS_INBOUND_TOPIC_ARN = env_str("SMS_INBOUND_TOPIC_ARN", default="")
+SMS_EVENTS_TOPIC_ARN = env_str("SMS_EVENTS_TOPIC_ARN", default="")
+SES_EVENTS_TOPIC_ARN = env_str("SES_EVENTS_TOPIC_ARN", default="")
+SES_INBOUND_TOPIC_ARN = env_str("SES_INBOUND_TOPIC_ARN", default="")
 # Where the SNS webhook gets signing certificates (messaging/inbound/sns_certs.py). Deliberately not an
 # environment variable: deployed environments always fetch them from AWS over HTTPS. The local stack's
 # settings (localaws/settings.py) read moto's instead; tests point it at their own certificate.
@@ -339,6 +346,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},
     "messaging.process_inbound_event": {"queue": "inbound-queue"},
+    "messaging.process_sms_inbound": {"queue": "inbound-queue"},
+    "messaging.process_sms_event": {"queue": "inbound-queue"},
+    "messaging.process_email_event": {"queue": "inbound-queue"},
+    "messaging.process_email_inbound": {"queue": "inbound-queue"},
     "messaging.fetch_inbound_media": {"queue": "inbound-queue"},
     "messaging.after_inbound": {"queue": "default"},
     "bulk.prepare_job": {"queue": "bulk-queue"},

@@ -2,7 +2,7 @@
 
 SNS signs a canonical string built from some of the envelope's fields (which ones depends on
 the message type) with the key of a certificate it names by URL. SignatureVersion "1" is
-SHA1withRSA, "2" SHA256withRSA. A message is accepted only if it is for the configured topic,
+SHA1withRSA, "2" SHA256withRSA. A message is accepted only if it is for one of the configured topics,
 recent, names a trusted certificate (``messaging/inbound/sns_certs.py``) and its signature checks out
 over exactly the fields SNS signs. Anything else raises ``Unverified`` with the reason.
 """
@@ -29,6 +29,14 @@ SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
     "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
     "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
 }
+# The settings naming the topics a notification may come from (messaging/inbound/routing.py).
+TOPIC_SETTINGS = (
+    "SNS_TOPIC_ARN",
+    "SMS_INBOUND_TOPIC_ARN",
+    "SMS_EVENTS_TOPIC_ARN",
+    "SES_EVENTS_TOPIC_ARN",
+    "SES_INBOUND_TOPIC_ARN",
+)
 OPTIONAL_FIELDS = frozenset({"Subject"})  # a Notification published without a subject has none
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
 # SNS delivers within seconds and retries for about an hour at most; older messages are replays.
@@ -61,11 +69,17 @@ def string_to_sign(envelope: dict[str, Any]) -> bytes:
     return "".join(f"{name}\n{envelope[name]}\n" for name in fields if name in envelope).encode("utf-8")
 
 
+def accepted_topics() -> frozenset[str]:
+    """The configured topics (settings, read on each call so a test's override applies): the main
+    one and those of SMS and SES, which default to it when unset."""
+    return frozenset(arn for arn in (getattr(settings, name, "") for name in TOPIC_SETTINGS) if arn)
+
+
 def verify(envelope: Any) -> SnsMessage:
     """Return the verified message, or raise Unverified."""
     _check_shape(envelope)
-    if envelope["TopicArn"] != settings.SNS_TOPIC_ARN:
-        raise Unverified("TopicArn is not the configured topic")
+    if envelope["TopicArn"] not in accepted_topics():
+        raise Unverified("TopicArn is not a configured topic")
     algorithm = HASHES.get(envelope["SignatureVersion"])
     if algorithm is None:
         raise Unverified("unknown SignatureVersion")

@@ -1,10 +1,10 @@
-"""``POST /webhooks/sns/``: AWS End User Messaging Social events, delivered by SNS.
+"""``POST /webhooks/sns/``: WhatsApp, SMS and SES notifications, delivered by SNS.
 
 Public, because SNS cannot log in: the signature is the authentication (``messaging/inbound/sns.py``).
 Anything unverified gets 403 and one log line, and nothing else happens. A verified notification
-is handed to the inbound task and answered 200 at once, also when the event turns out to be a
-duplicate or unusable (the task decides that), so SNS stops retrying; only a failure to queue it
-answers 503, so that SNS does retry.
+is handed to the task of its kind (``messaging/inbound/routing.py``) and answered 200 at once,
+also when the event turns out to be a duplicate or unusable (the task decides that), so SNS stops
+retrying; only a failure to queue it answers 503, so that SNS does retry.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from messaging.inbound import sns
-from messaging.inbound.process import process_inbound_event
+from messaging.inbound.routing import TASKS, classify
 from wecare import jsonlimits
 from wecare.aws import client
 from wecare.bodylimits import declared_length
@@ -76,7 +76,7 @@ def _printable(value: object) -> str | None:
 
 def hand_off(message: sns.SnsMessage) -> JsonResponse:
     try:
-        process_inbound_event.delay(message=message.message, sns_message_id=message.message_id)
+        TASKS[classify(message.message)].delay(message=message.message, sns_message_id=message.message_id)
     except Exception:  # broker down, SQS throttled…: the event is not lost, SNS retries on 5xx
         log.exception("sns notification not queued", extra={"snsMessageId": message.message_id})
         return JsonResponse({"code": "QUEUE_UNAVAILABLE", "detail": "not queued; retry"}, status=503)
@@ -86,7 +86,7 @@ def hand_off(message: sns.SnsMessage) -> JsonResponse:
 def confirm_subscription(message: sns.SnsMessage) -> JsonResponse:
     """Confirm through the SNS API rather than by GETting SubscribeURL: the call is signed with
     our own role and goes to the configured endpoint (moto locally), and it can only confirm a
-    subscription to the configured topic, which ``verify`` has already insisted on."""
+    subscription to a configured topic, which ``verify`` has already insisted on."""
     try:
         response = client("sns").confirm_subscription(TopicArn=message.topic_arn, Token=message.token)
     except Exception:

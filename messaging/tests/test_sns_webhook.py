@@ -11,6 +11,7 @@ import base64
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -23,6 +24,7 @@ from kombu.exceptions import OperationalError
 from localaws.sns_certs import LOCAL_STACK_LOADER
 from messaging.inbound import sns, sns_certs
 from messaging.inbound.process import process_inbound_event
+from messaging.inbound.routing import TASKS, classify
 from messaging.inbound.statuses import RECORDING_GRACE
 from messaging.inbound.webhook import MAX_BODY_BYTES
 from messaging.models import Message
@@ -147,6 +149,29 @@ def test_a_correctly_signed_message_for_another_topic_is_refused(client, handed_
     assert post(client, notification(sample("inbound_text.json"), topic_arn=other)).status_code == 403
     assert post(client, confirmation("SubscriptionConfirmation", topic_arn=other)).status_code == 403
     handed_off.assert_not_called()
+
+
+OTHER_TOPICS = {
+    "SMS_INBOUND_TOPIC_ARN": ("sms_inbound_two_way.json", "process_sms_inbound"),
+    "SMS_EVENTS_TOPIC_ARN": ("sms_event_text_successful.json", "process_sms_event"),
+    "SES_EVENTS_TOPIC_ARN": ("ses_event_bounce_permanent.json", "process_email_event"),
+    "SES_INBOUND_TOPIC_ARN": ("ses_received_s3_action.json", "process_email_inbound"),
+}
+
+
+@pytest.mark.parametrize("setting", OTHER_TOPICS)
+def test_the_sms_and_ses_topics_are_accepted_when_configured_and_each_kind_goes_to_its_task(client, settings, setting):
+    fixture, task_name = OTHER_TOPICS[setting]
+    topic_arn = f"arn:aws:sns:us-east-1:123456789012:{setting.lower()}"
+    body = (Path(__file__).parent / "fixtures" / "aws" / fixture).read_text()
+    assert post(client, notification(body, topic_arn=topic_arn)).status_code == 403  # not configured yet
+    setattr(settings, setting, topic_arn)
+    task = TASKS[classify(body)]
+    assert task.__name__ == task_name
+    with mock.patch.object(task, "delay") as delay:
+        assert post(client, notification(body, topic_arn=topic_arn)).status_code == 200
+    delay.assert_called_once()
+    assert delay.call_args.kwargs["message"] == body
 
 
 @pytest.mark.parametrize("offset", [timedelta(minutes=61), timedelta(days=3), -timedelta(minutes=61)])

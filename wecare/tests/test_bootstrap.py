@@ -52,3 +52,17 @@ def test_running_bootstrap_again_creates_nothing_and_deletes_nothing(aws, capsys
     out = capsys.readouterr().out
     assert "0 created" in out
     assert "created " not in out.replace("0 created", "")
+
+
+def test_an_index_added_in_the_code_is_added_to_a_table_that_lacks_it(aws, capsys):
+    # A Messages table from before SMS and email conversations has no threadId index.
+    dynamodb = client("dynamodb")
+    dynamodb.update_table(
+        TableName="Messages", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "threadId-timestamp-index"}}]
+    )
+    call_command("bootstrap_aws")
+    assert "created  gsi        Messages.threadId-timestamp-index" in capsys.readouterr().out
+    table = dynamodb.describe_table(TableName="Messages")["Table"]
+    indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table["GlobalSecondaryIndexes"]}
+    assert indexes["threadId-timestamp-index"] == ["threadId", "timestamp"]
+    assert indexes["contactId-timestamp-index"] == ["contactId", "timestamp"]  # the one it had, untouched

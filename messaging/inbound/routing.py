@@ -1,0 +1,58 @@
+"""Which task handles a verified SNS notification: the one webhook receives WhatsApp events
+(AWS End User Messaging Social), two-way SMS and SMS delivery events (End User Messaging SMS),
+SES event notifications (bounces, complaints, deliveries) and SES inbound mail, possibly on
+different topics. Each kind is told apart by the shape of its JSON, never by the topic, because
+an operator may point several of them at one topic (docs/design/inbound.md, "One webhook, five kinds").
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+from celery import Task
+
+from messaging.inbound import email_events, email_inbound, process, sms_events, sms_inbound
+
+
+class Kind(StrEnum):
+    WHATSAPP = "whatsapp"  # EUM Social: {"whatsAppWebhookEntry": ..., "context": ...}
+    SMS_INBOUND = "sms_inbound"  # two-way SMS: {"originationNumber", "inboundMessageId", ...}
+    SMS_EVENT = "sms_event"  # SMS configuration-set event: {"eventType": "TEXT_...", "messageId", ...}
+    EMAIL_EVENT = "email_event"  # SES: {"eventType"|"notificationType": Bounce|Complaint|Delivery|..., "mail"}
+    EMAIL_INBOUND = "email_inbound"  # SES receiving: {"notificationType": "Received", "receipt", "mail"}
+
+
+# The task of each kind; every one takes (message, sns_message_id), runs on inbound-queue
+# (settings.CELERY_TASK_ROUTES), retries and then parks on inbound-dlq (wecare.dlq).
+TASKS: dict[Kind, Task] = {
+    Kind.WHATSAPP: process.process_inbound_event,
+    Kind.SMS_INBOUND: sms_inbound.process_sms_inbound,
+    Kind.SMS_EVENT: sms_events.process_sms_event,
+    Kind.EMAIL_EVENT: email_events.process_email_event,
+    Kind.EMAIL_INBOUND: email_inbound.process_email_inbound,
+}
+
+
+def classify(message: str) -> Kind:
+    """The kind of an SNS ``Message``. Anything unrecognised is WHATSAPP: that task parks a
+    body it cannot read on inbound-dlq with the reason, so a person sees it (nothing is dropped)."""
+    try:
+        body = json.loads(message)
+    except ValueError:
+        return Kind.WHATSAPP
+    if not isinstance(body, dict):
+        return Kind.WHATSAPP
+    if "whatsAppWebhookEntry" in body:
+        return Kind.WHATSAPP
+    if "inboundMessageId" in body and "originationNumber" in body:
+        return Kind.SMS_INBOUND
+    event_type = body.get("eventType")
+    if isinstance(event_type, str) and event_type.startswith("TEXT_") and "messageId" in body:
+        return Kind.SMS_EVENT
+    if isinstance(body.get("mail"), dict):
+        if body.get("notificationType") == "Received" and "receipt" in body:
+            return Kind.EMAIL_INBOUND
+        if "eventType" in body or "notificationType" in body:
+            return Kind.EMAIL_EVENT
+    return Kind.WHATSAPP

@@ -1,0 +1,16 @@
+"""SMS delivery events from the SMS configuration set's SNS event destination.
+
+Not built yet: the task parks every notification on inbound-dlq, where it is kept for replay
+once processing exists (issue 13).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from wecare.dlq import DeadLetterTask, PermanentError
+
+
+@shared_task(base=DeadLetterTask, name="messaging.process_sms_event")
+def process_sms_event(message: str, sns_message_id: str | None = None) -> dict:
+    raise PermanentError("SMS delivery events are not processed yet")
