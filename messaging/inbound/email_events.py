@@ -120,7 +120,8 @@ def parse(body: str) -> EmailEvent:
         raise MalformedEvent("no event type or no mail.messageId")
     # The kind's own object: "bounce", "complaint", "delivery", "deliveryDelay", "renderingFailure"...
     name = kind[0].lower() + kind[1:].replace(" ", "")
-    detail = data.get(name) if isinstance(data.get(name), dict) else {}
+    found = data.get(name)
+    detail: dict[str, Any] = found if isinstance(found, dict) else {}
     details = {
         "feedbackId": detail.get("feedbackId"),
         "bounceType": detail.get("bounceType"),
