@@ -1,7 +1,7 @@
 """SES event notifications (the ``messaging.process_email_event`` task): a hard bounce or a
 complaint turns the recipient's email opt-in off with the provider's evidence, a soft bounce is
 counted on the contact, and delivery, bounce and complaint move the sent message's status. Each
-event is applied once. Why and how: docs/design/email.md.
+event is applied once. Why and how: docs/design/email-feedback.md.
 """
 
 from __future__ import annotations
