@@ -271,3 +271,16 @@ def test_a_body_that_is_not_an_ses_event_is_parked_at_once(client):
 def test_every_aws_example_parses(fixture):
     event = parse((AWS / fixture).read_text())
     assert event.ses_message_id and event.recipients and event.key.startswith(f"ses#{event.kind}#")
+
+
+def test_every_email_names_the_configuration_set_whose_events_come_back(client_for, operator, customer, settings):
+    # DRY_RUN checks the call against SES's model and records it: what SES would have been asked.
+    settings.SES_CONFIGURATION_SET = "wecare-digital"
+    response = client_for(operator).post(
+        "/api/messages",
+        {"contactId": customer.contactId, "channel": "email", "subject": "Hi", "text": "Hello"},
+        content_type=JSON,
+    )
+    message = Message.get(response.json()["messageId"], consistent_read=True)
+    assert message.status == "sent"
+    assert message.providerRequest[0]["params"]["ConfigurationSetName"] == "wecare-digital"
