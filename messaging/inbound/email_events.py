@@ -27,6 +27,7 @@ from messaging.models import Message, ProviderMessageId, StatusChange
 from messaging.whatsapp_table import WaIdempotency
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now, transaction
+from wecare.metrics import emit
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,9 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
         "unknown": unknown,
     }
     log.info("ses event processed", extra={**context, **summary})
+    if outcome != "duplicate":
+        # SES reviews (and may pause) an account whose bounce or complaint rate climbs: alarm first.
+        emit("EmailEvents", kind=event.kind, bounceType=event.details.get("bounceType", "-"))
     return summary
 
 
