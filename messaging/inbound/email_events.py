@@ -155,17 +155,21 @@ def _contact(address: str) -> Contact | None:
 
 
 def _message(event: EmailEvent) -> Message | None:
-    """Our Messages item of the mail, through the id SES gave it; NotRecordedYet for our own
-    recent mail whose record is not written yet."""
+    """Our Messages item of the mail, through the id SES gave it."""
     try:
         ref = ProviderMessageId.get(ProviderMessageId.key("email", event.ses_message_id), consistent_read=True)
         return Message.get(ref.messageId, consistent_read=True)
     except (ProviderMessageId.DoesNotExist, Message.DoesNotExist):
-        pass
+        return None
+
+
+def _maybe_not_recorded_yet(event: EmailEvent) -> bool:
+    """With no record found: our own recent mail, whose record may still be on its way (bulk
+    writes its outcomes in batches), rather than another system's mail or ours long expired."""
     ours = event.source == settings.SES_SENDER_EMAIL.lower()
-    if ours and event.kind in STATUS_OF and event.sent_at and abs(now() - event.sent_at) <= RECORDING_GRACE:
-        raise NotRecordedYet(f"{event.kind} for SES message {event.ses_message_id}: no record of it yet")
-    return None
+    return (
+        ours and event.kind in STATUS_OF and event.sent_at is not None and abs(now() - event.sent_at) <= RECORDING_GRACE
+    )
 
 
 def _already_applied(event: EmailEvent) -> bool:
@@ -266,13 +270,15 @@ def _apply(event: EmailEvent, message: Message | None, soft: list[Contact], *, m
 
 def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
     """Apply one SES event; returns what happened. Raises MalformedEvent (permanent) for a body
-    that is not an SES event, NotRecordedYet while our own recent mail is not recorded yet."""
+    that is not an SES event, NotRecordedYet (after any suppression) while our own recent mail is
+    not recorded yet."""
     event = parse(body)
     context = {"sns_message_id": sns_message_id, "ses_message_id": event.ses_message_id, "kind": event.kind}
     if _already_applied(event):
         log.info("ses event already applied", extra=context)
         return {"outcome": "duplicate"}
     message = _message(event)
+    early = message is None and _maybe_not_recorded_yet(event)
     suppressed, soft, unknown = [], [], []
     for recipient in event.recipients:
         contact = _contact(recipient.address)
@@ -287,6 +293,10 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
             soft.append(contact)
     if unknown:
         log.info("ses event for an address no contact has", extra={**context, "addresses": unknown})
+    if early:
+        # Raised after the suppression, which must not wait for the record; before the
+        # idempotency item, so the retry (or a replay) still moves the status, and counts once.
+        raise NotRecordedYet(f"{event.kind} for SES message {event.ses_message_id}: no record of it yet")
     outcome = _apply(event, message, soft)
     summary = {
         "outcome": outcome,

@@ -250,6 +250,15 @@ def test_a_recent_event_for_our_mail_not_recorded_yet_waits_on_the_dlq(client, c
     assert "NotRecordedYet" in record.payload
 
 
+def test_a_hard_bounce_suppresses_at_once_even_before_the_mail_is_recorded(client, customer):
+    body = ses_event(
+        "ses_event_bounce_permanent.json", to=customer.email, ses_message_id=f"unrecorded-{uuid.uuid4().hex}"
+    )
+    assert deliver(client, body).status_code == 200  # the status part waits on the DLQ
+    assert Contact.get(customer.contactId, consistent_read=True).optInEmail is False
+    assert len(consent_history(customer.contactId, "email")) == 2  # one suppression despite the retries
+
+
 def test_an_old_event_for_mail_we_have_no_record_of_is_skipped(customer):
     body = json.loads(ses_event("ses_event_delivery.json", to=customer.email, ses_message_id="long-gone"))
     body["mail"]["timestamp"] = (datetime.now(UTC) - timedelta(days=40)).isoformat()
