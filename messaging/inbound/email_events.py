@@ -23,7 +23,7 @@ from contacts.models import Contact, ContactUniqueKey
 from contacts.queries import holder_of
 from contacts.validation import InvalidValue, normalise_email
 from messaging.inbound.record import IDEMPOTENCY_TTL
-from messaging.models import Message, ProviderMessageId, StatusChange
+from messaging.models import Message, StatusChange
 from messaging.whatsapp_table import WaIdempotency
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now, transaction
@@ -155,17 +155,17 @@ def _contact(address: str) -> Contact | None:
 
 
 def _message(event: EmailEvent) -> Message | None:
-    """Our Messages item of the mail, through the id SES gave it."""
-    try:
-        ref = ProviderMessageId.get(ProviderMessageId.key("email", event.ses_message_id), consistent_read=True)
-        return Message.get(ref.messageId, consistent_read=True)
-    except (ProviderMessageId.DoesNotExist, Message.DoesNotExist):
-        return None
+    """Our Messages item of the mail, through the id SES gave it (providerMessageId-index)."""
+    return next(
+        (m for m in Message.by_provider_id.query(event.ses_message_id) if m.channel == "email"),
+        None,
+    )
 
 
 def _maybe_not_recorded_yet(event: EmailEvent) -> bool:
     """With no record found: our own recent mail, whose record may still be on its way (bulk
-    writes its outcomes in batches), rather than another system's mail or ours long expired."""
+    writes its outcomes in batches, and an index is read eventually consistent), rather than
+    another system's mail or ours long expired."""
     ours = event.source == settings.SES_SENDER_EMAIL.lower()
     return (
         ours and event.kind in STATUS_OF and event.sent_at is not None and abs(now() - event.sent_at) <= RECORDING_GRACE

@@ -17,7 +17,7 @@ from ulid import ULID
 
 from contacts.models import Contact
 from messaging import conversations
-from messaging.models import MESSAGE_RETENTION_DAYS, Message, ProviderMessageId, StatusChange, UsageCounter
+from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
@@ -107,7 +107,8 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
     if message.channel == "whatsapp":
         actions.append(Message.whatsappMessageId.set(result.provider_message_id))
     else:
-        actions += [Message.providerMessageId.set(result.provider_message_id), Message.errorDetails.remove()]
+        # SMS delivery events and SES events name the message by this id (providerMessageId-index).
+        actions += [Message.errorDetails.remove(), Message.providerMessageId.set(result.provider_message_id)]
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
         if message.channel == "whatsapp":
@@ -116,8 +117,6 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
                 condition=WaMessage.pk.does_not_exist(),
                 label="wa",
             )
-        else:
-            tx.save(ProviderMessageId.for_message(message, result.provider_message_id), label="provider-id")
     _count_usage(message, at.strftime("%Y-%m-%d"))
 
 

@@ -85,11 +85,15 @@ def test_whatsapp_media_is_registered_from_s3_then_sent_by_media_id(live, client
 
 
 def test_sms_goes_from_the_pool(live, client_for, operator, whatsapp_contact):
-    send(client_for(operator), contactId=whatsapp_contact.contactId, channel="sms", text="Your code is 1234")
+    sent = send(client_for(operator), contactId=whatsapp_contact.contactId, channel="sms", text="Your code is 1234")
     [call] = live.calls("SendTextMessage")
     assert call["params"]["OriginationIdentity"] == settings.SMS_POOL_ID
     assert call["params"]["DestinationPhoneNumber"] == whatsapp_contact.phone
     assert call["params"]["MessageBody"] == "Your code is 1234"
+    # SMS delivery events name the message by the provider's id: it is kept, and indexed.
+    assert sent.providerMessageId
+    [found] = Message.by_provider_id.query(sent.providerMessageId)
+    assert (found.messageId, found.status) == (sent.messageId, "sent")
 
 
 def test_throttling_is_retried_three_times_then_the_message_fails(live, client_for, operator, whatsapp_contact):
@@ -134,6 +138,8 @@ def test_email_goes_through_ses_on_moto(live, client_for, operator, new_email):
     assert message.status == "sent", message.errorDetails
     sent = backend.sent_messages[before:]
     assert len(sent) == 1 and sent[0].destinations["ToAddresses"] == [contact.email]
+    [found] = Message.by_provider_id.query(sent[0].id)  # SES events name it by its MessageId
+    assert found.messageId == message.messageId
 
 
 def test_a_redelivered_task_never_sends_twice(live, client_for, operator, whatsapp_contact):
