@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -87,10 +87,16 @@ class EmailEvent:
 
 
 def _time(value: Any) -> datetime | None:
+    """SES's ISO time ("…Z"); one without a zone is taken as UTC, anything else as unknown."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> tuple[Recipient, ...]:
@@ -99,7 +105,7 @@ def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> tupl
     listed = {"Bounce": "bouncedRecipients", "Complaint": "complainedRecipients"}.get(kind)
     if listed:
         return tuple(
-            Recipient(str(r["emailAddress"]), r.get("diagnosticCode"), r.get("status"))
+            Recipient(str(r["emailAddress"]), _text(r.get("diagnosticCode")), _text(r.get("status")))
             for r in detail.get(listed) or []
             if isinstance(r, dict) and r.get("emailAddress")
         )

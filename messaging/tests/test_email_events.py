@@ -276,6 +276,18 @@ def test_a_body_that_is_not_an_ses_event_is_parked_at_once(client):
     assert "PermanentError" in record.payload
 
 
+def test_odd_values_in_an_event_are_read_without_failing(customer):
+    # SES may add fields; a time without a zone or a number where text is expected must not park the event.
+    body = json.loads(ses_event("ses_event_bounce_permanent.json", to=customer.email, ses_message_id="odd-values"))
+    body["mail"]["timestamp"] = "2017-08-05T00:40:02"
+    body["bounce"]["bouncedRecipients"][0].update(diagnosticCode=550, status=5.1)
+    body["bounce"]["newField"] = {"nested": [1, 2]}
+    event = parse(json.dumps(body))
+    assert event.sent_at is not None and event.sent_at.tzinfo is not None
+    assert event.recipients[0].diagnostic_code == "550"
+    assert process(json.dumps(body))["suppressed"] == [customer.contactId]
+
+
 @pytest.mark.parametrize("fixture", sorted(p.name for p in AWS.glob("ses_[en]*.json")))
 def test_every_aws_example_parses(fixture):
     event = parse((AWS / fixture).read_text())
