@@ -232,6 +232,14 @@ META_API_VERSION = env_str("META_API_VERSION", default="v20.0")
 SMS_POOL_ID = env_str("SMS_POOL_ID", default="pool-6fbf5a5f390d4eeeaa7dbae39d78933e")
 SES_SENDER_EMAIL = env_str("SES_SENDER_EMAIL", default="one@wecare.digital")
 SES_SENDER_NAME = env_str("SES_SENDER_NAME", default="WECARE.DIGITAL")
+# The SES configuration set every email is sent with, whose SNS event destination reports bounces,
+# complaints and deliveries (docs/deployment.md, "Email events"). Empty: none is named on the send
+# (the identity's default configuration set, if it has one, still applies).
+SES_CONFIGURATION_SET = env_str("SES_CONFIGURATION_SET", default="")
+# How long a one-click unsubscribe link in a bulk email keeps working (contacts/unsubscribe.py).
+# Gmail and Yahoo's bulk-sender rules expect a link to work for a good while after the mail; at
+# least 60 days, so that one read weeks later still unsubscribes.
+UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", default=90, minimum=60)
 MEDIA_BUCKET = env_str("MEDIA_BUCKET", default="auth.wecare.digital")
 MEDIA_INBOUND_PREFIX = env_str("MEDIA_INBOUND_PREFIX", default="whatsapp-media/whatsapp-media-incoming/")
 MEDIA_OUTBOUND_PREFIX = env_str("MEDIA_OUTBOUND_PREFIX", default="whatsapp-media/whatsapp-media-outgoing/")

@@ -17,7 +17,7 @@ from ulid import ULID
 
 from contacts.models import Contact
 from messaging import conversations
-from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
+from messaging.models import MESSAGE_RETENTION_DAYS, Message, ProviderMessageId, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
@@ -117,6 +117,8 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
                 condition=WaMessage.pk.does_not_exist(),
                 label="wa",
             )
+        else:
+            tx.save(ProviderMessageId.for_message(message, result.provider_message_id), label="provider-id")
     _count_usage(message, at.strftime("%Y-%m-%d"))
 
 
