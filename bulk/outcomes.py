@@ -88,13 +88,11 @@ class Outcomes:
             status, reason = "sent", None
             message.status = "sent"
             message.providerRequest = result.calls
-            if message.channel != "whatsapp":
-                message.providerMessageId = result.provider_message_id  # SMS and SES events name it
-            else:
+            if message.channel == "whatsapp":
                 message.whatsappMessageId = result.provider_message_id
                 wa = wa_message_item(message, result, to=outcome.to, at=at.isoformat(), customer=outcome.customer)
             else:
-                message.providerMessageId = result.provider_message_id
+                message.providerMessageId = result.provider_message_id  # SMS and SES events name it
                 provider_id = ProviderMessageId.for_message(message, result.provider_message_id)
             # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
             details = {"providerCallStartedAt": result.started_at}
