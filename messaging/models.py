@@ -68,8 +68,6 @@ class Message(DynamoModel):
     statusHistory = ListAttribute(of=StatusChange, default=list)
     errorDetails = JSONAttribute(null=True)
     whatsappMessageId = UnicodeAttribute(null=True)
-    # The id SMS or SES gave a sent message (their events name it); WhatsApp's is whatsappMessageId.
-    providerMessageId = UnicodeAttribute(null=True)
     mediaId = UnicodeAttribute(null=True)
     templateName = UnicodeAttribute(null=True)  # set for template sends: counted apart for cost
     sender = UnicodeAttribute(null=True)
