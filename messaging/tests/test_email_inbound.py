@@ -267,7 +267,7 @@ def test_our_reply_is_threaded_and_the_customers_answer_joins_the_thread(client,
 
 
 def test_our_message_id_is_known_whatever_amazonses_domain_the_region_gave_it(client, new_email):
-    _, first = customer_mail(new_email, subject="Domains")
+    customer, first = customer_mail(new_email, subject="Domains")
     first_body = ses_receiving.receive(first)
     deliver(client, first_body)
     inbound = recorded(json.loads(first_body)["mail"]["messageId"])
@@ -277,7 +277,9 @@ def test_our_message_id_is_known_whatever_amazonses_domain_the_region_gave_it(cl
     ).save()
 
     for domain in ("email.amazonses.com", "eu-west-1.amazonses.com"):
-        _, answer = customer_mail(new_email, subject="Re: Domains", in_reply_to=f"<{ses_id}@{domain}>")
+        answer = ses_receiving.mime(
+            sender=customer, to="one@wecare.digital", subject="Re: Domains", in_reply_to=f"<{ses_id}@{domain}>"
+        )
         body = ses_receiving.receive(answer)
         deliver(client, body)
         assert recorded(json.loads(body)["mail"]["messageId"]).threadId == inbound.threadId
@@ -291,6 +293,20 @@ def test_a_mail_naming_no_id_we_know_starts_a_thread_of_its_own(client, new_emai
         deliver(client, body)
     threads = {recorded(json.loads(body)["mail"]["messageId"]).threadId for body in bodies}
     assert len(threads) == 2
+
+
+def test_someone_else_answering_a_customers_mail_starts_their_own_thread(client, new_email):
+    _, first = customer_mail(new_email, subject="Private")
+    first_body = ses_receiving.receive(first)
+    deliver(client, first_body)
+    inbound = recorded(json.loads(first_body)["mail"]["messageId"])
+
+    _, other = customer_mail(new_email, subject="Re: Private", in_reply_to=f"<{inbound.content['messageIdHeader']}>")
+    body = ses_receiving.receive(other)
+    deliver(client, body)
+
+    assert recorded(json.loads(body)["mail"]["messageId"]).threadId != inbound.threadId
+    assert Thread.get(inbound.threadId).messageCount == 1
 
 
 @pytest.mark.parametrize(
