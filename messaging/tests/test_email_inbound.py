@@ -6,6 +6,7 @@ customer's answer to it joins the thread. Mail samples: messaging/tests/fixtures
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -428,3 +429,30 @@ def test_a_mail_is_bounded():
 )
 def test_attachment_names_are_made_safe(given, expected):
     assert email_mime.safe_filename(given, 3) == expected
+
+
+def test_an_sns_action_in_base64_is_decoded(client, new_email):
+    sender, mail = customer_mail(new_email, subject="Encoded", text="नमस्ते, my order?")
+    body = json.loads(ses_receiving.receive(mail, action="SNS"))
+    body["receipt"]["action"]["encoding"] = "BASE64"
+    body["content"] = base64.b64encode(mail).decode()
+    body = json.dumps(body)
+
+    deliver(client, body)
+
+    message = recorded(json.loads(body)["mail"]["messageId"])
+    assert (message.content["from"], message.content["text"].strip()) == (sender, "नमस्ते, my order?")
+
+
+def test_html_too_long_to_keep_is_cut_and_still_well_formed():
+    paragraph = "<p><b>" + "क" * 1000 + "</b></p>"
+    raw = (
+        "From: a@example.com\nSubject: long\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n" + paragraph * 150
+    ).encode()
+
+    mail = email_mime.parse(raw)
+
+    assert mail.html is not None and len(json.dumps(mail.html)) <= email_mime.MAX_HTML_JSON + 100
+    assert mail.html.endswith("</p>") and mail.html.count("<b>") == mail.html.count("</b>")
+    assert any("HTML cut" in problem for problem in mail.problems)
