@@ -456,3 +456,32 @@ def test_html_too_long_to_keep_is_cut_and_still_well_formed():
     assert mail.html is not None and len(json.dumps(mail.html)) <= email_mime.MAX_HTML_JSON + 100
     assert mail.html.endswith("</p>") and mail.html.count("<b>") == mail.html.count("</b>")
     assert any("HTML cut" in problem for problem in mail.problems)
+
+
+def test_our_mail_with_no_lookup_item_is_found_by_its_provider_id(client, new_email):
+    # A bulk email's outcome is written in batches without a ses# item; its Messages item still
+    # holds the SES MessageId (providerMessageId-index) and, once it is in a thread, the thread.
+    customer, first = customer_mail(new_email, subject="Newsletter reply")
+    first_body = ses_receiving.receive(first)
+    deliver(client, first_body)
+    inbound = recorded(json.loads(first_body)["mail"]["messageId"])
+    ses_id = f"0100018c{ses_receiving.new_ses_message_id()}-000000"
+    Message(
+        messageId=ses_receiving.new_ses_message_id(),
+        contactId=inbound.contactId,
+        channel="email",
+        direction="outbound",
+        timestamp=inbound.timestamp,
+        status="sent",
+        threadId=inbound.threadId,
+        providerMessageId=ses_id,
+        expiresAt=timedelta(days=1),
+    ).save()
+
+    answer = ses_receiving.mime(
+        sender=customer, to="one@wecare.digital", subject="Re: News", in_reply_to=f"<{ses_id}@email.amazonses.com>"
+    )
+    body = ses_receiving.receive(answer)
+    deliver(client, body)
+
+    assert recorded(json.loads(body)["mail"]["messageId"]).threadId == inbound.threadId
