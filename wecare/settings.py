@@ -232,6 +232,18 @@ META_API_VERSION = env_str("META_API_VERSION", default="v20.0")
 SMS_POOL_ID = env_str("SMS_POOL_ID", default="pool-6fbf5a5f390d4eeeaa7dbae39d78933e")
 SES_SENDER_EMAIL = env_str("SES_SENDER_EMAIL", default="one@wecare.digital")
 SES_SENDER_NAME = env_str("SES_SENDER_NAME", default="WECARE.DIGITAL")
+# Inbound email (docs/design/email.md): the addresses of ours that customers write to (the SES
+# receipt rule's recipients; a mail's thread is "with" the first of them it reached), the SES
+# receipt rule set bootstrap creates (empty: none), where SES's S3 action stores each mail and
+# where its attachments are kept, and the domain of the Message-ID SES gives a mail it sends.
+EMAIL_RECEIVING_ADDRESSES = [a.lower() for a in env_list("EMAIL_RECEIVING_ADDRESSES", default=[SES_SENDER_EMAIL])]
+SES_RECEIPT_RULE_SET = env_str("SES_RECEIPT_RULE_SET", default="wecare-inbound")
+EMAIL_INBOUND_MAIL_PREFIX = env_str("EMAIL_INBOUND_MAIL_PREFIX", default="email-inbound/")
+EMAIL_ATTACHMENTS_PREFIX = env_str("EMAIL_ATTACHMENTS_PREFIX", default="email-attachments/")
+SES_MESSAGE_ID_DOMAIN = env_str(
+    "SES_MESSAGE_ID_DOMAIN",
+    default="email.amazonses.com" if AWS_REGION == "us-east-1" else f"{AWS_REGION}.amazonses.com",
+)
 # The SES configuration set every email is sent with, whose SNS event destination reports bounces,
 # complaints and deliveries (docs/deployment.md, "Email events"). Empty: none is named on the send
 # (the identity's default configuration set, if it has one, still applies).

@@ -20,7 +20,7 @@ from pynamodb.exceptions import PutError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations
+from messaging import conversations, email_threads
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
 from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, template_catalog, tier
@@ -351,7 +351,8 @@ def dispatch(
     assert contact is not None
     content = message.content or {}
     try:
-        headers = list_unsubscribe.headers_for(message)
+        # A reply in an email thread answers the customer's latest mail (In-Reply-To, References).
+        headers = {**list_unsubscribe.headers_for(message), **email_threads.headers_for(message)}
     except ValueError as exc:  # no SITE_URL: a bulk email without its unsubscribe link must not go
         return Outcome(verdict, error=SendError(str(exc), permanent=True, details={"code": "NO_UNSUBSCRIBE_LINK"}))
     out = Outbound(
