@@ -2,6 +2,8 @@
 (``send.send_consent_confirmation``, the gate's ``CONSENT_CONFIRMATION`` purpose), through the
 whole send path in DRY_RUN (moto over HTTP, the worker eager)."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -211,3 +213,21 @@ def test_a_start_after_the_stop_is_confirmed_as_its_own_change(opted_in):
     assert {Message.get(m, consistent_read=True).status for m in (first, second)} == {"sent"}
     [entry] = audits("message.send", second)
     assert entry.details["reason"] == "CONSENT_CONFIRMATION" and entry.details["evidence"] == {"keyword": "START"}
+
+
+def test_in_live_the_confirmation_reaches_the_provider_once_and_a_refused_one_never(
+    opted_in, settings, fake_aws_clean, operator, new_phone
+):
+    """DRY_RUN and LIVE differ only at the sender boundary: in LIVE the same path calls the
+    provider (the local fake over HTTP) once for the confirmation, and not for a refused one."""
+    settings.SEND_MODE = "LIVE"
+    contact = customer_stop(opted_in)
+    message_id = send.send_consent_confirmation(contact, "whatsapp", WA, TEXT, STOP)
+    [call] = fake_aws_clean.calls("SendWhatsAppMessage")
+    body = json.loads(base64.b64decode(call["params"]["message"]))
+    assert (body["to"], body["text"]["body"]) == (contact.phone.removeprefix("+"), TEXT)
+    assert Message.get(message_id, consistent_read=True).dryRun is False
+    other = actions.create_contact({"phone": new_phone()}, user=operator, source="page")  # never opted in
+    with pytest.raises(send.Refused):
+        send.send_consent_confirmation(other, "whatsapp", WA, TEXT, STOP)
+    assert len(fake_aws_clean.calls("SendWhatsAppMessage")) == 1
