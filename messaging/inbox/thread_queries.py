@@ -167,6 +167,13 @@ def contact_for(thread: Thread) -> Contact | None:
     return find(thread.customer)
 
 
+def contact_names(items: list[Thread]) -> dict[str, str]:
+    """The names of the live contacts the conversations are with, by contact id: one batch read
+    for a page of conversations."""
+    ids = {t.contactId for t in items if t.contactId}
+    return {c.contactId: c.name for c in Contact.batch_get(ids) if c.name and not c.is_deleted} if ids else {}
+
+
 # --- what a message shows ----------------------------------------------------------------------
 
 

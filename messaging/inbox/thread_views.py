@@ -56,11 +56,16 @@ def _list_context(request: HttpRequest, channel: str) -> dict:
         "business": business,
         "archived": archived,
         "page": page,
-        "rows": [(t, queries.slug(t.threadId)) for t in page.items],
         "seen": queries.list_digest(page),
         "cursor": cursor,
         "can_act": has_role(request.user, Role.OPERATOR),
     }
+
+
+def _rows(page: queries.ThreadPage) -> list[tuple[Thread, str, str | None]]:
+    """Each conversation with its URL name and its contact's name (read only to draw them)."""
+    names = queries.contact_names(page.items)
+    return [(t, queries.slug(t.threadId), names.get(t.contactId or "")) for t in page.items]
 
 
 @require_role(Role.VIEWER)
@@ -70,7 +75,7 @@ def inbox_page(request: HttpRequest, channel: str) -> HttpResponse:
         context = _list_context(request, channel)
     except InvalidCursor as exc:
         return HttpResponseBadRequest(str(exc))
-    return render(request, "messaging/threads/list.html", context)
+    return render(request, "messaging/threads/list.html", {**context, "rows": _rows(context["page"])})
 
 
 @require_role(Role.VIEWER)
@@ -83,7 +88,7 @@ def threads_fragment(request: HttpRequest, channel: str) -> HttpResponse:
         return HttpResponseBadRequest(str(exc))
     if request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
-    return render(request, "messaging/threads/_threads.html", context)
+    return render(request, "messaging/threads/_threads.html", {**context, "rows": _rows(context["page"])})
 
 
 class Shown:
