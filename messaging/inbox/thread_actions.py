@@ -17,8 +17,6 @@ from wecare.dynamo import update_if
 from wecare.errors import FieldErrors, NotFound
 
 MAX_SUBJECT = send.MAX_SUBJECT
-MAX_HEADER_LOOKBACK = 20  # messages read back to find the one a reply answers
-MAX_HEADER_VALUE = 900  # SES takes a header name and value of at most 996 characters together
 
 
 def mark_read(thread: Thread, *, seen_last_at: str, user: Any) -> bool:
@@ -72,29 +70,7 @@ def reply(thread: Thread, *, text: str, subject: str | None = None, user: Any) -
         "sender": reply_sender(thread),
         "text": text,
     }
-    headers = None
     if thread.channel == "email":
+        # Its In-Reply-To and References are added by the send path, from the thread (at send time).
         request["subject"] = reply_subject(thread, subject)
-        headers = reply_headers(thread)
-    return send.send_message(request, user=user, source="inbox", thread_id=thread.threadId, email_headers=headers)
-
-
-def reply_headers(thread: Thread) -> dict[str, str] | None:
-    """In-Reply-To and References of an email reply (RFC 5322 3.6.4), from the newest inbound
-    message of the conversation that kept its Message-ID: the reply answers it, and its
-    References are the ones it had followed by its own id. None when no message kept one."""
-    for message in Message.by_thread.query(thread.threadId, scan_index_forward=False, limit=MAX_HEADER_LOOKBACK):
-        content = message.content or {}
-        message_id = content.get("messageId")
-        if message.direction != "inbound" or not isinstance(message_id, str) or not message_id:
-            continue
-        earlier = content.get("references") or []
-        if isinstance(earlier, str):
-            earlier = earlier.split()
-        chain = [r for r in earlier if isinstance(r, str) and r] + [message_id]
-        references = " ".join(chain)
-        while len(references) > MAX_HEADER_VALUE and len(chain) > 2:  # keep the first and the newest
-            chain = [chain[0], *chain[2:]]
-            references = " ".join(chain)
-        return {"In-Reply-To": message_id, "References": references}
-    return None
+    return send.send_message(request, user=user, source="inbox", thread_id=thread.threadId)

@@ -184,14 +184,11 @@ def send_message(
     source: str,
     upload_media: Callable[[], None] | None = None,
     thread_id: str | None = None,
-    email_headers: dict[str, str] | None = None,
 ) -> Message:
     """Gate, record and queue one message. ``upload_media`` stores the file ``data["media"]``
     names; it runs only once the gate allows, so a refused send leaves nothing in the bucket.
     ``thread_id``: the SMS or email conversation a reply belongs to (messaging/threads.py); without
-    it an email starts a conversation of its own (and an SMS from a number joins that number's).
-    ``email_headers``: the threading headers of an email reply (In-Reply-To, References), set by
-    the platform, never taken from a request body."""
+    it an email starts a conversation of its own (and an SMS from a number joins that number's)."""
     request = parse(data, media_to_upload=upload_media is not None)
     if thread_id and threads.channel_of(thread_id) != request.channel.value:
         raise FieldErrors(
@@ -213,15 +210,12 @@ def send_message(
     assert contact is not None
     if upload_media is not None:
         upload_media()
-    content = request.content()
-    if email_headers and request.channel == Channel.EMAIL:
-        content["headers"] = email_headers
     message = records.create_queued(
         thread_id=thread_id or threads.thread_for_new_send(request.channel.value, request.sender or "", contact.phone),
         contact=contact,
         channel=request.channel.value,
         sender=request.sender or "",
-        content=content,
+        content=request.content(),
         template_name=(request.template or {}).get("name"),
         created_by=audit.actor_id(user),
         dry_run=settings.SEND_MODE != "LIVE",
@@ -288,7 +282,6 @@ def dispatch(
         subject=content.get("subject"),
         html=content.get("html"),
         interactive=content.get("interactive"),
-        headers=content.get("headers"),
     )
     customer = conversations.identities(contact) if channel is Channel.WHATSAPP else ()
     try:

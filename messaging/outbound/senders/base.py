@@ -49,7 +49,6 @@ class Outbound:
     interactive: dict[str, Any] | None = None  # a list message: messaging/outbound/interactive.py
     subject: str | None = None
     html: str | None = None
-    headers: dict[str, str] | None = None  # email: a reply's threading headers (In-Reply-To, References)
     # Filled in by the sender's ``prepare`` (WhatsApp: the file's media id, uploaded once per file
     # and number), before the rate token's second is checked: what it cost is listed in the result.
     media_id: str | None = None

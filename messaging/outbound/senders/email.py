@@ -17,13 +17,10 @@ class EmailSender(Sender):
         body: dict[str, Any] = {"Text": {"Data": out.text or "", "Charset": "UTF-8"}}
         if out.html:
             body["Html"] = {"Data": out.html, "Charset": "UTF-8"}
-        simple: dict[str, Any] = {"Subject": {"Data": out.subject or "", "Charset": "UTF-8"}, "Body": body}
-        if out.headers:  # a reply: the customer's mail client threads it by these
-            simple["Headers"] = [{"Name": name, "Value": value} for name, value in out.headers.items()]
         params = {
             "FromEmailAddress": formataddr((settings.SES_SENDER_NAME, out.sender)),
             "Destination": {"ToAddresses": [out.to]},
-            "Content": {"Simple": simple},
+            "Content": {"Simple": {"Subject": {"Data": out.subject or "", "Charset": "UTF-8"}, "Body": body}},
         }
         answer = with_retries(lambda: client.send_email(**params))
         return SendResult(answer["MessageId"], [{"operation": "SendEmail", "params": params}])
