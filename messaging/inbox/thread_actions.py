@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from messaging import email_threads
 from messaging.channels import Channel, allowed_senders, default_sender
 from messaging.inbox.thread_queries import contact_for
 from messaging.models import Message
@@ -52,8 +53,7 @@ def reply_subject(thread: Thread, subject: str | None = None) -> str:
     """An email reply's subject: the one given, else "Re: " and the conversation's."""
     if subject and subject.strip():
         return subject.strip()
-    base = (thread.subject or "").strip() or "(no subject)"
-    return base if base.lower().startswith("re:") else f"Re: {base}"[:MAX_SUBJECT]
+    return email_threads.reply_subject(thread.subject)[:MAX_SUBJECT]
 
 
 def reply(thread: Thread, *, text: str, subject: str | None = None, user: Any) -> Message:

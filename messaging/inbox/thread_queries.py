@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
 from django.conf import settings
 
 from contacts.models import Contact
 from contacts.queries import find_live_by_email, find_live_by_phone
+from messaging import email_html
 from messaging.channels import Channel, allowed_senders
 from messaging.inbox.queries import MAX_PAGE, MAX_QUERIES_PER_PAGE, MEDIA_LINK_SECONDS, PAGE_SIZE, digest
 from messaging.models import MediaFile, Message
@@ -178,10 +178,10 @@ def contact_names(items: list[Thread]) -> dict[str, str]:
 
 
 def safe_html(message: Message) -> str | None:
-    """An email's HTML for the page: sanitised again here, whatever wrote it (the inbound email
-    code sanitises on write; a stored item is not trusted to have been)."""
+    """An email's HTML for the page: sanitised again here by the inbound email code's own rules
+    (``email_html.for_display``), so a rule tightened later applies to mail recorded before it."""
     html = (message.content or {}).get("html")
-    return nh3.clean(html) if isinstance(html, str) and html else None
+    return email_html.for_display(html) if isinstance(html, str) and html else None
 
 
 @dataclass
@@ -190,6 +190,7 @@ class Attachment:
     content_type: str
     size: int | None
     url: str | None  # a short-lived link to the stored file; None when it is not stored
+    withheld: bool = False  # not stored: SES found a virus in the mail
 
 
 def attachments(message: Message) -> list[Attachment]:
@@ -201,7 +202,8 @@ def attachments(message: Message) -> list[Attachment]:
                     filename=str(item.get("filename") or "attachment")[:240],
                     content_type=str(item.get("contentType") or ""),
                     size=item.get("size") if isinstance(item.get("size"), int) else None,
-                    url=_file_link(item),
+                    url=None if item.get("withheld") else _file_link(item),
+                    withheld=bool(item.get("withheld")),
                 )
             )
     return found

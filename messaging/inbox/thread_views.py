@@ -99,6 +99,7 @@ class Shown:
         content = message.content or {}
         self.text = content.get("text") or ""
         self.subject = content.get("subject")
+        self.sender_name = content.get("fromName")  # an email's From name, as the customer's mail gave it
         self.html = queries.safe_html(message)
         self.attachments = queries.attachments(message)
         self.failure = queries.failure(message)

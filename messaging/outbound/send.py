@@ -16,10 +16,10 @@ from celery import shared_task
 from django.conf import settings
 
 from contacts.models import Contact
-from messaging import conversations, threads
+from messaging import conversations, email_threads, threads
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.outbound import gate, media, ratelimit, records, template_catalog, tier
+from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, template_catalog, tier
 from messaging.outbound.interactive import list_errors
 from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver, prepare
 from messaging.outbound.senders.whatsapp import MAX_TEXT
@@ -271,6 +271,11 @@ def dispatch(
         return Outcome(verdict)
     assert contact is not None
     content = message.content or {}
+    try:
+        # A reply in an email thread answers the customer's latest mail (In-Reply-To, References).
+        headers = {**list_unsubscribe.headers_for(message), **email_threads.headers_for(message)}
+    except ValueError as exc:  # no SITE_URL: a bulk email without its unsubscribe link must not go
+        return Outcome(verdict, error=SendError(str(exc), permanent=True, details={"code": "NO_UNSUBSCRIBE_LINK"}))
     out = Outbound(
         message_id=message.messageId,
         channel=channel.value,
@@ -282,6 +287,7 @@ def dispatch(
         subject=content.get("subject"),
         html=content.get("html"),
         interactive=content.get("interactive"),
+        headers=headers,
     )
     customer = conversations.identities(contact) if channel is Channel.WHATSAPP else ()
     try:

@@ -66,7 +66,7 @@ def email_with_attachment(address: str, contact, *, subject: str = LONG_SUBJECT)
             "<table><tr><td>Item</td><td>Qty</td></tr><tr><td>Rice 25 kg</td><td>40</td></tr></table>"
             "<script>alert('x')</script>"
         ),
-        messageId="<note-1@mail.example.com>",
+        messageIdHeader="note-1@mail.example.com",
         attachments=[
             {
                 "s3Key": key,

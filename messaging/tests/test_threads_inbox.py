@@ -4,6 +4,7 @@ read, archive, and replies through the one send path landing in the same convers
 
 from __future__ import annotations
 
+import email
 import html
 
 import pytest
@@ -266,8 +267,8 @@ def test_an_email_reply_threads_with_re_subject_and_the_customers_message_id(
         contact,
         "Where is my parcel?",
         subject="Parcel 77",
-        messageId="<abc@mail.example.com>",
-        references=["<root@mail.example.com>"],
+        messageIdHeader="abc@mail.example.com",
+        references=["root@mail.example.com"],
     )
     thread = thread_data.thread_of(message)
     slug = queries.slug(thread.threadId)
@@ -278,12 +279,11 @@ def test_an_email_reply_threads_with_re_subject_and_the_customers_message_id(
     assert response.status_code == 200, response.content.decode()
     [reply] = [m for m in queries.messages(thread).items if m.direction == "outbound"]
     assert reply.threadId == thread.threadId and reply.sender == settings.SES_SENDER_EMAIL
-    simple = reply.providerRequest[0]["params"]["Content"]["Simple"]
-    assert simple["Subject"]["Data"] == "Re: Parcel 77"
-    assert {h["Name"]: h["Value"] for h in simple["Headers"]} == {
-        "In-Reply-To": "<abc@mail.example.com>",
-        "References": "<root@mail.example.com> <abc@mail.example.com>",
-    }
+    # The send path adds the thread's headers (messaging/email_threads.py): the mail goes as Raw MIME.
+    mail = email.message_from_string(reply.providerRequest[0]["params"]["Content"]["Raw"]["Data"])
+    assert mail["Subject"] == "Re: Parcel 77"
+    assert mail["In-Reply-To"] == "<abc@mail.example.com>"
+    assert mail["References"] == "<root@mail.example.com> <abc@mail.example.com>"
     thread = fresh(thread)
     # The reply stays in the inbox of the address the customer wrote to, under its first subject.
     assert (thread.business, thread.subject, thread.messageCount) == (address, "Parcel 77", 2)
