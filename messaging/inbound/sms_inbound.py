@@ -79,7 +79,7 @@ def parse(message: str) -> InboundSms:
         body=_text(body, "messageBody", required=False) or "",
         keyword=_text(body, "messageKeyword", limit=MAX_ID, required=False) or None,
         inbound_message_id=_text(body, "inboundMessageId", limit=MAX_ID) or "",
-        previous_published_message_id=_text(body, "previousPublishedMessageId", limit=MAX_ID, required=False),
+        previous_published_message_id=_text(body, "previousPublishedMessageId", limit=MAX_ID, required=False) or None,
     )
 
 
