@@ -19,7 +19,7 @@ from contacts.models import Contact
 from messaging import conversations, email_threads, threads
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, template_catalog, tier
+from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, sms_opt_outs, template_catalog, tier
 from messaging.outbound.interactive import list_errors
 from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver, prepare
 from messaging.outbound.senders.whatsapp import MAX_TEXT
@@ -251,7 +251,8 @@ def dispatch(
     tier_allows: Callable[[str], bool],
     reserve: Callable[[str, str], float | None],
 ) -> Outcome:
-    """Gate, rate tokens, sender: the decision and the provider call, nothing stored.
+    """Gate, rate tokens, sender: the decision and the provider call, nothing stored but one
+    thing: an SMS AWS refuses for the opt-out list turns the contact's SMS consent off.
 
     Every send goes through here (the worker, via ``process``), so what the property tests prove
     about it holds for the platform: the provider is called if and only if the gate allows.
@@ -304,6 +305,10 @@ def dispatch(
         except TokenExpired:
             log.info("rate token went stale before use; taking another", extra={"channel": channel.value})
         except SendError as error:
+            if channel is Channel.SMS:
+                # The one thing stored here: AWS's opt-out list said no, so consent goes off and
+                # the gate refuses the next send (single or bulk) before any provider call.
+                sms_opt_outs.note_refusal(contact, message.messageId, error)
             return Outcome(verdict, error=error, to=out.to, customer=customer)
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from ulid import ULID
 
 from contacts import actions
@@ -63,7 +62,7 @@ def test_an_operator_replies_and_the_reply_joins_the_thread(client_for, operator
     response = client_for(operator).post(f"/api/threads/{slug}/reply", {"text": "Until six"}, content_type=JSON)
     assert response.status_code == 202, response.content
     sent = response.json()
-    assert sent["channel"] == "sms" and sent["sender"] == settings.SMS_POOL_ID
+    assert sent["channel"] == "sms" and sent["sender"] == business  # the number the customer texted
     items = client_for(operator).get(f"/api/threads/{slug}/messages").json()["items"]
     assert [(m["direction"], m["text"]) for m in items] == [("inbound", "open today?"), ("outbound", "Until six")]
 

@@ -182,8 +182,9 @@ def test_an_sms_reply_from_the_composer_lands_in_its_thread(client_for, operator
     [reply] = [m for m in queries.messages(thread).items if m.direction == "outbound"]
     assert reply.threadId == thread.threadId and reply.content["text"] == "At nine"
     assert reply.status == "sent" and reply.dryRun  # through the send path, DRY_RUN at the sender
-    # Not on the SMS allowlist yet (only the pool is): the reply goes from the pool.
-    assert reply.sender == settings.SMS_POOL_ID
+    # The number the customer texted is one of SMS_NUMBERS (on the allowlist): the reply goes from it.
+    assert reply.sender == business
+    assert reply.providerRequest[0]["params"]["OriginationIdentity"] == business
     assert reply.providerRequest[0]["params"]["DestinationPhoneNumber"] == contact.phone
     thread = fresh(thread)
     assert (thread.messageCount, thread.lastDirection, thread.lastPreview, thread.unreadCount) == (
@@ -196,16 +197,20 @@ def test_an_sms_reply_from_the_composer_lands_in_its_thread(client_for, operator
     assert "At nine" in page and 'data-status="sent"' in page
 
 
-def test_an_sms_reply_goes_from_the_threads_number_when_it_is_allowlisted(
-    operator, business, new_phone, new_email, monkeypatch
+def test_an_sms_reply_to_a_number_off_the_allowlist_goes_from_the_pool(
+    client_for, operator, settings, new_phone, new_email
 ):
     contact = person(operator, new_phone, new_email, optInSms=True)
-    thread = thread_data.thread_of(thread_data.sms(business, contact, "hi"))
-    # What the SMS allowlist will hold once numbers are configured beside the pool.
-    monkeypatch.setattr(
-        "messaging.inbox.thread_actions.allowed_senders", lambda channel: [settings.SMS_POOL_ID, business]
-    )
-    assert thread_actions.reply_sender(thread) == business
+    unlisted = new_phone()  # a customer texted a number SMS_NUMBERS does not name
+    settings.SMS_NUMBERS = []
+    thread = thread_data.thread_of(thread_data.sms(unlisted, contact, "hi"))
+    assert thread_actions.reply_sender(thread) == settings.SMS_POOL_ID
+    page = client_for(operator).get(f"/dm/sms/{queries.slug(thread.threadId)}/").content.decode()
+    assert "the SMS pool: it picks the number" in page
+    thread_actions.reply(thread, text="hello", user=operator)
+    [reply] = [m for m in queries.messages(thread).items if m.direction == "outbound"]
+    # From the pool, yet in the conversation with the number the customer wrote to.
+    assert (reply.sender, reply.threadId, fresh(thread).business) == (settings.SMS_POOL_ID, thread.threadId, unlisted)
 
 
 def test_a_refused_reply_shows_the_gates_sentence_and_records_nothing(
