@@ -80,6 +80,10 @@ class Contact(DynamoModel):
     consentSms = Consent(null=True)
     consentEmail = Consent(null=True)
     lastInboundMessageAt = UTCDateTimeAttribute(null=True)
+    # SES soft bounces (Transient / Undetermined) to this contact's address: counted, consent kept
+    # (messaging/inbound/email_events.py). A hard bounce or a complaint turns optInEmail off instead.
+    softBounceCount = NumberAttribute(null=True)
+    lastSoftBounceAt = UTCDateTimeAttribute(null=True)
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     deletedAt = UTCDateTimeAttribute(null=True)

@@ -1,6 +1,6 @@
 """One-click unsubscribe links (RFC 8058): a signed token naming a contact and a channel, the URL a
 bulk email carries in ``List-Unsubscribe``, and the opt-out a POST to it records without a login.
-Why a signed token and how long it lives: docs/design/email.md.
+Why a signed token and how long it lives: docs/design/email-feedback.md.
 """
 
 from __future__ import annotations

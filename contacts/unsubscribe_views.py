@@ -3,7 +3,7 @@
 Public and CSRF-exempt, because a mail provider's one-click POST carries no login and no cookie: the
 signed token is the authority, and all it can do is turn one contact's one channel off. A GET only
 shows the page and its button, never changes anything (link scanners open every link).
-docs/design/email.md says why.
+docs/design/email-feedback.md says why.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Which emails carry a one-click unsubscribe, and its headers (RFC 2369 and RFC 8058, as Gmail's
-and Yahoo's bulk-sender rules ask of marketing mail). docs/design/email.md says which and why.
+and Yahoo's bulk-sender rules ask of marketing mail). docs/design/email-feedback.md says which and
+why.
 """
 
 from __future__ import annotations

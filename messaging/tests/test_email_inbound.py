@@ -165,6 +165,34 @@ def test_html_is_kept_sanitised(client, new_email):
     assert email_html.for_display(stored) == stored
 
 
+def test_awss_own_sns_action_example_is_recorded_once(client):
+    # AWS's published notification (fixtures/aws/README.md), the mail in "content", exactly as given.
+    body = (FIXTURES / "aws" / "ses_received_sns_action.json").read_text()
+
+    deliver(client, body)
+    deliver(client, body)
+
+    message = recorded("d6iitobk75ur44p8kdnnp7g2n800")
+    assert (message.content["from"], message.content["subject"]) == ("sender@example.com", "Example subject")
+    assert message.content["messageIdHeader"] == "61967230-7A45-4A9D-BEC9-87CBCF2211C9@example.com"
+    assert [m.messageId for m in thread_messages(message.threadId)] == [message.messageId]
+
+
+def test_awss_own_s3_action_example_reads_the_mail_under_the_prefix_it_names(client):
+    # AWS's example names only the rule's prefix ("email/") as objectKey: the mail is read from
+    # <prefix><messageId>. Its bucket is ours here, and its id new, so it is its own mail.
+    body = json.loads((FIXTURES / "aws" / "ses_received_s3_action.json").read_text())
+    ses_id = ses_receiving.new_ses_message_id()
+    body["mail"]["messageId"] = ses_id
+    body["receipt"]["action"]["bucketName"] = settings.MEDIA_BUCKET
+    raw = json.loads((FIXTURES / "aws" / "ses_received_sns_action.json").read_text())["content"].encode()
+    aws_client("s3").put_object(Bucket=settings.MEDIA_BUCKET, Key=f"email/{ses_id}", Body=raw)
+
+    deliver(client, json.dumps(body))
+
+    assert recorded(ses_id).content["text"].strip() == "Example content"
+
+
 # --- threading ------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """Email through SES v2 SendEmail, plain text and HTML, from the verified sender.
 
-A message with headers of its own (a bulk email's List-Unsubscribe, docs/design/email.md) goes as
-Raw MIME built here, so the mail SES sends, and the mail moto keeps locally, carry exactly those
-headers; any other goes as SES's Simple content, as it always has.
+A message with headers of its own (a bulk email's List-Unsubscribe: docs/design/email-feedback.md)
+goes as Raw MIME built here, so the mail SES sends, and the mail moto keeps locally, carry exactly
+those headers; any other goes as SES's Simple content, as it always has.
 """
 
 from __future__ import annotations
