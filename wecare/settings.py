@@ -237,6 +237,10 @@ SMS_NUMBERS = env_list("SMS_NUMBERS", default=[])
 # The SMS opt-out list kept in agreement with contacts' SMS consent: a customer's opt-out word adds
 # the number, a person's re-opt-in with evidence removes it (contacts/sms_opt_out_list.py).
 SMS_OPT_OUT_LIST = env_str("SMS_OPT_OUT_LIST", default="Default")
+# The SMS configuration set every SMS names, whose SNS event destination publishes delivery events to
+# SMS_EVENTS_TOPIC_ARN (or SNS_TOPIC_ARN). bootstrap_aws creates both. Empty: none is named, and
+# only a configuration set made the numbers' default by hand reports events.
+SMS_CONFIGURATION_SET = env_str("SMS_CONFIGURATION_SET", default="")
 SES_SENDER_EMAIL = env_str("SES_SENDER_EMAIL", default="one@wecare.digital")
 SES_SENDER_NAME = env_str("SES_SENDER_NAME", default="WECARE.DIGITAL")
 # Inbound email (docs/design/email.md): the addresses of ours that customers write to (the SES

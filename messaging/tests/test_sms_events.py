@@ -160,3 +160,16 @@ def test_a_malformed_event_is_parked_at_once_with_its_reason(client, settings, f
     )
     [parked] = [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted]
     assert json.loads(parked.payload)["error"] == "PermanentError: eventTimestamp is not a number of milliseconds"
+
+
+def test_an_sms_names_the_configuration_set_whose_destination_reports_its_events(
+    settings, fake_aws_clean, client_for, operator, new_phone
+):
+    settings.SEND_MODE = "LIVE"
+    settings.SMS_CONFIGURATION_SET = "base-wecare-digital-sms"
+    contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
+    body = {"contactId": contact.contactId, "channel": "sms", "text": "Hi"}
+    response = client_for(operator).post("/api/messages", body, content_type="application/json")
+    assert response.status_code == 202
+    [call] = fake_aws_clean.calls("SendTextMessage")
+    assert call["params"]["ConfigurationSetName"] == "base-wecare-digital-sms"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from messaging.outbound.senders.base import Outbound, Sender, SendError, SendResult, with_retries
 
 # AWS refuses, without trying, to send to a number on the sending identity's opt-out list.
@@ -22,6 +24,9 @@ class SmsSender(Sender):
             "MessageBody": out.text or "",
             "MessageType": "TRANSACTIONAL",
         }
+        if settings.SMS_CONFIGURATION_SET:
+            # Its event destination reports delivery (messaging/inbound/sms_events.py).
+            params["ConfigurationSetName"] = settings.SMS_CONFIGURATION_SET
         try:
             answer = with_retries(lambda: client.send_text_message(**params))
         except SendError as error:
