@@ -19,10 +19,10 @@ from contacts.models import Contact
 from contacts.queries import find_live_by_email, find_live_by_phone
 from messaging import email_html
 from messaging.channels import Channel, allowed_senders
-from messaging.inbox.queries import MAX_PAGE, MAX_QUERIES_PER_PAGE, MEDIA_LINK_SECONDS, PAGE_SIZE, digest
+from messaging.inbound import email_attachments
+from messaging.inbox.queries import MAX_PAGE, MAX_QUERIES_PER_PAGE, PAGE_SIZE, digest
 from messaging.models import MediaFile, Message
 from messaging.threads import THREAD_ID, Thread, channel_of, inbox_key
-from wecare.aws import client
 from wecare.dynamo import Cursor
 from wecare.errors import NotFound
 
@@ -56,11 +56,12 @@ def is_inbox_name(channel: str, value: str) -> bool:
 
 
 def configured_inboxes(channel: str) -> list[str]:
-    """The business numbers (SMS) or receiving addresses (email) the settings name: the SMS
-    numbers when configured (``SMS_NUMBERS``), the SES sender address (replies come back to it)."""
+    """The business numbers (SMS) or receiving addresses (email) the settings name: the two-way
+    numbers (``SMS_NUMBERS``); the receiving addresses (``EMAIL_RECEIVING_ADDRESSES``), then the
+    SES sender address (an email sent from a contact's page starts a conversation under it)."""
     if channel == "sms":
-        return [n for n in getattr(settings, "SMS_NUMBERS", []) if n.startswith("+")]
-    return [a for a in allowed_senders(Channel.EMAIL) if a]
+        return [n for n in settings.SMS_NUMBERS if n.startswith("+")]
+    return list(dict.fromkeys(a for a in [*settings.EMAIL_RECEIVING_ADDRESSES, *allowed_senders(Channel.EMAIL)] if a))
 
 
 def inboxes(channel: str) -> list[str]:
@@ -210,19 +211,15 @@ def attachments(message: Message) -> list[Attachment]:
 
 
 def _file_link(item: dict[str, Any]) -> str | None:
-    """A presigned GET of the attachment's file, like the WhatsApp inbox's media links: by the
+    """A presigned GET of the attachment's file, like the WhatsApp inbox's media links, as the
+    inbound email code makes it (a download, never shown inline on the bucket's origin): by the
     S3 key the item names, else by its MediaFiles record."""
-    key, bucket = item.get("s3Key"), item.get("s3Bucket")
-    if not key and item.get("fileId"):
+    if not item.get("s3Key") and item.get("fileId"):
         try:
-            key = MediaFile.get(str(item["fileId"])).s3Key
+            item = {**item, "s3Key": MediaFile.get(str(item["fileId"])).s3Key}
         except MediaFile.DoesNotExist:
             return None
-    if not key:
-        return None
-    return client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": bucket or settings.MEDIA_BUCKET, "Key": key}, ExpiresIn=MEDIA_LINK_SECONDS
-    )
+    return email_attachments.link(item)
 
 
 def failure(message: Message) -> str | None:
