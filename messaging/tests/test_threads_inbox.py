@@ -340,3 +340,23 @@ def test_a_thread_of_another_channel_is_refused_by_the_send_path(operator, busin
             source="test",
             thread_id=thread.threadId,
         )
+
+
+def test_an_sms_from_a_two_way_number_on_the_contact_page_joins_that_numbers_thread(
+    client_for, operator, business, new_phone, new_email
+):
+    contact = person(operator, new_phone, new_email, optInSms=True)
+    response = client_for(operator).post(
+        f"/messages/contact/{contact.contactId}/compose/",
+        {"channel": "sms", "sender": business, "text": "Your table is ready", "action": "send"},
+    )
+    assert response.status_code == 200, response.content.decode()
+    [sent] = [m for m in Message.by_contact.query(contact.contactId) if m.channel == "sms"]
+    assert sent.threadId == threads.sms_thread_id(business, contact.phone)
+    thread = threads.Thread.get(sent.threadId, consistent_read=True)
+    assert (thread.business, thread.customer, thread.lastPreview, thread.unreadCount) == (
+        business,
+        contact.phone,
+        "Your table is ready",
+        0,
+    )
