@@ -36,8 +36,10 @@ def _load(channel: str, thread: str) -> Thread:
         raise Http404(thread[:80]) from None
 
 
-def _list_context(request: HttpRequest, channel: str) -> dict:
-    inboxes = queries.inboxes(channel)
+def _list_context(request: HttpRequest, channel: str, *, discover: bool = True) -> dict:
+    """``discover``: find the inboxes conversations exist with (a bounded scan) beside the
+    configured ones; the poll, which names its inbox, skips it."""
+    inboxes = queries.inboxes(channel) if discover else queries.configured_inboxes(channel)
     chosen = request.GET.get("business") or ""
     if queries.is_inbox_name(channel, chosen) and chosen not in inboxes:
         inboxes.append(chosen)  # one the bounded discovery missed, or with no conversation yet
@@ -83,7 +85,7 @@ def inbox_page(request: HttpRequest, channel: str) -> HttpResponse:
 def threads_fragment(request: HttpRequest, channel: str) -> HttpResponse:
     """The polled list. Reading it marks nothing read."""
     try:
-        context = _list_context(request, channel)
+        context = _list_context(request, channel, discover=False)
     except InvalidCursor as exc:
         return HttpResponseBadRequest(str(exc))
     if request.GET.get("seen") == context["seen"]:

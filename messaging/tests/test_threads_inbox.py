@@ -360,3 +360,25 @@ def test_an_sms_from_a_two_way_number_on_the_contact_page_joins_that_numbers_thr
         "Your table is ready",
         0,
     )
+
+
+def test_the_polls_answer_204_until_something_shown_changes(
+    client_for, viewer, operator, business, new_phone, new_email
+):
+    contact = person(operator, new_phone, new_email)
+    message = thread_data.sms(business, contact, "first")
+    slug = queries.slug(message.threadId)
+    web = client_for(viewer)
+    listing = web.get(f"/dm/sms/?business={business}").content.decode()
+    seen = listing.split('"seen": "', 1)[1].split('"', 1)[0]
+    poll = f"/dm/sms/conversations/?business={business}&seen={seen}"
+    assert web.get(poll).status_code == 204
+    page = web.get(f"/dm/sms/{slug}/").content.decode()
+    timeline_seen = page.split('"seen": "', 1)[1].split('"', 1)[0]
+    assert web.get(f"/dm/sms/{slug}/latest/?seen={timeline_seen}").status_code == 204
+
+    thread_data.sms(business, contact, "second")
+    redrawn = web.get(poll)
+    assert redrawn.status_code == 200 and "second" in redrawn.content.decode()
+    latest = web.get(f"/dm/sms/{slug}/latest/?seen={timeline_seen}")
+    assert latest.status_code == 200 and "second" in latest.content.decode()
