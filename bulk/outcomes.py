@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pynamodb.exceptions import TransactWriteError
 
 from bulk.models import BulkRecipient
-from messaging.models import Message, ProviderMessageId, StatusChange
+from messaging.models import Message, StatusChange
 from messaging.outbound import send
 from messaging.outbound.records import wa_message_item
 from messaging.whatsapp_table import WaMessage
@@ -23,9 +23,8 @@ from wecare.dynamo import now, set_nullable, transaction
 log = logging.getLogger("bulk.outcomes")
 
 MAX_ACTIONS = 100  # TransactWriteItems' limit on actions per request
-# Outcomes written together once this many wait: a sent outcome is three actions (Messages item,
-# final state, and WhatsApp's MSG# item or an SMS or email's provider id), so 30 of them fill most
-# of one transaction.
+# Outcomes written together once this many wait: a WhatsApp outcome is three actions (Messages
+# item, final state, MSG# item), so 30 of them fill most of one transaction.
 RECORD_BATCH = 30
 # Longest an outcome waits for its batch to fill before it is written anyway.
 RECORD_WAIT_SECONDS = 1.0
@@ -38,11 +37,10 @@ class _Outcome:
     actions: list = field(default_factory=list)  # the recipient's update actions
     message: Message | None = None
     wa: WaMessage | None = None
-    provider_id: ProviderMessageId | None = None  # an SMS or email's: how its events find the message
 
     @property
     def size(self) -> int:
-        return 1 + (self.message is not None) + (self.wa is not None) + (self.provider_id is not None)
+        return 1 + (self.message is not None) + (self.wa is not None)
 
 
 class Outcomes:
@@ -76,7 +74,7 @@ class Outcomes:
     def delivered(self, recipient: BulkRecipient, message: Message, outcome: send.Outcome) -> str:
         """The provider call's result (sent, or failed with the provider's details)."""
         at = now()
-        wa = provider_id = None
+        wa = None
         if outcome.error is not None:
             status = "failed"
             details = {**outcome.error.details, "message": str(outcome.error), "permanent": outcome.error.permanent}
@@ -88,12 +86,11 @@ class Outcomes:
             status, reason = "sent", None
             message.status = "sent"
             message.providerRequest = result.calls
-            if message.channel == "whatsapp":
+            if message.channel != "whatsapp":
+                message.providerMessageId = result.provider_message_id  # SMS and SES events name it
+            else:
                 message.whatsappMessageId = result.provider_message_id
                 wa = wa_message_item(message, result, to=outcome.to, at=at.isoformat(), customer=outcome.customer)
-            else:
-                message.providerMessageId = result.provider_message_id  # SMS and SES events name it
-                provider_id = ProviderMessageId.for_message(message, result.provider_message_id)
             # A sent change keeps when the provider call began: the rate limit's clock, as single sends record it.
             details = {"providerCallStartedAt": result.started_at}
         message.statusHistory = [*message.statusHistory, StatusChange(status=status, at=at, details=details)]
@@ -105,7 +102,7 @@ class Outcomes:
         ]
         if status == "sent":
             actions.append(BulkRecipient.sentAt.set(at))
-        return self._add(_Outcome(recipient, status, actions, message, wa, provider_id))
+        return self._add(_Outcome(recipient, status, actions, message, wa))
 
     def _add(self, outcome: _Outcome) -> str:
         with self._lock:
@@ -153,8 +150,6 @@ def _write(batch: list[_Outcome]) -> list[_Outcome]:
                 tx.update(o.recipient, actions=o.actions, condition=BulkRecipient.status == "sending", label=o)
                 if o.wa is not None:
                     tx.save(o.wa, condition=WaMessage.pk.does_not_exist(), label=o)
-                if o.provider_id is not None:
-                    tx.save(o.provider_id, label=o)
     except TransactWriteError as exc:
         failed = tx.failed_labels(exc) if exc.cause_response_code == "TransactionCanceledException" else []
         if not failed:

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from messaging.models import MESSAGE_RETENTION_DAYS, Message, ProviderMessageId
+from messaging.models import MESSAGE_RETENTION_DAYS, Message
 from messaging.threads import EmailMessageId, Thread
 
 RETENTION = timedelta(days=MESSAGE_RETENTION_DAYS)
@@ -69,7 +69,7 @@ def trimmed(ids: list[str]) -> list[str]:
 def find_thread(ids: Iterable[str]) -> str | None:
     """The thread of the nearest id we know (give In-Reply-To first, then References latest
     first), or None. Our sent mail not in the lookup (sent before threads, or outside one) is
-    found through the ProviderMessageIds item the send path writes, when it has a thread."""
+    found through the Messages item's providerMessageId (its index), when it has a thread."""
     for message_id in list(dict.fromkeys(ids))[:MAX_REFERENCES]:
         key = lookup_key(message_id)
         try:
@@ -84,11 +84,10 @@ def find_thread(ids: Iterable[str]) -> str | None:
 
 
 def _thread_of_sent(ses_message_id: str) -> str | None:
-    try:
-        provider = ProviderMessageId.get(ProviderMessageId.key("email", ses_message_id), consistent_read=True)
-        return Message.get(provider.messageId, consistent_read=True).threadId
-    except (ProviderMessageId.DoesNotExist, Message.DoesNotExist):
-        return None
+    for message in Message.by_provider_id.query(ses_message_id, limit=5):
+        if message.channel == "email" and message.threadId:
+            return message.threadId
+    return None
 
 
 def id_item(message_id: str, *, thread_id: str, message: str) -> EmailMessageId:

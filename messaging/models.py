@@ -5,8 +5,6 @@ The WhatsApp single table, in its fixed layout, is in ``messaging/whatsapp_table
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -108,33 +106,6 @@ class InboundEvent(DynamoModel):
 
 
 ByMessageIndex = string_index("messageId-index", "messageId")
-
-
-@register
-class ProviderMessageId(DynamoModel):
-    """Which Messages item an SMS or SES message id belongs to: the key their delivery, bounce and
-    complaint events carry. Written in the transaction that records the message sent, so a key read
-    (consistent) finds it; a table of its own rather than an index on Messages, because bootstrap
-    creates missing tables but never changes an existing one. Kept as long as the message."""
-
-    Meta = meta("ProviderMessageIds")
-    providerKey = UnicodeAttribute(hash_key=True)  # "<channel>#<provider message id>"
-    messageId = UnicodeAttribute()
-    contactId = UnicodeAttribute()
-    expiresAt = TTLAttribute()
-
-    @staticmethod
-    def key(channel: str, provider_message_id: str) -> str:
-        return f"{channel}#{provider_message_id}"
-
-    @classmethod
-    def for_message(cls, message: Message, provider_message_id: str) -> ProviderMessageId:
-        return cls(
-            providerKey=cls.key(message.channel, provider_message_id),
-            messageId=message.messageId,
-            contactId=message.contactId,
-            expiresAt=timedelta(days=MESSAGE_RETENTION_DAYS),
-        )
 
 
 @register

@@ -202,3 +202,31 @@ def test_a_bulk_email_is_not_sent_without_site_url(settings, customer, bulk_emai
     [message] = bulk_email(customer)
     assert message.status == "failed" and message.errorDetails["code"] == "NO_UNSUBSCRIBE_LINK"
     assert mail_to(customer.email) == []
+
+
+def test_in_dry_run_the_bulk_email_is_recorded_with_its_headers_as_ses_would_get_it(
+    settings, site, operator, customer, monkeypatch
+):
+    # DRY_RUN's stand-in checks the Raw request against SES's model and records it, sending nothing.
+    chunks: list[list[str]] = []
+    monkeypatch.setattr(sending.send_chunk, "apply_async", lambda args, queue: chunks.append(args))
+    job = bulk_actions.start_job(
+        AudienceSpec(contact_ids=[customer.contactId]),
+        {"subject": "Offers", "text": "Hello"},
+        channel="email",
+        sender=None,
+        user=operator,
+        confirm=True,
+        previewed_count=1,
+    )
+    for args in chunks:
+        sending.run_chunk(*args)
+    [recipient] = all_recipients(job.jobId)
+    message = Message.get(recipient.messageId, consistent_read=True)
+    assert message.status == "sent" and message.dryRun
+    raw = message.providerRequest[0]["params"]["Content"]["Raw"]["Data"]
+    mail = email.message_from_string(raw, policy=policy.default)
+    assert mail["List-Unsubscribe-Post"] == ONE_CLICK
+    link = unsubscribe.read(path_of(mail["List-Unsubscribe"]).removeprefix("/u/"))
+    assert (link.contact_id, link.channel, link.message_id) == (customer.contactId, "email", message.messageId)
+    assert mail_to(customer.email) == []

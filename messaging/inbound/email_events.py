@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -23,10 +23,11 @@ from contacts.models import Contact, ContactUniqueKey
 from contacts.queries import holder_of
 from contacts.validation import InvalidValue, normalise_email
 from messaging.inbound.record import IDEMPOTENCY_TTL
-from messaging.models import Message, ProviderMessageId, StatusChange
+from messaging.models import Message, StatusChange
 from messaging.whatsapp_table import WaIdempotency
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now, transaction
+from wecare.metrics import emit
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,16 @@ class EmailEvent:
 
 
 def _time(value: Any) -> datetime | None:
+    """SES's ISO time ("…Z"); one without a zone is taken as UTC, anything else as unknown."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> tuple[Recipient, ...]:
@@ -98,7 +105,7 @@ def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> tupl
     listed = {"Bounce": "bouncedRecipients", "Complaint": "complainedRecipients"}.get(kind)
     if listed:
         return tuple(
-            Recipient(str(r["emailAddress"]), r.get("diagnosticCode"), r.get("status"))
+            Recipient(str(r["emailAddress"]), _text(r.get("diagnosticCode")), _text(r.get("status")))
             for r in detail.get(listed) or []
             if isinstance(r, dict) and r.get("emailAddress")
         )
@@ -154,17 +161,21 @@ def _contact(address: str) -> Contact | None:
 
 
 def _message(event: EmailEvent) -> Message | None:
-    """Our Messages item of the mail, through the id SES gave it; NotRecordedYet for our own
-    recent mail whose record is not written yet."""
-    try:
-        ref = ProviderMessageId.get(ProviderMessageId.key("email", event.ses_message_id), consistent_read=True)
-        return Message.get(ref.messageId, consistent_read=True)
-    except (ProviderMessageId.DoesNotExist, Message.DoesNotExist):
-        pass
+    """Our Messages item of the mail, through the id SES gave it (providerMessageId-index)."""
+    return next(
+        (m for m in Message.by_provider_id.query(event.ses_message_id) if m.channel == "email"),
+        None,
+    )
+
+
+def _maybe_not_recorded_yet(event: EmailEvent) -> bool:
+    """With no record found: our own recent mail, whose record may still be on its way (bulk
+    writes its outcomes in batches, and an index is read eventually consistent), rather than
+    another system's mail or ours long expired."""
     ours = event.source == settings.SES_SENDER_EMAIL.lower()
-    if ours and event.kind in STATUS_OF and event.sent_at and abs(now() - event.sent_at) <= RECORDING_GRACE:
-        raise NotRecordedYet(f"{event.kind} for SES message {event.ses_message_id}: no record of it yet")
-    return None
+    return (
+        ours and event.kind in STATUS_OF and event.sent_at is not None and abs(now() - event.sent_at) <= RECORDING_GRACE
+    )
 
 
 def _already_applied(event: EmailEvent) -> bool:
@@ -265,13 +276,15 @@ def _apply(event: EmailEvent, message: Message | None, soft: list[Contact], *, m
 
 def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
     """Apply one SES event; returns what happened. Raises MalformedEvent (permanent) for a body
-    that is not an SES event, NotRecordedYet while our own recent mail is not recorded yet."""
+    that is not an SES event, NotRecordedYet (after any suppression) while our own recent mail is
+    not recorded yet."""
     event = parse(body)
     context = {"sns_message_id": sns_message_id, "ses_message_id": event.ses_message_id, "kind": event.kind}
     if _already_applied(event):
         log.info("ses event already applied", extra=context)
         return {"outcome": "duplicate"}
     message = _message(event)
+    early = message is None and _maybe_not_recorded_yet(event)
     suppressed, soft, unknown = [], [], []
     for recipient in event.recipients:
         contact = _contact(recipient.address)
@@ -286,6 +299,10 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
             soft.append(contact)
     if unknown:
         log.info("ses event for an address no contact has", extra={**context, "addresses": unknown})
+    if early:
+        # Raised after the suppression, which must not wait for the record; before the
+        # idempotency item, so the retry (or a replay) still moves the status, and counts once.
+        raise NotRecordedYet(f"{event.kind} for SES message {event.ses_message_id}: no record of it yet")
     outcome = _apply(event, message, soft)
     summary = {
         "outcome": outcome,
@@ -295,6 +312,9 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
         "unknown": unknown,
     }
     log.info("ses event processed", extra={**context, **summary})
+    if outcome != "duplicate":
+        # SES reviews (and may pause) an account whose bounce or complaint rate climbs: alarm first.
+        emit("EmailEvents", kind=event.kind, bounceType=event.details.get("bounceType", "-"))
     return summary
 
 

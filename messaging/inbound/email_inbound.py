@@ -184,6 +184,24 @@ def find_or_create_contact(address: str, name: str | None) -> Contact:
         return contact
 
 
+def thread_for(mail: ParsedMail, sender: str) -> str:
+    """The thread of the nearest id the mail names that we know, when it is this sender's
+    conversation; else a new thread. A Message-ID is no secret (whoever got a copy of the mail
+    has it): a third person answering someone else's mail starts their own conversation rather
+    than writing into another customer's."""
+    found = email_threads.find_thread(mail.thread_ids())
+    if found is None:
+        return threads.new_email_thread_id()
+    try:
+        customer = Thread.get(found, consistent_read=True).customer
+    except Thread.DoesNotExist:
+        return found  # its first message is being recorded: nobody else's yet
+    if customer == sender:
+        return found
+    log.info("inbound email names another customer's thread", extra={"thread_id": found})
+    return threads.new_email_thread_id()
+
+
 def process(message: str) -> str:
     """'recorded' or 'duplicate'. Raises PermanentError (parked at once) for what no retry fixes."""
     notification = read_notification(message)
@@ -202,7 +220,7 @@ def process(message: str) -> str:
     except InvalidValue:
         raise PermanentError(f"the sender {mail.from_address[:200]!r} is not a valid email address") from None
     contact = find_or_create_contact(sender, mail.from_name)
-    thread_id = email_threads.find_thread(mail.thread_ids()) or threads.new_email_thread_id()
+    thread_id = thread_for(mail, sender)
     message_id = str(ULID())
     virus = notification.verdicts["virus"] == "FAIL"
     if virus:

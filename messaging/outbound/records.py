@@ -18,7 +18,7 @@ from ulid import ULID
 from contacts.models import Contact
 from messaging import conversations, email_threads, threads
 from messaging.channels import RULES, Channel
-from messaging.models import MESSAGE_RETENTION_DAYS, Message, ProviderMessageId, StatusChange, UsageCounter
+from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
@@ -141,7 +141,6 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
                 label="wa",
             )
         else:
-            tx.save(ProviderMessageId.for_message(message, result.provider_message_id), label="provider-id")
             # An email in a thread: the customer's reply names its Message-ID and joins the thread.
             sent_id = email_threads.sent_id_item(message, result.provider_message_id)
             if sent_id is not None:

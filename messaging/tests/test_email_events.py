@@ -250,6 +250,15 @@ def test_a_recent_event_for_our_mail_not_recorded_yet_waits_on_the_dlq(client, c
     assert "NotRecordedYet" in record.payload
 
 
+def test_a_hard_bounce_suppresses_at_once_even_before_the_mail_is_recorded(client, customer):
+    body = ses_event(
+        "ses_event_bounce_permanent.json", to=customer.email, ses_message_id=f"unrecorded-{uuid.uuid4().hex}"
+    )
+    assert deliver(client, body).status_code == 200  # the status part waits on the DLQ
+    assert Contact.get(customer.contactId, consistent_read=True).optInEmail is False
+    assert len(consent_history(customer.contactId, "email")) == 2  # one suppression despite the retries
+
+
 def test_an_old_event_for_mail_we_have_no_record_of_is_skipped(customer):
     body = json.loads(ses_event("ses_event_delivery.json", to=customer.email, ses_message_id="long-gone"))
     body["mail"]["timestamp"] = (datetime.now(UTC) - timedelta(days=40)).isoformat()
@@ -265,6 +274,18 @@ def test_a_body_that_is_not_an_ses_event_is_parked_at_once(client):
     )
     [record] = [r for r in dlq.records("inbound-dlq") if r.originalMessageId == wanted]
     assert "PermanentError" in record.payload
+
+
+def test_odd_values_in_an_event_are_read_without_failing(customer):
+    # SES may add fields; a time without a zone or a number where text is expected must not park the event.
+    body = json.loads(ses_event("ses_event_bounce_permanent.json", to=customer.email, ses_message_id="odd-values"))
+    body["mail"]["timestamp"] = "2017-08-05T00:40:02"
+    body["bounce"]["bouncedRecipients"][0].update(diagnosticCode=550, status=5.1)
+    body["bounce"]["newField"] = {"nested": [1, 2]}
+    event = parse(json.dumps(body))
+    assert event.sent_at is not None and event.sent_at.tzinfo is not None
+    assert event.recipients[0].diagnostic_code == "550"
+    assert process(json.dumps(body))["suppressed"] == [customer.contactId]
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in AWS.glob("ses_[en]*.json")))

@@ -6,6 +6,7 @@ customer's answer to it joins the thread. Mail samples: messaging/tests/fixtures
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -267,7 +268,7 @@ def test_our_reply_is_threaded_and_the_customers_answer_joins_the_thread(client,
 
 
 def test_our_message_id_is_known_whatever_amazonses_domain_the_region_gave_it(client, new_email):
-    _, first = customer_mail(new_email, subject="Domains")
+    customer, first = customer_mail(new_email, subject="Domains")
     first_body = ses_receiving.receive(first)
     deliver(client, first_body)
     inbound = recorded(json.loads(first_body)["mail"]["messageId"])
@@ -277,7 +278,9 @@ def test_our_message_id_is_known_whatever_amazonses_domain_the_region_gave_it(cl
     ).save()
 
     for domain in ("email.amazonses.com", "eu-west-1.amazonses.com"):
-        _, answer = customer_mail(new_email, subject="Re: Domains", in_reply_to=f"<{ses_id}@{domain}>")
+        answer = ses_receiving.mime(
+            sender=customer, to="one@wecare.digital", subject="Re: Domains", in_reply_to=f"<{ses_id}@{domain}>"
+        )
         body = ses_receiving.receive(answer)
         deliver(client, body)
         assert recorded(json.loads(body)["mail"]["messageId"]).threadId == inbound.threadId
@@ -291,6 +294,20 @@ def test_a_mail_naming_no_id_we_know_starts_a_thread_of_its_own(client, new_emai
         deliver(client, body)
     threads = {recorded(json.loads(body)["mail"]["messageId"]).threadId for body in bodies}
     assert len(threads) == 2
+
+
+def test_someone_else_answering_a_customers_mail_starts_their_own_thread(client, new_email):
+    _, first = customer_mail(new_email, subject="Private")
+    first_body = ses_receiving.receive(first)
+    deliver(client, first_body)
+    inbound = recorded(json.loads(first_body)["mail"]["messageId"])
+
+    _, other = customer_mail(new_email, subject="Re: Private", in_reply_to=f"<{inbound.content['messageIdHeader']}>")
+    body = ses_receiving.receive(other)
+    deliver(client, body)
+
+    assert recorded(json.loads(body)["mail"]["messageId"]).threadId != inbound.threadId
+    assert Thread.get(inbound.threadId).messageCount == 1
 
 
 @pytest.mark.parametrize(
@@ -412,3 +429,59 @@ def test_a_mail_is_bounded():
 )
 def test_attachment_names_are_made_safe(given, expected):
     assert email_mime.safe_filename(given, 3) == expected
+
+
+def test_an_sns_action_in_base64_is_decoded(client, new_email):
+    sender, mail = customer_mail(new_email, subject="Encoded", text="नमस्ते, my order?")
+    body = json.loads(ses_receiving.receive(mail, action="SNS"))
+    body["receipt"]["action"]["encoding"] = "BASE64"
+    body["content"] = base64.b64encode(mail).decode()
+    body = json.dumps(body)
+
+    deliver(client, body)
+
+    message = recorded(json.loads(body)["mail"]["messageId"])
+    assert (message.content["from"], message.content["text"].strip()) == (sender, "नमस्ते, my order?")
+
+
+def test_html_too_long_to_keep_is_cut_and_still_well_formed():
+    paragraph = "<p><b>" + "क" * 1000 + "</b></p>"
+    raw = (
+        "From: a@example.com\nSubject: long\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n" + paragraph * 150
+    ).encode()
+
+    mail = email_mime.parse(raw)
+
+    assert mail.html is not None and len(json.dumps(mail.html)) <= email_mime.MAX_HTML_JSON + 100
+    assert mail.html.endswith("</p>") and mail.html.count("<b>") == mail.html.count("</b>")
+    assert any("HTML cut" in problem for problem in mail.problems)
+
+
+def test_our_mail_with_no_lookup_item_is_found_by_its_provider_id(client, new_email):
+    # A bulk email's outcome is written in batches without a ses# item; its Messages item still
+    # holds the SES MessageId (providerMessageId-index) and, once it is in a thread, the thread.
+    customer, first = customer_mail(new_email, subject="Newsletter reply")
+    first_body = ses_receiving.receive(first)
+    deliver(client, first_body)
+    inbound = recorded(json.loads(first_body)["mail"]["messageId"])
+    ses_id = f"0100018c{ses_receiving.new_ses_message_id()}-000000"
+    Message(
+        messageId=ses_receiving.new_ses_message_id(),
+        contactId=inbound.contactId,
+        channel="email",
+        direction="outbound",
+        timestamp=inbound.timestamp,
+        status="sent",
+        threadId=inbound.threadId,
+        providerMessageId=ses_id,
+        expiresAt=timedelta(days=1),
+    ).save()
+
+    answer = ses_receiving.mime(
+        sender=customer, to="one@wecare.digital", subject="Re: News", in_reply_to=f"<{ses_id}@email.amazonses.com>"
+    )
+    body = ses_receiving.receive(answer)
+    deliver(client, body)
+
+    assert recorded(json.loads(body)["mail"]["messageId"]).threadId == inbound.threadId
