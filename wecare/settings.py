@@ -365,6 +365,9 @@ CELERY_BEAT_SCHEDULE = {
     # Bulk recipients left `sending` by a worker that died become `unknown` (never re-sent), and
     # chunks recorded but not yet counted into their job are counted.
     "sweep-stuck-bulk-recipients": {"task": "bulk.sweep_stuck", "schedule": 5 * 60},
+    # Numbers AWS lists as opted out of SMS whose contacts are still opted in (listed from the
+    # console, or before the platform knew) get SMS consent off (contacts/sms_opt_out_sync.py).
+    "reconcile-sms-opt-outs": {"task": "contacts.reconcile_sms_opt_outs", "schedule": 60 * 60},
 }
 CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},

@@ -161,9 +161,12 @@ def follow_up(sms: InboundSms, event: InboundEvent) -> str | None:
     START is not undone by an old STOP delivered again). Returns the intent applied, if any."""
     if not event.consentPending:
         return None
-    intent = keywords.classify("sms", sms.body) or keywords.classify("sms", sms.keyword)
+    # The whole message is the word, or AWS matched one of its registered keywords at its start.
+    intent, word = keywords.classify("sms", sms.body), sms.body.strip()
+    if intent is None:
+        intent, word = keywords.classify("sms", sms.keyword), sms.keyword or ""
     if intent is not None:
-        _apply(intent, sms, event)
+        _apply(intent, word, sms, event)
     update_if(
         InboundEvent(eventKey=event.eventKey),
         actions=[InboundEvent.consentPending.remove()],
@@ -172,13 +175,13 @@ def follow_up(sms: InboundSms, event: InboundEvent) -> str | None:
     return intent.value if intent else None
 
 
-def _apply(intent: keywords.Intent, sms: InboundSms, event: InboundEvent) -> None:
+def _apply(intent: keywords.Intent, word: str, sms: InboundSms, event: InboundEvent) -> None:
     try:
         contact = get_contact(event.contactId or "")
     except NotFound:
         log.warning("sms keyword from a contact deleted since", extra={"inbound_message_id": sms.inbound_message_id})
         return
-    evidence = {"inboundMessageId": sms.inbound_message_id, "keyword": sms.body.strip() or sms.keyword}
+    evidence = {"inboundMessageId": sms.inbound_message_id, "keyword": word}
     if intent is keywords.Intent.OPT_OUT:
         # The platform's gate first (it stops our sends at once), then AWS's list. AWS already lists
         # the number for its own registered keywords; ours (other words, other languages) it does not.

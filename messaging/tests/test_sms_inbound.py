@@ -223,3 +223,18 @@ def test_parse_reads_the_published_aws_example():
     sms = parse(json.dumps(TEMPLATE))
     assert (sms.customer, sms.business, sms.keyword, sms.body) == ("+14255550182", BUSINESS, "JOIN", "EXAMPLE")
     assert sms.inbound_message_id == TEMPLATE["inboundMessageId"]
+
+
+def test_a_registered_keyword_aws_matched_at_the_start_counts_with_its_word_as_evidence(
+    client, settings, fake_aws_clean, new_phone
+):
+    customer = new_phone()
+    post(client, inbound_sms(customer, "Hi"), settings)
+    contact = contact_of(customer)
+    Contact(contactId=contact.contactId).update(actions=[Contact.optInSms.set(True)])
+
+    post(client, inbound_sms(customer, "stop sending these please", keyword="STOP"), settings)
+
+    assert contact_of(customer).optInSms is False
+    [event] = consent_history(contact.contactId, channel="sms")
+    assert event.evidence["keyword"] == "STOP"
