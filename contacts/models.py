@@ -55,11 +55,19 @@ class LiveIndex(GlobalSecondaryIndex):
 
 
 class Consent(MapAttribute):
-    """Who last set a channel's opt-in, when, and from where (page, api, csv, admin…)."""
+    """Who last set a channel's opt-in, when, and from where (page, api, csv, admin…).
+
+    It also carries what the gate needs to name a refusal without reading the history (the
+    newest ``ConsentEvent`` in short): the history source, whether the change turned a given
+    consent off, and its evidence. Records written before these three existed lack them
+    (``messaging.outbound.consent_rule`` reads those too)."""
 
     changedBy = UnicodeAttribute()
     changedAt = UTCDateTimeAttribute()
-    source = UnicodeAttribute()
+    source = UnicodeAttribute()  # the path's own name: page, api, inbox, csv:<import id>, keyword…
+    how = UnicodeAttribute(null=True)  # the history source, one of contacts.consent.SOURCES
+    wasOptedIn = BooleanAttribute(null=True)  # the opt-in before this change
+    evidence = JSONAttribute(null=True)  # the change's evidence, as its ConsentEvent has it
 
 
 @register

@@ -47,10 +47,14 @@ def create_queued(
     template_name: str | None,
     created_by: str,
     dry_run: bool,
+    purpose: str | None = None,
+    message_id: str | None = None,
 ) -> Message:
+    """Write the message ``queued``. ``message_id``: one the caller derived so that asking twice
+    writes once (a second write fails its condition: ``PutError``)."""
     at = now()
     message = Message(
-        messageId=str(ULID()),
+        messageId=message_id or str(ULID()),
         contactId=contact.contactId,
         threadId=thread_id,
         channel=channel,
@@ -63,6 +67,7 @@ def create_queued(
         sender=sender,
         createdBy=created_by,
         dryRun=dry_run,
+        purpose=purpose,
         expiresAt=RETENTION,
     )
     if not thread_id:

@@ -71,7 +71,7 @@ def test_a_refused_reply_is_a_422_with_the_gates_code(client_for, operator, busi
     contact = person(operator, new_phone, new_email)  # no SMS opt-in
     slug = queries.slug(thread_data.sms(business, contact, "hi").threadId)
     response = client_for(operator).post(f"/api/threads/{slug}/reply", {"text": "hello"}, content_type=JSON)
-    assert response.status_code == 422 and response.json()["code"] == "OPT_IN_MISSING"
+    assert response.status_code == 422 and response.json()["code"] == "CONSENT_NEVER_GIVEN"
 
 
 def test_a_viewer_cannot_reply(client_for, viewer, operator, business, new_phone, new_email):
