@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from messaging import email_threads
-from messaging.channels import Channel, allowed_senders, default_sender
+from messaging.channels import RULES, Channel, allowed_senders, default_sender
 from messaging.inbox.thread_queries import contact_for
 from messaging.models import Message
 from messaging.outbound import send
@@ -64,6 +64,15 @@ def reply(thread: Thread, *, text: str, subject: str | None = None, user: Any) -
     contact = contact_for(thread)
     if contact is None:
         raise NotFound(f"no live contact is {thread.customer}")
+    address = RULES[Channel(thread.channel)].address(contact) or ""
+    if address.casefold() != thread.customer.casefold():
+        # The send path sends to the contact's address: a number or address changed since the
+        # conversation began would take the reply to someone this conversation is not with.
+        what = "number" if thread.channel == "sms" else "address"
+        now_is = address or "not set"
+        raise FieldErrors(
+            {"contact": f"the contact's {what} is now {now_is}, not {thread.customer}: write from their page"}
+        )
     request: dict[str, Any] = {
         "contactId": contact.contactId,
         "channel": thread.channel,

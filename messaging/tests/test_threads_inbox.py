@@ -382,3 +382,17 @@ def test_the_polls_answer_204_until_something_shown_changes(
     assert redrawn.status_code == 200 and "second" in redrawn.content.decode()
     latest = web.get(f"/dm/sms/{slug}/latest/?seen={timeline_seen}")
     assert latest.status_code == 200 and "second" in latest.content.decode()
+
+
+def test_a_reply_is_refused_when_the_contacts_number_changed_since_the_conversation(
+    client_for, operator, business, new_phone, new_email
+):
+    contact = person(operator, new_phone, new_email, optInSms=True)
+    thread = thread_data.thread_of(thread_data.sms(business, contact, "hi"))
+    actions.update_contact(contact.contactId, {"phone": new_phone()}, user=operator, source="test")
+    response = client_for(operator).post(
+        f"/dm/sms/{queries.slug(thread.threadId)}/reply/", {"text": "hello", "action": "send"}
+    )
+    assert response.status_code == 422
+    assert f"not {thread.customer}: write from their page" in response.content.decode()
+    assert fresh(thread).messageCount == 1  # nothing queued, nothing sent to the new number
