@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
-from contacts import consent
+from contacts import consent, sms_opt_out_list
 from contacts.models import CONSENT_FIELDS, LIVE, OPT_IN_FIELDS, Contact, ContactUniqueKey
 from contacts.queries import get_contact
 from contacts.validation import (
@@ -251,7 +251,9 @@ def update_contact(
 ) -> Contact:
     """Change only the fields given. Opt-ins change only when given explicitly, and each change
     records who, when and from where, and writes its consent history event (with ``evidence``,
-    e.g. the inbox conversation) in the same transaction. A new phone or email takes its unique
+    e.g. the inbox conversation, or ``{"note"}``: a person's word for how the customer agreed) in
+    the same transaction. Opting SMS in again after the customer withdrew it needs that note, and
+    takes the number off the SMS opt-out list first. A new phone or email takes its unique
     key atomically.
 
     The stored phone sent back unchanged (however punctuated) is no change: a number taken from
@@ -265,6 +267,7 @@ def update_contact(
         return contact
     if not any(changed.get(f, getattr(contact, f)) for f in IDENTITY_FIELDS):
         raise FieldErrors({"phone": "a contact keeps a phone number or an email address"})
+    evidence = {**(evidence or {}), **_sms_reopt_in(contact, changed, evidence)}
 
     at = now()
     actions = [Contact.updatedAt.set(at)]
@@ -308,6 +311,38 @@ def update_contact(
         changes={f: {"from": _plain(getattr(contact, f)), "to": _plain(v)} for f, v in changed.items()},
     )
     return get_contact(contact_id)
+
+
+# How a customer (an opt-out word) or the provider (AWS refusing for the opt-out list) withdrew SMS
+# consent, as the contact's consent record names it: opting such a number in again takes evidence.
+SMS_WITHDRAWN_BY = ("keyword", "sms_optout_list")
+MAX_EVIDENCE_NOTE = 500
+
+
+def _sms_reopt_in(contact: Contact, changed: dict[str, Any], evidence: dict[str, Any] | None) -> dict[str, Any]:
+    """What a person opting SMS in again adds to the evidence. When the customer (or AWS's list)
+    withdrew it, the number is on the SMS opt-out list: it comes off only with a note of how the
+    customer consented again (FieldErrors without one), and before the opt-in is recorded, so the
+    two never disagree the other way (consent on, AWS refusing). docs/design/contacts.md."""
+    record = contact.consent("sms")
+    if changed.get("optInSms") is not True or record is None or record.source not in SMS_WITHDRAWN_BY:
+        return {}
+    number = changed.get("phone", contact.phone)
+    note = ((evidence or {}).get("note") or "").strip()
+    if not note:
+        raise FieldErrors(
+            {
+                "optInSms": (
+                    f"The customer withdrew SMS consent ({record.source}) and {number or 'their number'} is on the"
+                    " SMS opt-out list: say how they consented again (consent evidence, e.g. 'customer asked by"
+                    " phone on 2026-11-30') to opt them in and take the number off the list."
+                )
+            }
+        )
+    if len(note) > MAX_EVIDENCE_NOTE:
+        raise FieldErrors({"consentEvidence": f"is {len(note)} characters; at most {MAX_EVIDENCE_NOTE}"})
+    removed = sms_opt_out_list.remove(number) if number else False
+    return {"note": note, "smsOptOutList": "removed" if removed else "not listed"}
 
 
 def _plain(value: Any) -> Any:

@@ -64,10 +64,14 @@ def consent_history(request: AuthedRequest, contact_id: str):
 )
 def update_contact(request: AuthedRequest, contact_id: str, payload: ContactPatch):
     changes = payload.model_dump(exclude_unset=True)
+    note = changes.pop("consentEvidence", None)
     for field in ("optInWhatsApp", "optInSms", "optInEmail"):
         if field in changes and changes[field] is None:
             del changes[field]  # null is "no change", never "opt out"
-    return ContactOut.of(actions.update_contact(contact_id, changes, user=request.auth, source="api"))
+    evidence = {"note": note} if note else None
+    return ContactOut.of(
+        actions.update_contact(contact_id, changes, user=request.auth, source="api", evidence=evidence)
+    )
 
 
 @router.delete(

@@ -15,12 +15,23 @@ class ContactForm(forms.Form):
     optInWhatsApp = forms.BooleanField(required=False, label="Opted in to WhatsApp")
     optInSms = forms.BooleanField(required=False, label="Opted in to SMS")
     optInEmail = forms.BooleanField(required=False, label="Opted in to email")
+    consentEvidence = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Consent evidence",
+        help_text=(
+            "How the customer agreed, e.g. 'customer asked by phone on 2026-11-30'. Needed to opt SMS in again"
+            " after the customer opted out (it also takes the number off the SMS opt-out list)."
+        ),
+    )
 
     OPT_IN_FIELDS = ("optInWhatsApp", "optInSms", "optInEmail")
+    # Not a contact field: it goes into the consent history as the change's evidence.
+    EVIDENCE_FIELD = "consentEvidence"
 
     @classmethod
     def for_contact(cls, contact: Contact, data=None) -> ContactForm:
-        initial = {f: getattr(contact, f) for f in cls.base_fields}
+        initial = {f: getattr(contact, f) for f in cls.base_fields if f != cls.EVIDENCE_FIELD}
         return cls(data=data, initial=initial)
 
     def add_field_errors(self, errors: dict[str, str]) -> None:

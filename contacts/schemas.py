@@ -34,6 +34,15 @@ class ContactPatch(Schema):
     optInWhatsApp: bool | None = None
     optInSms: bool | None = None
     optInEmail: bool | None = None
+    consentEvidence: str | None = Field(
+        None,
+        max_length=500,
+        description=(
+            "How the customer agreed to an opt-in this change sets, kept in the consent history. Required to opt"
+            " SMS in again after the customer opted out (the number then leaves the SMS opt-out list)."
+        ),
+        examples=["customer asked by phone on 2026-11-30"],
+    )
 
 
 class ConsentOut(Schema):

@@ -46,7 +46,11 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # An unticked box at creation is the default (not opted in), not a consent decision:
         # only a ticked one is recorded with who, when and from where, as in the API.
-        data = {f: v for f, v in form.cleaned_data.items() if not (f in ContactForm.OPT_IN_FIELDS and v is False)}
+        data = {
+            f: v
+            for f, v in form.cleaned_data.items()
+            if not (f in ContactForm.OPT_IN_FIELDS and v is False) and f != ContactForm.EVIDENCE_FIELD
+        }
         try:
             contact = actions.create_contact(data, user=request.user, source="page")
         except (FieldErrors, Conflict) as exc:
@@ -89,9 +93,12 @@ def contact_edit(request: HttpRequest, contact_id: str) -> HttpResponse:
         return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
     form = ContactForm.for_contact(contact, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f != ContactForm.EVIDENCE_FIELD}
+        note = form.cleaned_data.get(ContactForm.EVIDENCE_FIELD) or None
         try:
-            actions.update_contact(contact_id, changes, user=request.user, source="page")
+            actions.update_contact(
+                contact_id, changes, user=request.user, source="page", evidence={"note": note} if note else None
+            )
         except (FieldErrors, Conflict) as exc:
             form.add_field_errors(exc.errors if isinstance(exc, FieldErrors) else {exc.field or "phone": str(exc)})
         except NotFound as exc:

@@ -54,6 +54,8 @@ def environment() -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",
+        # bootstrap_aws creates it in the fake, with its SNS event destination, as in a deployment.
+        "SMS_CONFIGURATION_SET": "base-wecare-digital-sms",
         "DATABASE_URL": f"sqlite:///{STATE / 'db.sqlite3'}",
         "PYTHONUNBUFFERED": "1",
     }

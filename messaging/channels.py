@@ -56,10 +56,11 @@ def unknown_channel(value: str) -> str | None:
 
 
 def allowed_senders(channel: Channel) -> list[str]:
-    """The allowlist: WhatsApp phone-number ids, the SMS pool, the SES sender address."""
+    """The allowlist: WhatsApp phone-number ids, the SMS pool (first: the default) and its
+    two-way numbers (a reply goes from the number the customer wrote to), the SES sender address."""
     return {
         Channel.WHATSAPP: list(settings.WHATSAPP_PHONE_NUMBER_IDS),
-        Channel.SMS: [settings.SMS_POOL_ID],
+        Channel.SMS: [settings.SMS_POOL_ID, *settings.SMS_NUMBERS],
         Channel.EMAIL: [settings.SES_SENDER_EMAIL],
     }[channel]
 

@@ -87,6 +87,27 @@ class Message(DynamoModel):
     by_provider_id = ByProviderMessageIndex()
 
 
+@register
+class InboundEvent(DynamoModel):
+    """One SMS notification processed (a two-way message, or a delivery event of a sent message):
+    written in the transaction that records it, on condition it does not exist, so a duplicate
+    changes nothing. WhatsApp's idempotency items live in the single table's fixed layout; SMS
+    ones live here, apart from the conversations (docs/design/inbound.md, "Two-way SMS").
+    Kept as long as the messages (30 days), longer than inbound-dlq keeps anything to replay."""
+
+    Meta = meta("InboundEvents")
+    eventKey = UnicodeAttribute(hash_key=True)  # "sms#<inboundMessageId>" | "sms-event#<messageId>#<eventType>"
+    kind = UnicodeAttribute()  # sms_inbound | sms_event
+    processedAt = UTCDateTimeAttribute()
+    snsMessageId = UnicodeAttribute(null=True)
+    messageId = UnicodeAttribute(null=True)  # the Messages item it recorded or moved
+    contactId = UnicodeAttribute(null=True)
+    # Two-way SMS: the consent step (keywords) is still to do; removed once done, so a
+    # redelivery after a crash finishes it and a later replay does nothing.
+    consentPending = BooleanAttribute(null=True)
+    expiresAt = TTLAttribute()
+
+
 ByMessageIndex = string_index("messageId-index", "messageId")
 
 

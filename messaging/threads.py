@@ -17,6 +17,7 @@ own sent mail) to its thread and message, and the SES receipt id of each recorde
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
@@ -97,6 +98,42 @@ def record_actions(
         # A customer writing again brings an archived conversation back, as on WhatsApp.
         actions += [Thread.unreadCount.add(1), Thread.archived.set(False)]
     return actions
+
+
+# --- where an outbound message goes ----------------------------------------------------------
+
+# A thread id as it may come from a URL or an API path: "sms#<E.164>#<E.164>" or "email#<ULID>".
+THREAD_ID = re.compile(r"^(sms#\+[1-9][0-9]{3,14}#\+[1-9][0-9]{3,14}|email#[0-9A-HJKMNP-TV-Z]{26})$")
+
+
+def channel_of(thread_id: str) -> str:
+    return thread_id.split("#", 1)[0]
+
+
+def thread_for_new_send(channel: str, sender: str, customer_phone: str | None) -> str | None:
+    """The thread a message sent outside any conversation (a contact's page, the API) starts or
+    joins. An email starts a new thread, so the customer's reply (In-Reply-To our message) finds
+    it. An SMS joins the conversation with the business number it goes from, which is known only
+    when the sender is a number: a pool picks the number per message, so a pool send joins none."""
+    if channel == "email":
+        return new_email_thread_id()
+    if channel == "sms" and sender.startswith("+") and customer_phone:
+        return sms_thread_id(sender, customer_phone)
+    return None
+
+
+def ends(thread_id: str, *, sender: str, to: str) -> tuple[str, str]:
+    """(business, customer) of the thread an outbound message joins: the thread's own when it
+    exists (a reply sent from the pool or the SES sender stays in the inbox of the number or
+    address the customer wrote to), else those of its id (SMS) or of the message (a new email)."""
+    try:
+        thread = Thread.get(thread_id, consistent_read=True)
+    except Thread.DoesNotExist:
+        if channel_of(thread_id) == "sms":
+            _, business, customer = thread_id.split("#", 2)
+            return business, customer
+        return sender, to
+    return thread.business, thread.customer
 
 
 @register

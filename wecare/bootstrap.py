@@ -233,6 +233,38 @@ def ses_receipt_rule() -> list[Step]:
     return [*steps, Step("ses-rule", name, "created")]
 
 
+SMS_EVENT_DESTINATION = "platform-sns"
+
+
+def sms_configuration_set() -> list[Step]:
+    """The SMS configuration set (SMS_CONFIGURATION_SET) with an SNS event destination for every
+    SMS event, to SMS_EVENTS_TOPIC_ARN or SNS_TOPIC_ARN; nothing when the setting is empty."""
+    name = settings.SMS_CONFIGURATION_SET
+    if not name:
+        return []
+    sms = client("pinpoint-sms-voice-v2")
+    steps: list[Step] = []
+    try:
+        [found] = sms.describe_configuration_sets(ConfigurationSetNames=[name])["ConfigurationSets"]
+        steps.append(Step("sms", name, "exists"))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        sms.create_configuration_set(ConfigurationSetName=name)
+        found = {"EventDestinations": []}
+        steps.append(Step("sms", name, "created"))
+    destination = f"{name}/{SMS_EVENT_DESTINATION}"
+    if any(d["EventDestinationName"] == SMS_EVENT_DESTINATION for d in found.get("EventDestinations", [])):
+        return [*steps, Step("sms", destination, "exists")]
+    sms.create_event_destination(
+        ConfigurationSetName=name,
+        EventDestinationName=SMS_EVENT_DESTINATION,
+        MatchingEventTypes=["TEXT_ALL"],
+        SnsDestination={"TopicArn": settings.SMS_EVENTS_TOPIC_ARN or settings.SNS_TOPIC_ARN},
+    )
+    return [*steps, Step("sms", destination, "created")]
+
+
 STEPS: dict[str, Callable[[], list[Step]]] = {
     "dynamodb": dynamodb_tables,
     "sqs": sqs_queues,
@@ -240,6 +272,7 @@ STEPS: dict[str, Callable[[], list[Step]]] = {
     "sns": sns_topic,
     "ses": ses_identity,
     "ses-inbound": ses_receipt_rule,
+    "sms": sms_configuration_set,
 }
 
 

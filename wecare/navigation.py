@@ -14,6 +14,11 @@ class NavItem:
     label: str
     url_name: str | None  # None: not built yet
     children: tuple[NavItem, ...] = ()
+    kwargs: tuple[tuple[str, str], ...] = ()  # the URL's arguments, when one view serves several items
+
+    @property
+    def url(self) -> str | None:
+        return reverse(self.url_name, kwargs=dict(self.kwargs)) if self.url_name else None
 
     @property
     def built(self) -> bool:
@@ -31,8 +36,8 @@ SIDEBAR: tuple[NavItem, ...] = (
         None,
         children=(
             NavItem("WhatsApp", "inbox:list"),
-            NavItem("SMS", None),
-            NavItem("SES", None),
+            NavItem("SMS", "threads:list", kwargs=(("channel", "sms"),)),
+            NavItem("SES", "threads:list", kwargs=(("channel", "email"),)),
             NavItem("Templates", "messaging:templates"),
             NavItem("Usage", "messaging:usage"),
         ),
@@ -47,15 +52,13 @@ def sidebar_items(request: HttpRequest) -> list[dict]:
     path = request.path
     items = []
     for item in SIDEBAR:
-        url = reverse(item.url_name) if item.url_name else None
+        url = item.url
         items.append(
             {
                 "label": item.label,
                 "url": url,
                 "active": bool(url and path.startswith(url)),
-                "children": [
-                    {"label": c.label, "url": reverse(c.url_name) if c.url_name else None} for c in item.children
-                ],
+                "children": [{"label": c.label, "url": c.url} for c in item.children],
             }
         )
     return items

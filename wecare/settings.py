@@ -230,6 +230,17 @@ WHATSAPP_PHONE_NUMBER_IDS = env_list(
 )
 META_API_VERSION = env_str("META_API_VERSION", default="v20.0")
 SMS_POOL_ID = env_str("SMS_POOL_ID", default="pool-6fbf5a5f390d4eeeaa7dbae39d78933e")
+# The pool's two-way numbers (E.164): customers write to them, and a reply goes out from the number
+# the customer wrote to (OriginationIdentity = the number), so each is on the SMS allowlist beside
+# the pool. An inbound SMS to a number not listed is still recorded, with a warning.
+SMS_NUMBERS = env_list("SMS_NUMBERS", default=[])
+# The SMS opt-out list kept in agreement with contacts' SMS consent: a customer's opt-out word adds
+# the number, a person's re-opt-in with evidence removes it (contacts/sms_opt_out_list.py).
+SMS_OPT_OUT_LIST = env_str("SMS_OPT_OUT_LIST", default="Default")
+# The SMS configuration set every SMS names, whose SNS event destination publishes delivery events to
+# SMS_EVENTS_TOPIC_ARN (or SNS_TOPIC_ARN). bootstrap_aws creates both. Empty: none is named, and
+# only a configuration set made the numbers' default by hand reports events.
+SMS_CONFIGURATION_SET = env_str("SMS_CONFIGURATION_SET", default="")
 SES_SENDER_EMAIL = env_str("SES_SENDER_EMAIL", default="one@wecare.digital")
 SES_SENDER_NAME = env_str("SES_SENDER_NAME", default="WECARE.DIGITAL")
 # Inbound email (docs/design/email.md): the addresses of ours that customers write to (the SES
@@ -354,6 +365,9 @@ CELERY_BEAT_SCHEDULE = {
     # Bulk recipients left `sending` by a worker that died become `unknown` (never re-sent), and
     # chunks recorded but not yet counted into their job are counted.
     "sweep-stuck-bulk-recipients": {"task": "bulk.sweep_stuck", "schedule": 5 * 60},
+    # Numbers AWS lists as opted out of SMS whose contacts are still opted in (listed from the
+    # console, or before the platform knew) get SMS consent off (contacts/sms_opt_out_sync.py).
+    "reconcile-sms-opt-outs": {"task": "contacts.reconcile_sms_opt_outs", "schedule": 60 * 60},
 }
 CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},

@@ -1,5 +1,6 @@
-"""pinpoint-sms-voice-v2 (AWS End User Messaging SMS): the operations the app uses, sending and
-the SMS opt-out lists. How tests and `make run` drive the lists: docs/local-stack.md.
+"""pinpoint-sms-voice-v2 (AWS End User Messaging SMS): the operations the app uses, sending, the
+SMS opt-out lists and the configuration sets bootstrap creates. How tests and `make run` drive the
+lists: docs/local-stack.md.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import json
 import uuid
 from typing import Any
 
+from localaws.fakeaws.config_sets import ConfigurationSet
 from localaws.fakeaws.context import Context, ServiceError
 from localaws.fakeaws.optouts import OptedOut, OptOutList
 
@@ -167,6 +169,89 @@ def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | No
     return items[start:end], token
 
 
+# --- configuration sets ------------------------------------------------------------------------
+
+
+def _set_answer(found: ConfigurationSet) -> dict[str, Any]:
+    return {
+        "ConfigurationSetArn": found.arn,
+        "ConfigurationSetName": found.name,
+        "EventDestinations": list(found.destinations.values()),
+        "CreatedTimestamp": found.created,
+    }
+
+
+def create_configuration_set(context: Context, params: dict[str, Any]) -> dict[str, Any]:
+    created = context.state.config_sets.create(params["ConfigurationSetName"])
+    if created is None:
+        raise ServiceError(
+            "ConflictException",
+            f"Configuration set {params['ConfigurationSetName']} already exists",
+            Reason="RESOURCE_ALREADY_EXISTS",
+            ResourceType="configuration-set",
+            ResourceId=params["ConfigurationSetName"],
+        )
+    return {
+        "ConfigurationSetArn": created.arn,
+        "ConfigurationSetName": created.name,
+        "Tags": params.get("Tags", []),
+        "CreatedTimestamp": created.created,
+    }
+
+
+def describe_configuration_sets(context: Context, params: dict[str, Any]) -> dict[str, Any]:
+    names = params.get("ConfigurationSetNames")
+    chosen = []
+    for name in names or []:
+        found = context.state.config_sets.find(name)
+        if found is None:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Configuration set {name} not found",
+                ResourceType="configuration-set",
+                ResourceId=name,
+            )
+        chosen.append(found)
+    # Filters (event-destination-name, matching-event-types...) are validated but not applied:
+    # nothing in the app uses them.
+    page, token = _page(chosen if names else context.state.config_sets.all(), params)
+    answer: dict[str, Any] = {"ConfigurationSets": [_set_answer(found) for found in page]}
+    if token:
+        answer["NextToken"] = token
+    return answer
+
+
+def create_event_destination(context: Context, params: dict[str, Any]) -> dict[str, Any]:
+    destination = {
+        "EventDestinationName": params["EventDestinationName"],
+        "Enabled": True,
+        "MatchingEventTypes": params["MatchingEventTypes"],
+        **{
+            key: params[key]
+            for key in ("CloudWatchLogsDestination", "KinesisFirehoseDestination", "SnsDestination")
+            if key in params
+        },
+    }
+    found = context.state.config_sets.add_destination(params["ConfigurationSetName"], destination)
+    if found is None:
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Configuration set {params['ConfigurationSetName']} not found",
+            ResourceType="configuration-set",
+            ResourceId=params["ConfigurationSetName"],
+        )
+    if found is False:
+        raise ServiceError(
+            "ConflictException",
+            f"Event destination {params['EventDestinationName']} already exists",
+            Reason="RESOURCE_ALREADY_EXISTS",
+            ResourceType="event-destination",
+            ResourceId=params["EventDestinationName"],
+        )
+    assert isinstance(found, ConfigurationSet)
+    return {"ConfigurationSetArn": found.arn, "ConfigurationSetName": found.name, "EventDestination": destination}
+
+
 HANDLERS = {
     "SendTextMessage": send_text_message,
     "CreateOptOutList": create_opt_out_list,
@@ -174,4 +259,7 @@ HANDLERS = {
     "PutOptedOutNumber": put_opted_out_number,
     "DeleteOptedOutNumber": delete_opted_out_number,
     "DescribeOptedOutNumbers": describe_opted_out_numbers,
+    "CreateConfigurationSet": create_configuration_set,
+    "DescribeConfigurationSets": describe_configuration_sets,
+    "CreateEventDestination": create_event_destination,
 }

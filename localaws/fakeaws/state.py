@@ -1,5 +1,6 @@
 """What the fake remembers between requests: the calls log, refused calls, queued faults, the
-templates, uploaded media and the SMS opt-out lists (`optouts.py`, which has a lock of its own).
+templates, uploaded media, the SMS opt-out lists (`optouts.py`) and configuration sets
+(`config_sets.py`), each of those two with a lock of its own.
 One lock guards the rest (the server answers on many threads)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from localaws.fakeaws import optouts, templates
+from localaws.fakeaws import config_sets, optouts, templates
 
 
 def now_iso() -> str:
@@ -56,8 +57,8 @@ class FakeState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget calls, refusals, faults, latency, media and SMS opt-outs; put the seeded templates
-        and the empty "Default" opt-out list back."""
+        """Forget calls, refusals, faults, latency, media, SMS opt-outs and configuration sets; put
+        the seeded templates and the empty "Default" opt-out list back."""
         with self._lock:
             self._calls: list[dict[str, Any]] = []
             self._rejected: list[dict[str, Any]] = []
@@ -66,6 +67,7 @@ class FakeState:
             self._templates = templates.seed()
             self._media: dict[str, dict[str, Any]] = {}
             self.opt_outs = optouts.OptOutLists(optouts.arn_prefix())
+            self.config_sets = config_sets.ConfigurationSets(config_sets.arn_prefix())
 
     # --- calls that passed validation, and those that did not ------------------------------
     def record_call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,14 +4,18 @@ processed (eagerly here) into the inbox — the same path `make run` uses."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from contacts.queries import find_live_by_email
+from contacts.actions import create_contact
+from contacts.models import ContactUniqueKey
+from contacts.queries import consent_history, find_live_by_email, holder_of
 from localaws.sns_certs import LOCAL_STACK_LOADER
+from messaging import threads
 from messaging.inbox import queries as inbox_queries
 from messaging.models import MediaFile, Message
 from messaging.threads import Thread
@@ -130,3 +134,36 @@ def test_a_simulated_email_with_an_attachment_and_its_reply_arrive_in_one_thread
 def test_a_simulated_email_needs_an_address(webhook_subscribed):
     with pytest.raises(CommandError, match="is not an email address"):
         call_command("simulate_inbound", "--email", "--from", "+919812345670x")
+
+
+def arrived(read, seconds: float = 10.0):
+    """What ``read`` returns once it is not empty: moto's SNS may deliver after publish returns."""
+    deadline = time.monotonic() + seconds
+    while not (found := read()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
+def test_a_simulated_sms_stop_lands_in_the_thread_consent_and_the_opt_out_list(
+    webhook_subscribed, fake_aws_clean, settings, new_phone, capsys
+):
+    settings.SMS_NUMBERS = ["+12125550101"]
+    phone = new_phone()
+    create_contact({"phone": phone, "optInSms": True}, user=None, source="test")
+
+    call_command("simulate_inbound", "--sms", "STOP", "--from", phone)
+
+    assert f"from {phone} to +12125550101" in capsys.readouterr().out
+    # The task's last step puts the number on the list: once it is there, the rest is done.
+    assert arrived(lambda: [e for e in fake_aws_clean.opted_out()["Default"] if e["number"] == phone])
+    [message] = Message.by_thread.query(threads.sms_thread_id("+12125550101", phone))
+    assert (message.content["text"], message.content["keyword"]) == ("STOP", "STOP")
+    contact = holder_of(ContactUniqueKey.for_phone(phone), consistent_read=True)
+    assert contact is not None and contact.optInSms is False
+    [event, _given] = consent_history(contact.contactId, channel="sms")
+    assert (event.optedIn, event.actor, event.source) == (False, "customer", "keyword")
+
+
+def test_a_simulated_sms_needs_e164_numbers(webhook_subscribed):
+    with pytest.raises(CommandError, match="--to"):
+        call_command("simulate_inbound", "--sms", "Hi", "--to", "12125550101")

@@ -96,3 +96,21 @@ def open_window(contact_id: str, at: datetime) -> bool:
         actions=[Contact.lastInboundMessageAt.set(at)],
         condition=Contact.contactId.exists() & condition,
     )
+
+
+def find_or_create_by_number(number: str, *, source: str) -> tuple[Contact, bool]:
+    """(contact, created) for a customer known only by the number a carrier delivered their message
+    from (two-way SMS). Like a WhatsApp sender's, the number is stored as given: the carrier
+    reached it, so the rules for numbers people type do not judge it. A new contact has every
+    opt-in false; an existing one keeps its opt-ins."""
+    key = ContactUniqueKey.for_phone(number)
+    contact = _holder(key)
+    if contact is not None:
+        return contact, False
+    try:
+        return create_contact({}, user=None, source=source, whatsapp=WhatsAppIdentity(phone=number)), True
+    except Conflict:
+        contact = _holder(key)  # another worker created it between our read and our write
+        if contact is None:
+            raise
+        return contact, False

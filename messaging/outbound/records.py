@@ -16,7 +16,8 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations, email_threads
+from messaging import conversations, email_threads, threads
+from messaging.channels import RULES, Channel
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
@@ -38,6 +39,7 @@ def _history(status: str, details: dict[str, Any] | None = None):
 
 def create_queued(
     *,
+    thread_id: str | None = None,  # an SMS or email conversation (messaging/threads.py) it joins
     contact: Contact,
     channel: str,
     sender: str,
@@ -54,6 +56,7 @@ def create_queued(
     message = Message(
         messageId=message_id or str(ULID()),
         contactId=contact.contactId,
+        threadId=thread_id,
         channel=channel,
         direction="outbound",
         content=content,
@@ -67,7 +70,27 @@ def create_queued(
         purpose=purpose,
         expiresAt=RETENTION,
     )
-    message.save(condition=Message.messageId.does_not_exist())
+    if not thread_id:
+        message.save(condition=Message.messageId.does_not_exist())
+        return message
+    # The message and its conversation's update in one transaction: the thread's counters and
+    # preview move exactly once per message, as inbound recording moves them.
+    business, customer = threads.ends(thread_id, sender=sender, to=RULES[Channel(channel)].address(contact) or "")
+    with transaction() as tx:
+        tx.save(message, condition=Message.messageId.does_not_exist(), label="message")
+        tx.update(
+            threads.Thread(threadId=thread_id),
+            actions=threads.record_actions(
+                channel=channel,
+                business=business,
+                customer=customer,
+                contact_id=contact.contactId,
+                preview=content.get("text") or "",
+                direction="outbound",
+                subject=content.get("subject"),
+            ),
+            label="thread",
+        )
     return message
 
 

@@ -20,10 +20,10 @@ from pynamodb.exceptions import PutError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations, email_threads
+from messaging import conversations, email_threads, threads
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, template_catalog, tier
+from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, sms_opt_outs, template_catalog, tier
 from messaging.outbound.consent_rule import Purpose
 from messaging.outbound.interactive import list_errors
 from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver, prepare
@@ -184,11 +184,22 @@ def _phone_only(contact: Contact | None, template: dict[str, Any] | None) -> boo
 
 
 def send_message(
-    data: dict[str, Any], *, user: Any, source: str, upload_media: Callable[[], None] | None = None
+    data: dict[str, Any],
+    *,
+    user: Any,
+    source: str,
+    upload_media: Callable[[], None] | None = None,
+    thread_id: str | None = None,
 ) -> Message:
     """Gate, record and queue one message. ``upload_media`` stores the file ``data["media"]``
-    names; it runs only once the gate allows, so a refused send leaves nothing in the bucket."""
+    names; it runs only once the gate allows, so a refused send leaves nothing in the bucket.
+    ``thread_id``: the SMS or email conversation a reply belongs to (messaging/threads.py); without
+    it an email starts a conversation of its own (and an SMS from a number joins that number's)."""
     request = parse(data, media_to_upload=upload_media is not None)
+    if thread_id and threads.channel_of(thread_id) != request.channel.value:
+        raise FieldErrors(
+            {"threadId": f"is a {threads.channel_of(thread_id)} conversation, not {request.channel.value}"}
+        )
     contact = load_contact(request.contact_id)
     verdict = preflight(request, contact)
     if verdict.reason is not None:  # refused
@@ -206,6 +217,7 @@ def send_message(
     if upload_media is not None:
         upload_media()
     message = records.create_queued(
+        thread_id=thread_id or threads.thread_for_new_send(request.channel.value, request.sender or "", contact.phone),
         contact=contact,
         channel=request.channel.value,
         sender=request.sender or "",
@@ -329,7 +341,8 @@ def dispatch(
     tier_allows: Callable[[str], bool],
     reserve: Callable[[str, str], float | None],
 ) -> Outcome:
-    """Gate, rate tokens, sender: the decision and the provider call, nothing stored.
+    """Gate, rate tokens, sender: the decision and the provider call, nothing stored but one
+    thing: an SMS AWS refuses for the opt-out list turns the contact's SMS consent off.
 
     Every send goes through here (the worker, via ``process``), so what the property tests prove
     about it holds for the platform: the provider is called if and only if the gate allows.
@@ -383,6 +396,10 @@ def dispatch(
         except TokenExpired:
             log.info("rate token went stale before use; taking another", extra={"channel": channel.value})
         except SendError as error:
+            if channel is Channel.SMS:
+                # The one thing stored here: AWS's opt-out list said no, so consent goes off and
+                # the gate refuses the next send (single or bulk) before any provider call.
+                sms_opt_outs.note_refusal(contact, message.messageId, error)
             return Outcome(verdict, error=error, to=out.to, customer=customer)
 
 

@@ -82,3 +82,31 @@ def test_the_ses_receipt_rule_stores_mail_to_our_addresses_in_s3_and_notifies_th
             }
         }
     ]
+
+
+def test_the_sms_configuration_set_is_created_once_with_its_sns_event_destination(settings, fake_aws_clean):
+    from wecare.bootstrap import bootstrap
+
+    settings.SMS_CONFIGURATION_SET = "test-sms-events"
+
+    first = [str(step) for step in bootstrap(["sms"])]
+    again = [str(step) for step in bootstrap(["sms"])]
+
+    assert [line.split()[0] for line in first] == ["created", "created"]
+    assert [line.split()[0] for line in again] == ["exists", "exists"]
+    [found] = client("pinpoint-sms-voice-v2").describe_configuration_sets(ConfigurationSetNames=["test-sms-events"])[
+        "ConfigurationSets"
+    ]
+    [destination] = found["EventDestinations"]
+    assert destination["MatchingEventTypes"] == ["TEXT_ALL"]
+    assert destination["SnsDestination"] == {"TopicArn": settings.SMS_EVENTS_TOPIC_ARN or settings.SNS_TOPIC_ARN}
+    # Every call passed the fake's check against botocore's model.
+    assert fake_aws_clean.rejected() == []
+
+
+def test_no_sms_configuration_set_is_made_when_none_is_configured(settings, fake_aws_clean):
+    from wecare.bootstrap import bootstrap
+
+    settings.SMS_CONFIGURATION_SET = ""
+    assert bootstrap(["sms"]) == []
+    assert fake_aws_clean.calls(service="pinpoint-sms-voice-v2") == []

@@ -14,7 +14,7 @@ from contacts import actions, queries
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-NOT_BUILT = ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "SMS", "SES", "Agent"]
+NOT_BUILT = ["Pay", "Link", "Forms", "Docs", "Invoice", "DM", "Agent"]
 
 
 def _contact(operator, phone: str, name: str):

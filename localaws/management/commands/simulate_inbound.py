@@ -1,15 +1,18 @@
-"""Local stack only: a customer writes to one of our WhatsApp numbers (or, with --email, mails
-one of our receiving addresses: localaws/ses_receiving.py plays SES receiving's S3 action).
+"""Local stack only: a customer writes to one of our WhatsApp numbers (or, with --sms, texts one
+of our two-way SMS numbers; with --email, mails one of our receiving addresses:
+localaws/ses_receiving.py plays SES receiving's S3 action).
 
-Builds the event AWS End User Messaging Social would publish and publishes it to the SNS topic on
-the local stack (moto), which delivers it over HTTP to our webhook exactly as SNS does in AWS:
-signed, verified, queued, processed by the worker. `make run` subscribes the webhook at start.
+Builds the event AWS End User Messaging Social (or End User Messaging SMS) would publish and
+publishes it to the SNS topic on the local stack (moto), which delivers it over HTTP to our webhook
+exactly as SNS does in AWS: signed, verified, queued, processed by the worker. `make run`
+subscribes the webhook at start.
 """
 
 import json
 import random
 import re
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contacts.validation import whatsapp_user_id
 from localaws import ses_receiving
+from messaging.inbound import keywords
 from wecare import aws
 
 E164_SHAPE = re.compile(r"\+[1-9][0-9]{7,14}")
@@ -26,7 +30,8 @@ DEFAULT_SENDER = "+919812345670"  # a demo contact
 
 class Command(BaseCommand):
     help = (
-        "Local stack only: publish a WhatsApp message from a customer (or subscribe the webhook with --subscribe URL)."
+        "Local stack only: publish a WhatsApp message (or, with --sms, a two-way SMS) from a customer, or"
+        " subscribe the webhook with --subscribe URL."
     )
 
     def add_arguments(self, parser):
@@ -52,6 +57,17 @@ class Command(BaseCommand):
             help="the business number (originationPhoneNumberId; default: the first allowlisted)",
         )
         parser.add_argument(
+            "--sms",
+            metavar="TEXT",
+            default=None,
+            help="instead of WhatsApp: a two-way SMS with this text (e.g. STOP) from --from to --to",
+        )
+        parser.add_argument(
+            "--to",
+            default=None,
+            help="with --sms: the business number texted (E.164; default: the first of SMS_NUMBERS, else +12125550101)",
+        )
+        parser.add_argument(
             "--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic"
         )
         email = parser.add_argument_group("--email: a customer's mail, received by SES (S3 action + SNS)")
@@ -69,6 +85,8 @@ class Command(BaseCommand):
         text: str,
         number: str | None,
         subscribe: str | None,
+        sms: str | None = None,
+        to: str | None = None,
         **options,
     ):
         if settings.ENVIRONMENT != "development" or not settings.AWS_ENDPOINT_URL:
@@ -86,6 +104,9 @@ class Command(BaseCommand):
                 Endpoint=subscribe,
             )
             self.stdout.write(f"subscribed {subscribe} to {settings.SNS_TOPIC_ARN}")
+            return
+        if sms is not None:
+            self._publish_sms(sns, sms, sender=sender, to=to)
             return
         number = number or settings.WHATSAPP_PHONE_NUMBER_IDS[0]
         if number not in settings.WHATSAPP_PHONE_NUMBER_IDS:
@@ -168,6 +189,27 @@ class Command(BaseCommand):
         aws.client("sns").publish(TopicArn=topic, Message=body)
         ses_id = json.loads(body)["mail"]["messageId"]
         self.stdout.write(f"published mail {ses_id} from {sender} to {settings.EMAIL_RECEIVING_ADDRESSES[0]}")
+
+    def _publish_sms(self, sns, text: str, *, sender: str, to: str | None) -> None:
+        """The JSON AWS End User Messaging SMS publishes for a two-way message
+        (fixtures/aws/sms_inbound_two_way.json is AWS's example of it)."""
+        to = to or (settings.SMS_NUMBERS[0] if settings.SMS_NUMBERS else "+12125550101")
+        for name, number in (("--from", sender), ("--to", to)):
+            if not E164_SHAPE.fullmatch(number):
+                raise CommandError(f"{name} {number!r} is not a phone number in E.164 form, e.g. +14155550123")
+        inbound_id = str(uuid.uuid4())
+        message = {
+            "originationNumber": sender,
+            "destinationNumber": to,
+            # AWS names the registered keyword a message matched; the local stack plays the
+            # platform's own keywords as registered ones.
+            "messageKeyword": text.strip().upper() if keywords.classify("sms", text) else "",
+            "messageBody": text,
+            "inboundMessageId": inbound_id,
+            "previousPublishedMessageId": "",
+        }
+        sns.publish(TopicArn=settings.SMS_INBOUND_TOPIC_ARN or settings.SNS_TOPIC_ARN, Message=json.dumps(message))
+        self.stdout.write(f"published SMS {inbound_id} from {sender} to {to}: {text!r}")
 
 
 def _sender_with_number(sender: str) -> tuple[dict, dict]:

@@ -99,6 +99,10 @@ def _classify(exc: Exception) -> SendError:
             "httpStatus": status,
             "operation": exc.operation_name,
         }
+        # Some services say why beside the code (pinpoint-sms-voice-v2: ConflictException with
+        # Reason DESTINATION_PHONE_NUMBER_OPTED_OUT); botocore puts such members at the top.
+        if isinstance(exc.response.get("Reason"), str):
+            details["reason"] = exc.response["Reason"]
         return SendError(f"{code}: {error.get('Message', '')}", permanent=not transient, details=details)
     if isinstance(exc, (EndpointConnectionError, BotoCoreError, ConnectionError, TimeoutError)):
         return SendError(

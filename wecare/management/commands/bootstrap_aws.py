@@ -5,8 +5,8 @@ from wecare.bootstrap import STEPS, bootstrap
 
 class Command(BaseCommand):
     help = (
-        "Create the DynamoDB tables, SQS queues, S3 buckets, SNS topic and SES identity that are missing. "
-        "Never deletes."
+        "Create the DynamoDB tables, SQS queues, S3 buckets, SNS topic, SES identity and SMS configuration set"
+        " (with its SNS event destination) that are missing. Never deletes."
     )
 
     def add_arguments(self, parser):
