@@ -56,6 +56,8 @@ def environment() -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         # bootstrap_aws creates it in the fake, with its SNS event destination, as in a deployment.
         "SMS_CONFIGURATION_SET": "base-wecare-digital-sms",
+        # Likewise the SES configuration set every email names, with its SNS event destination.
+        "SES_CONFIGURATION_SET": "base-wecare-digital-email",
         "DATABASE_URL": f"sqlite:///{STATE / 'db.sqlite3'}",
         "PYTHONUNBUFFERED": "1",
     }

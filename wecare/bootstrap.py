@@ -233,6 +233,52 @@ def ses_receipt_rule() -> list[Step]:
     return [*steps, Step("ses-rule", name, "created")]
 
 
+SES_EVENT_DESTINATION = "platform-sns"
+# The SES events the platform acts on (messaging/inbound/email_events.py): opens and clicks are
+# left out, since they would only be counted and each is a notification and a task.
+SES_EVENT_TYPES = ["send", "reject", "bounce", "complaint", "delivery", "renderingFailure", "deliveryDelay"]
+
+
+def ses_configuration_set() -> list[Step]:
+    """The SES configuration set (SES_CONFIGURATION_SET) every email names, with an SNS event
+    destination to SES_EVENTS_TOPIC_ARN or SNS_TOPIC_ARN; nothing when the setting is empty. The
+    SES v1 API, which manages the same configuration sets as v2 and which moto answers in full."""
+    name = settings.SES_CONFIGURATION_SET
+    if not name:
+        return []
+    ses = client("ses")
+    steps: list[Step] = []
+    try:
+        found = ses.describe_configuration_set(
+            ConfigurationSetName=name, ConfigurationSetAttributeNames=["eventDestinations"]
+        )
+        steps.append(Step("ses-events", name, "exists"))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConfigurationSetDoesNotExist":
+            raise
+        ses.create_configuration_set(ConfigurationSet={"Name": name})
+        found = {}
+        steps.append(Step("ses-events", name, "created"))
+    destination = f"{name}/{SES_EVENT_DESTINATION}"
+    if any((d or {}).get("Name") == SES_EVENT_DESTINATION for d in found.get("EventDestinations", [])):
+        return [*steps, Step("ses-events", destination, "exists")]
+    try:
+        ses.create_configuration_set_event_destination(
+            ConfigurationSetName=name,
+            EventDestination={
+                "Name": SES_EVENT_DESTINATION,
+                "Enabled": True,
+                "MatchingEventTypes": SES_EVENT_TYPES,
+                "SNSDestination": {"TopicARN": settings.SES_EVENTS_TOPIC_ARN or settings.SNS_TOPIC_ARN},
+            },
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "EventDestinationAlreadyExists":
+            raise
+        return [*steps, Step("ses-events", destination, "exists")]
+    return [*steps, Step("ses-events", destination, "created")]
+
+
 SMS_EVENT_DESTINATION = "platform-sns"
 
 
@@ -271,6 +317,7 @@ STEPS: dict[str, Callable[[], list[Step]]] = {
     "s3": s3_buckets,
     "sns": sns_topic,
     "ses": ses_identity,
+    "ses-events": ses_configuration_set,
     "ses-inbound": ses_receipt_rule,
     "sms": sms_configuration_set,
 }

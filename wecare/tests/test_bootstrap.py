@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from ulid import ULID
 
 from wecare.aws import client
 from wecare.dynamo import ALL_MODELS
@@ -110,3 +111,26 @@ def test_no_sms_configuration_set_is_made_when_none_is_configured(settings, fake
     settings.SMS_CONFIGURATION_SET = ""
     assert bootstrap(["sms"]) == []
     assert fake_aws_clean.calls(service="pinpoint-sms-voice-v2") == []
+
+
+def test_the_ses_configuration_set_is_created_once_with_its_sns_event_destination(settings):
+    from wecare.bootstrap import SES_EVENT_TYPES, bootstrap
+
+    settings.SES_CONFIGURATION_SET = f"test-email-events-{ULID()}"
+    first = [str(step) for step in bootstrap(["ses-events"])]
+    again = [str(step) for step in bootstrap(["ses-events"])]
+    assert [line.split()[0] for line in first] == ["created", "created"]
+    assert [line.split()[0] for line in again] == ["exists", "exists"]
+    found = client("ses").describe_configuration_set(
+        ConfigurationSetName=settings.SES_CONFIGURATION_SET, ConfigurationSetAttributeNames=["eventDestinations"]
+    )
+    [destination] = found["EventDestinations"]
+    assert destination["MatchingEventTypes"] == SES_EVENT_TYPES
+    assert destination["SNSDestination"] == {"TopicARN": settings.SES_EVENTS_TOPIC_ARN or settings.SNS_TOPIC_ARN}
+
+
+def test_no_ses_configuration_set_is_made_when_none_is_configured(settings):
+    from wecare.bootstrap import bootstrap
+
+    settings.SES_CONFIGURATION_SET = ""
+    assert bootstrap(["ses-events"]) == []
