@@ -207,7 +207,7 @@ def _refused_rows(preview: actions.Preview) -> list[tuple[str, int, str]]:
     def sentence(code: str) -> str:
         if code in AUDIENCE_SENTENCES:
             return AUDIENCE_SENTENCES[code].format(**words)
-        return gate.SENTENCES[gate.Reason(code)].format(**words) if code in gate.Reason.__members__ else ""
+        return gate.summary(gate.Reason(code), **words) if code in gate.Reason.__members__ else ""
 
     return [(code, count, sentence(code)) for code, count in sorted(preview.refused.items(), key=lambda item: -item[1])]
 

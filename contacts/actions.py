@@ -95,10 +95,26 @@ def _release_key(tx: Transaction, field: str, value: str, contact_id: str) -> No
     tx.delete(_key_item(field, value, contact_id), condition=ContactUniqueKey.contactId == contact_id)
 
 
+def _consent_record(
+    user: Any, source: str, at: datetime, *, was_opted_in: bool, evidence: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A create's or an edit's consent record: it names the history source and evidence its
+    event has, and the opt-in before (a new contact had none, so its false is "never given")."""
+    history_source, origin_evidence = consent.source_of(source)
+    return consent.consent_record(
+        audit.actor_id(user),
+        at,
+        source,
+        how=history_source,
+        was_opted_in=was_opted_in,
+        evidence={**origin_evidence, **(evidence or {})},
+    )
+
+
 def _set_consent(contact: Contact, field: str, value: bool, user: Any, source: str, at: datetime) -> None:
     channel = OPT_IN_BY_FIELD[field]
     setattr(contact, field, value)
-    setattr(contact, CONSENT_FIELDS[channel], consent.consent_record(audit.actor_id(user), at, source))
+    setattr(contact, CONSENT_FIELDS[channel], _consent_record(user, source, at, was_opted_in=False, evidence=None))
 
 
 def _add_consent_events(
@@ -262,7 +278,9 @@ def update_contact(
             actions.append(Contact.nameLower.set(value.lower()) if value else Contact.nameLower.remove())
         if field in OPT_IN_BY_FIELD:
             consent_attr = getattr(Contact, CONSENT_FIELDS[OPT_IN_BY_FIELD[field]])
-            actions.append(consent_attr.set(consent.consent_record(audit.actor_id(user), at, source)))
+            was = contact.opted_in(OPT_IN_BY_FIELD[field])
+            record = _consent_record(user, source, at, was_opted_in=was, evidence=evidence)
+            actions.append(consent_attr.set(record))
     opt_ins = {f: v for f, v in changed.items() if f in OPT_IN_BY_FIELD}
 
     new_keys = [(f, changed[f]) for f in ("phone", "email") if changed.get(f)]

@@ -49,9 +49,26 @@ def source_of(origin: str) -> tuple[str, dict[str, Any]]:
     return _SOURCE_OF_ORIGIN.get(kind, kind if kind in SOURCES else "operator"), {}
 
 
-def consent_record(actor: str, at: datetime, detail: str) -> dict[str, Any]:
-    """The contact's own "last changed" record of a channel (``Contact.consent``)."""
-    return {"changedBy": actor, "changedAt": at, "source": detail}
+def consent_record(
+    actor: str,
+    at: datetime,
+    detail: str,
+    *,
+    how: str | None = None,
+    was_opted_in: bool | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The contact's own "last changed" record of a channel (``Contact.consent``): who, when,
+    from where, and (so the gate can say why it refuses without reading the history) the
+    history source, the opt-in before the change and the evidence."""
+    record: dict[str, Any] = {"changedBy": actor, "changedAt": at, "source": detail}
+    if how is not None:
+        record["how"] = how
+    if was_opted_in is not None:
+        record["wasOptedIn"] = was_opted_in
+    if evidence:
+        record["evidence"] = {k: v for k, v in evidence.items() if v is not None}
+    return record
 
 
 def add_event(
@@ -137,7 +154,16 @@ def change(
                     contact,
                     actions=[
                         opt_in.set(opted_in),
-                        getattr(Contact, CONSENT_FIELDS[channel]).set(consent_record(who, at, detail or source)),
+                        getattr(Contact, CONSENT_FIELDS[channel]).set(
+                            consent_record(
+                                who,
+                                at,
+                                detail or source,
+                                how=source,
+                                was_opted_in=contact.opted_in(channel),
+                                evidence=evidence,
+                            )
+                        ),
                         Contact.updatedAt.set(at),
                     ],
                     condition=Contact.contactId.exists() & Contact.deletedAt.does_not_exist() & held,

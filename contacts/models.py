@@ -55,11 +55,19 @@ class LiveIndex(GlobalSecondaryIndex):
 
 
 class Consent(MapAttribute):
-    """Who last set a channel's opt-in, when, and from where (page, api, csv, admin…)."""
+    """Who last set a channel's opt-in, when, and from where (page, api, csv, admin…).
+
+    It also carries what the gate needs to name a refusal without reading the history (the
+    newest ``ConsentEvent`` in short): the history source, whether the change turned a given
+    consent off, and its evidence. Records written before these three existed lack them
+    (``messaging.outbound.consent_rule`` reads those too)."""
 
     changedBy = UnicodeAttribute()
     changedAt = UTCDateTimeAttribute()
-    source = UnicodeAttribute()
+    source = UnicodeAttribute()  # the path's own name: page, api, inbox, csv:<import id>, keyword…
+    how = UnicodeAttribute(null=True)  # the history source, one of contacts.consent.SOURCES
+    wasOptedIn = BooleanAttribute(null=True)  # the opt-in before this change
+    evidence = JSONAttribute(null=True)  # the change's evidence, as its ConsentEvent has it
 
 
 @register
@@ -80,6 +88,10 @@ class Contact(DynamoModel):
     consentSms = Consent(null=True)
     consentEmail = Consent(null=True)
     lastInboundMessageAt = UTCDateTimeAttribute(null=True)
+    # SES soft bounces (Transient / Undetermined) to this contact's address: counted, consent kept
+    # (messaging/inbound/email_events.py). A hard bounce or a complaint turns optInEmail off instead.
+    softBounceCount = NumberAttribute(null=True)
+    lastSoftBounceAt = UTCDateTimeAttribute(null=True)
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     deletedAt = UTCDateTimeAttribute(null=True)

@@ -73,6 +73,9 @@ class Message(DynamoModel):
     createdBy = UnicodeAttribute(null=True)
     providerRequest = JSONAttribute(null=True)  # what went to the provider (or would have, in DRY_RUN)
     dryRun = BooleanAttribute(default=False)
+    # Why it is sent (messaging.outbound.consent_rule.Purpose); absent: an ordinary message. Kept
+    # on the record so the worker's second gate check (and a redelivered task) judges by it too.
+    purpose = UnicodeAttribute(null=True)
     expiresAt = TTLAttribute()
     threadId = UnicodeAttribute(null=True)  # SMS and email: the conversation (messaging/threads.py)
     # SMS and email: the provider's id of a sent message (SendTextMessage / SES MessageId), by

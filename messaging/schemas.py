@@ -113,8 +113,8 @@ class MessagePage(Schema):
 
 class RefusalOut(Schema):
     code: str = Field(
-        description="CONTACT_DELETED, NO_ADDRESS, OPT_IN_MISSING, "
-        "SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT"
+        description="CONTACT_DELETED, NO_ADDRESS, PHONE_NUMBER_REQUIRED, CONSENT_NEVER_GIVEN, CONSENT_WITHDRAWN, "
+        "SUPPRESSED, SENDER_NOT_ALLOWLISTED, TEMPLATE_REQUIRED or TIER_LIMIT"
     )
     detail: str
 

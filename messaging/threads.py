@@ -9,13 +9,17 @@ ids that lead to it.
 
 Writers add the thread's update to the transaction that records the message (``record_actions``),
 so the counters move exactly once per message, as they do for WhatsApp.
+
+``EmailMessageId`` is the email threads' lookup: each Message-ID we know (a customer's mail, our
+own sent mail) to its thread and message, and the SES receipt id of each recorded inbound mail
+(its idempotency key). ``messaging/email_threads.py`` reads and writes it; docs/design/email.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from ulid import ULID
 
 from wecare.dynamo import DynamoModel, meta, now, register, string_index
@@ -93,3 +97,17 @@ def record_actions(
         # A customer writing again brings an archived conversation back, as on WhatsApp.
         actions += [Thread.unreadCount.add(1), Thread.archived.set(False)]
     return actions
+
+
+@register
+class EmailMessageId(DynamoModel):
+    """``id#<Message-ID>`` (the header's id without its angle brackets; ours, which SES makes
+    ``<SES MessageId>@<region's amazonses.com domain>``, as ``ses#<SES MessageId>``) -> the thread
+    and message; ``received#<SES receipt messageId>`` -> the message recorded from that mail,
+    written with a does-not-exist condition so one mail is recorded once. Kept as long as messages."""
+
+    Meta = meta("EmailMessageIds")
+    key = UnicodeAttribute(hash_key=True)
+    threadId = UnicodeAttribute()
+    messageId = UnicodeAttribute()
+    expiresAt = TTLAttribute()

@@ -187,6 +187,20 @@ class WaMenuConfig(WhatsAppItem, discriminator="MENU_CONFIG"):
     cooldownHours = NumberAttribute(default=0)
 
 
+class WaConsentKeywords(WhatsAppItem, discriminator="CONSENT_KEYWORDS"):
+    """``CONSENT_KEYWORDS#{channel}`` (whatsapp | sms). Added to the layout: the words and template
+    buttons with which a customer withdraws or gives consent on a channel, and the confirmations
+    (messaging/autoreply/keyword_rules.py)."""
+
+    channel = UnicodeAttribute()
+    optOutWords: ListAttribute[str] = ListAttribute()
+    optInWords: ListAttribute[str] = ListAttribute()
+    optOutButtons: ListAttribute[str] = ListAttribute(null=True)  # template quick-reply labels/payloads
+    optOutConfirmation = UnicodeAttribute(null=True)
+    optInConfirmation = UnicodeAttribute(null=True)
+    updatedBy = UnicodeAttribute(null=True)
+
+
 class WaPaymentConfig(WhatsAppItem, discriminator="PAYMENT_CONFIG"):
     """``TENANT#{tenantId}#PAYCFG#{wabaId}#{configName}``"""
 

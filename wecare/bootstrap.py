@@ -21,7 +21,7 @@ from wecare.queues import DEAD_LETTER_QUEUES, MAX_RECEIVE_COUNT, WORK_QUEUES
 class Step:
     kind: str
     name: str
-    outcome: str  # "created" | "exists"
+    outcome: str  # "created" | "exists" | "refused" (AWS said why in the name: a person acts)
 
     def __str__(self) -> str:
         return f"{self.outcome:>7}  {self.kind:<10} {self.name}"
@@ -179,6 +179,60 @@ def ses_identity() -> list[Step]:
     return [Step("ses", sender, "created")]
 
 
+# The receipt rule's one rule: every mail to our receiving addresses stored in S3 (SES's 40 MB
+# limit, rather than the 150 KB an SNS action carries) and announced on the inbound topic.
+RECEIPT_RULE = "store-and-notify"
+# What SES answers when the bucket or topic policy does not let it write or publish yet.
+POLICY_REFUSALS = ("InvalidS3Configuration", "InvalidSnsTopic", "InvalidS3ConfigurationException")
+
+
+def ses_receipt_rule() -> list[Step]:
+    """SES receiving's rule set and rule (docs/deployment.md, "Inbound email"). The rule set is
+    not activated here: an account has one active rule set, and switching it is a person's call."""
+    rule_set = settings.SES_RECEIPT_RULE_SET
+    if not rule_set:
+        return []
+    ses = client("ses")
+    steps = []
+    try:
+        ses.describe_receipt_rule_set(RuleSetName=rule_set)
+        steps.append(Step("ses-rules", rule_set, "exists"))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "RuleSetDoesNotExist":
+            raise
+        ses.create_receipt_rule_set(RuleSetName=rule_set)
+        steps.append(Step("ses-rules", rule_set, "created"))
+    name = f"{rule_set}/{RECEIPT_RULE}"
+    try:
+        ses.describe_receipt_rule(RuleSetName=rule_set, RuleName=RECEIPT_RULE)
+        return [*steps, Step("ses-rule", name, "exists")]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "RuleDoesNotExist":
+            raise
+    rule = {
+        "Name": RECEIPT_RULE,
+        "Enabled": True,
+        "ScanEnabled": True,  # spam and virus verdicts: a virus FAIL keeps a mail's attachments out
+        "Recipients": settings.EMAIL_RECEIVING_ADDRESSES,
+        "Actions": [
+            {
+                "S3Action": {
+                    "BucketName": settings.MEDIA_BUCKET,
+                    "ObjectKeyPrefix": settings.EMAIL_INBOUND_MAIL_PREFIX,
+                    "TopicArn": settings.SES_INBOUND_TOPIC_ARN or settings.SNS_TOPIC_ARN,
+                }
+            }
+        ],
+    }
+    try:
+        ses.create_receipt_rule(RuleSetName=rule_set, Rule=rule)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in POLICY_REFUSALS:
+            raise
+        return [*steps, Step("ses-rule", f"{name}: {exc.response['Error'].get('Message', '')}", "refused")]
+    return [*steps, Step("ses-rule", name, "created")]
+
+
 SMS_EVENT_DESTINATION = "platform-sns"
 
 
@@ -217,6 +271,7 @@ STEPS: dict[str, Callable[[], list[Step]]] = {
     "s3": s3_buckets,
     "sns": sns_topic,
     "ses": ses_identity,
+    "ses-inbound": ses_receipt_rule,
     "sms": sms_configuration_set,
 }
 

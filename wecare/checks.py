@@ -30,4 +30,10 @@ def check_integrations(app_configs, **kwargs):
         problems.append(
             Warning("BEDROCK_AGENT_ALIAS_ID is empty: AI suggestions cannot call the agent", id="wecare.W003")
         )
+    # Every bulk email carries an unsubscribe link to SITE_URL (contacts/unsubscribe.py); without
+    # it each one fails at send time, so say it at start-up instead.
+    if settings.ENVIRONMENT == "production" and not settings.SITE_URL:
+        problems.append(
+            Warning("SITE_URL is empty: bulk email cannot carry its unsubscribe link and is not sent", id="wecare.W004")
+        )
     return problems

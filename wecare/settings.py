@@ -243,6 +243,26 @@ SMS_OPT_OUT_LIST = env_str("SMS_OPT_OUT_LIST", default="Default")
 SMS_CONFIGURATION_SET = env_str("SMS_CONFIGURATION_SET", default="")
 SES_SENDER_EMAIL = env_str("SES_SENDER_EMAIL", default="one@wecare.digital")
 SES_SENDER_NAME = env_str("SES_SENDER_NAME", default="WECARE.DIGITAL")
+# Inbound email (docs/design/email.md): the addresses of ours that customers write to (the SES
+# receipt rule's recipients; a mail's thread is "with" the first of them it reached), the SES
+# receipt rule set bootstrap creates (empty: none), where SES's S3 action stores each mail and
+# where its attachments are kept, and the domain of the Message-ID SES gives a mail it sends.
+EMAIL_RECEIVING_ADDRESSES = [a.lower() for a in env_list("EMAIL_RECEIVING_ADDRESSES", default=[SES_SENDER_EMAIL])]
+SES_RECEIPT_RULE_SET = env_str("SES_RECEIPT_RULE_SET", default="wecare-inbound")
+EMAIL_INBOUND_MAIL_PREFIX = env_str("EMAIL_INBOUND_MAIL_PREFIX", default="email-inbound/")
+EMAIL_ATTACHMENTS_PREFIX = env_str("EMAIL_ATTACHMENTS_PREFIX", default="email-attachments/")
+SES_MESSAGE_ID_DOMAIN = env_str(
+    "SES_MESSAGE_ID_DOMAIN",
+    default="email.amazonses.com" if AWS_REGION == "us-east-1" else f"{AWS_REGION}.amazonses.com",
+)
+# The SES configuration set every email is sent with, whose SNS event destination reports bounces,
+# complaints and deliveries (docs/deployment.md, "Email events"). Empty: none is named on the send
+# (the identity's default configuration set, if it has one, still applies).
+SES_CONFIGURATION_SET = env_str("SES_CONFIGURATION_SET", default="")
+# How long a one-click unsubscribe link in a bulk email keeps working (contacts/unsubscribe.py).
+# Gmail and Yahoo's bulk-sender rules expect a link to work for a good while after the mail; at
+# least 60 days, so that one read weeks later still unsubscribes.
+UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", default=90, minimum=60)
 MEDIA_BUCKET = env_str("MEDIA_BUCKET", default="auth.wecare.digital")
 MEDIA_INBOUND_PREFIX = env_str("MEDIA_INBOUND_PREFIX", default="whatsapp-media/whatsapp-media-incoming/")
 MEDIA_OUTBOUND_PREFIX = env_str("MEDIA_OUTBOUND_PREFIX", default="whatsapp-media/whatsapp-media-outgoing/")

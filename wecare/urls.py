@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from contacts.unsubscribe_views import unsubscribe_link
 from messaging.inbound.webhook import sns_webhook
 from wecare import views
 from wecare.api import api
@@ -18,8 +19,10 @@ urlpatterns = [
     path("bulk/", include("bulk.urls")),
     path("dm/whatsapp/", include("messaging.inbox.urls")),
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
+    path("u/<str:token>", unsubscribe_link, name="unsubscribe"),  # public: the signed token is the authority
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/whatsapp/", include("messaging.autoreply.urls")),
+    path("admin/consent-keywords/", include("messaging.autoreply.keyword_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -34,7 +34,7 @@ def test_preview_counts_sendable_and_each_refusal_reason(make_contacts, operator
     result = actions.preview(audience, sms(), channel="sms", sender=None, user=operator)
 
     assert (result.total, result.sendable) == (8, 3)
-    assert result.refused == {"OPT_IN_MISSING": 2, "CONTACT_DELETED": 1, "NO_ADDRESS": 1, "DUPLICATE": 1}
+    assert result.refused == {"CONSENT_NEVER_GIVEN": 2, "CONTACT_DELETED": 1, "NO_ADDRESS": 1, "DUPLICATE": 1}
     assert result.needs_confirmation is False
     assert result.estimated_seconds == pytest.approx(3 / 5, abs=0.1)  # SMS: 5 per second
 

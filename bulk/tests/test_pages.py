@@ -4,6 +4,7 @@ the job page's controls by role, the report download. The browser test
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -12,7 +13,7 @@ from django.conf import settings
 from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from bulk.models import BulkJob
-from contacts import actions
+from contacts import actions, consent
 from wecare.tests.naming import unique_name
 
 pytestmark = pytest.mark.django_db
@@ -58,10 +59,24 @@ def test_the_preview_counts_recipients_to_send_and_refusals_per_reason(client_fo
     assert response.status_code == 200
     page = response.content.decode()
     assert 'data-sendable="3"' in page and 'data-total="5"' in page
-    assert 'data-reason="OPT_IN_MISSING"' in page and 'data-count="2"' in page
+    assert 'data-reason="CONSENT_NEVER_GIVEN"' in page and 'data-count="2"' in page
     assert "has not opted in to sms" in page
     assert 'id="estimate"' in page
     assert 'name="confirm"' not in page  # 3 is under the threshold: no confirmation box
+
+
+def test_the_preview_tells_withdrawn_and_suppressed_consent_apart(client_for, operator, new_phone):
+    name = unique_name("Preview Wes")
+    stays = make_contacts(operator, new_phone, name, 4, optInSms=True)
+    for contact in stays[:2]:  # replied STOP
+        consent.change(contact, "sms", False, source="keyword", actor=consent.CUSTOMER, evidence={"keyword": "STOP"})
+    consent.change(stays[2], "sms", False, source="sms_optout_list", actor=consent.PROVIDER, evidence={})
+    page = walk_to_preview(client_for(operator), search=name).content.decode()
+    assert 'data-sendable="1"' in page and 'data-total="4"' in page
+    withdrawn = re.search(r'<tr data-reason="CONSENT_WITHDRAWN">.*?</tr>', page, flags=re.S)
+    suppressed = re.search(r'<tr data-reason="SUPPRESSED">.*?</tr>', page, flags=re.S)
+    assert withdrawn and 'data-count="2"' in withdrawn.group() and "consent was withdrawn" in withdrawn.group()
+    assert suppressed and 'data-count="1"' in suppressed.group() and "SMS opt-out list" in suppressed.group()
 
 
 def test_an_empty_filter_is_refused_with_a_form_error_and_nothing_is_kept(client_for, operator):

@@ -74,7 +74,9 @@ def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_
     preview = page.locator("#preview")
     expect(preview).to_have_attribute("data-sendable", "25")
     expect(preview).to_have_attribute("data-total", "27")
-    expect(page.locator("#refusals tr[data-reason=OPT_IN_MISSING] [data-count]")).to_have_attribute("data-count", "2")
+    expect(page.locator("#refusals tr[data-reason=CONSENT_NEVER_GIVEN] [data-count]")).to_have_attribute(
+        "data-count", "2"
+    )
     expect(page.locator("#estimate")).to_contain_text("about 5 s")
     page.set_viewport_size({"width": 320, "height": 800})
     assert fits_320(page), "the preview is wider than 320 px"
@@ -107,7 +109,7 @@ def test_an_operator_walks_the_wizard_confirms_and_watches_the_job_complete_and_
     with page.expect_download() as download:
         page.locator("#report-link").click()
     report = Path(download.value.path()).read_text()
-    assert report.count(",sent,") == 25 and report.count("OPT_IN_MISSING") == 2
+    assert report.count(",sent,") == 25 and report.count("CONSENT_NEVER_GIVEN") == 2
 
     # A viewer watches the same job and its report, with no buttons and no way to start one
     page.get_by_role("button", name="Log out").click()

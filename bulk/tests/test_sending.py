@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -263,7 +264,10 @@ def test_a_chunk_sends_to_everyone_else_when_one_recipient_is_held_elsewhere(que
     )
 
 
-def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake, monkeypatch, settings):
+def test_someone_who_opts_out_while_the_chunk_runs_is_skipped_and_the_report_says_why(
+    queued, live_fake, monkeypatch, settings, client_for, viewer
+):
+    from contacts import consent
     from contacts.models import Contact
 
     # Contacts are read again as each batch is claimed: with one call in flight the second batch
@@ -277,16 +281,34 @@ def test_someone_who_opts_out_while_the_chunk_runs_is_skipped(queued, live_fake,
     def opt_out_during_the_first_send(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            Contact(contactId=leaving.contactId).update(actions=[Contact.optInSms.set(False)])  # they replied STOP
+            # They replied STOP: the keywords handler withdraws their consent through the history.
+            consent.change(
+                Contact.get(leaving.contactId, consistent_read=True),
+                "sms",
+                False,
+                source="keyword",
+                actor=consent.CUSTOMER,
+                evidence={"messageId": "sms-in-1", "keyword": "STOP"},
+            )
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sending, "_send_one", opt_out_during_the_first_send)
     assert sending.run_chunk(*chunks[0]) == {"state": "done", "sent": 14, "skipped": 1}
     recipient = BulkRecipient.get(job.jobId, leaving.recipientId, consistent_read=True)
-    assert (recipient.status, recipient.reason) == ("skipped", "OPT_IN_MISSING")
+    assert (recipient.status, recipient.reason) == ("skipped", "CONSENT_WITHDRAWN")
     assert leaving.address not in called_numbers(live_fake)
     job = queries.get_job(job.jobId)
     assert (job.status, job.sentCount, job.skippedCount) == ("completed", 14, 1)
+    # The report and the job's page say why: the consent was withdrawn (not "never given").
+    report = {cells["contactId"]: cells for _, cells in safe_csv.read(report_of(job.jobId)).rows}
+    assert (report[leaving.contactId]["status"], report[leaving.contactId]["reason"]) == (
+        "skipped",
+        "CONSENT_WITHDRAWN",
+    )
+    assert [r["status"] for c, r in report.items() if c != leaving.contactId] == ["sent"] * 14
+    page = client_for(viewer).get(f"/bulk/{job.jobId}/").content.decode()
+    [row] = re.findall(r'<tr data-status="skipped">.*?</tr>', page, flags=re.S)
+    assert leaving.address in row and "CONSENT_WITHDRAWN" in row
 
 
 def test_a_recipient_the_sweep_took_does_not_cost_its_batch_their_records(queued, live_fake, monkeypatch):

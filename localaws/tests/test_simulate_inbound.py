@@ -13,11 +13,12 @@ from django.core.management.base import CommandError
 
 from contacts.actions import create_contact
 from contacts.models import ContactUniqueKey
-from contacts.queries import consent_history, holder_of
+from contacts.queries import consent_history, find_live_by_email, holder_of
 from localaws.sns_certs import LOCAL_STACK_LOADER
 from messaging import threads
 from messaging.inbox import queries as inbox_queries
-from messaging.models import Message
+from messaging.models import MediaFile, Message
+from messaging.threads import Thread
 from wecare.aws import client as aws_client
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,41 @@ def test_a_simulated_sms_stop_lands_in_the_thread_consent_and_the_opt_out_list(
 def test_a_simulated_sms_needs_e164_numbers(webhook_subscribed):
     with pytest.raises(CommandError, match="--to"):
         call_command("simulate_inbound", "--sms", "Hi", "--to", "12125550101")
+
+
+def test_a_simulated_email_with_an_attachment_and_its_reply_arrive_in_one_thread(
+    webhook_subscribed, new_email, tmp_path, capsys
+):
+    sender = new_email()
+    receipt = tmp_path / "receipt.txt"
+    receipt.write_text("Order 42: paid")
+    call_command(
+        "simulate_inbound",
+        "--email",
+        "--from",
+        sender,
+        "--subject",
+        "My order",
+        "--text",
+        "Paid",
+        "--attach",
+        str(receipt),
+    )
+    assert f"from {sender}" in capsys.readouterr().out
+    contact = find_live_by_email(sender)
+    assert contact is not None
+    [first] = Message.by_contact.query(contact.contactId)
+    assert (first.channel, first.content["subject"], first.content["text"].strip()) == ("email", "My order", "Paid")
+    [attachment] = first.content["attachments"]
+    assert attachment["filename"] == "receipt.txt"
+    assert MediaFile.get(attachment["fileId"]).messageId == first.messageId
+
+    call_command("simulate_inbound", "--email", "--from", sender, "--in-reply-to", first.content["messageIdHeader"])
+    messages = list(Message.by_contact.query(contact.contactId))
+    assert len(messages) == 2 and {m.threadId for m in messages} == {first.threadId}
+    assert Thread.get(first.threadId).subject == "My order"
+
+
+def test_a_simulated_email_needs_an_address(webhook_subscribed):
+    with pytest.raises(CommandError, match="is not an email address"):
+        call_command("simulate_inbound", "--email", "--from", "+919812345670x")

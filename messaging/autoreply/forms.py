@@ -1,5 +1,5 @@
-"""The admin's forms for WELCOME_CONFIG and MENU_CONFIG, with WhatsApp's own limits checked
-here, where the admin can fix them, rather than at send time."""
+"""The admin's forms for WELCOME_CONFIG, MENU_CONFIG and the consent keywords, with WhatsApp's
+own limits checked here, where the admin can fix them, rather than at send time."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 
 from django import forms
 
+from messaging.autoreply.keyword_rules import MAX_WORD, MAX_WORDS, normalise
 from messaging.outbound import interactive
 from messaging.outbound.senders.whatsapp import MAX_TEXT
+from messaging.outbound.sms_segments import MAX_SMS_CHARS
 from messaging.outbound.template_catalog import approved_templates, expected_parameters
 
 MAX_COOLDOWN_HOURS = 24 * 365
@@ -161,3 +163,113 @@ def _explain(field: str, problem: str, lines: dict[tuple[int, int], int]) -> str
         what = "section title" if parts[-1] == "title" else "section"
         return f"Section {int(parts[2]) + 1} ({what}): {problem}"
     return f"Rows: {problem}"
+
+
+def _word_list(text: str) -> list[str]:
+    """One word or phrase per line; commas separate too."""
+    return [w.strip() for line in text.splitlines() for w in line.split(",") if w.strip()]
+
+
+class ConsentKeywordsForm(forms.Form):
+    """A channel's consent keyword rules (messaging/autoreply/keyword_rules.py). Words are matched
+    against a whole message after normalising, so the checks here are on normalised words."""
+
+    optOutWords = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Opt-out words",
+        help_text="One per line (or comma-separated). A message that is exactly one of them, "
+        "ignoring case, punctuation and extra spaces, withdraws consent on this channel.",
+    )
+    optInWords = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Opt-in words",
+        help_text="A message that is exactly one of them gives consent again. Empty: only a person can opt a "
+        "customer back in.",
+    )
+    optOutButtons = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Opt-out template buttons (WhatsApp)",
+        help_text="Quick-reply button labels or payloads of marketing templates that withdraw consent when "
+        "tapped (WhatsApp Manager names its opt-out button “Stop promotions”). A tapped button that is an "
+        "opt-out word also counts.",
+    )
+    optOutConfirmation = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Opt-out confirmation"
+    )
+    optInConfirmation = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Opt-in confirmation"
+    )
+
+    def __init__(self, *args: Any, channel: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        if channel == "whatsapp":
+            self.max_confirmation = MAX_TEXT
+            self.fields["optOutConfirmation"].required = True
+            self.fields["optOutConfirmation"].help_text = (
+                "Sent once, through the safety gate, when a customer opts out (the only message allowed "
+                "after an opt-out)."
+            )
+            self.fields["optInConfirmation"].required = True
+            self.fields["optInConfirmation"].help_text = "Sent once when a customer opts in again."
+        else:
+            self.max_confirmation = MAX_SMS_CHARS
+            del self.fields["optOutButtons"]
+            for name in ("optOutConfirmation", "optInConfirmation"):
+                self.fields[name].help_text = (
+                    "Not sent by the platform: AWS answers the keyword with the response registered on the "
+                    "number. Keep the same text there (docs/consent-keywords.md)."
+                )
+
+    def _words(self, name: str, *, required: bool) -> list[str]:
+        words = _word_list(self.cleaned_data.get(name) or "")
+        problems = []
+        if required and not words:
+            problems.append("Give at least one word.")
+        if len(words) > MAX_WORDS:
+            problems.append(f"At most {MAX_WORDS} entries; this has {len(words)}.")
+        for word in words:
+            if len(word) > MAX_WORD:
+                problems.append(f"“{word[:40]}” is {len(word)} characters; at most {MAX_WORD}.")
+            elif not normalise(word):
+                problems.append(f"“{word}” is only punctuation or symbols; a customer could not type it as a word.")
+        if problems:
+            raise forms.ValidationError(problems)
+        return words
+
+    def clean_optOutWords(self) -> list[str]:
+        return self._words("optOutWords", required=True)
+
+    def clean_optInWords(self) -> list[str]:
+        return self._words("optInWords", required=False)
+
+    def clean_optOutButtons(self) -> list[str]:
+        return self._words("optOutButtons", required=False)
+
+    def _confirmation(self, name: str) -> str:
+        text = (self.cleaned_data.get(name) or "").strip()
+        if len(text) > self.max_confirmation:
+            raise forms.ValidationError(f"Is {len(text)} characters; at most {self.max_confirmation}.")
+        return text
+
+    def clean_optOutConfirmation(self) -> str:
+        return self._confirmation("optOutConfirmation")
+
+    def clean_optInConfirmation(self) -> str:
+        return self._confirmation("optInConfirmation")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        opt_out = {normalise(w): w for w in [*data.get("optOutWords", []), *data.get("optOutButtons", [])]}
+        both = [word for word in data.get("optInWords", []) if normalise(word) in opt_out]
+        if both:
+            self.add_error(
+                "optInWords",
+                "Both an opt-in and an opt-out word (case and punctuation ignored): "
+                + ", ".join(f"“{w}”" for w in both),
+            )
+        data.setdefault("optOutButtons", [])
+        return data

@@ -44,6 +44,8 @@ def after_inbound(event: dict) -> dict[str, str]:
 
 
 def send_welcome(inbound: InboundEvent) -> str:
+    if inbound.consent_signal:
+        return "consent_keyword"  # STOP/START has its own confirmation (messaging/inbound/consent_signals.py)
     config = autoreply_config.load_welcome(inbound.phone_number_id)
     if config is None or not config.enabled:
         return "off"
@@ -84,6 +86,8 @@ def normalise(text: str) -> str:
 
 
 def send_menu(inbound: InboundEvent) -> str:
+    if inbound.consent_signal:
+        return "consent_keyword"
     config = autoreply_config.load_menu(inbound.phone_number_id)
     if config is None or not config.enabled:
         return "off"

@@ -25,6 +25,7 @@ class InboundEvent:
     is_new_contact: bool
     is_first_message: bool
     received_at: datetime
+    consent_signal: str | None = None  # "opt_out" / "opt_in": a consent keyword, confirmed on its own
 
     @classmethod
     def parse(cls, event: Any) -> InboundEvent:
@@ -56,4 +57,5 @@ class InboundEvent:
             is_new_contact=event.get("isNewContact") is True,
             is_first_message=event.get("isFirstMessage") is True,
             received_at=received_at,
+            consent_signal=event.get("consentSignal") if event.get("consentSignal") in ("opt_out", "opt_in") else None,
         )

@@ -1,5 +1,6 @@
 """Admin pages for the automatic WhatsApp replies: one welcome and one menu per business number
-(messaging/autoreply/config.py says why per number). Admin role only."""
+(messaging/autoreply/config.py says why per number), and the consent keyword rules of each channel
+(messaging/autoreply/keyword_rules.py). Admin role only."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from messaging.autoreply import config as autoreply_config
-from messaging.autoreply.forms import MenuConfigForm, WelcomeConfigForm, format_rows, takes_values
+from messaging.autoreply import keyword_rules
+from messaging.autoreply.forms import (
+    ConsentKeywordsForm,
+    MenuConfigForm,
+    WelcomeConfigForm,
+    format_rows,
+    takes_values,
+)
 from messaging.outbound.template_catalog import approved_templates
 from wecare.roles import Role, require_role
 
@@ -91,4 +99,36 @@ def _menu_initial(config: Any) -> dict[str, Any]:
         "buttonText": config.buttonText or "",
         "rows": format_rows(list(config.sections or [])),
         "cooldownHours": int(config.cooldownHours or 0),
+    }
+
+
+@require_role(Role.ADMIN)
+def keywords_index(request: HttpRequest) -> HttpResponse:
+    channels = [keyword_rules.load(channel) for channel in keyword_rules.CHANNELS]
+    return render(request, "admin/whatsapp/keywords.html", _context(request, "Consent keywords", channels=channels))
+
+
+@require_role(Role.ADMIN)
+def keywords_edit(request: HttpRequest, channel: str) -> HttpResponse:
+    if channel not in keyword_rules.CHANNELS:
+        raise Http404("no consent keywords for that channel")
+    if request.method == "POST":
+        form = ConsentKeywordsForm(request.POST, channel=channel)
+        if form.is_valid():
+            keyword_rules.save(channel, form.cleaned_data, user=request.user)
+            messages.success(request, f"Saved the consent keywords for {channel}.")
+            return redirect("consent_admin:keywords")
+    else:
+        form = ConsentKeywordsForm(initial=_keywords_initial(keyword_rules.load(channel)), channel=channel)
+    context = _context(request, f"Consent keywords: {channel}", form=form, channel=channel)
+    return render(request, "admin/whatsapp/keywords_form.html", context, status=422 if form.errors else 200)
+
+
+def _keywords_initial(rules: keyword_rules.Rules) -> dict[str, Any]:
+    return {
+        "optOutWords": "\n".join(rules.opt_out_words),
+        "optInWords": "\n".join(rules.opt_in_words),
+        "optOutButtons": "\n".join(rules.opt_out_buttons),
+        "optOutConfirmation": rules.opt_out_confirmation,
+        "optInConfirmation": rules.opt_in_confirmation,
     }

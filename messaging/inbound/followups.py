@@ -1,5 +1,6 @@
 """What follows a recorded inbound message: the contact's window, the media task, the reaction
-mark, the hand-off to the automatic replies. Each step is safe to repeat and
+mark, the customer's consent keyword or button (messaging/inbound/consent_signals.py), the
+hand-off to the automatic replies. Each step is safe to repeat and
 ``followUpDispatchedAt`` is written last, so a redelivery completes what a crash left undone
 (docs/design/inbound.md, "What follows a message").
 """
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from messaging.autoreply.replies import after_inbound
+from messaging.inbound import consent_signals
 from messaging.inbound.contacts import open_window
 from messaging.inbound.media import fetch_inbound_media
 from messaging.whatsapp_table import WaMessage
@@ -31,7 +33,8 @@ def finish(item: WaMessage) -> bool:
     follow_up = item.followUp.as_dict()
     if item.type == "reaction" and follow_up.get("reactionTo"):
         _mark_reacted(follow_up["reactionTo"], item.reactedWithEmoji or "")
-    _tell_autoreply(item, follow_up)
+    signal = consent_signals.apply(item, follow_up)
+    _tell_autoreply(item, follow_up, consent_signal=signal.intent.value if signal else None)
     _mark_dispatched(item)
     return True
 
@@ -56,9 +59,13 @@ def _mark_reacted(target_wa_message_id: str, emoji: str) -> None:
         log.info("reaction to a message we have no record of", extra={"wa_message_id": target_wa_message_id})
 
 
-def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str, Any]:
-    """The task argument of ``messaging.after_inbound``, as ``messaging.autoreply.trigger.InboundEvent`` reads it."""
-    return {
+def after_inbound_event(
+    item: WaMessage, follow_up: dict[str, Any], *, consent_signal: str | None = None
+) -> dict[str, Any]:
+    """The task argument of ``messaging.after_inbound``, as ``messaging.autoreply.trigger.InboundEvent`` reads it.
+    ``consent_signal``: "opt_out" / "opt_in" when the message was a consent keyword or button, which
+    its own confirmation answers (the welcome and the menu stay silent)."""
+    event: dict[str, Any] = {
         "contactId": item.contactId,
         "customerPhone": item.from_,
         "phoneNumberId": item.originationPhoneNumberId,
@@ -70,7 +77,10 @@ def after_inbound_event(item: WaMessage, follow_up: dict[str, Any]) -> dict[str,
         "isFirstMessage": bool(follow_up.get("startsConversation")),
         "receivedAt": item.receivedAt,
     }
+    if consent_signal:
+        event["consentSignal"] = consent_signal
+    return event
 
 
-def _tell_autoreply(item: WaMessage, follow_up: dict[str, Any]) -> None:
-    after_inbound.delay(after_inbound_event(item, follow_up))
+def _tell_autoreply(item: WaMessage, follow_up: dict[str, Any], *, consent_signal: str | None) -> None:
+    after_inbound.delay(after_inbound_event(item, follow_up, consent_signal=consent_signal))

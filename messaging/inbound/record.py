@@ -134,6 +134,9 @@ def _follow_up(message: InboundMessage, *, contact_created: bool, first: bool) -
     follow_up: dict[str, Any] = {"contactCreated": contact_created, "startsConversation": first}
     if message.reaction_to:
         follow_up["reactionTo"] = message.reaction_to
+    if message.type == "button" and message.details.get("payload"):
+        # A template button's payload is not on the MSG# item; the consent step reads it here.
+        follow_up["buttonPayload"] = message.details["payload"]
     return follow_up
 
 

@@ -2,19 +2,24 @@
 
 Fail-closed. Every rule must positively allow the send; a missing value is a refusal. The gate
 returns a reason code the caller shows as it is, and there is no fallback channel: a refused
-WhatsApp message is not retried as SMS.
+WhatsApp message is not retried as SMS. A consent refusal says why (never given, withdrawn by
+whom, when and how, suppressed by the provider); the one message allowed after an opt-out is
+the WhatsApp confirmation of the customer's own STOP (``Purpose.CONSENT_CONFIRMATION``,
+messaging/outbound/consent_rule.py). docs/design/send-path.md says why.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from contacts.models import Contact
 from messaging.channels import RULES, Channel, allowed_senders
+from messaging.outbound.consent_rule import ConsentState, Purpose, confirmable_change, finding
 
 log = logging.getLogger("messaging.gate")
 
@@ -22,7 +27,9 @@ log = logging.getLogger("messaging.gate")
 class Reason(StrEnum):
     CONTACT_DELETED = "CONTACT_DELETED"
     NO_ADDRESS = "NO_ADDRESS"
-    OPT_IN_MISSING = "OPT_IN_MISSING"
+    CONSENT_NEVER_GIVEN = "CONSENT_NEVER_GIVEN"
+    CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"
+    SUPPRESSED = "SUPPRESSED"
     PHONE_NUMBER_REQUIRED = "PHONE_NUMBER_REQUIRED"
     SENDER_NOT_ALLOWLISTED = "SENDER_NOT_ALLOWLISTED"
     TEMPLATE_REQUIRED = "TEMPLATE_REQUIRED"
@@ -32,7 +39,12 @@ class Reason(StrEnum):
 SENTENCES = {
     Reason.CONTACT_DELETED: "The contact is deleted (or does not exist); nothing is sent to deleted contacts.",
     Reason.NO_ADDRESS: "The contact has no {address} for {channel}.",
-    Reason.OPT_IN_MISSING: "The contact has not opted in to {channel}. Record their consent first.",
+    Reason.CONSENT_NEVER_GIVEN: "The contact has not opted in to {channel}: consent was never given. "
+    "Record their consent first.",
+    Reason.CONSENT_WITHDRAWN: "The contact's {channel} consent was withdrawn: {who} turned it off on {when} {how}. "
+    "Nothing more goes to them on {channel} until they opt in again.",
+    Reason.SUPPRESSED: "The provider stopped {channel} to this contact: {what}, on {when}. "
+    "Nothing more goes to this address.",
     Reason.PHONE_NUMBER_REQUIRED: (
         "WhatsApp delivers authentication templates only to a phone number, and this contact is known only by their"
         " WhatsApp user id (Meta error 131062): send another template, or record their number first."
@@ -45,10 +57,44 @@ SENTENCES = {
 }
 
 
+class Allowance(StrEnum):
+    """A send allowed by an exception to a rule, logged and audited under its own code."""
+
+    CONSENT_CONFIRMATION = "CONSENT_CONFIRMATION"
+
+
+# A consent finding and the refusal it is.
+CONSENT_REASONS = {
+    ConsentState.NEVER_GIVEN: Reason.CONSENT_NEVER_GIVEN,
+    ConsentState.WITHDRAWN: Reason.CONSENT_WITHDRAWN,
+    ConsentState.SUPPRESSED: Reason.SUPPRESSED,
+}
+
+
+# What a reason means for many contacts at once (a bulk preview's refusals), where the sentence
+# of one refusal would need that contact's own who, when and how.
+SUMMARIES = {
+    **SENTENCES,
+    Reason.CONSENT_WITHDRAWN: "The contact's {channel} consent was withdrawn (by the customer, a person, the API or "
+    "an import; each contact's page says who, when and how): nothing goes to them until they opt in again.",
+    Reason.SUPPRESSED: "The provider stopped {channel} to the contact (an SES hard bounce or complaint, or the SMS "
+    "opt-out list): nothing more goes to that address.",
+}
+
+
+def summary(reason: Reason, **words: str) -> str:
+    """The sentence for a reason given to many contacts: it needs only channel, sender, address."""
+    return SUMMARIES[reason].format(**words)
+
+
 @dataclass(frozen=True)
 class Verdict:
     reason: Reason | None
     message: str = ""
+    # Set when the send is allowed only by an exception: which one, and what it rests on (the
+    # customer's consent change a confirmation answers).
+    allowance: Allowance | None = None
+    grounds: dict[str, Any] = field(default_factory=dict)
 
     @property
     def allowed(self) -> bool:
@@ -56,6 +102,9 @@ class Verdict:
 
 
 ALLOWED = Verdict(None)
+ALLOWANCE_SENTENCE = (
+    "Allowed after an opt-out: the confirmation of the customer's own {channel} consent change ({how}, {changedAt})."
+)
 
 
 def check(
@@ -67,6 +116,7 @@ def check(
     at: datetime,
     tier_allows: Callable[[str], bool],
     phone_only: bool = False,
+    purpose: Purpose = Purpose.MESSAGE,
 ) -> Verdict:
     """Apply every rule, in the order a person would fix them.
 
@@ -74,6 +124,10 @@ def check(
     contact's window); it returns False when the messaging limit has no room for this person.
     ``phone_only``: the message is one WhatsApp delivers only to a phone number (an authentication
     template), never to a business-scoped user id (docs/design/inbound.md).
+    ``purpose``: ``CONSENT_CONFIRMATION`` lets one WhatsApp message reach a contact whose opt-in
+    is off, only while the customer's own opt-out (keyword or template button) is recent
+    (``consent_rule.confirmable_change``) and their 24-hour window is open; every other rule
+    still applies.
     """
     rules = RULES[channel]
     if contact is None or contact.is_deleted:
@@ -83,8 +137,16 @@ def check(
         return _refuse(Reason.NO_ADDRESS, contact, channel, sender, address=rules.address_field)
     if channel == Channel.WHATSAPP and phone_only and not contact.phone:
         return _refuse(Reason.PHONE_NUMBER_REQUIRED, contact, channel, sender)
-    if not rules.opted_in(contact):
-        return _refuse(Reason.OPT_IN_MISSING, contact, channel, sender)
+    allowance: Allowance | None = None
+    grounds: dict[str, Any] = {}
+    consent = finding(contact, channel)
+    if consent.state is not ConsentState.OPTED_IN:
+        change = confirmable_change(contact, channel, at) if purpose is Purpose.CONSENT_CONFIRMATION else None
+        # Only as an answer inside the window the customer's own message opened: never as a
+        # business-initiated template that would spend the tier on someone who said stop.
+        if change is None or contact.whatsapp_window_expires_at(at) is None:
+            return _refuse(CONSENT_REASONS[consent.state], contact, channel, sender, **consent.words)
+        allowance, grounds = Allowance.CONSENT_CONFIRMATION, change
     if not sender or sender not in allowed_senders(channel):
         return _refuse(Reason.SENDER_NOT_ALLOWLISTED, contact, channel, sender)
     if channel == Channel.WHATSAPP:
@@ -97,6 +159,17 @@ def check(
             return _refuse(Reason.TEMPLATE_REQUIRED, contact, channel, sender)
         if not in_window and not tier_allows(address):
             return _refuse(Reason.TIER_LIMIT, contact, channel, sender)
+    if allowance is not None:
+        log.info(
+            "send allowed by an exception",
+            extra={
+                "contact_id": contact.contactId,
+                "channel": channel.value,
+                "allowance": allowance.value,
+                "consent_change": grounds,
+            },
+        )
+        return Verdict(None, ALLOWANCE_SENTENCE.format(channel=channel.value, **grounds), allowance, grounds)
     return ALLOWED
 
 

@@ -16,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations
+from messaging import conversations, email_threads
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
@@ -45,10 +45,14 @@ def create_queued(
     template_name: str | None,
     created_by: str,
     dry_run: bool,
+    purpose: str | None = None,
+    message_id: str | None = None,
 ) -> Message:
+    """Write the message ``queued``. ``message_id``: one the caller derived so that asking twice
+    writes once (a second write fails its condition: ``PutError``)."""
     at = now()
     message = Message(
-        messageId=str(ULID()),
+        messageId=message_id or str(ULID()),
         contactId=contact.contactId,
         channel=channel,
         direction="outbound",
@@ -60,6 +64,7 @@ def create_queued(
         sender=sender,
         createdBy=created_by,
         dryRun=dry_run,
+        purpose=purpose,
         expiresAt=RETENTION,
     )
     message.save(condition=Message.messageId.does_not_exist())
@@ -117,6 +122,11 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
                 condition=WaMessage.pk.does_not_exist(),
                 label="wa",
             )
+        else:
+            # An email in a thread: the customer's reply names its Message-ID and joins the thread.
+            sent_id = email_threads.sent_id_item(message, result.provider_message_id)
+            if sent_id is not None:
+                tx.save(sent_id, label="email-id")
     _count_usage(message, at.strftime("%Y-%m-%d"))
 
 

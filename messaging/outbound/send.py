@@ -1,11 +1,13 @@
 """The one send path: pages, the API, the inbox, the automatic replies and AI approval call
 ``send_message`` (parse, gate, record "queued", enqueue); the ``messaging.send_outbound`` task runs
 ``process`` (claim, gate again, tier, rate token, sender, record). Bulk calls ``dispatch``.
-The design: docs/design/send-path.md.
+The keywords handler calls ``send_consent_confirmation``, the only caller of the gate's
+``CONSENT_CONFIRMATION`` purpose. The design: docs/design/send-path.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,12 +16,15 @@ from typing import Any
 import nh3
 from celery import shared_task
 from django.conf import settings
+from pynamodb.exceptions import PutError
+from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations
+from messaging import conversations, email_threads
 from messaging.channels import RULES, Channel, default_sender
 from messaging.models import Message
-from messaging.outbound import gate, media, ratelimit, records, sms_opt_outs, template_catalog, tier
+from messaging.outbound import gate, list_unsubscribe, media, ratelimit, records, sms_opt_outs, template_catalog, tier
+from messaging.outbound.consent_rule import Purpose
 from messaging.outbound.interactive import list_errors
 from messaging.outbound.senders import Outbound, SendError, SendResult, TokenExpired, deliver, prepare
 from messaging.outbound.senders.whatsapp import MAX_TEXT
@@ -159,7 +164,7 @@ def load_contact(contact_id: str) -> Contact | None:
         return None
 
 
-def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
+def preflight(request: SendRequest, contact: Contact | None, *, purpose: Purpose = Purpose.MESSAGE) -> gate.Verdict:
     """The gate as the compose page and the API see it: nothing is claimed or written."""
     return gate.check(
         contact,
@@ -169,6 +174,7 @@ def preflight(request: SendRequest, contact: Contact | None) -> gate.Verdict:
         at=now(),
         tier_allows=lambda phone: tier.would_exceed([phone]) == 0,
         phone_only=_phone_only(contact, request.template),
+        purpose=purpose,
     )
 
 
@@ -221,6 +227,90 @@ def send_message(
     return message
 
 
+# What the audit log names as the source of a confirmation (the keywords handler's send).
+CONFIRMATION_SOURCE = "consent_confirmation"
+
+
+def send_consent_confirmation(
+    contact: Contact, channel: Channel | str, sender: str | None, text: str, evidence: dict[str, Any]
+) -> str:
+    """Queue the one message allowed after a customer's own opt-out: the WhatsApp confirmation
+    of their STOP or "Stop promotions" tap, as free text inside the window their message opened.
+    Returns the message id.
+
+    The gate judges it with ``Purpose.CONSENT_CONFIRMATION`` here and again at send time (the
+    purpose is on the message record): it goes only while the contact's consent record names the
+    customer's own keyword or button change, at most ``consent_rule.CONFIRMATION_WINDOW`` ago,
+    from an allowlisted sender, inside the 24-hour window. Raises ``Refused`` otherwise (audited).
+    ``evidence``: what the confirmation answers (the inbound message id, the keyword), audited.
+
+    One confirmation per consent change: the message id is derived from the contact, the channel
+    and the change, so asking twice (a redelivered inbound task, a second STOP) queues it once.
+    """
+    request = parse({"contactId": contact.contactId, "channel": str(channel), "sender": sender, "text": text})
+    current = load_contact(request.contact_id)  # judged as stored, as the worker will
+    verdict = preflight(request, current, purpose=Purpose.CONSENT_CONFIRMATION)
+    if verdict.reason is not None:
+        audit.record(
+            None,
+            "message.refused",
+            "contact",
+            request.contact_id,
+            channel=request.channel.value,
+            reason=verdict.reason.value,
+            source=CONFIRMATION_SOURCE,
+            purpose=Purpose.CONSENT_CONFIRMATION.value,
+            evidence=evidence,
+        )
+        raise Refused(verdict)
+    assert current is not None
+    message_id = _confirmation_id(current, request.channel)
+    try:
+        records.create_queued(
+            contact=current,
+            channel=request.channel.value,
+            sender=request.sender or "",
+            content=request.content(),
+            template_name=None,
+            created_by=audit.actor_id(None),
+            dry_run=settings.SEND_MODE != "LIVE",
+            purpose=Purpose.CONSENT_CONFIRMATION.value,
+            message_id=message_id,
+        )
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        log.info("consent confirmation already queued", extra={"message_id": message_id})
+    else:
+        audit.record(
+            None,
+            "message.send",
+            "message",
+            message_id,
+            contactId=current.contactId,
+            channel=request.channel.value,
+            source=CONFIRMATION_SOURCE,
+            reason=(verdict.allowance or gate.Allowance.CONSENT_CONFIRMATION).value,
+            consentChange=verdict.grounds or None,
+            evidence=evidence,
+        )
+    # Queued again for a repeat too: if the first enqueue was lost the message would wait for
+    # ever, and a second task for a message already claimed does nothing.
+    send_outbound.apply_async(args=[message_id], queue="outbound-queue")
+    return message_id
+
+
+def _confirmation_id(contact: Contact, channel: Channel) -> str:
+    """A ULID stamped with the consent change's time whose random part is a hash of the contact,
+    channel and change: the same change gives the same id."""
+    record = contact.consent(channel.value)
+    changed_at = getattr(record, "changedAt", None)
+    if changed_at is None:
+        return str(ULID())
+    digest = hashlib.sha256(f"{contact.contactId}#{channel.value}#{changed_at.isoformat()}".encode()).digest()
+    return str(ULID.from_bytes(int(changed_at.timestamp() * 1000).to_bytes(6, "big") + digest[:10]))
+
+
 @dataclass
 class Outcome:
     verdict: gate.Verdict
@@ -255,11 +345,17 @@ def dispatch(
         at=now(),
         tier_allows=tier_allows,
         phone_only=_phone_only(contact, template),
+        purpose=Purpose.of(message.purpose),  # a confirmation is judged as one at send time too
     )
     if not verdict.allowed:
         return Outcome(verdict)
     assert contact is not None
     content = message.content or {}
+    try:
+        # A reply in an email thread answers the customer's latest mail (In-Reply-To, References).
+        headers = {**list_unsubscribe.headers_for(message), **email_threads.headers_for(message)}
+    except ValueError as exc:  # no SITE_URL: a bulk email without its unsubscribe link must not go
+        return Outcome(verdict, error=SendError(str(exc), permanent=True, details={"code": "NO_UNSUBSCRIBE_LINK"}))
     out = Outbound(
         message_id=message.messageId,
         channel=channel.value,
@@ -271,6 +367,7 @@ def dispatch(
         subject=content.get("subject"),
         html=content.get("html"),
         interactive=content.get("interactive"),
+        headers=headers,
     )
     customer = conversations.identities(contact) if channel is Channel.WHATSAPP else ()
     try:

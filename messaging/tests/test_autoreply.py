@@ -99,10 +99,10 @@ def test_the_same_message_delivered_twice_sends_once(configure, operator, new_ph
 def test_without_opt_in_the_welcome_is_refused_and_recorded(configure, operator, new_phone):
     configure(welcome={})
     contact = customer(operator, new_phone(), opted_in=False)
-    assert run(event(contact, new_contact=True))["welcome"] == "refused:OPT_IN_MISSING"
+    assert run(event(contact, new_contact=True))["welcome"] == "refused:CONSENT_NEVER_GIVEN"
     assert outbound_messages(contact) == []
     seen = marker("welcome", contact)
-    assert (seen.outcome, seen.detail) == ("refused", "OPT_IN_MISSING")
+    assert (seen.outcome, seen.detail) == ("refused", "CONSENT_NEVER_GIVEN")
     day = now().strftime("%Y-%m-%d")
     refusals = [
         e
@@ -110,7 +110,7 @@ def test_without_opt_in_the_welcome_is_refused_and_recorded(configure, operator,
         if e.action == "message.refused"
     ]
     assert [(e.userId, e.details["reason"], e.details["source"]) for e in refusals] == [
-        ("system", "OPT_IN_MISSING", "welcome")
+        ("system", "CONSENT_NEVER_GIVEN", "welcome")
     ]
 
 

@@ -67,7 +67,7 @@ def test_a_stranger_writing_first_gets_no_welcome_because_writing_is_not_consent
     assert contact.optInWhatsApp is False
     assert outbound_of(contact.contactId) == []
     refused = marker("welcome", phone)
-    assert (refused.outcome, refused.detail) == ("refused", "OPT_IN_MISSING")
+    assert (refused.outcome, refused.detail) == ("refused", "CONSENT_NEVER_GIVEN")
     assert marker("inbound", phone).outcome == "dry_run"
 
 

@@ -39,9 +39,9 @@ def test_an_operator_sees_the_refusal_then_sends_sms_and_watches_its_status(
     expect(compose.locator("select[name=channel]")).to_be_visible()
     choose_sms(page)
     type_text(page, "Hello Carla")
-    expect(page.locator("[data-verdict=OPT_IN_MISSING]")).to_be_visible()
+    expect(page.locator("[data-verdict=CONSENT_NEVER_GIVEN]")).to_be_visible()
     page.locator("#compose button[value=send]").click()
-    expect(page.locator("#compose [data-code=OPT_IN_MISSING]")).to_contain_text("has not opted in to sms")
+    expect(page.locator("#compose [data-code=CONSENT_NEVER_GIVEN]")).to_contain_text("has not opted in to sms")
 
     actions.update_contact(contact.contactId, {"optInSms": True}, user=operator, source="test")
     page.reload()

@@ -30,7 +30,7 @@ def verdict(c, channel=Channel.WHATSAPP, sender=WA, *, template=False, tier=True
 
 
 def test_it_refuses_whatsapp_without_opt_in():
-    assert verdict(contact(lastInboundMessageAt=now())).reason == Reason.OPT_IN_MISSING
+    assert verdict(contact(lastInboundMessageAt=now())).reason == Reason.CONSENT_NEVER_GIVEN
 
 
 def test_it_refuses_a_sender_off_the_allowlist():
@@ -70,7 +70,7 @@ def test_the_tier_is_not_consulted_inside_the_window():
     [(Channel.SMS, settings.SMS_POOL_ID, "optInSms"), (Channel.EMAIL, settings.SES_SENDER_EMAIL, "optInEmail")],
 )
 def test_sms_and_email_need_their_own_opt_in(channel, sender, field):
-    assert verdict(contact(optInWhatsApp=True), channel, sender).reason == Reason.OPT_IN_MISSING
+    assert verdict(contact(optInWhatsApp=True), channel, sender).reason == Reason.CONSENT_NEVER_GIVEN
     assert verdict(contact(**{field: True}), channel, sender).allowed
 
 
@@ -90,4 +90,4 @@ def test_a_refusal_is_logged_with_contact_channel_and_reason(caplog):
     with caplog.at_level("WARNING", logger="messaging.gate"):
         verdict(contact(contactId="c-logged"), Channel.SMS, settings.SMS_POOL_ID)
     record = next(r for r in caplog.records if r.getMessage() == "send refused")
-    assert (record.contact_id, record.channel, record.reason) == ("c-logged", "sms", "OPT_IN_MISSING")
+    assert (record.contact_id, record.channel, record.reason) == ("c-logged", "sms", "CONSENT_NEVER_GIVEN")

@@ -417,7 +417,7 @@ def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator,
     response = client_for(operator).post(
         f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"}
     )
-    assert response.status_code == 422 and 'data-code="OPT_IN_MISSING"' in response.content.decode()
+    assert response.status_code == 422 and 'data-code="CONSENT_NEVER_GIVEN"' in response.content.decode()
 
 
 # --- consent ---------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def test_a_refused_send_uploads_nothing(client_for, operator, unreachable):
     response = compose(client_for(operator), unreachable, "photo.jpg", JPEG, "image/jpeg")
 
     assert response.status_code == 422
-    assert 'data-code="OPT_IN_MISSING"' in response.content.decode()
+    assert 'data-code="CONSENT_NEVER_GIVEN"' in response.content.decode()
     assert outbound_objects() == before
 
 

@@ -53,7 +53,7 @@ def test_a_refusal_is_a_422_with_the_reason_code_and_nothing_is_recorded(api, op
         "/api/messages", {"contactId": contact.contactId, "channel": "sms", "text": "hi"}, content_type=JSON
     )
     assert response.status_code == 422
-    assert response.json()["code"] == "OPT_IN_MISSING"
+    assert response.json()["code"] == "CONSENT_NEVER_GIVEN"
     assert list(Message.by_contact.query(contact.contactId)) == []
 
 

@@ -69,4 +69,5 @@ PRODUCTION = {
     "OIDC_RP_CLIENT_SECRET": "test-client-secret",
     "COGNITO_DOMAIN": "https://auth.wecare.digital",
     "BEDROCK_AGENT_ALIAS_ID": "TESTALIAS1",
+    "SITE_URL": "https://app.wecare.digital",
 }

@@ -68,6 +68,22 @@ def test_an_index_added_in_the_code_is_added_to_a_table_that_lacks_it(aws, capsy
     assert indexes["contactId-timestamp-index"] == ["contactId", "timestamp"]  # the one it had, untouched
 
 
+def test_the_ses_receipt_rule_stores_mail_to_our_addresses_in_s3_and_notifies_the_inbound_topic(aws, settings):
+    ses = client("ses")
+    rule = ses.describe_receipt_rule(RuleSetName=settings.SES_RECEIPT_RULE_SET, RuleName="store-and-notify")["Rule"]
+    assert rule["Enabled"] and rule["ScanEnabled"]
+    assert rule["Recipients"] == settings.EMAIL_RECEIVING_ADDRESSES
+    assert rule["Actions"] == [
+        {
+            "S3Action": {
+                "BucketName": settings.MEDIA_BUCKET,
+                "ObjectKeyPrefix": settings.EMAIL_INBOUND_MAIL_PREFIX,
+                "TopicArn": settings.SES_INBOUND_TOPIC_ARN or settings.SNS_TOPIC_ARN,
+            }
+        }
+    ]
+
+
 def test_the_sms_configuration_set_is_created_once_with_its_sns_event_destination(settings, fake_aws_clean):
     from wecare.bootstrap import bootstrap
 

@@ -100,6 +100,8 @@ def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, ad
         ("/admin/dynamo/contacts/", "#content"),
         ("/admin/dynamo/dlq/", "#content"),
         ("/admin/whatsapp/autoreply/", "#content"),
+        ("/admin/consent-keywords/", "#content"),
+        ("/admin/consent-keywords/whatsapp/", "#content"),
         ("/admin/auth/user/", "#content"),
     ]:
         _shows(page, f"{base}{path}", what)

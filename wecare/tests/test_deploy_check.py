@@ -36,8 +36,10 @@ def test_production_settings_pass_check_deploy():
         # OIDC on without COGNITO_DOMAIN or explicit endpoints: the login URLs would be relative
         ({"COGNITO_DOMAIN": None}, "wecare.W002"),
         ({"BEDROCK_AGENT_ALIAS_ID": None}, "wecare.W003"),
+        # bulk email's unsubscribe link would point nowhere
+        ({"SITE_URL": None}, "wecare.W004"),
     ],
-    ids=["hsts-off", "no-cognito-domain", "no-agent-alias"],
+    ids=["hsts-off", "no-cognito-domain", "no-agent-alias", "no-site-url"],
 )
 def test_a_half_configured_production_fails_check_deploy(changes, check_id):
     result = check_deploy(**changes)

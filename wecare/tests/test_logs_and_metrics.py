@@ -32,13 +32,13 @@ def test_json_formatter_writes_one_object_per_line(settings):
     logger = logging.getLogger("wecare.test.json")
     logger.addHandler(handler)
     try:
-        logger.warning("refused", extra={"reason": "OPT_IN_MISSING"})
+        logger.warning("refused", extra={"reason": "CONSENT_NEVER_GIVEN"})
     finally:
         logger.removeHandler(handler)
     line = json.loads(stream.getvalue())
     assert (
         line["message"] == "refused"
-        and line["reason"] == "OPT_IN_MISSING"
+        and line["reason"] == "CONSENT_NEVER_GIVEN"
         and line["log_group"] == "/base-wecare-digital/common"
     )
 

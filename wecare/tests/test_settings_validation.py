@@ -44,7 +44,7 @@ BAD_ENVIRONMENTS = [
     ("staff-minutes-zero", {"STAFF_NOTIFICATION_MINUTES": "0"}, "STAFF_NOTIFICATION_MINUTES"),
     (
         "staff-email-in-production-without-site-url",
-        {**PRODUCTION, "STAFF_NOTIFICATION_EMAIL": "staff@example.com"},
+        {**PRODUCTION, "STAFF_NOTIFICATION_EMAIL": "staff@example.com", "SITE_URL": None},
         "SITE_URL",
     ),
     ("production-without-allowed-hosts", {**PRODUCTION, "ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),

@@ -1,5 +1,6 @@
-"""Local stack only: a customer writes to one of our WhatsApp numbers (or, with --sms, texts one
-of our two-way SMS numbers).
+"""Local stack only: a customer writes to one of our WhatsApp numbers (or, with --email, mails
+one of our receiving addresses: localaws/ses_receiving.py plays SES receiving's S3 action; or,
+with --sms, texts one of our two-way SMS numbers).
 
 Builds the event AWS End User Messaging Social (or End User Messaging SMS) would publish and
 publishes it to the SNS topic on the local stack (moto), which delivers it over HTTP to our webhook
@@ -13,28 +14,31 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts.validation import whatsapp_user_id
+from localaws import ses_receiving
 from messaging.inbound import keywords
 from wecare import aws
 
 E164_SHAPE = re.compile(r"\+[1-9][0-9]{7,14}")
+DEFAULT_SENDER = "+919812345670"  # a demo contact
 
 
 class Command(BaseCommand):
     help = (
-        "Local stack only: publish a WhatsApp message (or, with --sms, a two-way SMS) from a customer, or"
-        " subscribe the webhook with --subscribe URL."
+        "Local stack only: publish a WhatsApp message (or, with --email, a mail; with --sms, a two-way SMS)"
+        " from a customer, or subscribe the webhook with --subscribe URL."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--from",
             dest="sender",
-            default="+919812345670",
+            default=DEFAULT_SENDER,
             help="the customer's number, E.164, not checked against libphonenumber's "
             "ranges, as WhatsApp sends it (default: a demo contact)",
         )
@@ -66,6 +70,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic"
         )
+        email = parser.add_argument_group("--email: a customer's mail, received by SES (S3 action + SNS)")
+        email.add_argument("--email", action="store_true", help="send an email instead (--from is then an address)")
+        email.add_argument("--subject", default="Hello", help="the mail's subject")
+        email.add_argument("--attach", metavar="FILE", action="append", default=[], help="attach a file (repeatable)")
+        email.add_argument("--in-reply-to", dest="in_reply_to", default=None, help="the Message-ID it answers")
 
     def handle(
         self,
@@ -84,6 +93,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "simulate_inbound only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)"
             )
+        if options.get("email"):
+            self._email(sender, text, options)
+            return
         sns = aws.client("sns")
         if subscribe:
             sns.subscribe(
@@ -149,6 +161,34 @@ class Command(BaseCommand):
         # No Subject: moto signs a notification without one, and AWS EUM sends none either.
         sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
         self.stdout.write(f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch DM > WhatsApp")
+
+    def _email(self, sender: str, text: str, options: dict) -> None:
+        if sender == DEFAULT_SENDER:
+            sender = "customer@example.com"
+        if "@" not in sender:
+            raise CommandError(f"--from {sender!r} is not an email address")
+        attachments = [Path(name) for name in options["attach"]]
+        for path in attachments:
+            if not path.is_file():
+                raise CommandError(f"--attach {path}: no such file")
+        in_reply_to = options["in_reply_to"]
+        if in_reply_to and not in_reply_to.startswith("<"):
+            in_reply_to = f"<{in_reply_to}>"
+        raw = ses_receiving.mime(
+            sender=sender,
+            to=settings.EMAIL_RECEIVING_ADDRESSES[0],
+            subject=options["subject"],
+            text=text,
+            attachments=attachments,
+            in_reply_to=in_reply_to,
+            references=[in_reply_to] if in_reply_to else None,
+        )
+        body = ses_receiving.receive(raw)
+        topic = settings.SES_INBOUND_TOPIC_ARN or settings.SNS_TOPIC_ARN
+        # No Subject: moto signs a notification without one (SES's own notifications carry one).
+        aws.client("sns").publish(TopicArn=topic, Message=body)
+        ses_id = json.loads(body)["mail"]["messageId"]
+        self.stdout.write(f"published mail {ses_id} from {sender} to {settings.EMAIL_RECEIVING_ADDRESSES[0]}")
 
     def _publish_sms(self, sns, text: str, *, sender: str, to: str | None) -> None:
         """The JSON AWS End User Messaging SMS publishes for a two-way message

@@ -49,6 +49,8 @@ class Outbound:
     interactive: dict[str, Any] | None = None  # a list message: messaging/outbound/interactive.py
     subject: str | None = None
     html: str | None = None
+    # Email headers of the message's own (a bulk email's List-Unsubscribe): senders.email sends them.
+    headers: dict[str, str] = field(default_factory=dict)
     # Filled in by the sender's ``prepare`` (WhatsApp: the file's media id, uploaded once per file
     # and number), before the rate token's second is checked: what it cost is listed in the result.
     media_id: str | None = None
