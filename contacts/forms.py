@@ -20,7 +20,7 @@ class ContactForm(forms.Form):
         max_length=500,
         label="Consent evidence",
         help_text=(
-            "How the customer agreed, e.g. 'customer asked by phone on 2026-11-30'. Needed to opt SMS in again"
+            "How the customer agreed, e.g. 'customer asked in a call on 2026-11-30'. Needed to opt SMS in again"
             " after the customer opted out (it also takes the number off the SMS opt-out list)."
         ),
     )
@@ -29,10 +29,15 @@ class ContactForm(forms.Form):
     # Not a contact field: it goes into the consent history as the change's evidence.
     EVIDENCE_FIELD = "consentEvidence"
 
+    def __init__(self, *args, evidence: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not evidence:  # only an edit can opt someone in again: a new contact has no history
+            del self.fields[self.EVIDENCE_FIELD]
+
     @classmethod
     def for_contact(cls, contact: Contact, data=None) -> ContactForm:
         initial = {f: getattr(contact, f) for f in cls.base_fields if f != cls.EVIDENCE_FIELD}
-        return cls(data=data, initial=initial)
+        return cls(data=data, initial=initial, evidence=True)
 
     def add_field_errors(self, errors: dict[str, str]) -> None:
         for field, message in errors.items():

@@ -238,3 +238,53 @@ def test_a_registered_keyword_aws_matched_at_the_start_counts_with_its_word_as_e
     assert contact_of(customer).optInSms is False
     [event] = consent_history(contact.contactId, channel="sms")
     assert event.evidence["keyword"] == "STOP"
+
+
+@pytest.mark.parametrize(("out_word", "in_word"), [("बंद करें", "शुरू"), ("band karo", "Shuru!")])
+def test_hindi_words_opt_out_and_in_and_keep_the_list_in_step(
+    client, settings, fake_aws_clean, new_phone, out_word, in_word
+):
+    # Words AWS does not know: the platform lists the number itself, and takes it off again.
+    customer = new_phone()
+    post(client, inbound_sms(customer, "Namaste"), settings)
+    contact = contact_of(customer)
+    Contact(contactId=contact.contactId).update(actions=[Contact.optInSms.set(True)])
+
+    post(client, inbound_sms(customer, out_word), settings)
+    assert contact_of(customer).optInSms is False
+    assert customer in [e["number"] for e in fake_aws_clean.opted_out()["Default"]]
+    [withdrawn] = consent_history(contact.contactId, channel="sms")
+    assert withdrawn.evidence["keyword"] == out_word
+
+    post(client, inbound_sms(customer, in_word), settings)
+    assert contact_of(customer).optInSms is True
+    assert customer not in [e["number"] for e in fake_aws_clean.opted_out()["Default"]]
+    assert fake_aws_clean.calls("SendTextMessage") == []
+
+
+def test_the_words_an_admin_saved_for_sms_are_the_ones_read(client, settings, fake_aws_clean, new_phone, admin_user):
+    from messaging.autoreply import keyword_rules
+    from messaging.whatsapp_table import WaConsentKeywords
+
+    customer = new_phone()
+    post(client, inbound_sms(customer, "Hi"), settings)
+    contact = contact_of(customer)
+    Contact(contactId=contact.contactId).update(actions=[Contact.optInSms.set(True)])
+    keyword_rules.save(
+        "sms",
+        {
+            "optOutWords": ["ruko"],
+            "optInWords": ["chalu"],
+            "optOutButtons": [],
+            "optOutConfirmation": "",
+            "optInConfirmation": "",
+        },
+        user=admin_user,
+    )
+    try:
+        post(client, inbound_sms(customer, "STOP"), settings)  # not one of this channel's words now
+        assert contact_of(customer).optInSms is True
+        post(client, inbound_sms(customer, "Ruko."), settings)
+        assert contact_of(customer).optInSms is False
+    finally:
+        WaConsentKeywords.get(keyword_rules.key("sms")).delete()  # the defaults for the other tests

@@ -30,8 +30,8 @@ DEFAULT_SENDER = "+919812345670"  # a demo contact
 
 class Command(BaseCommand):
     help = (
-        "Local stack only: publish a WhatsApp message (or, with --sms, a two-way SMS) from a customer, or"
-        " subscribe the webhook with --subscribe URL."
+        "Local stack only: publish a WhatsApp message (or, with --email, a mail; with --sms, a two-way SMS)"
+        " from a customer, or subscribe the webhook with --subscribe URL."
     )
 
     def add_arguments(self, parser):
