@@ -181,6 +181,8 @@ def main() -> int:
         f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: "
         f"{fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
         f'  A customer writes on WhatsApp: make manage CMD="simulate_inbound --from +919812345670 --text Hi"\n'
+        f'  ... by SMS: make manage CMD="simulate_inbound --sms Hi --from +14155550199"   '
+        f'by email: make manage CMD="simulate_inbound --email --from chloe.martin@example.org"\n'
         f"  Ctrl-C stops everything.\n",
         flush=True,
     )

@@ -167,3 +167,40 @@ def test_a_simulated_sms_stop_lands_in_the_thread_consent_and_the_opt_out_list(
 def test_a_simulated_sms_needs_e164_numbers(webhook_subscribed):
     with pytest.raises(CommandError, match="--to"):
         call_command("simulate_inbound", "--sms", "Hi", "--to", "12125550101")
+
+
+def test_a_simulated_bounce_names_our_last_mail_and_suppresses_the_address(
+    webhook_subscribed, settings, client_for, operator, new_email, capsys
+):
+    settings.SEND_MODE = "LIVE"  # through moto's SES, so the mail has SES's id
+    contact = create_contact({"email": new_email(), "optInEmail": True}, user=operator, source="test")
+    response = client_for(operator).post(
+        "/api/messages",
+        {"contactId": contact.contactId, "channel": "email", "subject": "Hi", "text": "Hello"},
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    mail = Message.get(response.json()["messageId"], consistent_read=True)
+
+    call_command("simulate_inbound", "--bounce", contact.email)
+
+    assert f"about mail {mail.providerMessageId}" in capsys.readouterr().out
+    bounced = holder_of(ContactUniqueKey.for_email(contact.email), consistent_read=True)
+    assert bounced is not None and bounced.optInEmail is False
+    [event, _given] = consent_history(contact.contactId, channel="email")
+    assert (event.actor, event.source, event.evidence["sesMessageId"]) == ("provider", "bounce", mail.providerMessageId)
+    assert Message.get(mail.messageId, consistent_read=True).status == "failed"
+
+
+def test_a_simulated_complaint_about_mail_we_have_no_record_of_still_suppresses(
+    webhook_subscribed, operator, new_email
+):
+    contact = create_contact({"email": new_email(), "optInEmail": True}, user=operator, source="test")
+    call_command("simulate_inbound", "--complaint", contact.email.upper())
+    [event, _given] = consent_history(contact.contactId, channel="email")
+    assert (event.optedIn, event.actor, event.source) == (False, "provider", "complaint")
+
+
+def test_a_simulated_bounce_needs_an_address(webhook_subscribed):
+    with pytest.raises(CommandError, match="is not an email address"):
+        call_command("simulate_inbound", "--bounce", "nobody")

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts.validation import whatsapp_user_id
-from localaws import ses_receiving
+from localaws import ses_feedback, ses_receiving
 from messaging.inbound import keywords
 from wecare import aws
 
@@ -75,6 +75,9 @@ class Command(BaseCommand):
         email.add_argument("--subject", default="Hello", help="the mail's subject")
         email.add_argument("--attach", metavar="FILE", action="append", default=[], help="attach a file (repeatable)")
         email.add_argument("--in-reply-to", dest="in_reply_to", default=None, help="the Message-ID it answers")
+        feedback = parser.add_argument_group("SES feedback on our newest mail to an address (event destination + SNS)")
+        feedback.add_argument("--bounce", metavar="ADDRESS", default=None, help="a hard bounce from this address")
+        feedback.add_argument("--complaint", metavar="ADDRESS", default=None, help="a complaint from this address")
 
     def handle(
         self,
@@ -96,6 +99,10 @@ class Command(BaseCommand):
         if options.get("email"):
             self._email(sender, text, options)
             return
+        for kind in ("bounce", "complaint"):
+            if options.get(kind):
+                self._feedback(kind.capitalize(), options[kind])
+                return
         sns = aws.client("sns")
         if subscribe:
             sns.subscribe(
@@ -189,6 +196,14 @@ class Command(BaseCommand):
         aws.client("sns").publish(TopicArn=topic, Message=body)
         ses_id = json.loads(body)["mail"]["messageId"]
         self.stdout.write(f"published mail {ses_id} from {sender} to {settings.EMAIL_RECEIVING_ADDRESSES[0]}")
+
+    def _feedback(self, kind: str, address: str) -> None:
+        if "@" not in address:
+            raise CommandError(f"--{kind.lower()} {address!r} is not an email address")
+        body = ses_feedback.event(kind, address.lower())
+        aws.client("sns").publish(TopicArn=settings.SES_EVENTS_TOPIC_ARN or settings.SNS_TOPIC_ARN, Message=body)
+        ses_id = json.loads(body)["mail"]["messageId"]
+        self.stdout.write(f"published a {kind.lower()} from {address} about mail {ses_id}: see the contact's consent")
 
     def _publish_sms(self, sns, text: str, *, sender: str, to: str | None) -> None:
         """The JSON AWS End User Messaging SMS publishes for a two-way message
