@@ -18,7 +18,7 @@ from django.conf import settings
 from contacts import consent
 from contacts.models import ContactUniqueKey
 from contacts.queries import holder_of
-from contacts.sms_opt_out_list import SERVICE
+from contacts.sms_opt_out_list import SERVICE, holds
 from wecare.aws import client
 from wecare.errors import Conflict, NotFound
 
@@ -43,6 +43,11 @@ def reconcile() -> dict[str, int]:
             continue
         if not contact.opted_in("sms"):
             counts["already_off"] += 1
+            continue
+        if not holds(entry["OptedOutNumber"]):
+            # Taken off since its page was read (the customer's START, a person's re-opt-in): the
+            # opt-in is newer than what this page says, and turning it off would lose it.
+            counts["not_changed"] += 1
             continue
         evidence = {
             "reason": "on the SMS opt-out list",

@@ -47,3 +47,19 @@ def test_it_reads_every_page_of_the_list(operator, new_phone, fake_aws_clean):
 
     assert reconcile()["listed"] == 30
     assert get_contact(last.contactId).optInSms is False
+
+
+def test_a_start_between_reading_the_list_and_reaching_the_number_is_not_undone(
+    operator, new_phone, fake_aws_clean, monkeypatch
+):
+    # The list is read page by page while customers keep writing: the number was listed when its
+    # page was read, then the customer's START took it off and turned SMS consent on. Turning it
+    # off again from the stale page would lose the customer's own opt-in.
+    contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
+    stale = [{"OptedOutNumber": contact.phone, "EndUserOptedOut": True}]
+    monkeypatch.setattr("contacts.sms_opt_out_sync.opted_out_numbers", lambda: iter(stale))
+
+    summary = reconcile()
+
+    assert summary["turned_off"] == 0
+    assert get_contact(contact.contactId).optInSms is True

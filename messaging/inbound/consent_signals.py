@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from contacts import consent
@@ -63,6 +64,11 @@ def apply(item: WaMessage, follow_up: dict[str, Any]) -> Signal | None:
     if contact is None:
         log.info("consent signal for a contact that is gone", extra={"wa_message_id": wa_message_id})
         return signal
+    if _superseded(contact, item, wa_message_id):
+        # A redelivery after a later change (the customer's next word, a person's): this older
+        # signal must not undo it, and is not confirmed.
+        log.info("consent signal older than the consent", extra={"wa_message_id": wa_message_id})
+        return signal
     try:
         contact = consent.change(
             contact,
@@ -94,6 +100,22 @@ def _live_contact(contact_id: str) -> Contact | None:
     except Contact.DoesNotExist:
         return None
     return None if contact.is_deleted else contact
+
+
+def _superseded(contact: Contact, item: WaMessage, wa_message_id: str) -> bool:
+    """Whether the contact's WhatsApp consent was last changed after this message was received,
+    by something else than this message."""
+    record = contact.consent(CHANNEL)
+    changed_at = getattr(record, "changedAt", None)
+    if changed_at is None or not item.receivedAt:
+        return False
+    if (getattr(record, "evidence", None) or {}).get("messageId") == wa_message_id:
+        return False
+    try:
+        received = datetime.fromisoformat(item.receivedAt)
+    except ValueError:
+        return False
+    return changed_at > (received if received.tzinfo else received.replace(tzinfo=UTC))
 
 
 def _changed_by(contact_id: str, wa_message_id: str) -> bool:

@@ -123,7 +123,8 @@ def parse(body: str) -> EmailEvent:
     if not isinstance(data, dict) or not isinstance(data.get("mail"), dict):
         raise MalformedEvent("no mail object")
     kind, mail = data.get("eventType") or data.get("notificationType"), data["mail"]
-    if not isinstance(kind, str) or not isinstance(mail.get("messageId"), str):
+    ses_id = mail.get("messageId")
+    if not isinstance(kind, str) or not kind.strip() or not isinstance(ses_id, str) or not ses_id.strip():
         raise MalformedEvent("no event type or no mail.messageId")
     # The kind's own object: "bounce", "complaint", "delivery", "deliveryDelay", "renderingFailure"...
     name = kind[0].lower() + kind[1:].replace(" ", "")

@@ -181,6 +181,14 @@ def _apply(intent: keywords.Intent, word: str, sms: InboundSms, event: InboundEv
     except NotFound:
         log.warning("sms keyword from a contact deleted since", extra={"inbound_message_id": sms.inbound_message_id})
         return
+    record = contact.consent("sms")
+    changed_at = getattr(record, "changedAt", None)
+    own = (getattr(record, "evidence", None) or {}).get("inboundMessageId") == sms.inbound_message_id
+    if not own and changed_at is not None and event.processedAt is not None and changed_at > event.processedAt:
+        # A retry after a later change (the customer's next word, a person's): this older word
+        # must not undo it (a START retried after a STOP would opt the customer in again).
+        log.info("sms keyword older than the consent", extra={"inbound_message_id": sms.inbound_message_id})
+        return
     evidence = {"inboundMessageId": sms.inbound_message_id, "keyword": word}
     if intent is keywords.Intent.OPT_OUT:
         # The platform's gate first (it stops our sends at once), then AWS's list. AWS already lists

@@ -366,3 +366,21 @@ def test_a_stranger_whose_first_message_is_start_is_opted_in_and_confirmed_but_n
     assert [m.content for m in outbound_of(contact)] == [
         {"text": keyword_rules.defaults("whatsapp").opt_in_confirmation}
     ]
+
+
+def test_a_start_redelivered_after_a_later_stop_does_not_opt_the_customer_in(
+    client, settings, fake_aws_clean, customer
+):
+    """START's follow-ups not marked done (the worker lost after the change), then the customer's
+    STOP; SNS's redelivery of the START must not undo that later STOP."""
+    contact = customer()
+    deliver(client, settings, text_event(contact.phone, "STOP")[0])
+    body, wamid = text_event(contact.phone, "START")
+    envelope = deliver(client, settings, body)
+    WaMessage.get(WaMessage.key(wamid), consistent_read=True).update(actions=[WaMessage.followUpDispatchedAt.remove()])
+    deliver(client, settings, text_event(contact.phone, "STOP")[0])
+    assert fresh(contact).optInWhatsApp is False
+
+    deliver(client, settings, body, envelope)
+
+    assert fresh(contact).optInWhatsApp is False

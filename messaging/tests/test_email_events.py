@@ -16,7 +16,7 @@ from django.conf import settings
 from contacts import actions
 from contacts.models import Contact
 from contacts.queries import consent_history
-from messaging.inbound.email_events import parse, process
+from messaging.inbound.email_events import MalformedEvent, parse, process
 from messaging.models import Message
 from messaging.tests.sns_signing import notification, sns_test_certificates  # noqa: F401 - a fixture
 from wecare import dlq
@@ -305,3 +305,18 @@ def test_every_email_names_the_configuration_set_whose_events_come_back(client_f
     message = Message.get(response.json()["messageId"], consistent_read=True)
     assert message.status == "sent"
     assert message.providerRequest[0]["params"]["ConfigurationSetName"] == "wecare-digital"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"eventType": "", "notificationType": "", "mail": {"messageId": "m-1"}},
+        {"eventType": "Bounce", "mail": {"messageId": ""}},
+        {"eventType": "Bounce", "mail": {"messageId": "   "}},
+    ],
+)
+def test_an_empty_event_type_or_mail_id_is_malformed_not_a_crash(body):
+    # An empty kind made kind[0] raise IndexError, an empty id reached DynamoDB's query (a
+    # ValidationException): both retried for nothing before parking instead of parking at once.
+    with pytest.raises(MalformedEvent):
+        parse(json.dumps(body))

@@ -288,3 +288,54 @@ def test_the_words_an_admin_saved_for_sms_are_the_ones_read(client, settings, fa
         assert contact_of(customer).optInSms is False
     finally:
         WaConsentKeywords.get(keyword_rules.key("sms")).delete()  # the defaults for the other tests
+
+
+def test_a_start_retried_after_a_later_stop_does_not_opt_the_customer_in(
+    client, settings, fake_aws_clean, new_phone, monkeypatch
+):
+    # START is recorded but its consent step fails (DynamoDB or AWS throttled); before the retry
+    # the customer's STOP is processed in full. The retried START must not undo the later STOP.
+    from messaging.inbound import sms_inbound
+
+    customer = new_phone()
+    post(client, inbound_sms(customer, "STOP"), settings)
+    start = inbound_sms(customer, "START")
+    real_apply = sms_inbound._apply
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(sms_inbound, "_apply", failing)
+    with pytest.raises(RuntimeError):
+        process(start)
+    monkeypatch.setattr(sms_inbound, "_apply", real_apply)
+    process(inbound_sms(customer, "STOP"))  # the customer's later word (nothing to change: still off)
+    post(client, inbound_sms(customer, "START"), settings)
+    post(client, inbound_sms(customer, "STOP"), settings)  # on, then off again: the latest is STOP
+
+    process(start)  # the first START's retry
+
+    assert contact_of(customer).optInSms is False
+    assert customer in [e["number"] for e in fake_aws_clean.opted_out()["Default"]]
+
+
+def test_a_stop_whose_listing_failed_is_listed_on_its_retry(client, settings, fake_aws_clean, new_phone, monkeypatch):
+    from contacts import sms_opt_out_list
+
+    customer = new_phone()
+    post(client, inbound_sms(customer, "START"), settings)
+    stop = inbound_sms(customer, "STOP")
+    real_add = sms_opt_out_list.add
+
+    def failing(number):
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(sms_opt_out_list, "add", failing)
+    with pytest.raises(RuntimeError):
+        process(stop)  # consent off, the list not yet
+    monkeypatch.setattr(sms_opt_out_list, "add", real_add)
+
+    process(stop)
+
+    assert contact_of(customer).optInSms is False
+    assert customer in [e["number"] for e in fake_aws_clean.opted_out()["Default"]]
