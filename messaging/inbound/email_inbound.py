@@ -184,11 +184,18 @@ def find_or_create_contact(address: str, name: str | None) -> Contact:
         return contact
 
 
-def thread_for(mail: ParsedMail, sender: str) -> str:
+# SES's verdicts that say the From address is not proven: such a mail may be anyone's.
+UNPROVEN_SENDER = ("spf", "dmarc")
+
+
+def thread_for(mail: ParsedMail, sender: str, verdicts: dict[str, str]) -> str:
     """The thread of the nearest id the mail names that we know, when it is this sender's
     conversation; else a new thread. A Message-ID is no secret (whoever got a copy of the mail
     has it): a third person answering someone else's mail starts their own conversation rather
-    than writing into another customer's."""
+    than writing into another customer's. The From header is no proof either: a mail that fails
+    SPF or DMARC never joins a conversation, so an operator's reply there cannot answer a forger."""
+    if any(verdicts.get(name) == "FAIL" for name in UNPROVEN_SENDER):
+        return threads.new_email_thread_id()
     found = email_threads.find_thread(mail.thread_ids())
     if found is None:
         return threads.new_email_thread_id()
@@ -220,7 +227,7 @@ def process(message: str) -> str:
     except InvalidValue:
         raise PermanentError(f"the sender {mail.from_address[:200]!r} is not a valid email address") from None
     contact = find_or_create_contact(sender, mail.from_name)
-    thread_id = thread_for(mail, sender)
+    thread_id = thread_for(mail, sender, notification.verdicts)
     message_id = str(ULID())
     virus = notification.verdicts["virus"] == "FAIL"
     if virus:

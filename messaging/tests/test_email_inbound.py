@@ -310,6 +310,29 @@ def test_someone_else_answering_a_customers_mail_starts_their_own_thread(client,
     assert Thread.get(inbound.threadId).messageCount == 1
 
 
+@pytest.mark.parametrize("failed", ["spf", "dmarc"])
+def test_a_mail_whose_sender_is_not_proven_never_joins_the_customers_thread(client, new_email, failed):
+    sender, first = customer_mail(new_email, subject="Order")
+    first_body = ses_receiving.receive(first)
+    deliver(client, first_body)
+    inbound = recorded(json.loads(first_body)["mail"]["messageId"])
+
+    # Anyone can write the customer's address in From; SES says the domain did not send it.
+    forged = ses_receiving.mime(
+        sender=sender,
+        to=settings.EMAIL_RECEIVING_ADDRESSES[0],
+        subject="Re: Order",
+        in_reply_to=f"<{inbound.content['messageIdHeader']}>",
+    )
+    body = ses_receiving.receive(forged, verdicts={failed: "FAIL"})
+    deliver(client, body)
+
+    unproven = recorded(json.loads(body)["mail"]["messageId"])
+    assert unproven.threadId != inbound.threadId
+    assert f"{failed}-fail" in unproven.content["flags"]
+    assert Thread.get(inbound.threadId).messageCount == 1
+
+
 @pytest.mark.parametrize(
     ("subject", "expected"),
     [
