@@ -18,7 +18,7 @@ from contacts.models import Contact
 from contacts.queries import consent_history
 from messaging.autoreply import keyword_rules
 from messaging.inbound.keywords import Intent, classify, classify_button
-from messaging.outbound.send import Refused, send_consent_confirmation
+from messaging.outbound.send import Refused, Superseded, send_consent_confirmation
 from messaging.whatsapp_table import WaMessage
 from wecare.errors import FieldErrors, NotFound
 from wecare.metrics import emit
@@ -143,6 +143,8 @@ def _confirm(item: WaMessage, contact: Contact, signal: Signal) -> str:
         # did. The gate has audited it; asking again will not change its answer.
         log.warning("consent confirmation refused", extra={"wa_message_id": wa_message_id, "reason": refusal.code})
         return f"refused:{refusal.code}"
+    except Superseded:
+        return "superseded"  # a later keyword of theirs changed consent again: its own confirmation answers it
     except FieldErrors as invalid:
         # The stored text no longer fits the channel: an admin must fix the rules.
         log.error("consent confirmation not sendable", extra={"wa_message_id": wa_message_id, "error": str(invalid)})

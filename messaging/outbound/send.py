@@ -53,6 +53,10 @@ class Refused(DomainError):
         return {"code": self.code, "detail": str(self)}
 
 
+class Superseded(Exception):
+    """A consent confirmation asked for after another change of the customer's: nothing is sent."""
+
+
 @dataclass
 class SendRequest:
     contact_id: str
@@ -276,6 +280,14 @@ def send_consent_confirmation(
         )
         raise Refused(verdict)
     assert current is not None
+    answered = evidence.get("messageId")
+    changed_by = (getattr(current.consent(request.channel.value), "evidence", None) or {}).get("messageId")
+    if answered and changed_by and changed_by != answered:
+        # Another message of the customer's changed their consent since (a START after this
+        # STOP): this text answers a change that is no longer theirs, and the id below is the
+        # newer change's, whose own confirmation must not be taken for this one.
+        log.info("consent confirmation superseded", extra={"answers": answered, "latest_change_by": changed_by})
+        raise Superseded(f"the consent change {answered} answers was followed by {changed_by}")
     message_id = _confirmation_id(current, request.channel)
     try:
         records.create_queued(

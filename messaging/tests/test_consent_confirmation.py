@@ -231,3 +231,15 @@ def test_in_live_the_confirmation_reaches_the_provider_once_and_a_refused_one_ne
     with pytest.raises(send.Refused):
         send.send_consent_confirmation(other, "whatsapp", WA, TEXT, STOP)
     assert len(fake_aws_clean.calls("SendWhatsAppMessage")) == 1
+
+
+def test_a_stop_confirmed_only_after_the_customers_start_is_not_sent_and_the_start_gets_its_own(opted_in):
+    stopped = customer_stop(opted_in)
+    start = {"messageId": "wamid.START-2", "keyword": "START"}
+    started = consent.change(stopped, "whatsapp", True, source="keyword", actor=consent.CUSTOMER, evidence=start)
+    # The STOP's follow-up runs late (a redelivery): its text no longer answers what the customer did.
+    with pytest.raises(send.Superseded):
+        send.send_consent_confirmation(started, "whatsapp", WA, TEXT, STOP)
+    assert list(Message.by_contact.query(started.contactId)) == []
+    welcome = send.send_consent_confirmation(started, "whatsapp", WA, "Welcome back.", start)
+    assert Message.get(welcome, consistent_read=True).content["text"] == "Welcome back."
