@@ -58,6 +58,9 @@ def environment() -> dict[str, str]:
         "SMS_CONFIGURATION_SET": "base-wecare-digital-sms",
         # Likewise the SES configuration set every email names, with its SNS event destination.
         "SES_CONFIGURATION_SET": "base-wecare-digital-email",
+        # The two-way number simulate_inbound --sms writes to by default, so a reply goes from it
+        # (SMS_NUMBERS is on the SMS allowlist) and inbound SMS is not logged as to an unknown number.
+        "SMS_NUMBERS": "+12125550101",
         "DATABASE_URL": f"sqlite:///{STATE / 'db.sqlite3'}",
         "PYTHONUNBUFFERED": "1",
     }
