@@ -6,6 +6,7 @@ transaction). docs/design/contacts.md says how.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -92,6 +93,11 @@ class Contact(DynamoModel):
     # (messaging/inbound/email_events.py). A hard bounce or a complaint turns optInEmail off instead.
     softBounceCount = NumberAttribute(null=True)
     lastSoftBounceAt = UTCDateTimeAttribute(null=True)
+    # The address SES last reported a hard bounce or complaint for, and when and why
+    # ({"address", "kind", "at", "feedbackId", ...}): the gate refuses email to that address
+    # whatever the opt-in says, since a later opt-in does not revive a dead or complaining
+    # address. Editing the contact's email to another address leaves it behind.
+    emailSuppression = JSONAttribute(null=True)
     createdAt = UTCDateTimeAttribute()
     updatedAt = UTCDateTimeAttribute()
     deletedAt = UTCDateTimeAttribute(null=True)
@@ -104,6 +110,13 @@ class Contact(DynamoModel):
     @property
     def is_deleted(self) -> bool:
         return self.deletedAt is not None
+
+    def email_suppression(self) -> dict[str, Any] | None:
+        """SES's suppression of the contact's current address, if any."""
+        record = self.emailSuppression
+        if isinstance(record, dict) and self.email and record.get("address") == self.email:
+            return record
+        return None
 
     def opted_in(self, channel: str) -> bool:
         return bool(getattr(self, OPT_IN_FIELDS[channel]))

@@ -187,6 +187,10 @@ def _already_applied(event: EmailEvent) -> bool:
     return True
 
 
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _suppress(event: EmailEvent, recipient: Recipient, contact: Contact, message: Message | None) -> bool:
     """The provider's opt-out with its evidence; False when the contact was not opted in (nothing
     to change, nothing written)."""
@@ -206,6 +210,12 @@ def _suppress(event: EmailEvent, recipient: Recipient, contact: Contact, message
     else:
         evidence["complaintFeedbackType"] = event.details.get("complaintFeedbackType")
     was = contact.opted_in("email")
+    # Kept whatever the opt-in is: a contact never opted in may be opted in later, and the
+    # address must stay refused (contacts.models.Contact.emailSuppression).
+    kind = "bounce" if event.kind == "Bounce" else "complaint"
+    contact.update(
+        actions=[Contact.emailSuppression.set({"kind": kind, "at": now().isoformat(), **_present(evidence)})]
+    )
     consent.change(
         contact,
         "email",

@@ -135,6 +135,13 @@ def _suppressed_words(how: str, evidence: dict[str, Any]) -> str:
 def finding(contact: Contact, channel: Channel) -> ConsentFinding:
     """The contact's consent on ``channel``. Only a stored ``True`` is opted in: a missing or
     malformed value is not, and is told apart by the record of its last change."""
+    suppression = contact.email_suppression() if channel is Channel.EMAIL else None
+    if suppression is not None:
+        # Before the opt-in: SES's word on the address outlasts any later consent to it.
+        at = suppression.get("at")
+        when = _when(datetime.fromisoformat(at) if isinstance(at, str) else None)
+        words = _suppressed_words(str(suppression.get("kind")), suppression)
+        return ConsentFinding(ConsentState.SUPPRESSED, {"what": words, "when": when})
     if RULES[channel].opted_in(contact):
         return ConsentFinding(ConsentState.OPTED_IN)
     record = contact.consent(channel.value)

@@ -131,6 +131,34 @@ def test_the_contact_page_says_the_address_is_suppressed_and_why(client, client_
     assert "smtp; 550 5.1.1 user unknown" in page  # the diagnostic, in the consent history
 
 
+def test_a_bounce_for_a_contact_never_opted_in_still_suppresses_the_address_until_it_changes(
+    client, client_for, operator, new_email
+):
+    # Nobody opted them in, so there is no consent to turn off; the address is dead all the same.
+    contact = actions.create_contact({"email": new_email()}, user=operator, source="test")
+    bounce = json.loads(
+        ses_event("ses_event_bounce_permanent.json", to=contact.email, ses_message_id=f"{uuid.uuid4().hex}-000000")
+    )
+    bounce["mail"]["timestamp"] = (datetime.now(UTC) - timedelta(days=1)).isoformat()  # a mail we hold no record of
+    deliver(client, json.dumps(bounce))
+    assert consent_history(contact.contactId, "email") == []  # no consent to turn off: no change, no event
+
+    mail = {"contactId": contact.contactId, "channel": "email", "subject": "Hi", "text": "Still there?"}
+    opted = actions.update_contact(contact.contactId, {"optInEmail": True}, user=operator, source="test")
+    assert opted.optInEmail is True
+    response = client_for(operator).post("/api/messages", mail, content_type=JSON)
+    assert response.status_code == 422 and response.json()["code"] == "SUPPRESSED", response.content
+    assert "SES hard bounce" in response.json()["detail"]
+    page = client_for(operator).get(f"/contacts/{contact.contactId}/").content.decode()
+    assert 'id="email-suppressed"' in page and "whatever the opt-in" in page
+
+    # Another address is not the one SES reported: the suppression stays with the old one.
+    moved = actions.update_contact(contact.contactId, {"email": new_email()}, user=operator, source="test")
+    assert moved.email_suppression() is None
+    response = client_for(operator).post("/api/messages", mail, content_type=JSON)
+    assert response.status_code == 202, response.content
+
+
 @pytest.mark.parametrize("fixture", ["ses_event_complaint.json", "ses_notification_complaint.json"])
 def test_a_complaint_turns_email_off_and_the_gate_then_refuses(client, client_for, operator, customer, sent, fixture):
     body = ses_event(fixture, to=customer.email, ses_message_id=sent.providerMessageId)
