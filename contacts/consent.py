@@ -7,7 +7,7 @@ unsubscribe link, a bounce). docs/design/contacts.md, "Consent history", says wh
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -112,6 +112,21 @@ def _still(opt_in: Any, value: bool) -> Any:
 def _actor_id(actor: Any) -> str:
     """A person (a user object) is named by their username; "customer" and "provider" as given."""
     return actor if isinstance(actor, str) else audit.actor_id(actor)
+
+
+def superseded(contact: Contact, channel: str, since: datetime, *, evidence_key: str, evidence_value: str) -> bool:
+    """Whether the contact's opt-in on ``channel`` was last changed after ``since`` by something
+    else than the signal whose evidence names ``evidence_key: evidence_value``. A customer's
+    keyword applied again after a crash (a redelivery, a retry) must not undo a change that came
+    after it: their next word, or a person's; its own change, made before the crash, is not
+    "something else", so the retry still finishes what it started."""
+    record = contact.consent(channel)
+    changed_at = getattr(record, "changedAt", None)
+    if changed_at is None:
+        return False
+    if (getattr(record, "evidence", None) or {}).get(evidence_key) == evidence_value:
+        return False
+    return changed_at > (since if since.tzinfo else since.replace(tzinfo=UTC))
 
 
 def change(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from contacts import consent
@@ -105,17 +105,11 @@ def _live_contact(contact_id: str) -> Contact | None:
 def _superseded(contact: Contact, item: WaMessage, wa_message_id: str) -> bool:
     """Whether the contact's WhatsApp consent was last changed after this message was received,
     by something else than this message."""
-    record = contact.consent(CHANNEL)
-    changed_at = getattr(record, "changedAt", None)
-    if changed_at is None or not item.receivedAt:
-        return False
-    if (getattr(record, "evidence", None) or {}).get("messageId") == wa_message_id:
-        return False
     try:
-        received = datetime.fromisoformat(item.receivedAt)
+        received = datetime.fromisoformat(item.receivedAt or "")
     except ValueError:
         return False
-    return changed_at > (received if received.tzinfo else received.replace(tzinfo=UTC))
+    return consent.superseded(contact, CHANNEL, received, evidence_key="messageId", evidence_value=wa_message_id)
 
 
 def _changed_by(contact_id: str, wa_message_id: str) -> bool:

@@ -181,10 +181,9 @@ def _apply(intent: keywords.Intent, word: str, sms: InboundSms, event: InboundEv
     except NotFound:
         log.warning("sms keyword from a contact deleted since", extra={"inbound_message_id": sms.inbound_message_id})
         return
-    record = contact.consent("sms")
-    changed_at = getattr(record, "changedAt", None)
-    own = (getattr(record, "evidence", None) or {}).get("inboundMessageId") == sms.inbound_message_id
-    if not own and changed_at is not None and event.processedAt is not None and changed_at > event.processedAt:
+    if event.processedAt is not None and consent.superseded(
+        contact, "sms", event.processedAt, evidence_key="inboundMessageId", evidence_value=sms.inbound_message_id
+    ):
         # A retry after a later change (the customer's next word, a person's): this older word
         # must not undo it (a START retried after a STOP would opt the customer in again).
         log.info("sms keyword older than the consent", extra={"inbound_message_id": sms.inbound_message_id})
