@@ -16,7 +16,9 @@ messages from one sender produce one contact: the loser of the race reads the wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from contacts.actions import add_whatsapp_identity, create_contact
 from contacts.models import Contact, ContactUniqueKey
@@ -47,22 +49,38 @@ def find(sender: WhatsAppIdentity) -> Contact | None:
 
 def find_or_create(sender: WhatsAppIdentity, name: str | None, *, wa_message_id: str) -> tuple[Contact, bool]:
     """(contact, created). Never changes the opt-ins of an existing contact."""
-    contact = find(sender)
+    data = {"name": name} if name else {}
+    contact, created = create_once(lambda: find(sender), data, source=SOURCE, whatsapp=sender)
+    return (contact if created else link(contact, sender, wa_message_id=wa_message_id)), created
+
+
+def create_once(
+    found: Callable[[], Contact | None],
+    data: dict[str, Any],
+    *,
+    source: str,
+    whatsapp: WhatsAppIdentity | None = None,
+) -> tuple[Contact, bool]:
+    """(contact, created): the contact ``found`` reads, else a new one from ``data`` with every
+    opt-in false. Two first messages racing make one contact: the loser's create is refused by
+    the unique keys (Conflict) and it reads the winner's. A name we cannot store (too long…) is
+    left out rather than lose the message."""
+    contact = found()
     if contact is not None:
-        return link(contact, sender, wa_message_id=wa_message_id), False
+        return contact, False
     try:
         try:
-            return create_contact({"name": name} if name else {}, user=None, source=SOURCE, whatsapp=sender), True
+            return create_contact(data, user=None, source=source, whatsapp=whatsapp), True
         except FieldErrors as exc:
-            if "name" not in exc.errors:
+            if "name" not in exc.errors or "name" not in data:
                 raise
-            # A profile name we cannot store (too long…) must not lose the message: go without.
-            return create_contact({}, user=None, source=SOURCE, whatsapp=sender), True
+            without_name = {key: value for key, value in data.items() if key != "name"}
+            return create_contact(without_name, user=None, source=source, whatsapp=whatsapp), True
     except Conflict:
-        contact = find(sender)  # another worker created it between our read and our write
+        contact = found()  # another worker created it between our read and our write
         if contact is None:
             raise
-        return link(contact, sender, wa_message_id=wa_message_id), False
+        return contact, False
 
 
 def link(contact: Contact, sender: WhatsAppIdentity, *, wa_message_id: str) -> Contact:
@@ -104,13 +122,13 @@ def find_or_create_by_number(number: str, *, source: str) -> tuple[Contact, bool
     reached it, so the rules for numbers people type do not judge it. A new contact has every
     opt-in false; an existing one keeps its opt-ins."""
     key = ContactUniqueKey.for_phone(number)
-    contact = _holder(key)
-    if contact is not None:
-        return contact, False
-    try:
-        return create_contact({}, user=None, source=source, whatsapp=WhatsAppIdentity(phone=number)), True
-    except Conflict:
-        contact = _holder(key)  # another worker created it between our read and our write
-        if contact is None:
-            raise
-        return contact, False
+    return create_once(lambda: _holder(key), {}, source=source, whatsapp=WhatsAppIdentity(phone=number))
+
+
+def find_or_create_by_email(address: str, name: str | None, *, source: str) -> Contact:
+    """The live contact with this email (inbound mail), else a new one with every opt-in false:
+    writing to us is not consent to be messaged, and an existing contact's consent is never
+    changed here."""
+    key = ContactUniqueKey.for_email(address)
+    data = {"email": address, **({"name": name} if name else {})}
+    return create_once(lambda: _holder(key), data, source=source)[0]

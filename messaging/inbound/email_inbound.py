@@ -21,19 +21,17 @@ from django.conf import settings
 from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
-from contacts.actions import create_contact
-from contacts.models import Contact, ContactUniqueKey
-from contacts.queries import holder_of
+from contacts.models import Contact
 from contacts.validation import InvalidValue, normalise_email
 from messaging import email_threads, threads
 from messaging.inbound import email_attachments, email_mime
+from messaging.inbound.contacts import find_or_create_by_email
 from messaging.inbound.email_mime import ParsedMail
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange
 from messaging.threads import EmailMessageId, Thread
 from wecare.aws import client
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now, transaction
-from wecare.errors import Conflict, FieldErrors
 
 log = logging.getLogger(__name__)
 
@@ -162,28 +160,6 @@ def our_address(notification: Notification, mail: ParsedMail) -> str:
     return (notification.recipients or ours or [settings.SES_SENDER_EMAIL])[0]
 
 
-def find_or_create_contact(address: str, name: str | None) -> Contact:
-    """The live contact with this email, else a new one with every opt-in false: writing to us is
-    not consent to be messaged, and an existing contact's consent is never changed here."""
-    key = ContactUniqueKey.for_email(address)
-    contact = holder_of(key, consistent_read=True)
-    if contact is not None:
-        return contact
-    name = (name or "").strip()[:MAX_NAME_CHARS]
-    try:
-        try:
-            return create_contact({"email": address, **({"name": name} if name else {})}, user=None, source=SOURCE)
-        except FieldErrors as exc:
-            if "name" not in exc.errors or not name:
-                raise
-            return create_contact({"email": address}, user=None, source=SOURCE)  # a name we cannot store
-    except Conflict:
-        contact = holder_of(key, consistent_read=True)  # another worker created it a moment ago
-        if contact is None:
-            raise
-        return contact
-
-
 # SES's verdicts that say the From address is not proven: such a mail may be anyone's.
 UNPROVEN_SENDER = ("spf", "dmarc")
 
@@ -226,7 +202,8 @@ def process(message: str) -> str:
         sender = normalise_email(mail.from_address)
     except InvalidValue:
         raise PermanentError(f"the sender {mail.from_address[:200]!r} is not a valid email address") from None
-    contact = find_or_create_contact(sender, mail.from_name)
+    name = (mail.from_name or "").strip()[:MAX_NAME_CHARS]
+    contact = find_or_create_by_email(sender, name, source=SOURCE)
     thread_id = thread_for(mail, sender, notification.verdicts)
     message_id = str(ULID())
     virus = notification.verdicts["virus"] == "FAIL"
