@@ -23,7 +23,7 @@ from ulid import ULID
 
 from contacts.models import Contact
 from contacts.validation import InvalidValue, normalise_email
-from messaging import email_threads, threads
+from messaging import conversation_index, email_threads, threads
 from messaging.inbound import email_attachments, email_mime
 from messaging.inbound.contacts import find_or_create_by_email
 from messaging.inbound.email_mime import ParsedMail
@@ -212,7 +212,7 @@ def process(message: str) -> str:
     else:
         attachments = email_attachments.store(notification.ses_message_id, mail.attachments)
     item = _message_item(notification, mail, contact, message_id, thread_id, sender, attachments)
-    recorded = _record(notification, mail, item, attachments if not virus else [], received_key)
+    recorded = _record(notification, mail, item, attachments if not virus else [], received_key, contact)
     log.info(
         "inbound email recorded" if recorded else "inbound email was a duplicate",
         extra={"ses_message_id": notification.ses_message_id, "thread_id": thread_id, "message_id": message_id},
@@ -221,7 +221,12 @@ def process(message: str) -> str:
 
 
 def _record(
-    notification: Notification, mail: ParsedMail, item: Message, stored: list[dict[str, Any]], received_key: str
+    notification: Notification,
+    mail: ParsedMail,
+    item: Message,
+    stored: list[dict[str, Any]],
+    received_key: str,
+    contact: Contact,
 ) -> bool:
     """One transaction: the receipt's idempotency item, the Message-ID's lookup item, the message,
     its MediaFiles and the thread. False when the mail was recorded already."""
@@ -259,6 +264,18 @@ def _record(
                         subject=mail.subject,
                     ),
                     label="thread",
+                )
+                conversation_index.update_in(
+                    tx,
+                    conversation_index.key_for_thread(item.threadId),
+                    channel="email",
+                    business=item.sender or "",
+                    customer=(item.content or {})["from"],
+                    contact=contact,
+                    preview=(item.content or {})["preview"],
+                    direction="inbound",
+                    at=item.timestamp.isoformat(),
+                    subject=mail.subject,
                 )
         except TransactWriteError as exc:
             failed = tx.failed_labels(exc)

@@ -15,7 +15,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations
+from messaging import conversation_index, conversations
 from messaging.inbound.events import InboundMessage
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange
 from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
@@ -64,6 +64,18 @@ def record(message: InboundMessage, contact: Contact, *, contact_created: bool) 
                     actions=_conversation_actions(message, contact, conversation_pk, received_at),
                     condition=WaConversation.pk.does_not_exist() if starts_conversation else None,
                     label="conversation",
+                )
+                conversation_index.update_in(
+                    tx,
+                    conversation_index.key_for_whatsapp(conversation_pk),
+                    channel="whatsapp",
+                    business=message.business.phone_number_id,
+                    customer=conversation_pk.rsplit("#", 1)[-1],
+                    contact=contact,
+                    preview=message.preview,
+                    direction="inbound",
+                    at=received_at,
+                    kind=message.type,
                 )
         except TransactWriteError as exc:
             failed = tx.failed_labels(exc)

@@ -21,7 +21,7 @@ from ulid import ULID
 from contacts import consent, sms_opt_out_list
 from contacts.models import Contact
 from contacts.queries import get_contact
-from messaging import threads
+from messaging import conversation_index, threads
 from messaging.inbound import keywords
 from messaging.inbound.contacts import find_or_create_by_number
 from messaging.models import MESSAGE_RETENTION_DAYS, InboundEvent, Message, StatusChange
@@ -145,6 +145,17 @@ def record(sms: InboundSms, contact: Contact, *, sns_message_id: str | None) -> 
                     direction="inbound",
                 ),
                 label="thread",
+            )
+            conversation_index.update_in(
+                tx,
+                conversation_index.key_for_thread(thread_id),
+                channel="sms",
+                business=sms.business,
+                customer=sms.customer,
+                contact=contact,
+                preview=sms.body,
+                direction="inbound",
+                at=message.timestamp.isoformat(),
             )
     except TransactWriteError as exc:
         if "event" in tx.failed_labels(exc):

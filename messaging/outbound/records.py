@@ -16,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversations, email_threads, threads
+from messaging import conversation_index, conversations, email_threads, threads
 from messaging.channels import RULES, Channel
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound.senders import SendError, SendResult
@@ -91,6 +91,19 @@ def create_queued(
             ),
             label="thread",
         )
+        conversation_index.update_in(
+            tx,
+            conversation_index.key_for_thread(thread_id),
+            channel=channel,
+            business=business,
+            customer=customer,
+            contact=contact,
+            preview=content.get("text") or "",
+            direction="outbound",
+            at=at.isoformat(),
+            subject=content.get("subject"),
+            by=created_by,
+        )
     return message
 
 
@@ -140,10 +153,21 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
         if message.channel == "whatsapp":
-            tx.save(
-                wa_message_item(message, result, to=to, at=at.isoformat(), customer=customer),
-                condition=WaMessage.pk.does_not_exist(),
-                label="wa",
+            wa = wa_message_item(message, result, to=to, at=at.isoformat(), customer=customer)
+            tx.save(wa, condition=WaMessage.pk.does_not_exist(), label="wa")
+            conversation_index.update_in(
+                tx,
+                conversation_index.key_for_whatsapp(wa.conversationPk),
+                channel="whatsapp",
+                business=message.sender or "",
+                customer=wa.conversationPk.rsplit("#", 1)[-1],
+                contact=None,
+                contact_id=message.contactId,
+                preview=wa.preview or "",
+                direction="outbound",
+                at=at.isoformat(),
+                kind=wa.type or "text",
+                by=message.createdBy,
             )
         else:
             # An email in a thread: the customer's reply names its Message-ID and joins the thread.
