@@ -178,6 +178,8 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         "step": 3,
         "preview": preview,
         "message": message,
+        # A template as the customer reads it, with the values typed (a CSV's columns replace them per row).
+        "message_text": template_catalog.sent_text(message.get("template")) if message.get("template") else "",
         "errors": errors,
         "refusal": refusal,
         "start_key": start_key,

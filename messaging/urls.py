@@ -10,4 +10,6 @@ urlpatterns = [
     path("usage/", views.usage_page, name="usage"),
     path("contact/<str:contact_id>/", views.history, name="history"),
     path("contact/<str:contact_id>/compose/", views.compose, name="compose"),
+    path("contact/<str:contact_id>/compose/check/", views.compose_verdict, name="compose_check"),
+    path("contact/<str:contact_id>/compose/consent/", views.compose_consent, name="compose_consent"),
 ]

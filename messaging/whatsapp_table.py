@@ -94,6 +94,11 @@ class WaMessage(WhatsAppItem, discriminator="MESSAGE"):
     # Inbound "unsupported" only: Meta's message JSON, which the inbox shows (escaped) so a
     # message we cannot draw is still there to read.
     rawPayload = UnicodeAttribute(null=True)
+    # An outbound template: its name (``textBody`` holds its text as the customer read it).
+    templateName = UnicodeAttribute(null=True)
+    # A file's size in bytes, when known: an upload's, or AWS's answer when it copied an inbound
+    # file (Meta's webhook gives none).
+    fileSize = NumberAttribute(null=True)
 
     @staticmethod
     def key(wa_message_id: str) -> str:

@@ -60,7 +60,7 @@ def test_the_preview_counts_recipients_to_send_and_refusals_per_reason(client_fo
     page = response.content.decode()
     assert 'data-sendable="3"' in page and 'data-total="5"' in page
     assert 'data-reason="CONSENT_NEVER_GIVEN"' in page and 'data-count="2"' in page
-    assert "has not opted in to sms" in page
+    assert "has not agreed to SMS messages yet" in page
     assert 'id="estimate"' in page
     assert 'name="confirm"' not in page  # 3 is under the threshold: no confirmation box
 
@@ -75,7 +75,7 @@ def test_the_preview_tells_withdrawn_and_suppressed_consent_apart(client_for, op
     assert 'data-sendable="1"' in page and 'data-total="4"' in page
     withdrawn = re.search(r'<tr data-reason="CONSENT_WITHDRAWN">.*?</tr>', page, flags=re.S)
     suppressed = re.search(r'<tr data-reason="SUPPRESSED">.*?</tr>', page, flags=re.S)
-    assert withdrawn and 'data-count="2"' in withdrawn.group() and "consent was withdrawn" in withdrawn.group()
+    assert withdrawn and 'data-count="2"' in withdrawn.group() and "turned SMS messages off" in withdrawn.group()
     assert suppressed and 'data-count="1"' in suppressed.group() and "SMS opt-out list" in suppressed.group()
 
 

@@ -75,6 +75,8 @@ def fetch(wa_message_id: str) -> str:
             WaMessage.s3Key.set(key),
             WaMessage.s3Uri.set(uri),
             WaMessage.mimeType.set(mime),
+            # The thread shows a document's size beside its name; Meta's webhook gives none.
+            *([WaMessage.fileSize.set(answer["fileSize"])] if isinstance(answer.get("fileSize"), int) else []),
         ]
     )
     log.info("inbound media stored", extra={"wa_message_id": wa_message_id, "s3_key": key})

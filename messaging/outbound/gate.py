@@ -1,11 +1,12 @@
 """The safety gate: may this message go to this contact, on this channel, from this sender, now?
 
 Fail-closed. Every rule must positively allow the send; a missing value is a refusal. The gate
-returns a reason code the caller shows as it is, and there is no fallback channel: a refused
-WhatsApp message is not retried as SMS. A consent refusal says why (never given, withdrawn by
-whom, when and how, suppressed by the provider); the one message allowed after an opt-out is
-the WhatsApp confirmation of the customer's own STOP (``Purpose.CONSENT_CONFIRMATION``,
-messaging/outbound/consent_rule.py). docs/design/send-path.md says why.
+returns a reason code (for the API and the logs) and a sentence in plain words (for people),
+and there is no fallback channel: a refused WhatsApp message is not retried as SMS. A consent
+refusal says why (never given, withdrawn by whom, when and how, suppressed by the provider);
+the one message allowed after an opt-out is the WhatsApp confirmation of the customer's own
+STOP (``Purpose.CONSENT_CONFIRMATION``, messaging/outbound/consent_rule.py).
+docs/design/send-path.md says why.
 """
 
 from __future__ import annotations
@@ -36,25 +37,36 @@ class Reason(StrEnum):
     TIER_LIMIT = "TIER_LIMIT"
 
 
+# The sentences a person reads: {Name}/{name} is the contact's name (or "This contact"), {channel}
+# the channel's name as people write it (WhatsApp, SMS, Email). The code beside each stays the
+# API's machine-readable answer.
 SENTENCES = {
-    Reason.CONTACT_DELETED: "The contact is deleted (or does not exist); nothing is sent to deleted contacts.",
-    Reason.NO_ADDRESS: "The contact has no {address} for {channel}.",
-    Reason.CONSENT_NEVER_GIVEN: "The contact has not opted in to {channel}: consent was never given. "
-    "Record their consent first.",
-    Reason.CONSENT_WITHDRAWN: "The contact's {channel} consent was withdrawn: {who} turned it off on {when} {how}. "
-    "Nothing more goes to them on {channel} until they opt in again.",
-    Reason.SUPPRESSED: "The provider stopped {channel} to this contact: {what}, on {when}. "
+    Reason.CONTACT_DELETED: "This contact is deleted (or does not exist); nothing is sent to deleted contacts.",
+    Reason.NO_ADDRESS: "{Name} has no {address} for {channel}. Add one on their page first.",
+    Reason.CONSENT_NEVER_GIVEN: "{Name} has not agreed to {channel} messages yet. Record their consent first.",
+    Reason.CONSENT_WITHDRAWN: "{Name} no longer takes {channel} messages: {who} turned them off on {when} {how}. "
+    "Nothing more goes to them on {channel} until they agree again.",
+    Reason.SUPPRESSED: "The provider stopped {channel} to {name}: {what}, on {when}. "
     "Nothing more goes to this address.",
     Reason.PHONE_NUMBER_REQUIRED: (
-        "WhatsApp delivers authentication templates only to a phone number, and this contact is known only by their"
-        " WhatsApp user id (Meta error 131062): send another template, or record their number first."
+        "WhatsApp delivers authentication templates only to a phone number, and {name} is known only by their"
+        " WhatsApp user id (Meta error 131062). Send another template, or record their number first."
     ),
-    Reason.SENDER_NOT_ALLOWLISTED: "The sender '{sender}' is not on the {channel} allowlist.",
-    Reason.TEMPLATE_REQUIRED: "No WhatsApp window is open (no message from the contact "
-    "in the last 24 hours): pick an approved template.",
-    Reason.TIER_LIMIT: "The WhatsApp messaging limit for the last 24 hours "
-    "is used up; try again later or raise the tier.",
+    Reason.SENDER_NOT_ALLOWLISTED: "This platform may not send {channel} from '{sender}': it is not on the allowlist.",
+    Reason.TEMPLATE_REQUIRED: "{Name} has not written on WhatsApp in the last 24 hours, so WhatsApp takes only an "
+    "approved template. Pick one.",
+    Reason.TIER_LIMIT: "WhatsApp's limit on new conversations for the last 24 hours is used up. "
+    "Try again later, or ask for a higher tier.",
 }
+
+# How people write each channel's name.
+CHANNEL_NAMES: dict[str, str] = {Channel.WHATSAPP: "WhatsApp", Channel.SMS: "SMS", Channel.EMAIL: "Email"}
+# What a contact's address field is called in a sentence.
+ADDRESS_NAMES = {"phone": "phone number", "email": "email address"}
+
+
+def channel_name(channel: Channel | str) -> str:
+    return CHANNEL_NAMES.get(channel, str(channel))  # a Channel is its str value
 
 
 class Allowance(StrEnum):
@@ -75,8 +87,9 @@ CONSENT_REASONS = {
 # of one refusal would need that contact's own who, when and how.
 SUMMARIES = {
     **SENTENCES,
-    Reason.CONSENT_WITHDRAWN: "The contact's {channel} consent was withdrawn (by the customer, a person, the API or "
-    "an import; each contact's page says who, when and how): nothing goes to them until they opt in again.",
+    Reason.CONSENT_WITHDRAWN: "The contact turned {channel} messages off, or someone did for them (the customer, a "
+    "person, the API or an import; each contact's page says who, when and how): nothing goes to them until they agree"
+    " again.",
     Reason.SUPPRESSED: "The provider stopped {channel} to the contact (an SES hard bounce or complaint, or the SMS "
     "opt-out list): nothing more goes to that address.",
 }
@@ -84,6 +97,8 @@ SUMMARIES = {
 
 def summary(reason: Reason, **words: str) -> str:
     """The sentence for a reason given to many contacts: it needs only channel, sender, address."""
+    words = {**words, "channel": channel_name(words.get("channel", "")), "Name": "The contact", "name": "the contact"}
+    words["address"] = ADDRESS_NAMES.get(words.get("address", ""), words.get("address", ""))
     return SUMMARIES[reason].format(**words)
 
 
@@ -169,12 +184,21 @@ def check(
                 "consent_change": grounds,
             },
         )
-        return Verdict(None, ALLOWANCE_SENTENCE.format(channel=channel.value, **grounds), allowance, grounds)
+        return Verdict(None, ALLOWANCE_SENTENCE.format(channel=channel_name(channel), **grounds), allowance, grounds)
     return ALLOWED
 
 
 def _refuse(reason: Reason, contact: Contact | None, channel: Channel, sender: str | None, **words: str) -> Verdict:
-    message = SENTENCES[reason].format(channel=channel.value, sender=sender or "", **words)
+    name = (getattr(contact, "name", None) or "").strip()
+    words = {
+        "Name": name or "This contact",
+        "name": name or "this contact",
+        "channel": channel_name(channel),
+        "sender": sender or "",
+        **words,
+    }
+    words["address"] = ADDRESS_NAMES.get(words.get("address", ""), words.get("address", ""))
+    message = SENTENCES[reason].format(**words)
     log.warning(
         "send refused",
         extra={

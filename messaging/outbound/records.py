@@ -19,6 +19,7 @@ from contacts.models import Contact
 from messaging import conversation_index, conversations, email_threads, threads
 from messaging.channels import RULES, Channel
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
+from messaging.outbound import template_catalog
 from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
@@ -189,13 +190,20 @@ def wa_message_item(
         or (content.get("interactive") or {}).get("body")
         or ""
     )
+    preview = text
+    if message.templateName:
+        # What the customer read, not the template's name (kept in its own field).
+        rendered = template_catalog.render_sent(content.get("template"))
+        text = rendered.text if rendered else template_catalog.sent_text(content.get("template"))
+        preview = rendered.body_text if rendered else text
     kind = (
         "template"
         if message.templateName
         else ("document" if content.get("media") else "interactive" if content.get("interactive") else "text")
     )
-    if content.get("media"):
-        kind = media_type(content["media"]["contentType"])
+    file = content.get("media") or {}
+    if file:
+        kind = media_type(file["contentType"])
     suffix = message.sender.rsplit("-", 1)[-1] if message.sender else ""
     return WaMessage(
         pk=WaMessage.key(result.provider_message_id),
@@ -206,8 +214,15 @@ def wa_message_item(
         originationPhoneNumberId=message.sender,
         conversationPk=conversations.key_for(suffix, customer or (to,)),
         type=kind,
-        preview=(text or message.templateName or "")[:100],
+        preview=(preview or message.templateName or "")[:100],
         textBody=text or None,
+        templateName=message.templateName or None,
+        # The file as the thread shows it inline: the one the message named, in our bucket.
+        s3Key=file.get("s3Key"),
+        mimeType=file.get("contentType"),
+        filename=file.get("filename"),
+        caption=file.get("caption"),
+        fileSize=file["size"] if type(file.get("size")) is int else None,  # shown only; an API caller's junk is not
         deliveryStatus="sent",
         deliveryStatusHistory=[{"status": "sent", "at": at}],
         messageId=message.messageId,  # status events find the Messages item through this

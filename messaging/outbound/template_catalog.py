@@ -1,12 +1,16 @@
-"""WhatsApp templates: synced from AWS End User Messaging Social into TEMPLATE_EUM items, and
-checked before a template send (approved, and given exactly the parameters it has: text values,
-and the file of an image, video or document header, docs/design/media.md)."""
+"""WhatsApp templates: synced from AWS End User Messaging Social into TEMPLATE_EUM items, checked
+before a template send (approved, and given exactly the parameters it has: text values, and the
+file of an image, video or document header, docs/design/media.md), and rendered with their values
+as the customer reads them (threads, history, the Templates page, the composer, the bulk preview:
+docs/design/composer.md)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from celery import shared_task
@@ -67,26 +71,34 @@ def expected_parameters(template: WaTemplate) -> dict[str, Any]:
 
 
 def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_upload: bool = False) -> WaTemplate:
-    """The approved template, if the parameters fit it; FieldErrors naming what does not.
+    """The approved template, if the parameters fit it; FieldErrors saying, as a person would,
+    what does not (the keys stay the machine-readable field paths the API documents).
     ``file_to_upload``: the header's file is one the caller will store at its freshly issued key
     once the gate allows (not recorded yet), or, when none is named yet, one still to be chosen."""
     template = find(name, language)
     if template is None:
-        raise FieldErrors({"template": f"no template '{name}' ({language}); sync templates or pick another"})
+        raise FieldErrors(
+            {"template": f"There is no template called {name} in {language}. Sync the templates or pick another."}
+        )
     if template.templateStatus != "APPROVED":
-        raise FieldErrors({"template": f"template '{name}' is {template.templateStatus}, not APPROVED"})
+        state = STATUS_WORDS.get(str(template.templateStatus), f"is {str(template.templateStatus).lower()}")
+        raise FieldErrors({"template": f"The template {name} {state}; only approved templates can be sent."})
     expected = expected_parameters(template)
     errors = {}
-    for part in ("header", "body"):
+    for part, where in (("header", "This template's header"), ("body", "This template")):
         given = parameters.get(part) or []
         if len(given) != expected[part]:
-            errors[f"template.parameters.{part}"] = f"takes {expected[part]} value(s), {len(given)} given"
-        elif any(not isinstance(v, str) or not v.strip() for v in given):
-            errors[f"template.parameters.{part}"] = "every value must be non-empty text"
+            errors[f"template.parameters.{part}"] = f"{where} needs {_values(expected[part])}; you gave {_gave(given)}."
+        elif empty := [str(i) for i, v in enumerate(given, 1) if not isinstance(v, str) or not v.strip()]:
+            errors[f"template.parameters.{part}"] = f"Fill in every value: {_numbered(empty)} empty."
     buttons = parameters.get("buttons") or []
     wanted = list(expected["buttons"])
     if [len(b or []) for b in buttons] + [0] * (len(wanted) - len(buttons)) != wanted:
-        errors["template.parameters.buttons"] = f"takes {wanted} value(s) per button"
+        given_count = sum(len(b or []) for b in buttons)
+        errors["template.parameters.buttons"] = (
+            f"This template's link buttons need {_values(sum(wanted))} (one for each link that ends in a value);"
+            f" you gave {given_count or 'none'}."
+        )
     if problem := _header_media_error(expected["headerMedia"], parameters.get("headerMedia"), file_to_upload):
         errors["template.parameters.headerMedia"] = problem
     if errors:
@@ -94,25 +106,213 @@ def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_up
     return template
 
 
+# What a template's review status means, for a sentence about one that cannot be sent.
+STATUS_WORDS = {
+    "PENDING": "is still waiting for WhatsApp's review",
+    "IN_APPEAL": "is waiting for WhatsApp's answer to an appeal",
+    "REJECTED": "was rejected by WhatsApp",
+    "PAUSED": "is paused by WhatsApp (customers reported or ignored it)",
+    "DISABLED": "is disabled by WhatsApp",
+}
+
+
+def _values(count: int) -> str:
+    return f"{count} value" if count == 1 else f"{count} values" if count else "no values"
+
+
+def _gave(given: list[Any]) -> str:
+    return "none" if not given else str(len(given))
+
+
+def _numbered(slots: list[str]) -> str:
+    return f"value {slots[0]} is" if len(slots) == 1 else f"values {', '.join(slots)} are"
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
+
+
 def _header_media_error(wanted: str | None, given: Any, file_to_upload: bool) -> str | None:
     """Why ``given`` is not the file the template's header takes, or None."""
     if wanted is None:
-        return "this template's header takes no file" if given else None
+        return "This template's header takes no file; remove the file." if given else None
     if given is None and file_to_upload:
         return None
     if not isinstance(given, dict) or not given.get("s3Key") or not given.get("contentType"):
-        return f"this template's header takes a {wanted} file: the uploaded file's s3Key and contentType"
+        return f"This template's header needs {_article(wanted)} file (the uploaded file's s3Key and contentType)."
     if not file_to_upload and (refusal := media.reference_error(given)):
         return refusal
     if media_type(str(given["contentType"])) != wanted:
-        return f"this template's header takes a {wanted} file, not {given['contentType']}"
+        return f"This template's header needs {_article(wanted)} file, not a {given['contentType']} file."
     return None
+
+
+# Rendering: the template's text with its values, as the customer reads it.
+
+# A value that was not given, where the customer would read it: plain to see, never blank.
+MISSING = "[value {n} missing]"
+# Templates are looked up once a few minutes per process when a sent message is recorded (a bulk
+# campaign records thousands): an approved template's text does not change without a new review,
+# and a sync empties the cache.
+CACHE_SECONDS = 300
+_cache: dict[tuple[str, str], tuple[float, WaTemplate | None]] = {}
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of a template's text: its own words, or the value of placeholder ``slot``."""
+
+    text: str
+    slot: int | None = None
+    missing: bool = False
+    key: str = ""  # "body-2", "header-1", "button-0-1": the field that fills it (messaging/forms.py)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A template as the customer sees it. ``values`` None renders the placeholders themselves
+    (``{{1}}``), for the Templates page."""
+
+    name: str
+    language: str
+    header: tuple[Part, ...] = ()
+    header_media: str | None = None
+    body: tuple[Part, ...] = ()
+    footer: str = ""
+    buttons: tuple[tuple[Part, ...], ...] = ()
+
+    @property
+    def body_text(self) -> str:
+        return _joined(self.body)
+
+    @property
+    def missing(self) -> bool:
+        return any(p.missing for part in (self.header, self.body, *self.buttons) for p in part)
+
+    @property
+    def text(self) -> str:
+        """Header, body, footer and buttons, one block each, as plain text (a thread's bubble)."""
+        lines = [f"[{self.header_media.capitalize()}]" if self.header_media else _joined(self.header)]
+        lines += [self.body_text, self.footer, " ".join(f"[{_joined(b)}]" for b in self.buttons)]
+        return "\n".join(line for line in lines if line)
+
+
+def _joined(parts: tuple[Part, ...]) -> str:
+    return "".join(p.text for p in parts)
+
+
+def fill(text: str, values: list[Any] | None, section: str = "body") -> tuple[Part, ...]:
+    """``text`` with ``{{n}}`` replaced by ``values[n-1]``; a missing value is marked missing.
+    ``section`` names the part of the template (``key`` of each slot: "body-2")."""
+    parts: list[Part] = []
+    at = 0
+    for match in PLACEHOLDER.finditer(text or ""):
+        if match.start() > at:
+            parts.append(Part(text[at : match.start()]))
+        n = int(match.group(1))
+        key = f"{section}-{n}"
+        if values is None:
+            parts.append(Part(f"{{{{{n}}}}}", slot=n, key=key))
+        elif 0 < n <= len(values) and isinstance(values[n - 1], str) and values[n - 1].strip():
+            parts.append(Part(values[n - 1], slot=n, key=key))
+        else:
+            parts.append(Part(MISSING.format(n=n), slot=n, missing=True, key=key))
+        at = match.end()
+    if at < len(text or ""):
+        parts.append(Part(text[at:]))
+    return tuple(parts)
+
+
+def render(template: WaTemplate, parameters: dict[str, Any] | None) -> Rendered:
+    """``template`` with ``parameters`` ({"header": [...], "body": [...], "buttons": [[...], ...]},
+    the shape a send takes); None shows the placeholders."""
+    given = parameters or {}
+
+    def values(part: str) -> list[Any] | None:
+        return None if parameters is None else list(given.get(part) or [])
+
+    header: tuple[Part, ...] = ()
+    header_media = None
+    body: tuple[Part, ...] = ()
+    footer = ""
+    buttons: list[tuple[Part, ...]] = []
+    button_values = list(given.get("buttons") or [])
+    for component in template.components or []:
+        kind = str(component.get("type", "")).upper()
+        if kind == "HEADER" and str(component.get("format", "TEXT")).upper() == "TEXT":
+            header = fill(component.get("text", ""), values("header"), "header")
+        elif kind == "HEADER":
+            header_media = MEDIA_HEADERS.get(str(component.get("format", "")).upper()) or "file"
+        elif kind == "BODY":
+            body = fill(component.get("text", ""), values("body"))
+        elif kind == "FOOTER":
+            footer = str(component.get("text", ""))
+        elif kind == "BUTTONS":
+            for i, button in enumerate(component.get("buttons", [])):
+                buttons.append(_button(button, None if parameters is None else _at(button_values, i), f"button-{i}"))
+    return Rendered(
+        name=template.templateName,
+        language=template.templateLanguage or "",
+        header=header,
+        header_media=header_media,
+        body=body,
+        footer=footer,
+        buttons=tuple(buttons),
+    )
+
+
+def _at(items: list[Any], index: int) -> list[Any]:
+    value = items[index] if index < len(items) else None
+    return list(value) if isinstance(value, list) else []
+
+
+def _button(button: dict[str, Any], values: list[Any] | None, section: str) -> tuple[Part, ...]:
+    """A button as it is drawn: its label, and for a link, where it goes (with its value)."""
+    label = Part(str(button.get("text", "")))
+    if str(button.get("type", "")).upper() == "URL" and button.get("url"):
+        return (label, Part(" → "), *fill(str(button["url"]), values, section))
+    if str(button.get("type", "")).upper() == "PHONE_NUMBER" and button.get("phone_number"):
+        return (label, Part(f" → {button['phone_number']}"))
+    return (label,)
+
+
+def cached_find(name: str, language: str) -> WaTemplate | None:
+    """``find``, remembered for ``CACHE_SECONDS`` (see there)."""
+    key, clock = (name, language), time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and clock - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    found = find(name, language)
+    _cache[key] = (clock, found)
+    return found
+
+
+def render_sent(template: dict[str, Any] | None) -> Rendered | None:
+    """A sent (or queued) message's template, as the customer read it: ``template`` is the
+    message's ``content["template"]`` (name, language, parameters). None when that template is no
+    longer synced, so the caller falls back to its name."""
+    if not template or not template.get("name"):
+        return None
+    found = cached_find(str(template["name"]), str(template.get("language") or ""))
+    return render(found, template.get("parameters") or {}) if found else None
+
+
+def sent_text(template: dict[str, Any] | None) -> str:
+    """``render_sent``'s plain text, or, for a template no longer synced, its name and values."""
+    rendered = render_sent(template)
+    if rendered is not None:
+        return rendered.text
+    if not template:
+        return ""
+    values = [v for v in ((template.get("parameters") or {}).get("body") or []) if isinstance(v, str)]
+    return f"Template {template.get('name')}" + (f" ({', '.join(values)})" if values else "")
 
 
 def sync_templates() -> dict[str, int]:
     """Copy every template of every linked WABA into TEMPLATE_EUM items (paged listing, then the
     full definition of each). Returns counts for the caller to show."""
     social = client("socialmessaging")
+    _cache.clear()  # a re-synced template renders as it is now
     synced_at = now().isoformat()
     counts = {"wabas": 0, "templates": 0}
     for page in social.get_paginator("list_linked_whatsapp_business_accounts").paginate():

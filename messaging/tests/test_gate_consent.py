@@ -10,7 +10,7 @@ from django.conf import settings
 from contacts import actions, consent
 from contacts.models import Consent, Contact
 from messaging.channels import Channel
-from messaging.outbound.gate import Reason, check, summary
+from messaging.outbound.gate import Reason, channel_name, check, summary
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_a_contact_created_without_consent_never_gave_it(operator, new_phone, op
     contact = actions.create_contact(data, user=operator, source="page")
     result = verdict(contact, Channel.SMS)
     assert result.reason == Reason.CONSENT_NEVER_GIVEN
-    assert result.message == "The contact has not opted in to sms: consent was never given. Record their consent first."
+    assert result.message == "This contact has not agreed to SMS messages yet. Record their consent first."
 
 
 def test_a_contact_imported_without_consent_never_gave_it(operator, new_phone):
@@ -74,8 +74,8 @@ def test_a_customer_withdrawal_says_when_and_how(opted_in, source, evidence, how
     result = verdict(contact, Channel.WHATSAPP)
     assert result.reason == Reason.CONSENT_WITHDRAWN
     assert result.message == (
-        f"The contact's whatsapp consent was withdrawn: the customer turned it off on "
-        f"{when(contact, Channel.WHATSAPP)} {how}. Nothing more goes to them on whatsapp until they opt in again."
+        f"This contact no longer takes WhatsApp messages: the customer turned them off on "
+        f"{when(contact, Channel.WHATSAPP)} {how}. Nothing more goes to them on WhatsApp until they agree again."
     )
 
 
@@ -85,25 +85,26 @@ def test_an_unsubscribe_link_names_the_link(opted_in):
     )
     result = verdict(contact, Channel.EMAIL)
     assert result.reason == Reason.CONSENT_WITHDRAWN
-    assert "the customer turned it off on" in result.message and "through the unsubscribe link (L-7)." in result.message
+    assert "the customer turned them off on" in result.message
+    assert "through the unsubscribe link (L-7)." in result.message
 
 
 def test_a_staff_member_on_the_page_the_inbox_or_the_api_is_named(opted_in, operator):
     page = actions.update_contact(opted_in().contactId, {"optInSms": False}, user=operator, source="page")
     assert verdict(page, Channel.SMS).message == (
-        f"The contact's sms consent was withdrawn: staff member {operator.username} turned it off on "
-        f"{when(page, Channel.SMS)} on the contact's page. Nothing more goes to them on sms until they opt in again."
+        f"This contact no longer takes SMS messages: staff member {operator.username} turned them off on "
+        f"{when(page, Channel.SMS)} on the contact's page. Nothing more goes to them on SMS until they agree again."
     )
     api = actions.update_contact(opted_in().contactId, {"optInEmail": False}, user=operator, source="api")
     result = verdict(api, Channel.EMAIL)
     assert result.reason == Reason.CONSENT_WITHDRAWN
-    assert f"the API (token of {operator.username}) turned it off on {when(api, Channel.EMAIL)} through the API." in (
+    assert f"the API (token of {operator.username}) turned them off on {when(api, Channel.EMAIL)} through the API." in (
         result.message
     )
     inbox = actions.update_contact(
         opted_in().contactId, {"optInWhatsApp": False}, user=operator, source="inbox", evidence={"conversation": "c"}
     )
-    assert f"staff member {operator.username} turned it off on" in verdict(inbox, Channel.WHATSAPP).message
+    assert f"staff member {operator.username} turned them off on" in verdict(inbox, Channel.WHATSAPP).message
     assert "from the inbox." in verdict(inbox, Channel.WHATSAPP).message
 
 
@@ -113,7 +114,7 @@ def test_an_import_that_turned_consent_off_is_named_with_its_file(opted_in, oper
     )
     result = verdict(contact, Channel.SMS)
     assert result.reason == Reason.CONSENT_WITHDRAWN
-    assert f"a contact import by {operator.username} turned it off on" in result.message
+    assert f"a contact import by {operator.username} turned them off on" in result.message
     assert "with a contact import (IMP9)." in result.message
 
 
@@ -130,7 +131,7 @@ def test_the_provider_suppressed_it(opted_in, channel, source, evidence, what):
     result = verdict(contact, channel)
     assert result.reason == Reason.SUPPRESSED
     assert result.message == (
-        f"The provider stopped {channel.value} to this contact: {what}, on {when(contact, channel)}. "
+        f"The provider stopped {channel_name(channel)} to this contact: {what}, on {when(contact, channel)}. "
         "Nothing more goes to this address."
     )
 
@@ -153,7 +154,7 @@ def test_records_written_before_the_gate_named_reasons_are_read_by_their_time(ne
     check_ = lambda c: check(c, Channel.SMS, settings.SMS_POOL_ID, is_template=False, at=now(), tier_allows=bool)  # noqa: E731
     assert check_(at_creation).reason == Reason.CONSENT_NEVER_GIVEN
     assert check_(later).reason == Reason.CONSENT_WITHDRAWN
-    assert "staff member alice turned it off on" in check_(later).message
+    assert "staff member alice turned them off on" in check_(later).message
 
 
 @pytest.mark.parametrize("value", [None, "true", 1, "yes"])
@@ -169,7 +170,7 @@ def test_a_malformed_record_is_still_a_refusal(new_phone):
     contact.consentSms = Consent(changedBy="customer", source="keyword", how="not-a-source", wasOptedIn=True)
     result = check(contact, Channel.SMS, settings.SMS_POOL_ID, is_template=False, at=now(), tier_allows=bool)
     assert result.reason == Reason.CONSENT_WITHDRAWN
-    assert "the customer turned it off on at a time not recorded by an opt-out keyword." in result.message
+    assert "the customer turned them off on at a time not recorded by an opt-out keyword." in result.message
 
 
 def test_a_bulk_preview_summary_needs_no_contact():

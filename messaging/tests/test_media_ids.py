@@ -441,7 +441,8 @@ def test_a_template_header_takes_exactly_the_file_its_format_names(
             text_header.templateLanguage,
             {"body": ["v"] * needed["body"], "header": ["h"] * needed["header"], "headerMedia": image},
         )
-    assert refused.value.errors["template.parameters.headerMedia"] == "this template's header takes no file"
+    refusal = refused.value.errors["template.parameters.headerMedia"]
+    assert refusal == "This template's header takes no file; remove the file."
 
 
 def test_a_media_upload_error_reported_later_stops_the_id_being_reused(

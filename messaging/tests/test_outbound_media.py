@@ -196,6 +196,7 @@ def test_an_allowed_send_uploads_the_file_with_the_type_its_content_has(client_f
         "s3Key": key,
         "contentType": "image/png",
         "filename": "receipt.svg",
+        "size": len(PNG),  # shown beside the name in the thread and the history
         "caption": "Your receipt",
     }
     assert MediaFile.get(f"upload-{key.removeprefix(settings.MEDIA_OUTBOUND_PREFIX)[:26]}").s3Key == key

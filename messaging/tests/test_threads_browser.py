@@ -165,7 +165,7 @@ def test_the_sms_pages_fit_320_px_and_a_refusal_shows_the_gates_sentence(
     narrow.locator("#reply button[value=send]").click()
     refusal = narrow.locator("#reply [role=alert]")
     expect(refusal).to_contain_text("CONSENT_NEVER_GIVEN")
-    expect(refusal).to_contain_text("has not opted in to sms")
+    expect(refusal).to_contain_text("has not agreed to SMS messages yet")
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "sms-thread-320")
 

@@ -223,7 +223,8 @@ def test_a_refused_reply_shows_the_gates_sentence_and_records_nothing(
     )
     body = response.content.decode()
     assert response.status_code == 422
-    assert 'data-code="CONSENT_NEVER_GIVEN"' in body and "has not opted in to sms: consent was never given" in body
+    assert 'data-code="CONSENT_NEVER_GIVEN"' in body
+    assert "has not agreed to SMS messages yet. Record their consent first." in body
     assert [m.direction for m in queries.messages(thread).items] == ["inbound"]
     assert fresh(thread).messageCount == 1
 

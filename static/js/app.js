@@ -79,6 +79,22 @@
     }
   });
 
+  /* A template's live preview: each variable's field (data-fills="body-2") writes its value into
+     the rendered template's slot (data-fill="body-2") as it is typed, and an empty one says it is
+     missing, as the server draws it (messaging/_template_fields.html). The check that enables
+     Send is the server's, redrawn by htmx; this only shows the text. */
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.dataset.fills) return;
+    var scope = input.closest("form") || document;
+    scope.querySelectorAll("[data-fill]").forEach(function (slot) {
+      if (slot.dataset.fill !== input.dataset.fills) return;
+      var value = input.value.trim();
+      slot.textContent = value || slot.dataset.missing || "";
+      slot.classList.toggle("missing", !value);
+    });
+  });
+
   htmx.onLoad(markShownRead);
   document.addEventListener("visibilitychange", markShownRead);
 })();
