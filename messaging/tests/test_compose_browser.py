@@ -1,8 +1,11 @@
-"""Compose in the browser: the gate's verdict before sending, the template picker when the window
-is closed, and the message's status moving in the history without a reload."""
+"""Compose in the browser: a composer that prevents refusals (closed channels disabled with their
+reason and fix, consent recorded right there, templates only outside the window, Send off while a
+refusal is certain), a field per template variable with its live preview, and the message's
+status moving in the history without a reload. Screenshots at 1280 and 320 px go to
+test-artifacts/."""
 
-import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,82 +18,92 @@ from wecare.dynamo import now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def choose_sms(page) -> None:
-    page.locator("#compose select[name=channel]").select_option("sms")
-    # the form redraws with SMS's senders: wait until the page shows it before typing into it
-    # (what the page shows is live at once: htmx settles without delay, see templates/base.html)
-    expect(page.locator("#compose select[name=sender]")).to_have_value(settings.SMS_POOL_ID)
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
 
-def type_text(page, text: str) -> None:
-    box = page.locator("#compose textarea[name=text]")
-    box.fill(text)
-    box.press("Tab")  # leaving the field fires change as well as input, as a person's typing does
+def record_consent(page, channel: str) -> None:
+    closed = page.locator(f"#compose [data-channel-closed={channel}]")
+    closed.locator("summary").click()
+    closed.locator("input[name=confirmed]").check()
+    closed.locator("input[name=note]").fill("She agreed on the phone today")
+    closed.locator("button[type=submit]").click()
+    expect(page.locator(f"#compose [data-consented={channel}]")).to_be_visible()
 
 
-def test_an_operator_sees_the_refusal_then_sends_sms_and_watches_its_status(
-    login_page, live_server, operator, new_phone
-):
-    contact = actions.create_contact({"name": "Compose Carla", "phone": new_phone()}, user=operator, source="test")
-    page = login_page(operator)
-    page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
-    compose = page.locator("#compose")
-    expect(compose.locator("select[name=channel]")).to_be_visible()
-    choose_sms(page)
-    type_text(page, "Hello Carla")
-    expect(page.locator("[data-verdict=CONSENT_NEVER_GIVEN]")).to_be_visible()
-    page.locator("#compose button[value=send]").click()
-    expect(page.locator("#compose [data-code=CONSENT_NEVER_GIVEN]")).to_contain_text("has not opted in to sms")
-
-    actions.update_contact(contact.contactId, {"optInSms": True}, user=operator, source="test")
-    page.reload()
-    expect(page.locator("#compose select[name=channel]")).to_be_visible()
-    choose_sms(page)
-    type_text(page, "Hello Carla")
-    expect(page.locator("[data-verdict=allowed]")).to_be_visible()
-    expect(page.locator("[data-segments]")).to_have_attribute("data-segments", "1")
-    page.locator("#compose button[value=send]").click()
-    expect(page.locator("#compose")).to_contain_text("Queued")
-    expect(page.locator("#history [data-status=sent]")).to_have_count(1)
-    expect(page.locator("#history")).to_contain_text("Hello Carla")
-
-
-def test_outside_the_window_free_form_whatsapp_asks_for_a_template_and_the_picker_offers_approved_ones(
+def test_the_composer_offers_only_what_the_gate_allows_and_previews_the_template_as_typed(
     login_page, live_server, operator, new_phone, fake_aws_clean
 ):
-    template_catalog.sync_templates()
-    approved = template_catalog.approved_templates()
-    contact = actions.create_contact(
-        {"name": "Window Wanda", "phone": new_phone(), "optInWhatsApp": True}, user=operator, source="test"
-    )
+    template_catalog.sync_templates()  # the fake's seed: welcome_message has a header, 2 body values, a footer
+    contact = actions.create_contact({"name": "Asha Rao", "phone": new_phone()}, user=operator, source="test")
     contact.update(actions=[Contact.lastInboundMessageAt.set(now() - timedelta(hours=30))])
     page = login_page(operator)
     page.goto(f"{live_server.url}/contacts/{contact.contactId}/")
-    expect(page.locator("#whatsapp-window")).to_contain_text("No window open")
-    expect(page.locator("#compose textarea[name=text]")).to_be_visible()
-    type_text(page, "Are you there?")
-    expect(page.locator("[data-verdict=TEMPLATE_REQUIRED]")).to_contain_text("pick an approved template")
-    page.locator("#compose select[name=kind]").select_option("template")
-    expect(page.locator("#compose select[name=template] option")).not_to_have_count(0)
-    options = page.locator("#compose select[name=template] option").all_inner_texts()
-    assert [o for o in options if not o.startswith("—")] and all(
-        any(t.templateName in o for t in approved) for o in options if not o.startswith("—")
+    compose = page.locator("#compose")
+
+    # No consent on any channel and no email: each closed channel says why and what fixes it;
+    # Send is off, since any send would be refused.
+    expect(compose.locator("[data-channel-closed=whatsapp]")).to_contain_text(
+        "Asha Rao has not agreed to WhatsApp messages yet. Record their consent first."
     )
-    first = approved[0]
-    page.locator("#compose select[name=template]").select_option(f"{first.templateName}|{first.templateLanguage}")
-    expect(page.locator("#compose [data-template-body]")).to_be_visible()  # the form redrew for this template
-    needed = template_catalog.expected_parameters(first)
-    if needed["header"]:
-        page.locator("#compose input[name=header_params]").fill("Header")
-    page.locator("#compose textarea[name=body_params]").fill("\n".join(f"value {i}" for i in range(needed["body"])))
-    page.locator("#compose textarea[name=body_params]").press("Tab")
-    if needed["buttons"]:
-        page.locator("#compose textarea[name=button_params]").fill("\n".join("token" for _ in needed["buttons"]))
-    expect(page.locator("[data-verdict=allowed]")).to_be_visible()
-    page.locator("#compose button[value=send]").click()
-    expect(page.locator("#history [data-status=sent]")).to_have_count(1)
-    expect(page.locator("#history")).to_contain_text(re.compile(first.templateName))
+    email = compose.locator("[data-channel-closed=email]")
+    expect(email).to_contain_text("Asha Rao has no email address for Email.")
+    expect(email.get_by_role("link", name="Add an email address")).to_have_attribute(
+        "href", f"/contacts/{contact.contactId}/edit/"
+    )
+    expect(compose.locator("select[name=channel] option[value=email]")).to_be_disabled()
+    expect(compose.locator("button[value=send]")).to_be_disabled()
+    expect(compose).not_to_contain_text("CONSENT_NEVER_GIVEN")  # codes stay in attributes, never in words
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "compose-refusals-1280.png"), full_page=True)
+
+    # Consent recorded from the composer (with its note); outside the window only templates go.
+    record_consent(page, "whatsapp")
+    assert Contact.get(contact.contactId).optInWhatsApp is True
+    expect(compose.locator("[data-window-closed]")).to_contain_text(
+        "has not written on WhatsApp in the last 24 hours, so WhatsApp takes only an approved template"
+    )
+    expect(compose.locator("select[name=kind]")).to_have_count(0)
+    expect(compose.locator("textarea[name=text]")).to_have_count(0)
+    compose.locator("select[name=template]").select_option("welcome_message|en_US")
+
+    # A field per variable; the preview marks what is missing and Send waits for it.
+    preview = compose.locator("[data-template-preview]")
+    expect(preview).to_contain_text("Welcome to WECARE.DIGITAL")
+    expect(preview).to_contain_text("Hello [value 1 missing], thank you for choosing [value 2 missing].")
+    expect(preview).to_contain_text("Reply STOP to opt out")
+    expect(compose.locator("button[value=send]")).to_be_disabled()
+    compose.locator("input[name=body_1]").fill("Asha")
+    expect(preview).to_contain_text("Hello Asha, thank you for choosing [value 2 missing].")  # live, as typed
+    expect(compose.locator("#verdict")).to_contain_text("Fill in every value: value 2 is empty.")
+    compose.locator("input[name=body_2]").fill("WECARE")
+    expect(preview).to_contain_text("Hello Asha, thank you for choosing WECARE.")
+    expect(compose.locator("[data-verdict=allowed]")).to_be_visible()
+    expect(compose.locator("button[value=send]")).to_be_enabled()
+    page.screenshot(path=str(ARTIFACTS / "compose-template-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 640})
+    expect(preview).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.screenshot(path=str(ARTIFACTS / "compose-template-320.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    compose.locator("button[value=send]").click()
+    expect(compose).to_contain_text("Queued")
+    history = page.locator("#history")
+    expect(history.locator("[data-status=sent]")).to_have_count(1)
+    expect(history).to_contain_text("Hello Asha, thank you for choosing WECARE.")  # the text, not the name
+
+    # SMS after its consent: a message box as wide as the form, under its label.
+    record_consent(page, "sms")
+    compose.locator("select[name=channel]").select_option("sms")
+    box = compose.locator("textarea[name=text]")
+    expect(box).to_be_visible()
+    form_width = compose.locator(":scope > form").bounding_box()["width"]
+    assert box.bounding_box()["width"] >= 0.9 * form_width
+    box.fill("Hello Asha")
+    expect(compose.locator("[data-segments]")).to_have_attribute("data-segments", "1")
+    compose.locator("button[value=send]").click()
+    expect(history.locator("[data-status=sent]")).to_have_count(2)
+    expect(history).to_contain_text("Hello Asha")
 
 
 def test_a_viewer_sees_the_history_but_no_compose_form(login_page, live_server, viewer, operator, new_phone):
