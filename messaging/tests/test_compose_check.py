@@ -202,7 +202,8 @@ def test_a_sent_template_is_recorded_and_shown_as_the_text_the_customer_read(cli
 
     message = send_welcome(asha, operator)
 
-    item = WaMessage.get(WaMessage.key(Message.get(message.messageId).providerMessageId))
+    wamid = Message.get(message.messageId, consistent_read=True).whatsappMessageId
+    item = WaMessage.get(WaMessage.key(wamid), consistent_read=True)
     assert item.templateName == "welcome_message"
     assert item.textBody == (
         "Welcome to WECARE.DIGITAL\nHello Asha, thank you for choosing WECARE. Reply to this message any time.\n"
