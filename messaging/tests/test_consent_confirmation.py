@@ -80,7 +80,7 @@ def test_eleven_minutes_later_it_is_refused_as_withdrawn(opted_in):
     with pytest.raises(send.Refused) as refused:
         send.send_consent_confirmation(contact, "whatsapp", WA, TEXT, STOP)
     assert refused.value.code == "CONSENT_WITHDRAWN"
-    assert "the customer turned it off on" in str(refused.value) and '"STOP" (message wamid.STOP-1)' in str(
+    assert "the customer turned them off on" in str(refused.value) and '"STOP" (message wamid.STOP-1)' in str(
         refused.value
     )
     assert list(Message.by_contact.query(contact.contactId)) == []
@@ -93,7 +93,7 @@ def test_it_is_refused_after_an_operator_turned_consent_off(opted_in, operator):
     with pytest.raises(send.Refused) as refused:
         send.send_consent_confirmation(contact, "whatsapp", WA, TEXT, STOP)
     assert refused.value.code == "CONSENT_WITHDRAWN"
-    assert f"staff member {operator.username} turned it off" in str(refused.value)
+    assert f"staff member {operator.username} turned them off" in str(refused.value)
     assert list(Message.by_contact.query(contact.contactId)) == []
 
 
