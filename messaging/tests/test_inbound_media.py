@@ -66,6 +66,7 @@ def test_media_lands_in_the_private_bucket_and_on_the_message(name, extension, m
         media_id,
         head["ContentLength"],
     )
+    assert item.fileSize == head["ContentLength"]  # the thread shows a document's size beside its name
     message = Message.get(item.messageId, consistent_read=True)
     assert message.mediaId == media_id and message.content["media"]["s3Key"] == key
     conversation = WaConversation.get(item.conversationPk, consistent_read=True)

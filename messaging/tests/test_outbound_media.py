@@ -17,6 +17,7 @@ from contacts import actions
 from contacts.models import Contact
 from messaging.models import MediaFile, Message
 from messaging.outbound.media import KB, MB, MediaRefused, check
+from messaging.whatsapp_table import WaMessage
 from wecare.aws import client
 from wecare.dynamo import now
 
@@ -200,6 +201,9 @@ def test_an_allowed_send_uploads_the_file_with_the_type_its_content_has(client_f
         "caption": "Your receipt",
     }
     assert MediaFile.get(f"upload-{key.removeprefix(settings.MEDIA_OUTBOUND_PREFIX)[:26]}").s3Key == key
+    # The thread draws the file inline, with its name and size (docs/design/composer.md).
+    sent = WaMessage.get(WaMessage.key(Message.get(message.messageId, consistent_read=True).whatsappMessageId))
+    assert (sent.type, sent.s3Key, sent.filename, sent.fileSize) == ("image", key, "receipt.svg", len(PNG))
 
 
 @pytest.mark.parametrize(
