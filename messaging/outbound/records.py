@@ -9,6 +9,7 @@ transaction, so the two never disagree.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ from messaging.outbound.senders import SendError, SendResult
 from messaging.outbound.senders.whatsapp import media_type
 from messaging.whatsapp_table import WaMessage
 from wecare.dynamo import now, transaction, update_if
+
+log = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=MESSAGE_RETENTION_DAYS)
 FINAL = ("sent", "delivered", "read", "failed", "refused")
@@ -193,9 +196,7 @@ def wa_message_item(
     preview = text
     if message.templateName:
         # What the customer read, not the template's name (kept in its own field).
-        rendered = template_catalog.render_sent(content.get("template"))
-        text = rendered.text if rendered else template_catalog.sent_text(content.get("template"))
-        preview = rendered.body_text if rendered else text
+        text, preview = _template_text(content.get("template"), message.templateName)
     kind = (
         "template"
         if message.templateName
@@ -228,6 +229,21 @@ def wa_message_item(
         messageId=message.messageId,  # status events find the Messages item through this
         contactId=message.contactId,
     )
+
+
+def _template_text(template: dict[str, Any] | None, name: str) -> tuple[str, str]:
+    """A sent template's text and preview. The message is already sent when this runs: a failed
+    lookup of the template (a throttled read, a malformed definition) must not cost its record, so
+    it keeps only the name as the preview (the thread then renders it from the Messages item)."""
+    try:
+        rendered = template_catalog.render_sent(template)
+    except Exception:  # anything: recording the sent message matters more than its text
+        log.warning("sent template not rendered", extra={"template": name}, exc_info=True)
+        return "", name
+    if rendered is None:
+        text = template_catalog.sent_text(template)
+        return text, text
+    return rendered.text, rendered.body_text
 
 
 def _count_usage(message: Message, day: str) -> None:

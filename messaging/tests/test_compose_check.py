@@ -15,8 +15,10 @@ from contacts import actions
 from contacts.models import Contact
 from messaging.models import Message
 from messaging.outbound import compose_check, send, template_catalog
+from messaging.outbound.records import wa_message_item
+from messaging.outbound.senders import SendResult
 from messaging.templatetags.sent_text import earlier_template_text
-from messaging.whatsapp_table import WaMessage
+from messaging.whatsapp_table import WaMessage, WaTemplate
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +254,33 @@ def test_a_video_plays_inline():
     )
 
     assert '<video class="media" controls preload="metadata" src="https://bucket.example/clip.mp4">' in shown
+
+
+def test_a_template_that_cannot_be_rendered_never_costs_the_record_of_a_sent_message():
+    # A definition changed by a sync between the send and its record, and malformed: the
+    # message is already sent, so its record keeps the name and the thread renders it later.
+    name = f"broken_{now().timestamp():.0f}"
+    broken = WaTemplate(
+        pk=WaTemplate.key("waba", name, "en_US"),
+        templateName=name,
+        templateLanguage="en_US",
+        templateStatus="PAUSED",  # never offered: other tests list the approved ones
+        receivedAt=now().isoformat(),  # what the catalog's index sorts on
+        components=["not a component"],
+    )
+    broken.save()
+    message = Message(
+        messageId="01BROKENTEMPLATE0000000000",
+        contactId="c-1",
+        channel="whatsapp",
+        sender=settings.WHATSAPP_PHONE_NUMBER_IDS[0],
+        templateName=name,
+        content={"template": {"name": name, "language": "en_US", "parameters": {"body": ["Asha"]}}},
+    )
+
+    try:
+        item = wa_message_item(message, SendResult("wamid.broken"), to="+14155550100", at=now().isoformat())
+    finally:
+        broken.delete()
+
+    assert (item.preview, item.textBody, item.templateName) == (name, None, name)
