@@ -238,6 +238,8 @@ def render(template: WaTemplate, parameters: dict[str, Any] | None) -> Rendered:
     buttons: list[tuple[Part, ...]] = []
     button_values = list(given.get("buttons") or [])
     for component in template.components or []:
+        if not isinstance(component, dict):
+            continue  # a malformed definition draws what it can; pages never fail on it
         kind = str(component.get("type", "")).upper()
         if kind == "HEADER" and str(component.get("format", "TEXT")).upper() == "TEXT":
             header = fill(component.get("text", ""), values("header"), "header")
@@ -248,7 +250,7 @@ def render(template: WaTemplate, parameters: dict[str, Any] | None) -> Rendered:
         elif kind == "FOOTER":
             footer = str(component.get("text", ""))
         elif kind == "BUTTONS":
-            for i, button in enumerate(component.get("buttons", [])):
+            for i, button in enumerate(b for b in component.get("buttons") or [] if isinstance(b, dict)):
                 buttons.append(_button(button, None if parameters is None else _at(button_values, i), f"button-{i}"))
     return Rendered(
         name=template.templateName,

@@ -266,7 +266,7 @@ def test_a_template_that_cannot_be_rendered_never_costs_the_record_of_a_sent_mes
         templateLanguage="en_US",
         templateStatus="PAUSED",  # never offered: other tests list the approved ones
         receivedAt=now().isoformat(),  # what the catalog's index sorts on
-        components=["not a component"],
+        components=[{"type": "BODY", "text": 5}],  # a body whose text is not text
     )
     broken.save()
     message = Message(
