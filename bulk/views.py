@@ -18,6 +18,7 @@ from bulk import actions, funnel, idempotency, queries, reports
 from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
+from messaging import business_numbers
 from messaging.channels import unknown_channel
 from messaging.forms import chosen_template
 from messaging.outbound import gate, template_catalog
@@ -212,7 +213,7 @@ def _duration(seconds: float) -> str:
 def _refused_rows(preview: actions.Preview) -> list[tuple[str, int, str]]:
     """(reason code, rows, the sentence a single send would show) for the preview, largest first."""
     address = "email address" if preview.channel == "email" else "phone number"
-    words = {"address": address, "channel": preview.channel, "sender": preview.sender}
+    words = {"address": address, "channel": preview.channel, "sender": business_numbers.label(preview.sender)}
 
     def sentence(code: str) -> str:
         if code in AUDIENCE_SENTENCES:
