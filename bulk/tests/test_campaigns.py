@@ -21,6 +21,13 @@ from wecare.errors import FieldErrors
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def quick_sends(settings):
+    """Rate limits these small jobs never approach: the tests are about what is recorded, not pacing."""
+    settings.RATE_LIMIT_SMS = 1000
+    settings.RATE_LIMIT_WHATSAPP_PER_NUMBER = 1000
+
+
 def audience(contacts) -> AudienceSpec:
     return AudienceSpec(contact_ids=[c.contactId for c in contacts])
 
