@@ -198,9 +198,9 @@ class ContactImport(DynamoModel):
 
     @property
     def title(self) -> str:
-        """What its page calls it: "contacts.csv, 30 Nov 19:40 UTC"."""
+        """What its page calls it: "Import of contacts.csv, 30 Nov 19:40 UTC"."""
         when = f"{self.createdAt:%d %b %H:%M} UTC"
-        return f"{self.fileName}, {when}" if self.fileName else f"CSV of {when}"
+        return f"Import of {self.fileName}, {when}" if self.fileName else f"Import, {when}"
 
     @property
     def percent(self) -> int:
