@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 
+from messaging import business_numbers
 from messaging.channels import Channel, allowed_senders
 from messaging.outbound import media, template_catalog
 
@@ -46,7 +47,7 @@ class ComposeForm(forms.Form):
         senders = allowed_senders(Channel(channel))
         sender = self.fields["sender"]
         assert isinstance(sender, forms.ChoiceField)  # declared above; narrows Field for the type check
-        sender.choices = [(s, s) for s in senders]
+        sender.choices = [(s, business_numbers.label(s)) for s in senders]  # named: "Sales · +91 …"
 
     def clean_file(self):
         """Only what WhatsApp takes, judged from the bytes (the browser's Content-Type and the

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/whatsapp/", include("messaging.autoreply.urls")),
     path("admin/consent-keywords/", include("messaging.autoreply.keyword_urls")),
+    path("admin/business-numbers/", include("messaging.business_number_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
