@@ -96,7 +96,7 @@ def test_an_operator_watches_an_sms_arrive_opens_it_and_replies(
     shot(page, "sms-list-1280")
 
     row.get_by_role("link").click()
-    page.wait_for_url(f"**/dm/sms/{slug}/")
+    page.wait_for_url(f"**/dm/{slug}/")
     expect(page.locator("#contact-link")).to_have_text("Sunita Sharma")
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     assert thread_data.thread_of(message).unreadCount == 0
@@ -124,7 +124,7 @@ def test_an_email_conversation_shows_html_and_attachment_and_the_reply_goes_with
     shot(page, "email-list-1280")
 
     row.get_by_role("link").click()
-    page.wait_for_url(f"**/dm/email/{slug}/")
+    page.wait_for_url(f"**/dm/{slug}/")
     html = page.locator("#timeline [data-html]")
     expect(html.locator("b")).to_have_text("delivery note")
     expect(html.locator("script")).to_have_count(0)
@@ -160,7 +160,7 @@ def test_the_sms_pages_fit_320_px_and_a_refusal_shows_the_gates_sentence(
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "sms-list-320")
 
-    narrow.goto(f"{live_server.url}/dm/sms/{slug}/")
+    narrow.goto(f"{live_server.url}/dm/{slug}/")
     narrow.locator("#reply textarea[name=text]").fill("Hello")
     narrow.locator("#reply button[value=send]").click()
     refusal = narrow.locator("#reply [role=alert]")
@@ -179,7 +179,7 @@ def test_the_email_pages_fit_320_px(narrow, live_server, operator, address, new_
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "email-list-320")
 
-    narrow.goto(f"{live_server.url}/dm/email/{slug}/")
+    narrow.goto(f"{live_server.url}/dm/{slug}/")
     expect(narrow.locator("[data-attachment]")).to_be_visible()
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "email-thread-320")
