@@ -47,20 +47,20 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(
     slug = inbox_queries.slug(WaConversation.key(inbox_queries.suffix(number), phone))
 
     page = login_page(operator)
-    page.goto(f"{live_server.url}/dm/whatsapp/?number={number}")
+    page.goto(f"{live_server.url}/dm/?channel=whatsapp&business={number}")
     expect(page.locator("#conversations")).to_be_visible()
     page.evaluate("window.__marker = 1")  # gone if the page reloads
 
     body, _ = inbound("inbound_text", phone=phone)
     deliver(body)
-    row = page.locator(f'[data-conversation="{slug}"]')
+    row = page.locator(f'[data-conversation="whatsapp~{slug}"]')
     expect(row).to_have_attribute("data-unread", "1")
     expect(row.locator(".unread-count")).to_have_text("1")
     expect(row).to_contain_text("is my order ready?")
     assert page.evaluate("window.__marker") == 1
 
     row.get_by_role("link").click()
-    page.wait_for_url(f"**/dm/whatsapp~{slug}/")
+    page.wait_for_url(re.compile(re.escape(f"/dm/whatsapp~{slug}/")))
     timeline = page.locator("#timeline")
     expect(timeline.locator("[data-direction=inbound]")).to_contain_text("is my order ready?")
     expect(page.locator("#window")).to_have_attribute("data-open", "true")  # the message opened it
@@ -117,8 +117,8 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
     narrow.set_default_timeout(15000)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        narrow.goto(f"{live_server.url}/dm/whatsapp/?number={numbers[0]}")
-        expect(narrow.locator(f'[data-conversation="{inbox_queries.slug(conv.pk)}"]')).to_be_visible()
+        narrow.goto(f"{live_server.url}/dm/?channel=whatsapp&business={numbers[0]}")
+        expect(narrow.locator(f'[data-conversation="whatsapp~{inbox_queries.slug(conv.pk)}"]')).to_be_visible()
         _no_horizontal_scroll(narrow)
         narrow.screenshot(path=str(ARTIFACTS / f"inbox-list-320-{known_by.replace(' ', '-')}.png"), full_page=True)
         narrow.goto(f"{live_server.url}/dm/whatsapp~{inbox_queries.slug(conv.pk)}/")

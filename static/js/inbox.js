@@ -21,9 +21,17 @@
 
   function openAtNewest() {
     var el = timeline();
-    if (el && !el.hasAttribute("data-opened")) {
-      el.setAttribute("data-opened", "");
-      el.scrollTop = el.scrollHeight;
+    if (!el || el.hasAttribute("data-opened")) return;
+    el.setAttribute("data-opened", "");
+    if (el.scrollHeight > el.clientHeight) {
+      el.scrollTop = el.scrollHeight; // the thread scrolls inside its pane (a wide screen)
+    } else {
+      // A phone: the page scrolls as one; bring the newest message just above the composer,
+      // which stays at the bottom of the screen (position: sticky).
+      var last = el.querySelector("#latest .message:last-child") || el;
+      var composer = document.querySelector("#reply");
+      var room = window.innerHeight - (composer ? composer.offsetHeight : 0);
+      window.scrollBy(0, last.getBoundingClientRect().bottom - room);
     }
   }
 
@@ -161,7 +169,8 @@
 
   function ready() {
     if (!inbox()) { lastUnread = null; return; }
-    openAtNewest();
+    // After htmx's own scroll to the top of a page it swapped in (show:window:top).
+    window.requestAnimationFrame(openAtNewest);
     drawToggle();
     showUnread();
   }
