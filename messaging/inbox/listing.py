@@ -3,9 +3,8 @@ the status and assignee indexes, filtered by Mine / Unassigned / All, status, ch
 business number, and what a row shows. docs/design/inbox.md, "The list".
 
 A filter other than the index's key is a DynamoDB filter, so a read can come back short; further
-reads ask for what is still missing, at most ``MAX_QUERIES_PER_PAGE`` of them, as the per-number
-lists did. Cursors are signed and scoped to the filters, so a cursor of one list is refused by
-another.
+reads ask for what is still missing (``paging.filled``). Cursors are signed and scoped to the
+filters, so a cursor of one list is refused by another.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ from django.http import QueryDict
 
 from messaging import business_numbers
 from messaging.conversation_index import InboxConversation, Status, channel_of
-from messaging.inbox.queries import MAX_QUERIES_PER_PAGE, PAGE_SIZE, digest
+from messaging.inbox import paging
+from messaging.inbox.queries import PAGE_SIZE, digest
 from wecare.dynamo import Cursor, now
 
 VIEWS = ("all", "mine", "unassigned")
@@ -96,20 +96,14 @@ def list_page(filters: Filters, *, username: str, cursor: str | None = None, lim
     index = InboxConversation.by_assignee if mine else InboxConversation.by_status
     hash_key = username if mine else filters.status
     condition = _condition(filters, by_status=not mine)
-    key = Cursor.decode(cursor, scope=filters.scope)
-    items: list[InboxConversation] = []
-    for _ in range(MAX_QUERIES_PER_PAGE):
-        results = index.query(
-            hash_key,
-            scan_index_forward=False,
-            filter_condition=condition,
-            limit=limit - len(items),
-            last_evaluated_key=key,
-        )
-        items.extend(results)
-        key = results.last_evaluated_key
-        if not key or len(items) >= limit:
-            break
+    items, key = paging.filled(
+        lambda left, start: index.query(
+            hash_key, scan_index_forward=False, filter_condition=condition, limit=left, last_evaluated_key=start
+        ),
+        limit,
+        Cursor.decode(cursor, scope=filters.scope),
+        InboxConversation,
+    )
     return Page(items, Cursor.encode(key, scope=filters.scope))
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from messaging.inbox import actions, composer, details, listing, thread_actions
-from messaging.inbox.forms import ConsentForm
+from messaging.inbox.forms import ConsentForm, ReplyForm
 from messaging.inbox.sources import BadTimes, Source, source_for
 from wecare.dynamo import InvalidCursor
 from wecare.errors import FieldErrors, NotFound
@@ -173,7 +173,7 @@ def reply(request: HttpRequest, key: str) -> HttpResponse:
     source, item = _load(key)
     if request.POST.get("action") != "send" and source.channel == "whatsapp":
         # A change of kind or template redraws the form for it, sending nothing (as compose does).
-        form = composer.ReplyForm(request.POST)
+        form = ReplyForm(request.POST)
         return render(
             request,
             "messaging/inbox/_composer.html",
