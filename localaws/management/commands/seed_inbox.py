@@ -15,7 +15,9 @@ WHATSAPP = [
     ("+971501234567", "Farah Khan", "Do you have the blue one in size M?"),
 ]
 SMS = [("+14155550199", "Are you open on Sunday?")]
-EMAIL = [("chloe.martin@example.org", "Refund for order 1038", "Hello, the parcel arrived damaged. Can I get a refund?")]
+EMAIL = [
+    ("chloe.martin@example.org", "Refund for order 1038", "Hello, the parcel arrived damaged. Can I get a refund?"),
+]
 
 
 class Command(BaseCommand):
@@ -23,7 +25,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if settings.ENVIRONMENT != "development" or not settings.AWS_ENDPOINT_URL:
-            raise CommandError("seed_inbox only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)")
+            raise CommandError(
+                "seed_inbox only runs on the local stack (ENVIRONMENT=development with AWS_ENDPOINT_URL)"
+            )
         if next(iter(InboxConversation.scan(limit=1)), None) is not None:
             self.stdout.write("the inbox has conversations already: no demo messages sent")
             return
