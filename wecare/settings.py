@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wecare.context_processors.platform",
+                "messaging.context_processors.inbox",  # the sidebar's unread count
             ],
         },
     },
