@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def test_login_lands_on_the_inbox(client, operator):
     response = client.post("/accounts/login/", {"username": operator.username, "password": "pw-" + operator.username})
     assert response.status_code == 302 and response["Location"] == "/"
-    assert client.get("/")["Location"] == "/dm/whatsapp/"
+    assert client.get("/")["Location"] == "/dm/"
 
 
 def test_an_admin_gets_a_link_to_the_django_admin_and_others_do_not(client_for, admin_user, operator, viewer):
