@@ -17,6 +17,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("messages/", include("messaging.urls")),
     path("bulk/", include("bulk.urls")),
+    path("dm/work/", include("messaging.inbox.work_urls")),  # before the inbox's own dm/ patterns
     path("dm/whatsapp/", include("messaging.inbox.urls")),
     path("dm/", include("messaging.inbox.thread_urls")),  # dm/sms/ and dm/email/
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/whatsapp/", include("messaging.autoreply.urls")),
     path("admin/consent-keywords/", include("messaging.autoreply.keyword_urls")),
+    path("admin/canned-replies/", include("messaging.inbox.canned_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
