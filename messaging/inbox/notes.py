@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.expressions.condition import Condition
 from ulid import ULID
 
 from messaging.models import MESSAGE_RETENTION_DAYS
@@ -65,7 +66,7 @@ def in_range(conversation_key: str, oldest: str | None, newest: str | None) -> l
     """The conversation's notes written between two ISO times (either end open), oldest first.
     Each note has ``at`` (ISO), ``author`` and ``text``; the timeline draws it with
     messaging/inbox/work/_note.html."""
-    condition = None
+    condition: Condition | None = None
     if oldest and newest:
         condition = Note.sk.between(oldest, newest + "~\uffff")
     elif oldest:

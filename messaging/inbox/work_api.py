@@ -1,5 +1,5 @@
 """/api/work: what staff do with a conversation on any channel (assign, status, undo, labels,
-private notes), the canned replies, and the search. Viewers read; operators act. A conversation is
+private notes) and the search. Viewers read; operators act. A conversation is
 named by its inbox key (``whatsapp~…``, ``sms~…``, ``email~…``). A change made by someone else
 since the value you send as ``expected`` is a 409 whose detail says who did what."""
 
@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from messaging.conversation_index import InboxConversation
-from messaging.inbox import canned, labels, notes, ownership, search
+from messaging.inbox import labels, notes, ownership, search
 from wecare.api_auth import OPERATOR, VIEWER
 from wecare.http import AuthedRequest
 
@@ -93,11 +93,6 @@ class NoteOut(Schema):
         return NoteOut(noteId=n.note_id, at=n.at, author=n.author, text=n.text)
 
 
-class CannedOut(Schema):
-    shortcut: str
-    text: str = Field(description="As the admin wrote it, variables unfilled")
-
-
 class HitOut(Schema):
     conversation: WorkOut
     snippet: str | None = Field(description="The matching message around the word; null when the contact matched")
@@ -111,11 +106,6 @@ def _change(done: ownership.Change) -> ChangeOut:
 @router.get("/search", response={200: list[HitOut], **ERRORS}, auth=VIEWER, summary="Search conversations and messages")
 def search_conversations(request: AuthedRequest, q: str = Query(..., min_length=1, max_length=search.MAX_QUERY)):
     return [HitOut(conversation=WorkOut.of(h.conversation), snippet=h.snippet, at=h.at) for h in search.search(q)]
-
-
-@router.get("/canned-replies", response={200: list[CannedOut], **ERRORS}, auth=VIEWER, summary="The canned replies")
-def canned_replies(request: AuthedRequest):
-    return [CannedOut(shortcut=r.shortcut, text=r.text) for r in canned.all_replies()]
 
 
 @router.get(

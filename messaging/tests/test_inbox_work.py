@@ -311,7 +311,6 @@ def test_admins_manage_canned_replies_and_the_composer_offers_them_rendered(conv
     )
     assert 'data-shortcut="hours"' in html and 'data-text="Hello Asha, 9 to 5."' in html
     assert 'form="work-note-form"' in html  # the note's controls are outside the reply form
-    assert logged_in(operator).get("/api/work/canned-replies").json()[0]["shortcut"] == "hours"
     assert admin.post("/admin/canned-replies/hours/delete/").status_code == 302
     assert canned.all_replies() == []
 
@@ -323,3 +322,26 @@ def test_the_header_partial_draws_for_the_inbox_page_with_its_slot_context(conv,
     assert "js/inbox-work.js" in html and "<style" not in html and " style=" not in html
     html = template.render(Context({"conv": conv, "conv_key": conv.key, "user": viewer, "can_act": False}))
     assert "Assign to me" not in html and "work-note-form" not in html
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+
+def test_the_api_assigns_with_the_same_race_rule_and_refuses_viewers(conv, operator, priya, viewer):
+    path = f"/api/work/{conv.key}"
+    won = logged_in(priya).post(
+        f"{path}/assign", {"assignee": "priya", "expected": None}, content_type="application/json"
+    )
+    assert won.status_code == 200 and won.json()["conversation"]["assignee"] == "priya"
+    lost = logged_in(operator).post(
+        f"{path}/assign", {"assignee": operator.username, "expected": None}, content_type="application/json"
+    )
+    assert lost.status_code == 409 and lost.json()["detail"] == "Priya assigned it to themselves a moment ago"
+    undone = logged_in(priya).post(f"{path}/undo", {"token": won.json()["undoToken"]}, content_type="application/json")
+    assert undone.status_code == 200 and undone.json()["conversation"]["assignee"] is None
+    labelled = logged_in(operator).post(f"{path}/labels", {"add": ["VIP"]}, content_type="application/json")
+    assert labelled.json()["labels"] == ["vip"]
+    client = logged_in(viewer)
+    assert client.get(path).json()["labels"] == ["vip"]
+    for action, body in [("assign", {"assignee": None, "expected": None}), ("notes", {"text": "x"})]:
+        assert client.post(f"{path}/{action}", body, content_type="application/json").status_code == 403
