@@ -113,7 +113,8 @@ def assign(conv: InboxConversation, to: str | None, *, expected: str | None, use
     conv.refresh(consistent_read=True)
     audit.record(user, "conversation.assign", "conversation", conv.key, assignee=to, before=expected)
     token = _undo_token(conv.key, "assignee", before=expected, after=to, at=at)
-    return Change(conv, f"Assigned to {name_of(to)}" if to else "Unassigned", token)
+    to_whom = "you" if to == by else name_of(to)
+    return Change(conv, f"Assigned to {to_whom}" if to else "Unassigned", token)
 
 
 def set_status(conv: InboxConversation, status: str, *, expected: str, user: Any) -> Change:

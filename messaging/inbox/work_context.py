@@ -34,6 +34,7 @@ def live(conv: InboxConversation, user: Any, *, can_act: bool, opened: str | Non
     return {
         "conv": conv,
         "conv_key": conv.key,
+        "user": user,
         "can_act": can_act,
         "labels": sorted(conv.labels or ()),
         "assignee_name": ownership.name_of(conv.assignee) if conv.assignee else "",

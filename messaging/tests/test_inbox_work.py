@@ -74,7 +74,7 @@ def fresh(conv: InboxConversation) -> InboxConversation:
 def test_two_operators_assigning_at_once_get_one_winner_and_the_other_is_told_who(conv, operator, priya):
     first = logged_in(priya).post(url(conv, "assign"), {"assignee": "priya", "expected": ""})
     assert first.status_code == 200
-    assert "Assigned to Priya" in first.content.decode() and "Undo" in first.content.decode()
+    assert "Assigned to you" in first.content.decode() and "Undo" in first.content.decode()
     # Otto's page still shows it unassigned: his "Assign to me" is refused with what happened.
     second = logged_in(operator).post(url(conv, "assign"), {"assignee": operator.username, "expected": ""})
     assert second.status_code == 409
@@ -319,6 +319,7 @@ def test_the_header_partial_draws_for_the_inbox_page_with_its_slot_context(conv,
     template = Template('{% include "messaging/inbox/work/_conversation_header.html" %}')
     html = template.render(Context({"conv": conv, "conv_key": conv.key, "user": operator, "can_act": True}))
     assert 'id="work-header"' in html and "Assign to me" in html and 'id="work-note-form"' in html
+    assert f'name="assignee" value="{operator.username}"' in html  # "Assign to me" names the person
     assert "js/inbox-work.js" in html and "<style" not in html and " style=" not in html
     html = template.render(Context({"conv": conv, "conv_key": conv.key, "user": viewer, "can_act": False}))
     assert "Assign to me" not in html and "work-note-form" not in html
