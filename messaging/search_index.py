@@ -125,6 +125,7 @@ def index_later(conversation: str, at: str, text: str, *, name: str | None, cust
     """Enqueue ``index_message`` (after the message's transaction committed). A failure to enqueue
     costs only this message's place in search, never the message: it is logged, not raised."""
     try:
-        index_message.delay(conversation, at, text, name, customer)
+        # Only what is indexed travels: an email's body could be larger than an SQS message.
+        index_message.delay(conversation, at, text[:MAX_TEXT_CHARS], name, customer)
     except Exception as exc:  # noqa: BLE001 - the message is recorded; search is best effort
         log.warning("search indexing not enqueued", extra={"conversation": conversation, "error": str(exc)})
