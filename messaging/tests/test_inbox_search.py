@@ -9,10 +9,12 @@ import string
 
 import pytest
 from django.conf import settings
+from pynamodb.exceptions import TransactWriteError
 
 from contacts import actions as contact_actions
 from localaws import ses_receiving
 from messaging import conversation_index, search_index
+from messaging.conversation_index import InboxConversation
 from messaging.inbox import search
 from messaging.outbound.send import send_message
 from messaging.search_index import SearchEntry
@@ -22,6 +24,7 @@ from messaging.tests.test_email_inbound import deliver as deliver_mail
 from messaging.tests.test_inbound_processing import SUFFIX, deliver
 from messaging.tests.test_sms_inbound import BUSINESS, inbound_sms, post
 from messaging.whatsapp_table import WaConversation
+from wecare.dynamo import Transaction, now, transaction
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sns_test_certificates")]
 
@@ -113,3 +116,23 @@ def test_the_search_page_and_api_answer_every_role_that_reads(client_for, viewer
     api = client.get("/api/work/search", {"q": unique}).json()
     assert [h["conversation"]["customer"] for h in api] == [phone]
     assert client_for(nobody).get("/dm/work/search/", {"q": unique}).status_code == 403
+
+
+def test_a_cancelled_transaction_indexes_nothing(new_phone):
+    unique, key = word(), f"sms~+12125550101~{new_phone()}"
+    message = {"channel": "sms", "business": "+12125550101", "customer": key.rsplit("~", 1)[-1], "contact": None}
+
+    def record(tx: Transaction) -> None:
+        conversation_index.update_in(
+            tx, key, preview=f"say {unique}", direction="inbound", at=now().isoformat(), **message
+        )
+
+    tx = transaction()
+    record(tx)
+    tx.condition_check(InboxConversation, "no-such-conversation", condition=InboxConversation.key.exists())
+    with pytest.raises(TransactWriteError), tx:
+        pass
+    assert search.search(unique) == []
+    with transaction() as tx:  # the same write, committed, is indexed once it commits
+        record(tx)
+    assert keys(unique) == [key]
