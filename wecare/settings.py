@@ -388,6 +388,7 @@ CELERY_TASK_ROUTES = {
     "messaging.process_email_inbound": {"queue": "inbound-queue"},
     "messaging.fetch_inbound_media": {"queue": "inbound-queue"},
     "messaging.after_inbound": {"queue": "default"},
+    "messaging.index_message_words": {"queue": "default"},
     "bulk.prepare_job": {"queue": "bulk-queue"},
     "bulk.send_chunk": {"queue": "bulk-queue"},
     "bulk.sweep_stuck": {"queue": "bulk-queue"},

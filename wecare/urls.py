@@ -17,6 +17,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("messages/", include("messaging.urls")),
     path("bulk/", include("bulk.urls")),
+    path("dm/work/", include("messaging.inbox.work_urls")),  # before the inbox's own dm/<conversation>/ patterns
     path("dm/", include("messaging.inbox.urls")),  # the one inbox; /dm/whatsapp/, /dm/sms/… redirect into it
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
     path("u/<str:token>", unsubscribe_link, name="unsubscribe"),  # public: the signed token is the authority
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/whatsapp/", include("messaging.autoreply.urls")),
     path("admin/consent-keywords/", include("messaging.autoreply.keyword_urls")),
     path("admin/business-numbers/", include("messaging.business_number_urls")),
+    path("admin/canned-replies/", include("messaging.inbox.canned_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
