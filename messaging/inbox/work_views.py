@@ -26,7 +26,7 @@ HEADER = "messaging/inbox/work/header.html"
 def conversation_url(key: str) -> str:
     """Where the inbox shows a conversation (the inbox page's own URL name, when it has one)."""
     try:
-        return reverse("inbox:conversation", kwargs={"conversation": key})
+        return reverse("inbox:conversation", kwargs={"key": key})
     except NoReverseMatch:
         return f"/dm/{key}/"
 

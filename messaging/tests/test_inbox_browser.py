@@ -88,7 +88,7 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(
     conversation.refresh(consistent_read=True)
     assert conversation.unreadCount == 0
 
-    page.locator("#reply textarea[name=text]").fill("Yes, it ships today")
+    page.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Yes, it ships today")
     page.locator("#reply button[value=send]").click()
     expect(page.locator("#reply")).to_contain_text("Queued")
     expect(timeline.locator("[data-direction=outbound]")).to_contain_text("Yes, it ships today")

@@ -81,7 +81,7 @@ def test_the_inbox_in_three_panes_then_one_pane_on_a_phone(
     timeline = page.locator("#timeline")
     newest = timeline.get_by_text("Is my order ready?")
     expect(newest).to_be_in_viewport()  # opens at the newest message…
-    expect(page.locator("#reply textarea[name=text]")).to_be_in_viewport()  # …with the composer in view
+    expect(page.locator("#reply textarea[data-send-on-ctrl-enter]")).to_be_in_viewport()  # …with the composer in view
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     expect(page).to_have_title(re.compile(r"Inbox · WECARE\.DIGITAL$"))
     shot(page, "inbox-three-panes-1280")
@@ -95,7 +95,7 @@ def test_the_inbox_in_three_panes_then_one_pane_on_a_phone(
     assert abs(anchor.bounding_box()["y"] - before) < 40
 
     # Ctrl+Enter sends from the composer.
-    box = page.locator("#reply textarea[name=text]")
+    box = page.locator("#reply textarea[data-send-on-ctrl-enter]")
     box.fill("Yes, it ships today")
     box.press("Control+Enter")
     expect(page.locator("#reply")).to_contain_text("Queued")
@@ -127,7 +127,7 @@ def test_the_inbox_in_three_panes_then_one_pane_on_a_phone(
         narrow.wait_for_url(re.compile(re.escape(f"/dm/{long_key}/")))
         expect(narrow.locator(".list-pane")).to_be_hidden()
         expect(narrow.get_by_role("link", name="← Conversations")).to_be_visible()
-        expect(narrow.locator("#reply textarea[name=text]")).to_be_in_viewport()
+        expect(narrow.locator("#reply textarea[data-send-on-ctrl-enter]")).to_be_in_viewport()
         expect(narrow.locator("#timeline").get_by_text("Yes, it ships today")).to_be_in_viewport()
         _fits(narrow)
         shot(narrow, "inbox-thread-320")

@@ -43,7 +43,6 @@ def signed_in(chromium, live_server, user, password: str, width: int = 1280):
     return page
 
 
-@pytest.mark.skip(reason="needs the one inbox page (part A)")
 def test_two_operators_share_a_conversation(chromium, live_server, django_user_model, operator, fake_aws, new_phone):
     priya = django_user_model.objects.create_user(username="priya", password="pw-priya", first_name="Priya")
     priya.groups.add(Group.objects.get_or_create(name="Operator")[0])

@@ -103,7 +103,7 @@ def test_an_operator_watches_an_sms_arrive_opens_it_and_replies(
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     assert thread_data.thread_of(message).unreadCount == 0
 
-    page.locator("#reply textarea[name=text]").fill("Yes, it is ready. We are open until 7 pm.")
+    page.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Yes, it is ready. We are open until 7 pm.")
     page.locator("#reply button[value=send]").click()
     expect(page.locator("#reply")).to_contain_text("Queued")
     outbound = page.locator("#timeline [data-direction=outbound]")
@@ -133,7 +133,7 @@ def test_an_email_conversation_shows_html_and_attachment_and_the_reply_goes_with
     expect(html.locator("script")).to_have_count(0)
     expect(page.locator("[data-attachment]")).to_have_text("delivery-note-march-2026-pune-warehouse.pdf")
     expect(page.locator("#reply input[name=subject]")).to_have_value("Re: Delivery note for March")
-    page.locator("#reply textarea[name=text]").fill("Thank you, received.")
+    page.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Thank you, received.")
     page.locator("#reply button[value=send]").click()
     expect(page.locator("#reply")).to_contain_text("Queued")
     expect(page.locator("#timeline [data-direction=outbound]")).to_contain_text("Thank you, received.")
@@ -164,9 +164,9 @@ def test_the_sms_pages_fit_320_px_and_a_refusal_shows_the_gates_sentence(
     shot(narrow, "sms-list-320")
 
     narrow.goto(f"{live_server.url}/dm/{slug}/")
-    narrow.locator("#reply textarea[name=text]").fill("Hello")
+    narrow.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Hello")
     narrow.locator("#reply button[value=send]").click()
-    refusal = narrow.locator("#reply [role=alert]")
+    refusal = narrow.locator("#reply .error[role=alert]")
     expect(refusal).to_contain_text("CONSENT_NEVER_GIVEN")
     expect(refusal).to_contain_text("has not opted in to sms")
     no_horizontal_scroll(narrow, 320)

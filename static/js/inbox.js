@@ -150,9 +150,17 @@
       var resolve = document.querySelector('[data-action="resolve"]');
       if (resolve) { event.preventDefault(); resolve.click(); }
     } else if (event.key === "/") {
-      // Canned replies: the composer's control (data-action="canned"), when it is there.
-      var canned = document.querySelector('[data-action="canned"]');
-      if (canned) { event.preventDefault(); canned.focus(); }
+      // Canned replies: "/" typed into the composer's message box opens their picker
+      // (static/js/inbox-work.js), so the key puts it there.
+      var box = document.querySelector("textarea[data-send-on-ctrl-enter]");
+      if (box && !box.disabled) {
+        event.preventDefault();
+        box.focus();
+        if (!box.value) {
+          box.value = "/";
+          box.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      }
     }
   });
 
