@@ -11,6 +11,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from bulk import idempotency
+from bulk import repeats as repeating
 from bulk.audience import AudienceSpec, ResolvedRecipient, resolve
 from bulk.batching import write_all
 from bulk.counting import finish_if_done
@@ -25,6 +27,7 @@ from bulk.models import BulkJob, BulkPlan, plan_key
 from bulk.preparation import CHUNK_SIZE, prepare_job
 from bulk.queries import get_job, unfinished_chunks
 from bulk.sending import send_chunk
+from contacts.validation import visible_text
 from messaging.channels import Channel, allowed_senders
 from messaging.outbound import gate, ratelimit, tier
 from messaging.outbound.send import Refused, parse
@@ -68,6 +71,9 @@ class Preview:
     # Per row, in audience order: (recipient, refusal reason or None). For start_job, not for display.
     rows: list[tuple[ResolvedRecipient, str | None]] = field(default_factory=list, repr=False)
     senders: list[str] = field(default_factory=list)  # every number it sends from, ``sender`` first
+    content_key: str = ""  # what the message says (bulk/repeats.py)
+    # Jobs of the last BULK_REPEAT_WARNING_HOURS that sent the same content to some of these people.
+    repeats: list[repeating.Repeat] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -203,6 +209,8 @@ def _evaluate(
     if business_initiated:
         tier_verdict = TierVerdict(len(business_initiated), tier.would_exceed(business_initiated, now=at))
     sendable = sum(1 for _, reason in rows if reason is None)
+    key = repeating.content_key(chosen.value, checked["spec"])
+    reached = [r.contact_id for r, reason in rows if reason is None and r.contact_id]
     threshold = settings.BULK_CONFIRMATION_THRESHOLD
     preview = Preview(
         channel=chosen.value,
@@ -216,6 +224,8 @@ def _evaluate(
         threshold=threshold,
         rows=rows,
         senders=numbers,
+        content_key=key,
+        repeats=repeating.find(key, reached, at=at),
     )
     return preview, checked
 
@@ -296,6 +306,8 @@ def start(
     previewed_count: int | None = None,
     idempotency_key: str | None = None,
     senders: list[str] | None = None,
+    name: str | None = None,
+    confirm_repeat: bool = False,
 ) -> Started:
     """Preview again, apply the confirmation and tier rules, write the job and its plan, queue its
     preparation. Says whether this call created the job or found the one its key started."""
@@ -331,11 +343,15 @@ def start(
         )
         raise _tier_refusal(result)
     _require_confirmation(result, confirm, previewed_count)
+    if result.repeats and not confirm_repeat:
+        raise FieldErrors({"confirmRepeat": repeat_sentence(result.repeats)})
 
     at = now()
     job = BulkJob(
         jobId=str(ULID()),
         createdBy=actor,
+        name=job_name(name, checked["spec"], at),
+        contentKey=result.content_key,
         channel=result.channel,
         sender=result.sender,
         senders=result.senders if len(result.senders) > 1 else None,
@@ -385,6 +401,8 @@ def start(
         sendable=result.sendable,
         refused=result.refused,
         confirmed=bool(confirm),
+        name=job.name,
+        repeatOf=[r.job_id for r in result.repeats] or None,
     )
     prepare_job.apply_async(args=[job.jobId])  # after the writes it depends on; routed to bulk-queue
     log.info(
@@ -416,6 +434,30 @@ def _plan(job_id: str, rows: list[tuple[ResolvedRecipient, str | None]]) -> list
     if current:
         pages.append(BulkPlan(jobId=job_id, recipientId=plan_key(len(pages)), first=first, rows=current))
     return pages
+
+
+MAX_NAME = 80
+
+
+def job_name(name: str | None, spec: dict[str, Any], at: datetime) -> str:
+    """The name given, else one made of what it sends and when ("seasonal_offer · 30 Nov 19:40")."""
+    given = visible_text(name or "")[:MAX_NAME]
+    if given:
+        return given
+    template = spec.get("template") or {}
+    what = template.get("name") or spec.get("subject") or visible_text(spec.get("text") or "")[:30] or "Campaign"
+    return f"{what} · {at:%d %b %H:%M}"
+
+
+def repeat_sentence(found: list[repeating.Repeat]) -> str:
+    latest = found[0]
+    people = sum(r.overlap for r in found)
+    also = f" (and {len(found) - 1} other job{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+    return (
+        f"The same message went to {people} of these recipients in “{latest.title}”{also} "
+        f"at {latest.created_at:%d %b %H:%M} UTC, within the last {settings.BULK_REPEAT_WARNING_HOURS} h. "
+        "Confirm to send it to them again."
+    )
 
 
 def _refusal_summary(result: Preview) -> str:

@@ -70,6 +70,8 @@ def start(request: AuthedRequest, payload: JobIn):
         user=request.auth,
         confirm=payload.confirm,
         previewed_count=payload.previewedCount,
+        name=payload.name,
+        confirm_repeat=payload.confirmRepeat,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     return Status(201 if started.created else 200, JobOut.of(queries.get_job(started.job.jobId)))

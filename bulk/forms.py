@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from bulk.audience import MAX_CSV_BYTES, read_csv
+from messaging import business_numbers
 from messaging.channels import Channel, allowed_senders
 from wecare.errors import FieldErrors
 
@@ -65,6 +66,7 @@ class AudienceForm(forms.Form):
 
 
 class MessageForm(forms.Form):
+    name = forms.CharField(required=False, max_length=80, label="Campaign name")
     channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
     sender = forms.ChoiceField(choices=())
     # WhatsApp: more numbers for the same campaign; the recipients take the numbers in turn.
@@ -81,7 +83,7 @@ class MessageForm(forms.Form):
         # Only the allowlist is offered; bulk.actions checks the sender again at preview and start.
         sender = self.fields["sender"]
         assert isinstance(sender, forms.ChoiceField)  # declared above; narrows Field for the type check
-        sender.choices = [(s, s) for s in allowed_senders(Channel(channel))]
+        sender.choices = [(s, business_numbers.label(s)) for s in allowed_senders(Channel(channel))]
         also_from = self.fields["also_from"]
         assert isinstance(also_from, forms.MultipleChoiceField)
         # The other numbers: the one chosen in From sends anyway (choosing it redraws the step).
@@ -120,3 +122,5 @@ class ConfirmForm(forms.Form):
 
     expected = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     confirm = forms.BooleanField(required=False)
+    # The same content went to some of these people recently (bulk/repeats.py): send again anyway.
+    confirm_repeat = forms.BooleanField(required=False)

@@ -32,12 +32,16 @@ class BulkJob(DynamoModel):
     Meta = meta("BulkJobs")
     jobId = UnicodeAttribute(hash_key=True)  # ULID: sorts by creation time
     createdBy = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)  # the campaign's name, as its lists and page show it
     channel = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)  # the (first) number or sender it sends from
     # A WhatsApp campaign on several numbers: all of them, ``sender`` first; recipients take them in
     # turn (BulkRecipient.sender), so each number sends at its own rate limit. None: ``sender`` alone.
     senders: ListAttribute[str] | None = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     messageSpec = JSONAttribute()
+    # What the message says, as a hash (bulk/repeats.py): a later job with the same content to the
+    # same people within BULK_REPEAT_WARNING_HOURS asks for a confirmation first.
+    contentKey = UnicodeAttribute(null=True)
     audience = JSONAttribute(null=True)  # what the audience was (kind, filter); the rows are the recipients
     totalRecipients = NumberAttribute(default=0)
     sentCount = NumberAttribute(default=0)
@@ -63,6 +67,11 @@ class BulkJob(DynamoModel):
     def sending_from(self) -> list[str]:
         """Every number or sender the job sends from, ``sender`` first."""
         return list(self.senders or ([self.sender] if self.sender else []))
+
+    @property
+    def title(self) -> str:
+        """The name, or for a job started before jobs had names, its id."""
+        return self.name or self.jobId
 
     @property
     def preparing(self) -> bool:

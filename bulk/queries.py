@@ -65,6 +65,21 @@ def all_recipients(job_id: str) -> Iterable[BulkRecipient]:
     )
 
 
+def in_flight(job_id: str) -> int:
+    """Recipients claimed and not yet recorded (``sending``): after a pause or cancel these still go
+    out. Reads the job's partition (keys and status only), so only pages of a paused or cancelled
+    job ask it."""
+    results = BulkRecipient.query(
+        job_id,
+        BulkRecipient.recipientId.startswith(RECIPIENT_PREFIX),
+        filter_condition=BulkRecipient.status == "sending",
+        attributes_to_get=["jobId", "recipientId", "status"],
+        consistent_read=True,
+        page_size=1000,
+    )
+    return sum(1 for _ in results)
+
+
 def chunk_recipients(job_id: str, chunk: BulkChunk, *, only: Sequence[str] | None = None) -> list[BulkRecipient]:
     """The chunk's recipients as they are now (one BatchGetItem), in the chunk's order. ``only``
     names the attributes to read besides the key (the others are left unset), for a reader that
@@ -137,6 +152,7 @@ __all__ = [
     "chunks",
     "find_job",
     "get_job",
+    "in_flight",
     "list_jobs",
     "progress",
     "recipients",

@@ -57,12 +57,27 @@ class PreviewIn(Schema):
 class JobIn(PreviewIn):
     confirm: bool = Field(False, description="Required (true) above the confirmation threshold, with previewedCount")
     previewedCount: int | None = Field(None, ge=0, description="The sendable count the preview showed")
+    name: str | None = Field(
+        None, max_length=200, description="The campaign's name (80 characters kept); made from the message when omitted"
+    )
+    confirmRepeat: bool = Field(
+        False,
+        description="Required (true) when the preview lists repeats: the same content went to some of "
+        "these recipients in another job of the last BULK_REPEAT_WARNING_HOURS",
+    )
 
 
 class TierOut(Schema):
     businessInitiated: int
     shortfall: int
     allows: bool
+
+
+class RepeatOut(Schema):
+    jobId: str
+    name: str
+    createdAt: datetime
+    overlap: int = Field(description="Recipients of this job that the earlier job reached or will reach")
 
 
 class PreviewOut(Schema):
@@ -76,6 +91,10 @@ class PreviewOut(Schema):
     estimatedSeconds: float
     needsConfirmation: bool
     threshold: int
+    repeats: list[RepeatOut] = Field(
+        description="Jobs of the last BULK_REPEAT_WARNING_HOURS with the same content to some of these "
+        "recipients; starting needs confirmRepeat=true when there are any"
+    )
 
     @staticmethod
     def of(preview) -> PreviewOut:
@@ -94,6 +113,10 @@ class PreviewOut(Schema):
             estimatedSeconds=preview.estimated_seconds,
             needsConfirmation=preview.needs_confirmation,
             threshold=preview.threshold,
+            repeats=[
+                RepeatOut(jobId=r.job_id, name=r.title, createdAt=r.created_at, overlap=r.overlap)
+                for r in preview.repeats
+            ],
         )
 
 
@@ -111,6 +134,7 @@ class ProgressOut(Schema):
 
 class JobOut(Schema):
     jobId: str
+    name: str
     status: str
     channel: str
     sender: str | None
@@ -134,6 +158,7 @@ class JobOut(Schema):
         p = queries.progress(job)
         return JobOut(
             jobId=job.jobId,
+            name=job.title,
             status=job.status,
             channel=job.channel,
             sender=job.sender,

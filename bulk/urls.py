@@ -11,5 +11,6 @@ urlpatterns = [
     path("new/preview/", views.new_preview, name="new_preview"),
     path("<str:job_id>/", views.job_detail, name="detail"),
     path("<str:job_id>/control/", views.job_control, name="control"),
+    path("<str:job_id>/funnel/", views.job_funnel, name="funnel"),
     path("<str:job_id>/report.csv", views.job_report, name="report"),
 ]

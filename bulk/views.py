@@ -8,15 +8,17 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bulk import actions, idempotency, queries, reports
+from bulk import actions, funnel, idempotency, queries, reports
 from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
+from messaging import business_numbers
 from messaging.channels import unknown_channel
 from messaging.forms import chosen_template
 from messaging.outbound import gate, template_catalog
@@ -30,6 +32,8 @@ from wecare.roles import Role, has_role, require_role
 WIZARD = "bulk_wizard"
 FINAL_JOB_STATUSES = ("completed", "cancelled", "failed")
 REPORT_WAIT = timedelta(minutes=5)  # after the end, the page keeps asking for the report this long
+# Deliveries, reads and replies keep arriving after a job ends: its funnel refreshes this long after.
+FUNNEL_WATCH = timedelta(days=2)
 
 
 # --- the job list -------------------------------------------------------------------------------
@@ -83,7 +87,7 @@ def new_message(request: HttpRequest) -> HttpResponse:
     form = MessageForm(data, channel=channel, initial=initial, chosen_sender=(data or initial).get("sender"))
     # Changing the channel, kind or template only redraws the step (htmx); "Next" moves on.
     if data is not None and data.get("action") == "next" and form.is_valid():
-        _save_wizard(request, message=form.message(), message_form=form.cleaned_data)
+        _save_wizard(request, message=form.message(), message_form=form.cleaned_data, name=form.cleaned_data["name"])
         return redirect("bulk:new_preview")
     shown = data or initial
     context = {
@@ -148,6 +152,8 @@ def new_preview(request: HttpRequest) -> HttpResponse:
                 confirm=ticked,
                 previewed_count=expected,
                 idempotency_key=posted_key or start_key,
+                name=wizard.get("name"),
+                confirm_repeat=confirm.cleaned_data["confirm_repeat"],
             )
         except FieldErrors as exc:
             errors = exc.errors
@@ -155,6 +161,8 @@ def new_preview(request: HttpRequest) -> HttpResponse:
                 errors["confirm"] = (
                     "Tick the box to confirm the number of recipients: more than the threshold get a message."
                 )
+            if "confirmRepeat" in errors:
+                errors["confirmRepeat"] += " Tick “Send it to them again” to go ahead."
         except Conflict as exc:  # the posted key started another job (a stale tab): start afresh
             errors = {"start_key": str(exc)}
         except Refused as exc:
@@ -164,7 +172,8 @@ def new_preview(request: HttpRequest) -> HttpResponse:
             job = started.job
             if started.created:
                 messages.success(
-                    request, f"Job started: {job.totalRecipients - job.skippedCount} recipients to send to."
+                    request,
+                    f"Job “{job.title}” started: {job.totalRecipients - job.skippedCount} recipients to send to.",
                 )
             return redirect("bulk:detail", job_id=job.jobId)
     try:
@@ -187,6 +196,8 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         "refused_total": preview.total - preview.sendable,
         "room": preview.tier.business_initiated - preview.tier.shortfall,
         "estimate": _duration(preview.estimated_seconds),
+        "campaign_name": wizard.get("name") or "",
+        "repeat_hours": settings.BULK_REPEAT_WARNING_HOURS,
     }
     return render(request, "bulk/new_preview.html", context, status=status)
 
@@ -204,7 +215,7 @@ def _duration(seconds: float) -> str:
 def _refused_rows(preview: actions.Preview) -> list[tuple[str, int, str]]:
     """(reason code, rows, the sentence a single send would show) for the preview, largest first."""
     address = "email address" if preview.channel == "email" else "phone number"
-    words = {"address": address, "channel": preview.channel, "sender": preview.sender}
+    words = {"address": address, "channel": preview.channel, "sender": business_numbers.label(preview.sender)}
 
     def sentence(code: str) -> str:
         if code in AUDIENCE_SENTENCES:
@@ -233,12 +244,19 @@ def _progress_context(request: HttpRequest, job: BulkJob) -> dict:
         if has_role(request.user, Role.OPERATOR)
         else []
     )
+    # Paused or cancelled: what was already with the provider still goes, and the page says how much.
+    stopping = job.status in ("paused", "cancelled") and job.completedAt is None
+    in_flight = queries.in_flight(job.jobId) if stopping else 0
     return {
         "job": job,
         "progress": progress,
         "ended": ended,
         "polling": not ended or waiting_for_report,
+        # A paused job with nothing in flight changes only when someone resumes it: ask less often.
+        "poll_every": "10s" if job.status == "paused" and not in_flight else "2s",
+        "in_flight": in_flight,
         "controls": controls,
+        "cursor": request.GET.get("cursor") or "",
     }
 
 
@@ -248,16 +266,26 @@ def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     if not isinstance(job, BulkJob):
         return job
     context = _progress_context(request, job)
-    # Only the progress poll gets the fragment; a boosted navigation here needs the whole page.
-    if request.htmx and request.htmx.target == "job-progress":
-        return render(request, "bulk/_progress.html", context)
     try:
-        recipients = queries.recipients(job_id, request.GET.get("cursor") or None)
+        recipients = queries.recipients(job_id, context["cursor"] or None)
     except InvalidCursor:
         return redirect("bulk:detail", job_id=job_id)
-    return render(
-        request, "bulk/detail.html", {**context, "recipients": recipients, "final_statuses": FINAL_RECIPIENT_STATUSES}
-    )
+    context = {**context, "recipients": recipients, "final_statuses": FINAL_RECIPIENT_STATUSES}
+    # Only the progress poll gets the fragment (with the recipients' page, swapped out of band so
+    # the table follows the counts); a boosted navigation here needs the whole page.
+    if request.htmx and request.htmx.target == "job-progress":
+        return render(request, "bulk/_poll.html", context)
+    return render(request, "bulk/detail.html", context)
+
+
+@require_role(Role.VIEWER)
+def job_funnel(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The funnel fragment, loaded by the job page after it is drawn and again while messages move."""
+    job = _job_or_404(request, job_id)
+    if not isinstance(job, BulkJob):
+        return job
+    recent = job.completedAt is None or job.completedAt > now() - FUNNEL_WATCH
+    return render(request, "bulk/_funnel.html", {"job": job, "funnel": funnel.funnel(job), "polling": recent})
 
 
 @require_role(Role.OPERATOR)
@@ -271,12 +299,23 @@ def job_control(request: HttpRequest, job_id: str) -> HttpResponse:
     except (Conflict, FieldErrors) as exc:
         messages.error(request, f"Not done: {exc}")
     else:
-        messages.success(request, f"Job {PAST_TENSE.get(action, action)}.")
+        messages.success(request, _control_sentence(action, queries.in_flight(job.jobId) if action != "resume" else 0))
         job_id = job.jobId
     return redirect("bulk:detail", job_id=job_id)
 
 
 PAST_TENSE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+
+
+def _control_sentence(action: str, in_flight: int) -> str:
+    """What a press did, and what it cannot stop: messages already with the provider still go."""
+    done = PAST_TENSE.get(action, action).capitalize()
+    if action == "resume":
+        return f"{done}: sending again."
+    if in_flight:
+        them = "message" if in_flight == 1 else "messages"
+        return f"{done}. {in_flight} {them} already with the provider will still go."
+    return f"{done}. Nothing more goes out{' until you resume' if action == 'pause' else ''}."
 
 
 @require_role(Role.VIEWER)

@@ -100,6 +100,21 @@ class BadFile(ValueError):
     pass
 
 
+REJECTED_COLUMNS = ("line", "reason")
+
+
+def rejected_rows(content: bytes, errors: list[dict]) -> Iterator[str]:
+    """The rows an import refused, as the file had them, each after its line number and reason:
+    fixed and saved, the file imports again (the two extra columns are ignored on import)."""
+    table = safe_csv.read(content.decode("utf-8-sig"))
+    by_line = dict(table.rows)
+    writer = safe_csv.Writer(_Echo())
+    yield writer.writerow([*REJECTED_COLUMNS, *table.header])
+    for error in errors:
+        record = by_line.get(int(error["line"]), {})
+        yield writer.writerow([error["line"], error["reason"], *(record.get(name, "") for name in table.header)])
+
+
 def parse(content: bytes) -> list[Row]:
     """Read an uploaded CSV into rows of contact fields, each either data or an error."""
     try:
@@ -117,6 +132,8 @@ def parse(content: bytes) -> list[Row]:
         raise BadFile(f"no 'phone' or 'email' column; the columns can be {', '.join(IMPORT_COLUMNS)}")
     rows = []
     for line, record in table.rows:
+        if not any(cell.strip() for cell in record.values()):
+            continue  # a line of only commas or spaces (a spreadsheet's blank last line) is no row
         data: dict[str, Any] = {}
         error = None
         for column in IMPORT_COLUMNS:

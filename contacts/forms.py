@@ -4,13 +4,19 @@ page refuses exactly what the API refuses, with the same words."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from contacts.models import Contact
 
 
 class ContactForm(forms.Form):
     name = forms.CharField(required=False, max_length=200)
-    phone = forms.CharField(required=False, max_length=32, help_text="With country code, e.g. +14155550123")
+    # A national number is read in the business's country (DEFAULT_PHONE_REGION): the hint says so.
+    phone = forms.CharField(
+        required=False,
+        max_length=32,
+        help_text=f"As dialled in {settings.DEFAULT_PHONE_REGION}, or with + and the country code (e.g. +14155550123)",
+    )
     email = forms.CharField(required=False, max_length=254)
     optInWhatsApp = forms.BooleanField(required=False, label="Opted in to WhatsApp")
     optInSms = forms.BooleanField(required=False, label="Opted in to SMS")

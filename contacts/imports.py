@@ -5,6 +5,7 @@ the background and how a re-import creates nothing twice: docs/design/contacts.m
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from celery import shared_task
@@ -15,7 +16,7 @@ from ulid import ULID
 from contacts import actions, csv_io
 from contacts.models import ContactImport
 from contacts.queries import find_live_by_email, find_live_by_phone
-from contacts.validation import InvalidValue, normalise_email, normalise_phone
+from contacts.validation import InvalidValue, normalise_email, normalise_phone, visible_text
 from wecare import audit
 from wecare.aws import client
 from wecare.dynamo import now
@@ -25,9 +26,10 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 100  # rows between progress writes: one write per 100 rows, not per row
 MAX_ERRORS_KEPT = 1000  # an item is at most 400 KB; the rest are counted, not listed
+MAX_FILE_NAME = 200
 
 
-def start_import(content: bytes, *, user: Any) -> ContactImport:
+def start_import(content: bytes, *, user: Any, file_name: str | None = None) -> ContactImport:
     """Check the file's shape now (so a wrong file is refused on the page), store it, queue it."""
     try:
         rows = csv_io.parse(content)
@@ -37,12 +39,23 @@ def start_import(content: bytes, *, user: Any) -> ContactImport:
     key = f"{settings.IMPORT_PREFIX}{import_id}.csv"
     client("s3").put_object(Bucket=settings.REPORT_BUCKET, Key=key, Body=content, ContentType="text/csv")
     job = ContactImport(
-        importId=import_id, createdBy=audit.actor_id(user), createdAt=now(), s3Key=key, totalRows=len(rows)
+        importId=import_id,
+        createdBy=audit.actor_id(user),
+        createdAt=now(),
+        s3Key=key,
+        totalRows=len(rows),
+        fileName=visible_text(file_name or "")[:MAX_FILE_NAME] or None,
     )
     job.save()
     audit.record(user, "contact.import.start", "contact_import", import_id, rows=len(rows))
     run_import_task.delay(import_id)  # after the writes it reads
     return job
+
+
+def rejected_csv(job: ContactImport) -> Iterator[str]:
+    """The refused rows of the stored file, with line and reason (contacts.csv_io.rejected_rows)."""
+    body = client("s3").get_object(Bucket=settings.REPORT_BUCKET, Key=job.s3Key)["Body"].read()
+    return csv_io.rejected_rows(body, list(job.errorRows or []))
 
 
 def get_import(import_id: str) -> ContactImport:

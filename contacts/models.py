@@ -187,6 +187,7 @@ class ContactImport(DynamoModel):
     createdBy = UnicodeAttribute()
     createdAt = UTCDateTimeAttribute()
     s3Key = UnicodeAttribute()
+    fileName = UnicodeAttribute(null=True)  # the uploaded file's name, as its page is titled
     status = UnicodeAttribute(default="queued")  # queued | running | completed | failed
     totalRows = NumberAttribute(default=0)
     processedRows = NumberAttribute(default=0)
@@ -194,6 +195,12 @@ class ContactImport(DynamoModel):
     existingCount = NumberAttribute(default=0)
     errorRows = JSONAttribute(default=list)  # [{"line": 3, "reason": "..."}]
     finishedAt = UTCDateTimeAttribute(null=True)
+
+    @property
+    def title(self) -> str:
+        """What its page calls it: "Import of contacts.csv, 30 Nov 19:40 UTC"."""
+        when = f"{self.createdAt:%d %b %H:%M} UTC"
+        return f"Import of {self.fileName}, {when}" if self.fileName else f"Import, {when}"
 
     @property
     def percent(self) -> int:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("export.csv", views.contact_export, name="export"),
     path("import/", views.import_start, name="import"),
     path("import/<str:import_id>/", views.import_status, name="import_status"),
+    path("import/<str:import_id>/rejected.csv", views.import_rejected, name="import_rejected"),
     path("<str:contact_id>/", views.contact_detail, name="detail"),
     path("<str:contact_id>/consent.csv", views.consent_export, name="consent_export"),
     path("<str:contact_id>/edit/", views.contact_edit, name="edit"),

@@ -42,14 +42,18 @@ class InvalidValue(ValueError):
 
 
 def normalise_phone(raw: str) -> str:
+    """E.164. A number without + (a national number, "98123 45680") is read in the business's
+    country, DEFAULT_PHONE_REGION."""
     text = raw.strip()
-    region = settings.DEFAULT_PHONE_REGION or None
+    region = settings.DEFAULT_PHONE_REGION
+    hint = "write it in international format, e.g. +14155550123"
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        hint = "" if region else " in international format, e.g. +14155550123"
-        raise InvalidValue(f"'{text}' is not a phone number; write it{hint}") from None
+        raise InvalidValue(f"'{text}' is not a phone number; {hint}") from None
     if not phonenumbers.is_valid_number(number):
+        if not text.startswith("+"):
+            raise InvalidValue(f"'{text}' is not a phone number in {region}; {hint}")
         raise InvalidValue(f"'{text}' is not a valid phone number for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -164,7 +164,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = imports.start_import(form.cleaned_data["file"].read(), user=request.user)
+            upload = form.cleaned_data["file"]
+            job = imports.start_import(upload.read(), user=request.user, file_name=upload.name)
         except FieldErrors as exc:
             form.add_error("file", " ".join(exc.errors.values()))
         else:
@@ -182,3 +183,15 @@ def import_status(request: HtmxHttpRequest, import_id: str) -> HttpResponse:
     polling = request.htmx and request.htmx.target == "import-progress"
     template = "contacts/_import_progress.html" if polling else "contacts/import_status.html"
     return render(request, template, {"job": job})
+
+
+@require_role(Role.OPERATOR)
+def import_rejected(request: HttpRequest, import_id: str) -> HttpResponseBase:
+    """The rows the import refused, as a CSV to fix and import again."""
+    try:
+        job = imports.get_import(import_id)
+    except NotFound as exc:
+        return render(request, "contacts/missing.html", {"reason": str(exc)}, status=404)
+    response = StreamingHttpResponse(imports.rejected_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.importId}.csv"'
+    return response

@@ -170,6 +170,7 @@ def main() -> int:
         wait_for(f"http://127.0.0.1:{port}/healthz", 60)
         # moto's SNS then delivers every event published to the topic to our webhook, signed, as AWS does.
         manage(env, "simulate_inbound", "--subscribe", f"http://127.0.0.1:{port}/webhooks/sns/")
+        manage(env, "seed_inbox")  # a few customers write in on each channel while the inbox is empty
     except BaseException:
         for proc in children:
             proc.terminate()

@@ -1,6 +1,7 @@
 """Keep the local stack's data across restarts: moto holds everything in memory, so the dev
 stack saves every DynamoDB item and S3 object to a JSON file when it stops (and every minute
-while it runs) and loads it back at the next start. Local stack only.
+while it runs) and loads it back at the next start, putting each dead-letter record's message back
+on its queue (SQS is not saved). Local stack only.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from wecare import dlq
 from wecare.aws import client
 from wecare.dynamo import ALL_MODELS
 
@@ -59,4 +61,7 @@ def load(path: Path) -> dict[str, int]:
         for key, body in objects.items():
             s3.put_object(Bucket=bucket, Key=key, Body=base64.b64decode(body))
         counts[f"s3://{bucket}"] = len(objects)
+    # SQS is not saved: each dead-letter record's message goes back on its queue, else the DLQ page
+    # would count 0 waiting above the records loaded back.
+    counts["dead-letter messages"] = dlq.requeue_records()
     return counts

@@ -19,6 +19,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from contacts.models import Contact
+from messaging import search_index
 from wecare.dynamo import DynamoModel, Transaction, meta, register, string_index
 
 PREVIEW_CHARS = 160
@@ -53,6 +54,7 @@ class InboxConversation(DynamoModel):
     lastPreview = UnicodeAttribute(null=True)
     lastDirection = UnicodeAttribute(null=True)  # inbound | outbound
     lastType = UnicodeAttribute(null=True)  # text, image, template…
+    lastBy = UnicodeAttribute(null=True)  # outbound: the username that sent it, or "system"
     # The oldest customer message no person has answered since: how long they have waited.
     waitingSince = UnicodeAttribute(null=True)
     unreadCount = NumberAttribute(default=0)
@@ -97,10 +99,20 @@ def source_key(key: str) -> str:
 # --- writes in the message's own transaction ------------------------------------------------
 
 
-def update_in(tx: Transaction, key: str, **message: Any) -> None:
+def update_in(tx: Transaction, key: str, *, search_text: str | None = None, **message: Any) -> None:
     """Add one message to the conversation's inbox item inside ``tx``, the transaction that records
-    the message (labelled ``inbox``); ``message`` as ``record_actions`` takes it."""
+    the message (labelled ``inbox``); ``message`` as ``record_actions`` takes it.
+
+    Once the transaction commits, the message's words go to the inbox search's index
+    (``search_index``): ``search_text`` when the writer has more than the preview."""
     tx.update(InboxConversation(key=key), actions=record_actions(**message), label="inbox")
+    contact: Contact | None = message.get("contact")
+    text = " ".join(filter(None, [message.get("subject"), search_text or message["preview"]]))
+    tx.after_commit(
+        lambda: search_index.index_later(
+            key, message["at"], text, name=contact.name if contact else None, customer=message["customer"]
+        )
+    )
 
 
 def record_actions(
@@ -154,6 +166,8 @@ def record_actions(
         # Sending does not change what the team decided about the conversation; a first message
         # from us opens it.
         actions += [I.status.set(I.status | Status.OPEN.value), I.unreadCount.set(I.unreadCount | 0)]
+        # Who sent it: the inbox warns a person whose colleague replied while they were writing.
+        actions.append(I.lastBy.set(by or SYSTEM_ACTOR))
         if by and by != SYSTEM_ACTOR:
             actions.append(I.waitingSince.remove())
     return actions

@@ -139,7 +139,7 @@ class ComposeForm(forms.Form):
         senders = allowed_senders(Channel(channel))
         sender = self.fields["sender"]
         assert isinstance(sender, forms.ChoiceField)  # declared above; narrows Field for the type check
-        sender.choices = [(s, business_numbers.label(s)) for s in senders]  # named, not internal ids
+        sender.choices = [(s, business_numbers.label(s)) for s in senders]  # named: "Sales · +91 …"
 
     def clean_file(self):
         """Only what WhatsApp takes, judged from the bytes (the browser's Content-Type and the

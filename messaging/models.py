@@ -173,7 +173,7 @@ class VoiceCall(DynamoModel):
 
 # The WhatsApp single table's models, the SMS/email threads and the inbox's conversation items
 # live in their own modules; importing them here registers their tables with bootstrap like every
-# other app table.
+# other app table (without it, a stack whose first request draws the sidebar had no inbox table).
 from messaging import conversation_index, threads, whatsapp_table  # noqa: E402,F401
 
 

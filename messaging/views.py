@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -122,7 +123,8 @@ def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
     if request.method == "GET" or request.POST.get("action") != "send":
         shown, _, _ = _channel_and_kind(request, contact)
         form = ComposeForm(request.POST or None, channel=shown, initial={"channel": shown})
-        return render(request, "messaging/_compose.html", _compose_context(request, contact, contact_id, form))
+        context = _compose_context(request, contact, contact_id, form, **_consent_asked(request))
+        return render(request, "messaging/_compose.html", context)
     channel = channel or "whatsapp"
     form = ComposeForm(request.POST, request.FILES, channel=channel)
     refusal = None
@@ -145,6 +147,16 @@ def compose(request: HttpRequest, contact_id: str) -> HttpResponse:
             return response
     context = _compose_context(request, contact, contact_id, form, refusal=refusal, send_errors=send_errors)
     return render(request, "messaging/_compose.html", context, status=422)
+
+
+def _consent_asked(request: HttpRequest) -> dict:
+    """A composer elsewhere (the inbox) links to this page with ``?consent=<channel>``: the panel,
+    loaded by htmx, opens that channel's consent form (htmx names the page in HX-Current-URL)."""
+    page = urlsplit(request.headers.get("HX-Current-URL") or "")
+    channel = (parse_qs(page.query).get("consent") or [""])[0]
+    if unknown_channel(channel):
+        return {}
+    return {"consent_open": True, "consent_form": ConsentForm(initial={"channel": channel})}
 
 
 def _said(field: str, message: str) -> str:

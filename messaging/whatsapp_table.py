@@ -206,6 +206,18 @@ class WaConsentKeywords(WhatsAppItem, discriminator="CONSENT_KEYWORDS"):
     updatedBy = UnicodeAttribute(null=True)
 
 
+class WaBusinessNumber(WhatsAppItem, discriminator="BUSINESS_NUMBER"):
+    """``BUSINESS_NUMBER#{sender}``. Added to the layout: the name and phone number an admin gives
+    an allowlisted sender (a WhatsApp phone-number id, the SMS pool or a number, the SES address),
+    so pages say "Sales · +91 98765 00001" instead of an id (messaging/business_numbers.py)."""
+
+    sender = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    displayName = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164
+    updatedBy = UnicodeAttribute(null=True)
+
+
 class WaPaymentConfig(WhatsAppItem, discriminator="PAYMENT_CONFIG"):
     """``TENANT#{tenantId}#PAYCFG#{wabaId}#{configName}``"""
 

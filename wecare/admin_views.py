@@ -131,7 +131,26 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
             request, report.summary()
         )
         return redirect("dynamo_admin:dlq")
-    queues = [{"name": name, "depth": dlq.depth(name), "records": dlq.records(name)} for name in DEAD_LETTER_QUEUES]
+    paged = request.GET.get("queue", "")
+    try:
+        before = Cursor.decode(request.GET.get("cursor"), scope=f"dlq:{paged}") if paged in DEAD_LETTER_QUEUES else None
+    except InvalidCursor:
+        return redirect("dynamo_admin:dlq")
+    queues = []
+    for name in DEAD_LETTER_QUEUES:
+        page = dlq.records_page(name, (before or {}).get("before") if name == paged else None)
+        queues.append(
+            {
+                "name": name,
+                "depth": dlq.depth(name),
+                "page": page,
+                "rows": [(item, dlq.failure(item)) for item in page.items],
+                "paged": name == paged and before is not None,
+                "cursor": Cursor.encode({"before": page.next_before}, scope=f"dlq:{name}")
+                if page.next_before
+                else None,
+            }
+        )
     return render(
         request,
         "admin/dynamo/dlq.html",

@@ -16,6 +16,7 @@ from contacts.api import router as contacts_router
 from messaging.api import router as messages_router
 from messaging.inbox.api import router as inbox_router
 from messaging.inbox.thread_api import router as threads_router
+from messaging.inbox.work_api import router as work_router
 from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.bodylimits import too_large
 from wecare.errors import DomainError
@@ -47,5 +48,6 @@ api.add_router("/messages", messages_router)
 api.add_router("/bulk", bulk_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/threads", threads_router)
+api.add_router("/work", work_router)
 
 __all__ = ["VIEWER", "api"]

@@ -349,6 +349,46 @@ def _keep(sqs, url: str, message: dict, parked: Parked, item: DLQMessage, raw: b
     return "keep"
 
 
+PAGE = 50
+
+
+@dataclass
+class RecordsPage:
+    """A page of a queue's records, newest first, with the queue's whole count."""
+
+    items: list[DLQMessage]
+    total: int  # records of the queue (not only this page)
+    next_before: str | None  # the dlqMessageId to page on from; None: the last page
+
+
+def records_page(dlq: str, before: str | None = None, *, limit: int = PAGE) -> RecordsPage:
+    """One page of a queue's records, newest first, older than ``before`` (a dlqMessageId, a ULID,
+    so ids sort by when they were parked). The table holds at most 7 days of failures, so a page
+    reads the queue's records and cuts its page from them."""
+    everything = records(dlq)
+    older = [item for item in everything if before is None or item.dlqMessageId < before]
+    page = older[:limit]
+    return RecordsPage(page, len(everything), page[-1].dlqMessageId if len(older) > limit else None)
+
+
+def failure(item: DLQMessage) -> Parked | None:
+    """What the record's payload says: the task, its arguments and the last error."""
+    return _decode(item.payload) if item.payload else None
+
+
+def requeue_records() -> int:
+    """Put every record's message back on its queue; for a store that kept the records but not the
+    queues (the local stack's snapshot). A message already there too is replayed once: the replay
+    drops the duplicate. Returns how many were sent."""
+    sqs = aws.client("sqs")
+    sent = 0
+    for item in records():
+        if item.payload and item.queueName in DEAD_LETTER_QUEUES:
+            sqs.send_message(QueueUrl=_url(item.queueName), MessageBody=item.payload)
+            sent += 1
+    return sent
+
+
 def records(dlq: str | None = None) -> list[DLQMessage]:
     """DLQMessages items, newest first (a Scan: the table holds at most 7 days of failures)."""
     condition = not_expired(DLQMessage.expiresAt)

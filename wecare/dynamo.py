@@ -7,6 +7,7 @@ and in tests, and to DynamoDB in production. ``ALL_MODELS`` lists the one model 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -247,13 +248,22 @@ class Transaction:
     def __init__(self) -> None:
         self._tx = TransactWrite(connection=_connection(settings.AWS_REGION, settings.AWS_ENDPOINT_URL))
         self._labels: dict[str, list[Any]] = {kind: [] for kind in self._KINDS}
+        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Transaction:
         self._tx.__enter__()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._tx.__exit__(*exc_info)
+        self._tx.__exit__(*exc_info)  # commits, or raises why it did not
+        if exc_info[0] is None:
+            for callback in self._after_commit:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (never if it is cancelled): work that
+        must follow the write, such as enqueuing a task that reads it."""
+        self._after_commit.append(callback)
 
     def _add(self, kind: str, label: Any, *args: Any, **kwargs: Any) -> None:
         getattr(self._tx, kind)(*args, **kwargs)

@@ -15,10 +15,13 @@ class NavItem:
     url_name: str | None  # None: not built yet
     children: tuple[NavItem, ...] = ()
     kwargs: tuple[tuple[str, str], ...] = ()  # the URL's arguments, when one view serves several items
+    query: str = ""  # a filter of the page, when several items are one page filtered (the inbox's channels)
 
     @property
     def url(self) -> str | None:
-        return reverse(self.url_name, kwargs=dict(self.kwargs)) if self.url_name else None
+        if not self.url_name:
+            return None
+        return reverse(self.url_name, kwargs=dict(self.kwargs)) + (f"?{self.query}" if self.query else "")
 
     @property
     def built(self) -> bool:
@@ -33,11 +36,11 @@ SIDEBAR: tuple[NavItem, ...] = (
     NavItem("Invoice", None),
     NavItem(
         "DM",
-        None,
+        "inbox:list",  # the one inbox; its channels are filters of it
         children=(
-            NavItem("WhatsApp", "inbox:list"),
-            NavItem("SMS", "threads:list", kwargs=(("channel", "sms"),)),
-            NavItem("SES", "threads:list", kwargs=(("channel", "email"),)),
+            NavItem("WhatsApp", "inbox:list", query="channel=whatsapp"),
+            NavItem("SMS", "inbox:list", query="channel=sms"),
+            NavItem("SES", "inbox:list", query="channel=email"),
             NavItem("Templates", "messaging:templates"),
             NavItem("Usage", "messaging:usage"),
         ),
@@ -59,6 +62,7 @@ def sidebar_items(request: HttpRequest) -> list[dict]:
                 "url": url,
                 "active": bool(url and path.startswith(url)),
                 "children": [{"label": c.label, "url": c.url} for c in item.children],
+                "inbox": item.url_name == "inbox:list",  # the DM entry shows the inbox's unread count
             }
         )
     return items

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 
 from wecare.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str
 
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wecare.context_processors.platform",
+                "messaging.context_processors.inbox",  # the sidebar's unread count
             ],
         },
     },
@@ -285,6 +287,10 @@ BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
 BEDROCK_FOUNDATION_MODEL = env_str("BEDROCK_FOUNDATION_MODEL", default="amazon.nova-pro-v1:0")
 BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20, minimum=0)
+# A bulk job sending the same content (template or text) as another job of the last this many hours
+# to some of the same recipients starts only when the operator confirms the repeat (bulk/repeats.py).
+# 0: no check.
+BULK_REPEAT_WARNING_HOURS = env_int("BULK_REPEAT_WARNING_HOURS", default=24, minimum=0)
 # A bulk recipient claimed (sending) this long ago with no outcome recorded: its worker died; the
 # sweep reports it unknown and never sends it again (bulk/sweep.py).
 BULK_STUCK_SENDING_MINUTES = env_int("BULK_STUCK_SENDING_MINUTES", default=10, minimum=1)
@@ -356,7 +362,11 @@ LOGGING = {
         "pynamodb": {"level": "WARNING"},
     },
 }
-DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", default="")  # e.g. IN: lets people type local numbers
+# The business's country: a number typed without + (a national number, "98123 45680") is read in
+# it, in forms, the API and the import; a number with + is read as written whatever this is.
+DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", default="IN").upper()
+if DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ConfigError(f"DEFAULT_PHONE_REGION={DEFAULT_PHONE_REGION!r} is not a region code such as IN or US")
 IMPORT_PREFIX = env_str("IMPORT_PREFIX", default="base-wecare-digital/imports/")
 SEND_RETRY_BASE_SECONDS = float(env_str("SEND_RETRY_BASE_SECONDS", default="0.5"))  # backoff 0.5, 1, 2 s
 CELERY_BEAT_SCHEDULE = {
@@ -378,6 +388,7 @@ CELERY_TASK_ROUTES = {
     "messaging.process_email_inbound": {"queue": "inbound-queue"},
     "messaging.fetch_inbound_media": {"queue": "inbound-queue"},
     "messaging.after_inbound": {"queue": "default"},
+    "messaging.index_message_words": {"queue": "default"},
     "bulk.prepare_job": {"queue": "bulk-queue"},
     "bulk.send_chunk": {"queue": "bulk-queue"},
     "bulk.sweep_stuck": {"queue": "bulk-queue"},

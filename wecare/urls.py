@@ -17,13 +17,15 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("messages/", include("messaging.urls")),
     path("bulk/", include("bulk.urls")),
-    path("dm/whatsapp/", include("messaging.inbox.urls")),
-    path("dm/", include("messaging.inbox.thread_urls")),  # dm/sms/ and dm/email/
+    path("dm/work/", include("messaging.inbox.work_urls")),  # before the inbox's own dm/<conversation>/ patterns
+    path("dm/", include("messaging.inbox.urls")),  # the one inbox; /dm/whatsapp/, /dm/sms/… redirect into it
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature
     path("u/<str:token>", unsubscribe_link, name="unsubscribe"),  # public: the signed token is the authority
     path("admin/", include("wecare.admin_urls")),  # before admin.site.urls: its catch-all would shadow these
     path("admin/whatsapp/", include("messaging.autoreply.urls")),
     path("admin/consent-keywords/", include("messaging.autoreply.keyword_urls")),
+    path("admin/business-numbers/", include("messaging.business_number_urls")),
+    path("admin/canned-replies/", include("messaging.inbox.canned_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

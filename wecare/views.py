@@ -10,7 +10,8 @@ from wecare.roles import Role, public, require_role
 
 @require_role(Role.VIEWER)
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("contacts:list")
+    """Where login lands: the inbox, where staff spend their day."""
+    return redirect("inbox:list")
 
 
 @public

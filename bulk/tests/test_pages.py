@@ -183,7 +183,11 @@ def test_an_operator_pauses_and_a_second_press_gets_a_clear_conflict(client_for,
     assert 'value="pause"' in client.get(f"/bulk/{job.jobId}/").content.decode()
     response = client.post(f"/bulk/{job.jobId}/control/", {"action": "pause"}, follow=True)
     page = response.content.decode()
-    assert "Job paused." in page and 'value="resume"' in page and 'value="pause"' not in page
+    assert (
+        "Paused. Nothing more goes out until you resume." in page
+        and 'value="resume"' in page
+        and 'value="pause"' not in page
+    )
     response = client.post(f"/bulk/{job.jobId}/control/", {"action": "pause"}, follow=True)
     assert "Not done: The job is paused; it cannot pause now." in response.content.decode()
     client.post(f"/bulk/{job.jobId}/control/", {"action": "cancel"})

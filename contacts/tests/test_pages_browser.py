@@ -222,7 +222,7 @@ def test_the_import_page_follows_a_running_import_until_it_completes(login_page,
     )
     expect(page.locator("[data-status]")).to_have_text("completed", timeout=15000)
     expect(page.locator("#import-progress")).to_contain_text("Created 2 · already there 0 · errors 0")
-    expect(page.locator("h1")).to_have_text(f"Import {job.importId}")  # the fragment replaced only the progress
+    expect(page.locator("h1")).to_have_text(job.title)  # the fragment replaced only the progress
     assert page.evaluate("window.__marker") == 1
 
 

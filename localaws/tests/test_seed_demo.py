@@ -3,18 +3,22 @@ password, refreshed at every start; contacts only into an empty table; never out
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from contacts import actions
+from messaging import business_numbers
+from messaging.whatsapp_table import WaBusinessNumber
 from wecare.roles import Role
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_creates_a_user_per_role_then_resets_their_password(new_phone, capsys):
+def test_it_creates_a_user_per_role_then_resets_their_password(new_phone, capsys, unnamed_numbers):
     actions.create_contact({"name": "Already here", "phone": new_phone()}, user=None, source="test")
 
     call_command("seed_demo", "--password", "first-password")
@@ -37,3 +41,27 @@ def test_it_refuses_outside_development(settings):
     settings.ENVIRONMENT = "staging"
     with pytest.raises(CommandError, match="only runs with ENVIRONMENT=development"):
         call_command("seed_demo", "--password", "x")
+
+
+@pytest.fixture
+def unnamed_numbers():
+    """No business number named before or after (the names are shared by every test of the process)."""
+
+    def forget() -> None:
+        for number in business_numbers.allowlisted():
+            with contextlib.suppress(WaBusinessNumber.DoesNotExist):
+                WaBusinessNumber.get(f"BUSINESS_NUMBER#{number.sender}").delete()
+        business_numbers.forget_cache()
+
+    forget()
+    yield
+    forget()
+
+
+def test_it_names_the_demo_business_numbers_and_keeps_a_name_an_admin_set(unnamed_numbers, admin_user, settings):
+    first, second = settings.WHATSAPP_PHONE_NUMBER_IDS[:2]
+    business_numbers.save(second, name="Kept", phone="", user=admin_user)
+    call_command("seed_demo", "--password", "pw")
+    assert business_numbers.label(first) == "Sales · +91 98765 00001"
+    assert business_numbers.label(second) == "Kept"
+    assert business_numbers.label(settings.SMS_POOL_ID) == "Promotions"

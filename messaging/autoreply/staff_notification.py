@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 
 from messaging.autoreply import cooldown
 from messaging.autoreply.trigger import InboundEvent
+from messaging.conversation_index import key_for_whatsapp
 from messaging.outbound import ratelimit
 from messaging.outbound.send import load_contact
 from messaging.outbound.senders import Outbound, SendError, TokenExpired, deliver
@@ -30,8 +31,8 @@ PREVIEW_CHARS = 280
 
 
 def conversation_url(conversation_pk: str) -> str:
-    """The inbox's conversation page: /dm/whatsapp/<quoted pk>/ (messaging/inbox/urls.py)."""
-    return f"{settings.SITE_URL}/dm/whatsapp/{quote(conversation_pk, safe='')}/"
+    """The inbox's conversation page: /dm/<inbox key>/ (messaging/inbox/urls.py)."""
+    return f"{settings.SITE_URL}/dm/{quote(key_for_whatsapp(conversation_pk), safe='~')}/"
 
 
 def notify_staff(inbound: InboundEvent) -> str:

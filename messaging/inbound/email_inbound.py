@@ -276,6 +276,7 @@ def _record(
                     direction="inbound",
                     at=item.timestamp.isoformat(),
                     subject=mail.subject,
+                    search_text=mail.text,  # the whole body's words, not only the preview's
                 )
         except TransactWriteError as exc:
             failed = tx.failed_labels(exc)

@@ -12,6 +12,8 @@ from django.conf import settings
 
 from contacts import actions as contact_actions
 from contacts.models import Contact
+from messaging.conversation_index import key_for_whatsapp
+from messaging.inbox import index_read
 from messaging.inbox.queries import contact_for, customer, numbers, suffix
 from messaging.models import Message
 from messaging.outbound import send
@@ -43,6 +45,7 @@ def mark_read(conversation: WaConversation, shown: list[WaMessage], *, user: Any
             condition=newest_seen & (WaConversation.unreadCount > 0),
         ):
             audit.record(user, "conversation.read", "conversation", conversation.pk)
+            index_read.mark_read(key_for_whatsapp(conversation.pk), up_to=max(m.receivedAt or "" for m in shown))
     newly_marked = [m for m in shown if m.direction == "INBOUND" and not m.markedAsRead and _mark_message(m)]
     if newly_marked:
         # WhatsApp treats a read receipt as covering every earlier message of the chat, so one

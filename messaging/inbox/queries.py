@@ -26,6 +26,7 @@ from django.conf import settings
 from contacts.models import Contact
 from contacts.queries import find_live_by_phone, find_live_by_whatsapp_user
 from contacts.validation import WHATSAPP_USER_ID, whatsapp_user_id
+from messaging.inbox import paging
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.aws import client
 from wecare.dynamo import Cursor
@@ -36,7 +37,6 @@ log = logging.getLogger("messaging.inbox")
 PAGE_SIZE = 30
 MAX_PAGE = 100
 MEDIA_LINK_SECONDS = 300  # long enough to open the file, short enough that a copied link dies
-MAX_QUERIES_PER_PAGE = 10  # the archived filter can thin pages out; stop after this many reads
 
 # The business number's suffix, "~", then the customer: a number, or a WhatsApp user id as
 # contacts.validation spells it.
@@ -100,7 +100,7 @@ def list_conversations(
 
     The archived flag is a filter (the GSI's key is the number), so one read can come back short;
     further reads ask for only what is still missing, which keeps the cursor exactly after the
-    last item returned. After MAX_QUERIES_PER_PAGE reads the page ends short, with a cursor.
+    last item returned. After ``paging.MAX_QUERIES_PER_PAGE`` reads the page ends short, with a cursor.
     """
     if number not in numbers():
         raise NotFound(f"{number} is not an allowlisted WhatsApp number")
@@ -109,20 +109,14 @@ def list_conversations(
         wanted = WaConversation.archived == True  # noqa: E712
     else:
         wanted = WaConversation.archived.does_not_exist() | (WaConversation.archived == False)  # noqa: E712
-    key = Cursor.decode(cursor, scope=f"inbox:{number}")
-    items: list[WaConversation] = []
-    for _ in range(MAX_QUERIES_PER_PAGE):
-        results = WaConversation.inbox_index.query(
-            inbox_key(number),
-            scan_index_forward=False,
-            filter_condition=wanted,
-            limit=limit - len(items),
-            last_evaluated_key=key,
-        )
-        items.extend(c for c in results if isinstance(c, WaConversation))
-        key = results.last_evaluated_key
-        if not key or len(items) >= limit:
-            break
+    items, key = paging.filled(
+        lambda left, start: WaConversation.inbox_index.query(
+            inbox_key(number), scan_index_forward=False, filter_condition=wanted, limit=left, last_evaluated_key=start
+        ),
+        limit,
+        Cursor.decode(cursor, scope=f"inbox:{number}"),
+        WaConversation,
+    )
     return ConversationPage(items, Cursor.encode(key, scope=f"inbox:{number}"))
 
 

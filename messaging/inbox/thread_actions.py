@@ -9,6 +9,8 @@ from typing import Any
 
 from messaging import email_threads
 from messaging.channels import RULES, Channel, allowed_senders, default_sender
+from messaging.conversation_index import key_for_thread
+from messaging.inbox import index_read
 from messaging.inbox.thread_queries import contact_for
 from messaging.models import Message
 from messaging.outbound import send
@@ -32,6 +34,8 @@ def mark_read(thread: Thread, *, seen_last_at: str, user: Any) -> bool:
     )
     if done:
         audit.record(user, "conversation.read", "thread", thread.threadId)
+        # The thread's lastAt is stamped after its message's time, so it bounds the index's lastAt.
+        index_read.mark_read(key_for_thread(thread.threadId), up_to=seen_last_at)
     return done
 
 

@@ -20,7 +20,8 @@ from contacts.queries import find_live_by_email, find_live_by_phone
 from messaging import email_html
 from messaging.channels import Channel, allowed_senders
 from messaging.inbound import email_attachments
-from messaging.inbox.queries import MAX_PAGE, MAX_QUERIES_PER_PAGE, PAGE_SIZE, digest
+from messaging.inbox import paging
+from messaging.inbox.queries import MAX_PAGE, PAGE_SIZE, digest
 from messaging.models import MediaFile, Message
 from messaging.threads import THREAD_ID, Thread, channel_of, inbox_key
 from wecare.dynamo import Cursor
@@ -94,25 +95,23 @@ def list_threads(
 ) -> ThreadPage:
     """A business number's (or address's) conversations, newest first, archived or not. The
     archived flag is a filter, so a read can come back short; further reads ask for what is
-    missing (as the WhatsApp inbox does), at most MAX_QUERIES_PER_PAGE of them."""
+    missing (``paging.filled``), as the WhatsApp lists do."""
     if channel not in CHANNELS:
         raise NotFound(f"no {channel} conversations")
     wanted = Thread.archived == True if archived else (Thread.archived.does_not_exist() | (Thread.archived == False))  # noqa: E712 - DynamoDB conditions
     scope = f"threads:{inbox_key(channel, business)}:{int(archived)}"
-    key = Cursor.decode(cursor, scope=scope)
-    items: list[Thread] = []
-    for _ in range(MAX_QUERIES_PER_PAGE):
-        results = Thread.by_inbox.query(
+    items, key = paging.filled(
+        lambda left, start: Thread.by_inbox.query(
             inbox_key(channel, business),
             scan_index_forward=False,
             filter_condition=wanted,
-            limit=limit - len(items),
-            last_evaluated_key=key,
-        )
-        items.extend(results)
-        key = results.last_evaluated_key
-        if not key or len(items) >= limit:
-            break
+            limit=left,
+            last_evaluated_key=start,
+        ),
+        limit,
+        Cursor.decode(cursor, scope=scope),
+        Thread,
+    )
     return ThreadPage(items, Cursor.encode(key, scope=scope))
 
 

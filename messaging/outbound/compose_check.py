@@ -47,7 +47,8 @@ class ComposeCheck:
 
     @property
     def records_consent(self) -> bool:
-        """The fix is recording the customer's consent: a form (a POST to ``fix_url``), not a link."""
+        """The fix is recording the customer's consent: the contact page's composer draws the form
+        in place; elsewhere ``fix_url`` links to it."""
         return self.code in CONSENT_FIXES
 
 
@@ -83,8 +84,10 @@ def _fix(contact: Contact | None, channel: Channel, reason: Reason | None) -> tu
     if contact is None or contact.is_deleted:
         return None, None
     if reason in CONSENT_FIXES:
-        url = reverse("messaging:compose_consent", args=[contact.contactId])
-        return f"Record their {gate.channel_name(channel)} consent", f"{url}?channel={channel.value}"
+        # The contact page's composer, where the consent form is (a link any composer can show);
+        # the form itself posts to messaging:compose_consent with how the customer agreed.
+        url = reverse("contacts:detail", args=[contact.contactId])
+        return f"Record their {gate.channel_name(channel)} consent", f"{url}?consent={channel.value}#compose"
     if reason is Reason.NO_ADDRESS:
         field = RULES[channel].address_field
         return ADDRESS_FIXES.get(field, "Add an address"), reverse("contacts:edit", args=[contact.contactId])

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from ulid import ULID
 
+from messaging.conversation_index import InboxConversation, Status, key_for_whatsapp, record_actions
 from messaging.inbox import queries as inbox_queries
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.dynamo import now
@@ -41,6 +42,19 @@ def conversation(
         archived=archived,
     )
     item.save()
+    # The inbox lists conversations from their InboxConversations item, which recording writes.
+    InboxConversation(
+        key=key_for_whatsapp(item.pk),
+        channel="whatsapp",
+        business=number,
+        customer=phone,
+        lastAt=item.receivedAt,
+        lastPreview="hello",
+        lastDirection="inbound",
+        lastType="text",
+        unreadCount=unread,
+        status=Status.RESOLVED.value if archived else Status.OPEN.value,
+    ).save()
     return item
 
 
@@ -85,5 +99,17 @@ def inbound(conv: WaConversation, text: str = "hello", *, minutes_ago: float = 0
             WaConversation.lastPreview.set(item.preview),
             WaConversation.lastType.set(item.type),
         ]
+    )
+    InboxConversation(key=key_for_whatsapp(conv.pk)).update(
+        actions=record_actions(
+            channel="whatsapp",
+            business=conv.originationPhoneNumberId or "",
+            customer=conv.from_ or "",
+            contact=None,
+            preview=item.preview or "",
+            direction="inbound",
+            at=item.receivedAt or "",
+            kind=item.type or "text",
+        )
     )
     return item

@@ -61,10 +61,8 @@ def test_one_email_per_conversation_per_ten_minutes(live, staff, operator, new_p
     assert first["subject"] == f"WhatsApp from Meera Iyer ({contact.phone})"
     assert "WECARE.DIGITAL" in first["source"] and settings.SES_SENDER_EMAIL in first["source"]
     assert "Is my order ready?" in first["body"]
-    quoted_pk = (
-        "CONV%23" + settings.WHATSAPP_PHONE_NUMBER_IDS[0].rsplit("-", 1)[-1] + "%23" + contact.phone.replace("+", "%2B")
-    )
-    assert f"https://app.example.com/dm/whatsapp/{quoted_pk}/" in first["body"]
+    quoted_key = "whatsapp~" + settings.WHATSAPP_PHONE_NUMBER_IDS[0].rsplit("-", 1)[-1] + "~%2B" + contact.phone[1:]
+    assert f"https://app.example.com/dm/{quoted_key}/" in first["body"]
     seen = marker("inbound", contact)
     assert (seen.notificationType, seen.recipient, seen.outcome) == ("inbound", staff, "sent")
     assert json.loads(seen.detail)["request"][0]["params"]["Destination"] == {"ToAddresses": [staff]}

@@ -57,7 +57,7 @@ def test_no_consent_is_refused_in_plain_words_with_the_consent_form_as_its_fix(a
     assert not result.allowed and result.channel_closed and result.records_consent
     assert result.sentence == "Asha Rao has not agreed to WhatsApp messages yet. Record their consent first."
     assert result.fix_label == "Record their WhatsApp consent"
-    assert result.fix_url == f"/messages/contact/{asha.contactId}/compose/consent/?channel=whatsapp"
+    assert result.fix_url == f"/contacts/{asha.contactId}/?consent=whatsapp#compose"  # where the form is
     assert result.code == "CONSENT_NEVER_GIVEN"
 
 
@@ -284,3 +284,15 @@ def test_a_template_that_cannot_be_rendered_never_costs_the_record_of_a_sent_mes
         broken.delete()
 
     assert (item.preview, item.textBody, item.templateName) == (name, None, name)
+
+
+def test_a_link_from_another_composer_opens_the_consent_form_of_its_channel(client_for, operator, asha):
+    link = compose_check.check(asha, "sms", "text", None).fix_url
+    page = client_for(operator).get(
+        f"/messages/contact/{asha.contactId}/compose/", headers={"HX-Current-URL": f"http://testserver{link}"}
+    )
+
+    html = page.content.decode()
+    sms = html.split('data-channel-closed="sms"', 1)[1].split("</details>", 1)[0]
+    whatsapp = html.split('data-channel-closed="whatsapp"', 1)[1].split("</details>", 1)[0]
+    assert "<details open>" in sms and "<details open>" not in whatsapp

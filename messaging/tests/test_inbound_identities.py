@@ -67,7 +67,7 @@ def consent_and_reply(client, conversation: WaConversation, text: str) -> Messag
     """An operator records the customer's consent in the conversation, then replies through the
     inbox API; returns the reply as sent."""
     slug = inbox_queries.slug(conversation.pk)
-    assert client.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (
+    assert client.post(f"/dm/whatsapp~{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (
         200,
         302,
     )
@@ -186,7 +186,7 @@ def test_the_inbox_finds_the_contact_by_the_other_identity_when_the_key_no_longe
 
     assert inbox_queries.contact_for(conversation).contactId == item.contactId  # by its user id
     response = client_for(operator).post(
-        f"/dm/whatsapp/{inbox_queries.slug(conversation.pk)}/consent/", {"confirmed": "on"}
+        f"/dm/whatsapp~{inbox_queries.slug(conversation.pk)}/consent/", {"confirmed": "on"}
     )
     assert response.status_code in (200, 302)
     assert Contact.get(item.contactId, consistent_read=True).optInWhatsApp is True

@@ -1,4 +1,4 @@
-"""The WhatsApp inbox pages: conversations per number, the timeline, marking read (and the read
+"""The one inbox's WhatsApp conversations: listed per number, the timeline, marking read (and the read
 receipt in LIVE), archive, reply through the send path, the consent action and media links."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from contacts import actions
 from contacts import queries as contact_queries
 from contacts.models import Contact
 from messaging.inbox import actions as inbox_actions
+from messaging.inbox import listing
 from messaging.inbox import queries as inbox_queries
 from messaging.models import Message
 from messaging.tests import inbox_data
@@ -89,13 +90,20 @@ def test_archived_conversations_are_listed_apart_and_pages_stay_full(numbers, ne
     assert [c.pk for c in inbox_queries.list_conversations(a, archived=True).items] == [x.pk for x in archived]
 
 
-def test_the_inbox_page_shows_one_tab_per_number_and_unread_badges(client_for, viewer, numbers, new_phone):
+def test_the_inbox_filters_by_business_number_and_shows_unread_badges(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[1], unread=3)
-    response = client_for(viewer).get(f"/dm/whatsapp/?number={numbers[1]}")
+    other = inbox_data.conversation(new_phone(), number=numbers[0], unread=1)
+    response = client_for(viewer).get(f"/dm/?channel=whatsapp&business={numbers[1]}")
     html = response.content.decode()
     assert response.status_code == 200
-    assert all(f'data-number="{n}"' in html for n in numbers)
-    assert f'data-conversation="{inbox_queries.slug(conv.pk)}" data-unread="3"' in html
+    assert all(f'data-business="{n}"' in html for n in numbers)  # every number is a filter
+    assert f'data-conversation="whatsapp~{inbox_queries.slug(conv.pk)}" data-unread="3"' in html
+    assert inbox_queries.slug(other.pk) not in html
+
+
+def test_the_old_whatsapp_inbox_address_opens_the_inbox_filtered_to_its_number(client_for, viewer, numbers):
+    response = client_for(viewer).get(f"/dm/whatsapp/?number={numbers[1]}")
+    assert response.status_code == 302 and response["Location"] == f"/dm/?channel=whatsapp&business={numbers[1]}"
 
 
 def test_the_list_poll_answers_204_while_nothing_changed_and_marks_nothing_read(
@@ -104,17 +112,18 @@ def test_the_list_poll_answers_204_while_nothing_changed_and_marks_nothing_read(
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     first = inbox_data.inbound(conv, "first")
     user_client = client_for(operator)
-    seen = inbox_queries.list_digest(inbox_queries.list_conversations(numbers[0]))
-    url = f"/dm/whatsapp/conversations/?number={numbers[0]}"
-    assert user_client.get(url, {"seen": seen}).status_code == 204
+    filters = listing.Filters(channel="whatsapp", business=numbers[0])
+    seen = listing.list_digest(listing.list_page(filters, username=operator.username))
+    url = f"/dm/conversations/?{filters.query()}&seen={seen}"  # the client drops a query beside data
+    assert user_client.get(url).status_code == 204
     inbox_data.inbound(conv, "second")
-    response = user_client.get(url, {"seen": seen})
+    response = user_client.get(url)
     assert response.status_code == 200 and 'data-unread="2"' in response.content.decode()
     assert fresh(conv).unreadCount == 2 and not fresh(first).markedAsRead
 
 
 def test_a_bad_cursor_is_a_400_not_a_crash(client_for, viewer, numbers):
-    assert client_for(viewer).get(f"/dm/whatsapp/?number={numbers[0]}&cursor=forged").status_code == 400
+    assert client_for(viewer).get(f"/dm/?channel=whatsapp&business={numbers[0]}&cursor=forged").status_code == 400
 
 
 # --- the timeline ----------------------------------------------------------------------------
@@ -163,7 +172,7 @@ def test_each_type_is_drawn_its_own_way_and_outbound_ticks_and_failures_show(cli
         errorTitle="Message undeliverable",
     )
     inbox_data.message(conv, kind="sticker_pack_v9", text=None)
-    html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    html = client_for(viewer).get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode()
     assert "Reacted 👍" in html
     assert "📍" in html
     assert "chose</small> Order status" in html
@@ -179,7 +188,7 @@ def test_the_timeline_poll_answers_204_until_something_it_shows_changes(client_f
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     first = inbox_data.inbound(conv, "first", minutes_ago=2)
     reply = inbox_data.message(conv, direction="OUTBOUND", text="answer", deliveryStatus="sent", minutes_ago=1)
-    url = f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/latest/"
+    url = f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/latest/"
     user_client = client_for(viewer)
     seen = inbox_queries.timeline_digest(inbox_queries.timeline(conv, since=first.receivedAt))
     assert user_client.get(url, {"since": first.receivedAt, "seen": seen}).status_code == 204
@@ -194,13 +203,13 @@ def test_older_messages_load_a_page_at_a_time_above_the_live_part(client_for, vi
     for i in range(inbox_queries.PAGE_SIZE + 2):
         inbox_data.message(conv, text=f"msg-{i:02d}", minutes_ago=100 - i)
     user_client = client_for(viewer)
-    page = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    page = user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode()
     assert "msg-02" in page and "msg-01" not in page and "Older messages" in page
     cursor = inbox_queries.timeline(conv).older_cursor
-    older = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": cursor}).content.decode()
+    older = user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/older/", {"cursor": cursor}).content.decode()
     assert "msg-00" in older and "msg-01" in older and "msg-02" not in older
     assert (
-        user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
+        user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/older/", {"cursor": "forged"}).status_code == 400
     )
 
 
@@ -215,7 +224,7 @@ READ_FORM = re.compile(
 def open_and_mark_read(user_client, conv, **headers):
     """What a browser does: open the conversation, then POST the read form the page carries
     (static/js/app.js does this once the page is shown). Returns the POST's response."""
-    page = user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/", **headers)
+    page = user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/", **headers)
     assert page.status_code == 200
     form = READ_FORM.search(page.content.decode())
     assert form, "the page offers no read form"
@@ -238,8 +247,8 @@ def test_no_get_of_a_conversation_marks_anything_read(client_for, operator, numb
     inbox_data.inbound(conv, "two", minutes_ago=1)
     user_client = client_for(operator)
     slug = inbox_queries.slug(conv.pk)
-    assert user_client.get(f"/dm/whatsapp/{slug}/", **headers).status_code == 200
-    assert user_client.get(f"/dm/whatsapp/{slug}/latest/", {"since": one.receivedAt}, **headers).status_code == 200
+    assert user_client.get(f"/dm/whatsapp~{slug}/", **headers).status_code == 200
+    assert user_client.get(f"/dm/whatsapp~{slug}/latest/", {"since": one.receivedAt}, **headers).status_code == 200
     assert fresh(conv).unreadCount == 2 and not fresh(one).markedAsRead
     assert audited("conversation.read", conv.pk) == []
 
@@ -258,13 +267,13 @@ def test_an_operator_opening_a_conversation_marks_it_read_with_the_pages_post(cl
 def test_the_read_post_needs_the_csrf_token_and_an_operator(operator, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     message = inbox_data.inbound(conv)
-    url = f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/"
+    url = f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/read/"
     times = {"since": message.receivedAt, "until": message.receivedAt}
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(operator)
     assert strict.post(url, times).status_code == 403  # another site's form carries no token
     assert fresh(conv).unreadCount == 1
-    page = strict.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    page = strict.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]  # what the page's script sends
     assert strict.post(url, times, HTTP_X_CSRFTOKEN=token).status_code == 204
     assert fresh(conv).unreadCount == 0
@@ -277,7 +286,7 @@ def test_the_read_post_marks_only_what_the_page_drew_and_refuses_other_times(cli
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     seen = inbox_data.inbound(conv, "seen", minutes_ago=2)
     user_client = client_for(operator)
-    form = READ_FORM.search(user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode())
+    form = READ_FORM.search(user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode())
     later = inbox_data.inbound(conv, "arrived after the page was drawn", minutes_ago=1)
     assert user_client.post(form["url"], {"since": form["since"], "until": form["until"]}).status_code == 204
     assert fresh(seen).markedAsRead and not fresh(later).markedAsRead
@@ -289,14 +298,14 @@ def test_a_viewer_is_offered_no_read_form(client_for, viewer, numbers, new_phone
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     inbox_data.inbound(conv)
     assert (
-        "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+        "data-read-url" not in client_for(viewer).get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode()
     )
 
 
 def test_a_viewer_reading_marks_nothing(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     message = inbox_data.inbound(conv)
-    assert client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").status_code == 200
+    assert client_for(viewer).get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").status_code == 200
     assert fresh(conv).unreadCount == 1 and not fresh(message).markedAsRead
 
 
@@ -323,9 +332,9 @@ def test_in_live_opening_sends_one_read_receipt_for_the_newest_message(live, cli
         "status": "read",
         "message_id": newest.pk.removeprefix("MSG#"),
     }
-    user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")  # already read: no second receipt
+    user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/")  # already read: no second receipt
     user_client.post(
-        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt}
+        f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/read/", {"since": newest.receivedAt, "until": newest.receivedAt}
     )
     assert len(live.calls("SendWhatsAppMessage")) == 1
 
@@ -355,10 +364,10 @@ def test_archive_and_unarchive_move_the_conversation_and_are_audited(client_for,
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     slug = inbox_queries.slug(conv.pk)
     user_client = client_for(operator)
-    assert user_client.post(f"/dm/whatsapp/{slug}/archive/", {"archived": "1"}).status_code == 302
+    assert user_client.post(f"/dm/whatsapp~{slug}/archive/", {"archived": "1"}).status_code == 302
     assert fresh(conv).archived and inbox_queries.list_conversations(numbers[0]).items == []
     assert [c.pk for c in inbox_queries.list_conversations(numbers[0], archived=True).items] == [conv.pk]
-    user_client.post(f"/dm/whatsapp/{slug}/archive/", {"archived": "0"})
+    user_client.post(f"/dm/whatsapp~{slug}/archive/", {"archived": "0"})
     assert not fresh(conv).archived
     assert len(audited("conversation.archive", conv.pk)) == 1 and len(audited("conversation.unarchive", conv.pk)) == 1
 
@@ -366,7 +375,7 @@ def test_archive_and_unarchive_move_the_conversation_and_are_audited(client_for,
 def test_a_viewer_cannot_archive(client_for, viewer, numbers, new_phone):
     conv = inbox_data.conversation(new_phone(), number=numbers[0])
     assert (
-        client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/archive/", {"archived": "1"}).status_code
+        client_for(viewer).post(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/archive/", {"archived": "1"}).status_code
         == 403
     )
     assert not fresh(conv).archived
@@ -381,7 +390,7 @@ def test_a_reply_in_the_window_goes_through_the_send_path_from_the_conversations
     contact = customer(operator, new_phone)
     conv = inbox_data.conversation(contact.phone, number=settings.WHATSAPP_PHONE_NUMBER_IDS[1])
     response = client_for(operator).post(
-        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/",
+        f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/reply/",
         {"kind": "text", "text": "Yes, it is ready", "action": "send"},
     )
     assert response.status_code == 200 and response["HX-Trigger"] == "message-sent"
@@ -401,10 +410,10 @@ def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offe
     conv = inbox_data.conversation(contact.phone)
     slug = inbox_queries.slug(conv.pk)
     user_client = client_for(operator)
-    page = user_client.get(f"/dm/whatsapp/{slug}/").content.decode()
+    page = user_client.get(f"/dm/whatsapp~{slug}/").content.decode()
     assert 'data-window="closed"' in page and 'name="template"' in page and 'name="text"' not in page
     refused = user_client.post(
-        f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"}
+        f"/dm/whatsapp~{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"}
     )
     html = refused.content.decode()
     assert refused.status_code == 422 and 'data-code="TEMPLATE_REQUIRED"' in html
@@ -415,7 +424,7 @@ def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator,
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
     response = client_for(operator).post(
-        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"}
+        f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"}
     )
     assert response.status_code == 422 and 'data-code="CONSENT_NEVER_GIVEN"' in response.content.decode()
 
@@ -426,7 +435,7 @@ def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator,
 def test_consent_needs_the_confirmation_box(client_for, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
-    response = client_for(operator).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"note": "said yes"})
+    response = client_for(operator).post(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/consent/", {"note": "said yes"})
     assert response.status_code == 422 and "Tick the box" in response.content.decode()
     assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
 
@@ -435,9 +444,9 @@ def test_recording_consent_sets_the_opt_in_with_who_when_and_source_and_is_audit
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
     user_client = client_for(operator)
-    assert "Record WhatsApp consent" in user_client.get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    assert "Record WhatsApp consent" in user_client.get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode()
     response = user_client.post(
-        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"}
+        f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Agreed on the phone"}
     )
     assert response.status_code == 302
     stored = Contact.get(contact.contactId, consistent_read=True)
@@ -455,7 +464,7 @@ def test_recording_consent_writes_its_history_event_with_the_conversation_and_no
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
     client_for(operator).post(
-        f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Said yes in chat"}
+        f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on", "note": "Said yes in chat"}
     )
     [event] = contact_queries.consent_history(contact.contactId, "whatsapp")[:1]
     assert (event.optedIn, event.actor, event.source, event.detail) == (True, operator.username, "operator", "inbox")
@@ -466,7 +475,7 @@ def test_a_viewer_cannot_record_consent(client_for, viewer, operator, new_phone)
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
     assert (
-        client_for(viewer).post(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code
+        client_for(viewer).post(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/consent/", {"confirmed": "on"}).status_code
         == 403
     )
     assert not Contact.get(contact.contactId, consistent_read=True).optInWhatsApp
@@ -498,10 +507,13 @@ def test_a_stored_file_opens_through_a_short_lived_link_and_a_missing_one_gets_n
     assert 0 < expires - time.time() <= inbox_queries.MEDIA_LINK_SECONDS  # short-lived: minutes, not days
     assert requests.get(link, timeout=5).content == b"%PDF-1.4 invoice"
     assert inbox_queries.media_link(pending) is None
-    html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/").content.decode()
+    html = client_for(viewer).get(f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/").content.decode()
     assert html.count("data-media") == 1 and "invoice.pdf" in html and "data-no-media" in html
 
 
 def test_an_unknown_conversation_is_a_404(client_for, viewer):
-    assert client_for(viewer).get("/dm/whatsapp/nosuchnumber~+14155550000/").status_code == 404
-    assert client_for(viewer).get("/dm/whatsapp/not-a-conversation/").status_code == 404
+    assert client_for(viewer).get("/dm/whatsapp~nosuchnumber~+14155550000/").status_code == 404
+    assert client_for(viewer).get("/dm/whatsapp~not-a-conversation/").status_code == 404
+    assert client_for(viewer).get("/dm/not-a-conversation/").status_code == 404
+    # the old address redirects to the same 404
+    assert client_for(viewer).get("/dm/whatsapp/not-a-conversation/", follow=True).status_code == 404

@@ -47,20 +47,20 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(
     slug = inbox_queries.slug(WaConversation.key(inbox_queries.suffix(number), phone))
 
     page = login_page(operator)
-    page.goto(f"{live_server.url}/dm/whatsapp/?number={number}")
+    page.goto(f"{live_server.url}/dm/?channel=whatsapp&business={number}")
     expect(page.locator("#conversations")).to_be_visible()
     page.evaluate("window.__marker = 1")  # gone if the page reloads
 
     body, _ = inbound("inbound_text", phone=phone)
     deliver(body)
-    row = page.locator(f'[data-conversation="{slug}"]')
+    row = page.locator(f'[data-conversation="whatsapp~{slug}"]')
     expect(row).to_have_attribute("data-unread", "1")
     expect(row.locator(".unread-count")).to_have_text("1")
     expect(row).to_contain_text("is my order ready?")
     assert page.evaluate("window.__marker") == 1
 
     row.get_by_role("link").click()
-    page.wait_for_url(f"**/dm/whatsapp/{slug}/")
+    page.wait_for_url(re.compile(re.escape(f"/dm/whatsapp~{slug}/")))
     timeline = page.locator("#timeline")
     expect(timeline.locator("[data-direction=inbound]")).to_contain_text("is my order ready?")
     expect(page.locator("#window")).to_have_attribute("data-open", "true")  # the message opened it
@@ -88,7 +88,7 @@ def test_an_operator_watches_a_new_customer_write_records_consent_and_replies(
     conversation.refresh(consistent_read=True)
     assert conversation.unreadCount == 0
 
-    page.locator("#reply textarea[name=text]").fill("Yes, it ships today")
+    page.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Yes, it ships today")
     page.locator("#reply button[value=send]").click()
     expect(page.locator("#reply")).to_contain_text("Queued")
     expect(timeline.locator("[data-direction=outbound]")).to_contain_text("Yes, it ships today")
@@ -117,11 +117,11 @@ def test_the_conversation_page_fits_320_px(login_page, live_server, operator, ch
     narrow.set_default_timeout(15000)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        narrow.goto(f"{live_server.url}/dm/whatsapp/?number={numbers[0]}")
-        expect(narrow.locator(f'[data-conversation="{inbox_queries.slug(conv.pk)}"]')).to_be_visible()
+        narrow.goto(f"{live_server.url}/dm/?channel=whatsapp&business={numbers[0]}")
+        expect(narrow.locator(f'[data-conversation="whatsapp~{inbox_queries.slug(conv.pk)}"]')).to_be_visible()
         _no_horizontal_scroll(narrow)
         narrow.screenshot(path=str(ARTIFACTS / f"inbox-list-320-{known_by.replace(' ', '-')}.png"), full_page=True)
-        narrow.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
+        narrow.goto(f"{live_server.url}/dm/whatsapp~{inbox_queries.slug(conv.pk)}/")
         expect(narrow.locator("#consent")).to_contain_text("Record WhatsApp consent")  # no opt-in yet
         expect(narrow.locator("#timeline [data-status=read]")).to_be_visible()
         _no_horizontal_scroll(narrow)
@@ -152,10 +152,10 @@ def test_a_conversation_opened_in_a_hidden_tab_is_marked_read_only_once_the_tab_
     page.on(
         "request", lambda r: read_posts.append(r.headers) if r.method == "POST" and r.url.endswith("/read/") else None
     )
-    page.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
+    page.goto(f"{live_server.url}/dm/whatsapp~{inbox_queries.slug(conv.pk)}/")
     latest = page.locator("#latest")
     expect(latest).to_contain_text("sent while nobody looked")
-    expect(latest).to_have_attribute("data-read-url", f"/dm/whatsapp/{inbox_queries.slug(conv.pk)}/read/")
+    expect(latest).to_have_attribute("data-read-url", f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/read/")
     expect(latest).not_to_have_attribute("data-read-posted", re.compile(".*"))  # drawn, but not seen
     assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 1
 
@@ -181,7 +181,7 @@ def test_a_read_mark_lost_on_the_way_is_posted_again(login_page, live_server, op
         route.abort() if answers[-1] == "aborted" else route.continue_()
 
     page.route("**/read/", first_lost_then_through)
-    page.goto(f"{live_server.url}/dm/whatsapp/{inbox_queries.slug(conv.pk)}/")
+    page.goto(f"{live_server.url}/dm/whatsapp~{inbox_queries.slug(conv.pk)}/")
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     assert answers == ["aborted", "sent"]
     assert WaConversation.get(conv.pk, consistent_read=True).unreadCount == 0

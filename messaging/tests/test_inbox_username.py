@@ -56,8 +56,8 @@ def test_the_conversation_is_listed_and_opened_under_the_user_id_with_the_profil
     user_id = inbox_queries.customer(conversation)
     page = client_for(operator)
 
-    listing = page.get("/dm/whatsapp/").content.decode()
-    opened = page.get(f"/dm/whatsapp/{inbox_queries.slug(conversation.pk)}/")
+    listing = page.get("/dm/", {"channel": "whatsapp"}).content.decode()
+    opened = page.get(f"/dm/whatsapp~{inbox_queries.slug(conversation.pk)}/")
 
     assert user_id.startswith("IN.") and user_id in listing
     html = opened.content.decode()
@@ -76,11 +76,11 @@ def test_consent_then_a_reply_goes_to_the_user_id_as_recipient(
     slug = inbox_queries.slug(conversation.pk)
     page = client_for(operator)
 
-    assert page.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (
+    assert page.post(f"/dm/whatsapp~{slug}/consent/", {"confirmed": "on", "note": "asked in chat"}).status_code in (
         200,
         302,
     )
-    response = page.post(f"/dm/whatsapp/{slug}/reply/", {"kind": "text", "text": "It ships today", "action": "send"})
+    response = page.post(f"/dm/whatsapp~{slug}/reply/", {"kind": "text", "text": "It ships today", "action": "send"})
 
     assert response.status_code == 200, response.content.decode()[:2000]
     [sent] = [
@@ -112,7 +112,7 @@ def test_a_message_the_inbox_cannot_draw_shows_what_whatsapp_sent_escaped(fake_a
     process_inbound_event.apply(kwargs={"message": json.dumps(event)}, throw=True)
     item = WaMessage.get(WaMessage.key(odd["id"]), consistent_read=True)
 
-    html = client_for(viewer).get(f"/dm/whatsapp/{inbox_queries.slug(item.conversationPk)}/").content.decode()
+    html = client_for(viewer).get(f"/dm/whatsapp~{inbox_queries.slug(item.conversationPk)}/").content.decode()
 
     assert "Unsupported message (hologram)" in html and "What WhatsApp sent" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)</script>" not in html
@@ -142,7 +142,7 @@ def test_an_authentication_template_to_a_user_id_is_refused_by_the_gate_with_why
 ):
     slug = inbox_queries.slug(conversation.pk)
     api = client_for(operator)
-    assert api.post(f"/dm/whatsapp/{slug}/consent/", {"confirmed": "on"}).status_code in (200, 302)
+    assert api.post(f"/dm/whatsapp~{slug}/consent/", {"confirmed": "on"}).status_code in (200, 302)
     code = f"otp_{uuid.uuid4().hex[:8]}"
 
     refused = api.post(

@@ -6,7 +6,9 @@ shows the gate's sentence. Each page at 1280 px and 320 px, screenshots in test-
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -83,25 +85,25 @@ def test_an_operator_watches_an_sms_arrive_opens_it_and_replies(
 ):
     contact = person(operator, new_phone, new_email, name="Sunita Sharma", optInSms=True)
     page = login_page(operator)
-    page.goto(f"{live_server.url}/dm/sms/?business={business}")
-    expect(page.locator("#threads")).to_contain_text("No SMS conversations yet")
+    page.goto(f"{live_server.url}/dm/?channel=sms&business={quote(business)}")
+    expect(page.locator("#conversations")).to_contain_text("No SMS conversations yet")
     page.evaluate("window.__marker = 1")  # gone if the page reloads
 
     message = thread_data.sms(business, contact, "Is my order ready for pickup?")
     slug = queries.slug(message.threadId)
-    row = page.locator(f'[data-thread="{slug}"]')
+    row = page.locator(f'[data-conversation="{slug}"]')
     expect(row).to_have_attribute("data-unread", "1")
     expect(row).to_contain_text("Is my order ready for pickup?")
     assert page.evaluate("window.__marker") == 1
     shot(page, "sms-list-1280")
 
     row.get_by_role("link").click()
-    page.wait_for_url(f"**/dm/sms/{slug}/")
+    page.wait_for_url(re.compile(re.escape(f"/dm/{slug}/")))
     expect(page.locator("#contact-link")).to_have_text("Sunita Sharma")
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")
     assert thread_data.thread_of(message).unreadCount == 0
 
-    page.locator("#reply textarea[name=text]").fill("Yes, it is ready. We are open until 7 pm.")
+    page.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Yes, it is ready. We are open until 7 pm.")
     page.locator("#reply button[value=send]").click()
     expect(page.locator("#reply")).to_contain_text("Queued")
     outbound = page.locator("#timeline [data-direction=outbound]")
@@ -117,20 +119,21 @@ def test_an_email_conversation_shows_html_and_attachment_and_the_reply_goes_with
     message = email_with_attachment(address, contact, subject="Delivery note for March")
     slug = queries.slug(message.threadId)
     page = login_page(operator)
-    page.goto(f"{live_server.url}/dm/email/?business={address}")
-    row = page.locator(f'[data-thread="{slug}"]')
+    page.goto(f"{live_server.url}/dm/?channel=email&business={quote(address)}")
+    row = page.locator(f'[data-conversation="{slug}"]')
     expect(row).to_contain_text("Delivery note for March")
-    expect(row).to_contain_text(contact.email)
+    expect(row).to_contain_text("Esha Email")  # the contact's name; the address is the name's title
+    expect(row.locator(".name")).to_have_attribute("title", contact.email)
     shot(page, "email-list-1280")
 
     row.get_by_role("link").click()
-    page.wait_for_url(f"**/dm/email/{slug}/")
+    page.wait_for_url(re.compile(re.escape(f"/dm/{slug}/")))
     html = page.locator("#timeline [data-html]")
     expect(html.locator("b")).to_have_text("delivery note")
     expect(html.locator("script")).to_have_count(0)
     expect(page.locator("[data-attachment]")).to_have_text("delivery-note-march-2026-pune-warehouse.pdf")
     expect(page.locator("#reply input[name=subject]")).to_have_value("Re: Delivery note for March")
-    page.locator("#reply textarea[name=text]").fill("Thank you, received.")
+    page.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Thank you, received.")
     page.locator("#reply button[value=send]").click()
     expect(page.locator("#reply")).to_contain_text("Queued")
     expect(page.locator("#timeline [data-direction=outbound]")).to_contain_text("Thank you, received.")
@@ -155,15 +158,15 @@ def test_the_sms_pages_fit_320_px_and_a_refusal_shows_the_gates_sentence(
         business, contact, "A long first message that has to wrap on a phone-sized screen without scrolling sideways"
     )
     slug = queries.slug(message.threadId)
-    narrow.goto(f"{live_server.url}/dm/sms/?business={business}")
-    expect(narrow.locator(f'[data-thread="{slug}"]')).to_be_visible()
+    narrow.goto(f"{live_server.url}/dm/?channel=sms&business={quote(business)}")
+    expect(narrow.locator(f'[data-conversation="{slug}"]')).to_be_visible()
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "sms-list-320")
 
-    narrow.goto(f"{live_server.url}/dm/sms/{slug}/")
-    narrow.locator("#reply textarea[name=text]").fill("Hello")
+    narrow.goto(f"{live_server.url}/dm/{slug}/")
+    narrow.locator("#reply textarea[data-send-on-ctrl-enter]").fill("Hello")
     narrow.locator("#reply button[value=send]").click()
-    refusal = narrow.locator("#reply [role=alert]")
+    refusal = narrow.locator("#reply .error[role=alert]")
     expect(refusal).to_contain_text("CONSENT_NEVER_GIVEN")
     expect(refusal).to_contain_text("has not agreed to SMS messages yet")
     no_horizontal_scroll(narrow, 320)
@@ -174,12 +177,12 @@ def test_the_email_pages_fit_320_px(narrow, live_server, operator, address, new_
     contact = person(operator, new_phone, new_email, name="Narrow Nila", optInEmail=True)
     message = email_with_attachment(address, contact)
     slug = queries.slug(message.threadId)
-    narrow.goto(f"{live_server.url}/dm/email/?business={address}")
-    expect(narrow.locator(f'[data-thread="{slug}"]')).to_be_visible()
+    narrow.goto(f"{live_server.url}/dm/?channel=email&business={quote(address)}")
+    expect(narrow.locator(f'[data-conversation="{slug}"]')).to_be_visible()
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "email-list-320")
 
-    narrow.goto(f"{live_server.url}/dm/email/{slug}/")
+    narrow.goto(f"{live_server.url}/dm/{slug}/")
     expect(narrow.locator("[data-attachment]")).to_be_visible()
     no_horizontal_scroll(narrow, 320)
     shot(narrow, "email-thread-320")

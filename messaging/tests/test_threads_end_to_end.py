@@ -68,16 +68,16 @@ def test_an_sms_through_the_webhook_is_on_the_sms_page_and_the_reply_joins_it(
     thread_id = threads.sms_thread_id(business, customer)
     slug = queries.slug(thread_id)
     web = client_for(operator)
-    listing = web.get("/dm/sms/").content.decode()
-    assert f'data-thread="{slug}"' in listing and "Do you deliver on Sundays?" in listing
+    listing = web.get("/dm/", {"channel": "sms"}).content.decode()
+    assert f'data-conversation="{slug}"' in listing and "Do you deliver on Sundays?" in listing
     contact = holder_of(ContactUniqueKey.for_phone(customer), consistent_read=True)
     assert contact is not None
-    page = web.get(f"/dm/sms/{slug}/").content.decode()
+    page = web.get(f"/dm/{slug}/").content.decode()
     assert "Do you deliver on Sundays?" in page and f"/contacts/{contact.contactId}/" in page
 
     opted_in(contact.contactId, "sms", operator)
     settings.SEND_MODE = "LIVE"  # to the local fake of End User Messaging SMS, over HTTP
-    response = web.post(f"/dm/sms/{slug}/reply/", {"text": "Yes, until noon"})
+    response = web.post(f"/dm/{slug}/reply/", {"text": "Yes, until noon"})
     assert response.status_code == 200, response.content.decode()
     [reply] = [m for m in Message.by_thread.query(thread_id) if m.direction == "outbound"]
     assert (reply.status, reply.sender, reply.dryRun) == ("sent", business, False)
@@ -111,9 +111,9 @@ def test_an_email_with_an_attachment_through_the_webhook_is_on_the_email_page_an
     [inbound] = Message.by_contact.query(contact.contactId)
     slug = queries.slug(inbound.threadId)
     web = client_for(operator)
-    listing = web.get(f"/dm/email/?business={address}").content.decode()
-    assert f'data-thread="{slug}"' in listing and "Refund for order 42" in listing
-    page = web.get(f"/dm/email/{slug}/").content.decode()
+    listing = web.get("/dm/", {"channel": "email", "business": address}).content.decode()
+    assert f'data-conversation="{slug}"' in listing and "Refund for order 42" in listing
+    page = web.get(f"/dm/{slug}/").content.decode()
     link = next(part.split('"')[0] for part in page.split('href="')[1:] if "receipt.pdf" in part.split('"')[0])
     assert requests.get(html.unescape(link), timeout=10).content == b"%PDF-1.4 receipt"
     assert 'value="Re: Refund for order 42"' in page
@@ -122,7 +122,7 @@ def test_an_email_with_an_attachment_through_the_webhook_is_on_the_email_page_an
     settings.SEND_MODE = "LIVE"  # through moto's SES, which keeps the raw mail
     backend = ses_backends[settings.AWS_ACCOUNT_ID][settings.AWS_REGION]
     before = len(backend.sent_messages)
-    response = web.post(f"/dm/email/{slug}/reply/", {"subject": "Re: Refund for order 42", "text": "Refunded today"})
+    response = web.post(f"/dm/{slug}/reply/", {"subject": "Re: Refund for order 42", "text": "Refunded today"})
     assert response.status_code == 200, response.content.decode()
     [sent] = backend.sent_messages[before:]
     mail = message_from_bytes(sent.raw_data.encode(), policy=policy.default)

@@ -15,6 +15,7 @@ from ulid import ULID
 from contacts import actions
 from contacts.models import Contact
 from messaging import threads
+from messaging.conversation_index import InboxConversation
 from messaging.inbox import thread_actions
 from messaging.inbox import thread_queries as queries
 from messaging.models import Message
@@ -102,7 +103,7 @@ def test_archive_hides_a_thread_and_a_new_message_brings_it_back(operator, busin
 
 @pytest.mark.parametrize("name", ["sms~+1", "email~nope", "whatsapp~x", "sms~+14155550100", "../etc"])
 def test_a_malformed_or_missing_thread_is_not_found(client_for, viewer, name):
-    assert client_for(viewer).get(f"/dm/sms/{name}/").status_code == 404
+    assert client_for(viewer).get(f"/dm/{name}/").status_code == 404
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -115,11 +116,11 @@ def test_the_sms_page_lists_conversations_and_the_thread_page_shows_the_timeline
     message = thread_data.sms(business, contact, "Is the shop open on Sunday?")
     slug = queries.slug(message.threadId)
     web = client_for(viewer)
-    listing = web.get(f"/dm/sms/?business={business}").content.decode()
-    assert f'data-thread="{slug}"' in listing and "Is the shop open on Sunday?" in listing
+    listing = web.get("/dm/", {"channel": "sms", "business": business}).content.decode()
+    assert f'data-conversation="{slug}"' in listing and "Is the shop open on Sunday?" in listing
     assert 'data-unread="1"' in listing
     assert "Archive</button>" not in listing  # a viewer only reads
-    page = web.get(f"/dm/sms/{slug}/").content.decode()
+    page = web.get(f"/dm/{slug}/").content.decode()
     assert "Is the shop open on Sunday?" in page
     assert f'href="/contacts/{contact.contactId}/"' in page and "Sita Sms" in page
     assert 'id="reply"' not in page and "need the operator role" in page
@@ -130,16 +131,23 @@ def test_the_sms_page_lists_conversations_and_the_thread_page_shows_the_timeline
 def test_empty_inboxes_say_where_conversations_come_from(client_for, viewer, business, address):
     web = client_for(viewer)
     assert f"No SMS conversations yet — they appear when a customer texts {business}" in (
-        web.get(f"/dm/sms/?business={business}").content.decode()
+        web.get("/dm/", {"channel": "sms", "business": business}).content.decode()
     )
     assert f"No email conversations yet — they appear when a customer writes to {address}" in (
-        web.get(f"/dm/email/?business={address}").content.decode()
+        web.get("/dm/", {"channel": "email", "business": address}).content.decode()
     )
 
 
-def test_the_sidebar_links_the_sms_and_email_pages(client_for, viewer):
-    page = client_for(viewer).get("/dm/sms/").content.decode()
-    assert 'href="/dm/sms/"' in page and 'href="/dm/email/"' in page
+def test_the_sidebar_links_the_inbox_filtered_to_sms_and_email(client_for, viewer):
+    page = client_for(viewer).get("/dm/", {"channel": "sms"}).content.decode()
+    assert 'href="/dm/?channel=sms"' in page and 'href="/dm/?channel=email"' in page
+
+
+def test_the_old_sms_and_email_pages_redirect_into_the_inbox(client_for, viewer, business):
+    web = client_for(viewer)
+    assert web.get("/dm/sms/", {"business": business})["Location"] == f"/dm/?channel=sms&business=%2B{business[1:]}"
+    assert web.get("/dm/email/")["Location"] == "/dm/?channel=email"
+    assert web.get("/dm/sms/sms~+14155550100~+14155550101/")["Location"] == "/dm/sms~+14155550100~+14155550101/"
 
 
 def test_the_email_thread_shows_subject_sanitised_html_and_attachment_links(
@@ -160,9 +168,9 @@ def test_the_email_thread_shows_subject_sanitised_html_and_attachment_links(
         ],
     )
     web = client_for(viewer)
-    listing = web.get(f"/dm/email/?business={address}").content.decode()
+    listing = web.get("/dm/", {"channel": "email", "business": address}).content.decode()
     assert "Invoice for March" in listing and contact.email in listing
-    page = web.get(f"/dm/email/{queries.slug(message.threadId)}/").content.decode()
+    page = web.get(f"/dm/{queries.slug(message.threadId)}/").content.decode()
     assert "<b>the invoice</b>" in page
     assert "<script>alert(1)" not in page and "onerror" not in page
     link = next(part.split('"')[0] for part in page.split('href="')[1:] if "invoice.pdf" in part.split('"')[0])
@@ -177,7 +185,7 @@ def test_an_sms_reply_from_the_composer_lands_in_its_thread(client_for, operator
     contact = person(operator, new_phone, new_email, optInSms=True)
     thread = thread_data.thread_of(thread_data.sms(business, contact, "When do you open?"))
     slug = queries.slug(thread.threadId)
-    response = client_for(operator).post(f"/dm/sms/{slug}/reply/", {"text": "At nine", "action": "send"})
+    response = client_for(operator).post(f"/dm/{slug}/reply/", {"text": "At nine", "action": "send"})
     assert response.status_code == 200 and "Queued" in response.content.decode()
     [reply] = [m for m in queries.messages(thread).items if m.direction == "outbound"]
     assert reply.threadId == thread.threadId and reply.content["text"] == "At nine"
@@ -193,7 +201,7 @@ def test_an_sms_reply_from_the_composer_lands_in_its_thread(client_for, operator
         "At nine",
         1,  # a reply is not a reading: the inbound message stays unread until the page marks it
     )
-    page = client_for(operator).get(f"/dm/sms/{slug}/").content.decode()
+    page = client_for(operator).get(f"/dm/{slug}/").content.decode()
     assert "At nine" in page and 'data-status="sent"' in page
 
 
@@ -205,7 +213,7 @@ def test_an_sms_reply_to_a_number_off_the_allowlist_goes_from_the_pool(
     settings.SMS_NUMBERS = []
     thread = thread_data.thread_of(thread_data.sms(unlisted, contact, "hi"))
     assert thread_actions.reply_sender(thread) == settings.SMS_POOL_ID
-    page = client_for(operator).get(f"/dm/sms/{queries.slug(thread.threadId)}/").content.decode()
+    page = client_for(operator).get(f"/dm/{queries.slug(thread.threadId)}/").content.decode()
     assert "the SMS pool: it picks the number" in page
     thread_actions.reply(thread, text="hello", user=operator)
     [reply] = [m for m in queries.messages(thread).items if m.direction == "outbound"]
@@ -219,7 +227,7 @@ def test_a_refused_reply_shows_the_gates_sentence_and_records_nothing(
     contact = person(operator, new_phone, new_email)  # no SMS opt-in
     thread = thread_data.thread_of(thread_data.sms(business, contact, "hello?"))
     response = client_for(operator).post(
-        f"/dm/sms/{queries.slug(thread.threadId)}/reply/", {"text": "hi", "action": "send"}
+        f"/dm/{queries.slug(thread.threadId)}/reply/", {"text": "hi", "action": "send"}
     )
     body = response.content.decode()
     assert response.status_code == 422
@@ -233,7 +241,7 @@ def test_an_empty_reply_is_a_form_error(client_for, operator, business, new_phon
     contact = person(operator, new_phone, new_email, optInSms=True)
     thread = thread_data.thread_of(thread_data.sms(business, contact, "hello?"))
     response = client_for(operator).post(
-        f"/dm/sms/{queries.slug(thread.threadId)}/reply/", {"text": "   ", "action": "send"}
+        f"/dm/{queries.slug(thread.threadId)}/reply/", {"text": "   ", "action": "send"}
     )
     assert response.status_code == 422 and "Write a message." in response.content.decode()
 
@@ -242,9 +250,9 @@ def test_a_viewer_cannot_reply_archive_or_mark_read(client_for, viewer, operator
     contact = person(operator, new_phone, new_email, optInSms=True)
     thread = thread_data.thread_of(thread_data.sms(business, contact, "hello?"))
     web, slug = client_for(viewer), queries.slug(thread.threadId)
-    assert web.post(f"/dm/sms/{slug}/reply/", {"text": "hi", "action": "send"}).status_code == 403
-    assert web.post(f"/dm/sms/{slug}/archive/", {"archived": "1"}).status_code == 403
-    assert web.post(f"/dm/sms/{slug}/read/", {"until": thread.lastAt}).status_code == 403
+    assert web.post(f"/dm/{slug}/reply/", {"text": "hi", "action": "send"}).status_code == 403
+    assert web.post(f"/dm/{slug}/archive/", {"archived": "1"}).status_code == 403
+    assert web.post(f"/dm/{slug}/read/", {"until": thread.lastAt}).status_code == 403
     thread = fresh(thread)
     assert (thread.messageCount, thread.archived, thread.unreadCount) == (1, False, 1)
 
@@ -253,15 +261,16 @@ def test_the_operators_page_marks_read_by_post_and_archives(client_for, operator
     contact = person(operator, new_phone, new_email)
     thread = thread_data.thread_of(thread_data.sms(business, contact, "hello?"))
     web, slug = client_for(operator), queries.slug(thread.threadId)
-    page = web.get(f"/dm/sms/{slug}/").content.decode()
+    page = web.get(f"/dm/{slug}/").content.decode()
     assert f'data-read-until="{thread.lastAt}"' in page
-    assert web.post(f"/dm/sms/{slug}/read/", {"since": thread.lastAt, "until": thread.lastAt}).status_code == 204
+    assert web.post(f"/dm/{slug}/read/", {"since": thread.lastAt, "until": thread.lastAt}).status_code == 204
     assert fresh(thread).unreadCount == 0
-    assert web.post(f"/dm/sms/{slug}/read/", {"until": "yesterday"}).status_code == 400
-    response = web.post(f"/dm/sms/{slug}/archive/", {"archived": "1"})
+    assert InboxConversation.get(slug, consistent_read=True).unreadCount == 0  # the inbox's item too
+    assert web.post(f"/dm/{slug}/read/", {"until": "yesterday"}).status_code == 400
+    response = web.post(f"/dm/{slug}/archive/", {"archived": "1"})
     assert response.status_code == 302 and fresh(thread).archived
-    # The email page does not serve an SMS conversation.
-    assert web.get(f"/dm/email/{slug}/").status_code == 404
+    # The old email address does not serve an SMS conversation.
+    assert web.get(f"/dm/email/{slug}/", follow=True).status_code == 404
 
 
 def test_an_email_reply_threads_with_re_subject_and_the_customers_message_id(
@@ -279,9 +288,9 @@ def test_an_email_reply_threads_with_re_subject_and_the_customers_message_id(
     thread = thread_data.thread_of(message)
     slug = queries.slug(thread.threadId)
     web = client_for(operator)
-    page = web.get(f"/dm/email/{slug}/").content.decode()
+    page = web.get(f"/dm/{slug}/").content.decode()
     assert 'value="Re: Parcel 77"' in page
-    response = web.post(f"/dm/email/{slug}/reply/", {"subject": "Re: Parcel 77", "text": "It ships today"})
+    response = web.post(f"/dm/{slug}/reply/", {"subject": "Re: Parcel 77", "text": "It ships today"})
     assert response.status_code == 200, response.content.decode()
     [reply] = [m for m in queries.messages(thread).items if m.direction == "outbound"]
     assert reply.threadId == thread.threadId and reply.sender == settings.SES_SENDER_EMAIL
@@ -370,18 +379,18 @@ def test_the_polls_answer_204_until_something_shown_changes(
     message = thread_data.sms(business, contact, "first")
     slug = queries.slug(message.threadId)
     web = client_for(viewer)
-    listing = web.get(f"/dm/sms/?business={business}").content.decode()
+    listing = web.get("/dm/", {"channel": "sms", "business": business}).content.decode()
     seen = listing.split('"seen": "', 1)[1].split('"', 1)[0]
-    poll = f"/dm/sms/conversations/?business={business}&seen={seen}"
+    poll = f"/dm/conversations/?channel=sms&business=%2B{business[1:]}&seen={seen}"
     assert web.get(poll).status_code == 204
-    page = web.get(f"/dm/sms/{slug}/").content.decode()
-    timeline_seen = page.split('"seen": "', 1)[1].split('"', 1)[0]
-    assert web.get(f"/dm/sms/{slug}/latest/?seen={timeline_seen}").status_code == 204
+    page = web.get(f"/dm/{slug}/").content.decode()
+    timeline_seen = page.split('id="latest"', 1)[1].split('"seen": "', 1)[1].split('"', 1)[0]
+    assert web.get(f"/dm/{slug}/latest/?seen={timeline_seen}").status_code == 204
 
     thread_data.sms(business, contact, "second")
     redrawn = web.get(poll)
     assert redrawn.status_code == 200 and "second" in redrawn.content.decode()
-    latest = web.get(f"/dm/sms/{slug}/latest/?seen={timeline_seen}")
+    latest = web.get(f"/dm/{slug}/latest/?seen={timeline_seen}")
     assert latest.status_code == 200 and "second" in latest.content.decode()
 
 
@@ -392,7 +401,7 @@ def test_a_reply_is_refused_when_the_contacts_number_changed_since_the_conversat
     thread = thread_data.thread_of(thread_data.sms(business, contact, "hi"))
     actions.update_contact(contact.contactId, {"phone": new_phone()}, user=operator, source="test")
     response = client_for(operator).post(
-        f"/dm/sms/{queries.slug(thread.threadId)}/reply/", {"text": "hello", "action": "send"}
+        f"/dm/{queries.slug(thread.threadId)}/reply/", {"text": "hello", "action": "send"}
     )
     assert response.status_code == 422
     assert f"not {thread.customer}: write from their page" in response.content.decode()

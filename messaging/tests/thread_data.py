@@ -1,5 +1,5 @@
 """SMS and email conversations written as the inbound code records them: the Messages item with
-its threadId and the Thread's update (``threads.record_actions``) in one transaction. For tests of
+its threadId, the Thread's update (``threads.record_actions``) and the inbox item's in one transaction. For tests of
 the pages and the API that need a given state before (or without) the signed webhook."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import threads
+from messaging import conversation_index, threads
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange
 from wecare.dynamo import now, transaction
 
@@ -54,6 +54,18 @@ def inbound(
                 direction="inbound",
                 subject=subject,
             ),
+        )
+        conversation_index.update_in(
+            tx,
+            conversation_index.key_for_thread(thread_id),
+            channel=channel,
+            business=business,
+            customer=customer,
+            contact=contact,
+            preview=text,
+            direction="inbound",
+            at=at.isoformat(),
+            subject=subject,
         )
     return message
 

@@ -28,7 +28,7 @@ def directives(policy: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize(
     "url",
-    ["/contacts/", "/contacts/export.csv", "/dm/whatsapp/", "/bulk/new/", "/api/contacts", "/admin/dynamo/audit/"],
+    ["/contacts/", "/contacts/export.csv", "/dm/", "/bulk/new/", "/api/contacts", "/admin/dynamo/audit/"],
 )
 def test_every_page_api_answer_and_download_carries_the_policy_and_is_not_cached(client_for, admin_user, url):
     response = client_for(admin_user).get(url)
@@ -74,7 +74,7 @@ def test_a_persons_request_counts_as_use_and_a_background_poll_does_not(client_f
     user_client = client_for(operator)
     _idle_for(user_client, 600)
     stamped = _last_activity(user_client)
-    assert user_client.get("/dm/whatsapp/conversations/", **POLL).status_code == 200
+    assert user_client.get("/dm/conversations/", **POLL).status_code == 200
     assert _last_activity(user_client) == stamped  # the inbox polling by itself
     assert user_client.get("/contacts/").status_code == 200
     assert _last_activity(user_client) >= int(time.time()) - 5  # a person clicked
@@ -91,13 +91,13 @@ def test_after_the_idle_timeout_a_page_asks_for_login_again(client_for, operator
 def test_polling_alone_does_not_keep_a_session_alive_and_then_sends_the_page_to_login(client_for, operator):
     user_client = client_for(operator)
     _idle_for(user_client, settings.SESSION_IDLE_TIMEOUT_SECONDS - 30)
-    assert user_client.get("/dm/whatsapp/conversations/", **POLL).status_code == 200  # still in time
+    assert user_client.get("/dm/conversations/", **POLL).status_code == 200  # still in time
     _idle_for(user_client, settings.SESSION_IDLE_TIMEOUT_SECONDS + 1)
     response = user_client.get(
-        "/dm/whatsapp/conversations/", HTTP_HX_CURRENT_URL="http://testserver/dm/whatsapp/?number=x", **POLL
+        "/dm/conversations/", HTTP_HX_CURRENT_URL="http://testserver/dm/?channel=whatsapp", **POLL
     )
     assert response.status_code == 401
-    assert response["HX-Redirect"] == "/accounts/login/?next=/dm/whatsapp/%3Fnumber%3Dx"
+    assert response["HX-Redirect"] == "/accounts/login/?next=/dm/%3Fchannel%3Dwhatsapp"
     assert user_client.get("/api/contacts").status_code == 401
 
 

@@ -74,8 +74,12 @@ def test_the_main_pages_run_without_a_policy_violation(csp_page, live_server, ad
     _shows(page, f"{base}/contacts/new/", "form input[name=phone]")
     _shows(page, f"{base}/contacts/import/", "input[type=file]")
 
-    _shows(page, f"{base}/dm/whatsapp/?number={number}", f'[data-conversation="{inbox_queries.slug(conv.pk)}"]')
-    page.locator(f'[data-conversation="{inbox_queries.slug(conv.pk)}"] a.row').click()
+    _shows(
+        page,
+        f"{base}/dm/?channel=whatsapp&business={number}",
+        f'[data-conversation="whatsapp~{inbox_queries.slug(conv.pk)}"]',
+    )
+    page.locator(f'[data-conversation="whatsapp~{inbox_queries.slug(conv.pk)}"] a.row').click()
     expect(page.locator("#timeline img").first).to_be_attached()  # the photo, a presigned S3 link
     expect(page.locator("#latest")).to_have_attribute("data-read-posted", "done")  # app.js ran and posted
 

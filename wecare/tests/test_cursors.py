@@ -97,9 +97,11 @@ def paged_lists(operator, new_phone, settings) -> list[PagedList]:
         PagedList("/api/contacts/search?q=cora&cursor={cursor}", live, api_refusal),
         PagedList("/contacts/?cursor={cursor}", live, starts_over("/contacts/")),
         PagedList(f"/api/inbox?number={number}&cursor={{cursor}}", ("pk", "inboxPk", "receivedAt"), api_refusal),
-        PagedList(f"/dm/whatsapp/?number={number}&cursor={{cursor}}", ("pk", "inboxPk", "receivedAt"), bad_request),
+        PagedList(
+            f"/dm/?channel=whatsapp&business={number}&cursor={{cursor}}", ("key", "status", "lastAt"), bad_request
+        ),
         PagedList(f"/api/inbox/{slug}?cursor={{cursor}}", ("pk", "conversationPk", "receivedAt"), api_refusal),
-        PagedList(f"/dm/whatsapp/{slug}/older/?cursor={{cursor}}", ("pk", "conversationPk", "receivedAt"), bad_request),
+        PagedList(f"/dm/whatsapp~{slug}/older/?cursor={{cursor}}", ("pk", "conversationPk", "receivedAt"), bad_request),
         PagedList("/admin/dynamo/audit/?cursor={cursor}", ("logId", "day"), starts_over("/admin/dynamo/audit/")),
         PagedList("/admin/dynamo/contacts/?cursor={cursor}", ("contactId",), starts_over("/admin/dynamo/contacts/")),
         PagedList("/api/messages?cursor={cursor}", ("messageId",), api_refusal),

@@ -181,7 +181,7 @@ def test_admin_dlq_page_shows_depth_and_replays(client_for, admin_user, operator
     admin = client_for(admin_user)
     page = admin.get("/admin/dynamo/dlq/")
     assert page.status_code == 200
-    assert "default-dlq — 1 message waiting" in page.content.decode()
+    assert "default-dlq — 1 parked, 1 message on the queue to replay" in page.content.decode()
     done = admin.post("/admin/dynamo/dlq/", {"queue": "default-dlq", "max": "100"}, follow=True)
     assert "default-dlq: replayed 1" in done.content.decode().lower()  # the admin capitalises messages
     assert dlq.depth("default-dlq") == 0

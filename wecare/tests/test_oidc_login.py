@@ -50,7 +50,7 @@ def test_it_signs_an_operator_in_through_sso(page, live_server, sso, provider_us
     person = provider_user("Operator")
     landing = sign_in_with_sso(page, live_server.url, sso, person["username"], person["password"])
     assert landing.status == 200
-    assert page.url == f"{live_server.url}/contacts/"
+    assert page.url == f"{live_server.url}/dm/"  # login lands on the inbox
     assert "operator" in page.locator(".topbar .who").inner_text()
     record = UserRecord.get(app_user(django_user_model, person).username)
     assert record.lastLoginAt is not None

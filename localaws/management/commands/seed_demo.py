@@ -1,5 +1,6 @@
-"""Local stack only: the three demo users (viewer, operator, admin) with one password, and a few
-demo contacts when there are none. `make run` runs it at every start (docs/local-stack.md)."""
+"""Local stack only: the three demo users (viewer, operator, admin) with one password, names for
+the demo business numbers that have none, and a few demo contacts when there are none. `make run`
+runs it at every start (docs/local-stack.md)."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contacts import actions
 from contacts.queries import list_contacts
+from messaging import business_numbers
 from wecare.roles import Role
 
 DEMO_CONTACTS: list[dict[str, Any]] = [
@@ -35,6 +37,29 @@ DEMO_CONTACTS: list[dict[str, Any]] = [
 ]
 
 
+# Names for the allowlisted senders, in the allowlist's order per channel (messaging/channels.py):
+# the WhatsApp numbers, then the SMS pool and its numbers, then the SES sender.
+DEMO_NUMBER_NAMES = {
+    "whatsapp": [("Sales", "+919876500001"), ("Support", "+919876500002")],
+    "sms": [("Promotions", ""), ("Replies", "")],
+    "email": [("Hello", "")],
+}
+
+
+def name_demo_numbers() -> list[str]:
+    """Give each allowlisted sender with no name yet its demo name; a name an admin set is kept."""
+    named = []
+    seen: dict[str, int] = {}
+    for number in business_numbers.allowlisted():
+        index = seen[number.channel] = seen.get(number.channel, -1) + 1
+        choices = DEMO_NUMBER_NAMES.get(number.channel, [])
+        if number.name or index >= len(choices):
+            continue
+        name, phone = choices[index]
+        named.append(business_numbers.save(number.sender, name=name, phone=phone, user=None).label)
+    return named
+
+
 class Command(BaseCommand):
     help = "Create the demo users (viewer, operator, admin) and a few demo contacts. Local stack only."
 
@@ -55,6 +80,8 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([group])
             self.stdout.write(f"{'created' if created else 'updated'} demo user {role.label} ({role.group_name})")
+        for label in name_demo_numbers():
+            self.stdout.write(f"named demo business number: {label}")
         if list_contacts(limit=1).items:
             self.stdout.write("contacts exist already: no demo contacts added")
             return

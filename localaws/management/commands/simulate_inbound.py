@@ -167,7 +167,9 @@ class Command(BaseCommand):
         }
         # No Subject: moto signs a notification without one, and AWS EUM sends none either.
         sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
-        self.stdout.write(f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch DM > WhatsApp")
+        self.stdout.write(
+            f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch the inbox (DM)"
+        )
 
     def _email(self, sender: str, text: str, options: dict) -> None:
         if sender == DEFAULT_SENDER:

@@ -1,0 +1,89 @@
+"""The inbox's composer, one per channel kind: WhatsApp text or an approved template (only a
+template once the 24-hour window has closed), SMS text, email with its subject. It asks
+``compose_check`` before anyone types, so Send is disabled with the reason when a refusal is
+certain; the send itself goes through the one send path, which stays the one decider.
+docs/design/inbox.md, "The composer".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+from contacts.models import Contact
+from messaging.forms import chosen_template
+from messaging.inbox import actions as wa_actions
+from messaging.inbox import thread_actions
+from messaging.inbox.forms import ReplyForm
+from messaging.inbox.thread_forms import ThreadReplyForm
+from messaging.outbound import compose_check, send, template_catalog
+from messaging.threads import Thread
+from messaging.whatsapp_table import WaConversation
+from wecare.dynamo import now
+from wecare.errors import FieldErrors, NotFound
+
+
+def _whatsapp_context(item: WaConversation, contact: Contact | None, form: forms.Form | None) -> dict[str, Any]:
+    window = contact.whatsapp_window_expires_at(now()) if contact else None
+    form = form or ReplyForm(initial={"kind": "text" if window else "template"})
+    kind = (form.data.get("kind") if form.is_bound else form.initial.get("kind")) or "text"
+    if not window:
+        kind = "template"  # outside the 24-hour window WhatsApp takes only approved templates
+    return {
+        "reply_form": form,
+        "kind": kind,
+        "window": window,
+        "templates": template_catalog.approved_templates() if kind == "template" else [],
+        "sender": item.originationPhoneNumberId,
+        **chosen_template(form.data),
+    }
+
+
+def _thread_context(item: Thread, contact: Contact | None, form: forms.Form | None) -> dict[str, Any]:
+    initial = {"subject": thread_actions.reply_subject(item)} if item.channel == "email" else None
+    return {
+        "reply_form": form or ThreadReplyForm(initial=initial),
+        "kind": "text",
+        "sender": thread_actions.reply_sender(item),
+    }
+
+
+def context(
+    channel: str, item: Any, contact: Contact | None, *, form: forms.Form | None = None, **extra: Any
+) -> dict[str, Any]:
+    """What ``_composer.html`` draws: the form for the channel, and whether a send would be refused
+    for certain (``check``), so Send is disabled with the reason and the fix."""
+    values = _whatsapp_context(item, contact, form) if channel == "whatsapp" else _thread_context(item, contact, form)
+    values["check"] = compose_check.check(contact, channel, values["kind"], values["sender"])
+    return {**values, **extra}
+
+
+@dataclass
+class Outcome:
+    form: forms.Form
+    sent: bool = False
+    refusal: send.Refused | None = None
+
+
+def send_reply(channel: str, item: Any, post: QueryDict, *, user: Any) -> Outcome:
+    """Send what the composer posted through the one send path. A refusal is an answer (the
+    gate's code and sentence on the form), not an error."""
+    form: forms.Form = ReplyForm(post) if channel == "whatsapp" else ThreadReplyForm(post)
+    if not form.is_valid():
+        return Outcome(form)
+    try:
+        if isinstance(form, ReplyForm):
+            wa_actions.reply(item, form.request_data(), user=user)
+        else:
+            data = form.cleaned_data
+            thread_actions.reply(item, text=data["text"], subject=data.get("subject"), user=user)
+    except (FieldErrors, NotFound) as exc:
+        for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
+            form.add_error(None, f"{field}: {message}")
+        return Outcome(form)
+    except send.Refused as exc:
+        return Outcome(form, refusal=exc)
+    return Outcome(form, sent=True)

@@ -1,0 +1,89 @@
+"""Business numbers by name: the label every page shows, and the audited admin page that sets it."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from django.conf import settings
+
+from messaging import business_numbers
+from messaging.whatsapp_table import WaBusinessNumber
+from wecare.dynamo import now
+from wecare.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+INDEX = "/admin/business-numbers/"
+WHATSAPP = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
+
+
+@pytest.fixture(autouse=True)
+def unnamed():
+    def forget() -> None:
+        for n in business_numbers.allowlisted():
+            with contextlib.suppress(WaBusinessNumber.DoesNotExist):
+                WaBusinessNumber.get(f"BUSINESS_NUMBER#{n.sender}").delete()
+        business_numbers.forget_cache()
+
+    forget()
+    yield
+    forget()
+
+
+def test_an_unnamed_number_reads_as_a_short_form_of_its_id_never_the_bare_id():
+    assert business_numbers.label("phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54") == "WhatsApp number …44ce54"
+    assert business_numbers.label("pool-6fbf5a5f390d4eeeaa7dbae39d78933e") == "SMS pool …78933e"
+    assert business_numbers.label("+12125550101") == "+1 212-555-0101"
+    assert business_numbers.label("one@wecare.digital") == "one@wecare.digital"
+    assert business_numbers.label("") == ""
+
+
+def test_a_named_number_reads_as_name_and_phone_and_the_name_alone_without_a_phone(admin_user):
+    business_numbers.save(WHATSAPP, name="Sales", phone="+919876500001", user=admin_user)
+    assert business_numbers.label(WHATSAPP) == "Sales · +91 98765 00001"
+    business_numbers.save(WHATSAPP, name="Sales", phone="", user=admin_user)
+    assert business_numbers.label(WHATSAPP) == "Sales"
+    business_numbers.save(WHATSAPP, name="", phone="+919876500001", user=admin_user)
+    assert business_numbers.label(WHATSAPP) == "+91 98765 00001"
+
+
+def test_the_template_filter_names_the_number(admin_user):
+    from django.template import Context, Template
+
+    business_numbers.save(WHATSAPP, name="Support", phone="+919876500002", user=admin_user)
+    rendered = Template("{% load business_numbers %}{{ n|business_number }}").render(Context({"n": WHATSAPP}))
+    assert rendered == "Support · +91 98765 00002"
+
+
+def test_an_admin_names_a_number_on_the_admin_page_and_the_change_is_audited(client_for, admin_user):
+    client = client_for(admin_user)
+    listing = client.get(INDEX).content.decode()
+    assert WHATSAPP in listing and "WhatsApp number …" in listing
+    assert f'href="{INDEX}"' in client.get("/admin/").content.decode()
+    # A national number takes the default country (DEFAULT_PHONE_REGION)
+    response = client.post(f"{INDEX}{WHATSAPP}/", {"name": "Sales", "phone": "98765 00001"})
+    assert response.status_code == 302
+    assert "Sales · +91 98765 00001" in client.get(INDEX).content.decode()
+    day = now().strftime("%Y-%m-%d")
+    (entry,) = [
+        e
+        for e in AuditLog.by_day.query(day, filter_condition=AuditLog.resourceId == WHATSAPP)
+        if e.action == "business_number.set"
+    ][-1:]
+    assert entry.details["name"] == "Sales" and entry.details["phone"] == "+919876500001"
+    assert entry.details["before"] == {"name": "", "phone": ""}
+
+
+def test_the_page_refuses_a_phone_that_is_not_one_and_an_unknown_sender(client_for, admin_user):
+    client = client_for(admin_user)
+    response = client.post(f"{INDEX}{WHATSAPP}/", {"name": "Sales", "phone": "12"})
+    assert response.status_code == 422 and "is not" in response.content.decode()
+    assert business_numbers.label(WHATSAPP).startswith("WhatsApp number")
+    assert client.get(f"{INDEX}phone-number-id-not-ours/").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["viewer", "operator"])
+def test_only_an_admin_may_name_numbers(client_for, request, who):
+    client = client_for(request.getfixturevalue(who))
+    assert client.get(INDEX).status_code == 403
+    assert client.post(f"{INDEX}{WHATSAPP}/", {"name": "X"}).status_code == 403
