@@ -171,10 +171,10 @@ class VoiceCall(DynamoModel):
     expiresAt = TTLAttribute()
 
 
-# The WhatsApp single table's models, the SMS/email threads and the inbox's conversation items
-# live in their own modules; importing them here registers their tables with bootstrap like every
-# other app table (without it, a stack whose first request draws the sidebar had no inbox table).
-from messaging import conversation_index, threads, whatsapp_table  # noqa: E402,F401
+# The WhatsApp single table's models and the SMS/email threads live in their own modules; importing
+# them here registers their tables with bootstrap like every other app table. (The inbox's tables,
+# which import this module, are registered by messaging.apps.)
+from messaging import threads, whatsapp_table  # noqa: E402,F401
 
 
 @register
