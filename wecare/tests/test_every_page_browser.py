@@ -197,7 +197,7 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
     )
     assert contact.phone and contact.email
 
-    # WhatsApp: the first message through the inbound task (as the webhook hands it over), then 30 more.
+    # WhatsApp: the first message through the inbound task (as the webhook hands it over), then 31 more.
     body, _ = inbound("inbound_text", phone=contact.phone)
     process_inbound_event.apply(kwargs={"message": body, "sns_message_id": f"sns-{ULID()}"}, throw=True)
     number = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
@@ -209,6 +209,7 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
             text=f"{n}: {LONG_TEXT}",
             minutes_ago=60 - n,
         )
+    inbox_data.inbound(conversation, f"30: {LONG_TEXT}")  # the newest: the list's preview, clamped to two lines
 
     # SMS and email conversations of 31 messages each.
     django_settings.SMS_NUMBERS = [new_phone()]
