@@ -333,6 +333,19 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('table.responsive tbo
   .filter((td) => td.colSpan === 1 && td.offsetParent !== null && !td.dataset.label && !td.querySelector('.sr-label'))
   .map((td) => td.textContent.trim().slice(0, 40))"""
 
+# Fields inside their label: a radio or checkbox keeps its own size beside its words (a full-width
+# radio sat ~120 px from them); on our pages (app.css) a textarea takes the label's width
+# like an input (it was ~190 px beside its label). The Django admin lays its labels out its own way.
+MISPLACED_FIELDS = """() => {
+  const width = (el) => el.getBoundingClientRect().width;
+  const ours = (f) => f.closest('.layout > main');  // base.html's main, not the Django admin's
+  const narrow = (f) => f.tagName === 'TEXTAREA' && ours(f) && width(f) < 0.9 * width(f.closest('label'));
+  return Array.from(document.querySelectorAll('label input, label textarea'))
+    .filter((f) => f.offsetParent !== null)
+    .filter((f) => (['radio', 'checkbox'].includes(f.type) ? width(f) > 40 : narrow(f)))
+    .map((f) => `${f.tagName.toLowerCase()}[name=${f.name}] ${Math.round(width(f))} px wide`);
+}"""
+
 IDLE = "() => !document.querySelector('.htmx-request')"
 
 
@@ -353,6 +366,8 @@ def check(page, server: str, path: str, route: Route) -> list[str]:
     width, scroll = page.evaluate("[window.innerWidth, document.documentElement.scrollWidth]")
     if scroll > width:
         wrong.append(f"{scroll} px wide; sticking out: {page.evaluate(OVERFLOWING)}")
+    if misplaced := page.evaluate(MISPLACED_FIELDS):
+        wrong.append(f"fields out of place in their label: {misplaced[:5]}")
     if width < 700 and (unlabelled := page.evaluate(UNLABELLED)):
         wrong.append(f"table cells without their column's name: {unlabelled[:5]}")
     return wrong
