@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import phonenumbers
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from wecare.tests import hypothesis_profiles
 
@@ -146,14 +147,17 @@ def page(chromium):
 
 @pytest.fixture
 def login_page(page, live_server):
-    """Log a person in through the real password form and return the page."""
+    """Sign a person in and return the page, not yet on any address: Django's own login makes the
+    session (the same signal, audit entry and session keys as the form) and the browser gets its
+    cookie. The password form itself is driven in a browser once, by the every-page sweep
+    (wecare/tests/test_every_page_browser.py); through it here every browser test paid a page load,
+    a POST and the landing page (about half a second) for a login it does not test."""
 
-    def login(user, password: str | None = None):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", password or "pw-" + user.username)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    def login(user):
+        client = Client()  # its own: a test's `client` may be signed in as someone else
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
         return page
 
     return login

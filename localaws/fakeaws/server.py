@@ -123,6 +123,9 @@ class FakeAwsServer:
     def calls(self, operation: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
         return self.state.calls(operation, service)
 
+    def call_count(self) -> int:
+        return self.state.call_count()
+
     def rejected(self, operation: str | None = None) -> list[dict[str, Any]]:
         return self.state.rejected(operation)
 

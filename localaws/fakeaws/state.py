@@ -108,6 +108,12 @@ class FakeState:
             found = [c for c in self._calls if operation in (None, c["operation"]) and service in (None, c["service"])]
             return copy.deepcopy(found)
 
+    def call_count(self) -> int:
+        """How many calls were logged, without copying them: a check made around each of thousands
+        of examples would otherwise copy the whole growing log every time."""
+        with self._lock:
+            return len(self._calls)
+
     def rejected(self, operation: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy([r for r in self._rejected if operation in (None, r["operation"])])

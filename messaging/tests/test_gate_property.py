@@ -264,11 +264,11 @@ def test_the_provider_is_called_if_and_only_if_every_rule_allows(live):
     @example(case=confirmation_case(("withdrawn", "operator"), minutes=0))
     def run(case: dict) -> None:
         contact, message = build(case)
-        before_fake, before_ses = len(live.calls()), ses_sent()
+        before_fake, before_ses = live.call_count(), ses_sent()
         outcome = send.dispatch(
             contact, message, tier_allows=lambda phone: case["tier_room"], reserve=lambda c, s: reserved.append((c, s))
         )  # None: no token deadline
-        provider_calls = (len(live.calls()) - before_fake) + (ses_sent() - before_ses)
+        provider_calls = (live.call_count() - before_fake) + (ses_sent() - before_ses)
         want = expected(case)
         assert outcome.verdict.reason == want
         allowance = Allowance.CONSENT_CONFIRMATION if want is None and by_exception(case) else None

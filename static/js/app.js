@@ -97,4 +97,44 @@
 
   htmx.onLoad(markShownRead);
   document.addEventListener("visibilitychange", markShownRead);
+
+  /* On a phone a table.responsive stacks each row's cells and hides the header row: each cell gets
+     its column's name in data-label, which app.css shows above the value. Done here, for every
+     table, so no page has to repeat its headers in each cell. */
+  function labelCells() {
+    document.querySelectorAll("table.responsive").forEach(function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var name = names[column];
+          column += cell.colSpan || 1;
+          if (cell.colSpan > 1 || !name || cell.hasAttribute("data-label") || cell.querySelector(".sr-label")) return;
+          cell.setAttribute("data-label", name);
+        });
+      });
+    });
+  }
+
+  /* A table wider than its box scrolls inside .table-wrap: that box must take the keyboard focus,
+     or someone without a mouse cannot scroll it (WCAG 2.1.1), and say what it holds. */
+  function focusableScrollers() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        var caption = wrap.querySelector("caption");
+        var heading = wrap.closest("section, article, main");
+        heading = heading && heading.querySelector("h1, h2, h3");
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", ((caption || heading || {}).textContent || "Table").trim() + " (scrolls sideways)");
+        wrap.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && wrap.hasAttribute("data-scroll-focus")) {
+        ["tabindex", "role", "aria-label", "data-scroll-focus"].forEach(function (a) { wrap.removeAttribute(a); });
+      }
+    });
+  }
+
+  htmx.onLoad(function () { labelCells(); focusableScrollers(); });
+  window.addEventListener("resize", focusableScrollers);
 })();
