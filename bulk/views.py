@@ -212,17 +212,22 @@ def _duration(seconds: float) -> str:
     return f"about {hours} h {minutes} min"
 
 
+def _reason_sentence(code: str, channel: str, sender: str | None) -> str:
+    """A refusal's reason as a person reads it: the audience's or the gate's plain sentence for
+    many contacts; "" for a code with none (a provider's failure code), which is shown as is."""
+    address = "email address" if channel == "email" else "phone number"
+    words = {"address": address, "channel": channel, "sender": business_numbers.label(sender) if sender else ""}
+    if code in AUDIENCE_SENTENCES:
+        return AUDIENCE_SENTENCES[code].format(**words)
+    return gate.summary(gate.Reason(code), **words) if code in gate.Reason.__members__ else ""
+
+
 def _refused_rows(preview: actions.Preview) -> list[tuple[str, int, str]]:
     """(reason code, rows, the sentence a single send would show) for the preview, largest first."""
-    address = "email address" if preview.channel == "email" else "phone number"
-    words = {"address": address, "channel": preview.channel, "sender": business_numbers.label(preview.sender)}
-
-    def sentence(code: str) -> str:
-        if code in AUDIENCE_SENTENCES:
-            return AUDIENCE_SENTENCES[code].format(**words)
-        return gate.summary(gate.Reason(code), **words) if code in gate.Reason.__members__ else ""
-
-    return [(code, count, sentence(code)) for code, count in sorted(preview.refused.items(), key=lambda item: -item[1])]
+    return [
+        (code, count, _reason_sentence(code, preview.channel, preview.sender))
+        for code, count in sorted(preview.refused.items(), key=lambda item: -item[1])
+    ]
 
 
 # --- one job: live progress, controls, report, recipients ---------------------------------------
@@ -270,7 +275,12 @@ def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
         recipients = queries.recipients(job_id, context["cursor"] or None)
     except InvalidCursor:
         return redirect("bulk:detail", job_id=job_id)
-    context = {**context, "recipients": recipients, "final_statuses": FINAL_RECIPIENT_STATUSES}
+    # Each recipient with its reason in words (the code stays in the row's data-reason).
+    said = [
+        (r, _reason_sentence(r.reason, job.channel, r.sender or job.sender) if r.reason else "")
+        for r in recipients.items
+    ]
+    context = {**context, "recipients": recipients, "said": said, "final_statuses": FINAL_RECIPIENT_STATUSES}
     # Only the progress poll gets the fragment (with the recipients' page, swapped out of band so
     # the table follows the counts); a boosted navigation here needs the whole page.
     if request.htmx and request.htmx.target == "job-progress":

@@ -16,6 +16,7 @@ from messaging import business_numbers
 from messaging.channels import Channel, allowed_senders
 from messaging.outbound import media, template_catalog
 from messaging.whatsapp_table import WaTemplate
+from wecare.errors import FieldErrors
 
 
 def chosen_template(data: Mapping[str, Any]) -> dict:
@@ -35,6 +36,33 @@ def chosen_template(data: Mapping[str, Any]) -> dict:
         "template_fields": template_fields(template, needs, parameters),
         "template_rendered": template_catalog.render(template, parameters),
     }
+
+
+# What a template unknown here asks for: nothing, so the send's own check names what is wrong.
+EMPTY_NEEDS: dict[str, Any] = {"header": 0, "body": 0, "buttons": [], "headerMedia": None}
+
+
+def template_request(choice: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``template`` a send takes, from the picker's "name|language" and the form's data (a
+    field per variable): every composer with a template picker builds its send with this."""
+    name, _, language = choice.partition("|")
+    template = template_catalog.find(name, language)
+    needs = template_catalog.expected_parameters(template) if template else EMPTY_NEEDS
+    return {"name": name, "language": language, "parameters": template_parameters(data, needs)}
+
+
+def template_missing(choice: str, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Why the picked template cannot be sent with the values typed so far, in the catalog's own
+    sentences ("This template needs 2 values; you gave none."); empty when it can. A media header
+    counts as missing: only a composer with a file field (the contact page's) can fill it."""
+    if not choice:
+        return ("Pick an approved template.",)
+    template = template_request(choice, data)
+    try:
+        template_catalog.validate(template["name"], template["language"], template["parameters"])
+    except FieldErrors as exc:
+        return tuple(exc.errors.values())
+    return ()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from contacts import actions as contact_actions
 from contacts.models import OPT_IN_FIELDS, Contact
 from messaging import queries
 from messaging.channels import Channel, unknown_channel
-from messaging.forms import ComposeForm, ConsentForm, chosen_template, template_parameters
+from messaging.forms import ComposeForm, ConsentForm, chosen_template, template_request
 from messaging.outbound import compose_check, send, template_catalog
 from messaging.outbound.compose_check import ComposeCheck
 from messaging.outbound.media import issue_key, store
@@ -31,13 +31,10 @@ def _request_data(contact_id: str, form: ComposeForm, media: dict | None) -> dic
     request = {"contactId": contact_id, "channel": data["channel"], "sender": data.get("sender")}
     kind = data.get("kind") or "text"
     if data["channel"] == "whatsapp" and kind == "template" and data.get("template"):
-        name, _, language = data["template"].partition("|")
-        template = template_catalog.find(name, language)
-        needs = template_catalog.expected_parameters(template) if template else EMPTY_NEEDS
-        parameters = template_parameters(form.data, needs)
+        template = template_request(data["template"], form.data)
         if media and data.get("file"):  # the file of an image, video or document header
-            parameters["headerMedia"] = {k: v for k, v in media.items() if k not in ("caption", "size")}
-        request["template"] = {"name": name, "language": language, "parameters": parameters}
+            template["parameters"]["headerMedia"] = {k: v for k, v in media.items() if k not in ("caption", "size")}
+        request["template"] = template
     elif data["channel"] == "whatsapp" and kind == "media":
         request["media"] = media
     else:
@@ -47,7 +44,6 @@ def _request_data(contact_id: str, form: ComposeForm, media: dict | None) -> dic
     return request
 
 
-EMPTY_NEEDS = {"header": 0, "body": 0, "buttons": [], "headerMedia": None}
 # The send's fields as a person knows them, for an error that names one.
 FIELD_LABELS = {"text": "Message", "subject": "Subject", "html": "HTML", "media": "File", "template": "Template"}
 

@@ -61,6 +61,7 @@ def test_the_preview_counts_recipients_to_send_and_refusals_per_reason(client_fo
     assert 'data-sendable="3"' in page and 'data-total="5"' in page
     assert 'data-reason="CONSENT_NEVER_GIVEN"' in page and 'data-count="2"' in page
     assert "has not agreed to SMS messages yet" in page
+    assert "CONSENT_NEVER_GIVEN" not in re.sub(r"<[^>]+>", " ", page)  # the code only in data-reason
     assert 'id="estimate"' in page
     assert 'name="confirm"' not in page  # 3 is under the threshold: no confirmation box
 
@@ -154,10 +155,15 @@ def test_a_count_that_changed_since_the_preview_is_refused(client_for, operator,
 def test_a_viewer_sees_the_job_but_no_controls_and_cannot_start_or_control(client_for, operator, viewer, new_phone):
     name = unique_name("Viewer Val")
     make_contacts(operator, new_phone, name, 2, optInSms=True)
+    make_contacts(operator, new_phone, f"{name} no consent", 1)
     job = bulk_actions.start_job(AudienceSpec(search=name), {"text": "Hi"}, channel="sms", sender=None, user=operator)
     client = client_for(viewer)
     page = client.get(f"/bulk/{job.jobId}/")
     assert page.status_code == 200
+    # The skipped recipient's reason in words; its code only in data-reason.
+    html = page.content.decode()
+    assert '<td data-reason="CONSENT_NEVER_GIVEN">' in html and "has not agreed to SMS messages yet" in html
+    assert "CONSENT_NEVER_GIVEN" not in re.sub(r"<[^>]+>", " ", html)
     assert 'id="job-progress"' in page.content.decode()
     assert 'id="job-controls"' not in page.content.decode()
     assert client.get("/bulk/").status_code == 200

@@ -14,7 +14,7 @@ from django import forms
 from django.http import QueryDict
 
 from contacts.models import Contact
-from messaging.forms import chosen_template
+from messaging.forms import chosen_template, template_missing
 from messaging.inbox import actions as wa_actions
 from messaging.inbox import thread_actions
 from messaging.inbox.forms import ReplyForm
@@ -32,13 +32,17 @@ def _whatsapp_context(item: WaConversation, contact: Contact | None, form: forms
     kind = (form.data.get("kind") if form.is_bound else form.initial.get("kind")) or "text"
     if not window:
         kind = "template"  # outside the 24-hour window WhatsApp takes only approved templates
+    choice = str(form.data.get("template") or "").strip()
     return {
         "reply_form": form,
         "kind": kind,
         "window": window,
         "templates": template_catalog.approved_templates() if kind == "template" else [],
         "sender": item.originationPhoneNumberId,
-        **chosen_template(form.data),
+        # Send stays off while the template lacks a value, as on the contact page; the reasons
+        # are said once a template is picked (the picker is its own prompt before that).
+        "template_missing": template_missing(choice, form.data) if kind == "template" else (),
+        **(chosen_template(form.data) if kind == "template" else {}),
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from messaging.forms import template_request
 from messaging.inbox.actions import MAX_NOTE
 from messaging.outbound.senders.whatsapp import MAX_TEXT
 
@@ -15,9 +16,9 @@ class ReplyForm(forms.Form):
     kind = forms.ChoiceField(choices=[("text", "Text"), ("template", "Template")], required=False, initial="text")
     text = forms.CharField(required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
     template = forms.CharField(required=False, max_length=600)  # "name|language"
-    header_params = forms.CharField(required=False, max_length=1000)
-    body_params = forms.CharField(required=False, max_length=5000)
-    button_params = forms.CharField(required=False, max_length=2000)
+    # A template's values come as a field per variable (header_1, body_1, button_0_1…), drawn by
+    # messaging/_template_fields.html and read by messaging.forms.template_request, as on the
+    # contact page's composer.
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -34,22 +35,7 @@ class ReplyForm(forms.Form):
         data = self.cleaned_data
         if data.get("kind") != "template":
             return {"text": data["text"]}
-        name, _, language = data["template"].partition("|")
-        return {
-            "template": {
-                "name": name,
-                "language": language,
-                "parameters": {
-                    "header": _lines(data.get("header_params")),
-                    "body": _lines(data.get("body_params")),
-                    "buttons": [[value] for value in _lines(data.get("button_params"))],
-                },
-            }
-        }
-
-
-def _lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+        return {"template": template_request(data["template"], self.data)}
 
 
 class ConsentForm(forms.Form):

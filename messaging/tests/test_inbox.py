@@ -411,7 +411,10 @@ def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offe
     slug = inbox_queries.slug(conv.pk)
     user_client = client_for(operator)
     page = user_client.get(f"/dm/whatsapp~{slug}/").content.decode()
-    assert 'data-window="closed"' in page and 'name="template"' in page and 'name="text"' not in page
+    # No free-text box in the composer (the private note's own box, named text too, posts to its own form).
+    composer = page[page.index('<section id="reply"') : page.index("</section>", page.index('<section id="reply"'))]
+    assert 'data-window="closed"' in page and 'name="template"' in composer
+    assert "data-send-on-ctrl-enter" not in page and '<textarea name="text"' not in composer
     refused = user_client.post(
         f"/dm/whatsapp~{slug}/reply/", {"kind": "text", "text": "Are you there?", "action": "send"}
     )
@@ -420,13 +423,46 @@ def test_outside_the_window_free_form_is_refused_and_the_template_picker_is_offe
     assert 'name="template"' in html and template_catalog.approved_templates()[0].templateName in html
 
 
+def test_a_template_reply_has_a_field_per_variable_and_send_waits_for_every_value(
+    client_for, operator, new_phone, fake_aws_clean
+):
+    from messaging.outbound import template_catalog
+
+    template_catalog.sync_templates()
+    contact = customer(operator, new_phone, window_open=False)
+    reply = f"/dm/whatsapp~{inbox_queries.slug(inbox_data.conversation(contact.phone).pk)}/reply/"
+    user_client = client_for(operator)
+    picked = {"kind": "template", "template": "welcome_message|en_US"}
+    send_off = re.compile(r'data-action="send" disabled')
+
+    # Picking the template (no action: a redraw) draws its fields, the preview and Send off, saying why.
+    none = user_client.post(reply, picked).content.decode()
+    assert 'name="body_1" value="" data-fills="body-1"' in none and 'data-fills="body-2"' in none
+    assert "data-template-preview" in none and "one per line" not in none
+    assert "This template needs 2 values; you gave none." in none and send_off.search(none)
+    # Typing redraws the same way (the page keeps only #reply-verdict): Send turns on with every value.
+    one = user_client.post(reply, {**picked, "body_1": "Ira"}).content.decode()
+    assert send_off.search(one) and 'data-verdict="incomplete"' in one
+    both = user_client.post(reply, {**picked, "body_1": "Ira", "body_2": "WECARE"}).content.decode()
+    assert not send_off.search(both) and 'data-verdict="incomplete"' not in both
+
+    sent = user_client.post(reply, {**picked, "body_1": "Ira", "body_2": "WECARE", "action": "send"})
+    assert sent.status_code == 200 and sent["HX-Trigger"] == "message-sent"
+    [message] = list(Message.by_contact.query(contact.contactId))
+    assert message.content["template"]["parameters"]["body"] == ["Ira", "WECARE"]
+
+
 def test_a_reply_without_opt_in_is_refused_with_the_reason(client_for, operator, new_phone):
     contact = customer(operator, new_phone, opted_in=False)
     conv = inbox_data.conversation(contact.phone)
     response = client_for(operator).post(
         f"/dm/whatsapp~{inbox_queries.slug(conv.pk)}/reply/", {"kind": "text", "text": "Hi", "action": "send"}
     )
-    assert response.status_code == 422 and 'data-code="CONSENT_NEVER_GIVEN"' in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 422 and 'data-code="CONSENT_NEVER_GIVEN"' in html
+    # A person reads the sentence, not the gate's code.
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Not sent. Inbox Ira has not agreed to WhatsApp messages yet." in said and "CONSENT_NEVER_GIVEN" not in said
 
 
 # --- consent ---------------------------------------------------------------------------------
