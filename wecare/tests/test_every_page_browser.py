@@ -27,9 +27,10 @@ from ulid import ULID
 from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from contacts import actions, imports, queries, unsubscribe
-from messaging import threads
+from messaging import conversation_index, threads
 from messaging.channels import Channel, allowed_senders
 from messaging.inbound.process import process_inbound_event
+from messaging.inbox import canned
 from messaging.inbox import queries as inbox_queries
 from messaging.outbound import template_catalog
 from messaging.tests import inbox_data, thread_data
@@ -65,11 +66,24 @@ SKIP = {
     "inbox:archive": "POST only",
     "inbox:reply": "POST only",
     "inbox:consent": "POST only",
-    "threads:threads": "htmx fragment of threads:list",
-    "threads:latest": "htmx fragment of threads:thread",
-    "threads:read": "POST only",
-    "threads:archive": "POST only",
-    "threads:reply": "POST only",
+    "dm/whatsapp/": "a redirect into the one inbox (inbox:list)",
+    "dm/whatsapp/<str:rest>/": "a redirect into the one inbox (inbox:conversation)",
+    "dm/sms/": "a redirect into the one inbox (inbox:list)",
+    "dm/sms/<str:rest>/": "a redirect into the one inbox (inbox:conversation)",
+    "dm/email/": "a redirect into the one inbox (inbox:list)",
+    "dm/email/<str:rest>/": "a redirect into the one inbox (inbox:conversation)",
+    "inbox_work:live": "htmx fragment of inbox:conversation",
+    "inbox_work:assign": "POST only",
+    "inbox_work:status": "POST only",
+    "inbox_work:undo": "POST only",
+    "inbox_work:labels": "POST only",
+    "inbox_work:presence": "POST only",
+    "inbox_work:notes": "POST only",
+    "contacts:import_rejected": "a CSV download",
+    "messaging:compose_check": "htmx fragment of contacts:detail",
+    "messaging:compose_consent": "POST only",
+    "bulk:funnel": "htmx fragment of bulk:detail",
+    "canned_admin:delete": "POST only",
     "admin:login": "redirects to the app's own login page (login)",
     "admin:logout": "POST only",
     "admin:autocomplete": "JSON for the Django admin's selects",
@@ -93,8 +107,7 @@ AXE_PAGES = {
     "login",
     "inbox:list",
     "inbox:conversation",
-    "threads:list",
-    "threads:thread",
+    "inbox_work:search",
     "contacts:list",
     "contacts:detail",
     "contacts:create",
@@ -111,6 +124,8 @@ AXE_PAGES = {
     "dynamo_admin:dlq",
     "whatsapp_admin:autoreply",
     "consent_admin:keywords",
+    "business_numbers:list",
+    "canned_admin:index",
 }
 SERIOUS = {"serious", "critical"}
 
@@ -127,7 +142,7 @@ class Route:
 
     @property
     def key(self) -> str:
-        # One screenshot name per page: DM -> SMS and DM -> SES share their URL names.
+        # One screenshot name per page (pages that share a URL name differ by their defaults).
         return "-".join([self.name.replace(":", "-"), *map(str, self.defaults.values())])
 
 
@@ -157,17 +172,27 @@ class Seeded:
     """Ids of the data this test wrote, by the URL parameter that takes them."""
 
     values: dict[str, str] = field(default_factory=dict)
-    thread_by_channel: dict[str, str] = field(default_factory=dict)
     object_ids: dict[type, str] = field(default_factory=dict)
+    # The one inbox draws each channel's conversation differently: it is opened on each.
+    inbox_keys: dict[str, str] = field(default_factory=dict)
 
     def value(self, param: str, route: Route) -> str:
-        if param == "thread":
-            return self.thread_by_channel[route.defaults["channel"]]
         if param == "object_id":  # a Django admin page: the object of its model
             return self.object_ids[route.callback.model_admin.model]  # type: ignore[attr-defined]
         if param not in self.values:
             pytest.fail(f"{route.route}: no sample for <{param}>; seed one in this test")
         return self.values[param]
+
+
+def variants(route: Route, seeded: Seeded) -> list[tuple[str, Seeded]]:
+    """(screenshot name, data) for each version of the page to open: the inbox's conversation page
+    once per channel, every other page once."""
+    if route.name != "inbox:conversation":
+        return [(route.key, seeded)]
+    return [
+        (f"{route.key}-{channel}", Seeded({**seeded.values, "key": key}, seeded.object_ids))
+        for channel, key in seeded.inbox_keys.items()
+    ]
 
 
 def concrete(route: Route, seeded: Seeded) -> str:
@@ -229,6 +254,8 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
     )
     csv = f"name,phone,email\nImported {tag},{new_phone()},{tag}.{LONG_WORD.lower()}@example.com\n,,not-an-email\n"
     contact_import = imports.start_import(csv.encode(), user=admin_user)
+    greeting = f"Hello {{{{contact.first_name}}}}, {LONG_TEXT}"
+    reply = canned.save(f"sweep{tag[-6:]}", greeting, user=admin_user, creating=True)
     audit.record(admin_user, "sweep.long_value", "contact", contact.contactId, note=LONG_WORD * 4)
 
     return Seeded(
@@ -241,8 +268,14 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
             "channel": "whatsapp",
             "token": unsubscribe.token(contact.contactId, "email"),
             "id": str(admin_user.pk),
+            "sender": number,
+            "shortcut": reply.shortcut,
         },
-        thread_by_channel={"sms": sms.threadId or "", "email": email_thread},
+        inbox_keys={
+            "whatsapp": conversation_index.key_for_whatsapp(conversation.pk),
+            "sms": conversation_index.key_for_thread(sms.threadId or ""),
+            "email": conversation_index.key_for_thread(email_thread),
+        },
         object_ids={type(admin_user): str(admin_user.pk), Group: str(Group.objects.get(name="Admin").pk)},
     )
 
@@ -420,12 +453,13 @@ def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
                         fill_the_bulk_wizard(client, seeded)
                     context.add_cookies([{**session, "url": live_server.url}])
                     signed_in = True
-                path = concrete(route, seeded)
-                wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
-                shot(page, ARTIFACTS / f"{route.key}-{width}.png", width)
-                if width == WIDTHS[0] and route.name in AXE_PAGES - checked:  # DM -> SMS and SES: one template
-                    inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
-                    checked.add(route.name)
+                for name, data in variants(route, seeded):
+                    path = concrete(route, data)
+                    wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
+                    shot(page, ARTIFACTS / f"{name}-{width}.png", width)
+                    if width == WIDTHS[0] and name not in checked and route.name in AXE_PAGES:
+                        inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
+                        checked.add(name)
             context.close()
     finally:
         letter.delete()
