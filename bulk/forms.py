@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from django import forms
 
 from bulk.audience import MAX_CSV_BYTES, read_csv
 from messaging import business_numbers
 from messaging.channels import Channel, allowed_senders
-from messaging.forms import VariableField, template_missing, template_request
+from messaging.forms import VariableField, template_missing, template_parameters, template_request
 from messaging.outbound import template_catalog
 from wecare.errors import FieldErrors
 
@@ -150,9 +151,27 @@ class MessageForm(forms.Form):
                     if int(n) in self.csv_columns[part]
                     else f"Your CSV has no {column} column: add one, as its {part} columns replace what is typed here."
                 )
-                field = replace(field, hint=hint)
+                # No data-fills: what is typed here does not reach the customer, so the live preview
+                # keeps showing the CSV's column (csv_rendered) rather than the typed value.
+                field = replace(field, hint=hint, fills="")
             hinted.append(field)
         return hinted
+
+    def csv_rendered(self, data: Mapping[str, Any]) -> template_catalog.Rendered | None:
+        """The picked template as the step previews it when a CSV gives some of its values: those
+        slots name their column ("[param1 from your CSV]"); a value the CSV's part lacks stays
+        missing, as the send would find it."""
+        name, _, language = str(data.get("template") or "").partition("|")
+        template = template_catalog.find(name, language) if name else None
+        if template is None:
+            return None
+        needs = template_catalog.expected_parameters(template)
+        parameters = template_parameters(data, needs)
+        for part, numbers in self.csv_columns.items():
+            parameters[part] = [
+                f"[{CSV_PREFIX[part]}{n} from your CSV]" if n in numbers else "" for n in range(1, needs[part] + 1)
+            ]
+        return template_catalog.render(template, parameters)
 
     def kept(self) -> dict:
         """What the step holds, to draw it again on the way back: the fields and each variable's value."""

@@ -99,8 +99,9 @@ def new_message(request: HttpRequest) -> HttpResponse:
     shown = data or initial
     # The picked template's variables, a field each, with the live preview the composers have.
     template = chosen_template(shown) if channel == "whatsapp" else {}
-    if template:
+    if template and form.csv_columns:
         template["template_fields"] = form.with_csv_hints(template["template_fields"])
+        template["template_rendered"] = form.csv_rendered(shown)
     context = {
         "form": form,
         "step": 2,

@@ -332,6 +332,9 @@ def test_a_csv_audiences_columns_fill_the_template_and_its_fields_say_a_csv_valu
     assert "data-csv-values" in page
     assert re.search(r'data-hint-for="body_1">[^<]*param1 column; a CSV value wins', page)
     assert re.search(r'data-hint-for="body_2">[^<]*param2 column; a CSV value wins', page)
+    # The step's preview names the CSV's columns where their values go, and typing does not replace them.
+    assert "[param1 from your CSV]" in page and "[param2 from your CSV]" in page
+    assert 'data-fills="body-1"' not in page
     # Nothing typed is needed: each recipient's values come from the CSV, and the CSV's win.
     response = client.post("/bulk/new/message/", {**step, "body_1": "Typed"})
     assert response.status_code == 302 and response["Location"] == "/bulk/new/preview/"
