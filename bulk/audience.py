@@ -199,17 +199,35 @@ def read_csv(text: str) -> safe_csv.Table:
         raise FieldErrors({"audience.csv": f"cannot be read at {exc}"}) from None
 
 
+def _parameter_columns(header: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """The template parameter columns of a CSV's (lowercased) header: (n, column name) per part."""
+    columns: dict[str, list[tuple[int, str]]] = {"body": [], "header": []}
+    for name in header:
+        match = PARAM_COLUMN.match(name)
+        if match:
+            columns["body" if match.group(1) == "param" else "header"].append((int(match.group(2)), name))
+    return columns
+
+
+def template_columns(text: str) -> dict[str, list[int]]:
+    """Which template values a CSV audience gives per row: {"body": [1, 2], "header": []} for
+    ``param1``, ``param2`` columns. A part with any column takes all its values from the CSV (the
+    values typed in the wizard for that part are replaced). Empty parts when the CSV is unreadable
+    (the preview says why)."""
+    try:
+        header = [name.lower() for name in read_csv(text).header]
+    except FieldErrors:
+        return {"body": [], "header": []}
+    return {part: sorted(n for n, _ in cols) for part, cols in _parameter_columns(header).items()}
+
+
 def _from_csv(text: str, channel: str) -> list[ResolvedRecipient]:
     table = read_csv(text)
     header = [name.lower() for name in table.header]
     address_field = _address_field(channel)
     if address_field not in header:
         raise FieldErrors({"audience.csv": f"needs a header row with a '{address_field}' column for {channel}"})
-    columns: dict[str, list[tuple[int, str]]] = {"body": [], "header": []}
-    for name in header:
-        match = PARAM_COLUMN.match(name)
-        if match:
-            columns["body" if match.group(1) == "param" else "header"].append((int(match.group(2)), name))
+    columns = _parameter_columns(header)
     recipients: list[ResolvedRecipient] = []
     for number, (_, cells) in enumerate(table.rows, start=1):
         row = {name.lower(): value for name, value in cells.items()}

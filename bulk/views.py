@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bulk import actions, funnel, idempotency, queries, reports
-from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec
+from bulk.audience import AUDIENCE_SENTENCES, AudienceSpec, template_columns
 from bulk.forms import AudienceForm, ConfirmForm, MessageForm
 from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob
 from messaging import business_numbers
@@ -84,12 +84,24 @@ def new_message(request: HttpRequest) -> HttpResponse:
     channel = (data or initial).get("channel") or "whatsapp"
     if reason := unknown_channel(channel):
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
-    form = MessageForm(data, channel=channel, initial=initial, chosen_sender=(data or initial).get("sender"))
+    csv = wizard["audience"].get("csv")
+    form = MessageForm(
+        data,
+        channel=channel,
+        initial=initial,
+        chosen_sender=(data or initial).get("sender"),
+        csv_columns=template_columns(csv) if csv else None,
+    )
     # Changing the channel, kind or template only redraws the step (htmx); "Next" moves on.
     if data is not None and data.get("action") == "next" and form.is_valid():
-        _save_wizard(request, message=form.message(), message_form=form.cleaned_data, name=form.cleaned_data["name"])
+        _save_wizard(request, message=form.message(), message_form=form.kept(), name=form.cleaned_data["name"])
         return redirect("bulk:new_preview")
     shown = data or initial
+    # The picked template's variables, a field each, with the live preview the composers have.
+    template = chosen_template(shown) if channel == "whatsapp" else {}
+    if template and form.csv_columns:
+        template["template_fields"] = form.with_csv_hints(template["template_fields"])
+        template["template_rendered"] = form.csv_rendered(shown)
     context = {
         "form": form,
         "step": 2,
@@ -99,8 +111,9 @@ def new_message(request: HttpRequest) -> HttpResponse:
         "values": shown,
         "also_from": data.getlist("also_from") if data is not None else initial.get("also_from") or [],
         "templates": template_catalog.approved_templates() if channel == "whatsapp" else [],
-        "csv_audience": "csv" in wizard["audience"],
-        **(chosen_template(shown) if channel == "whatsapp" else {}),
+        "csv_audience": bool(csv),
+        "csv_columns": form.csv_columns,
+        **template,
     }
     return render(request, "bulk/new_message.html", context)
 
@@ -187,8 +200,7 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         "step": 3,
         "preview": preview,
         "message": message,
-        # A template as the customer reads it, with the values typed (a CSV's columns replace them per row).
-        "message_text": template_catalog.sent_text(message.get("template")) if message.get("template") else "",
+        **_template_text(message.get("template"), preview),
         "errors": errors,
         "refusal": refusal,
         "start_key": start_key,
@@ -200,6 +212,19 @@ def new_preview(request: HttpRequest) -> HttpResponse:
         "repeat_hours": settings.BULK_REPEAT_WARNING_HOURS,
     }
     return render(request, "bulk/new_preview.html", context, status=status)
+
+
+def _template_text(template: dict | None, preview: actions.Preview) -> dict:
+    """A template as the customer reads it, with the values typed; when a CSV gives each recipient
+    their own values (which replace the typed ones, as bulk.sending does), as its first sendable
+    row reads it, and which row that is."""
+    if not template:
+        return {"message_text": "", "message_row": None}
+    row = next((r for r, reason in preview.rows if reason is None and r.parameters), None)
+    if row is None or row.parameters is None:
+        return {"message_text": template_catalog.sent_text(template), "message_row": None}
+    parameters = {**(template.get("parameters") or {}), **row.parameters}
+    return {"message_text": template_catalog.sent_text({**template, "parameters": parameters}), "message_row": row.row}
 
 
 def _duration(seconds: float) -> str:

@@ -6,7 +6,7 @@ static/js/app.js keeps the preview live). docs/design/composer.md."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,15 +51,22 @@ def template_request(choice: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": name, "language": language, "parameters": template_parameters(data, needs)}
 
 
-def template_missing(choice: str, data: Mapping[str, Any]) -> tuple[str, ...]:
+def template_missing(choice: str, data: Mapping[str, Any], *, given_elsewhere: Collection[str] = ()) -> tuple[str, ...]:
     """Why the picked template cannot be sent with the values typed so far, in the catalog's own
     sentences ("This template needs 2 values; you gave none."); empty when it can. A media header
-    counts as missing: only a composer with a file field (the contact page's) can fill it."""
+    counts as missing: only a composer with a file field (the contact page's) can fill it.
+    ``given_elsewhere`` names parts ("body", "header") whose values come from somewhere else (a
+    bulk audience CSV's columns, per recipient), so nothing typed is needed for them here."""
     if not choice:
         return ("Pick an approved template.",)
     template = template_request(choice, data)
+    parameters = dict(template["parameters"])
+    found = template_catalog.find(template["name"], template["language"])
+    needs = template_catalog.expected_parameters(found) if found else EMPTY_NEEDS
+    for part in given_elsewhere:
+        parameters[part] = ["given elsewhere"] * needs[part]  # stands in for the per-recipient values
     try:
-        template_catalog.validate(template["name"], template["language"], template["parameters"])
+        template_catalog.validate(template["name"], template["language"], parameters)
     except FieldErrors as exc:
         return tuple(exc.errors.values())
     return ()
@@ -68,13 +75,15 @@ def template_missing(choice: str, data: Mapping[str, Any]) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class VariableField:
     """One input for one ``{{n}}`` of a template: its name in the form, its label, what was typed,
-    Meta's example value (a hint), and the slot of the preview it fills."""
+    Meta's example value (a hint), the slot of the preview it fills, and a sentence shown under it
+    (the bulk wizard's: where a CSV gives the value instead)."""
 
     name: str
     label: str
     value: str
     example: str
     fills: str
+    hint: str = ""
 
 
 def template_parameters(data: Mapping[str, Any], needs: dict[str, Any]) -> dict[str, Any]:

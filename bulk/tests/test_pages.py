@@ -14,6 +14,7 @@ from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from bulk.models import BulkJob
 from contacts import actions, consent
+from messaging.outbound import template_catalog
 from wecare.tests.naming import unique_name
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +263,82 @@ def test_an_uploaded_csv_that_cannot_be_read_is_refused_on_the_file_field(client
         "The CSV cannot be read at line 2: a cell is longer than 131,072 characters; "
         'most often a double quote (") opens a cell and is never closed.'
     ]
+
+
+@pytest.fixture
+def templates(fake_aws_clean):
+    """The local fake's seeded templates in the catalog (seasonal_offer: "Dear {{1}}, enjoy {{2}} off…")."""
+    template_catalog.sync_templates()
+
+
+def test_the_message_step_asks_a_field_per_template_variable_and_says_which_are_missing(
+    client_for, operator, new_phone, templates
+):
+    name = unique_name("Template Tara")
+    make_contacts(operator, new_phone, name, 1, optInWhatsApp=True)
+    client = client_for(operator)
+    client.post("/bulk/new/", {"kind": "filter", "search": name, "opted_in": "on"})
+    step = {
+        "channel": "whatsapp",
+        "sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0],
+        "kind": "template",
+        "template": "seasonal_offer|en_US",
+    }
+    page = client.post("/bulk/new/message/", step).content.decode()  # picking the template redraws the step
+    assert 'name="body_1"' in page and 'name="body_2"' in page and 'placeholder="e.g. Kabir"' in page
+    assert "one per line" not in page and 'name="body_params"' not in page
+    assert "data-template-preview" in page and 'data-fill="body-2"' in page and 'data-fills="body-2"' in page
+
+    # One value of two: the step says which is empty, in words, and does not go on to the preview.
+    response = client.post("/bulk/new/message/", {**step, "body_1": "Kabir", "action": "next"})
+    assert response.status_code == 200
+    refused = response.content.decode()
+    [sentences] = re.findall(r'<ul class="errorlist" role="alert" data-field="template">(.*?)</ul>', refused)
+    assert "value 2 is empty" in sentences and "template.parameters" not in refused
+    assert 'value="Kabir"' in refused  # what was typed is kept
+    assert "bulk_wizard" not in client.session or "message" not in client.session["bulk_wizard"]
+
+    response = client.post("/bulk/new/message/", {**step, "body_1": "Kabir", "body_2": "15%", "action": "next"})
+    assert response.status_code == 302 and response["Location"] == "/bulk/new/preview/"
+    assert client.session["bulk_wizard"]["message"]["template"]["parameters"]["body"] == ["Kabir", "15%"]
+    preview = client.get("/bulk/new/preview/").content.decode()
+    assert "Dear Kabir, enjoy 15% off this month." in preview  # the text the customer reads
+    # Back from the preview, the step shows the values typed.
+    again = client.get("/bulk/new/message/").content.decode()
+    assert 'name="body_1" value="Kabir"' in again and 'name="body_2" value="15%"' in again
+
+
+def test_a_csv_audiences_columns_fill_the_template_and_its_fields_say_a_csv_value_wins(
+    client_for, operator, new_phone, templates
+):
+    contact = make_contacts(operator, new_phone, unique_name("Csv Chandra"), 1, optInWhatsApp=True)[0]
+    client = client_for(operator)
+    step = {
+        "channel": "whatsapp",
+        "sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0],
+        "kind": "template",
+        "template": "seasonal_offer|en_US",
+        "action": "next",
+    }
+    # A CSV with param1 but no param2: the step names the missing column (its columns replace every typed value).
+    client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone,param1\n{contact.phone},Chandra\n"})
+    page = client.post("/bulk/new/message/", {**step, "action": ""}).content.decode()
+    assert "no param2 column" in page
+    response = client.post("/bulk/new/message/", {**step, "body_2": "20%"})
+    assert response.status_code == 200 and "no param2 column" in response.content.decode()
+
+    client.post("/bulk/new/", {"kind": "csv", "csv_text": f"phone,param1,param2\n{contact.phone},Chandra,20%\n"})
+    page = client.post("/bulk/new/message/", {**step, "action": ""}).content.decode()
+    assert "data-csv-values" in page
+    assert re.search(r'data-hint-for="body_1">[^<]*param1 column; a CSV value wins', page)
+    assert re.search(r'data-hint-for="body_2">[^<]*param2 column; a CSV value wins', page)
+    # The step's preview names the CSV's columns where their values go, and typing does not replace them.
+    assert "[param1 from your CSV]" in page and "[param2 from your CSV]" in page
+    assert 'data-fills="body-1"' not in page
+    # Nothing typed is needed: each recipient's values come from the CSV, and the CSV's win.
+    response = client.post("/bulk/new/message/", {**step, "body_1": "Typed"})
+    assert response.status_code == 302 and response["Location"] == "/bulk/new/preview/"
+    preview = client.get("/bulk/new/preview/")
+    assert preview.status_code == 200, preview.content.decode()[-2000:]
+    assert "Dear Chandra, enjoy 20% off this month." in preview.content.decode()
+    assert 'data-csv-row="1"' in preview.content.decode()
