@@ -127,6 +127,22 @@ def test_the_check_keeps_send_off_until_the_template_has_its_values(client_for, 
     assert 'data-verdict="allowed"' in both and "disabled" not in both
 
 
+def test_an_oversized_template_value_is_refused_with_a_sentence_not_a_server_error(
+    client_for, operator, asha, templates
+):
+    """A value field has no length limit in the browser; the send used to try to record a message
+    larger than DynamoDB's item size and answered 500."""
+    opt_in(asha, operator, optInWhatsApp=True)
+    data = {"channel": "whatsapp", "kind": "template", "template": WELCOME, "action": "send"}
+    data |= {"sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0], "body_1": "x" * 600_000, "body_2": "WECARE"}
+
+    answer = client_for(operator).post(f"/messages/contact/{asha.contactId}/compose/", data)
+
+    assert answer.status_code == 422
+    assert "Shorten the values: value 1 is longer than 1,024 characters." in answer.content.decode()
+    assert not list(Message.by_contact.query(asha.contactId))  # nothing recorded, nothing sent
+
+
 def test_the_check_says_the_gates_refusal_and_keeps_send_off(client_for, operator, asha):
     check = f"/messages/contact/{asha.contactId}/compose/check/"
     answer = client_for(operator).post(check, {"channel": "sms", "sender": settings.SMS_POOL_ID, "text": "Hi"})
