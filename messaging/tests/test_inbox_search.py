@@ -136,3 +136,23 @@ def test_a_cancelled_transaction_indexes_nothing(new_phone):
     with transaction() as tx:  # the same write, committed, is indexed once it commits
         record(tx)
     assert keys(unique) == [key]
+
+
+def test_a_failure_after_the_commit_never_fails_the_recording(new_phone, caplog):
+    """The message is written once the transaction commits: a callback that then raises must not
+    tell the writer it failed (a retry would call it a duplicate and skip what follows the record)."""
+    unique, key = word(), f"sms~+12125550101~{new_phone()}"
+    message = {"channel": "sms", "business": "+12125550101", "customer": key.rsplit("~", 1)[-1], "contact": None}
+
+    def broken() -> None:
+        raise RuntimeError("the queue is down")
+
+    with transaction() as tx:  # no exception leaves the block
+        tx.after_commit(broken)
+        conversation_index.update_in(
+            tx, key, preview=f"say {unique}", direction="inbound", at=now().isoformat(), **message
+        )
+
+    assert InboxConversation.get(key, consistent_read=True).unreadCount == 1
+    assert keys(unique) == [key]  # the callbacks after the broken one still ran
+    assert "after-commit callback failed" in caplog.text
