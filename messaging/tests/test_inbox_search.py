@@ -156,3 +156,12 @@ def test_a_failure_after_the_commit_never_fails_the_recording(new_phone, caplog)
     assert InboxConversation.get(key, consistent_read=True).unreadCount == 1
     assert keys(unique) == [key]  # the callbacks after the broken one still ran
     assert "after-commit callback failed" in caplog.text
+
+
+@pytest.mark.parametrize("query", ["------", "(((())))", "+ - . ( )"])
+def test_a_query_of_punctuation_alone_finds_nothing_rather_than_failing(client_for, viewer, query):
+    """It looks like a number and has no digit: the search used to read the index with an empty key (500)."""
+    client = client_for(viewer)
+    page = client.get("/dm/work/search/", {"q": query})
+    assert page.status_code == 200 and "No conversation matches" in page.content.decode()
+    assert client.get("/api/work/search", {"q": query}).json() == []
