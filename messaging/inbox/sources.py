@@ -124,10 +124,10 @@ class WhatsAppSource:
 
     @staticmethod
     def _started_by_us(rest: str) -> WaConversation:
-        """A conversation we began (a template to a customer who has not written yet: every bulk
-        recipient's) has its messages and its inbox row but no ``CONV#`` item, which WhatsApp's
-        layout creates at the customer's first message. Its row must open, not 404: the item is
-        drawn from the inbox row, never saved (the customer's first message creates the real one)."""
+        """A conversation we began (a template sent to a customer who has not written yet) has its
+        messages and its inbox row but no ``CONV#`` item, which WhatsApp's layout creates at the
+        customer's first message. Its row must open, not 404: the item is drawn from the inbox
+        row, never saved (the customer's first message creates the real one)."""
         pk = wa_queries.conversation_pk(rest)  # NotFound for a malformed key
         try:
             row = InboxConversation.get(f"whatsapp~{rest}", consistent_read=True)

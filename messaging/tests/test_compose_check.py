@@ -234,7 +234,7 @@ def test_a_sent_template_is_recorded_and_shown_as_the_text_the_customer_read(cli
 
 
 def test_a_conversation_we_started_opens_in_the_inbox_before_the_customer_writes(client_for, operator, asha, templates):
-    """A template to a customer who never wrote (every bulk recipient) makes an inbox row; WhatsApp's
+    """A template sent to a customer who never wrote makes an inbox row; WhatsApp's
     CONV# item only comes with their first message. The row used to open a 404."""
     asha = opt_in(asha, operator, optInWhatsApp=True)
     send_welcome(asha, operator)
