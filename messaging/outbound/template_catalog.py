@@ -32,6 +32,9 @@ MEDIA_HEADERS = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
 # here (where every composer, the API and bulk check) also keeps the message's record within
 # DynamoDB's item size: an oversized value is the person's mistake (422), not a server error.
 MAX_VALUE_CHARS = 1024
+# WhatsApp refuses a text value holding a line break, a tab or more than four spaces in a row
+# (error 132018): said before the send, not learnt from a failed one.
+UNSENDABLE_VALUE = re.compile(r"[\n\r\t]| {5,}")
 MAX_BUTTON_VALUE_CHARS = 2000
 
 
@@ -100,6 +103,11 @@ def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_up
         elif long := [str(i) for i, v in enumerate(given, 1) if len(v) > MAX_VALUE_CHARS]:
             errors[f"template.parameters.{part}"] = (
                 f"Shorten the values: {_numbered(long)} longer than {MAX_VALUE_CHARS:,} characters."
+            )
+        elif broken := [str(i) for i, v in enumerate(given, 1) if UNSENDABLE_VALUE.search(v)]:
+            errors[f"template.parameters.{part}"] = (
+                "WhatsApp takes each value on one line, without tabs or more than four spaces in a row:"
+                f" {_numbered(broken)} not."
             )
     buttons = parameters.get("buttons") or []
     wanted = list(expected["buttons"])
