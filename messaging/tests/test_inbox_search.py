@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import string
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -16,6 +17,7 @@ from localaws import ses_receiving
 from messaging import conversation_index, search_index
 from messaging.conversation_index import InboxConversation
 from messaging.inbox import search
+from messaging.models import MESSAGE_RETENTION_DAYS
 from messaging.outbound.send import send_message
 from messaging.search_index import SearchEntry
 from messaging.tests.inbound_samples import inbound
@@ -165,3 +167,18 @@ def test_a_query_of_punctuation_alone_finds_nothing_rather_than_failing(client_f
     page = client.get("/dm/work/search/", {"q": query})
     assert page.status_code == 200 and "No conversation matches" in page.content.decode()
     assert client.get("/api/work/search", {"q": query}).json() == []
+
+
+def test_entries_expire_with_their_message_however_late_the_task_runs():
+    """A task retried or replayed from the dead-letter queue days later must not keep a customer's
+    words past the message's own retention."""
+    conversation, phone = "sms~+12125550101~+14155550111", "+14155550111"
+    at = now() - timedelta(days=MESSAGE_RETENTION_DAYS - 2)
+    unique = word()
+
+    search_index.index_message(conversation, at.isoformat(), f"late {unique}", None, phone)
+
+    [entry] = [e for e in SearchEntry.query(unique) if e.conversation == conversation]
+    assert abs((entry.expiresAt - (at + timedelta(days=MESSAGE_RETENTION_DAYS))).total_seconds()) < 1
+    gone = (now() - timedelta(days=MESSAGE_RETENTION_DAYS + 1)).isoformat()
+    assert search_index.index_message(conversation, gone, f"gone {word()}", None, phone) == 0  # already deleted
