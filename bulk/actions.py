@@ -351,7 +351,7 @@ def start(
         jobId=str(ULID()),
         createdBy=actor,
         name=job_name(name, checked["spec"], at),
-        contentKey=result.content_key,
+        contentKey=result.content_key or None,  # an index key: never an empty string
         channel=result.channel,
         sender=result.sender,
         senders=result.senders if len(result.senders) > 1 else None,

@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from wecare.dynamo import DynamoModel, meta, register
 
@@ -25,6 +26,19 @@ FINAL_RECIPIENT_STATUSES = ("sent", "failed", "skipped", "cancelled", "unknown")
 RECIPIENT_PREFIX = "r#"
 CHUNK_PREFIX = "chunk#"
 PLAN_PREFIX = "plan#"
+
+
+class ContentIndex(GlobalSecondaryIndex):
+    """The jobs that said the same thing (``contentKey``), by creation time: bulk/repeats.py reads
+    one window of one key with a Query rather than scanning every job. Sparse: a job started before
+    jobs had a content key is not in it."""
+
+    class Meta:
+        index_name = "contentKey-createdAt-index"
+        projection = AllProjection()
+
+    contentKey = UnicodeAttribute(hash_key=True)
+    createdAt = UTCDateTimeAttribute(range_key=True)
 
 
 @register
@@ -62,6 +76,8 @@ class BulkJob(DynamoModel):
     preparedRecipients = NumberAttribute(default=0)
     preparedAt = UTCDateTimeAttribute(null=True)
     idempotencyKey = UnicodeAttribute(null=True)  # the client's Idempotency-Key, when it sent one
+
+    by_content = ContentIndex()
 
     @property
     def sending_from(self) -> list[str]:

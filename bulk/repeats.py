@@ -44,14 +44,16 @@ def content_key(channel: str, spec: dict[str, Any]) -> str:
 
 def find(key: str, contact_ids: Iterable[str], *, at: datetime) -> list[Repeat]:
     """Earlier jobs of the window with this content that reached some of ``contact_ids``, newest first.
-    Reads the jobs of the window with this key (a filtered scan of the small jobs table) and only
+    Reads the jobs of the window with this key (one Query of ``BulkJob.by_content``) and only
     those jobs' recipients."""
     hours = settings.BULK_REPEAT_WARNING_HOURS
     wanted = set(contact_ids)
     if hours == 0 or not wanted:
         return []
     since = at - timedelta(hours=hours)
-    earlier = BulkJob.scan((BulkJob.contentKey == key) & (BulkJob.createdAt >= since), consistent_read=True)
+    # One Query of the content index (eventually consistent, as every GSI read is: a job started
+    # this very second may be missed; the start's own idempotency key covers a retried start).
+    earlier = BulkJob.by_content.query(key, BulkJob.createdAt >= since)
     repeats = []
     for job in earlier:
         overlap = sum(1 for contact_id in _reached(job) if contact_id in wanted)

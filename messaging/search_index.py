@@ -5,7 +5,8 @@ message's transaction has committed; the search (messaging/inbox/search.py) read
 per word. docs/design/inbox.md, "Search".
 
 Entries are written with deterministic keys, so the task is idempotent: a redelivered task
-writes the same items again. They expire with the messages they point at.
+writes the same items again. They expire with the messages they point at (counted from the
+message's time, however late the task runs).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 
 from messaging.models import MESSAGE_RETENTION_DAYS
 from wecare.dlq import DeadLetterTask
-from wecare.dynamo import DynamoModel, meta, register
+from wecare.dynamo import DynamoModel, meta, now, register
 
 log = logging.getLogger("messaging.search")
 
@@ -89,8 +90,23 @@ def snippet(text: str, word: str) -> str:
     return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")
 
 
+def expiry(at: str) -> datetime:
+    """When a message recorded at ``at`` (ISO) is deleted, and its entries with it: counted from the
+    message, not from the indexing, so a task retried or replayed from the dead-letter queue days
+    later keeps no word of it longer than the message itself."""
+    try:
+        recorded = datetime.fromisoformat(at)
+    except ValueError:
+        recorded = now()
+    if recorded.tzinfo is None:
+        recorded = recorded.replace(tzinfo=UTC)
+    return recorded + timedelta(days=MESSAGE_RETENTION_DAYS)
+
+
 def entries(conversation: str, at: str, text: str, *, name: str | None, customer: str) -> list[SearchEntry]:
-    expires = timedelta(days=MESSAGE_RETENTION_DAYS)
+    expires = expiry(at)
+    if expires <= now():
+        return []  # the message itself is gone: nothing of it is indexed again
     found = [
         SearchEntry(
             word=w,

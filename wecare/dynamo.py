@@ -7,6 +7,7 @@ and in tests, and to DynamoDB in production. ``ALL_MODELS`` lists the one model 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from pynamodb.transactions import TransactWrite
 
 from wecare import aws
 from wecare.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 ALL_MODELS: list[type[Model]] = []
 
@@ -258,11 +261,18 @@ class Transaction:
         self._tx.__exit__(*exc_info)  # commits, or raises why it did not
         if exc_info[0] is None:
             for callback in self._after_commit:
-                callback()
+                try:
+                    callback()
+                except Exception:
+                    # The write is committed: raising now would tell the caller it failed, and a
+                    # retry would find it done (a "duplicate") and skip what follows the record
+                    # (an inbound message's auto-reply, for one).
+                    log.exception("after-commit callback failed; the transaction is committed")
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the transaction has committed (never if it is cancelled): work that
-        must follow the write, such as enqueuing a task that reads it."""
+        must follow the write, such as enqueuing a task that reads it. A callback that raises is
+        logged, never raised: the transaction has committed by then."""
         self._after_commit.append(callback)
 
     def _add(self, kind: str, label: Any, *args: Any, **kwargs: Any) -> None:

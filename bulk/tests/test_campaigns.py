@@ -12,10 +12,11 @@ import pytest
 from bulk import actions as bulk_actions
 from bulk import funnel, queries
 from bulk.audience import AudienceSpec
-from bulk.models import BulkRecipient
+from bulk.models import BulkJob, BulkRecipient
 from contacts.models import Contact
 from messaging.models import Message
 from wecare.celery import app
+from wecare.dynamo import now
 from wecare.errors import FieldErrors
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +78,25 @@ def test_the_repeat_window_is_a_setting_and_zero_turns_the_check_off(operator, m
     start(contacts, operator, text="Twice is fine here")
     settings.BULK_REPEAT_WARNING_HOURS = 0
     assert start(contacts, operator, text="Twice is fine here").status
+
+
+def test_the_repeat_check_queries_its_window_of_the_content_index_and_never_scans_the_jobs(
+    operator, make_contacts, monkeypatch
+):
+    """The jobs table grows with every campaign: the check reads one key's jobs of the window."""
+    contacts = make_contacts(2)
+    old = start(contacts, operator, text="Sale ends tonight, old", name="Old sale")
+    old.update(actions=[BulkJob.createdAt.set(now() - timedelta(hours=25))])  # before the 24-hour window
+    recent = start(contacts, operator, text="Sale ends tonight, old", confirm_repeat=True)
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the repeat check scanned BulkJobs")
+
+    monkeypatch.setattr(BulkJob, "scan", no_scan)
+    preview = bulk_actions.preview(
+        audience(contacts), {"text": "Sale ends tonight, old"}, channel="sms", sender=None, user=operator
+    )
+    assert [r.job_id for r in preview.repeats] == [recent.jobId]  # the older job is outside the window
 
 
 def test_the_api_answers_a_repeat_with_422_until_confirm_repeat(client_for, operator, make_contacts):

@@ -10,10 +10,11 @@ from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
+from pynamodb.expressions.condition import size
 
 from messaging.conversation_index import InboxConversation
 from wecare import audit
-from wecare.dynamo import DynamoModel, meta, now, register
+from wecare.dynamo import DynamoModel, meta, now, register, update_if
 from wecare.errors import FieldErrors
 
 MAX_LABEL = 30
@@ -46,9 +47,14 @@ def add(conv: InboxConversation, label: str, *, user: Any) -> InboxConversation:
     current = set(conv.labels or ())
     if value in current:
         return conv
+    full = FieldErrors({"label": f"a conversation keeps at most {MAX_LABELS} labels"})
     if len(current) >= MAX_LABELS:
-        raise FieldErrors({"label": f"a conversation keeps at most {MAX_LABELS} labels"})
-    conv.update(actions=[InboxConversation.labels.add({value})], condition=InboxConversation.key.exists())
+        raise full
+    # The bound is the write's condition too: two people adding labels at once cannot pass it.
+    I = InboxConversation  # noqa: E741 - the attribute paths read better short
+    room = I.labels.does_not_exist() | (size(I.labels) < MAX_LABELS)
+    if not update_if(conv, actions=[I.labels.add({value})], condition=I.key.exists() & room):
+        raise full
     _remember(value, user)
     audit.record(user, "conversation.label.add", "conversation", conv.key, label=value)
     return conv

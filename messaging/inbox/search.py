@@ -34,7 +34,9 @@ def terms(query: str) -> list[str]:
     """The index words a query looks for: a number as its digits, an address whole, else its words."""
     query = (query or "").strip()[:MAX_QUERY]
     if PHONE.match(query):
-        return [search_index.digits(query)]
+        number = search_index.digits(query)
+        # "------" looks like a number and has no digit: an empty word is no key to read.
+        return [number] if len(number) >= search_index.MIN_WORD else []
     if "@" in query and " " not in query:
         return [search_index.normalise(query)]
     return search_index.words(query)[:MAX_TERMS]

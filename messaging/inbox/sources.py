@@ -14,7 +14,7 @@ from typing import Any
 from django.http import QueryDict
 
 from contacts.models import Contact
-from messaging.conversation_index import channel_of
+from messaging.conversation_index import InboxConversation, channel_of
 from messaging.inbox import actions as wa_actions
 from messaging.inbox import notes, thread_actions, thread_queries
 from messaging.inbox import queries as wa_queries
@@ -117,7 +117,31 @@ class WhatsAppSource:
     channel = "whatsapp"
 
     def load(self, rest: str) -> WaConversation:
-        return wa_queries.get_conversation(rest)
+        try:
+            return wa_queries.get_conversation(rest)
+        except NotFound:
+            return self._started_by_us(rest)
+
+    @staticmethod
+    def _started_by_us(rest: str) -> WaConversation:
+        """A conversation we began (a template sent to a customer who has not written yet) has its
+        messages and its inbox row but no ``CONV#`` item, which WhatsApp's layout creates at the
+        customer's first message. Its row must open, not 404: the item is drawn from the inbox
+        row, never saved (the customer's first message creates the real one)."""
+        pk = wa_queries.conversation_pk(rest)  # NotFound for a malformed key
+        try:
+            row = InboxConversation.get(f"whatsapp~{rest}", consistent_read=True)
+        except InboxConversation.DoesNotExist:
+            raise NotFound(f"no conversation {rest[:80]}") from None
+        customer = pk.rsplit("#", 1)[-1]
+        by_number = customer.startswith("+")
+        return WaConversation(
+            pk=pk,
+            originationPhoneNumberId=row.business or None,
+            customerPhone=customer if by_number else None,
+            customerUserId=None if by_number else customer,
+            lastPreview=row.lastPreview,
+        )
 
     def contact_for(self, item: WaConversation) -> Contact | None:
         return wa_queries.contact_for(item)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from messaging import conversations
 from messaging.inbox import actions, composer, details, listing, thread_actions
 from messaging.inbox.forms import ConsentForm, ReplyForm
 from messaging.inbox.sources import BadTimes, Source, source_for
@@ -161,6 +162,8 @@ def archive(request: HttpRequest, key: str) -> HttpResponse:
     source, item = _load(key)
     archived = request.POST.get("archived") != "0"
     if source.channel == "whatsapp":
+        if not conversations.exists(item.pk):
+            raise Http404(key[:80])  # one we started, not yet a WhatsApp conversation to archive
         actions.set_archived(item, archived, user=request.user)
     else:
         thread_actions.set_archived(item, archived, user=request.user)

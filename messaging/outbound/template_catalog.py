@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 # Header formats whose one parameter is a file, and the kind of file each takes (as sent).
 MEDIA_HEADERS = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
+# The longest value a template takes: WhatsApp allows a template's body 1,024 characters with its
+# values filled in and a link button's URL 2,000, so a longer value can never be sent. Bounding it
+# here (where every composer, the API and bulk check) also keeps the message's record within
+# DynamoDB's item size: an oversized value is the person's mistake (422), not a server error.
+MAX_VALUE_CHARS = 1024
+# WhatsApp refuses a text value holding a line break, a tab or more than four spaces in a row
+# (error 132018): said before the send, not learnt from a failed one.
+UNSENDABLE_VALUE = re.compile(r"[\n\r\t]| {5,}")
+MAX_BUTTON_VALUE_CHARS = 2000
 
 
 def approved_templates() -> list[WaTemplate]:
@@ -91,6 +100,15 @@ def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_up
             errors[f"template.parameters.{part}"] = f"{where} needs {_values(expected[part])}; you gave {_gave(given)}."
         elif empty := [str(i) for i, v in enumerate(given, 1) if not isinstance(v, str) or not v.strip()]:
             errors[f"template.parameters.{part}"] = f"Fill in every value: {_numbered(empty)} empty."
+        elif long := [str(i) for i, v in enumerate(given, 1) if len(v) > MAX_VALUE_CHARS]:
+            errors[f"template.parameters.{part}"] = (
+                f"Shorten the values: {_numbered(long)} longer than {MAX_VALUE_CHARS:,} characters."
+            )
+        elif broken := [str(i) for i, v in enumerate(given, 1) if UNSENDABLE_VALUE.search(v)]:
+            errors[f"template.parameters.{part}"] = (
+                "WhatsApp takes each value on one line, without tabs or more than four spaces in a row:"
+                f" {_numbered(broken)} not."
+            )
     buttons = parameters.get("buttons") or []
     wanted = list(expected["buttons"])
     if [len(b or []) for b in buttons] + [0] * (len(wanted) - len(buttons)) != wanted:
@@ -98,6 +116,10 @@ def validate(name: str, language: str, parameters: dict[str, Any], *, file_to_up
         errors["template.parameters.buttons"] = (
             f"This template's link buttons need {_values(sum(wanted))} (one for each link that ends in a value);"
             f" you gave {given_count or 'none'}."
+        )
+    elif any(len(str(v)) > MAX_BUTTON_VALUE_CHARS for b in buttons for v in (b or [])):
+        errors["template.parameters.buttons"] = (
+            f"Shorten the link buttons' values: each takes at most {MAX_BUTTON_VALUE_CHARS:,} characters."
         )
     if problem := _header_media_error(expected["headerMedia"], parameters.get("headerMedia"), file_to_upload):
         errors["template.parameters.headerMedia"] = problem

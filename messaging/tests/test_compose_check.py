@@ -13,12 +13,13 @@ from django.template.loader import render_to_string
 
 from contacts import actions
 from contacts.models import Contact
+from messaging import conversation_index, conversations
 from messaging.models import Message
 from messaging.outbound import compose_check, send, template_catalog
 from messaging.outbound.records import wa_message_item
 from messaging.outbound.senders import SendResult
 from messaging.templatetags.sent_text import earlier_template_text
-from messaging.whatsapp_table import WaMessage, WaTemplate
+from messaging.whatsapp_table import WaConversation, WaMessage, WaTemplate
 from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +128,22 @@ def test_the_check_keeps_send_off_until_the_template_has_its_values(client_for, 
     assert 'data-verdict="allowed"' in both and "disabled" not in both
 
 
+def test_an_oversized_template_value_is_refused_with_a_sentence_not_a_server_error(
+    client_for, operator, asha, templates
+):
+    """A value field has no length limit in the browser; the send used to try to record a message
+    larger than DynamoDB's item size and answered 500."""
+    opt_in(asha, operator, optInWhatsApp=True)
+    data = {"channel": "whatsapp", "kind": "template", "template": WELCOME, "action": "send"}
+    data |= {"sender": settings.WHATSAPP_PHONE_NUMBER_IDS[0], "body_1": "x" * 600_000, "body_2": "WECARE"}
+
+    answer = client_for(operator).post(f"/messages/contact/{asha.contactId}/compose/", data)
+
+    assert answer.status_code == 422
+    assert "Shorten the values: value 1 is longer than 1,024 characters." in answer.content.decode()
+    assert not list(Message.by_contact.query(asha.contactId))  # nothing recorded, nothing sent
+
+
 def test_the_check_says_the_gates_refusal_and_keeps_send_off(client_for, operator, asha):
     check = f"/messages/contact/{asha.contactId}/compose/check/"
     answer = client_for(operator).post(check, {"channel": "sms", "sender": settings.SMS_POOL_ID, "text": "Hi"})
@@ -214,6 +231,25 @@ def test_a_sent_template_is_recorded_and_shown_as_the_text_the_customer_read(cli
     assert item.preview == "Hello Asha, thank you for choosing WECARE. Reply to this message any time."
     history = client_for(operator).get(f"/messages/contact/{asha.contactId}/").content.decode()
     assert "Hello Asha, thank you for choosing WECARE." in history and "template <strong>" not in history
+
+
+def test_a_conversation_we_started_opens_in_the_inbox_before_the_customer_writes(client_for, operator, asha, templates):
+    """A template sent to a customer who never wrote makes an inbox row; WhatsApp's
+    CONV# item only comes with their first message. The row used to open a 404."""
+    asha = opt_in(asha, operator, optInWhatsApp=True)
+    send_welcome(asha, operator)
+    key = conversation_index.key_for_whatsapp(
+        WaConversation.key(settings.WHATSAPP_PHONE_NUMBER_IDS[0].rsplit("-", 1)[-1], asha.phone)
+    )
+    client = client_for(operator)
+
+    page = client.get(f"/dm/{key}/")
+
+    assert page.status_code == 200
+    assert "Hello Asha, thank you for choosing WECARE." in page.content.decode()
+    assert client.get(f"/dm/{key}/latest/").status_code == 200
+    assert client.post(f"/dm/{key}/archive/").status_code == 404  # nothing to archive yet; never 500
+    assert not conversations.exists(WaConversation.key(key.split("~")[1], asha.phone))  # nothing was saved
 
 
 def test_a_template_recorded_before_its_text_was_kept_is_rendered_from_its_message(operator, asha, templates):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import string
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -16,6 +17,7 @@ from localaws import ses_receiving
 from messaging import conversation_index, search_index
 from messaging.conversation_index import InboxConversation
 from messaging.inbox import search
+from messaging.models import MESSAGE_RETENTION_DAYS
 from messaging.outbound.send import send_message
 from messaging.search_index import SearchEntry
 from messaging.tests.inbound_samples import inbound
@@ -136,3 +138,47 @@ def test_a_cancelled_transaction_indexes_nothing(new_phone):
     with transaction() as tx:  # the same write, committed, is indexed once it commits
         record(tx)
     assert keys(unique) == [key]
+
+
+def test_a_failure_after_the_commit_never_fails_the_recording(new_phone, caplog):
+    """The message is written once the transaction commits: a callback that then raises must not
+    tell the writer it failed (a retry would call it a duplicate and skip what follows the record)."""
+    unique, key = word(), f"sms~+12125550101~{new_phone()}"
+    message = {"channel": "sms", "business": "+12125550101", "customer": key.rsplit("~", 1)[-1], "contact": None}
+
+    def broken() -> None:
+        raise RuntimeError("the queue is down")
+
+    with transaction() as tx:  # no exception leaves the block
+        tx.after_commit(broken)
+        conversation_index.update_in(
+            tx, key, preview=f"say {unique}", direction="inbound", at=now().isoformat(), **message
+        )
+
+    assert InboxConversation.get(key, consistent_read=True).unreadCount == 1
+    assert keys(unique) == [key]  # the callbacks after the broken one still ran
+    assert "after-commit callback failed" in caplog.text
+
+
+@pytest.mark.parametrize("query", ["------", "(((())))", "+ - . ( )"])
+def test_a_query_of_punctuation_alone_finds_nothing_rather_than_failing(client_for, viewer, query):
+    """It looks like a number and has no digit: the search used to read the index with an empty key (500)."""
+    client = client_for(viewer)
+    page = client.get("/dm/work/search/", {"q": query})
+    assert page.status_code == 200 and "No conversation matches" in page.content.decode()
+    assert client.get("/api/work/search", {"q": query}).json() == []
+
+
+def test_entries_expire_with_their_message_however_late_the_task_runs():
+    """A task retried or replayed from the dead-letter queue days later must not keep a customer's
+    words past the message's own retention."""
+    conversation, phone = "sms~+12125550101~+14155550111", "+14155550111"
+    at = now() - timedelta(days=MESSAGE_RETENTION_DAYS - 2)
+    unique = word()
+
+    search_index.index_message(conversation, at.isoformat(), f"late {unique}", None, phone)
+
+    [entry] = [e for e in SearchEntry.query(unique) if e.conversation == conversation]
+    assert abs((entry.expiresAt - (at + timedelta(days=MESSAGE_RETENTION_DAYS))).total_seconds()) < 1
+    gone = (now() - timedelta(days=MESSAGE_RETENTION_DAYS + 1)).isoformat()
+    assert search_index.index_message(conversation, gone, f"gone {word()}", None, phone) == 0  # already deleted

@@ -237,6 +237,16 @@ def test_labels_are_added_once_removed_and_offered_to_everyone_after(conv, opera
     assert "refund" in labels.suggestions()  # still offered
 
 
+def test_two_people_adding_labels_at_once_never_pass_the_bound(conv, operator, priya):
+    for n in range(labels.MAX_LABELS - 1):
+        labels.add(fresh(conv), f"l{n}", user=operator)
+    mine, theirs = fresh(conv), fresh(conv)  # both pages show 9 labels
+    labels.add(mine, "tenth", user=operator)
+    with pytest.raises(FieldErrors):
+        labels.add(theirs, "eleventh", user=priya)
+    assert len(fresh(conv).labels) == labels.MAX_LABELS
+
+
 # --- private notes ----------------------------------------------------------------------------------
 
 

@@ -97,6 +97,22 @@ def test_a_sent_template_no_longer_synced_falls_back_to_its_name_and_values():
             "template.parameters.buttons",
             "This template's link buttons need 1 value (one for each link that ends in a value); you gave none.",
         ),
+        (
+            {"body": ["Asha", "x" * 1025]},
+            "template.parameters.body",
+            "Shorten the values: value 2 is longer than 1,024 characters.",
+        ),
+        (
+            {"body": ["Asha\nRao", "a     b"]},
+            "template.parameters.body",
+            "WhatsApp takes each value on one line, without tabs or more than four spaces in a row: values 1, 2"
+            " are not.",
+        ),
+        (
+            {"body": ["Ravi", "Monday"], "buttons": [["t" * 2001]]},
+            "template.parameters.buttons",
+            "Shorten the link buttons' values: each takes at most 2,000 characters.",
+        ),
     ],
 )
 def test_values_that_do_not_fit_are_said_as_a_person_would(fake_aws_clean, parameters, field, sentence):
