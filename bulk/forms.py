@@ -13,7 +13,7 @@ from django import forms
 
 from bulk.audience import MAX_CSV_BYTES, read_csv
 from messaging import business_numbers
-from messaging.channels import Channel, allowed_senders
+from messaging.channels import CHANNEL_NAMES, Channel, allowed_senders
 from messaging.forms import VariableField, template_missing, template_parameters, template_request
 from messaging.outbound import template_catalog
 from wecare.errors import FieldErrors
@@ -76,7 +76,7 @@ class AudienceForm(forms.Form):
 
 class MessageForm(forms.Form):
     name = forms.CharField(required=False, max_length=80, label="Campaign name")
-    channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
+    channel = forms.ChoiceField(choices=[(c.value, CHANNEL_NAMES[c]) for c in Channel])
     sender = forms.ChoiceField(choices=())
     # WhatsApp: more numbers for the same campaign; the recipients take the numbers in turn.
     also_from = forms.MultipleChoiceField(choices=(), required=False)

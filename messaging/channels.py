@@ -20,6 +20,10 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
+# Each channel's name as a person writes it, for forms and pages (the values above are codes).
+CHANNEL_NAMES: dict[str, str] = {Channel.WHATSAPP: "WhatsApp", Channel.SMS: "SMS", Channel.EMAIL: "Email"}
+
+
 @dataclass(frozen=True)
 class ChannelRules:
     address_field: str  # the contact attribute the message goes to

@@ -81,6 +81,20 @@
       warning.textContent = who ? who + " replied since you opened this conversation: read it before you send." : "";
     }
   }
+  /* The 3 s poll redraws the live part when something there changed: an "Assign to…" toggle the
+     person had open stays open, so the poll never shuts it under their cursor. */
+  var assignWasOpen = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "work-live") {
+      assignWasOpen = !!document.querySelector("#work-live details.work-more[open]");
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!assignWasOpen) return;
+    assignWasOpen = false;
+    var toggle = document.querySelector("#work-live details.work-more");
+    if (toggle) toggle.open = true;
+  });
   document.addEventListener("htmx:afterSettle", settle);
   document.addEventListener("DOMContentLoaded", settle);
   if (document.readyState !== "loading") settle();
