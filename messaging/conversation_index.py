@@ -75,7 +75,8 @@ class InboxConversation(DynamoModel):
 
 
 def key_for_whatsapp(conversation_pk: str) -> str:
-    """``CONV#<suffix>#<customer>`` -> ``whatsapp~<suffix>~<customer>``."""
+    """``CONV#<suffix>#<customer>`` (or the old inbox's ``<suffix>~<customer>``) ->
+    ``whatsapp~<suffix>~<customer>``."""
     return "whatsapp~" + conversation_pk.removeprefix("CONV#").replace("#", "~")
 
 

@@ -19,6 +19,7 @@ from contacts.models import Contact
 from contacts.queries import find_live_by_email, find_live_by_phone
 from messaging import email_html
 from messaging.channels import Channel, allowed_senders
+from messaging.conversation_index import key_for_thread
 from messaging.inbound import email_attachments
 from messaging.inbox import paging
 from messaging.inbox.queries import MAX_PAGE, PAGE_SIZE, digest
@@ -37,7 +38,7 @@ MAX_DISCOVERY_SCAN = 500
 
 
 def slug(thread_id: str) -> str:
-    return thread_id.replace("#", "~")
+    return key_for_thread(thread_id)  # a thread's URL name is its key in the one inbox
 
 
 def thread_id(thread_slug: str) -> str:

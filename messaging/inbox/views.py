@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from messaging import conversations
+from messaging import conversation_index, conversations
 from messaging.inbox import actions, composer, details, listing, thread_actions
 from messaging.inbox.forms import ConsentForm, ReplyForm
 from messaging.inbox.sources import BadTimes, Source, source_for
@@ -237,7 +237,7 @@ def legacy_conversation(request: HttpRequest, channel: str, rest: str) -> HttpRe
     """A conversation's old page: the same conversation in the one inbox. WhatsApp's old links
     named it by ``<suffix>~<customer>`` (or the quoted ``CONV#…`` key the staff emails carry)."""
     if channel == "whatsapp":
-        key = "whatsapp~" + rest.removeprefix("CONV#").replace("#", "~")
+        key = conversation_index.key_for_whatsapp(rest)
     else:
         key = rest if rest.startswith(f"{channel}~") else f"{channel}~{rest}"
     return redirect("inbox:conversation", key=key)
