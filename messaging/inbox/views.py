@@ -44,6 +44,7 @@ def _list_context(request: HttpRequest, current: str | None = None) -> dict[str,
     filters = listing.Filters.from_query(request.GET)
     cursor = request.GET.get("cursor") or ""
     page = listing.list_page(filters, username=request.user.get_username(), cursor=cursor or None)
+    unread = listing.unread_total()
     return {
         "filters": filters,
         "page": page,
@@ -55,7 +56,9 @@ def _list_context(request: HttpRequest, current: str | None = None) -> dict[str,
         "channels": listing.CHANNELS,
         "view_tabs": VIEW_TABS,
         "statuses": listing.STATUSES,
-        "unread_total": listing.unread_total(),
+        "unread_total": unread,
+        # The sidebar's badge (messaging.context_processors) shows the same number: read it once.
+        "inbox_unread": unread,
         "can_act": _can_act(request),
         "user": request.user,
     }
