@@ -19,7 +19,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from contacts.models import Contact
-from messaging import search_index
+from messaging import search_index, signals
 from wecare.dynamo import DynamoModel, Transaction, meta, register, string_index
 
 PREVIEW_CHARS = 160
@@ -112,6 +112,15 @@ def update_in(tx: Transaction, key: str, *, search_text: str | None = None, **me
     tx.after_commit(
         lambda: search_index.index_later(
             key, message["at"], text, name=contact.name if contact else None, customer=message["customer"]
+        )
+    )
+    tx.after_commit(
+        lambda: signals.announce(
+            signals.conversation_message,
+            conversation=key,
+            direction=message["direction"],
+            by=message.get("by"),
+            at=message["at"],
         )
     )
 

@@ -11,6 +11,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from ai.api import router as ai_router
 from bulk.api import router as bulk_router
 from contacts.api import router as contacts_router
 from messaging.api import router as messages_router
@@ -49,5 +50,6 @@ api.add_router("/bulk", bulk_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/threads", threads_router)
 api.add_router("/work", work_router)
+api.add_router("/ai", ai_router)
 
 __all__ = ["VIEWER", "api"]

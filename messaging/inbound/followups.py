@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from messaging import conversation_index, signals
 from messaging.autoreply.replies import after_inbound
 from messaging.inbound import consent_signals
 from messaging.inbound.contacts import open_window
@@ -34,7 +35,9 @@ def finish(item: WaMessage) -> bool:
     if item.type == "reaction" and follow_up.get("reactionTo"):
         _mark_reacted(follow_up["reactionTo"], item.reactedWithEmoji or "")
     signal = consent_signals.apply(item, follow_up)
-    _tell_autoreply(item, follow_up, consent_signal=signal.intent.value if signal else None)
+    consent_signal = signal.intent.value if signal else None
+    _tell_autoreply(item, follow_up, consent_signal=consent_signal)
+    _tell_listeners(item, follow_up, consent_signal=consent_signal)
     _mark_dispatched(item)
     return True
 
@@ -80,6 +83,14 @@ def after_inbound_event(
     if consent_signal:
         event["consentSignal"] = consent_signal
     return event
+
+
+def _tell_listeners(item: WaMessage, follow_up: dict[str, Any], *, consent_signal: str | None) -> None:
+    """The apps above messaging (the AI's suggested replies) hear of the message here, once its
+    consent keyword has been applied, so a listener reads the contact's consent as it now is."""
+    event = after_inbound_event(item, follow_up, consent_signal=consent_signal)
+    conversation = conversation_index.key_for_whatsapp(item.conversationPk) if item.conversationPk else None
+    signals.announce(signals.inbound_recorded, event=event, conversation=conversation)
 
 
 def _tell_autoreply(item: WaMessage, follow_up: dict[str, Any], *, consent_signal: str | None) -> None:

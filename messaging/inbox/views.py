@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from messaging import conversation_index, conversations
-from messaging.inbox import actions, composer, details, listing, thread_actions
+from messaging.inbox import actions, composer, details, listing, panels, thread_actions
 from messaging.inbox.forms import ConsentForm, ReplyForm
 from messaging.inbox.sources import BadTimes, Source, source_for
 from wecare.dynamo import InvalidCursor
@@ -103,6 +103,8 @@ def _thread_context(request: HttpRequest, key: str, source: Source, item: Any, *
         "user": request.user,
         **details.context(source.channel, item, contact),
         "consent_form": extra.pop("consent_form", None) or ConsentForm(),
+        "composer_panels": panels.for_slot(panels.Slot.COMPOSER, key),
+        "contact_panels": panels.for_slot(panels.Slot.CONTACT, key),
         **composer.context(source.channel, item, contact, form=extra.pop("reply_form", None), **extra),
     }
 

@@ -42,7 +42,13 @@
     var older = event.detail.target.closest(".older-slot");
     keep = { el: el, older: !!older, fromBottom: el.scrollHeight - el.scrollTop, stick: atBottom(el) };
   });
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // New messages in the thread: the panels other apps put beside it (messaging/inbox/panels.py)
+    // load again, so they never stay on a conversation that has moved on.
+    var target = event.detail.target;
+    if (target && target.id === "latest") {
+      document.body.dispatchEvent(new CustomEvent("inbox:thread-changed"));
+    }
     if (!keep) return;
     var el = keep.el;
     if (keep.older) {

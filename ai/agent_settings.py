@@ -1,0 +1,83 @@
+"""The admin's switch and choices for the agent (the one ``AgentSettings`` item): whether
+automation is on (off until an admin turns it on) and which persona answers for each business
+number. Every change is a conditional update on the version the admin's page showed, and audited.
+docs/design/agent.md, "The switch".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from ai.models import AgentSettings
+from wecare import audit
+from wecare.dynamo import now
+from wecare.errors import Conflict
+
+ITEM = "agent"
+
+
+def current() -> AgentSettings:
+    """The settings as stored; defaults (automation off, no personas) before any admin acted."""
+    try:
+        return AgentSettings.get(ITEM, consistent_read=True)
+    except AgentSettings.DoesNotExist:
+        return AgentSettings(name=ITEM, automation=False, version=0)
+
+
+def automation_on() -> bool:
+    return bool(current().automation)
+
+
+def persona_for(phone_number_id: str | None) -> str | None:
+    """The persona id chosen for this business number, if an admin chose one."""
+    chosen = current().personaByNumber
+    if not phone_number_id or chosen is None:
+        return None
+    return chosen.as_dict().get(phone_number_id)
+
+
+def set_automation(on: bool, *, user: Any, expected_version: int | None = None) -> AgentSettings:
+    return _change(user, expected_version, "agent.automation", automation=on)
+
+
+def set_persona(
+    phone_number_id: str, persona_id: str | None, *, user: Any, expected_version: int | None = None
+) -> AgentSettings:
+    """Choose (or, with None, clear) the persona a business number answers with."""
+    settings_item = current()
+    chosen = dict(settings_item.personaByNumber.as_dict()) if settings_item.personaByNumber else {}
+    if persona_id:
+        chosen[phone_number_id] = persona_id
+    else:
+        chosen.pop(phone_number_id, None)
+    return _change(user, expected_version, "agent.persona", personaByNumber=chosen, number=phone_number_id)
+
+
+def _change(
+    user: Any, expected_version: int | None, action: str, number: str | None = None, **fields: Any
+) -> AgentSettings:
+    item = current()
+    seen = item.version if expected_version is None else expected_version
+    if item.version != seen:
+        raise Conflict("the agent's settings changed since this page was shown; reload to see them")
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.version = seen + 1
+    item.updatedAt = now().isoformat()
+    item.updatedBy = audit.actor_id(user)
+    condition = AgentSettings.version == seen if seen else AgentSettings.name.does_not_exist()
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        raise Conflict("the agent's settings changed since this page was shown; reload to see them") from exc
+    audit.record(
+        user,
+        action,
+        "agent",
+        ITEM,
+        **{k: v for k, v in fields.items() if k != "personaByNumber"},
+        **({"number": number} if number else {}),
+    )
+    return item

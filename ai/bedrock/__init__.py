@@ -1,0 +1,3 @@
+"""Bedrock as the AI app sees it: three calls with typed answers, whatever the wire looks like.
+docs/design/agent.md, "Bedrock".
+"""

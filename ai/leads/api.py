@@ -1,0 +1,6 @@
+"""The leads part's API operations, mounted under /api/ai/ by ai/api.py. PLACEHOLDER: the leads part
+fills it in."""
+
+from ninja import Router
+
+router = Router(tags=["agent"])

@@ -1,0 +1,6 @@
+"""The leads part's pages, mounted under /agent/ by ai/urls.py (namespace "ai"). PLACEHOLDER: the
+leads part fills it in."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,6 @@
+"""What the pipeline part connects when the app starts (called from ai/apps.py). PLACEHOLDER: the pipeline
+part fills it in."""
+
+
+def connect() -> None:
+    pass

@@ -1,0 +1,6 @@
+"""The suggestions part's API operations, mounted under /api/ai/ by ai/api.py. PLACEHOLDER: the suggestions part
+fills it in."""
+
+from ninja import Router
+
+router = Router(tags=["agent"])
