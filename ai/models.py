@@ -57,6 +57,8 @@ class AIInteraction(DynamoModel):
     contactId = UnicodeAttribute(null=True)
     businessNumber = UnicodeAttribute(null=True)  # the phone number id the customer wrote to
     createdAt = UnicodeAttribute()  # ISO time the pipeline claimed the message
+    messageAt = UnicodeAttribute(null=True)  # when the inbound message was received: newer ones supersede
+    attemptAt = UnicodeAttribute(null=True)  # when the pipeline's latest attempt began (a stale claim is taken over)
     day = UnicodeAttribute()  # YYYY-MM-DD of createdAt: the log and the daily figures read by day
     status = UnicodeAttribute(default=Status.GENERATING.value)
     statusReason = UnicodeAttribute(null=True)  # why skipped, blocked, failed or superseded

@@ -18,6 +18,7 @@ WORK_QUEUES: dict[str, str] = {
     "inbound-queue": "inbound-dlq",
     "outbound-queue": "outbound-dlq",
     "bulk-queue": "bulk-dlq",
+    "ai-queue": "ai-dlq",  # suggested replies: each task waits seconds on Bedrock (a threads pool)
 }
 DEAD_LETTER_QUEUES = tuple(WORK_QUEUES.values())
 ALL_QUEUES = tuple(WORK_QUEUES) + DEAD_LETTER_QUEUES

@@ -286,6 +286,11 @@ BEDROCK_KB_ID = env_str("BEDROCK_KB_ID", default="FZBPKGTOYE")
 BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")
 BEDROCK_FOUNDATION_MODEL = env_str("BEDROCK_FOUNDATION_MODEL", default="amazon.nova-pro-v1:0")
+# What drafts a suggested reply (ai/pipeline/generate.py): "agent", the Bedrock agent with the
+# knowledge base (InvokeAgent), or "converse", the foundation model alone on the retrieved passages.
+AI_GENERATOR = env_choice("AI_GENERATOR", ("agent", "converse"), default="agent")
+# Days an AI interaction (query, sources, draft, review) is kept before DynamoDB's TTL removes it.
+AI_RETENTION_DAYS = env_int("AI_RETENTION_DAYS", default=90, minimum=1)
 BULK_CONFIRMATION_THRESHOLD = env_int("BULK_CONFIRMATION_THRESHOLD", default=20, minimum=0)
 # A bulk job sending the same content (template or text) as another job of the last this many hours
 # to some of the same recipients starts only when the operator confirms the repeat (bulk/repeats.py).
@@ -392,6 +397,7 @@ CELERY_TASK_ROUTES = {
     "bulk.prepare_job": {"queue": "bulk-queue"},
     "bulk.send_chunk": {"queue": "bulk-queue"},
     "bulk.sweep_stuck": {"queue": "bulk-queue"},
+    "ai.draft_reply": {"queue": "ai-queue"},
 }
 
 # --- browser security: Content-Security-Policy, no caching, idle sessions ----------------------

@@ -1,6 +1,26 @@
-"""What the pipeline part connects when the app starts (called from ai/apps.py). PLACEHOLDER: the pipeline
-part fills it in."""
+"""What the pipeline connects when the app starts (called from ai/apps.py): a customer's WhatsApp
+message queues a draft when automation is on (off: nothing is queued and nothing written), and
+any new message in a conversation supersedes its open suggestions. docs/design/agent.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ai import agent_settings
+from ai.pipeline import supersession
+from ai.pipeline.task import draft_reply
+from messaging import signals
+
+
+def on_inbound(sender: Any = None, *, event: dict[str, Any], conversation: str | None, **_: Any) -> None:
+    if not conversation or not event.get("waMessageId") or not agent_settings.automation_on():
+        return
+    draft_reply.delay(event["waMessageId"], conversation, event.get("consentSignal"))
 
 
 def connect() -> None:
-    pass
+    signals.inbound_recorded.connect(on_inbound, dispatch_uid="ai.pipeline.on_inbound")
+    signals.conversation_message.connect(
+        supersession.on_conversation_message, dispatch_uid="ai.pipeline.on_conversation_message"
+    )
