@@ -70,12 +70,16 @@ def environment() -> dict[str, str]:
 
 
 # The dev stack's Celery workers, as production splits them (docs/deployment.md, "Worker services"):
-# single sends wait on the provider, not the CPU, so outbound-queue gets a threads pool of its own;
-# everything else runs in processes, with beat. bench/bulk_bench.py (its outbound phase) starts the
-# outbound worker from worker_command too, so it measures the stack exactly as `make run` runs it.
+# single sends wait on the provider, not the CPU, so outbound-queue gets a threads pool of its own,
+# and so does ai-queue (suggested replies wait on Bedrock); everything else runs in processes, with
+# beat. bench/bulk_bench.py (its outbound phase) and bench/ai_bench.py start their workers from
+# worker_command too, so they measure the stack exactly as `make run` runs it.
 WORKERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "worker": ("default,inbound-queue,bulk-queue", ("-c", "2")),
     "outbound": ("outbound-queue", ("--pool", "threads", "-c", "32")),
+    # A suggested reply waits seconds on Bedrock (three calls in a row): threads, enough for about
+    # 40 drafts in flight (docs/design/agent.md, "The pipeline").
+    "ai": ("ai-queue", ("--pool", "threads", "-c", "40")),
 }
 
 

@@ -33,7 +33,7 @@ case "$command" in
     worker)
         # A bulk chunk runs its own pool of threads, and its bound on what a killed worker leaves
         # unknown counts one chunk per process: bulk-queue belongs to a prefork worker.
-        case "${WORKER_POOL:-prefork}:${WORKER_QUEUES:-default,inbound-queue,outbound-queue,bulk-queue}" in
+        case "${WORKER_POOL:-prefork}:${WORKER_QUEUES:-default,inbound-queue,outbound-queue,bulk-queue,ai-queue}" in
             threads:*bulk-queue*)
                 echo "WORKER_POOL=threads is for outbound-queue: run bulk-queue in a prefork worker (WORKER_QUEUES without bulk-queue)" >&2
                 exit 2
@@ -41,7 +41,7 @@ case "$command" in
         esac
         check_settings
         exec celery -A wecare worker \
-            -Q "${WORKER_QUEUES:-default,inbound-queue,outbound-queue,bulk-queue}" \
+            -Q "${WORKER_QUEUES:-default,inbound-queue,outbound-queue,bulk-queue,ai-queue}" \
             --pool "${WORKER_POOL:-prefork}" \
             --concurrency "${WORKER_CONCURRENCY:-2}" \
             --loglevel "${LOG_LEVEL:-INFO}" \

@@ -99,7 +99,7 @@ def test_it_skips_a_stop_a_withdrawn_customer_and_a_conversation_a_person_answer
     phone = new_phone()
     actions.create_contact({"phone": phone, "name": "Ravi", "optInWhatsApp": True}, user=operator, source="test")
     contact = contact_of(phone)
-    actions.update_contact(contact.contactId, {"optInWhatsApp": False}, user=operator)
+    actions.update_contact(contact.contactId, {"optInWhatsApp": False}, user=operator, source="test")
     withdrawn = write(phone, "How much is the offer?")
     assert interaction(withdrawn).statusReason == "consent_withdrawn"
     assert bedrock_calls(fake_aws_clean) == dict.fromkeys(BEDROCK, 0)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from ai import agent_settings
 from contacts import actions
 from contacts.queries import list_contacts
 from messaging import business_numbers
@@ -60,6 +61,15 @@ def name_demo_numbers() -> list[str]:
     return named
 
 
+def switch_on_agent() -> bool:
+    """The demo shows suggested replies: automation goes on at the first start; what an admin
+    chose later (the settings' version moved) is kept."""
+    if agent_settings.current().version:
+        return False
+    agent_settings.set_automation(True, user=None, expected_version=0)
+    return True
+
+
 class Command(BaseCommand):
     help = "Create the demo users (viewer, operator, admin) and a few demo contacts. Local stack only."
 
@@ -82,6 +92,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{'created' if created else 'updated'} demo user {role.label} ({role.group_name})")
         for label in name_demo_numbers():
             self.stdout.write(f"named demo business number: {label}")
+        if switch_on_agent():
+            self.stdout.write("agent automation switched on: customers' WhatsApp texts get suggested replies")
         if list_contacts(limit=1).items:
             self.stdout.write("contacts exist already: no demo contacts added")
             return
