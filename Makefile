@@ -58,6 +58,7 @@ bench: install
 	-$(BIN)/python bench/bulk_bench.py
 	$(BIN)/python bench/inbound_bench.py
 	$(BIN)/python bench/bulk_crash_bench.py
+	$(BIN)/python bench/ai_bench.py
 
 clean:
 	rm -rf $(VENV) .local staticfiles .pytest_cache .hypothesis .mypy_cache .ruff_cache
