@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ai import index_reads
 from ai.models import AIInteraction, Status
 from messaging.conversation_index import SYSTEM_ACTOR
 from wecare.dynamo import update_if
@@ -33,7 +34,8 @@ def supersede(conversation: str, *, direction: str, by: str | None, at: str) -> 
     if reason is None:
         return 0
     count = 0
-    for item in AIInteraction.by_conversation.query(conversation, filter_condition=AIInteraction.status.is_in(*OPEN)):
+    open_ones = AIInteraction.status.is_in(*OPEN)
+    for item in index_reads.query(AIInteraction.by_conversation, conversation, filter_condition=open_ones):
         if item.messageAt and item.messageAt >= at:
             continue  # the message that started this suggestion, or a newer one
         if update_if(

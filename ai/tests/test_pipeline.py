@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ai import agent_settings
+from ai import agent_settings, index_reads
 from ai.models import AIInteraction, Status
 from ai.pipeline import records, supersession
 from ai.pipeline.prompts import PROMPT_VERSION
@@ -110,7 +110,7 @@ def test_a_message_is_drafted_once_however_often_it_is_announced(automation, fak
     conversation = conversation_of(wamid)
     assert draft_reply.apply(args=[wamid, conversation]).get() == "duplicate"
     assert bedrock_calls(fake_aws_clean)["InvokeAgent"] == 1
-    assert len(list(AIInteraction.by_message.query(wamid))) == 1
+    assert len(list(index_reads.query(AIInteraction.by_message, wamid))) == 1
 
 
 def test_a_newer_message_or_a_persons_reply_supersedes_the_suggestion_but_the_platforms_own_send_does_not(
