@@ -15,7 +15,7 @@ from ai.pipeline.task import draft_reply
 from ai.tests.pipeline_fixtures import interaction, write
 from contacts import actions
 from contacts.models import Contact
-from messaging.conversation_index import key_for_whatsapp
+from messaging.conversation_index import InboxConversation, key_for_whatsapp
 from messaging.models import Message
 from messaging.outbound.template_catalog import sync_templates
 from messaging.whatsapp_table import WaBedrockResult, WaMessage
@@ -91,7 +91,7 @@ def test_with_automation_off_nothing_is_written_and_bedrock_is_not_called(fake_a
 
 
 def test_it_skips_a_stop_a_withdrawn_customer_and_a_conversation_a_person_answered(
-    automation, fake_aws_clean, new_phone, operator
+    automation, fake_aws_clean, new_phone, operator, admin_user
 ):
     stop = write(new_phone(), "STOP")
     assert (interaction(stop).status, interaction(stop).statusReason) == (Status.SKIPPED, "opted_out")
@@ -102,6 +102,21 @@ def test_it_skips_a_stop_a_withdrawn_customer_and_a_conversation_a_person_answer
     actions.update_contact(contact.contactId, {"optInWhatsApp": False}, user=operator, source="test")
     withdrawn = write(phone, "How much is the offer?")
     assert interaction(withdrawn).statusReason == "consent_withdrawn"
+
+    agent_settings.set_automation(False, user=admin_user)  # the message is recorded before the task runs
+    answered = write(new_phone(), "Is my parcel on its way?")
+    agent_settings.set_automation(True, user=admin_user)
+    conversation = conversation_of(answered)
+    # A person answers in the inbox before the draft begins.
+    InboxConversation(key=conversation).update(
+        actions=[
+            InboxConversation.lastAt.set("9999-12-31T00:00:00+00:00"),
+            InboxConversation.lastDirection.set("outbound"),
+            InboxConversation.lastBy.set(operator.username),
+        ]
+    )
+    assert draft_reply.apply(args=[answered, conversation]).get() == "skipped"
+    assert interaction(answered).statusReason == "person_replied"
     assert bedrock_calls(fake_aws_clean) == dict.fromkeys(BEDROCK, 0)
 
 
