@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import celery_worker  # noqa: E402  (bench/ is on the path from here on)
 from inbound_bench import nearest_rank, start_webhook_server  # noqa: E402  (the same webhook)
-from outbound_bench import start_local_aws  # noqa: E402  (the same local stack)
+from outbound_bench import cpu_seconds, start_local_aws  # noqa: E402  (the same local stack)
 
 from localaws.devstack import WORKERS  # noqa: E402  (the ai worker's pool, as make run starts it)
 
@@ -269,6 +269,7 @@ def main() -> int:
         fake.set_latency(args.agent_ms, operation="InvokeAgent")
         fake.set_latency(args.converse_ms, operation="Converse")
         calls_before = {op: len(fake.calls(op)) for op in BEDROCK}
+        cpu_before = cpu_seconds(workers[-1].pid), time.process_time()
         started = time.monotonic()
         if args.webhook:
             posted = post_paced(url, events, args.rate)
@@ -276,6 +277,8 @@ def main() -> int:
             posted = queue_paced({w: conversations[w] for w, _, _ in events}, args.rate)
         drafted = wait_drafted([w for w, _, _ in events], args.timeout, workers)
         wall = time.monotonic() - started
+        worker_cpu = cpu_seconds(workers[-1].pid) - cpu_before[0]
+        local_aws_cpu = time.process_time() - cpu_before[1]  # moto, the fake, the poller: this process
         calls = {op: len(fake.calls(op)) - calls_before[op] for op in BEDROCK}
     finally:
         for worker in workers:
@@ -313,6 +316,11 @@ def main() -> int:
                 f"  message recorded to draft stored (the interaction's latencyMs): p50 "
                 f"{nearest_rank(pipeline, 50):.2f} s, p95 {nearest_rank(pipeline, 95):.2f} s"
             )
+        cores = args.rate * (worker_cpu + local_aws_cpu) / n
+        print(
+            f"  CPU per suggestion: ai worker {1000 * worker_cpu / n:.0f} ms; moto, the fake and this script "
+            f"{1000 * local_aws_cpu / n:.0f} ms (at {args.rate:g}/s: {cores:.1f} cores)"
+        )
         print(f"  Bedrock calls per suggestion: {sum(calls.values()) / n:.2f}  {calls}")
         print(
             f"  tokens per suggestion: {tokens_in:.0f} in, {tokens_out:.0f} out; estimated cost "
@@ -330,6 +338,7 @@ def main() -> int:
                     "ready_s": ready,
                     "pipeline_s": pipeline,
                     "waited_s": waited,
+                    "cpu_s": {"worker": worker_cpu, "local_aws": local_aws_cpu},
                     "calls": calls,
                     "tokens": [tokens_in, tokens_out],
                     "dynamodb_per_draft": drafts,
