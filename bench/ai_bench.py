@@ -116,18 +116,29 @@ def post_paced(url: str, events: list[tuple[str, str, str]], rate: float) -> dic
     return posted
 
 
-def wait_drafted(wamids: list[str], timeout: float, workers: list[subprocess.Popen]) -> dict[str, object]:
-    """wamid -> its interaction, once none is generating any more."""
+def wait_drafted(
+    wamids: list[str], timeout: float, workers: list[subprocess.Popen], fake=None, converse_before: int = 0
+) -> dict[str, object]:
+    """wamid -> its interaction, once none is generating any more. With ``fake``, DynamoDB is read
+    only once the fake has answered every draft's last Bedrock call (Converse): reading the items
+    all along would load the moto server the drafts are timed against, in this process. What is
+    measured comes from the items themselves, not from when they were seen."""
     from ai.models import AIInteraction, Status
     from ai.pipeline.records import interaction_id
 
     ids = {interaction_id(w): w for w in wamids}
     done: dict[str, object] = {}
     deadline = time.monotonic() + timeout
+    while fake is not None and len(fake.calls("Converse")) - converse_before < len(ids):
+        if any(worker.poll() is not None for worker in workers):
+            raise SystemExit("a worker exited; see its log")
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     while len(done) < len(ids) and time.monotonic() < deadline:
         if any(worker.poll() is not None for worker in workers):
             raise SystemExit("a worker exited; see its log")
-        time.sleep(0.5)
+        time.sleep(1.0)
         pending = [i for i in ids if ids[i] not in done]
         for start in range(0, len(pending), 100):
             for item in AIInteraction.batch_get(pending[start : start + 100]):
@@ -275,7 +286,7 @@ def main() -> int:
             posted = post_paced(url, events, args.rate)
         else:
             posted = queue_paced({w: conversations[w] for w, _, _ in events}, args.rate)
-        drafted = wait_drafted([w for w, _, _ in events], args.timeout, workers)
+        drafted = wait_drafted([w for w, _, _ in events], args.timeout, workers, fake, calls_before["Converse"])
         wall = time.monotonic() - started
         worker_cpu = cpu_seconds(workers[-1].pid) - cpu_before[0]
         local_aws_cpu = time.process_time() - cpu_before[1]  # moto, the fake, the poller: this process
