@@ -134,7 +134,7 @@ def wait_drafted(
             raise SystemExit("a worker exited; see its log")
         if time.monotonic() > deadline:
             break
-        time.sleep(0.5)
+        time.sleep(1.0)
     while len(done) < len(ids) and time.monotonic() < deadline:
         if any(worker.poll() is not None for worker in workers):
             raise SystemExit("a worker exited; see its log")
@@ -191,6 +191,55 @@ def queue_paced(conversations: dict[str, str], rate: float) -> dict[str, float]:
     return queued
 
 
+class FakeProcess:
+    """The local fake in a process of its own, as `make run` runs it (``python -m localaws.fakeaws``),
+    driven over its control API: answering Bedrock's streams is CPU the moto server in this process
+    should not share a GIL with."""
+
+    def __init__(self, url: str, tmp: Path):
+        from urllib.parse import urlparse
+
+        self.url = url.rstrip("/")
+        port = str(urlparse(url).port)
+        out = open(tmp / "fakeaws.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "localaws.fakeaws", "--port", port, "--log-level", "WARNING"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=out,
+            stderr=out,
+        )
+        deadline = time.monotonic() + 30
+        while not self._healthy():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise SystemExit(f"the fake did not start; see {out.name}")
+            time.sleep(0.2)
+
+    def _healthy(self) -> bool:
+        import requests
+
+        try:
+            return requests.get(f"{self.url}/__fake/health", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def set_latency(self, mean_ms: float, operation: str | None = None) -> None:
+        import requests
+
+        spec = {"mean_ms": mean_ms, **({"operation": operation} if operation else {})}
+        requests.post(f"{self.url}/__fake/latency", json=spec, timeout=10).raise_for_status()
+
+    def calls(self, operation: str) -> list:
+        import requests
+
+        answer = requests.get(f"{self.url}/__fake/calls", params={"operation": operation}, timeout=30)
+        return answer.json()["calls"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
 def start_worker(queue: str, threads: int, log: Path) -> subprocess.Popen:
     out = open(log, "ab")  # noqa: SIM115 - lives as long as the worker
     return subprocess.Popen(
@@ -242,7 +291,9 @@ def main() -> int:
     # the real settings, so it names it itself, before Django reads them.
     os.environ.setdefault("BEDROCK_AGENT_ALIAS_ID", "TSTALIASID")
     os.environ["AI_GENERATOR"] = args.generator
-    server, counting, fake = start_local_aws(tmp)
+    server, counting, in_process_fake = start_local_aws(tmp)
+    in_process_fake.stop()  # its port is taken over by the fake's own process
+    fake = FakeProcess(os.environ["AWS_FAKE_ENDPOINT_URL"], tmp)
     webhook = None
     workers: list[subprocess.Popen] = []
     try:
@@ -280,7 +331,7 @@ def main() -> int:
         fake.set_latency(args.agent_ms, operation="InvokeAgent")
         fake.set_latency(args.converse_ms, operation="Converse")
         calls_before = {op: len(fake.calls(op)) for op in BEDROCK}
-        cpu_before = cpu_seconds(workers[-1].pid), time.process_time()
+        cpu_before = cpu_seconds(workers[-1].pid), time.process_time(), cpu_seconds(fake.process.pid)
         started = time.monotonic()
         if args.webhook:
             posted = post_paced(url, events, args.rate)
@@ -289,7 +340,8 @@ def main() -> int:
         drafted = wait_drafted([w for w, _, _ in events], args.timeout, workers, fake, calls_before["Converse"])
         wall = time.monotonic() - started
         worker_cpu = cpu_seconds(workers[-1].pid) - cpu_before[0]
-        local_aws_cpu = time.process_time() - cpu_before[1]  # moto, the fake, the poller: this process
+        local_aws_cpu = time.process_time() - cpu_before[1]  # moto and the poller: this process
+        fake_cpu = cpu_seconds(fake.process.pid) - cpu_before[2]
         calls = {op: len(fake.calls(op)) - calls_before[op] for op in BEDROCK}
     finally:
         for worker in workers:
@@ -327,10 +379,10 @@ def main() -> int:
                 f"  message recorded to draft stored (the interaction's latencyMs): p50 "
                 f"{nearest_rank(pipeline, 50):.2f} s, p95 {nearest_rank(pipeline, 95):.2f} s"
             )
-        cores = args.rate * (worker_cpu + local_aws_cpu) / n
+        cores = args.rate * (worker_cpu + local_aws_cpu + fake_cpu) / n
         print(
-            f"  CPU per suggestion: ai worker {1000 * worker_cpu / n:.0f} ms; moto, the fake and this script "
-            f"{1000 * local_aws_cpu / n:.0f} ms (at {args.rate:g}/s: {cores:.1f} cores)"
+            f"  CPU per suggestion: ai worker {1000 * worker_cpu / n:.0f} ms; the fake {1000 * fake_cpu / n:.0f} ms; "
+            f"moto and this script {1000 * local_aws_cpu / n:.0f} ms (at {args.rate:g}/s: {cores:.1f} cores)"
         )
         print(f"  Bedrock calls per suggestion: {sum(calls.values()) / n:.2f}  {calls}")
         print(
@@ -349,7 +401,7 @@ def main() -> int:
                     "ready_s": ready,
                     "pipeline_s": pipeline,
                     "waited_s": waited,
-                    "cpu_s": {"worker": worker_cpu, "local_aws": local_aws_cpu},
+                    "cpu_s": {"worker": worker_cpu, "moto": local_aws_cpu, "fake": fake_cpu},
                     "calls": calls,
                     "tokens": [tokens_in, tokens_out],
                     "dynamodb_per_draft": drafts,
