@@ -260,9 +260,9 @@ def dynamodb_per_draft(fake, counting, events: list[tuple[str, str, str]]) -> tu
     before = counting.snapshot()
     for wamid, body, _ in events:  # recorded with automation on: the listener reads the switch and queues
         process_inbound_event.apply(kwargs={"message": body, "sns_message_id": f"bench-{wamid}"}, throw=True)
+    conversations = {w: key_for_whatsapp(WaMessage.get(WaMessage.key(w)).conversationPk) for w, _, _ in events}
     recorded = counting.snapshot()
-    for wamid, _body, _ in events:
-        conversation = key_for_whatsapp(WaMessage.get(WaMessage.key(wamid)).conversationPk)
+    for wamid, conversation in conversations.items():
         if draft_reply.apply(args=[wamid, conversation], throw=True).get() != "pending":
             raise SystemExit(f"the draft of {wamid} did not end pending")
     after = counting.snapshot()
