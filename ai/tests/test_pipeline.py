@@ -201,3 +201,21 @@ def test_the_converse_generator_drafts_from_the_passages_alone(automation, fake_
     item = interaction(write(new_phone(), "What sizes do you stock?"))
     assert item.status == Status.PENDING and item.generator == "converse" and item.response
     assert item.usage["calls"] == {"Retrieve": 1, "Converse": 2}
+
+
+def test_a_draft_superseded_while_it_was_written_keeps_its_draft_and_stays_superseded():
+    conversation = "whatsapp~test~+14155550000"
+    fields = {"messageAt": "2026-11-30T10:00:00+00:00", "query": "Is it in stock?"}
+    message_id = f"wamid.TEST-finish-{time.time_ns()}"
+    item = records.claim(message_id, conversation=conversation, fields=fields, retrying=False)
+    assert item is not None and item.status == Status.GENERATING
+    # The customer writes again while Bedrock is drafting.
+    supersession.supersede(conversation, direction="inbound", by=None, at="2026-11-30T10:00:05+00:00")
+    stored = records.finish(item, {"response": "Yes, in M and L.", "intent": "availability"}, superseded_by=None)
+    assert stored == Status.SUPERSEDED
+    final = records.get(message_id)
+    assert (final.status, final.statusReason, final.response) == (
+        Status.SUPERSEDED,
+        "newer_message",
+        "Yes, in M and L.",
+    )
