@@ -1,6 +1,6 @@
 """One draft from Bedrock: Retrieve on the knowledge base, then the agent (InvokeAgent, the
-default generator) or the foundation model alone (Converse on the passages), then Converse again
-for intent, entities and a summary. When the customer's window is closed there is no free text to
+default generator) or the foundation model alone (Converse on the passages); alongside them,
+Converse for intent, entities and a summary. When the customer's window is closed there is no free text to
 draft: the analysis chooses an approved template instead (ai/pipeline/template_proposal.py).
 Bedrock's errors pass through (the task retries BedrockUnavailable). docs/design/agent.md.
 """
@@ -8,6 +8,8 @@ Bedrock's errors pass through (the task retries BedrockUnavailable). docs/design
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,14 +61,18 @@ def _sources(citations: list[Passage], passages: list[Passage]) -> list[dict[str
 
 
 class Counter:
+    """Calls and tokens of one draft; added to from two threads (the analysis runs alongside)."""
+
     def __init__(self) -> None:
         self.calls: dict[str, int] = {}
         self.usage = Usage()
+        self._lock = threading.Lock()
 
     def add(self, call: str, usage: Usage | None = None) -> None:
-        self.calls[call] = self.calls.get(call, 0) + 1
-        if usage is not None:
-            self.usage = self.usage + usage
+        with self._lock:
+            self.calls[call] = self.calls.get(call, 0) + 1
+            if usage is not None:
+                self.usage = self.usage + usage
 
 
 def _analyse(
@@ -107,6 +113,29 @@ def draft(
             calls=counter.calls,
             generator=settings.AI_GENERATOR,
         )
+    # The analysis reads only the customer's text, so it runs alongside the draft rather than after
+    # it: a draft waits for the longer of the two, not for both (docs/design/agent.md, "The pipeline").
+    with ThreadPoolExecutor(max_workers=1) as alongside:
+        analysed = alongside.submit(_analyse, customer, customer_name, counter)
+        text, sources, source_texts, return_control = _text_draft(customer, conversation, persona, lead, counter)
+        analysis = analysed.result()
+    return Draft(
+        kind="text",
+        text=text.strip(),
+        analysis=analysis,
+        sources=sources,
+        source_texts=source_texts,
+        usage=counter.usage,
+        calls=counter.calls,
+        return_control=return_control,
+        generator=settings.AI_GENERATOR,
+    )
+
+
+def _text_draft(
+    customer: str, conversation: str, persona: Persona | None, lead: Lead | None, counter: Counter
+) -> tuple[str, list[dict[str, Any]], list[str], dict[str, Any] | None]:
+    """(draft, sources, every passage's text, returnControl) from Retrieve and the generator."""
     passages = calls.retrieve(customer, knowledge_base_id=settings.BEDROCK_KB_ID, results=PASSAGES)
     counter.add("Retrieve")
     citations: list[Passage] = []
@@ -129,15 +158,4 @@ def draft(
         )
         counter.add("InvokeAgent", agent.usage)
         text, citations, return_control = agent.text, agent.citations, agent.return_control
-    analysis = _analyse(customer, customer_name, counter)
-    return Draft(
-        kind="text",
-        text=text.strip(),
-        analysis=analysis,
-        sources=_sources(citations, passages),
-        source_texts=[p.text for p in [*passages, *citations]],
-        usage=counter.usage,
-        calls=counter.calls,
-        return_control=return_control,
-        generator=settings.AI_GENERATOR,
-    )
+    return text, _sources(citations, passages), [p.text for p in [*passages, *citations]], return_control
