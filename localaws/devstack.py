@@ -77,8 +77,8 @@ def environment() -> dict[str, str]:
 WORKERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "worker": ("default,inbound-queue,bulk-queue", ("-c", "2")),
     "outbound": ("outbound-queue", ("--pool", "threads", "-c", "32")),
-    # A suggested reply waits seconds on Bedrock (three calls in a row): threads, enough for about
-    # 40 drafts in flight (docs/design/agent.md, "The pipeline").
+    # A suggested reply waits seconds on Bedrock (Retrieve then InvokeAgent, Converse alongside):
+    # threads, 40 drafts in flight (docs/design/agent.md, "The pipeline").
     "ai": ("ai-queue", ("--pool", "threads", "-c", "40")),
 }
 
