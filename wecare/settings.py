@@ -216,8 +216,8 @@ AXES_ENABLE_ADMIN = False
 AWS_ENDPOINT_URL = env_str("AWS_ENDPOINT_URL", default="") or None
 if AWS_ENDPOINT_URL and IS_PRODUCTION_LIKE:
     raise ConfigError(f"AWS_ENDPOINT_URL must be empty when ENVIRONMENT={ENVIRONMENT}")
-# APIs that moto does not implement (socialmessaging, pinpoint-sms-voice-v2, bedrock-agent-runtime)
-# go to the local fake on the dev stack; empty means the real AWS endpoint.
+# APIs that moto does not implement (socialmessaging, pinpoint-sms-voice-v2, bedrock-agent-runtime,
+# bedrock-runtime) go to the local fake on the dev stack; empty means the real AWS endpoint.
 AWS_FAKE_ENDPOINT_URL = env_str("AWS_FAKE_ENDPOINT_URL", default="") or None
 if AWS_FAKE_ENDPOINT_URL and IS_PRODUCTION_LIKE:
     # A stray value would quietly send WhatsApp and SMS to a fake instead of the customer.
