@@ -26,6 +26,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    EventStreamError,
     ParamValidationError,
     ReadTimeoutError,
     ResponseStreamingError,
@@ -106,6 +107,8 @@ _UNAVAILABLE = frozenset(
         "ModelErrorException",
     )
 )
+# Inside a stream that had begun, anything but these is taken for a passing failure.
+_REFUSED_MIDWAY = frozenset({"validationexception", "accessdeniedexception", "resourcenotfoundexception"})
 # The connection failed, timed out or broke before the answer was complete.
 _NETWORK = (
     ConnectTimeoutError,
@@ -131,6 +134,8 @@ def _from_client_error(exc: ClientError) -> BedrockError:
     code, message = error.get("Code") or "Unknown", error.get("Message") or str(exc)
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
     if code.lower() in _UNAVAILABLE or status == 429 or status >= 500:
+        return BedrockUnavailable(code, message)
+    if isinstance(exc, EventStreamError) and code.lower() not in _REFUSED_MIDWAY:
         return BedrockUnavailable(code, message)
     return BedrockRefused(code, message)
 

@@ -87,6 +87,7 @@ def test_converse_gives_text_usage_and_stop_reason(fake_aws_clean):
         ({"error": "InternalServerException", "times": 2}, BedrockUnavailable, "InternalServerException"),
         ({"error": "throttlingException", "midway": True}, BedrockUnavailable, "throttlingException"),
         ({"error": "ConnectionLost", "midway": True}, BedrockUnavailable, "StreamBroken"),
+        ({"error": "validationException", "midway": True}, BedrockRefused, "validationException"),
         ({"error": "AccessDeniedException"}, BedrockRefused, "AccessDeniedException"),
     ],
 )

@@ -12,7 +12,7 @@ each answers; docs/design/agent.md ("Bedrock") why.
 
 Token usage is the text received and returned at about 4 characters a token, so it grows with the
 prompt. The customer's words are read from a `<customer_message>` element when the prompt wraps
-them in one (any element whose name starts with "customer"), else the whole text is theirs.
+them in one (any element whose name contains "customer"), else the whole text is theirs.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ ACTING_SENTENCE = "I am sending the offer to everyone now."
 ACTING_ACTION = {"actionGroup": "marketing", "function": "send_offer_to_all"}
 FALLBACK = "Thank you for your message. A member of our team will get back to you shortly."
 
-_CUSTOMER = re.compile(r"<(customer[\w-]*)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+_CUSTOMER = re.compile(r"<([\w-]*customer[\w-]*)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
 
 
 def tokens(text: str) -> int:

@@ -14,7 +14,7 @@ from botocore.eventstream import EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
 from localaws.fakeaws import bedrock
-from localaws.fakeaws.catalog import Catalog
+from localaws.fakeaws.catalog import default_catalog
 from localaws.fakeaws.tests.test_sms_and_controls import control
 
 AGENT = {"agentId": "HQNT0JXN8G", "agentAliasId": "TSTALIASID", "sessionId": "conversation-1a2b3c"}
@@ -42,7 +42,7 @@ def drain(stream, into: list) -> None:
 
 
 def test_both_runtimes_are_routed_by_path():
-    catalog = Catalog()
+    catalog = default_catalog()
     service, operation, labels = catalog.by_path("POST", "/model/amazon.nova-pro-v1%3A0/converse", {}, "")
     assert (service.name, operation.name, labels) == (
         "bedrock-runtime",
@@ -204,12 +204,12 @@ def test_a_fault_before_the_stream_and_latency_apply_to_bedrock_as_to_every_fake
 
 
 def test_converse_answers_json_when_asked_and_a_draft_otherwise(runtime, fake_aws_clean):
-    question = [
-        {
-            "role": "user",
-            "content": [{"text": "<customer_message>Do you have the blue one in size M?</customer_message>"}],
-        }
-    ]
+    # Only the customer's element is read: the passage's refund and order words change nothing.
+    prompt = (
+        "<passage>Refunds for an order go back to the card.</passage>\n"
+        "<untrusted_customer_message>Do you have the blue one in size M?</untrusted_customer_message>"
+    )
+    question = [{"role": "user", "content": [{"text": prompt}]}]
     analysis = runtime.converse(
         modelId="amazon.nova-pro-v1:0", system=[{"text": "Answer with JSON only."}], messages=question
     )
