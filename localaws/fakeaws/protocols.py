@@ -208,11 +208,12 @@ def to_wire(shape: Shape | None, value: Any) -> Any:
     if value is None or shape is None or getattr(shape, "is_document_type", False):
         return value  # a document (free-form JSON) is sent as it is
     kind = shape.type_name
-    if kind == "structure":
+    # A value of the wrong kind is left as it is, for the validator to name.
+    if kind == "structure" and isinstance(value, dict):
         return {name: to_wire(shape.members.get(name), v) for name, v in value.items() if v is not None}
-    if kind == "list":
+    if kind == "list" and isinstance(value, list):
         return [to_wire(shape.member, v) for v in value]
-    if kind == "map":
+    if kind == "map" and isinstance(value, dict):
         return {k: to_wire(shape.value, v) for k, v in value.items()}
     if kind == "blob" and isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()

@@ -240,3 +240,19 @@ def test_converse_refuses_what_bedrock_refuses(runtime, request_, says):
         runtime.converse(**{**request, **request_})
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert says in raised.value.response["Error"]["Message"]
+
+
+def test_a_stream_the_fake_builds_wrong_is_refused_not_sent(monkeypatch):
+    """Each event is checked against its shape before any byte is framed, as JSON answers are."""
+    from localaws.fakeaws import app
+    from localaws.fakeaws.protocols import StreamAnswer
+
+    broken = StreamAnswer({"sessionId": "s-1"}, [("chunk", {"bytes": b"Hi", "attribution": {"citations": "none"}})])
+    monkeypatch.setitem(app.HANDLERS, ("bedrock-agent-runtime", "InvokeAgent"), lambda context, params: broken)
+
+    answer = app.FakeAws().handle(
+        "POST", "/agents/HQNT0JXN8G/agentAliases/TSTALIASID/sessions/s-1/text", {}, b'{"inputText": "Hi"}'
+    )
+
+    assert answer.status == 500 and answer.frames is None
+    assert "chunk[0].attribution.citations: expected a list" in json.loads(answer.body)["message"]
