@@ -25,7 +25,6 @@ from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
-    EndpointConnectionError,
     EventStreamError,
     ParamValidationError,
     ReadTimeoutError,
@@ -109,16 +108,11 @@ _UNAVAILABLE = frozenset(
 )
 # Inside a stream that had begun, anything but these is taken for a passing failure.
 _REFUSED_MIDWAY = frozenset({"validationexception", "accessdeniedexception", "resourcenotfoundexception"})
-# The connection failed, timed out or broke before the answer was complete.
-_NETWORK = (
-    ConnectTimeoutError,
-    ReadTimeoutError,
-    EndpointConnectionError,
-    ConnectionClosedError,
-    ResponseStreamingError,
-    urllib3.exceptions.ProtocolError,  # an event stream read straight from urllib3 that broke midway
-    urllib3.exceptions.ReadTimeoutError,
-)
+# No answer in time: connecting, waiting for the answer, or waiting for the stream's next event
+# (an event stream is read straight from urllib3, so its errors arrive unwrapped).
+_TIMEOUTS = (ConnectTimeoutError, ReadTimeoutError, urllib3.exceptions.ReadTimeoutError)
+# The connection broke before the answer was complete.
+_BROKEN = (ConnectionClosedError, ResponseStreamingError, urllib3.exceptions.ProtocolError)
 
 _T = TypeVar("_T")
 
@@ -147,9 +141,9 @@ def _mapped_errors() -> Iterator[None]:
         yield
     except ClientError as exc:  # EventStreamError (an exception frame midway) is one too
         raise _from_client_error(exc) from exc
-    except (ConnectTimeoutError, ReadTimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
+    except _TIMEOUTS as exc:
         raise BedrockUnavailable("Timeout", str(exc)) from exc
-    except _NETWORK as exc:
+    except _BROKEN as exc:
         raise BedrockUnavailable("StreamBroken", str(exc)) from exc
     except ParamValidationError as exc:
         raise BedrockRefused("ParamValidation", str(exc)) from exc

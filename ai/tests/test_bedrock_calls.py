@@ -121,15 +121,19 @@ def test_what_trying_again_will_not_fix_is_refused(fake_aws_clean):
     assert raised.value.code == "ResourceNotFoundException"
 
 
-def test_a_slow_answer_times_out_as_unavailable(fake_aws_clean, monkeypatch):
-    monkeypatch.setattr(
-        calls, "_CONFIG", Config(read_timeout=0.3, retries={"mode": "standard", "total_max_attempts": 1})
-    )
-    forget_clients()  # the next client is built with the short timeout
+def test_a_slow_or_absent_endpoint_is_unavailable(fake_aws_clean, monkeypatch, settings):
+    config = Config(read_timeout=0.3, retries={"mode": "standard", "total_max_attempts": 1})
+    monkeypatch.setattr(calls, "_CONFIG", config)
+    forget_clients()  # the next clients are built with the short timeout
     fake_aws_clean.set_latency(1000, operation="Converse")
     try:
-        with pytest.raises(BedrockUnavailable) as raised:
+        with pytest.raises(BedrockUnavailable) as slow:
+            converse("Hi")
+        settings.AWS_FAKE_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+        forget_clients()
+        with pytest.raises(BedrockUnavailable) as absent:
             converse("Hi")
     finally:
-        forget_clients()  # later tests get clients with the real configuration
-    assert raised.value.code == "Timeout"
+        forget_clients()  # later tests get clients with the real configuration and endpoint
+    assert slow.value.code == "Timeout"
+    assert absent.value.code == "EndpointConnectionError"
