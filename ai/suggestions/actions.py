@@ -107,6 +107,18 @@ def record_blocked(interaction: AIInteraction, reason: str) -> None:
     )
 
 
+def _release(interaction: AIInteraction) -> None:
+    update_if(
+        interaction,
+        actions=[
+            AIInteraction.status.set(Status.PENDING.value),
+            AIInteraction.approvedBy.remove(),
+            AIInteraction.actedAt.remove(),
+        ],
+        condition=(AIInteraction.status == Status.USED.value) & AIInteraction.sentMessageId.does_not_exist(),
+    )
+
+
 def _recipient(interaction: AIInteraction) -> dict[str, Any]:
     """Whom and from where: the conversation's contact as it is now and its business number.
     Suggestions answer WhatsApp messages, so the conversation is a WhatsApp one the customer began."""
@@ -138,6 +150,11 @@ def send_as_drafted(interaction_id: str, *, user: Any) -> AIInteraction:
         raise
     except (FieldErrors, NotFound) as exc:
         record_blocked(interaction, str(exc))
+        raise
+    except Exception:
+        # Nothing was queued (the send path failed before its write, e.g. DynamoDB unreachable):
+        # the suggestion goes back to pending, so a person can send it again.
+        _release(interaction)
         raise
     record_sent(interaction, message.messageId)
     audit.record(user, "ai.suggestion.send", "ai_interaction", interaction_id, messageId=message.messageId)
@@ -211,6 +228,8 @@ def composer_sending(conversation: str, origin: str, text: str, user: Any) -> No
     """An operator is sending, from the composer, text that began as this suggestion: claim it as
     used (unchanged) or edited (with the diff). One no longer pending is left as it is: the
     operator's own message goes anyway, it is theirs."""
+    if not text:
+        return  # a template picked in the composer after Use: not the suggestion's text
     interaction = _from_origin(conversation, origin)
     if interaction is None or interaction.status != Status.PENDING.value:
         return

@@ -155,9 +155,11 @@ def test_a_composer_send_identical_to_the_draft_is_used_and_one_refused_is_block
     reply = {"kind": "text", "text": "Open 9 to 6", "origin": queries.origin_of(other), "action": "send"}
     assert client_for(operator).post(f"/dm/{refused_key}/reply/", reply).status_code == 422
     assert fresh(other).status == Status.BLOCKED and fresh(other).statusReason
-    # An origin naming another conversation's suggestion is not this reply's: left alone.
+    # An origin naming another conversation's suggestion is not this reply's: left alone; nor is
+    # a template picked in the composer after Use (no text of the draft's was sent).
     third = interaction(refused_key, contact_id=refused_contact.contactId)
     client_for(operator).post(f"/dm/{key}/reply/", {**reply, "origin": queries.origin_of(third)})
+    actions.composer_sending(refused_key, queries.origin_of(third), "", operator)
     assert fresh(third).status == Status.PENDING
 
 
@@ -209,3 +211,17 @@ def test_edit_of_measures_how_much_changed():
     assert actions.edit_of("same", "same") == ("", 0.0)
     diff, ratio = actions.edit_of("We open at 9.", "We open at 10 on Sundays.")
     assert diff.startswith("--- draft\n+++ sent") and 0 < ratio < 1
+
+
+def test_a_send_that_fails_before_anything_is_queued_leaves_the_suggestion_pending(operator, new_phone, monkeypatch):
+    contact, key = whatsapp_conversation(operator, new_phone())
+    item = interaction(key, contact_id=contact.contactId)
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("DynamoDB unreachable")  # no local stand-in fails this way on request
+
+    monkeypatch.setattr("ai.suggestions.actions.send.send_message", unreachable)
+    with pytest.raises(ConnectionError):
+        actions.send_as_drafted(item.interactionId, user=operator)
+    again = fresh(item)
+    assert again.status == Status.PENDING and again.approvedBy is None
