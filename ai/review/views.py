@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from ai import agent_settings, pricing
+from ai import agent_settings, pricing, status_words
 from ai.models import Status
 from ai.personas import queries as persona_queries
 from ai.review import queries
@@ -52,7 +52,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "figures": queries.figures(FIGURE_DAYS),
         "filters": filters,
         "page": page,
-        "rows": [(item, pricing.cost_of_usage(item.usage)) for item in page.items],
+        "rows": [
+            (item, pricing.cost_of_usage(item.usage), status_words.reason_words(item.statusReason))
+            for item in page.items
+        ],
         "paged": bool(request.GET.get("cursor")),
         "statuses": [s.value for s in Status],
         "numbers": [n for n in business_numbers.allowlisted() if n.channel == "whatsapp"],

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from ai import status_words
 from ai.models import AIInteraction, Status
 from ai.suggestions import actions, queries
 from messaging.outbound import send, template_catalog
@@ -32,6 +33,7 @@ def _panel(request: HttpRequest, key: str, interaction: AIInteraction | None, st
         "conv_key": key,
         "s": interaction,
         "origin": queries.origin_of(interaction),
+        "reason": status_words.reason_words(interaction.statusReason),
         "sendable": content is not None,
         "rendered_template": template_catalog.render_sent(template) if template else None,
         "can_act": has_role(request.user, Role.OPERATOR),

@@ -65,8 +65,10 @@ def test_while_drafting_the_panel_says_so_and_polls_itself_and_skipped_ones_draw
     html = panel(client_for(operator), key)
     assert "Drafting a reply…" in html and 'hx-trigger="every 2s"' in html and "data-ai-send" not in html
     _, other = whatsapp_conversation(operator, new_phone())
-    interaction(other, status=Status.SKIPPED, statusReason="not text")
+    interaction(other, status=Status.SKIPPED, statusReason="not_text")
     assert panel(client_for(operator), other) == ""
+    interaction(other, status=Status.SUPERSEDED, statusReason="newer_message")
+    assert "Set aside: the customer wrote again." in panel(client_for(operator), other)
 
 
 def test_send_goes_through_the_gate_once_and_in_dry_run_is_recorded_not_sent(
