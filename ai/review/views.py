@@ -25,15 +25,19 @@ FIGURE_DAYS = 7
 
 
 def _personas() -> list[dict[str, Any]]:
-    """Each WhatsApp business number and the persona an admin chose for it (None: none chosen)."""
+    """Each WhatsApp business number and the persona its drafts use: the one an admin chose, else
+    the default persona, as the pipeline finds it (``personas.queries.active_for_number``)."""
     rows = []
     for number in business_numbers.allowlisted():
         if number.channel != "whatsapp":
             continue
         chosen = agent_settings.persona_for(number.sender)
-        rows.append(
-            {"number": number, "persona_id": chosen, "persona": persona_queries.get(chosen) if chosen else None}
-        )
+        try:
+            persona = persona_queries.active_for_number(number.sender)
+        except NotImplementedError:  # the skeleton's placeholder, until the personas part is merged
+            persona = None
+        is_default = persona is not None and persona.personaId != chosen
+        rows.append({"number": number, "persona_id": chosen, "persona": persona, "is_default": is_default})
     return rows
 
 

@@ -37,7 +37,7 @@ def test_the_agent_page_shows_the_switch_personas_figures_and_log(client_for, vi
     html = client_for(viewer).get("/agent/").content.decode()
     assert "<h1>Agent</h1>" in html and "data-automation=" in html
     assert "Turn on" not in html and "An admin turns it on or off." in html  # a viewer reads
-    assert f'data-number="{settings.WHATSAPP_PHONE_NUMBER_IDS[0]}"' in html and "none chosen" in html
+    assert f'data-number="{settings.WHATSAPP_PHONE_NUMBER_IDS[0]}"' in html  # its persona, or "none chosen"
     assert 'id="figures"' in html and 'id="log"' in html
     # The sidebar's Agent is a link now, not "coming".
     assert 'href="/agent/"' in html
