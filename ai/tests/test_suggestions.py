@@ -51,9 +51,9 @@ def test_a_viewer_sees_the_suggestion_but_cannot_act_on_it(client_for, operator,
     item = interaction(key, contact_id=contact.contactId)
     html = panel(client_for(viewer), key)
     assert DRAFT in html and "data-ai-send" not in html and "data-ai-use" not in html and "ai-rate" not in html
+    # (The access sweep checks each API operation's role, wecare/tests/test_access_sweep.py.)
     for action in ("send", "discard", "rate", "use"):
         assert client_for(viewer).post(f"/agent/suggestions/{key}/{item.interactionId}/{action}/").status_code == 403
-        assert client_for(viewer).post(f"/api/ai/suggestions/{item.interactionId}/{action}").status_code == 403
     assert fresh(item).status == Status.PENDING and Message.by_contact.count(contact.contactId) == 0
 
 
@@ -160,7 +160,7 @@ def test_a_composer_send_identical_to_the_draft_is_used_and_one_refused_is_block
     # An origin naming another conversation's suggestion is not this reply's: left alone; nor is
     # a template picked in the composer after Use (no text of the draft's was sent).
     third = interaction(refused_key, contact_id=refused_contact.contactId)
-    client_for(operator).post(f"/dm/{key}/reply/", {**reply, "origin": queries.origin_of(third)})
+    actions.composer_sending(key, queries.origin_of(third), "Open 9 to 6", operator)
     actions.composer_sending(refused_key, queries.origin_of(third), "", operator)
     assert fresh(third).status == Status.PENDING
 
