@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from ai import agent_settings, pricing, status_words
+from ai import agent_settings, pricing, sources, status_words
 from ai.models import Status
 from ai.personas import queries as persona_queries
 from ai.review import queries
@@ -57,7 +57,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "rows": [
-            (item, pricing.cost_of_usage(item.usage), status_words.reason_words(item.statusReason))
+            (
+                item,
+                pricing.cost_of_usage(item.usage),
+                status_words.reason_words(item.statusReason),
+                sources.shown(item.sources),
+            )
             for item in page.items
         ],
         "paged": bool(request.GET.get("cursor")),

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from ai import status_words
+from ai import sources, status_words
 from ai.models import AIInteraction, Status
 from ai.suggestions import actions, queries
 from messaging.outbound import send, template_catalog
@@ -34,6 +34,7 @@ def _panel(request: HttpRequest, key: str, interaction: AIInteraction | None, st
         "s": interaction,
         "origin": queries.origin_of(interaction),
         "reason": status_words.reason_words(interaction.statusReason),
+        "sources": sources.shown(interaction.sources),
         "sendable": content is not None,
         "rendered_template": template_catalog.render_sent(template) if template else None,
         "can_act": has_role(request.user, Role.OPERATOR),
@@ -47,8 +48,14 @@ def _panel(request: HttpRequest, key: str, interaction: AIInteraction | None, st
 @require_role(Role.VIEWER)
 @require_GET
 def panel(request: HttpRequest, key: str) -> HttpResponse:
-    """The conversation's newest suggestion; viewers see it without the buttons."""
-    return _panel(request, key, queries.newest(key))
+    """The conversation's newest suggestion; viewers see it without the buttons. The panel's own
+    poll while a draft is written (``?seen=generating``) is answered 204 until there is news, so
+    the panel (a live region) is not redrawn and read out again every 2 seconds."""
+    interaction = queries.newest(key)
+    still = interaction is not None and interaction.status == Status.GENERATING.value
+    if still and request.GET.get("seen") == Status.GENERATING.value:
+        return HttpResponse(status=204)
+    return _panel(request, key, interaction)
 
 
 def _act(request: HttpRequest, key: str, interaction_id: str, do: Callable[[], Any]) -> HttpResponse:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from ai.models import AIInteraction, Status
 from ai.suggestions import actions, queries
-from ai.tests.factories import DRAFT, interaction, whatsapp_conversation
+from ai.tests.factories import DRAFT, SOURCES, interaction, whatsapp_conversation
 from messaging.models import Message
 from wecare.models import AuditLog
 
@@ -30,14 +30,13 @@ def panel(client, key: str) -> str:
 
 def test_the_panel_shows_the_draft_its_sources_intent_and_flags_and_the_buttons(client_for, operator, new_phone):
     contact, key = whatsapp_conversation(operator, new_phone())
-    item = interaction(
-        key,
-        contact_id=contact.contactId,
-        flags=[{"code": "unsourced_amount", "detail": "The amount 499 is in no source."}],
-    )
+    flag = {"code": "unsourced_amount", "detail": "The amount 499 is in no source."}
+    s3 = {"title": "Price list", "uri": "s3://kb-bucket/prices.md", "score": 0.5}
+    item = interaction(key, contact_id=contact.contactId, flags=[flag], sources=[*SOURCES, s3])
     html = panel(client_for(operator), key)
     assert DRAFT in html and "data-intent>opening_hours" in html
     assert 'href="https://example.com/kb/hours.md"' in html and "Opening hours" in html and "score 0.82" in html
+    assert "s3://kb-bucket/prices.md" in html and 'href="s3://' not in html  # a web address only is a link
     assert 'data-flag="unsourced_amount"' in html and "The amount 499 is in no source." in html
     assert "data-ai-use" in html and "data-ai-send" in html and "data-ai-discard" in html
     assert f'data-origin="suggestion:{item.interactionId}"' in html
@@ -64,6 +63,8 @@ def test_while_drafting_the_panel_says_so_and_polls_itself_and_skipped_ones_draw
     interaction(key, contact_id=contact.contactId, status=Status.GENERATING, response=None)
     html = panel(client_for(operator), key)
     assert "Drafting a reply…" in html and 'hx-trigger="every 2s"' in html and "data-ai-send" not in html
+    # Its own poll is answered 204 (nothing redrawn) while the draft is still being written.
+    assert client_for(operator).get(f"/agent/suggestions/{key}/?seen=generating").status_code == 204
     _, other = whatsapp_conversation(operator, new_phone())
     interaction(other, status=Status.SKIPPED, statusReason="not_text")
     assert panel(client_for(operator), other) == ""
