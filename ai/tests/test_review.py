@@ -5,7 +5,7 @@ latency p50/p95, tokens, estimated cost at ai/pricing.py's rate)."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,9 +27,7 @@ def day() -> str:
     return (now() - timedelta(days=400 + int(ULID()) % 20000)).strftime("%Y-%m-%d")
 
 
-def at(day: str, minute: int):
-    from datetime import datetime
-
+def at(day: str, minute: int) -> datetime:
     return datetime.fromisoformat(f"{day}T10:{minute:02d}:00").replace(tzinfo=UTC)
 
 

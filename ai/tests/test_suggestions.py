@@ -13,6 +13,7 @@ from ai.models import AIInteraction, Status
 from ai.suggestions import actions, queries
 from ai.tests.factories import DRAFT, SOURCES, interaction, whatsapp_conversation
 from messaging.models import Message
+from messaging.outbound import template_catalog
 from wecare.models import AuditLog
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +110,6 @@ def test_a_refused_send_is_blocked_with_the_gates_reason(client_for, operator, n
 
 
 def test_a_template_suggestion_sends_the_template_with_its_values(client_for, operator, new_phone, fake_aws_clean):
-    from messaging.outbound import template_catalog
-
     template_catalog.sync_templates()
     contact, key = whatsapp_conversation(operator, new_phone(), window_open=False)
     item = interaction(
