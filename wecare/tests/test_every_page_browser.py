@@ -95,6 +95,12 @@ SKIP = {
     "oidc_authentication_callback": "redirects to or from Cognito (no page of ours)",
     "oidc_authentication_init": "redirects to or from Cognito (no page of ours)",
     "oidc_logout": "POST only",
+    "ai:automation": "POST only",
+    "ai:suggestion": "htmx fragment of inbox:conversation (its composer panel)",
+    "ai:suggestion_send": "POST only",
+    "ai:suggestion_discard": "POST only",
+    "ai:suggestion_rate": "POST only",
+    "ai:suggestion_use": "POST only",
 }
 SKIP_PREFIXES = {"api/": "the JSON API and its docs (Swagger UI, loaded from a CDN)"}
 
@@ -126,6 +132,7 @@ AXE_PAGES = {
     "consent_admin:keywords",
     "business_numbers:list",
     "canned_admin:index",
+    "ai:home",
 }
 SERIOUS = {"serious", "critical"}
 
