@@ -1,10 +1,44 @@
-"""Reads of leads. PLACEHOLDER written by the lead: the signatures are the contract the pipeline
-uses; the leads part builds them."""
+"""Reads of leads: a contact's qualification and the Leads list by status, newest change first,
+with cursor paging. docs/design/agent.md, "Personas and leads".
+"""
 
 from __future__ import annotations
 
-from ai.models import Lead
+from ai.models import AIInteraction, Lead, LeadStatus
+from wecare.dynamo import Cursor, Page
+
+MAX_PAGE = 200
 
 
 def for_contact(contact_id: str | None) -> Lead | None:
-    raise NotImplementedError("built by the leads part")
+    """The contact's lead, if it is one."""
+    if not contact_id:
+        return None
+    try:
+        return Lead.get(contact_id, consistent_read=True)
+    except Lead.DoesNotExist:
+        return None
+
+
+def by_status(status: LeadStatus | str, *, cursor: str | None = None, limit: int = 50) -> Page[Lead]:
+    """One page of the leads with ``status``, the most recently changed first.
+
+    Raises InvalidCursor for a cursor another list issued."""
+    status = LeadStatus(status).value
+    scope = f"leads:{status}"
+    results = Lead.by_status.query(
+        status,
+        scan_index_forward=False,
+        limit=max(1, min(limit, MAX_PAGE)),
+        last_evaluated_key=Cursor.decode(cursor, scope),
+    )
+    items = list(results)
+    return Page(items=items, next_cursor=Cursor.encode(results.last_evaluated_key, scope))
+
+
+def pending_proposal(conversation: str) -> AIInteraction | None:
+    """The newest suggestion of a conversation whose lead proposal waits for an operator."""
+    for interaction in AIInteraction.by_conversation.query(conversation, scan_index_forward=False, limit=20):
+        if interaction.leadProposal and not interaction.leadProposalState:
+            return interaction
+    return None
