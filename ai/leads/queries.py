@@ -4,6 +4,7 @@ with cursor paging. docs/design/agent.md, "Personas and leads".
 
 from __future__ import annotations
 
+from ai import index_reads
 from ai.models import AIInteraction, Lead, LeadStatus
 from wecare.dynamo import Cursor, Page
 
@@ -38,7 +39,8 @@ def by_status(status: LeadStatus | str, *, cursor: str | None = None, limit: int
 
 def pending_proposal(conversation: str) -> AIInteraction | None:
     """The newest suggestion of a conversation whose lead proposal waits for an operator."""
-    for interaction in AIInteraction.by_conversation.query(conversation, scan_index_forward=False, limit=20):
+    newest = index_reads.query(AIInteraction.by_conversation, conversation, scan_index_forward=False, limit=20)
+    for interaction in newest:
         if interaction.leadProposal and not interaction.leadProposalState:
             return interaction
     return None
