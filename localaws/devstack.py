@@ -163,6 +163,7 @@ def main() -> int:
         manage(env, "dev_snapshot", "load", str(SNAPSHOT))
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
+        manage(env, "seed_agent_demo")  # the agent's demo persona and a few demo leads
         manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
         for name in WORKERS:
             start(name, *worker_command(STATE, name))

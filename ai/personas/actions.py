@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from ulid import ULID
 
 from ai import agent_settings
@@ -105,17 +105,22 @@ def _goals(raw: list[Any], errors: dict[str, str]) -> list[dict[str, Any]]:
     return goals
 
 
-def create(data: dict[str, Any], *, user: Any) -> Persona:
+def create(data: dict[str, Any], *, user: Any, persona_id: str | None = None) -> Persona:
+    """Version 1 of a new persona; ``persona_id`` names it (the demo's), else a new ULID does.
+    Conflict if that id is taken."""
     fields = clean(data)
     persona = Persona(
-        personaId=str(ULID()).lower(),
+        personaId=persona_id or str(ULID()).lower(),
         version=1,
         current="yes",
         **fields,
         updatedAt=now().isoformat(),
         updatedBy=audit.actor_id(user),
     )
-    persona.save(condition=Persona.personaId.does_not_exist())
+    try:
+        persona.save(condition=Persona.personaId.does_not_exist())
+    except PutError as exc:
+        raise Conflict(f"a persona {persona.personaId} exists already", field="personaId") from exc
     audit.record(user, "persona.create", "persona", persona.personaId, name=persona.name, version=1)
     return persona
 
