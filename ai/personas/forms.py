@@ -12,14 +12,14 @@ from ai.models import Persona
 from ai.personas import actions, queries
 
 
-def _area(rows: int, help_text: str, max_length: int = 6000) -> forms.CharField:
+def _area(rows: int, help_text: str, label: str | None = None) -> forms.CharField:
     return forms.CharField(
-        required=False, max_length=max_length, widget=forms.Textarea(attrs={"rows": rows}), help_text=help_text
+        label=label, required=False, max_length=6000, widget=forms.Textarea(attrs={"rows": rows}), help_text=help_text
     )
 
 
 class PersonaForm(forms.Form):
-    name = forms.CharField(max_length=actions.LIMITS["name"], help_text="e.g. Asha, front desk")
+    name = forms.CharField(max_length=actions.LIMITS["name"], help_text="e.g. Meera, store assistant")
     description = forms.CharField(required=False, max_length=actions.LIMITS["description"])
     status = forms.ChoiceField(
         choices=[(queries.ACTIVE, "Active: can answer"), (queries.DRAFT, "Draft: not used yet")],
@@ -33,7 +33,7 @@ class PersonaForm(forms.Form):
     )
     tone = forms.CharField(required=False, max_length=actions.LIMITS["tone"], help_text="e.g. warm, calm")
     style = forms.CharField(required=False, max_length=actions.LIMITS["style"], help_text="e.g. short, plain words")
-    responseGuidelines = _area(4, "One guideline a line.")
+    responseGuidelines = _area(4, "One guideline a line.", label="Response guidelines")
     intents = _area(4, "One intent a line: id | name | trigger, trigger (e.g. pricing | Prices | price, cost).")
     goals = _area(3, "One goal a line: id | name | type | priority (critical, high, medium or low).")
     companyName = forms.CharField(label="Company name", required=False, max_length=actions.MAX_ITEM)
