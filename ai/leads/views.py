@@ -161,5 +161,9 @@ def lead_proposal(request: HttpRequest, key: str, interaction_id: str, decision:
         decide(interaction_id, user=request.user)
     except (NotFound, FieldErrors, Conflict) as exc:
         error = str(exc)
+    if not getattr(request, "htmx", False):  # a plain form post (no script): back to the conversation
+        if error:
+            messages.error(request, error)
+        return redirect("inbox:conversation", key)
     context = _panel_context(request, key)
     return render(request, PANEL, {**context, "error": error}, status=409 if error else 200)

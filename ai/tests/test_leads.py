@@ -96,14 +96,17 @@ def test_the_contact_pane_shows_the_lead_and_an_operator_accepts_the_proposal(cl
     assert "new → <strong>contacted</strong>" in panel and ">Accept<" in panel and "Wants prices" in panel
 
     url = f"/agent/leads/panel/{key}/proposals/{proposed.interactionId}"
-    accepted = client.post(f"{url}/accept/")
+    htmx = {"HTTP_HX_REQUEST": "true"}  # the panel's buttons post through htmx and get the panel back
+    accepted = client.post(f"{url}/accept/", **htmx)
     assert accepted.status_code == 200 and b"Suggested change" not in accepted.content
     lead = queries.for_contact(contact.contactId)
     assert (lead.status, lead.score, lead.interest, lead.notes[-1]["text"]) == ("contacted", 10, 0.8, "Wants prices")
     decided = AIInteraction.get(proposed.interactionId)
     assert (decided.leadProposalState, decided.leadProposalBy) == ("accepted", operator.username)
-    again = client.post(f"{url}/dismiss/")
+    again = client.post(f"{url}/dismiss/", **htmx)
     assert again.status_code == 409 and b"already accepted" in again.content
+    without_script = client.post(f"{url}/dismiss/")
+    assert without_script.status_code == 302 and without_script["Location"].startswith("/dm/")
     assert audited("lead.proposal.accept", contact.contactId)
 
     other = suggestion(key, contact.contactId, {"status": "customer"})
