@@ -26,7 +26,6 @@ MAX_LIST = 20  # guidelines, intents, goals, triggers
 MAX_ITEM = 300
 COMPANY_FIELDS = ("name", "industry", "description", "address", "phone", "hours")
 GOAL_PRIORITIES = ("critical", "high", "medium", "low")
-EDITABLE_STATUSES = (queries.ACTIVE, queries.DRAFT)
 STALE = "this persona changed since the page was shown (now version {v}); reload to see it"
 
 

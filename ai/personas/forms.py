@@ -22,7 +22,11 @@ class PersonaForm(forms.Form):
     name = forms.CharField(max_length=actions.LIMITS["name"], help_text="e.g. Meera, store assistant")
     description = forms.CharField(required=False, max_length=actions.LIMITS["description"])
     status = forms.ChoiceField(
-        choices=[(queries.ACTIVE, "Active: can answer"), (queries.DRAFT, "Draft: not used yet")],
+        choices=[
+            (queries.ACTIVE, "Active: can answer"),
+            (queries.DRAFT, "Draft: not used yet"),
+            (queries.ARCHIVED, "Archived: answers for nobody"),
+        ],
         help_text="Only an active persona answers for a business number.",
     )
     systemPrompt = forms.CharField(
@@ -50,7 +54,7 @@ class PersonaForm(forms.Form):
         return {
             "name": persona.name,
             "description": persona.description or "",
-            "status": persona.status if persona.status in actions.EDITABLE_STATUSES else queries.ACTIVE,
+            "status": persona.status,
             "systemPrompt": persona.systemPrompt,
             "tone": persona.tone or "",
             "style": persona.style or "",
