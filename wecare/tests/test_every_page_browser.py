@@ -127,6 +127,9 @@ AXE_PAGES = {
     "bulk:new_message",
     "bulk:new_preview",
     "bulk:detail",
+    "ai:personas",
+    "ai:persona-edit",
+    "ai:leads",
     "dynamo_admin:audit",
     "dynamo_admin:config",
     "dynamo_admin:dlq",
@@ -134,9 +137,6 @@ AXE_PAGES = {
     "consent_admin:keywords",
     "business_numbers:list",
     "canned_admin:index",
-    "ai:personas",
-    "ai:persona-edit",
-    "ai:leads",
 }
 SERIOUS = {"serious", "critical"}
 
