@@ -38,9 +38,9 @@ def by_status(status: LeadStatus | str, *, cursor: str | None = None, limit: int
 
 
 def pending_proposal(conversation: str) -> AIInteraction | None:
-    """The newest suggestion of a conversation whose lead proposal waits for an operator."""
+    """The lead proposal of the conversation's newest suggestion that made one, while nobody has
+    decided on it. An older undecided one is not offered: it was worked out from the lead as it
+    was then, and the newer message said more."""
     newest = index_reads.query(AIInteraction.by_conversation, conversation, scan_index_forward=False, limit=20)
-    for interaction in newest:
-        if interaction.leadProposal and not interaction.leadProposalState:
-            return interaction
-    return None
+    proposing = next((i for i in newest if i.leadProposal), None)
+    return proposing if proposing is not None and not proposing.leadProposalState else None

@@ -109,10 +109,14 @@ def test_the_contact_pane_shows_the_lead_and_an_operator_accepts_the_proposal(cl
     assert without_script.status_code == 302 and without_script["Location"].startswith("/dm/")
     assert audited("lead.proposal.accept", contact.contactId)
 
-    other = suggestion(key, contact.contactId, {"status": "customer"})
-    client.post(f"/agent/leads/panel/{key}/proposals/{other.interactionId}/dismiss/")
-    assert AIInteraction.get(other.interactionId).leadProposalState == "dismissed"
+    older = suggestion(key, contact.contactId, {"status": "qualified"})
+    newer = suggestion(key, contact.contactId, {"status": "customer"})
+    assert queries.pending_proposal(key).interactionId == newer.interactionId
+    client.post(f"/agent/leads/panel/{key}/proposals/{newer.interactionId}/dismiss/")
+    assert AIInteraction.get(newer.interactionId).leadProposalState == "dismissed"
     assert queries.for_contact(contact.contactId).status == "contacted"
+    # The older proposal, worked out before the newer message, is not offered once that is decided.
+    assert queries.pending_proposal(key) is None and older.leadProposalState is None
 
 
 def test_a_conversation_without_a_contact_has_nothing_to_qualify(client_for, viewer, new_phone):
