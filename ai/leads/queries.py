@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ai import index_reads
 from ai.models import AIInteraction, Lead, LeadStatus
+from contacts.models import Contact
 from wecare.dynamo import Cursor, Page
 
 MAX_PAGE = 200
@@ -35,6 +36,12 @@ def by_status(status: LeadStatus | str, *, cursor: str | None = None, limit: int
     )
     items = list(results)
     return Page(items=items, next_cursor=Cursor.encode(results.last_evaluated_key, scope))
+
+
+def contacts_of(leads: list[Lead]) -> dict[str, Contact]:
+    """The contacts of a page of leads, by id, in one batch read (for their names)."""
+    ids = [lead.contactId for lead in leads]
+    return {c.contactId: c for c in Contact.batch_get(ids)} if ids else {}
 
 
 def pending_proposal(conversation: str) -> AIInteraction | None:

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from ai.leads import actions, queries
 from ai.leads.forms import LeadForm, NoteForm
 from ai.models import Lead, LeadStatus
-from contacts.models import Contact
 from contacts.queries import get_contact
 from messaging.inbox.sources import source_for
 from wecare.dynamo import InvalidCursor
@@ -22,11 +21,6 @@ from wecare.errors import Conflict, FieldErrors, NotFound
 from wecare.roles import Role, has_role, require_role
 
 PANEL = "ai/leads/_panel.html"
-
-
-def _names(leads: list[Lead]) -> dict[str, Contact]:
-    ids = [lead.contactId for lead in leads]
-    return {c.contactId: c for c in Contact.batch_get(ids)} if ids else {}
 
 
 @require_role(Role.VIEWER)
@@ -39,7 +33,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         page = queries.by_status(status, cursor=request.GET.get("cursor") or None)
     except InvalidCursor:
         return redirect(f"{request.path}?status={status}")
-    contacts = _names(page.items)
+    contacts = queries.contacts_of(page.items)
     rows = [{"lead": lead, "contact": contacts.get(lead.contactId)} for lead in page.items]
     context = {"rows": rows, "page": page, "status": status, "statuses": [s.value for s in LeadStatus]}
     return render(request, "ai/leads/list.html", context)
@@ -97,7 +91,7 @@ def lead_note(request: HttpRequest, contact_id: str) -> HttpResponse:
     form = NoteForm(request.POST)
     try:
         if not form.is_valid():
-            raise FieldErrors({"note": "write a note of at most 1000 characters"})
+            raise FieldErrors({"note": f"write a note of at most {actions.MAX_NOTE} characters"})
         actions.add_note(contact_id, form.cleaned_data["note"], user=request.user)
     except NotFound:
         raise Http404("no such contact") from None
