@@ -164,6 +164,7 @@ def main() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
         manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
+        manage(env, "seed_agent_demo")  # the agent's demo persona and a few demo leads
         for name in WORKERS:
             start(name, *worker_command(STATE, name))
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")

@@ -24,6 +24,8 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from ulid import ULID
 
+from ai.leads import actions as lead_actions
+from ai.personas import actions as persona_actions
 from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from contacts import actions, imports, queries, unsubscribe
@@ -84,6 +86,12 @@ SKIP = {
     "messaging:compose_consent": "POST only",
     "bulk:funnel": "htmx fragment of bulk:detail",
     "canned_admin:delete": "POST only",
+    "ai:persona-choose": "POST only",
+    "ai:persona-archive": "POST only",
+    "ai:lead-save": "POST only",
+    "ai:lead-note": "POST only",
+    "ai:lead-proposal": "POST only",
+    "ai:lead-panel": "htmx fragment of inbox:conversation",
     "admin:login": "redirects to the app's own login page (login)",
     "admin:logout": "POST only",
     "admin:autocomplete": "JSON for the Django admin's selects",
@@ -125,6 +133,9 @@ AXE_PAGES = {
     "bulk:new_message",
     "bulk:new_preview",
     "bulk:detail",
+    "ai:personas",
+    "ai:persona-edit",
+    "ai:leads",
     "dynamo_admin:audit",
     "dynamo_admin:config",
     "dynamo_admin:dlq",
@@ -264,6 +275,13 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
     greeting = f"Hello {{{{contact.first_name}}}}, {LONG_TEXT}"
     reply = canned.save(f"sweep{tag[-6:]}", greeting, user=admin_user, creating=True)
     audit.record(admin_user, "sweep.long_value", "contact", contact.contactId, note=LONG_WORD * 4)
+    # A persona and a lead with long values (the lead page of the contact, the Leads list of "new").
+    persona = persona_actions.create(
+        {"name": f"Sweep {LONG_WORD}", "systemPrompt": LONG_TEXT, "responseGuidelines": [LONG_WORD]}, user=admin_user
+    )
+    lead_actions.save(
+        contact.contactId, {"status": "new", "campaign": LONG_WORD}, expected_version=0, user=admin_user, note=LONG_TEXT
+    )
 
     return Seeded(
         values={
@@ -277,6 +295,7 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
             "id": str(admin_user.pk),
             "sender": number,
             "shortcut": reply.shortcut,
+            "persona_id": persona.personaId,
         },
         inbox_keys={
             "whatsapp": conversation_index.key_for_whatsapp(conversation.pk),
