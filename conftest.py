@@ -163,6 +163,14 @@ def login_page(page, live_server):
     return login
 
 
+@pytest.fixture
+def search_indexing(settings):
+    """The inbox search's indexing, which the test settings turn off (most tests record messages and
+    never search): each message recorded while this is on is indexed as deployed, through
+    ``conversation_index.update_in``'s after-commit step and the eager Celery task."""
+    settings.INBOX_SEARCH_INDEXING = True
+
+
 @pytest.fixture(scope="session")
 def fake_aws(aws):
     """The local fake of socialmessaging and pinpoint-sms-voice-v2 (localaws/fakeaws), on the port the

@@ -43,6 +43,7 @@ def signed_in(chromium, live_server, user, password: str, width: int = 1280):
     return page
 
 
+@pytest.mark.usefixtures("search_indexing")  # the customer's message is searched for at the end
 def test_two_operators_share_a_conversation(chromium, live_server, django_user_model, operator, fake_aws, new_phone):
     priya = django_user_model.objects.create_user(username="priya", password="pw-priya", first_name="Priya")
     priya.groups.add(Group.objects.get_or_create(name="Operator")[0])
