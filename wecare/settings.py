@@ -338,6 +338,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each recorded message's words go to the inbox search's index (messaging/search_index.py) once its
+# transaction commits. Always on where the platform runs; not an environment variable, since search
+# without it silently misses messages. The test settings turn it off (most tests record messages and
+# never search), and the tests that search turn it back on (conftest.py, `search_indexing`).
+INBOX_SEARCH_INDEXING = True
 
 # --- logging: JSON lines on stdout, each with the request id and the CloudWatch log group -----
 LOG_LEVEL = env_choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -448,12 +449,29 @@ def axe_findings(axe: Axe, page) -> list[str]:
     ]
 
 
+def write_findings(width: int, findings: list[str]) -> None:
+    """This width's findings in their own file, then findings.txt rebuilt from every width's: the
+    widths are two tests, which pytest-xdist may run at once in two processes. Each part says when
+    it was written, so a part left from an earlier run (one width run alone) shows as such."""
+    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    (ARTIFACTS / f"findings-{width}.txt").write_text(
+        f"# at {width} px, written {written}\n" + "".join(f"{line}\n" for line in findings)
+    )
+    parts = [ARTIFACTS / f"findings-{w}.txt" for w in WIDTHS]
+    combined = "".join(part.read_text() for part in parts if part.exists())
+    partial = ARTIFACTS / f"findings.txt.{width}.tmp"
+    partial.write_text(combined)
+    partial.replace(ARTIFACTS / "findings.txt")  # atomic: a reader never sees half of it
+
+
+# One test per width, so a parallel run spreads them over two processes; each writes the same data
+# (its own copy) and signs in through the password form.
+@pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
-    chromium, live_server, client, admin_user, new_phone, settings, fake_aws
+    width, chromium, live_server, client, admin_user, new_phone, settings, fake_aws
 ):
     seeded = seed(admin_user, new_phone, settings)
     letter = dead_letter()
-    session: dict[str, str] = {}
 
     pages = [r for r in routes() if not skipped(r)]
     stale = set(SKIP) - {r.name for r in routes()} - {r.route for r in routes()}
@@ -466,29 +484,26 @@ def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
     inaccessible: list[str] = []
     checked: set[str] = set()
     try:
-        for width in WIDTHS:
-            context = chromium.new_context(viewport={"width": width, "height": 800})
-            page = context.new_page()
-            page.set_default_timeout(15000)
-            signed_in = False
-            for route in ordered:
-                if route.name not in PUBLIC and not signed_in:
-                    if not session:  # the first time through the password form, the one browser test of it
-                        session = sign_in(page, live_server.url, admin_user)
-                        client.cookies[session["name"]] = session["value"]
-                        fill_the_bulk_wizard(client, seeded)
-                    context.add_cookies([{**session, "url": live_server.url}])
-                    signed_in = True
-                for name, data in variants(route, seeded):
-                    path = concrete(route, data)
-                    wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
-                    shot(page, ARTIFACTS / f"{name}-{width}.png", width)
-                    if width == WIDTHS[0] and name not in checked and route.name in AXE_PAGES:
-                        inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
-                        checked.add(name)
-            context.close()
+        context = chromium.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        signed_in = False
+        for route in ordered:
+            if route.name not in PUBLIC and not signed_in:
+                session = sign_in(page, live_server.url, admin_user)  # through the password form
+                client.cookies[session["name"]] = session["value"]
+                fill_the_bulk_wizard(client, seeded)
+                signed_in = True
+            for name, data in variants(route, seeded):
+                path = concrete(route, data)
+                wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
+                shot(page, ARTIFACTS / f"{name}-{width}.png", width)
+                if width == WIDTHS[0] and name not in checked and route.name in AXE_PAGES:
+                    inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
+                    checked.add(name)
+        context.close()
     finally:
         letter.delete()
-    (ARTIFACTS / "findings.txt").write_text("\n".join(wrong + inaccessible) + "\n")
+    write_findings(width, wrong + inaccessible)
     assert not wrong, "\n".join(wrong)
     assert not inaccessible, "\n".join(inaccessible)
