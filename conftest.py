@@ -21,14 +21,13 @@ hypothesis_profiles.load_from_environment()
 @pytest.fixture(scope="session", autouse=True)
 def aws(django_db_blocker):
     """Start moto on the port the test settings chose and create every resource in it."""
-    from moto.server import ThreadedMotoServer
-
     from localaws import emulator
     from wecare.bootstrap import bootstrap
 
     emulator.install()  # serialized writes and cheap transaction backups: see localaws/emulator.py
     endpoint = urlparse(settings.AWS_ENDPOINT_URL)
-    server = ThreadedMotoServer(ip_address=endpoint.hostname, port=endpoint.port, verbose=False)
+    # moto's threaded server with kept-alive connections (emulator.py, fix 4)
+    server = emulator.keep_alive_server(endpoint.hostname or "127.0.0.1", endpoint.port or 0)
     server.start()
     bootstrap()
     yield settings.AWS_ENDPOINT_URL
@@ -161,6 +160,14 @@ def login_page(page, live_server):
         return page
 
     return login
+
+
+@pytest.fixture
+def search_indexing(settings):
+    """The inbox search's indexing, which the test settings turn off (most tests record messages and
+    never search): each message recorded while this is on is indexed as deployed, through
+    ``conversation_index.update_in``'s after-commit step and the eager Celery task."""
+    settings.INBOX_SEARCH_INDEXING = True
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,8 @@ class AIInteraction(DynamoModel):
     summary = UnicodeAttribute(null=True)
     leadProposal = JSONAttribute(null=True)  # {status?, score?, interest?, urgency?, note?} for the operator
     leadProposalState = UnicodeAttribute(null=True)  # None | "accepted" | "dismissed"
+    leadProposalBy = UnicodeAttribute(null=True)  # who accepted or dismissed it
+    leadProposalAt = UnicodeAttribute(null=True)
     generator = UnicodeAttribute(null=True)  # "agent" | "converse"
     modelId = UnicodeAttribute(null=True)
     agentId = UnicodeAttribute(null=True)

@@ -48,7 +48,7 @@ def environment() -> dict[str, str]:
         "SEND_MODE": "DRY_RUN",
         "DJANGO_SECRET_KEY": persistent_secret("secret_key", 50),
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
-        # socialmessaging and pinpoint-sms-voice-v2 (no moto backend) go to localaws.fakeaws.
+        # socialmessaging, pinpoint-sms-voice-v2 and Bedrock (no moto backend) go to localaws.fakeaws.
         "AWS_FAKE_ENDPOINT_URL": f"http://127.0.0.1:{fake_aws_port}",
         # Dummy credentials for the emulator only; real AWS uses the role's credentials.
         "AWS_ACCESS_KEY_ID": "local",
@@ -168,6 +168,7 @@ def main() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--password", password)
         manage(env, "sync_templates")  # from the local fake, so the template picker is filled at once
+        manage(env, "seed_agent_demo")  # the agent's demo persona and a few demo leads
         for name in WORKERS:
             start(name, *worker_command(STATE, name))
         start("web", str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}")
@@ -186,7 +187,7 @@ def main() -> int:
         f"  Django admin: http://127.0.0.1:{port}/admin/ (as admin)   API docs: http://127.0.0.1:{port}/api/docs\n"
         f"  Local AWS (moto): {endpoint}   Data is saved to "
         f"{SNAPSHOT.relative_to(ROOT)} at stop; its log: .local/moto.log\n"
-        f"  Fake WhatsApp/SMS APIs: {fake_endpoint}   Calls it received: "
+        f"  Fake WhatsApp/SMS/Bedrock APIs: {fake_endpoint}   Calls it received: "
         f"{fake_endpoint}/__fake/calls; its log: .local/fakeaws.log\n"
         f'  A customer writes on WhatsApp: make manage CMD="simulate_inbound --from +919812345670 --text Hi"\n'
         f'  ... by SMS: make manage CMD="simulate_inbound --sms Hi --from +14155550199"   '

@@ -20,12 +20,17 @@ Used by the dev stack (``python -m localaws.emulator -H 127.0.0.1 -p 5000`` inst
    costs time in proportion to the queue's length, and a worker draining a queue of a few
    hundred messages waited most of a second per receive (bench/README.md, "outbound"). The
    check itself (a message older than the retention period is not returned) is unchanged.
+4. **Connections are kept alive** (``KeepAliveMotoServer``, the test suite's server). werkzeug's
+   server, under moto's, answers every request with ``Connection: close``, so each AWS call
+   opened a new TCP connection (and the server a new thread). Its handler here reads a request's
+   whole body first and leaves the connection open, as botocore's connection pool expects.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import io
 import sys
 import threading
 import types
@@ -143,6 +148,61 @@ def cheap_transaction_backups() -> None:
 
     transact_write_items._undo_log = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _keep_alive_server_classes() -> tuple[type, type]:
+    """moto's threaded server with a handler that keeps connections open. Built on first use: moto
+    and werkzeug are imported only once the process wants a server."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    class KeepAliveHandler(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Without this, an answer on a kept connection waits for the client's delayed ACK (Nagle).
+        disable_nagle_algorithm = True
+        _keep_alive = False
+
+        def run_wsgi(self) -> None:
+            # werkzeug closes every connection because after an answer it reads whatever is left on
+            # the socket (an unread body), which on a kept connection would be the next request.
+            # So the body is read here first, exactly Content-Length bytes, and the application
+            # (and that drain) read it from memory. A chunked body, or one the client sends only
+            # after "100 Continue", takes werkzeug's own path and closes as before.
+            chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            if chunked or self.headers.get("Expect", "").strip().lower() == "100-continue":
+                super().run_wsgi()
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            connection_file, self.rfile = self.rfile, io.BytesIO(body)
+            self._keep_alive = True
+            try:
+                super().run_wsgi()
+            finally:
+                self.rfile = connection_file
+                self._keep_alive = False
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if self._keep_alive and keyword.lower() == "connection" and value.lower() == "close":
+                return  # werkzeug's unconditional close; http.server still closes on errors of its own
+            super().send_header(keyword, value)
+
+    class KeepAliveMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(
+                self._ip_address, self._port, app, threaded=True, request_handler=KeepAliveHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return KeepAliveHandler, KeepAliveMotoServer
+
+
+def keep_alive_server(host: str, port: int) -> Any:
+    """A moto server in a thread of this process (moto's ``ThreadedMotoServer``: ``start()``,
+    ``stop()``) that keeps connections alive (fix 4); call ``install()`` first."""
+    return _keep_alive_server_classes()[1](ip_address=host, port=port, verbose=False)
 
 
 def main() -> int:

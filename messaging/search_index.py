@@ -17,6 +17,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
+from django.conf import settings
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 
 from messaging.models import MESSAGE_RETENTION_DAYS
@@ -139,7 +140,10 @@ def index_message(conversation: str, at: str, text: str, name: str | None, custo
 
 def index_later(conversation: str, at: str, text: str, *, name: str | None, customer: str) -> None:
     """Enqueue ``index_message`` (after the message's transaction committed). A failure to enqueue
-    costs only this message's place in search, never the message: it is logged, not raised."""
+    costs only this message's place in search, never the message: it is logged, not raised.
+    Nothing is enqueued where ``INBOX_SEARCH_INDEXING`` is off (the test settings, see there)."""
+    if not settings.INBOX_SEARCH_INDEXING:
+        return
     try:
         # Only what is indexed travels: an email's body could be larger than an SQS message.
         index_message.delay(conversation, at, text[:MAX_TEXT_CHARS], name, customer)

@@ -2,7 +2,8 @@
 to in its ``AppConfig.ready()``. The apps depend on messaging, never the other way
 (docs/design/README.md), so messaging cannot call them; it announces and they listen.
 
-Both are sent after the write they describe has committed, with ``send_robust``: a listener that
+They are sent (``reply_sending`` excepted: it comes just before the send) after the write they
+describe has committed, with ``send_robust``: a listener that
 fails is logged and never undoes or fails the recording of a message.
 """
 
@@ -28,6 +29,18 @@ inbound_recorded = Signal()
 # ("inbound" | "outbound"), ``by`` (who sent an outbound one: a username, or "system" for the
 # platform's own sends; None inbound) and ``at`` (ISO time of the message).
 conversation_message = Signal()
+
+# A person's reply from the inbox's composer, in three steps, so an app that put text in the
+# composer learns what became of it: ``reply_sending`` once the form is valid and just before the
+# send path is asked, ``reply_sent`` once the message is queued (``message_id``), ``reply_refused``
+# when the gate or the contact refused it (``reason``, the sentence a person reads, and ``code``,
+# the gate's code or ""). kwargs of all three: ``conversation`` (the inbox key), ``origin`` (what
+# the composer's hidden ``origin`` field said the text came from: "" when typed, an app's own
+# token when it filled the box, such as the AI's "suggestion:<id>"), ``text`` (what was sent; ""
+# for a template) and ``user``.
+reply_sending = Signal()
+reply_sent = Signal()
+reply_refused = Signal()
 
 
 def announce(signal: Signal, **kwargs: Any) -> None:

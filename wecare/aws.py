@@ -15,7 +15,7 @@ from botocore.config import Config
 from django.conf import settings
 
 # Services moto has no backend for; on the local stack they go to our own fake.
-FAKED_SERVICES = frozenset({"socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"})
+FAKED_SERVICES = frozenset({"socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime", "bedrock-runtime"})
 
 _RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
 # Senders retry themselves (exponential backoff, at most 3 retries, then failed with the

@@ -47,7 +47,7 @@ SIDEBAR: tuple[NavItem, ...] = (
     ),
     NavItem("Contacts", "contacts:list"),
     NavItem("Bulk Messaging", "bulk:list"),
-    NavItem("Agent", None),
+    NavItem("Agent", "ai:home"),
 )
 
 

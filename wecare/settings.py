@@ -216,8 +216,8 @@ AXES_ENABLE_ADMIN = False
 AWS_ENDPOINT_URL = env_str("AWS_ENDPOINT_URL", default="") or None
 if AWS_ENDPOINT_URL and IS_PRODUCTION_LIKE:
     raise ConfigError(f"AWS_ENDPOINT_URL must be empty when ENVIRONMENT={ENVIRONMENT}")
-# APIs that moto does not implement (socialmessaging, pinpoint-sms-voice-v2, bedrock-agent-runtime)
-# go to the local fake on the dev stack; empty means the real AWS endpoint.
+# APIs that moto does not implement (socialmessaging, pinpoint-sms-voice-v2, bedrock-agent-runtime,
+# bedrock-runtime) go to the local fake on the dev stack; empty means the real AWS endpoint.
 AWS_FAKE_ENDPOINT_URL = env_str("AWS_FAKE_ENDPOINT_URL", default="") or None
 if AWS_FAKE_ENDPOINT_URL and IS_PRODUCTION_LIKE:
     # A stray value would quietly send WhatsApp and SMS to a fake instead of the customer.
@@ -343,6 +343,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each recorded message's words go to the inbox search's index (messaging/search_index.py) once its
+# transaction commits. Always on where the platform runs; not an environment variable, since search
+# without it silently misses messages. The test settings turn it off (most tests record messages and
+# never search), and the tests that search turn it back on (conftest.py, `search_indexing`).
+INBOX_SEARCH_INDEXING = True
 
 # --- logging: JSON lines on stdout, each with the request id and the CloudWatch log group -----
 LOG_LEVEL = env_choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")

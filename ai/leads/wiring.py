@@ -1,6 +1,8 @@
-"""What the leads part connects when the app starts (called from ai/apps.py). PLACEHOLDER: the leads
-part fills it in."""
+"""What the leads part connects when the app starts (called from ai/apps.py): the lead panel at
+the end of the inbox's contact pane (messaging/inbox/panels.py)."""
+
+from messaging.inbox import panels
 
 
 def connect() -> None:
-    pass
+    panels.register(panels.Slot.CONTACT, "ai:lead-panel", "Lead")

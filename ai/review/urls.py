@@ -1,6 +1,11 @@
-"""The review part's pages, mounted under /agent/ by ai/urls.py (namespace "ai"). PLACEHOLDER: the
-review part fills it in."""
+"""The review part's pages, mounted under /agent/ by ai/urls.py (namespace "ai"): the Agent page
+and its automation switch."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ai.review import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("automation/", views.automation, name="automation"),
+]

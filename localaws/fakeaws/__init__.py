@@ -1,5 +1,6 @@
-"""A local fake of the AWS APIs moto has no backend for: socialmessaging (WhatsApp) and
-pinpoint-sms-voice-v2 (SMS); bedrock-agent-runtime is routed and validated but not answered.
+"""A local fake of the AWS APIs moto has no backend for: socialmessaging (WhatsApp),
+pinpoint-sms-voice-v2 (SMS), bedrock-agent-runtime and bedrock-runtime (Bedrock's Retrieve,
+InvokeAgent and Converse, answered from a local knowledge base: bedrock.py).
 
 It validates every request against botocore's own service model (required members, types,
 lengths, ranges, patterns, enums), answers the operations the app uses, records every call, and

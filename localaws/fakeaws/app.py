@@ -13,22 +13,28 @@ Kept apart from the HTTP server so the order of the steps reads in one place:
    501 NotImplementedException naming it: an empty "success" would let a test pass for the
    wrong reason. The handler's answer is itself validated against the output shape, so a fake that
    drifts from the model fails loudly (500) instead of feeding the app something AWS never sends.
+   An event-stream answer (InvokeAgent) is validated event by event and framed as AWS frames it
+   (`eventstream.py`); a queued midway fault breaks it after its first event.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import botocore.model
+
 from localaws.fakeaws import account as linked_account
-from localaws.fakeaws import controls, sms, whatsapp
+from localaws.fakeaws import bedrock, controls, eventstream, sms, whatsapp
 from localaws.fakeaws.catalog import Catalog, Service, default_catalog
 from localaws.fakeaws.context import Context, ServiceError
 from localaws.fakeaws.protocols import (
     Response,
     SerializationError,
+    StreamAnswer,
     error_response,
     json_response,
     parse_json_request,
@@ -43,7 +49,21 @@ log = logging.getLogger(__name__)
 HANDLERS = {
     **{("socialmessaging", name): handler for name, handler in whatsapp.HANDLERS.items()},
     **{("pinpoint-sms-voice-v2", name): handler for name, handler in sms.HANDLERS.items()},
+    **{("bedrock-agent-runtime", name): handler for name, handler in bedrock.AGENT_HANDLERS.items()},
+    **{("bedrock-runtime", name): handler for name, handler in bedrock.RUNTIME_HANDLERS.items()},
 }
+# A midway fault with this error closes the connection in the middle of the stream instead of
+# sending an exception frame: what a dropped connection or a proxy's timeout looks like.
+CONNECTION_LOST = "ConnectionLost"
+
+
+def _stream_shape(operation: botocore.model.OperationModel) -> botocore.model.StructureShape | None:
+    """The event-stream member of the operation's output (InvokeAgent's `completion`), if any."""
+    shape = operation.output_shape
+    for member in shape.members.values() if shape is not None else []:
+        if member.serialization.get("eventstream"):
+            return member
+    return None
 
 
 def _error(service: Service | None, status: int, code: str, message: str, **extra: Any) -> Response:
@@ -78,6 +98,17 @@ class FakeAws:
 
     def has_operation(self, operation: str, service: str | None = None) -> bool:
         return any(s.operation(operation) for s in self.catalog.services.values() if service in (None, s.name))
+
+    def midway_errors(self, operation: str, service: str | None = None) -> list[str]:
+        """The errors a stream of ``operation`` can break with midway: the exception events its
+        model lists (throttlingException...) and ConnectionLost; none if it answers no stream."""
+        for candidate in self.catalog.services.values():
+            found = candidate.operation(operation) if service in (None, candidate.name) else None
+            stream = _stream_shape(found) if found else None
+            if stream is not None:
+                errors = [name for name, shape in stream.members.items() if shape.metadata.get("exception")]
+                return [*errors, CONNECTION_LOST]
+        return []
 
     # --- requests ------------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
@@ -143,7 +174,7 @@ class FakeAws:
         if delay:
             time.sleep(delay)
         fault = self.state.take_fault(service.name, operation.name)
-        if fault is not None:
+        if fault is not None and not fault.midway:
             self.state.finish_call(call, fault.status, fault.error)
             return _error(service, fault.status, fault.error, fault.message)
 
@@ -161,6 +192,8 @@ class FakeAws:
             status = exc.status or service.error_status(exc.code) or 400
             self.state.finish_call(call, status, exc.code)
             return _error(service, status, exc.code, exc.message, **exc.extra)
+        if isinstance(output, StreamAnswer):
+            return self._stream(service, operation, call, output, fault)
 
         wire = to_wire(operation.output_shape, output)
         problems = validate(operation.output_shape, wire)
@@ -176,6 +209,51 @@ class FakeAws:
         status = operation.http.get("responseCode", 200)
         self.state.finish_call(call, status, None)
         return json_response(service.protocol, service.model.metadata.get("jsonVersion"), status, wire)
+
+    def _stream(
+        self,
+        service: Service,
+        operation: botocore.model.OperationModel,
+        call: dict[str, Any],
+        answer: StreamAnswer,
+        fault: Fault | None,
+    ) -> Response:
+        """The answer's members as headers, its events framed one after another; each checked
+        against its shape first, as `_aws_call` checks a JSON answer."""
+        shape = operation.output_shape
+        stream = _stream_shape(operation)
+        assert shape is not None and stream is not None, f"{operation.name} answers no event stream"
+        members = to_wire(shape, answer.members)
+        # Member by member: the stream itself (the payload, a required member) is the events.
+        problems = [p for name, value in members.items() for p in validate(shape.members[name], value, name)]
+        frames = []
+        for index, (kind, payload) in enumerate(answer.events):
+            wire = to_wire(stream.members[kind], payload)
+            problems += validate(stream.members[kind], wire, f"{kind}[{index}]")
+            frames.append(eventstream.event(kind, wire))
+        if problems:
+            log.error("fakeaws: built an invalid %s stream: %s", operation.name, "; ".join(problems))
+            self.state.finish_call(call, 500, "InternalFailure")
+            return _error(
+                service,
+                500,
+                "InternalFailure",
+                f"fakeaws built an invalid {operation.name} answer: {'; '.join(problems)}",
+            )
+        headers = {
+            shape.members[name].serialization.get("name", name): str(value)
+            for name, value in members.items()
+            if shape.members[name].serialization.get("location") == "header"
+        }
+        headers |= {"Content-Type": "application/vnd.amazon.eventstream", "x-amzn-RequestId": str(uuid.uuid4())}
+        cut_after = None
+        if fault is not None:  # a midway fault: the stream breaks after its first event
+            if fault.error == CONNECTION_LOST:
+                cut_after = 1
+            else:
+                frames = [*frames[:1], eventstream.exception(fault.error, fault.message)]
+        self.state.finish_call(call, 200, fault.error if fault else None)
+        return Response(200, headers=headers, frames=frames, cut_after=cut_after)
 
     def _validation_error(self, service: Service, errors: list[str]) -> Response:
         message = "; ".join(errors)
@@ -193,14 +271,16 @@ class FakeAws:
         message: str | None = None,
         times: int = 1,
         service: str | None = None,
+        midway: bool = False,
     ) -> Fault:
         fault = Fault(
             operation,
             error,
-            status or self.fault_status(error, service),
+            200 if midway else status or self.fault_status(error, service),
             message or f"fakeaws: injected {error}",
             times,
             service,
+            midway,
         )
         self.state.add_fault(fault)
         return fault

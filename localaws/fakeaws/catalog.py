@@ -5,9 +5,10 @@ Using the models botocore ships (the very ones the app's boto3 clients serialize
 fake's idea of an operation, its URI and its members can never drift from the client's.
 
 - json protocol (pinpoint-sms-voice-v2): `POST /` with `X-Amz-Target: <targetPrefix>.<Operation>`.
-- rest-json protocol (socialmessaging, bedrock-agent-runtime): HTTP method + the operation's
-  `requestUri` template (`/v1/whatsapp/send`, `/agents/{agentId}/...`). When two services could
-  own a path, the service name in the SigV4 credential scope of the Authorization header decides.
+- rest-json protocol (socialmessaging, bedrock-agent-runtime, bedrock-runtime): HTTP method + the
+  operation's `requestUri` template (`/v1/whatsapp/send`, `/agents/{agentId}/...`). When two services
+  could own a path, the service name in the SigV4 credential scope of the Authorization header
+  decides (both Bedrock runtimes sign as `bedrock`; their paths do not overlap).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import botocore.loaders
 import botocore.model
 
 # The services wecare/aws.py sends to the fake (FAKED_SERVICES there).
-SERVICE_NAMES = ("socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime")
+SERVICE_NAMES = ("socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime", "bedrock-runtime")
 
 # "Credential=AKID/20240101/us-east-1/social-messaging/aws4_request"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")

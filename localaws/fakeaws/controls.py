@@ -8,7 +8,11 @@
     GET    /__fake/faults      {"faults": [...]}  queued faults
     POST   /__fake/faults      {"operation": "SendWhatsAppMessage", "error": "ThrottlingException",
                                 "status": 429, "message": "...", "times": 3, "service": optional}
-                               the next `times` valid calls of the operation fail that way
+                               the next `times` valid calls of the operation fail that way;
+                               with "midway": true (InvokeAgent) the call is answered and its event
+                               stream breaks after the first event: an exception frame naming the
+                               error (throttlingException, internalServerException...), or for
+                               "ConnectionLost" the connection closes
     DELETE /__fake/faults
     GET    /__fake/templates   {"templates": [...]}
     POST   /__fake/templates   [{...}, ...] or {"templates": [...]}: replaces the WhatsApp templates
@@ -23,8 +27,14 @@
     GET    /__fake/sms/opt-outs  {"optOutLists": {"<list>": [{"number", "endUserOptedOut", "time"}]}}
     POST   /__fake/sms/opt-outs  {"number": "+14155550123", "list": optional ("Default")}: the number
                                opts out as when its owner texts STOP (EndUserOptedOut true)
+    GET    /__fake/bedrock     {"mode": "answer"}
+    POST   /__fake/bedrock     {"mode": "acting"}: the agent's draft tries to act ("I am sending the
+                               offer to everyone now") and its stream ends with a returnControl
+                               event naming an action (marketing / send_offer_to_all); "answer" is
+                               the normal mode
     POST   /__fake/reset       calls, rejected, faults, latency, media and opt-outs forgotten;
-                               seeded templates and the empty "Default" opt-out list back
+                               seeded templates, the empty "Default" opt-out list and the agent's
+                               "answer" mode back
 
 A call record is {"service", "operation", "params", "time", "status", "error"}; `params` are the
 members as sent on the wire (blobs as base64 strings), `error` the error code answered, if any.
@@ -38,6 +48,7 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from localaws.fakeaws import optouts, templates
+from localaws.fakeaws.bedrock import MODES
 from localaws.fakeaws.catalog import Catalog
 from localaws.fakeaws.protocols import Response
 from localaws.fakeaws.state import FakeState, Fault, Latency
@@ -56,6 +67,8 @@ class FakeAws(Protocol):
 
     def has_operation(self, operation: str, service: str | None = None) -> bool: ...
 
+    def midway_errors(self, operation: str, service: str | None = None) -> list[str]: ...
+
     def add_fault(
         self,
         operation: str,
@@ -64,6 +77,7 @@ class FakeAws(Protocol):
         message: str | None = None,
         times: int = 1,
         service: str | None = None,
+        midway: bool = False,
     ) -> Fault: ...
 
 
@@ -129,6 +143,10 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
                 return _answer(200, {"optOutLists": opt_outs(state)})
             case ("POST", "/__fake/sms/opt-outs"):
                 return _answer(201, {"optedOut": customer_opts_out(state, _json_body(body))})
+            case ("GET", "/__fake/bedrock"):
+                return _answer(200, {"mode": state.bedrock_mode()})
+            case ("POST", "/__fake/bedrock"):
+                return _answer(200, {"mode": set_bedrock_mode(state, _json_body(body))})
             case ("POST", "/__fake/reset"):
                 state.reset()
                 return _answer(200, {"reset": True})
@@ -164,6 +182,13 @@ def customer_opts_out(state: FakeState, spec: Any) -> dict[str, Any]:
     return {"list": name, "number": entry.number, "endUserOptedOut": True, "time": entry.when.isoformat()}
 
 
+def set_bedrock_mode(state: FakeState, spec: Any) -> str:
+    if not isinstance(spec, dict) or set(spec) != {"mode"} or spec["mode"] not in MODES:
+        raise ControlError(f'expected {{"mode": one of {", ".join(MODES)}}}')
+    state.set_bedrock_mode(spec["mode"])
+    return spec["mode"]
+
+
 def set_latency(fake: FakeAws, spec: Any) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise ControlError(
@@ -193,9 +218,12 @@ def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:
         or not isinstance(spec.get("error"), str)
     ):
         raise ControlError('a fault needs at least {"operation": "<Operation>", "error": "<ErrorCode>"}')
-    unknown = set(spec) - {"operation", "error", "status", "message", "times", "service"}
+    unknown = set(spec) - {"operation", "error", "status", "message", "times", "service", "midway"}
     if unknown:
         raise ControlError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+    midway = spec.get("midway", False)
+    if not isinstance(midway, bool):
+        raise ControlError("midway is true or false")
     service = spec.get("service")
     if service is not None and service not in fake.catalog.services:
         raise ControlError(f"service {service!r} is not faked here ({', '.join(fake.catalog.services)})")
@@ -206,7 +234,13 @@ def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:
         raise ControlError("status must be an HTTP error status (400-599)")
     if not isinstance(times, int) or times < 1:
         raise ControlError("times must be a whole number of calls, at least 1")
-    fault = fake.add_fault(spec["operation"], spec["error"], status, spec.get("message"), times, service)
+    if midway:
+        errors = fake.midway_errors(spec["operation"], service)
+        if not errors:
+            raise ControlError(f"{spec['operation']} answers no event stream: a midway fault needs one")
+        if spec["error"] not in errors:
+            raise ControlError(f"a stream of {spec['operation']} breaks with one of: {', '.join(errors)}")
+    fault = fake.add_fault(spec["operation"], spec["error"], status, spec.get("message"), times, service, midway)
     return {
         "operation": fault.operation,
         "error": fault.error,
@@ -214,6 +248,7 @@ def add_fault(fake: FakeAws, spec: Any) -> dict[str, Any]:
         "message": fault.message,
         "times": fault.times,
         "service": fault.service,
+        "midway": fault.midway,
     }
 
 

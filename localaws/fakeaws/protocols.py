@@ -4,9 +4,10 @@ Requests become one dict of members in wire form (what `validation.py` checks an
 log records); answers and errors are shaped the way botocore's parsers read them:
 
 - json (pinpoint-sms-voice-v2): the body is the input; errors are `{"__type": code, "message": ...}`.
-- rest-json (socialmessaging, bedrock-agent-runtime): members come from the URI labels, the query
-  string, headers or the JSON body, per each member's `location`; errors carry the code in the
-  `x-amzn-ErrorType` header and `{"message": ...}` in the body (we also put `__type` there).
+- rest-json (socialmessaging, bedrock-agent-runtime, bedrock-runtime): members come from the URI
+  labels, the query string, headers or the JSON body, per each member's `location`; errors carry the
+  code in the `x-amzn-ErrorType` header and `{"message": ...}` in the body (we also put `__type`
+  there). An event-stream answer (InvokeAgent) is a `StreamAnswer`, framed by `eventstream.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,21 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # An event stream: sent as HTTP chunks, one a message, as AWS sends it (the body is unused).
+    frames: list[bytes] | None = None
+    # Send only this many frames, then close the connection without ending the chunked body:
+    # a stream lost midway, which the client's HTTP library reports as a broken response.
+    cut_after: int | None = None
+
+
+@dataclass
+class StreamAnswer:
+    """A handler's answer to an operation whose output is an event stream (InvokeAgent):
+    ``members`` are the output's other members (sent as headers), ``events`` the stream's
+    ``(event type, members)`` in order. app.py validates each and frames them (eventstream.py)."""
+
+    members: dict[str, Any]
+    events: list[tuple[str, dict[str, Any]]]
 
 
 class SerializationError(Exception):
@@ -189,14 +205,15 @@ def parse_rest_json_request(
 
 def to_wire(shape: Shape | None, value: Any) -> Any:
     """A handler's Python answer (datetimes, bytes) as the JSON the protocol sends."""
-    if value is None or shape is None:
-        return value
+    if value is None or shape is None or getattr(shape, "is_document_type", False):
+        return value  # a document (free-form JSON) is sent as it is
     kind = shape.type_name
-    if kind == "structure":
+    # A value of the wrong kind is left as it is, for the validator to name.
+    if kind == "structure" and isinstance(value, dict):
         return {name: to_wire(shape.members.get(name), v) for name, v in value.items() if v is not None}
-    if kind == "list":
+    if kind == "list" and isinstance(value, list):
         return [to_wire(shape.member, v) for v in value]
-    if kind == "map":
+    if kind == "map" and isinstance(value, dict):
         return {k: to_wire(shape.value, v) for k, v in value.items()}
     if kind == "blob" and isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()

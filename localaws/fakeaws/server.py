@@ -33,7 +33,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         answer = self.server.fake.handle(self.command, self.path, dict(self.headers.items()), body)
-        self._send(answer.status, answer.body, answer.headers)
+        if answer.frames is not None:
+            self._stream(answer.status, answer.headers, answer.frames, answer.cut_after)
+        else:
+            self._send(answer.status, answer.body, answer.headers)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -43,6 +46,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _stream(self, status: int, headers: dict[str, str], frames: list[bytes], cut_after: int | None) -> None:
+        """An event stream as AWS sends one: chunked, a message a chunk, written as it is ready."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for frame in frames[:cut_after]:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+            self.wfile.flush()
+        if cut_after is not None:
+            # The connection drops midway: no end of the body, and nothing more on this socket.
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
@@ -140,12 +159,20 @@ class FakeAwsServer:
         message: str | None = None,
         times: int = 1,
         service: str | None = None,
+        midway: bool = False,
     ) -> None:
         """The next ``times`` valid calls of ``operation`` answer ``error`` (status from the model
-        or the usual one for the code when not given), then it answers normally again."""
-        if not self.fake.has_operation(operation, service):
-            raise ValueError(f"no faked service has the operation {operation!r}")
-        self.fake.add_fault(operation, error, status, message, times, service)
+        or the usual one for the code when not given), then it answers normally again. With
+        ``midway`` (InvokeAgent), they are answered and their stream breaks after its first event."""
+        spec = {"operation": operation, "error": error, "status": status, "message": message}
+        spec |= {"times": times, "service": service, "midway": midway}
+        # Checked as the control checks it: a ValueError (ControlError) says what is wrong.
+        controls.add_fault(self.fake, {k: v for k, v in spec.items() if v is not None})
+
+    def set_bedrock_mode(self, mode: str) -> str:
+        """ "acting": the agent's drafts try to act and its streams end with a returnControl event;
+        "answer": the normal mode (also after ``reset()``)."""
+        return controls.set_bedrock_mode(self.state, {"mode": mode})
 
     def set_latency(
         self, mean_ms: float, jitter_ms: float = 0.0, operation: str | None = None, service: str | None = None

@@ -1,5 +1,5 @@
 """What the fake remembers between requests: the calls log, refused calls, queued faults, the
-templates, uploaded media, the SMS opt-out lists (`optouts.py`) and configuration sets
+templates, uploaded media, the Bedrock agent's mode, the SMS opt-out lists (`optouts.py`) and configuration sets
 (`config_sets.py`), each of those two with a lock of its own.
 One lock guards the rest (the server answers on many threads)."""
 
@@ -21,7 +21,10 @@ def now_iso() -> str:
 
 @dataclass
 class Fault:
-    """The next `times` calls of `operation` (of `service`, if given) fail with this error."""
+    """The next `times` calls of `operation` (of `service`, if given) fail with this error.
+
+    ``midway``: the call is answered, and its event stream breaks after the first event, with
+    an exception frame naming ``error`` (or, for ``error`` ConnectionLost, the connection closes)."""
 
     operation: str
     error: str
@@ -29,6 +32,7 @@ class Fault:
     message: str
     times: int = 1
     service: str | None = None
+    midway: bool = False
 
     def matches(self, service: str, operation: str) -> bool:
         return self.operation == operation and self.service in (None, service)
@@ -58,7 +62,7 @@ class FakeState:
 
     def reset(self) -> None:
         """Forget calls, refusals, faults, latency, media, SMS opt-outs and configuration sets; put
-        the seeded templates and the empty "Default" opt-out list back."""
+        the seeded templates, the empty "Default" opt-out list and the agent's "answer" mode back."""
         with self._lock:
             self._calls: list[dict[str, Any]] = []
             self._rejected: list[dict[str, Any]] = []
@@ -66,6 +70,7 @@ class FakeState:
             self._latencies: list[Latency] = []
             self._templates = templates.seed()
             self._media: dict[str, dict[str, Any]] = {}
+            self._bedrock_mode = "answer"
             self.opt_outs = optouts.OptOutLists(optouts.arn_prefix())
             self.config_sets = config_sets.ConfigurationSets(config_sets.arn_prefix())
 
@@ -176,6 +181,15 @@ class FakeState:
     def clear_latencies(self) -> None:
         with self._lock:
             self._latencies.clear()
+
+    # --- Bedrock: how the agent answers ("answer", or "acting": a draft that tries to act) ---
+    def bedrock_mode(self) -> str:
+        with self._lock:
+            return self._bedrock_mode
+
+    def set_bedrock_mode(self, mode: str) -> None:
+        with self._lock:
+            self._bedrock_mode = mode
 
     # --- templates and media -----------------------------------------------------------------
     def templates(self) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from django import forms
 from django.http import QueryDict
 
 from contacts.models import Contact
+from messaging import signals
 from messaging.forms import chosen_template, template_missing
 from messaging.inbox import actions as wa_actions
 from messaging.inbox import thread_actions
@@ -72,22 +73,39 @@ class Outcome:
     refusal: send.Refused | None = None
 
 
-def send_reply(channel: str, item: Any, post: QueryDict, *, user: Any) -> Outcome:
+MAX_ORIGIN = 200  # an app's token ("suggestion:<id>"); anything longer is not one
+
+
+def send_reply(channel: str, item: Any, post: QueryDict, *, user: Any, conversation: str = "") -> Outcome:
     """Send what the composer posted through the one send path. A refusal is an answer (the
-    gate's code and sentence on the form), not an error."""
+    gate's code and sentence on the form), not an error.
+
+    The composer's hidden ``origin`` says where the text came from (an app that filled the box
+    sets it); the outcome is announced with it (``signals.reply_sending``, ``reply_sent``,
+    ``reply_refused``), so that app can record what became of its text without messaging knowing it."""
     form: forms.Form = ReplyForm(post) if channel == "whatsapp" else ThreadReplyForm(post)
     if not form.is_valid():
         return Outcome(form)
+    said = {
+        "conversation": conversation,
+        "origin": str(post.get("origin") or "")[:MAX_ORIGIN],
+        "text": str(form.cleaned_data.get("text") or "") if form.cleaned_data.get("kind") != "template" else "",
+        "user": user,
+    }
+    signals.announce(signals.reply_sending, **said)
     try:
         if isinstance(form, ReplyForm):
-            wa_actions.reply(item, form.request_data(), user=user)
+            message = wa_actions.reply(item, form.request_data(), user=user)
         else:
             data = form.cleaned_data
-            thread_actions.reply(item, text=data["text"], subject=data.get("subject"), user=user)
+            message = thread_actions.reply(item, text=data["text"], subject=data.get("subject"), user=user)
     except (FieldErrors, NotFound) as exc:
-        for field, message in getattr(exc, "errors", {"contact": str(exc)}).items():
-            form.add_error(None, f"{field}: {message}")
+        for field, message_text in getattr(exc, "errors", {"contact": str(exc)}).items():
+            form.add_error(None, f"{field}: {message_text}")
+        signals.announce(signals.reply_refused, reason=str(exc), code="", **said)
         return Outcome(form)
     except send.Refused as exc:
+        signals.announce(signals.reply_refused, reason=str(exc), code=exc.code, **said)
         return Outcome(form, refusal=exc)
+    signals.announce(signals.reply_sent, message_id=message.messageId, **said)
     return Outcome(form, sent=True)

@@ -187,7 +187,7 @@ def reply(request: HttpRequest, key: str) -> HttpResponse:
             "messaging/inbox/_composer.html",
             _thread_context(request, key, source, item, reply_form=form, redraw=True),
         )
-    outcome = composer.send_reply(source.channel, item, request.POST, user=request.user)
+    outcome = composer.send_reply(source.channel, item, request.POST, user=request.user, conversation=key)
     if outcome.sent:
         response = render(
             request, "messaging/inbox/_composer.html", _thread_context(request, key, source, item, sent=True)

@@ -1,6 +1,7 @@
 """Search over conversations and messages (messaging/search_index.py writes, messaging/inbox/search.py
 reads): a word of an SMS, an email and a WhatsApp message, either direction, a contact's name,
-number and address, through the real inbound paths (the index task runs eagerly in tests)."""
+number and address, through the real inbound paths (the index task runs eagerly in tests). The test
+settings turn indexing off for the rest of the suite; every test here turns it on (`search_indexing`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from contacts import actions as contact_actions
 from localaws import ses_receiving
+from localaws import settings as local_stack_settings
 from messaging import conversation_index, search_index
 from messaging.conversation_index import InboxConversation
 from messaging.inbox import search
@@ -26,9 +28,10 @@ from messaging.tests.test_email_inbound import deliver as deliver_mail
 from messaging.tests.test_inbound_processing import SUFFIX, deliver
 from messaging.tests.test_sms_inbound import BUSINESS, inbound_sms, post
 from messaging.whatsapp_table import WaConversation
+from wecare import settings as deployed_settings
 from wecare.dynamo import Transaction, now, transaction
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sns_test_certificates")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sns_test_certificates", "search_indexing")]
 
 
 def word() -> str:
@@ -182,3 +185,18 @@ def test_entries_expire_with_their_message_however_late_the_task_runs():
     assert abs((entry.expiresAt - (at + timedelta(days=MESSAGE_RETENTION_DAYS))).total_seconds()) < 1
     gone = (now() - timedelta(days=MESSAGE_RETENTION_DAYS + 1)).isoformat()
     assert search_index.index_message(conversation, gone, f"gone {word()}", None, phone) == 0  # already deleted
+
+
+def test_indexing_switched_off_enqueues_nothing_and_is_on_where_the_platform_runs(settings, new_phone):
+    """The test settings switch indexing off for the tests that never search; the deployed settings
+    (and the local stack's, which import them) never do."""
+    assert deployed_settings.INBOX_SEARCH_INDEXING and local_stack_settings.INBOX_SEARCH_INDEXING
+    settings.INBOX_SEARCH_INDEXING = False
+    unique, key = word(), f"sms~+12125550101~{new_phone()}"
+    message = {"channel": "sms", "business": "+12125550101", "customer": key.rsplit("~", 1)[-1], "contact": None}
+    with transaction() as tx:
+        conversation_index.update_in(
+            tx, key, preview=f"say {unique}", direction="inbound", at=now().isoformat(), **message
+        )
+    assert InboxConversation.get(key, consistent_read=True).unreadCount == 1
+    assert search.search(unique) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test import Client
 from playwright.sync_api import expect
 
 from contacts import actions as contact_actions
@@ -31,18 +32,20 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 COMPOSER = "form:has([data-work-tools]) textarea:not([form])"  # the reply's own message box
 
 
-def signed_in(chromium, live_server, user, password: str, width: int = 1280):
+def signed_in(chromium, live_server, user, width: int = 1280):
+    """A browser context of its own signed in as ``user`` with the session Django's own login makes
+    (as conftest.py's ``login_page``; the every-page sweep drives the password form)."""
     context = chromium.new_context(viewport={"width": width, "height": 800})
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
     return page
 
 
+@pytest.mark.usefixtures("search_indexing")  # the customer's message is searched for at the end
 def test_two_operators_share_a_conversation(chromium, live_server, django_user_model, operator, fake_aws, new_phone):
     priya = django_user_model.objects.create_user(username="priya", password="pw-priya", first_name="Priya")
     priya.groups.add(Group.objects.get_or_create(name="Operator")[0])
@@ -52,8 +55,8 @@ def test_two_operators_share_a_conversation(chromium, live_server, django_user_m
     key = conversation_index.key_for_whatsapp(WaConversation.key(SUFFIX, phone))
     canned.save("hours", "Hi {{contact.first_name}}, we are open 9 to 5.", user=operator, creating=True)
 
-    otto = signed_in(chromium, live_server, operator, "pw-" + operator.username)
-    other = signed_in(chromium, live_server, priya, "pw-priya")
+    otto = signed_in(chromium, live_server, operator)
+    other = signed_in(chromium, live_server, priya)
     try:
         for page in (otto, other):
             page.goto(f"{live_server.url}/dm/")

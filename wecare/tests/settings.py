@@ -44,6 +44,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from localaws.settings import *  # noqa: E402,F403
 
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (wecare/tests/test_worker.py)
+# The search index's task ran (eagerly) after every message of every test, for the few that search:
+# those turn it on with the `search_indexing` fixture (conftest.py) and index through the real path.
+INBOX_SEARCH_INDEXING = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 LOGGING["loggers"]["werkzeug"] = {"level": "WARNING"}  # noqa: F405  (moto's request log)
 WHITENOISE_AUTOREFRESH = True  # serve static from the finders; no collectstatic before tests

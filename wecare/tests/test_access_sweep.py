@@ -62,7 +62,8 @@ def api_operations() -> list[tuple[str, str, Role]]:
             for operation in path_view.operations:
                 roles = {cb.role for cb in operation.auth_callbacks if isinstance(cb, SessionRole)}
                 assert len(roles) == 1, f"{path}: every operation names exactly one role"
-                full = "/api" + (prefix + path if prefix else path).replace("//", "/")
+                # A nested router's prefix comes without its leading slash ("ai/suggestions").
+                full = ("/api/" + (prefix + path if prefix else path)).replace("//", "/")
                 for method in operation.methods:
                     operations.append(
                         (

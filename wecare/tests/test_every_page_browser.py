@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,8 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from ulid import ULID
 
+from ai.leads import actions as lead_actions
+from ai.personas import actions as persona_actions
 from bulk import actions as bulk_actions
 from bulk.audience import AudienceSpec
 from contacts import actions, imports, queries, unsubscribe
@@ -84,6 +87,12 @@ SKIP = {
     "messaging:compose_consent": "POST only",
     "bulk:funnel": "htmx fragment of bulk:detail",
     "canned_admin:delete": "POST only",
+    "ai:persona-choose": "POST only",
+    "ai:persona-archive": "POST only",
+    "ai:lead-save": "POST only",
+    "ai:lead-note": "POST only",
+    "ai:lead-proposal": "POST only",
+    "ai:lead-panel": "htmx fragment of inbox:conversation",
     "admin:login": "redirects to the app's own login page (login)",
     "admin:logout": "POST only",
     "admin:autocomplete": "JSON for the Django admin's selects",
@@ -95,6 +104,12 @@ SKIP = {
     "oidc_authentication_callback": "redirects to or from Cognito (no page of ours)",
     "oidc_authentication_init": "redirects to or from Cognito (no page of ours)",
     "oidc_logout": "POST only",
+    "ai:automation": "POST only",
+    "ai:suggestion": "htmx fragment of inbox:conversation (its composer panel)",
+    "ai:suggestion_send": "POST only",
+    "ai:suggestion_discard": "POST only",
+    "ai:suggestion_rate": "POST only",
+    "ai:suggestion_use": "POST only",
 }
 SKIP_PREFIXES = {"api/": "the JSON API and its docs (Swagger UI, loaded from a CDN)"}
 
@@ -119,6 +134,9 @@ AXE_PAGES = {
     "bulk:new_message",
     "bulk:new_preview",
     "bulk:detail",
+    "ai:personas",
+    "ai:persona-edit",
+    "ai:leads",
     "dynamo_admin:audit",
     "dynamo_admin:config",
     "dynamo_admin:dlq",
@@ -126,6 +144,7 @@ AXE_PAGES = {
     "consent_admin:keywords",
     "business_numbers:list",
     "canned_admin:index",
+    "ai:home",
 }
 SERIOUS = {"serious", "critical"}
 
@@ -257,6 +276,13 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
     greeting = f"Hello {{{{contact.first_name}}}}, {LONG_TEXT}"
     reply = canned.save(f"sweep{tag[-6:]}", greeting, user=admin_user, creating=True)
     audit.record(admin_user, "sweep.long_value", "contact", contact.contactId, note=LONG_WORD * 4)
+    # A persona and a lead with long values (the lead page of the contact, the Leads list of "new").
+    persona = persona_actions.create(
+        {"name": f"Sweep {LONG_WORD}", "systemPrompt": LONG_TEXT, "responseGuidelines": [LONG_WORD]}, user=admin_user
+    )
+    lead_actions.save(
+        contact.contactId, {"status": "new", "campaign": LONG_WORD}, expected_version=0, user=admin_user, note=LONG_TEXT
+    )
 
     return Seeded(
         values={
@@ -270,6 +296,7 @@ def seed(admin_user, new_phone, django_settings) -> Seeded:
             "id": str(admin_user.pk),
             "sender": number,
             "shortcut": reply.shortcut,
+            "persona_id": persona.personaId,
         },
         inbox_keys={
             "whatsapp": conversation_index.key_for_whatsapp(conversation.pk),
@@ -422,12 +449,29 @@ def axe_findings(axe: Axe, page) -> list[str]:
     ]
 
 
+def write_findings(width: int, findings: list[str]) -> None:
+    """This width's findings in their own file, then findings.txt rebuilt from every width's: the
+    widths are two tests, which pytest-xdist may run at once in two processes. Each part says when
+    it was written, so a part left from an earlier run (one width run alone) shows as such."""
+    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    (ARTIFACTS / f"findings-{width}.txt").write_text(
+        f"# at {width} px, written {written}\n" + "".join(f"{line}\n" for line in findings)
+    )
+    parts = [ARTIFACTS / f"findings-{w}.txt" for w in WIDTHS]
+    combined = "".join(part.read_text() for part in parts if part.exists())
+    partial = ARTIFACTS / f"findings.txt.{width}.tmp"
+    partial.write_text(combined)
+    partial.replace(ARTIFACTS / "findings.txt")  # atomic: a reader never sees half of it
+
+
+# One test per width, so a parallel run spreads them over two processes; each writes the same data
+# (its own copy) and signs in through the password form.
+@pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
-    chromium, live_server, client, admin_user, new_phone, settings, fake_aws
+    width, chromium, live_server, client, admin_user, new_phone, settings, fake_aws
 ):
     seeded = seed(admin_user, new_phone, settings)
     letter = dead_letter()
-    session: dict[str, str] = {}
 
     pages = [r for r in routes() if not skipped(r)]
     stale = set(SKIP) - {r.name for r in routes()} - {r.route for r in routes()}
@@ -440,29 +484,26 @@ def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
     inaccessible: list[str] = []
     checked: set[str] = set()
     try:
-        for width in WIDTHS:
-            context = chromium.new_context(viewport={"width": width, "height": 800})
-            page = context.new_page()
-            page.set_default_timeout(15000)
-            signed_in = False
-            for route in ordered:
-                if route.name not in PUBLIC and not signed_in:
-                    if not session:  # the first time through the password form, the one browser test of it
-                        session = sign_in(page, live_server.url, admin_user)
-                        client.cookies[session["name"]] = session["value"]
-                        fill_the_bulk_wizard(client, seeded)
-                    context.add_cookies([{**session, "url": live_server.url}])
-                    signed_in = True
-                for name, data in variants(route, seeded):
-                    path = concrete(route, data)
-                    wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
-                    shot(page, ARTIFACTS / f"{name}-{width}.png", width)
-                    if width == WIDTHS[0] and name not in checked and route.name in AXE_PAGES:
-                        inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
-                        checked.add(name)
-            context.close()
+        context = chromium.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        signed_in = False
+        for route in ordered:
+            if route.name not in PUBLIC and not signed_in:
+                session = sign_in(page, live_server.url, admin_user)  # through the password form
+                client.cookies[session["name"]] = session["value"]
+                fill_the_bulk_wizard(client, seeded)
+                signed_in = True
+            for name, data in variants(route, seeded):
+                path = concrete(route, data)
+                wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
+                shot(page, ARTIFACTS / f"{name}-{width}.png", width)
+                if width == WIDTHS[0] and name not in checked and route.name in AXE_PAGES:
+                    inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
+                    checked.add(name)
+        context.close()
     finally:
         letter.delete()
-    (ARTIFACTS / "findings.txt").write_text("\n".join(wrong + inaccessible) + "\n")
+    write_findings(width, wrong + inaccessible)
     assert not wrong, "\n".join(wrong)
     assert not inaccessible, "\n".join(inaccessible)

@@ -14,7 +14,7 @@ from contacts import actions, queries
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-NOT_BUILT = ["Pay", "Link", "Forms", "Docs", "Invoice", "Agent"]  # DM is the inbox now
+NOT_BUILT = ["Pay", "Link", "Forms", "Docs", "Invoice"]  # DM is the inbox now; Agent is /agent/
 
 
 def _contact(operator, phone: str, name: str):
@@ -66,6 +66,7 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
         )
 
     expect(sidebar.get_by_role("link", name="Bulk Messaging", exact=True)).to_have_attribute("href", "/bulk/")
+    expect(sidebar.get_by_role("link", name="Agent", exact=True)).to_have_attribute("href", "/agent/")
     expect(sidebar.get_by_role("link", name="WhatsApp", exact=True)).to_have_attribute("href", "/dm/?channel=whatsapp")
     expect(sidebar.get_by_role("link", name=re.compile(r"^DM\b"))).to_have_attribute("href", "/dm/")  # the inbox
     contacts = sidebar.get_by_role("link", name="Contacts", exact=True)

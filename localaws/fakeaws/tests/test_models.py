@@ -12,8 +12,9 @@ from localaws.fakeaws.patterns import compile_pattern, translate
 from localaws.fakeaws.validation import validate
 
 # Java regexes in the models that Python's `re` cannot express (Unicode category \P{C}); values of
-# these members are checked for type and length only. All are bedrock-agent-runtime's, which the
-# fake does not answer. If botocore adds one, this list says so.
+# these members are checked for type and length only. All are bedrock-agent-runtime's: ACL filters
+# the fake is never sent, and the documentId its Retrieve results leave out. If botocore adds one,
+# this list says so.
 UNUSABLE_PATTERNS = {"^\\P{C}*$": {"DocumentAclGroupIdString", "DocumentAclUserIdString", "DocumentId"}}
 
 

@@ -40,8 +40,15 @@ def test_runs_as_a_process_and_stops_on_sigterm():
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, "the fake did not come up"
                 time.sleep(0.1)
-        sms = boto3.session.Session().client("pinpoint-sms-voice-v2", endpoint_url=url, region_name="us-east-1")
+        session = boto3.session.Session()
+        sms = session.client("pinpoint-sms-voice-v2", endpoint_url=url, region_name="us-east-1")
         assert sms.send_text_message(DestinationPhoneNumber="+14155550123", MessageBody="Hi")["MessageId"]
+        # Bedrock too, its knowledge base read from the repository's documents (as `make run` has it).
+        agent = session.client("bedrock-agent-runtime", endpoint_url=url, region_name="us-east-1")
+        stream = agent.invoke_agent(
+            agentId="HQNT0JXN8G", agentAliasId="TSTALIASID", sessionId="s-1", inputText="Are you open on Sunday?"
+        )["completion"]
+        assert "Sunday" in "".join(event["chunk"]["bytes"].decode() for event in stream if "chunk" in event)
     finally:
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=10)

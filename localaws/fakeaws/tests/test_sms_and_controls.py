@@ -72,10 +72,8 @@ def test_invalid_sms_is_refused_naming_the_member(sms, fake_aws_clean, changes, 
 
 def test_controls_over_http(sms, fake_aws_clean):
     base = f"{fake_aws_clean.url}/__fake"
-    assert control(f"{base}/health") == (
-        200,
-        {"ok": True, "services": ["socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime"]},
-    )
+    services = ["socialmessaging", "pinpoint-sms-voice-v2", "bedrock-agent-runtime", "bedrock-runtime"]
+    assert control(f"{base}/health") == (200, {"ok": True, "services": services})
 
     status, answer = control(
         f"{base}/faults", "POST", {"operation": "SendTextMessage", "error": "ThrottlingException", "times": 1}
