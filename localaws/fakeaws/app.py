@@ -198,14 +198,7 @@ class FakeAws:
         wire = to_wire(operation.output_shape, output)
         problems = validate(operation.output_shape, wire)
         if problems:
-            log.error("fakeaws: built an invalid %s answer: %s", operation.name, "; ".join(problems))
-            self.state.finish_call(call, 500, "InternalFailure")
-            return _error(
-                service,
-                500,
-                "InternalFailure",
-                f"fakeaws built an invalid {operation.name} answer: {'; '.join(problems)}",
-            )
+            return self._invalid_answer(service, operation.name, call, problems)
         status = operation.http.get("responseCode", 200)
         self.state.finish_call(call, status, None)
         return json_response(service.protocol, service.model.metadata.get("jsonVersion"), status, wire)
@@ -232,14 +225,7 @@ class FakeAws:
             problems += validate(stream.members[kind], wire, f"{kind}[{index}]")
             frames.append(eventstream.event(kind, wire))
         if problems:
-            log.error("fakeaws: built an invalid %s stream: %s", operation.name, "; ".join(problems))
-            self.state.finish_call(call, 500, "InternalFailure")
-            return _error(
-                service,
-                500,
-                "InternalFailure",
-                f"fakeaws built an invalid {operation.name} answer: {'; '.join(problems)}",
-            )
+            return self._invalid_answer(service, operation.name, call, problems)
         headers = {
             shape.members[name].serialization.get("name", name): str(value)
             for name, value in members.items()
@@ -254,6 +240,15 @@ class FakeAws:
                 frames = [*frames[:1], eventstream.exception(fault.error, fault.message)]
         self.state.finish_call(call, 200, fault.error if fault else None)
         return Response(200, headers=headers, frames=frames, cut_after=cut_after)
+
+    def _invalid_answer(self, service: Service, operation: str, call: dict[str, Any], problems: list[str]) -> Response:
+        """The fake built an answer its model does not allow: fail loudly (500), never feed the app
+        something AWS never sends."""
+        log.error("fakeaws: built an invalid %s answer: %s", operation, "; ".join(problems))
+        self.state.finish_call(call, 500, "InternalFailure")
+        return _error(
+            service, 500, "InternalFailure", f"fakeaws built an invalid {operation} answer: {'; '.join(problems)}"
+        )
 
     def _validation_error(self, service: Service, errors: list[str]) -> Response:
         message = "; ".join(errors)
