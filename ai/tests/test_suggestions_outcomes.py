@@ -51,6 +51,8 @@ def test_a_panel_send_failing_after_the_write_is_never_sent_again_blindly(client
     assert held.status == Status.USED and held.sentMessageId is None and actions.outcome_unknown(held)
     html = client_for(operator).get(f"/agent/suggestions/{key}/").content.decode()
     assert "data-outcome-unknown" in html and "may or may not have reached the customer" in html
+    log = client_for(operator).get("/agent/", {"status": "used"}).content.decode()  # the Agent page's log says so
+    assert "Outcome unknown: the send failed midway and may have reached the customer" in log
 
 
 def test_a_crashing_composer_send_keeps_the_claim_marked_unknown_and_audits_no_send(
