@@ -93,6 +93,7 @@ class AIInteraction(DynamoModel):
     approvedBy = UnicodeAttribute(null=True)  # who used, sent or discarded it
     actedAt = UnicodeAttribute(null=True)
     sentMessageId = UnicodeAttribute(null=True)  # the outbound message it became
+    claimId = UnicodeAttribute(null=True)  # the send that claimed it: only that send records its outcome
     sentText = UnicodeAttribute(null=True)  # what was sent, when a person edited the draft
     edit = UnicodeAttribute(null=True)  # unified diff, draft -> sent
     editRatio = NumberAttribute(null=True)  # 0 (as drafted) .. 1 (rewritten)

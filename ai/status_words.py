@@ -13,5 +13,13 @@ REASONS = {
 }
 
 
+# A claimed suggestion whose send failed after its message may have been written
+# (ai/suggestions/actions.py): "send_outcome_unknown: <the error>".
+OUTCOME_UNKNOWN = "send_outcome_unknown"
+
+
 def reason_words(code: str | None) -> str:
+    if (code or "").startswith(OUTCOME_UNKNOWN):
+        error = (code or "")[len(OUTCOME_UNKNOWN) :].lstrip(": ")
+        return "the send failed midway and may have reached the customer" + (f" ({error})" if error else "")
     return REASONS.get(code or "", code or "")

@@ -37,10 +37,32 @@ conversation_message = Signal()
 # the gate's code or ""). kwargs of all three: ``conversation`` (the inbox key), ``origin`` (what
 # the composer's hidden ``origin`` field said the text came from: "" when typed, an app's own
 # token when it filled the box, such as the AI's "suggestion:<id>"), ``text`` (what was sent; ""
-# for a template) and ``user``.
+# for a template), ``user`` and ``attempt`` (an id of this one send, the same in all its signals,
+# so a listener can tell its own claim from another send's). ``reply_failed`` replaces
+# ``reply_sent``/``reply_refused`` when the send raised anything else (``reason``, the error): the
+# message may or may not have been written, so a listener must not assume either.
 reply_sending = Signal()
 reply_sent = Signal()
 reply_refused = Signal()
+reply_failed = Signal()
+
+# Asked before a composer send (same kwargs as ``reply_sending``, no ``attempt``): a listener may
+# answer a sentence warning the person (e.g. the text it put in the box was already sent by a
+# colleague). The composer shows every warning as a form error and sends only once the person
+# ticks "Send anyway" (``confirm``). Listeners cannot refuse a send; they can only ask first.
+reply_check = Signal()
+
+
+def warnings(signal: Signal, **kwargs: Any) -> list[str]:
+    """The sentences ``signal``'s listeners answered (empty ones and failures left out: a failing
+    listener is logged and never stops the send)."""
+    said: list[str] = []
+    for receiver, result in signal.send_robust(sender=None, **kwargs):
+        if isinstance(result, Exception):
+            log.error("a listener of a messaging signal failed", exc_info=result, extra={"receiver": repr(receiver)})
+        elif isinstance(result, str) and result.strip():
+            said.append(result.strip())
+    return said
 
 
 def announce(signal: Signal, **kwargs: Any) -> None:

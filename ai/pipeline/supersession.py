@@ -49,6 +49,10 @@ def supersede(conversation: str, *, direction: str, by: str | None, at: str) -> 
     return count
 
 
+# One index query per conversation message, automation on or off: suggestions drafted before the
+# switch went off can still be pending, and nothing cheaper says whether a conversation has an open
+# one (a marker on the conversation would cost a write per suggestion and could drift), so the
+# query is kept; system sends and non-WhatsApp conversations skip it (``reason_for``, below).
 def on_conversation_message(
     sender: Any = None, *, conversation: str, direction: str, by: str | None = None, at: str, **_: Any
 ) -> None:

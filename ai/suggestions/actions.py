@@ -7,6 +7,8 @@ without a person's request. docs/design/agent.md, "Suggestions in the inbox".
 A send is claimed first: the interaction leaves ``pending`` (for ``used`` or ``edited``) in one
 conditional update before the send path is asked, so two people never both send one suggestion,
 and the pipeline's supersession (which moves only pending ones) cannot overtake a send under way.
+The claim carries the id of the send that made it (``claimId``): only that send records its
+outcome (sent, blocked, or unknown when the send path failed midway).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from ulid import ULID
+
 from ai.models import AIInteraction, Status
+from ai.status_words import OUTCOME_UNKNOWN
 from ai.suggestions import queries
 from messaging.inbox import queries as wa_queries
 from messaging.outbound import send
@@ -29,7 +34,7 @@ MAX_RATING_NOTE = 500
 
 STATE_WORDS = {
     Status.GENERATING: "is still being drafted",
-    Status.USED: "was already sent",
+    Status.USED: "was already sent",  # or its send's outcome is unknown: see ``_not_pending``
     Status.EDITED: "was already sent, edited",
     Status.DISCARDED: "was discarded",
     Status.SUPERSEDED: "was set aside: the conversation moved on",
@@ -39,9 +44,15 @@ STATE_WORDS = {
 }
 
 
+def outcome_unknown(interaction: AIInteraction) -> bool:
+    return (interaction.statusReason or "").startswith(OUTCOME_UNKNOWN) and not interaction.sentMessageId
+
+
 def _not_pending(interaction: AIInteraction) -> Conflict:
     who = f" by {interaction.approvedBy}" if interaction.approvedBy else ""
     state = STATE_WORDS.get(Status(interaction.status), interaction.status)
+    if outcome_unknown(interaction):
+        state = "may have been sent (its send failed midway: look at the conversation)"
     return Conflict(f"This suggestion {state}{who}; there is nothing left to do with it.", field="status")
 
 
@@ -50,13 +61,25 @@ def sendable(interaction: AIInteraction) -> dict[str, Any] | None:
     ``template`` with its values), or None when it proposes nothing sendable (the window is closed
     and no approved template fits)."""
     if interaction.kind == "template":
-        template = interaction.template or {}
-        if not template.get("name"):
-            return None
-        values = template.get("parameters", template.get("values")) or []
-        parameters = values if isinstance(values, dict) else {"body": list(values)}
-        return {"template": {"name": template["name"], "language": template.get("language"), "parameters": parameters}}
+        return _template_content(interaction.template)
     return {"text": interaction.response} if (interaction.response or "").strip() else None
+
+
+def _template_content(template: Any) -> dict[str, Any] | None:
+    """A stored template proposal in ``send_message``'s shape, or None when it is not one
+    ({name, language, values: [str, ...]} or {..., parameters: {component: [str, ...]}}): the
+    item is JSON anyone could have written, so its shape is checked, never assumed."""
+    if not isinstance(template, dict) or not isinstance(template.get("name"), str) or not template["name"]:
+        return None
+    language = template.get("language")
+    if language is not None and not isinstance(language, str):
+        return None
+    values = template.get("parameters", template.get("values")) or []
+    parameters = values if isinstance(values, dict) else {"body": values}
+    for listed in parameters.values():
+        if not isinstance(listed, list) or not all(isinstance(value, str) for value in listed):
+            return None
+    return {"template": {"name": template["name"], "language": language, "parameters": parameters}}
 
 
 def edit_of(draft: str, sent: str) -> tuple[str, float]:
@@ -66,11 +89,16 @@ def edit_of(draft: str, sent: str) -> tuple[str, float]:
     return diff, round(ratio, 3)
 
 
-def claim(interaction: AIInteraction, *, sent_text: str | None, user: Any) -> AIInteraction:
-    """pending -> used (sent as drafted) or edited (``sent_text`` differs), before the send.
-    Conflict when it is no longer pending (someone else acted, or the conversation moved on)."""
+def claim(interaction: AIInteraction, *, sent_text: str | None, user: Any, claim_id: str) -> AIInteraction:
+    """pending -> used (sent as drafted) or edited (``sent_text`` differs), before the send, by the
+    send ``claim_id`` names. Conflict when it is no longer pending (someone else acted, or the
+    conversation moved on)."""
     draft = interaction.response or ""
-    actions = [AIInteraction.approvedBy.set(audit.actor_id(user)), AIInteraction.actedAt.set(now().isoformat())]
+    actions = [
+        AIInteraction.approvedBy.set(audit.actor_id(user)),
+        AIInteraction.actedAt.set(now().isoformat()),
+        AIInteraction.claimId.set(claim_id),
+    ]
     if sent_text is None or interaction.kind == "template" or sent_text == draft:
         actions.append(AIInteraction.status.set(Status.USED.value))
     else:
@@ -87,35 +115,42 @@ def claim(interaction: AIInteraction, *, sent_text: str | None, user: Any) -> AI
     return interaction
 
 
-def record_sent(interaction: AIInteraction, message_id: str) -> None:
-    """The claimed suggestion became this outbound message."""
-    update_if(
-        interaction,
-        actions=[AIInteraction.sentMessageId.set(message_id)],
-        condition=AIInteraction.status.is_in(Status.USED.value, Status.EDITED.value)
-        & AIInteraction.sentMessageId.does_not_exist(),
+def _claimed_by(claim_id: str) -> Any:
+    """The condition that the suggestion is still claimed, unsent, by the send ``claim_id`` names."""
+    return (
+        AIInteraction.status.is_in(Status.USED.value, Status.EDITED.value)
+        & AIInteraction.sentMessageId.does_not_exist()
+        & (AIInteraction.claimId == claim_id)
     )
 
 
-def record_blocked(interaction: AIInteraction, reason: str) -> None:
-    """The claimed suggestion's send was refused (the gate's sentence): ``blocked``, with why."""
-    update_if(
+def record_sent(interaction: AIInteraction, message_id: str, claim_id: str) -> bool:
+    """The claimed suggestion became this outbound message. False when ``claim_id`` is not the
+    claim's (another send's outcome is not this one's to record)."""
+    return update_if(
+        interaction,
+        actions=[AIInteraction.sentMessageId.set(message_id), AIInteraction.statusReason.remove()],
+        condition=_claimed_by(claim_id),
+    )
+
+
+def record_blocked(interaction: AIInteraction, reason: str, claim_id: str) -> bool:
+    """The claimed suggestion's send was refused (the gate's sentence): ``blocked``, with why.
+    Only for a refusal raised before the send path writes anything (see ``send_as_drafted``)."""
+    return update_if(
         interaction,
         actions=[AIInteraction.status.set(Status.BLOCKED.value), AIInteraction.statusReason.set(reason)],
-        condition=AIInteraction.status.is_in(Status.USED.value, Status.EDITED.value)
-        & AIInteraction.sentMessageId.does_not_exist(),
+        condition=_claimed_by(claim_id),
     )
 
 
-def _release(interaction: AIInteraction) -> None:
-    update_if(
+def record_unknown(interaction: AIInteraction, error: str, claim_id: str) -> bool:
+    """The send failed in a way that may have come after its message was written: the claim is
+    kept (so no one sends it again blindly) and says so, for a person to look at the conversation."""
+    return update_if(
         interaction,
-        actions=[
-            AIInteraction.status.set(Status.PENDING.value),
-            AIInteraction.approvedBy.remove(),
-            AIInteraction.actedAt.remove(),
-        ],
-        condition=(AIInteraction.status == Status.USED.value) & AIInteraction.sentMessageId.does_not_exist(),
+        actions=[AIInteraction.statusReason.set(f"{OUTCOME_UNKNOWN}: {error}"[:300])],
+        condition=_claimed_by(claim_id),
     )
 
 
@@ -141,22 +176,24 @@ def send_as_drafted(interaction_id: str, *, user: Any) -> AIInteraction:
     if content is None:
         raise FieldErrors({"suggestion": "it proposes nothing to send; write the reply in the composer"})
     request = {**_recipient(interaction), **content}
-    claim(interaction, sent_text=None, user=user)
+    claim_id = str(ULID())
+    claim(interaction, sent_text=None, user=user, claim_id=claim_id)
     try:
         message = send.send_message(request, user=user, source=SOURCE)
-    except send.Refused as exc:
-        record_blocked(interaction, str(exc))
-        audit.record(user, "ai.suggestion.blocked", "ai_interaction", interaction_id, code=exc.code)
+    except (send.Refused, FieldErrors, NotFound) as exc:
+        # send_message raises these only before it writes the message (parse, the thread check,
+        # the gate): certain that nothing went, so the suggestion is blocked with the reason.
+        record_blocked(interaction, str(exc), claim_id)
+        code = getattr(exc, "code", type(exc).__name__)
+        audit.record(user, "ai.suggestion.blocked", "ai_interaction", interaction_id, code=code)
         raise
-    except (FieldErrors, NotFound) as exc:
-        record_blocked(interaction, str(exc))
+    except Exception as exc:
+        # Anything else may come after the message was written and queued (the audit or the
+        # broker failing), and send_message takes no idempotency key: releasing the claim could
+        # let a second Send reach the customer twice. The claim stays, marked outcome unknown.
+        record_unknown(interaction, f"{type(exc).__name__}: {exc}", claim_id)
         raise
-    except Exception:
-        # Nothing was queued (the send path failed before its write, e.g. DynamoDB unreachable):
-        # the suggestion goes back to pending, so a person can send it again.
-        _release(interaction)
-        raise
-    record_sent(interaction, message.messageId)
+    record_sent(interaction, message.messageId, claim_id)
     audit.record(user, "ai.suggestion.send", "ai_interaction", interaction_id, messageId=message.messageId)
     interaction.refresh(consistent_read=True)
     return interaction
@@ -224,32 +261,67 @@ def note_use(interaction_id: str, *, user: Any) -> AIInteraction:
 # --- the composer's send of a draft Use put there (messaging/signals.py reply_*) --------------
 
 
-def composer_sending(conversation: str, origin: str, text: str, user: Any) -> None:
-    """An operator is sending, from the composer, text that began as this suggestion: claim it as
-    used (unchanged) or edited (with the diff). One no longer pending is left as it is: the
-    operator's own message goes anyway, it is theirs."""
+def composer_check(conversation: str, origin: str, text: str) -> str | None:
+    """Before a composer send of text Use put there: a warning when the suggestion was meanwhile
+    sent (or discarded) by someone, so the same reply does not reach the customer twice unasked."""
     if not text:
+        return None
+    interaction = _from_origin(conversation, origin)
+    if interaction is None:
+        return None
+    who = interaction.approvedBy or "A colleague"
+    if interaction.status in (Status.USED.value, Status.EDITED.value):
+        if outcome_unknown(interaction):
+            return f"{who} tried to send this suggestion and it may have gone; check the conversation. Send anyway?"
+        return f"{who} already sent this suggestion; send anyway?"
+    if interaction.status == Status.DISCARDED.value:
+        return f"{who} discarded this suggestion; send anyway?"
+    return None
+
+
+def composer_sending(conversation: str, origin: str, text: str, user: Any, attempt: str) -> None:
+    """An operator is sending, from the composer, text that began as this suggestion: claim it as
+    used (unchanged) or edited (with the diff), for this send (``attempt``). One no longer
+    pending is left as it is: the operator's own message goes anyway, it is theirs (they were
+    asked first: ``composer_check``)."""
+    if not text or not attempt:
         return  # a template picked in the composer after Use: not the suggestion's text
     interaction = _from_origin(conversation, origin)
     if interaction is None or interaction.status != Status.PENDING.value:
         return
     try:
-        claim(interaction, sent_text=text, user=user)
+        claim(interaction, sent_text=text, user=user, claim_id=attempt)
     except Conflict:
         return
-    audit.record(user, "ai.suggestion.send", "ai_interaction", interaction.interactionId, via="composer")
 
 
-def composer_sent(conversation: str, origin: str, message_id: str) -> None:
+def composer_sent(conversation: str, origin: str, message_id: str, user: Any, attempt: str) -> None:
     interaction = _from_origin(conversation, origin)
-    if interaction is not None:
-        record_sent(interaction, message_id)
+    if interaction is not None and attempt and record_sent(interaction, message_id, attempt):
+        audit.record(
+            user,
+            "ai.suggestion.send",
+            "ai_interaction",
+            interaction.interactionId,
+            messageId=message_id,
+            via="composer",
+        )
 
 
-def composer_refused(conversation: str, origin: str, reason: str) -> None:
+def composer_refused(conversation: str, origin: str, reason: str, code: str, user: Any, attempt: str) -> None:
     interaction = _from_origin(conversation, origin)
-    if interaction is not None:
-        record_blocked(interaction, reason)
+    if interaction is not None and attempt and record_blocked(interaction, reason, attempt):
+        audit.record(
+            user, "ai.suggestion.blocked", "ai_interaction", interaction.interactionId, code=code, via="composer"
+        )
+
+
+def composer_failed(conversation: str, origin: str, reason: str, attempt: str) -> None:
+    """The composer's send raised midway: the message may exist, so the claim is kept, marked
+    outcome unknown (as ``send_as_drafted`` does)."""
+    interaction = _from_origin(conversation, origin)
+    if interaction is not None and attempt:
+        record_unknown(interaction, reason, attempt)
 
 
 def _from_origin(conversation: str, origin: str) -> AIInteraction | None:

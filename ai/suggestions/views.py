@@ -36,6 +36,7 @@ def _panel(request: HttpRequest, key: str, interaction: AIInteraction | None, st
         "reason": status_words.reason_words(interaction.statusReason),
         "sources": sources.shown(interaction.sources),
         "sendable": content is not None,
+        "outcome_unknown": actions.outcome_unknown(interaction),
         "rendered_template": template_catalog.render_sent(template) if template else None,
         "can_act": has_role(request.user, Role.OPERATOR),
         "reasons": actions.REASONS,

@@ -160,8 +160,8 @@ def test_a_composer_send_identical_to_the_draft_is_used_and_one_refused_is_block
     # An origin naming another conversation's suggestion is not this reply's: left alone; nor is
     # a template picked in the composer after Use (no text of the draft's was sent).
     third = interaction(refused_key, contact_id=refused_contact.contactId)
-    actions.composer_sending(key, queries.origin_of(third), "Open 9 to 6", operator)
-    actions.composer_sending(refused_key, queries.origin_of(third), "", operator)
+    actions.composer_sending(key, queries.origin_of(third), "Open 9 to 6", operator, "attempt-1")
+    actions.composer_sending(refused_key, queries.origin_of(third), "", operator, "attempt-2")
     assert fresh(third).status == Status.PENDING
 
 
@@ -215,7 +215,9 @@ def test_edit_of_measures_how_much_changed():
     assert diff.startswith("--- draft\n+++ sent") and 0 < ratio < 1
 
 
-def test_a_send_that_fails_before_anything_is_queued_leaves_the_suggestion_pending(operator, new_phone, monkeypatch):
+def test_a_send_that_fails_midway_keeps_the_claim_and_says_the_outcome_is_unknown(operator, new_phone, monkeypatch):
+    # The send path raising anything but a refusal may come after its message was written, so
+    # the suggestion is not released to pending (a second Send could reach the customer twice).
     contact, key = whatsapp_conversation(operator, new_phone())
     item = interaction(key, contact_id=contact.contactId)
 
@@ -226,4 +228,5 @@ def test_a_send_that_fails_before_anything_is_queued_leaves_the_suggestion_pendi
     with pytest.raises(ConnectionError):
         actions.send_as_drafted(item.interactionId, user=operator)
     again = fresh(item)
-    assert again.status == Status.PENDING and again.approvedBy is None
+    assert again.status == Status.USED and again.approvedBy == operator.username and again.sentMessageId is None
+    assert actions.outcome_unknown(again) and "ConnectionError" in again.statusReason

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from ulid import ULID
 
 from contacts.models import Contact
 from messaging import signals
@@ -71,6 +72,7 @@ class Outcome:
     form: forms.Form
     sent: bool = False
     refusal: send.Refused | None = None
+    warnings: tuple[str, ...] = ()  # asked of the person before sending (``signals.reply_check``)
 
 
 MAX_ORIGIN = 200  # an app's token ("suggestion:<id>"); anything longer is not one
@@ -82,7 +84,9 @@ def send_reply(channel: str, item: Any, post: QueryDict, *, user: Any, conversat
 
     The composer's hidden ``origin`` says where the text came from (an app that filled the box
     sets it); the outcome is announced with it (``signals.reply_sending``, ``reply_sent``,
-    ``reply_refused``), so that app can record what became of its text without messaging knowing it."""
+    ``reply_refused``, ``reply_failed``), so that app can record what became of its text without
+    messaging knowing it. An app may first ask the person to confirm (``signals.reply_check``):
+    nothing is sent until they tick ``confirm``."""
     form: forms.Form = ReplyForm(post) if channel == "whatsapp" else ThreadReplyForm(post)
     if not form.is_valid():
         return Outcome(form)
@@ -92,6 +96,13 @@ def send_reply(channel: str, item: Any, post: QueryDict, *, user: Any, conversat
         "text": str(form.cleaned_data.get("text") or "") if form.cleaned_data.get("kind") != "template" else "",
         "user": user,
     }
+    if not post.get("confirm"):
+        warnings = signals.warnings(signals.reply_check, **said)
+        if warnings:
+            for sentence in warnings:
+                form.add_error(None, sentence)
+            return Outcome(form, warnings=tuple(warnings))
+    said["attempt"] = str(ULID())
     signals.announce(signals.reply_sending, **said)
     try:
         if isinstance(form, ReplyForm):
@@ -107,5 +118,10 @@ def send_reply(channel: str, item: Any, post: QueryDict, *, user: Any, conversat
     except send.Refused as exc:
         signals.announce(signals.reply_refused, reason=str(exc), code=exc.code, **said)
         return Outcome(form, refusal=exc)
+    except Exception as exc:
+        # Raised after the message may have been written (the audit or the queue failed): said
+        # as unknown, so a listener neither records it sent nor frees its text to be sent again.
+        signals.announce(signals.reply_failed, reason=f"{type(exc).__name__}: {exc}"[:300], **said)
+        raise
     signals.announce(signals.reply_sent, message_id=message.messageId, **said)
     return Outcome(form, sent=True)

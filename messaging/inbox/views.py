@@ -194,7 +194,9 @@ def reply(request: HttpRequest, key: str) -> HttpResponse:
         )
         response["HX-Trigger"] = "message-sent"  # the thread redraws on this event
         return response
-    context = _thread_context(request, key, source, item, reply_form=outcome.form, refusal=outcome.refusal)
+    context = _thread_context(
+        request, key, source, item, reply_form=outcome.form, refusal=outcome.refusal, confirm_needed=outcome.warnings
+    )
     return render(request, "messaging/inbox/_composer.html", context, status=422)
 
 
