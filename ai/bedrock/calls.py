@@ -222,7 +222,9 @@ def _usage_of(trace: dict[str, Any]) -> Usage:
 
 
 def _read_stream(stream: Any) -> AgentAnswer:
-    parts: list[str] = []
+    # The answer's bytes, joined and decoded once at the end: a chunk may end inside a multi-byte
+    # UTF-8 character, which decoding each chunk on its own would turn into two U+FFFD.
+    parts: list[bytes] = []
     citations: dict[tuple[str, str], Passage] = {}
     usage = Usage()
     return_control: dict[str, Any] | None = None
@@ -230,7 +232,7 @@ def _read_stream(stream: Any) -> AgentAnswer:
         if "chunk" in event:
             chunk = event["chunk"]
             raw = chunk.get("bytes") or b""
-            parts.append((raw if isinstance(raw, bytes) else base64.b64decode(raw)).decode("utf-8", "replace"))
+            parts.append(raw if isinstance(raw, bytes) else base64.b64decode(raw))
             for citation in (chunk.get("attribution") or {}).get("citations") or []:
                 for reference in citation.get("retrievedReferences") or []:
                     passage = _passage(reference)
@@ -240,7 +242,10 @@ def _read_stream(stream: Any) -> AgentAnswer:
         elif "returnControl" in event:
             return_control = event["returnControl"]
     return AgentAnswer(
-        text="".join(parts), citations=list(citations.values()), usage=usage, return_control=return_control
+        text=b"".join(parts).decode("utf-8", "replace"),
+        citations=list(citations.values()),
+        usage=usage,
+        return_control=return_control,
     )
 
 

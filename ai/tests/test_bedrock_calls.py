@@ -57,6 +57,16 @@ def test_the_agent_answer_joins_its_chunks_and_sums_the_trace_usage(fake_aws_cle
     }
 
 
+def test_a_character_split_across_two_chunks_comes_out_whole():
+    # AWS streams the answer in pieces of any size, so a chunk may end inside a multi-byte UTF-8
+    # character; the fake cuts its chunks between sentences, so the stream is given here as
+    # boto3 hands its events over.
+    encoded = "Prices from ₹499 — café hours 9 to 6.".encode()
+    cut = encoded.index("₹".encode()) + 1
+    stream = [{"chunk": {"bytes": encoded[:cut]}}, {"chunk": {"bytes": encoded[cut:]}}]
+    assert calls._read_stream(stream).text == "Prices from ₹499 — café hours 9 to 6."
+
+
 def test_an_agent_that_tries_to_act_comes_back_with_the_action_named(fake_aws_clean):
     fake_aws_clean.set_bedrock_mode("acting")
 
