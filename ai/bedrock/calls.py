@@ -41,6 +41,10 @@ class BedrockError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(f"{code}: {message}")
         self.code = code
+        # What the failed attempt had used before it failed (the pipeline fills these in), so its
+        # tokens are counted in the cost too (docs/design/agent.md, "Agent page").
+        self.usage: Usage | None = None
+        self.calls: dict[str, int] | None = None
 
 
 class BedrockUnavailable(BedrockError):
