@@ -172,7 +172,8 @@ def search_indexing(settings):
 
 @pytest.fixture(scope="session")
 def fake_aws(aws):
-    """The local fake of socialmessaging and pinpoint-sms-voice-v2 (localaws/fakeaws), on the port the
+    """The local fake (localaws/fakeaws) of WhatsApp (socialmessaging), SMS (pinpoint-sms-voice-v2)
+    and Bedrock (bedrock-agent-runtime, bedrock-runtime: wecare.aws.FAKED_SERVICES), on the port the
     test settings chose for AWS_FAKE_ENDPOINT_URL, so wecare.aws.client() reaches it. It reads and
     writes media in the session's moto S3. State lasts the session: use `fake_aws_clean`, or call
     `.reset()`, for a test that counts calls."""

@@ -41,6 +41,10 @@ class BedrockError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(f"{code}: {message}")
         self.code = code
+        # What the failed attempt had used before it failed (the pipeline fills these in), so its
+        # tokens are counted in the cost too (docs/design/agent.md, "Agent page").
+        self.usage: Usage | None = None
+        self.calls: dict[str, int] | None = None
 
 
 class BedrockUnavailable(BedrockError):
@@ -222,7 +226,9 @@ def _usage_of(trace: dict[str, Any]) -> Usage:
 
 
 def _read_stream(stream: Any) -> AgentAnswer:
-    parts: list[str] = []
+    # The answer's bytes, joined and decoded once at the end: a chunk may end inside a multi-byte
+    # UTF-8 character, which decoding each chunk on its own would turn into two U+FFFD.
+    parts: list[bytes] = []
     citations: dict[tuple[str, str], Passage] = {}
     usage = Usage()
     return_control: dict[str, Any] | None = None
@@ -230,7 +236,7 @@ def _read_stream(stream: Any) -> AgentAnswer:
         if "chunk" in event:
             chunk = event["chunk"]
             raw = chunk.get("bytes") or b""
-            parts.append((raw if isinstance(raw, bytes) else base64.b64decode(raw)).decode("utf-8", "replace"))
+            parts.append(raw if isinstance(raw, bytes) else base64.b64decode(raw))
             for citation in (chunk.get("attribution") or {}).get("citations") or []:
                 for reference in citation.get("retrievedReferences") or []:
                     passage = _passage(reference)
@@ -240,7 +246,10 @@ def _read_stream(stream: Any) -> AgentAnswer:
         elif "returnControl" in event:
             return_control = event["returnControl"]
     return AgentAnswer(
-        text="".join(parts), citations=list(citations.values()), usage=usage, return_control=return_control
+        text=b"".join(parts).decode("utf-8", "replace"),
+        citations=list(citations.values()),
+        usage=usage,
+        return_control=return_control,
     )
 
 

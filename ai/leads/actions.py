@@ -37,7 +37,8 @@ def clean(changes: dict[str, Any]) -> dict[str, Any]:
                 errors[field] = "required"
             out[field] = None
         elif field == "status":
-            if value not in set(LeadStatus):
+            # A str check first: a list or a dict is unhashable, and "in set(...)" would raise.
+            if not isinstance(value, str) or value not in set(LeadStatus):
                 errors[field] = "one of " + ", ".join(LeadStatus)
             out[field] = str(value)
         elif field == "score":
@@ -126,9 +127,36 @@ def _write(contact_id: str, fields: dict[str, Any], note: str | None, expected: 
     raise Conflict("this lead keeps changing; try again")
 
 
+# The JSON type each proposed value must have. The proposal is stored JSON (the pipeline writes
+# it, but nothing in the table enforces its shape): a value of another type is no proposal at all,
+# rather than being coerced (float("1e999"), str([...])) into something nobody proposed.
+PROPOSAL_TYPES: dict[str, tuple[type, ...]] = {
+    "status": (str,),
+    "score": (int,),
+    "interest": (int, float),
+    "urgency": (int, float),
+    "source": (str,),
+    "campaign": (str,),
+    "note": (str,),
+}
+
+
 def proposed_changes(interaction: AIInteraction) -> dict[str, Any]:
-    """The qualification fields a suggestion proposes, checked as an operator's would be."""
-    proposal = interaction.leadProposal or {}
+    """The qualification fields a suggestion proposes, checked as an operator's would be.
+
+    Raises FieldErrors when a value has the wrong type (status and note text, score a whole
+    number, interest and urgency numbers) or is out of range."""
+    proposal = interaction.leadProposal
+    if not isinstance(proposal, dict):
+        raise FieldErrors({"leadProposal": "the proposal is not a set of lead fields"})
+    errors = {
+        field: f"the proposed {field} is not {'text' if str in types else 'a number'}"
+        for field, types in PROPOSAL_TYPES.items()
+        if proposal.get(field) is not None
+        and (isinstance(proposal[field], bool) or not isinstance(proposal[field], types))
+    }
+    if errors:
+        raise FieldErrors(errors)
     return clean({k: proposal[k] for k in FIELDS if proposal.get(k) not in (None, "")})
 
 
@@ -141,11 +169,11 @@ def accept_proposal(interaction_id: str, *, user: Any) -> Lead:
     changes = proposed_changes(interaction)
     get_contact(interaction.contactId)
     _claim(interaction, ACCEPTED, user)
-    note = (interaction.leadProposal or {}).get("note")
+    note = interaction.leadProposal.get("note")  # text or None: proposed_changes checked it
     if queries.for_contact(interaction.contactId) is None:
         changes.setdefault("source", interaction.channel)
     try:
-        lead = _write(interaction.contactId, changes, _note_text(str(note)[:MAX_NOTE]) if note else None, None, user)
+        lead = _write(interaction.contactId, changes, _note_text(note[:MAX_NOTE] if note else None), None, user)
     except Exception:
         # Not applied: give the proposal back, so an operator can accept it again.
         update_if(interaction, actions=[AIInteraction.leadProposalState.remove()], condition=None)

@@ -51,3 +51,11 @@ def pending_proposal(conversation: str) -> AIInteraction | None:
     newest = index_reads.query(AIInteraction.by_conversation, conversation, scan_index_forward=False, limit=20)
     proposing = next((i for i in newest if i.leadProposal), None)
     return proposing if proposing is not None and not proposing.leadProposalState else None
+
+
+def in_conversation(interaction_id: str, conversation: str) -> bool:
+    """Whether the suggestion ``interaction_id`` exists and belongs to ``conversation``."""
+    try:
+        return AIInteraction.get(interaction_id).conversation == conversation
+    except AIInteraction.DoesNotExist:
+        return False

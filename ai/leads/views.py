@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ai.leads import actions, queries
 from ai.leads.forms import LeadForm, NoteForm
-from ai.models import Lead, LeadStatus
+from ai.models import AIInteraction, Lead, LeadStatus
 from contacts.queries import get_contact
 from messaging.inbox.sources import source_for
 from wecare.dynamo import InvalidCursor
@@ -111,25 +111,27 @@ def _panel_context(request: HttpRequest, key: str) -> dict[str, Any]:
         raise Http404("no such conversation") from None
     proposal = queries.pending_proposal(key) if contact else None
     lead = queries.for_contact(contact.contactId) if contact else None
+    proposed = _proposed(proposal, lead)
     return {
         "conv_key": key,
         "contact": contact,
         "lead": lead,
-        "proposal": proposal,
-        "proposed": _proposed(proposal, lead),
+        # A proposal whose values cannot apply (wrong types, out of range) is offered as none.
+        "proposal": proposal if proposed is not None else None,
+        "proposed": proposed or [],
         "can_act": has_role(request.user, Role.OPERATOR),
     }
 
 
-def _proposed(proposal: Any, lead: Lead | None) -> list[dict[str, Any]]:
+def _proposed(proposal: AIInteraction | None, lead: Lead | None) -> list[dict[str, Any]] | None:
     """What the proposal would change, field by field (before and after), as the panel lists it;
-    nothing when its values cannot apply."""
+    None when there is none or its values cannot apply."""
     if proposal is None:
-        return []
+        return None
     try:
         changes = actions.proposed_changes(proposal)
     except FieldErrors:
-        return []
+        return None
     return [
         {"field": field, "before": getattr(lead, field) if lead else None, "after": value}
         for field, value in changes.items()
@@ -150,6 +152,10 @@ def lead_proposal(request: HttpRequest, key: str, interaction_id: str, decision:
     decide = {"accept": actions.accept_proposal, "dismiss": actions.dismiss_proposal}.get(decision)
     if decide is None:
         raise Http404("accept or dismiss")
+    # The URL names a conversation: a suggestion of another one is not found here (the panel is
+    # drawn for this key, so deciding on another conversation's proposal from it is a forged post).
+    if not queries.in_conversation(interaction_id, key):
+        raise Http404("no such suggestion in this conversation")
     error = None
     try:
         decide(interaction_id, user=request.user)

@@ -85,10 +85,16 @@ def persona_edit(request: HttpRequest, persona_id: str) -> HttpResponse:
     if persona is None:
         raise Http404("no such persona")
     form = PersonaForm(request.POST or None, initial=PersonaForm.initial_for(persona))
+    if request.method == "POST" and ("version" in form.errors or form.cleaned_data.get("version") is None):
+        # Without the version the admin saw there is nothing to check a concurrent edit against:
+        # refuse rather than overwrite whatever is stored now (as the archive button does). Said
+        # above the form: the version is a hidden field, whose own error nobody would see.
+        form.add_error(None, "This form does not say which version you edited; reload the page and edit again.")
     if request.method == "POST" and form.is_valid():
-        seen = int(form.cleaned_data["version"] or persona.version)
         try:
-            saved = actions.edit(persona_id, form.persona_data(), expected_version=seen, user=request.user)
+            saved = actions.edit(
+                persona_id, form.persona_data(), expected_version=form.cleaned_data["version"], user=request.user
+            )
         except FieldErrors as exc:
             form.add_field_errors(exc.errors)
         except Conflict as exc:

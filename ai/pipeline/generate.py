@@ -98,8 +98,25 @@ def draft(
     lead: Lead | None,
     customer_name: str | None,
 ) -> Draft:
-    """``customer`` is the masked text. Raises calls.BedrockUnavailable / BedrockRefused."""
+    """``customer`` is the masked text. Raises calls.BedrockUnavailable / BedrockRefused, carrying
+    the tokens and calls the attempt used before it failed."""
     counter = Counter()
+    try:
+        return _draft(customer, conversation, window_open, persona, lead, customer_name, counter)
+    except calls.BedrockError as exc:
+        exc.usage, exc.calls = counter.usage, dict(counter.calls)
+        raise
+
+
+def _draft(
+    customer: str,
+    conversation: str,
+    window_open: bool,
+    persona: Persona | None,
+    lead: Lead | None,
+    customer_name: str | None,
+    counter: Counter,
+) -> Draft:
     if not window_open:
         allowed = template_proposal.candidates()
         analysis = _analyse(customer, customer_name, counter, template_proposal.listing(allowed))

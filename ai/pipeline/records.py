@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from pynamodb.exceptions import PutError
 
+from ai.bedrock.calls import Usage
 from ai.models import AIInteraction, Status
 from messaging.whatsapp_table import WaBedrockResult
 from wecare.dynamo import now, update_if
@@ -119,6 +120,32 @@ def finish(item: AIInteraction, fields: dict[str, Any], *, superseded_by: str | 
         return Status.SUPERSEDED
     update_if(item, actions=actions, condition=AIInteraction.status == Status.SUPERSEDED.value)
     return Status(get(item.messageId).status)  # type: ignore[union-attr]
+
+
+def usage_with(earlier: dict[str, Any] | None, usage: Usage | None, calls: dict[str, int] | None) -> dict[str, Any]:
+    """``earlier`` (an interaction's stored usage: the attempts that failed before) plus one more
+    attempt's tokens and calls: every attempt that reached Bedrock is billed, so all are counted."""
+    earlier = earlier or {}
+    counted = dict(earlier.get("calls") or {})
+    for name, n in (calls or {}).items():
+        counted[name] = counted.get(name, 0) + n
+    return {
+        "inputTokens": int(earlier.get("inputTokens") or 0) + (usage.input_tokens if usage else 0),
+        "outputTokens": int(earlier.get("outputTokens") or 0) + (usage.output_tokens if usage else 0),
+        "calls": counted,
+    }
+
+
+def spent(item: AIInteraction, usage: Usage | None, calls: dict[str, int] | None) -> None:
+    """Keep what an attempt that failed used, on the interaction it was drafting (still generating:
+    the next attempt, or ``fail``, takes it from there)."""
+    if not calls:
+        return  # failed before any call
+    update_if(
+        item,
+        actions=[AIInteraction.usage.set(usage_with(item.usage, usage, calls))],
+        condition=AIInteraction.status == Status.GENERATING.value,
+    )
 
 
 def fail(message_id: str, reason: str) -> bool:

@@ -17,7 +17,7 @@ from celery import shared_task
 from django.conf import settings
 
 from ai import agent_settings
-from ai.bedrock.calls import BedrockRefused, BedrockUnavailable
+from ai.bedrock.calls import BedrockError, BedrockRefused, BedrockUnavailable
 from ai.leads import queries as lead_queries
 from ai.models import Status
 from ai.personas import queries as persona_queries
@@ -70,8 +70,11 @@ def draft_reply(self: Any, wa_message_id: str, conversation: str, consent_signal
         return "duplicate"
     try:
         status = _draft(item, message, conversation)
-    except BedrockRefused as exc:
-        raise PermanentError(str(exc)) from exc  # straight to the DLQ: another try cannot help
+    except BedrockError as exc:
+        records.spent(item, exc.usage, exc.calls)  # the tokens a failed attempt used are billed too
+        if isinstance(exc, BedrockRefused):
+            raise PermanentError(str(exc)) from exc  # straight to the DLQ: another try cannot help
+        raise
     return status.value
 
 
@@ -142,11 +145,8 @@ def _draft(item: Any, message: WaMessage, conversation: str) -> Status:
             "promptVersion": PROMPT_VERSION,
             "personaId": persona.personaId if persona else None,
             "personaVersion": persona.version if persona else None,
-            "usage": {
-                "inputTokens": draft.usage.input_tokens,
-                "outputTokens": draft.usage.output_tokens,
-                "calls": draft.calls,
-            },
+            # Added to what earlier attempts that failed used (records.spent).
+            "usage": records.usage_with(item.usage, draft.usage, draft.calls),
             "latencyMs": int((now() - received).total_seconds() * 1000) if received else None,
         },
         superseded_by=rules.conversation_after(conversation, message.receivedAt or ""),

@@ -132,6 +132,11 @@ class DayFigures:
     latencies: list[float] = field(default_factory=list, repr=False)
 
     def add(self, item: AIInteraction) -> None:
+        # Tokens first, of every interaction that used any: a failed one (or one still drafting
+        # after an attempt that failed) was billed for the calls it made (docs/design/agent.md).
+        usage = item.usage or {}
+        self.input_tokens += int(usage.get("inputTokens") or 0)
+        self.output_tokens += int(usage.get("outputTokens") or 0)
         status = item.status
         if status in (Status.SKIPPED, Status.GENERATING):
             return
@@ -156,9 +161,6 @@ class DayFigures:
             self.helpful += item.rating == "helpful"
         if item.latencyMs is not None:
             self.latencies.append(float(item.latencyMs))
-        usage = item.usage or {}
-        self.input_tokens += int(usage.get("inputTokens") or 0)
-        self.output_tokens += int(usage.get("outputTokens") or 0)
 
     def finish(self) -> DayFigures:
         self.mean_edit_ratio = statistics.fmean(self.edit_ratios) if self.edit_ratios else None

@@ -4,13 +4,18 @@ or BedrockRefused (it will not help)."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from botocore.config import Config
+from botocore.eventstream import EventStream
+from botocore.parsers import EventStreamJSONParser
 from django.conf import settings
 
 from ai.bedrock import calls
 from ai.bedrock.calls import BedrockRefused, BedrockUnavailable, Usage
 from localaws.fakeaws import bedrock as fake_bedrock
+from localaws.fakeaws import eventstream
 from wecare.aws import forget_clients
 
 QUESTION = "<customer_message>Is my order 1042 ready for pickup?</customer_message>"
@@ -55,6 +60,40 @@ def test_the_agent_answer_joins_its_chunks_and_sums_the_trace_usage(fake_aws_cle
         "sessionAttributes": {"channel": "whatsapp"},
         "promptSessionAttributes": {"persona": "Warm and brief"},
     }
+
+
+class _Wire:
+    """The body of an InvokeAgent answer as urllib3 hands it to botocore, in the pieces given."""
+
+    def __init__(self, *pieces: bytes):
+        self.pieces = pieces
+
+    def stream(self):
+        yield from self.pieces
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_character_split_across_two_chunks_comes_out_whole():
+    # AWS streams the answer in pieces of any size, so a chunk may end inside a multi-byte UTF-8
+    # character. The fake cuts its chunks between sentences of an ASCII knowledge base, so here
+    # two chunk events framed as the fake frames them are read back by botocore's own parser.
+    text = "Prices from ₹499, café open 9 to 6."
+    encoded = text.encode()
+    cut = encoded.index("₹".encode()) + 1
+    frames = b"".join(
+        eventstream.event("chunk", {"bytes": base64.b64encode(part).decode()})
+        for part in (encoded[:cut], encoded[cut:])
+    )
+    operation = calls._client("bedrock-agent-runtime").meta.service_model.operation_model("InvokeAgent")
+    stream = EventStream(
+        _Wire(frames[:50], frames[50:]),
+        operation.output_shape.members["completion"],
+        EventStreamJSONParser(),
+        "InvokeAgent",
+    )
+    assert calls._read_stream(stream).text == text
 
 
 def test_an_agent_that_tries_to_act_comes_back_with_the_action_named(fake_aws_clean):

@@ -160,3 +160,44 @@ def test_the_api_pages_leads_by_status_and_guards_versions_and_proposals(client_
     wrong = suggestion("whatsapp~x~y", ids[1], {"score": 500})
     assert client.post(f"/api/ai/leads/proposals/{wrong.interactionId}/accept").status_code == 422
     assert AIInteraction.get(wrong.interactionId).leadProposalState is None
+
+
+def test_a_proposal_is_decided_only_from_its_own_conversation(client_for, operator, contact, new_phone):
+    key = key_for_whatsapp(conversation(contact.phone).pk)
+    other_key = key_for_whatsapp(conversation(new_phone()).pk)
+    proposed = suggestion(key, contact.contactId, {"status": "qualified"})
+    client = client_for(operator)
+    for decision in ("dismiss", "accept"):
+        forged = client.post(f"/agent/leads/panel/{other_key}/proposals/{proposed.interactionId}/{decision}/")
+        assert forged.status_code == 404
+    assert AIInteraction.get(proposed.interactionId).leadProposalState is None
+    assert queries.for_contact(contact.contactId) is None
+    own = client.post(f"/agent/leads/panel/{key}/proposals/{proposed.interactionId}/dismiss/")
+    assert own.status_code == 302 and AIInteraction.get(proposed.interactionId).leadProposalState == "dismissed"
+
+
+WRONG_SHAPES = [
+    {"status": ["x"]},
+    {"status": {"a": 1}},
+    {"status": "qualified", "score": "abc"},
+    {"status": "qualified", "score": "1e999"},
+    {"score": 40.5},
+    {"score": True},
+    {"interest": "0.5"},
+    {"urgency": [0.5]},
+    {"status": "qualified", "note": ["a", "b"]},
+    {"source": 7},
+]
+
+
+def test_a_proposal_of_the_wrong_shape_is_no_proposal(client_for, operator, contact):
+    key = key_for_whatsapp(conversation(contact.phone).pk)
+    client = client_for(operator)
+    for proposal in WRONG_SHAPES:  # one loop, not a parametrised test: each newer one is the pending one
+        proposed = suggestion(key, contact.contactId, proposal)
+        panel = client.get(f"/agent/leads/panel/{key}/")
+        assert panel.status_code == 200 and b"Suggested change" not in panel.content, proposal
+        accepted = client.post(f"/api/ai/leads/proposals/{proposed.interactionId}/accept")
+        assert accepted.status_code == 422 and accepted.json(), proposal  # with the reason, by field
+        assert AIInteraction.get(proposed.interactionId).leadProposalState is None
+    assert queries.for_contact(contact.contactId) is None

@@ -81,6 +81,11 @@ def test_an_admin_creates_and_edits_a_persona_and_every_version_is_kept(client_f
     stale = client.post(f"/agent/personas/{persona_id}/edit/", {**FORM, "tone": "cold", "version": "1"})
     assert stale.status_code == 422 and b"changed since the page was shown" in stale.content
     assert queries.get(persona_id).tone == "brisk"
+    # A post that does not say which version it edited is refused too, not applied to the newest.
+    for version in ({}, {"version": ""}, {"version": "x"}):
+        blind = client.post(f"/agent/personas/{persona_id}/edit/", {**FORM, "tone": "cold", **version})
+        assert blind.status_code == 422 and b"reload the page and edit again" in blind.content, version
+    assert (queries.get(persona_id).version, queries.get(persona_id).tone) == (2, "brisk")
 
     page = client.get(f"/agent/personas/{persona_id}/?version=1")
     assert b"an older version" in page.content and b"warm" in page.content

@@ -164,12 +164,16 @@ def test_a_stream_broken_midway_is_retried_and_throttling_that_lasts_parks_the_t
     retried = write(new_phone(), "Can I return a damaged parcel?")
     assert interaction(retried).status == Status.PENDING
     assert interaction(retried).attempts == 2
+    # Both attempts are billed: the failed one's analysis (Converse) and Retrieve are counted too.
+    assert interaction(retried).usage["calls"] == {"Retrieve": 2, "Converse": 2, "InvokeAgent": 1}
 
     fake_aws_clean.fail("InvokeAgent", "ThrottlingException", times=10)
     failed = write(new_phone(), "Can I book an appointment tomorrow?")
     item = interaction(failed)
     assert item.status == Status.FAILED and "Unavailable" in item.statusReason
     assert item.attempts == 4  # the first try and three retries
+    # What the four attempts used before InvokeAgent was throttled is kept for the cost figures.
+    assert item.usage["calls"] == {"Retrieve": 4, "Converse": 4} and item.usage["inputTokens"] > 0
     parked = [r for r in DLQMessage.scan() if r.queueName == "ai-dlq" and failed in (r.payload or "")]
     assert len(parked) == 1
     assert WaMessage.get(WaMessage.key(failed)).textBody == "Can I book an appointment tomorrow?"  # untouched

@@ -118,6 +118,15 @@ def test_the_figures_per_day(client_for, viewer, day):
     assert (f.latency_p50_ms, f.latency_p95_ms) == (3000, 9000)
     assert (f.input_tokens, f.output_tokens) == (6000, 400)
     assert f.estimated_cost == pricing.estimated_cost(6000, 400) == Decimal("0.00608")
+    # A failed draft, and one still drafting after an attempt that failed, were billed for the
+    # calls they made: counted in the tokens and the cost, not in the suggestions.
+    spent = {"inputTokens": 700, "outputTokens": 30, "calls": {"Retrieve": 1, "Converse": 1}}
+    interaction("whatsapp~f~2", status=Status.FAILED, latencyMs=None, usage=spent, at=at(day, 11))
+    interaction("whatsapp~f~3", status=Status.GENERATING, latencyMs=None, usage=spent, at=at(day, 12))
+    [f] = queries.figures(1, until=day)
+    assert (f.suggestions, f.failed, f.latency_p95_ms) == (5, 1, 9000)
+    assert (f.input_tokens, f.output_tokens) == (7400, 460)
+    assert f.estimated_cost == pricing.estimated_cost(7400, 460)
 
     api = client_for(viewer).get("/api/ai/interactions/figures", {"days": 3}).json()
     assert len(api["days"]) == 3 and api["days"][0]["day"] == now().strftime("%Y-%m-%d")
