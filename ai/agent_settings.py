@@ -23,7 +23,12 @@ def current() -> AgentSettings:
     try:
         return AgentSettings.get(ITEM, consistent_read=True)
     except AgentSettings.DoesNotExist:
-        return AgentSettings(name=ITEM, automation=False, version=0)
+        return or_default(None)
+
+
+def or_default(item: AgentSettings | None) -> AgentSettings:
+    """``item`` (the settings as a caller read them), or the defaults when there is none yet."""
+    return item if item is not None else AgentSettings(name=ITEM, automation=False, version=0)
 
 
 def automation_on() -> bool:
