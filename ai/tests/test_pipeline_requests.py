@@ -48,9 +48,13 @@ def counted() -> Iterator[Counter]:
 def test_a_draft_costs_the_requests_it_needs_and_no_more(admin_user, fake_aws_clean, new_phone):
     wamid = write(new_phone(), "How much is the summer offer?")  # recorded with automation off: no draft yet
     conversation = key_for_whatsapp(WaMessage.get(WaMessage.key(wamid)).conversationPk)
+    agent_settings.forget_switch()
     with counted() as listener:  # the listener's only request: the switch (off, so nothing queued)
         on_inbound(event={"waMessageId": wamid}, conversation=conversation)
     assert dict(listener) == {"GetItem": 1}
+    with counted() as again:  # read a moment ago: the next inbound message costs no request
+        on_inbound(event={"waMessageId": wamid}, conversation=conversation)
+    assert dict(again) == {}
 
     agent_settings.set_automation(True, user=admin_user)
     try:
@@ -59,3 +63,21 @@ def test_a_draft_costs_the_requests_it_needs_and_no_more(admin_user, fake_aws_cl
     finally:
         agent_settings.set_automation(False, user=admin_user)
     assert dict(draft) == DRAFT_REQUESTS
+
+
+def test_the_listener_goes_by_a_switch_read_a_few_seconds_ago_at_most(admin_user):
+    agent_settings.forget_switch()
+    assert not agent_settings.automation_on_lately()
+    # Another process turns automation on (written as _change writes it, without this process hearing).
+    stored = agent_settings.current()
+    stored.automation, stored.version = True, stored.version + 1
+    stored.save()
+    try:
+        assert not agent_settings.automation_on_lately()  # as read a moment ago
+        seen_at, seen = agent_settings._switch_seen  # type: ignore[misc]
+        agent_settings._switch_seen = (seen_at - agent_settings.SWITCH_MAX_AGE_SECONDS - 0.1, seen)
+        assert agent_settings.automation_on_lately()  # older than the bound: read again
+        agent_settings.set_automation(False, user=admin_user)  # a change in this process: at once
+        assert not agent_settings.automation_on_lately()
+    finally:
+        agent_settings.set_automation(False, user=admin_user)
