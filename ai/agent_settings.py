@@ -6,6 +6,7 @@ docs/design/agent.md, "The switch".
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -17,17 +18,46 @@ from wecare.errors import Conflict
 
 ITEM = "agent"
 
+# The listener asks whether to queue a draft for every inbound message; it may go by the switch as
+# this process read it up to this many seconds ago. The task re-reads the switch consistently, so
+# turned off means nothing written at once, and at most this long of queued tasks that stop at once;
+# turned on, a message may go undrafted for at most this long (at once in the process that turned it).
+SWITCH_MAX_AGE_SECONDS = 3.0
+_switch_seen: tuple[float, bool] | None = None  # (monotonic time read, automation)
+
 
 def current() -> AgentSettings:
     """The settings as stored; defaults (automation off, no personas) before any admin acted."""
     try:
         return AgentSettings.get(ITEM, consistent_read=True)
     except AgentSettings.DoesNotExist:
-        return AgentSettings(name=ITEM, automation=False, version=0)
+        return or_default(None)
+
+
+def or_default(item: AgentSettings | None) -> AgentSettings:
+    """``item`` (the settings as a caller read them), or the defaults when there is none yet."""
+    return item if item is not None else AgentSettings(name=ITEM, automation=False, version=0)
 
 
 def automation_on() -> bool:
     return bool(current().automation)
+
+
+def automation_on_lately() -> bool:
+    """The switch as this process read it at most SWITCH_MAX_AGE_SECONDS ago (read now if older):
+    for the listener, which must not cost a read per inbound message."""
+    global _switch_seen
+    seen = _switch_seen
+    if seen is None or time.monotonic() - seen[0] > SWITCH_MAX_AGE_SECONDS:
+        seen = (time.monotonic(), automation_on())
+        _switch_seen = seen
+    return seen[1]
+
+
+def forget_switch() -> None:
+    """Drop the switch this process read for the listener (a change here takes effect at once)."""
+    global _switch_seen
+    _switch_seen = None
 
 
 def persona_for(phone_number_id: str | None) -> str | None:
@@ -72,6 +102,7 @@ def _change(
         item.save(condition=condition)
     except PutError as exc:
         raise Conflict("the agent's settings changed since this page was shown; reload to see them") from exc
+    forget_switch()
     audit.record(
         user,
         action,

@@ -26,8 +26,8 @@ Figures:
     usage) and the estimated cost at Amazon Nova Pro's on-demand price (ai/pricing.py says where the
     price comes from);
   - DynamoDB requests per suggestion, by operation: measured apart, in this process with no worker
-    running (counted at the moto server), for drafts of messages already recorded, plus the one
-    read of the automation switch each inbound message costs.
+    running (counted at the moto server), for drafts of messages already recorded, plus the
+    listener's read of the automation switch (at most one per process every few seconds).
 Exits 1 when the p95 target is missed.
 """
 
@@ -248,8 +248,9 @@ def start_worker(queue: str, threads: int, log: Path) -> subprocess.Popen:
 
 
 def dynamodb_per_draft(fake, counting, events: list[tuple[str, str, str]]) -> tuple[Counter, Counter]:
-    """(requests per draft, requests of the listener per inbound message), each by operation: drafts
-    of messages recorded in this process, no worker running, the fake at no latency."""
+    """(requests per draft, requests per inbound message of recording it, the listener included),
+    each by operation: drafts of messages recorded in this process, no worker running, the fake at
+    no latency."""
     from ai.pipeline.task import draft_reply
     from messaging.conversation_index import key_for_whatsapp
     from messaging.inbound.process import process_inbound_event
@@ -392,8 +393,8 @@ def main() -> int:
         drafts, listener = dynamodb_per_draft(fake, counting, make_events(args.dynamodb_drafts, n + 1))
         print(
             f"  DynamoDB requests per suggestion: {sum(drafts.values()):.2f} in the task "
-            f"{dict(sorted((k, round(v, 2)) for k, v in drafts.items()))}, plus 1 GetItem per inbound "
-            f"message (the listener reads the automation switch)"
+            f"{dict(sorted((k, round(v, 2)) for k, v in drafts.items()))}, plus the listener's read of "
+            f"the automation switch (at most one per process every few seconds)"
         )
         (tmp / "results.json").write_text(
             json.dumps(

@@ -6,7 +6,7 @@ them). docs/design/agent.md, "Personas and leads".
 from __future__ import annotations
 
 from ai import agent_settings
-from ai.models import Persona
+from ai.models import AgentSettings, Persona
 
 ACTIVE = "active"
 DRAFT = "draft"
@@ -45,10 +45,11 @@ def listing(*, include_archived: bool = True) -> list[Persona]:
     return personas
 
 
-def active_for_number(phone_number_id: str | None) -> Persona | None:
+def active_for_number(phone_number_id: str | None, settings_item: AgentSettings | None = None) -> Persona | None:
     """The newest version of the persona an admin chose for this business number (ai.agent_settings),
-    if it is active; else the default persona if one is marked so; else None."""
-    chosen = agent_settings.current().personaByNumber
+    if it is active; else the default persona if one is marked so; else None. ``settings_item`` is
+    the agent's settings when the caller has just read them (the pipeline does, for the switch)."""
+    chosen = (settings_item or agent_settings.current()).personaByNumber
     by_number = chosen.as_dict() if chosen is not None else {}
     for key in (phone_number_id, DEFAULT):
         persona_id = by_number.get(key) if key else None

@@ -36,24 +36,33 @@ def withdrew(contact_id: str | None) -> bool:
 
 
 def conversation_after(conversation: str, received_at: str) -> str | None:
-    """What happened in the conversation since the message came in: PERSON_REPLIED when a person
-    sent something after it, NEWER_MESSAGE when the customer wrote again; else None."""
+    """What happened in the conversation since the message came in (read now, consistently)."""
     try:
         item = InboxConversation.get(conversation, consistent_read=True)
     except InboxConversation.DoesNotExist:
         return None
-    if not item.lastAt or item.lastAt <= received_at:
+    return moved_on(item, received_at)
+
+
+def moved_on(item: InboxConversation | None, received_at: str) -> str | None:
+    """PERSON_REPLIED when a person sent something in the conversation ``item`` after the message
+    came in, NEWER_MESSAGE when the customer wrote again; else None."""
+    if item is None or not item.lastAt or item.lastAt <= received_at:
         return None
     if item.lastDirection == "outbound":
         return Skip.PERSON_REPLIED if item.lastBy and item.lastBy != SYSTEM_ACTOR else None
     return Skip.NEWER_MESSAGE
 
 
-def skip_reason(message: WaMessage, conversation: str, consent_signal: str | None) -> str | None:
+def skip_reason(
+    message: WaMessage, conversation_item: InboxConversation | None, consent_signal: str | None
+) -> str | None:
+    """Why the message gets no draft, or None. ``conversation_item`` is its conversation as read
+    (consistently) with the message, so the check costs no read of its own."""
     if not text_of(message):
         return Skip.NOT_TEXT
     if consent_signal == "opt_out":
         return Skip.OPTED_OUT
     if withdrew(message.contactId):
         return Skip.CONSENT_WITHDRAWN
-    return conversation_after(conversation, message.receivedAt or "")
+    return moved_on(conversation_item, message.receivedAt or "")

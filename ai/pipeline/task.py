@@ -18,13 +18,14 @@ from django.conf import settings
 
 from ai import agent_settings
 from ai.bedrock.calls import BedrockError, BedrockRefused, BedrockUnavailable
-from ai.leads import queries as lead_queries
-from ai.models import Status
+from ai.models import AgentSettings, Lead, Status
 from ai.personas import queries as persona_queries
 from ai.pipeline import flags, generate, lead_proposal, records, rules
 from ai.pipeline.masking import mask
 from ai.pipeline.prompts import PROMPT_VERSION
+from ai.pipeline.reads import get_many
 from contacts.models import Contact
+from messaging.conversation_index import InboxConversation
 from messaging.whatsapp_table import WaMessage
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now
@@ -52,14 +53,20 @@ class DraftTask(DeadLetterTask):
 @shared_task(bind=True, base=DraftTask, name="ai.draft_reply")  # ai-queue (settings.CELERY_TASK_ROUTES)
 def draft_reply(self: Any, wa_message_id: str, conversation: str, consent_signal: str | None = None) -> str:
     """What became of the message: a Status value, "automation_off", "no_message" or "duplicate"."""
-    if not agent_settings.automation_on():
+    # The switch, the message and its conversation in one consistent read; the switch read here
+    # also names the persona below (docs/design/agent.md, "The pipeline").
+    stored_settings, message, conversation_item = get_many(
+        (AgentSettings, agent_settings.ITEM),
+        (WaMessage, WaMessage.key(wa_message_id)),
+        (InboxConversation, conversation),
+    )
+    settings_item = agent_settings.or_default(stored_settings)
+    if not settings_item.automation:
         return "automation_off"  # switched off since the message was queued: no item at all
-    try:
-        message = WaMessage.get(WaMessage.key(wa_message_id), consistent_read=True)
-    except WaMessage.DoesNotExist:
+    if message is None:
         return "no_message"
     fields = _message_fields(message)
-    reason = rules.skip_reason(message, conversation, consent_signal)
+    reason = rules.skip_reason(message, conversation_item, consent_signal)
     if reason is not None:
         status = Status.SUPERSEDED if reason == rules.Skip.NEWER_MESSAGE else Status.SKIPPED
         written = records.skip(wa_message_id, conversation=conversation, fields=fields, reason=reason, status=status)
@@ -69,7 +76,7 @@ def draft_reply(self: Any, wa_message_id: str, conversation: str, consent_signal
     if item is None:
         return "duplicate"
     try:
-        status = _draft(item, message, conversation)
+        status = _draft(item, message, conversation, settings_item)
     except BedrockError as exc:
         records.spent(item, exc.usage, exc.calls)  # the tokens a failed attempt used are billed too
         if isinstance(exc, BedrockRefused):
@@ -87,20 +94,18 @@ def _message_fields(message: WaMessage) -> dict[str, Any]:
     }
 
 
-def _contact(contact_id: str | None) -> Contact | None:
+def _contact_and_lead(contact_id: str | None) -> tuple[Contact | None, Lead | None]:
+    """The contact (its window and name) and its lead, if any, in one consistent read."""
     if not contact_id:
-        return None
-    try:
-        return Contact.get(contact_id, consistent_read=True)
-    except Contact.DoesNotExist:
-        return None
+        return None, None
+    contact, lead = get_many((Contact, contact_id), (Lead, contact_id))
+    return contact, lead
 
 
-def _draft(item: Any, message: WaMessage, conversation: str) -> Status:
+def _draft(item: Any, message: WaMessage, conversation: str, settings_item: AgentSettings) -> Status:
     customer = mask(rules.text_of(message))
-    contact = _contact(message.contactId)
-    persona = persona_queries.active_for_number(message.originationPhoneNumberId)
-    lead = lead_queries.for_contact(message.contactId)
+    contact, lead = _contact_and_lead(message.contactId)
+    persona = persona_queries.active_for_number(message.originationPhoneNumberId, settings_item)
     window_open = contact is not None and contact.whatsapp_window_expires_at(now()) is not None
     name = (contact.name if contact else None) or message.senderName
     draft = generate.draft(

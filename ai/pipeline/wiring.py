@@ -1,6 +1,7 @@
 """What the pipeline connects when the app starts (called from ai/apps.py): a customer's WhatsApp
-message queues a draft when automation is on (off: nothing is queued and nothing written), and
-any new message in a conversation supersedes its open suggestions. docs/design/agent.md.
+message queues a draft when automation is on (off: nothing is written, and within a few seconds
+nothing is queued), and any new message in a conversation supersedes its open suggestions.
+docs/design/agent.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from messaging import signals
 
 
 def on_inbound(sender: Any = None, *, event: dict[str, Any], conversation: str | None, **_: Any) -> None:
-    if not conversation or not event.get("waMessageId") or not agent_settings.automation_on():
+    # The switch as read a few seconds ago at most (agent_settings.SWITCH_MAX_AGE_SECONDS): the task
+    # checks it again, consistently, before it writes anything.
+    if not conversation or not event.get("waMessageId") or not agent_settings.automation_on_lately():
         return
     draft_reply.delay(event["waMessageId"], conversation, event.get("consentSignal"))
 

@@ -18,7 +18,7 @@ ERRORS = {401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 
 
 @router.get("", response={200: SuggestionList, **ERRORS}, auth=VIEWER, summary="A conversation's suggestions")
-def list_suggestions(request: AuthedRequest, conversation: str = Query(..., max_length=300)):
+def list_suggestions(request: AuthedRequest, conversation: str = Query(..., min_length=1, max_length=300)):
     """Newest first; ``conversation`` is the inbox key (``whatsapp~<suffix>~<customer>``)."""
     return {"items": [SuggestionOut.of(i) for i in queries.for_conversation(conversation)]}
 

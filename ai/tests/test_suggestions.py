@@ -196,6 +196,9 @@ def test_the_api_lists_a_conversations_suggestions_and_acts_on_one(client_for, o
     item = interaction(key, contact_id=contact.contactId)
     user = client_for(operator)
     listed = user.get("/api/ai/suggestions", {"conversation": key}).json()
+    # An empty key is the caller's mistake (422 naming the parameter), never a failed query (5xx).
+    empty = user.get("/api/ai/suggestions", {"conversation": ""})
+    assert empty.status_code == 422 and "conversation" in empty.content.decode()
     assert [s["interactionId"] for s in listed["items"]] == [item.interactionId]
     assert listed["items"][0]["sources"][0]["score"] == 0.82
     rated = user.post(
