@@ -182,3 +182,14 @@ class Lead(DynamoModel):
     updatedBy = UnicodeAttribute()
 
     by_status = ByLeadStatusIndex()
+
+
+def object_or_none(value: object) -> dict | None:
+    """A JSON attribute read for display or the API: an object, else nothing (a malformed record
+    must not make a page or the log fail)."""
+    return value if isinstance(value, dict) else None
+
+
+def objects(value: object) -> list[dict]:
+    """A JSON attribute that should be a list of objects, keeping only the objects."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

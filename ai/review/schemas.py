@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from ai import pricing
-from ai.models import AIInteraction
+from ai.models import AIInteraction, object_or_none, objects
 from ai.review.queries import DayFigures
 
 
@@ -51,9 +51,11 @@ class InteractionOut(Schema):
     def of(cls, item: AIInteraction) -> InteractionOut:
         values = item.attribute_values
         fields: dict[str, Any] = {name: values.get(name) for name in cls.model_fields if name in values}
-        fields["sources"] = item.sources or []
-        fields["flags"] = item.flags or []
-        fields["estimatedCost"] = float(pricing.cost_of_usage(item.usage))
+        fields["sources"] = objects(item.sources)
+        fields["flags"] = objects(item.flags)
+        fields["template"] = object_or_none(item.template)
+        fields["usage"] = object_or_none(item.usage)
+        fields["estimatedCost"] = float(pricing.cost_of_usage(fields["usage"]))
         return cls(**fields)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from ai.models import AIInteraction
+from ai.models import AIInteraction, object_or_none, objects
 
 
 class SuggestionOut(Schema):
@@ -35,8 +35,9 @@ class SuggestionOut(Schema):
     def of(cls, item: AIInteraction) -> SuggestionOut:
         values = item.attribute_values
         fields: dict[str, Any] = {name: values.get(name) for name in cls.model_fields if name in values}
-        fields["sources"] = item.sources or []
-        fields["flags"] = item.flags or []
+        fields["sources"] = objects(item.sources)
+        fields["flags"] = objects(item.flags)
+        fields["template"] = object_or_none(item.template)
         return cls(**fields)
 
 

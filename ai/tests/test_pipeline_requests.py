@@ -18,7 +18,7 @@ from ai.pipeline.wiring import on_inbound
 from ai.tests.pipeline_fixtures import write
 from messaging.conversation_index import key_for_whatsapp
 from messaging.whatsapp_table import WaMessage
-from wecare.dynamo import models_client
+from wecare.dynamo import ALL_MODELS, models_client
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +31,23 @@ DRAFT_REQUESTS = {"BatchGetItem": 2, "Query": 1, "PutItem": 2, "GetItem": 1, "Up
 
 @contextmanager
 def counted() -> Iterator[Counter]:
-    """The DynamoDB operations the process's one models client makes inside the block."""
+    """The DynamoDB operations made inside the block, on the process's models client and on every
+    client a model's connection already holds: a test that rebuilds the shared clients (the Bedrock
+    timeout test does) leaves the models it ran before on the previous one."""
     seen: Counter = Counter()
 
     def count(model: Any, **_: Any) -> None:
         seen[model.name] += 1
 
-    events = models_client().meta.events
-    events.register("before-call.dynamodb", count, unique_id="ai-request-count")
+    clients = [models_client()] + [m._get_connection().connection.client for m in ALL_MODELS]
+    emitters = list({id(c.meta.events): c.meta.events for c in clients}.values())
+    for events in emitters:
+        events.register("before-call.dynamodb", count, unique_id="ai-request-count")
     try:
         yield seen
     finally:
-        events.unregister("before-call.dynamodb", unique_id="ai-request-count")
+        for events in emitters:
+            events.unregister("before-call.dynamodb", unique_id="ai-request-count")
 
 
 def test_a_draft_costs_the_requests_it_needs_and_no_more(admin_user, fake_aws_clean, new_phone):

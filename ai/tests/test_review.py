@@ -138,3 +138,24 @@ def test_percentile_is_nearest_rank():
     assert queries.percentile([], 50) is None
     assert queries.percentile([5], 95) == 5
     assert queries.percentile([float(v) for v in range(1, 101)], 95) == 95
+
+
+def test_a_malformed_record_is_shown_without_its_bad_parts_never_a_server_error(client_for, viewer, day):
+    # JSON attributes of the wrong shape (a record from a bug, or written by hand) leave the log and
+    # the conversation's suggestions answering: the bad parts are dropped, the rest shown.
+    bad = interaction(
+        "whatsapp~a~bad",
+        template=["welcome_message"],
+        sources="passages",
+        flags=[1, {"code": "url"}],
+        usage=[490, 90],
+        at=at(day, 3),
+    )
+    user = client_for(viewer)
+    log = user.get("/api/ai/interactions", {"day": day})
+    assert log.status_code == 200
+    [shown] = log.json()["items"]
+    assert shown["interactionId"] == bad.interactionId
+    assert (shown["template"], shown["sources"], shown["flags"], shown["usage"]) == (None, [], [{"code": "url"}], None)
+    listed = user.get("/api/ai/suggestions", {"conversation": "whatsapp~a~bad"})
+    assert listed.status_code == 200 and listed.json()["items"][0]["template"] is None
