@@ -93,11 +93,25 @@ class StatusUpdate:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """A change about something other than messages and their statuses: the account's health
+    (``message_template_status_update``, ``phone_number_quality_update``, ``account_update``…) or
+    a call (``calls``). Kept raw here; the module registered for its field reads it
+    (``messaging.inbound.fields``)."""
+
+    field: str
+    value: dict[str, Any]
+    waba_id: str | None  # the entry's id: the WhatsApp Business Account the change is about
+    context: dict[str, Any]  # EUM's context (the WABA and phone-number ARNs), as given
+
+
+@dataclass(frozen=True)
 class Event:
     event_id: str | None  # EUM's messageId; real events may lack it
     messages: list[InboundMessage]
     statuses: list[StatusUpdate]
     skipped: list[str] = field(default_factory=list)  # why each unreadable message/status was left out
+    field_changes: list[FieldChange] = field(default_factory=list)
 
 
 # --- one reader per message type ----------------------------------------------------------------
@@ -252,8 +266,14 @@ def parse(body: str | bytes) -> Event:
     messages: list[InboundMessage] = []
     statuses: list[StatusUpdate] = []
     skipped: list[str] = []
+    field_changes: list[FieldChange] = []
     readable_changes = 0
     for change in changes:
+        other = _field_change(change, context, entry.get("id"))
+        if other is not None:
+            field_changes.append(other)
+            readable_changes += 1
+            continue
         # One unreadable item must not cost its neighbours: it is reported and left out.
         try:
             value, business = _change(change, context, entry.get("id"))
@@ -276,7 +296,30 @@ def parse(body: str | bytes) -> Event:
         # Not one change says which of our numbers it is about: nothing in it can be recorded,
         # and retrying the same bytes will not change that.
         raise MalformedEvent("no readable change in the event: " + "; ".join(skipped))
-    return Event(event_id=event.get("messageId"), messages=messages, statuses=statuses, skipped=skipped)
+    return Event(
+        event_id=event.get("messageId"),
+        messages=messages,
+        statuses=statuses,
+        skipped=skipped,
+        field_changes=field_changes,
+    )
+
+
+def _field_change(change: Any, context: Any, entry_id: Any) -> FieldChange | None:
+    """The change as a FieldChange when its field is not ``messages`` (None when it is, or when
+    it names no field: such changes are read as messages, as EUM's own examples are)."""
+    if not isinstance(change, dict):
+        return None
+    name = change.get("field")
+    value = change.get("value")
+    if not isinstance(name, str) or name == "messages" or not isinstance(value, dict):
+        return None
+    return FieldChange(
+        field=name,
+        value=value,
+        waba_id=str(entry_id) if entry_id is not None else None,
+        context=context if isinstance(context, dict) else {},
+    )
 
 
 def _left_out(kind: str, raw: Any, exc: Exception) -> str:

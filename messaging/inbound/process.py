@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import shared_task
 
-from messaging.inbound import statuses
+from messaging.inbound import fields, statuses
 from messaging.inbound.contacts import find_or_create
 from messaging.inbound.events import InboundMessage, MalformedEvent, parse
 from messaging.inbound.followups import finish
@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
-    """Returns counts: {"recorded", "duplicates", "statuses": {outcome: n}, "skipped"}.
+    """Returns counts: {"recorded", "duplicates", "statuses": {outcome: n}, "skipped"}, plus
+    "changes": {"field:outcome": n} when the event had any (account health and calls, ``messaging.inbound.fields``).
 
     Raises MalformedEvent (permanent) when the body is not an EUM event, and NotRecordedYet when
     a recent status's message is not recorded yet; that and anything else that fails (DynamoDB
@@ -50,11 +51,15 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
         except statuses.NotRecordedYet as exc:
             outcomes["not-recorded-yet"] += 1
             early.append(str(exc))
+    changes: Counter[str] = Counter()
+    for change in event.field_changes:
+        changes[f"{change.field}:{fields.apply(change)}"] += 1
     summary = {
         "recorded": recorded,
         "duplicates": duplicates,
         "statuses": dict(outcomes),
         "skipped": len(event.skipped),
+        **({"changes": dict(changes)} if changes else {}),
     }
     log.info("inbound event processed", extra={"sns_message_id": sns_message_id, "event_id": event.event_id, **summary})
     if early:
