@@ -52,22 +52,20 @@ def apply(change: FieldChange) -> str:
     except MalformedEvent as exc:
         log.warning("call change names no business number", extra={"error": str(exc), "waba_id": change.waba_id})
         return "malformed"
-    outcomes = [_record(event, business) for event in _events(change.value, business)]
+    events, unreadable = _events(change.value, business)
+    outcomes = {_record(event, business) for event in events}
     for outcome in ("recorded", "duplicate"):
         if outcome in outcomes:
             return outcome
-    return "malformed" if outcomes or _listed(change.value) else "ignored"
+    return "malformed" if unreadable else "ignored"
 
 
-def _listed(value: dict[str, Any]) -> bool:
-    return bool(value.get("calls") or value.get("statuses"))
-
-
-def _events(value: dict[str, Any], business: Business) -> list[CallEvent]:
-    """The change's call events; one that cannot be read (no call id, an odd shape) is logged
-    whole and left out, and its neighbours are still read."""
+def _events(value: dict[str, Any], business: Business) -> tuple[list[CallEvent], int]:
+    """(the change's call events, how many could not be read). One that cannot be read (no call
+    id, an odd shape) is logged whole and left out, and its neighbours are still read; one that is
+    not about a call's life (a message status, an event Meta adds) is left out quietly."""
     names = _profiles(value.get("contacts"))
-    events = []
+    events, unreadable = [], 0
     for key, reader in (("calls", _call_event), ("statuses", _status_event)):
         items = value.get(key) or []
         for raw in items if isinstance(items, list) else [items]:
@@ -75,10 +73,11 @@ def _events(value: dict[str, Any], business: Business) -> list[CallEvent]:
                 event = reader(raw, business, names, value)
             except (MalformedEvent, TypeError, ValueError, AttributeError) as exc:
                 log.warning("call event left out", extra={"reason": f"{type(exc).__name__}: {exc}", "item": raw})
+                unreadable += 1
                 continue
             if event is not None:
                 events.append(event)
-    return events
+    return events, unreadable
 
 
 def _call_event(raw: Any, business: Business, names: dict[str, str], value: dict[str, Any]) -> CallEvent | None:
