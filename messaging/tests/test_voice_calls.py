@@ -9,6 +9,7 @@ import copy
 import json
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,17 @@ def test_call_statuses_move_only_forward_and_each_is_applied_once(new_phone, spa
     assert process(eum_event(failed))["changes"] == {"calls:recorded": 1}
     call = stored(call_id)
     assert call.status == "failed" and call.errors == failed["changes"][0]["value"]["errors"]
+
+
+def test_the_same_event_delivered_at_once_by_several_workers_is_applied_once(new_phone, span_start):
+    customer, call_id = new_phone(), new_call_id()
+    process(eum_event(customer_connect(call_id, customer, span_start)))
+    body = eum_event(terminate(call_id, customer, direction="USER_INITIATED", started=span_start, ended=span_start + 9))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = [summary["changes"] for summary in pool.map(lambda _: process(body), range(4))]
+    expected = [{"calls:recorded": 1}] + [{"calls:duplicate": 1}] * 3  # one worker's write wins
+    assert sorted(outcomes, key=str) == sorted(expected, key=str)
+    assert (stored(call_id).status, stored(call_id).durationSeconds) == ("completed", 9)
 
 
 def test_a_call_event_that_cannot_be_read_is_counted_not_parked(new_phone):
