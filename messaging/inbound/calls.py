@@ -45,8 +45,9 @@ class CallEvent:
 
 
 def apply(change: FieldChange) -> str:
-    """Record every call event of the change; the change's outcome in one word ("recorded" if any
-    event was new, "duplicate" if all were applied before, "malformed" if none could be read)."""
+    """Record every call event of the change; the change's outcome in one word: "recorded" if any
+    event was new, "duplicate" if all were applied before, else "malformed" if one could not be
+    read, else "ignored" (nothing about a call in it)."""
     try:
         business = change_business(change)
     except MalformedEvent as exc:
