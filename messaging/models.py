@@ -13,6 +13,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -157,18 +158,77 @@ class UsageCounter(DynamoModel):
     freeformCount = NumberAttribute(default=0)
 
 
+CALL_RETENTION_DAYS = 90
+CALLS_FEED = "calls"  # the one value of VoiceCall.feed: every call in one index partition, by time
+
+
+class CallsByContactIndex(GlobalSecondaryIndex):
+    """A contact's calls by time: the contact page, and ``GET /api/voice-calls?contactId=``."""
+
+    class Meta:
+        index_name = "contactId-startedAt-index"
+        projection = AllProjection()
+
+    contactId = UnicodeAttribute(hash_key=True)
+    startedAt = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByConversationIndex(GlobalSecondaryIndex):
+    """A WhatsApp conversation's calls by time, placed among its messages in the inbox thread."""
+
+    class Meta:
+        index_name = "conversationPk-startedAt-index"
+        projection = AllProjection()
+
+    conversationPk = UnicodeAttribute(hash_key=True)
+    startedAt = UTCDateTimeAttribute(range_key=True)
+
+
+class CallsByTimeIndex(GlobalSecondaryIndex):
+    """Every call by time (``GET /api/voice-calls`` without a contact): one partition, since a
+    business's calls are far fewer than a partition's write rate (docs/design/calls.md)."""
+
+    class Meta:
+        index_name = "feed-startedAt-index"
+        projection = AllProjection()
+
+    feed = UnicodeAttribute(hash_key=True)
+    startedAt = UTCDateTimeAttribute(range_key=True)
+
+
 @register
 class VoiceCall(DynamoModel):
-    """Voice call records. Kept 90 days."""
+    """One WhatsApp voice call (Meta's Calling API, the webhook's ``calls`` field), written by
+    ``messaging/inbound/calls.py`` one event at a time, in any order. Kept 90 days.
+    docs/design/calls.md."""
 
     Meta = meta("VoiceCalls")
-    callId = UnicodeAttribute(hash_key=True)
-    contactId = UnicodeAttribute()
-    direction = UnicodeAttribute()
-    status = UnicodeAttribute()
-    durationSeconds = NumberAttribute(default=0)
-    startedAt = UTCDateTimeAttribute()
+    callId = UnicodeAttribute(hash_key=True)  # Meta's call id, "wacid.…"
+    contactId = UnicodeAttribute(null=True)
+    customer = UnicodeAttribute(null=True)  # the customer as WhatsApp named them: E.164 or user id
+    phoneNumberId = UnicodeAttribute(null=True)  # our business number, "phone-number-id-<suffix>"
+    conversationPk = UnicodeAttribute(null=True)  # the WhatsApp conversation it belongs in (CONV#…)
+    direction = UnicodeAttribute(null=True)  # inbound (the customer called) | outbound (we called)
+    status = UnicodeAttribute(null=True)  # ringing | accepted | rejected | completed | failed
+    durationSeconds = NumberAttribute(null=True)  # talk time Meta reports when the call ends
+    startedAt = UTCDateTimeAttribute()  # when the call was placed (connect), else when it began
+    endedAt = UTCDateTimeAttribute(null=True)
+    feed = UnicodeAttribute(default=CALLS_FEED)
+    seenEvents = UnicodeSetAttribute(null=True)  # "connect", "terminate", "status:ringing"…: each applied once
+    errors = JSONAttribute(null=True)  # Meta's errors on a failed call
     expiresAt = TTLAttribute()
+
+    by_contact = CallsByContactIndex()
+    by_conversation = CallsByConversationIndex()
+    by_time = CallsByTimeIndex()
+
+    @property
+    def minutes_seconds(self) -> tuple[int, int] | None:
+        """The talk time as (minutes, seconds) for the pages; None before the call ends."""
+        if self.durationSeconds is None:
+            return None
+        minutes, seconds = divmod(int(self.durationSeconds), 60)
+        return minutes, seconds
 
 
 # The WhatsApp single table's models and the SMS/email threads live in their own modules; importing

@@ -132,3 +132,34 @@ class PreflightOut(Schema):
     code: str | None
     detail: str
     segments: dict | None = None
+
+
+class VoiceCallOut(Schema):
+    callId: str = Field(description="Meta's call id (wacid.…)")
+    contactId: str | None
+    customer: str | None = Field(description="The customer as WhatsApp named them: E.164 number or user id")
+    phoneNumberId: str | None = Field(description="Our business number that took or placed the call")
+    direction: str | None = Field(description="inbound (the customer called) or outbound (the business called)")
+    status: str | None = Field(description="ringing, accepted, rejected, completed or failed")
+    durationSeconds: int | None
+    startedAt: datetime
+    endedAt: datetime | None
+
+    @classmethod
+    def of(cls, call: Any) -> VoiceCallOut:
+        return cls(
+            callId=call.callId,
+            contactId=call.contactId,
+            customer=call.customer,
+            phoneNumberId=call.phoneNumberId,
+            direction=call.direction,
+            status=call.status,
+            durationSeconds=int(call.durationSeconds) if call.durationSeconds is not None else None,
+            startedAt=call.startedAt,
+            endedAt=call.endedAt,
+        )
+
+
+class VoiceCallPage(Schema):
+    items: list[VoiceCallOut]
+    nextCursor: str | None

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import actions as contact_actions
 from contacts.models import OPT_IN_FIELDS, Contact
-from messaging import queries
+from messaging import queries, voice_calls
 from messaging.channels import Channel, unknown_channel
 from messaging.forms import ComposeForm, ConsentForm, chosen_template, template_request
 from messaging.outbound import compose_check, send, template_catalog
@@ -248,6 +248,10 @@ def compose_consent(request: HttpRequest, contact_id: str) -> HttpResponse:
     return render(request, "messaging/_compose.html", context, status=422)
 
 
+CALLS_SHOWN = 20  # on the contact page; the rest through GET /api/voice-calls?contactId=
+MAX_CONTACT_ID = 64  # contact ids are ULIDs (26 characters)
+
+
 @require_role(Role.VIEWER)
 def history(request: HttpRequest, contact_id: str) -> HttpResponse:
     items, _ = queries.list_messages(
@@ -255,6 +259,15 @@ def history(request: HttpRequest, contact_id: str) -> HttpResponse:
     )
     pending = any(m.status not in FINAL for m in items)
     return render(request, "messaging/_history.html", {"items": items, "contact_id": contact_id, "pending": pending})
+
+
+@require_role(Role.VIEWER)
+def calls(request: HttpRequest, contact_id: str) -> HttpResponse:
+    """The contact's WhatsApp voice calls, newest first, for the contact page (nothing when none)."""
+    if len(contact_id) > MAX_CONTACT_ID:  # no contact has one; DynamoDB would refuse the key
+        return render(request, "messaging/_calls.html", {"items": []})
+    page = voice_calls.list_calls(contact_id=contact_id, limit=CALLS_SHOWN)
+    return render(request, "messaging/_calls.html", {"items": page.items, "more": bool(page.next_cursor)})
 
 
 @require_role(Role.VIEWER)

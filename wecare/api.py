@@ -18,6 +18,7 @@ from messaging.api import router as messages_router
 from messaging.inbox.api import router as inbox_router
 from messaging.inbox.thread_api import router as threads_router
 from messaging.inbox.work_api import router as work_router
+from messaging.voice_calls_api import router as voice_calls_router
 from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.bodylimits import too_large
 from wecare.errors import DomainError
@@ -50,6 +51,7 @@ api.add_router("/bulk", bulk_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/threads", threads_router)
 api.add_router("/work", work_router)
+api.add_router("/voice-calls", voice_calls_router)
 api.add_router("/ai", ai_router)
 
 __all__ = ["VIEWER", "api"]

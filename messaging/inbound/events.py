@@ -322,6 +322,13 @@ def _field_change(change: Any, context: Any, entry_id: Any) -> FieldChange | Non
     )
 
 
+def change_business(change: FieldChange) -> Business:
+    """The business number a field change is about (its metadata's phone number among the
+    context's ARNs); MalformedEvent when the context names none."""
+    metadata = change.value.get("metadata")
+    return _business(change.context, metadata if isinstance(metadata, dict) else {}, change.waba_id)
+
+
 def _left_out(kind: str, raw: Any, exc: Exception) -> str:
     """Why an item was left out, with the item itself (cut short) so the log line alone is
     enough for a person to see what the customer sent."""

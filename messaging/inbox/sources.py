@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import QueryDict
 
 from contacts.models import Contact
+from messaging import voice_calls
 from messaging.conversation_index import InboxConversation, channel_of
 from messaging.inbox import actions as wa_actions
 from messaging.inbox import notes, thread_actions, thread_queries
 from messaging.inbox import queries as wa_queries
-from messaging.models import Message
+from messaging.models import Message, VoiceCall
 from messaging.threads import Thread
 from messaging.whatsapp_table import WaConversation, WaMessage
 from wecare.errors import NotFound
@@ -72,6 +74,7 @@ class Shown:
     attachments: list[Any] = field(default_factory=list)
 
     is_note = False
+    is_call = False
 
     @property
     def tick(self) -> str:  # the name the WhatsApp type partials know
@@ -85,6 +88,17 @@ class NoteEntry:
     note: Any
     at: str
     is_note = True
+    is_call = False
+
+
+@dataclass
+class CallEntry:
+    """A WhatsApp voice call placed in the thread (drawn by inbox/_call.html)."""
+
+    call: VoiceCall
+    at: str
+    is_note = False
+    is_call = True
 
 
 @dataclass
@@ -96,12 +110,22 @@ class TimelineView:
     read_since: str | None = None  # set when the page should mark what it drew read
     read_until: str | None = None
     notes: list[Any] = field(default_factory=list)
+    calls: list[VoiceCall] = field(default_factory=list)
 
     @property
-    def entries(self) -> list[Shown | NoteEntry]:
-        """Messages and staff notes in time order, as the thread draws them."""
+    def entries(self) -> list[Shown | NoteEntry | CallEntry]:
+        """Messages, staff notes and calls in time order, as the thread draws them."""
         notes = [NoteEntry(n, str(getattr(n, "at", ""))) for n in self.notes]
-        return sorted([*self.shown, *notes], key=lambda e: e.at)
+        calls = [CallEntry(c, c.startedAt.isoformat()) for c in self.calls]
+        return sorted([*self.shown, *notes, *calls], key=lambda e: e.at)
+
+    def with_calls(self, conversation_pk: str, since: datetime | None, until: datetime | None) -> TimelineView:
+        """Add the WhatsApp conversation's voice calls made between ``since`` and ``until``
+        (None: from the start, to now)."""
+        self.calls = voice_calls.in_conversation(conversation_pk, since, until)
+        if self.calls and self.seen:  # a new call, or one that ended, redraws the polled part too
+            self.seen = wa_queries.digest([self.seen, [f"{c.callId}:{c.status}" for c in self.calls]])
+        return self
 
     def with_notes(self, key: str, *, newest: bool) -> TimelineView:
         """Add the conversation's notes written in the span these messages cover (to now, for the
@@ -176,13 +200,19 @@ class WhatsAppSource:
         view = wa_queries.timeline(item, since=since)
         first = view.items[0].receivedAt if view.items else ""
         result = TimelineView(self.shown(view.items), view.older_cursor, wa_queries.timeline_digest(view), first or "")
+        # Calls from the oldest message shown on (from the start when no older page is left).
+        result.with_calls(item.pk, _parsed(since or first or "") if since or view.older_cursor else None, None)
         if view.items and can_read and wa_queries.has_unread(item, view.items):
             result.read_since, result.read_until = first, view.items[-1].receivedAt
         return result
 
     def older(self, item: WaConversation, cursor: str | None) -> TimelineView:
         view = wa_queries.timeline(item, cursor=cursor)
-        return TimelineView(self.shown(view.items), view.older_cursor, "")
+        result = TimelineView(self.shown(view.items), view.older_cursor, "")
+        if view.items:  # calls between this page's first message (or the start) and its last
+            first, last = view.items[0].receivedAt or "", view.items[-1].receivedAt or ""
+            result.with_calls(item.pk, _parsed(first) if view.older_cursor else None, _parsed(last))
+        return result
 
     def mark_read(self, item: WaConversation, post: QueryDict, *, user: Any) -> None:
         """The page shows the messages from ``since`` to ``until``: mark those read, only those, so
@@ -254,6 +284,16 @@ class ThreadSource:
         if not ISO_TIME.match(until):
             raise BadTimes("until must be the ISO 8601 time this page was given")
         thread_actions.mark_read(item, seen_last_at=until, user=user)
+
+
+def _parsed(at: str) -> datetime | None:
+    """An ISO time of the timeline (a message's receivedAt, or the poll's ``since``, checked
+    against ISO_TIME); None when it cannot be read, which widens the span rather than fail."""
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 Source = WhatsAppSource | ThreadSource
