@@ -22,6 +22,7 @@ from messaging.inbound.process import process_inbound_event
 from messaging.models import Message
 from messaging.outbound import records
 from messaging.outbound.senders import SendError, SendResult
+from messaging.tests.counts import counted_since, hours_since, totals
 from messaging.tests.inbound_samples import inbound, new_wamid, status
 from messaging.whatsapp_table import WaMessage
 from wecare.dynamo import now
@@ -30,20 +31,6 @@ pytestmark = pytest.mark.django_db
 NUMBER = "phone-number-id-baa217c3f11b4ffd956f6f3afb44ce54"
 SMS_BUSINESS = "+12065550100"
 AWS_FIXTURES = Path(__file__).parent / "fixtures" / "aws"
-
-
-def hours_of_this_test(started) -> list[str]:
-    """The hours the test ran in (it may cross an hour's end)."""
-    first = started.replace(minute=0, second=0, microsecond=0)
-    return [counters.hour_key(first + timedelta(hours=n)) for n in range(int((now() - first) / timedelta(hours=1)) + 1)]
-
-
-def totals(hours: list[str]) -> Counter[str]:
-    """Every counter summed over ``hours``."""
-    total: Counter[str] = Counter()
-    for counts in counters.read(hours).values():
-        total.update(counts)
-    return total
 
 
 def queued(contact, channel: str) -> Message:
@@ -115,7 +102,7 @@ def recount(outbound: list[str], wamids: dict[str, str], inbound_wamids: set[str
 def test_the_counters_equal_a_recount_of_the_messages(settings, operator, new_phone, fake_aws_clean):
     settings.SMS_NUMBERS = [SMS_BUSINESS]
     started = now()
-    before = totals(hours_of_this_test(started))
+    before = totals(hours_since(started))
 
     phones = [new_phone() for _ in range(4)]
     contacts = [
@@ -168,10 +155,8 @@ def test_the_counters_equal_a_recount_of_the_messages(settings, operator, new_ph
     sms_inbound.process(customer_sms)
     sms_inbound.process(customer_sms)
 
-    counted = totals(hours_of_this_test(started))
-    counted.subtract(before)
     expected = recount(outbound, wamids, inbound_wamids, contacts[1].contactId)
-    assert +counted == expected
+    assert counted_since(started, before) == expected
     # The mix above, by hand: what the recount must come to.
     assert expected == Counter(
         whatsapp_attempted=4,
