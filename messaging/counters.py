@@ -8,6 +8,7 @@ and what each figure means: docs/design/operations.md ("Dashboard").
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ BULK_SENT = "bulk_sent"  # every channel's bulk sends together (also counted in 
 
 RETENTION = timedelta(days=32)  # the dashboard draws 14 days; a month is kept for a look back
 BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
+MAX_BATCH_ATTEMPTS = 5
 
 
 def hour_key(at: datetime) -> str:
@@ -91,11 +93,17 @@ def read(hours: Iterable[str]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
     for start in range(0, len(keys), BATCH_GET_KEYS):
         request = {table: {"Keys": [{"hour": {"S": key}} for key in keys[start : start + BATCH_GET_KEYS]]}}
-        while request:
+        for attempt in range(MAX_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)  # DynamoDB left some keys unread (throttled): back off
             answer = client.batch_get_item(RequestItems=request)
             for item in answer.get("Responses", {}).get(table, []):
                 found[item["hour"]["S"]] = {
                     attr: int(value["N"]) for attr, value in item.items() if "N" in value and attr != "expiresAt"
                 }
             request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise RuntimeError("hourly counts: DynamoDB kept keys unprocessed")
     return found
