@@ -153,7 +153,7 @@ def dlq_depth() -> Section:
     return Section(
         key="dlq",
         title="Dead-letter queues",
-        note="Tasks parked after their last retry, per queue, now (docs/runbooks/dlq-replay.md says what to do).",
+        note="Tasks parked after their last retry, per queue, now; an admin reads and replays them in Admin, DLQ.",
         columns=("Queue", "Messages"),
         rows=rows,
         problems=problems,
@@ -165,9 +165,12 @@ def tier_use() -> Section:
     return Section(
         key="tier",
         title="WhatsApp tier use",
-        note="Unique customers reached with business-initiated messages in the moving 24 hours, against the limit.",
-        columns=("Portfolio", "Used", "Limit", "Use"),
-        rows=[(tier.PORTFOLIO, [used, limit, round(100 * used / limit, 1) if limit else None])],
+        note=(
+            "Unique customers reached outside their 24-hour service window in the moving 24 hours, by all "
+            "the numbers of the business portfolio together, against its limit."
+        ),
+        columns=("Numbers", "Used", "Limit", "Use"),
+        rows=[("All numbers", [used, limit, round(100 * used / limit, 1) if limit else None])],
         chart="",
         unit="%",
         unit_columns=(3,),
