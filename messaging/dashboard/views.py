@@ -1,4 +1,5 @@
-"""The dashboard page (operators and admins)."""
+"""The dashboard page (operators and admins): one read of each source, drawn as tables and charts.
+What it shows and why: docs/design/operations.md ("Dashboard")."""
 
 from __future__ import annotations
 
