@@ -4,6 +4,14 @@
 #
 #   docker build -t wecare-digital .
 #   docker run --env-file .env -p 8000:8000 wecare-digital web
+
+# The browser libraries (Chart.js for the dashboard) as package-lock.json pins them. Only their
+# built files reach the image; node and npm stay in this stage.
+FROM node:20-slim AS static-libs
+WORKDIR /build
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,6 +35,7 @@ RUN pip install -r requirements.txt
 # .dockerignore leaves out the local AWS stand-ins (localaws/), the tests, bench/ and docs/; the
 # build fails if the local AWS package got in anyway.
 COPY . .
+COPY --from=static-libs /build/node_modules/chart.js/dist node_modules/chart.js/dist
 RUN test ! -e localaws || { echo "localaws/ is development-only and must not be in the image" >&2; exit 1; }
 
 # Static files are collected into the image and served by whitenoise (hashed, compressed names).

@@ -14,7 +14,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The browser libraries the pages serve as static files (Chart.js for the dashboard), exactly as
+# package-lock.json pins them; no CDN at run time (docs/design/operations.md, "Dashboard").
+node_modules/.package-lock.json: package.json package-lock.json
+	scripts/ensure_npm.sh
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 run: install
 	$(BIN)/python -m localaws.devstack
@@ -61,4 +68,4 @@ bench: install
 	$(BIN)/python bench/ai_bench.py
 
 clean:
-	rm -rf $(VENV) .local staticfiles .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .local staticfiles .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -11,8 +11,10 @@ class AiConfig(AppConfig):
         # its own part (docs/design/agent.md, "How the agent hangs off the inbox").
         from ai.leads import wiring as lead_wiring
         from ai.pipeline import wiring as pipeline_wiring
+        from ai.review import dashboard
         from ai.suggestions import wiring as suggestion_wiring
 
         pipeline_wiring.connect()
         suggestion_wiring.connect()
         lead_wiring.connect()
+        dashboard.connect()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pynamodb.exceptions import TransactWriteError
 
 from bulk.models import BulkRecipient
+from messaging import counters
 from messaging.models import Message, StatusChange
 from messaging.outbound import send
 from messaging.outbound.records import wa_message_item
@@ -150,6 +151,7 @@ def _write(batch: list[_Outcome]) -> list[_Outcome]:
                 tx.update(o.recipient, actions=o.actions, condition=BulkRecipient.status == "sending", label=o)
                 if o.wa is not None:
                     tx.save(o.wa, condition=WaMessage.pk.does_not_exist(), label=o)
+            counters.add_after(tx, _counts(batch))
     except TransactWriteError as exc:
         failed = tx.failed_labels(exc) if exc.cause_response_code == "TransactionCanceledException" else []
         if not failed:
@@ -161,6 +163,16 @@ def _write(batch: list[_Outcome]) -> list[_Outcome]:
         # their records.
         return [written for o in batch for written in _write([o])]
     return batch
+
+
+def _counts(batch: list[_Outcome]) -> Counter[str]:
+    """The dashboard's counts of a batch written whole (a batch cancelled counts nothing; its
+    outcomes are then written and counted one by one)."""
+    counts: Counter[str] = Counter()
+    for o in batch:
+        if o.message is not None:
+            counts += counters.outbound(o.message.channel, "attempted", o.status, bulk=True)
+    return counts
 
 
 def _lost(outcome: _Outcome) -> None:

@@ -48,6 +48,11 @@ SIDEBAR: tuple[NavItem, ...] = (
     NavItem("Contacts", "contacts:list"),
     NavItem("Bulk Messaging", "bulk:list"),
     NavItem("Agent", "ai:home"),
+    NavItem(
+        "Operations",
+        "dashboard:home",
+        children=(NavItem("Dashboard", "dashboard:home"),),
+    ),
 )
 
 

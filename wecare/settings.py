@@ -130,7 +130,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide assets (css/app.css), next to the apps' own
+STATICFILES_DIRS = [
+    BASE_DIR / "static",  # project-wide assets (css/app.css), next to the apps' own
+    # Chart.js as `npm ci` installs it from package-lock.json (the dashboard's charts; no CDN).
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

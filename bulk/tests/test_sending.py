@@ -23,8 +23,10 @@ from bulk.models import BulkChunk, BulkRecipient
 from bulk.queries import all_recipients
 from bulk.tests.conftest import sms
 from messaging.models import Message
+from messaging.tests.counts import counted_since, hours_since, totals
 from wecare import safe_csv
 from wecare.aws import client
+from wecare.dynamo import now
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +77,14 @@ def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fa
 
 def test_a_redelivered_chunk_sends_nothing_twice(queued, live_fake):
     job, chunks = queued(30)
+    started = now()
+    before = totals(hours_since(started))
     sending.run_chunk(*chunks[0])
     again = sending.run_chunk(*chunks[0])  # SQS redelivery, a retry, a DLQ replay: the same args
     assert again == {"state": "done"}
+    # The dashboard's counters: each recorded outcome once, the redelivery nothing.
+    sent = queries.get_job(job.jobId).sentCount
+    assert sent and counted_since(started, before) == Counter(sms_attempted=sent, sms_sent=sent, bulk_sent=sent)
     assert len(called_numbers(live_fake)) == 30
     job = queries.get_job(job.jobId)
     assert (job.sentCount, job.finished_count) == (30, 30)  # counted once

@@ -22,6 +22,7 @@ from contacts import consent
 from contacts.models import Contact, ContactUniqueKey
 from contacts.queries import holder_of
 from contacts.validation import InvalidValue, normalise_email
+from messaging import counters
 from messaging.inbound.record import IDEMPOTENCY_TTL
 from messaging.models import Message, StatusChange
 from messaging.whatsapp_table import WaIdempotency
@@ -272,6 +273,9 @@ def _apply(event: EmailEvent, message: Message | None, soft: list[Contact], *, m
             if message is not None:
                 actions, condition = _message_actions(event, message, move=move)
                 tx.update(Message(messageId=message.messageId), actions=actions, condition=condition, label="message")
+                status = STATUS_OF.get(event.kind)
+                if move and status in counters.OUTBOUND:  # moves forward only: each status once
+                    counters.add_after(tx, counters.outbound("email", status))
     except TransactWriteError as exc:
         failed = tx.failed_labels(exc)
         if "event" in failed:

@@ -23,7 +23,7 @@ from ulid import ULID
 
 from contacts.models import Contact
 from contacts.validation import InvalidValue, normalise_email
-from messaging import conversation_index, email_threads, threads
+from messaging import conversation_index, counters, email_threads, threads
 from messaging.inbound import email_attachments, email_mime
 from messaging.inbound.contacts import find_or_create_by_email
 from messaging.inbound.email_mime import ParsedMail
@@ -243,6 +243,7 @@ def _record(
                     condition=EmailMessageId.key.does_not_exist(),
                     label="received",
                 )
+                counters.add_after(tx, counters.inbound("email"))
                 if with_id and mail.message_id:
                     tx.save(
                         email_threads.id_item(mail.message_id, thread_id=item.threadId, message=item.messageId),

@@ -15,7 +15,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversation_index, conversations
+from messaging import conversation_index, conversations, counters
 from messaging.inbound.events import InboundMessage
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange
 from messaging.whatsapp_table import WaConversation, WaIdempotency, WaMessage
@@ -57,6 +57,7 @@ def record(message: InboundMessage, contact: Contact, *, contact_created: bool) 
         try:
             with tx:
                 tx.save(_idempotency(message), condition=WaIdempotency.pk.does_not_exist(), label="event")
+                counters.add_after(tx, counters.inbound("whatsapp"))
                 tx.save(wa_item, condition=WaMessage.pk.does_not_exist(), label="wa")
                 tx.save(messages_item, condition=Message.messageId.does_not_exist(), label="message")
                 tx.update(

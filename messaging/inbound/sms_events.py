@@ -15,6 +15,7 @@ from typing import Any
 from celery import shared_task
 from pynamodb.exceptions import TransactWriteError
 
+from messaging import counters
 from messaging.inbound.statuses import RECORDING_GRACE, NotRecordedYet
 from messaging.models import MESSAGE_RETENTION_DAYS, InboundEvent, Message, StatusChange
 from wecare.dlq import DeadLetterTask, PermanentError
@@ -172,6 +173,8 @@ def _write(event: SmsEvent, message: Message, sns_message_id: str | None, *, mov
                 label="event",
             )
             tx.update(Message(messageId=message.messageId), actions=actions, condition=condition, label="message")
+            if status is not None:  # the message moves forward only, so it reaches each status once
+                counters.add_after(tx, counters.outbound("sms", status))
     except TransactWriteError as exc:
         if tx.failed_labels(exc):
             return False

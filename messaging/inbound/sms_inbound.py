@@ -21,7 +21,7 @@ from ulid import ULID
 from contacts import consent, sms_opt_out_list
 from contacts.models import Contact
 from contacts.queries import get_contact
-from messaging import conversation_index, threads
+from messaging import conversation_index, counters, threads
 from messaging.inbound import keywords
 from messaging.inbound.contacts import find_or_create_by_number
 from messaging.models import MESSAGE_RETENTION_DAYS, InboundEvent, Message, StatusChange
@@ -133,6 +133,7 @@ def record(sms: InboundSms, contact: Contact, *, sns_message_id: str | None) -> 
     try:
         with tx:
             tx.save(event, condition=InboundEvent.eventKey.does_not_exist(), label="event")
+            counters.add_after(tx, counters.inbound("sms"))
             tx.save(message, condition=Message.messageId.does_not_exist(), label="message")
             tx.update(
                 threads.Thread(threadId=thread_id),

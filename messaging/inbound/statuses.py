@@ -11,6 +11,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from messaging import counters
 from messaging.inbound.events import StatusUpdate
 from messaging.inbound.record import IDEMPOTENCY_TTL
 from messaging.models import Message, StatusChange
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 RECORDING_GRACE = timedelta(minutes=15)
 
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# Counted per (message, status) with the idempotency item that applies it, late ones too: a read
+# before its delivered still counts the message as delivered. "sent" is counted by the send itself.
+COUNTED = ("delivered", "read", "failed")
 # The Messages item's own states before any WhatsApp status arrives.
 OUTBOUND_BEFORE_SENT = ("queued", "sending")
 
@@ -164,6 +168,8 @@ def _write(
                 condition=WaIdempotency.pk.does_not_exist(),
                 label="event",
             )
+            if update.status in COUNTED:
+                counters.add_after(tx, counters.outbound("whatsapp", update.status))
             tx.update(WaMessage(pk=item.pk), actions=wa_actions, condition=wa_condition, label="wa")
             if item.messageId and with_message:
                 tx.update(

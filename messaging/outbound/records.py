@@ -17,7 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from contacts.models import Contact
-from messaging import conversation_index, conversations, email_threads, threads
+from messaging import conversation_index, conversations, counters, email_threads, threads
 from messaging.channels import RULES, Channel
 from messaging.models import MESSAGE_RETENTION_DAYS, Message, StatusChange, UsageCounter
 from messaging.outbound import template_catalog
@@ -140,6 +140,8 @@ def mark_failed(message: Message, error: SendError) -> None:
         actions=[Message.status.set("failed"), Message.errorDetails.set(details), _history("failed", details)],
         condition=Message.status == "sending",
     )
+    # Only one worker gets past the condition (it raises for any other): counted once.
+    counters.add(counters.outbound(message.channel, "attempted", "failed", bulk=bool(message.bulkJobId)))
 
 
 def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[str, ...] = ()) -> None:
@@ -156,6 +158,7 @@ def mark_sent(message: Message, result: SendResult, *, to: str, customer: tuple[
         actions += [Message.errorDetails.remove(), Message.providerMessageId.set(result.provider_message_id)]
     with transaction() as tx:
         tx.update(message, actions=actions, condition=Message.status == "sending", label="message")
+        counters.add_after(tx, counters.outbound(message.channel, "attempted", "sent", bulk=bool(message.bulkJobId)))
         if message.channel == "whatsapp":
             wa = wa_message_item(message, result, to=to, at=at.isoformat(), customer=customer)
             tx.save(wa, condition=WaMessage.pk.does_not_exist(), label="wa")

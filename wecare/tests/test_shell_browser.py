@@ -53,6 +53,8 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
         "Contacts",
         "Bulk Messaging",
         "Agent",
+        "Operations",
+        "Dashboard",
     ]
 
     for label in NOT_BUILT:
