@@ -472,9 +472,12 @@ def control(job_id: str, action: str, *, user: Any) -> BulkJob:
     allowed_from, target = TRANSITIONS[action]
     job = get_job(job_id)
     at = now()
+    actions = [BulkJob.status.set(target), BulkJob.updatedAt.set(at)]
+    if action == "resume":
+        actions.append(BulkJob.pausedReason.remove())  # the person has seen why and resumes
     if not update_if(
         job,
-        actions=[BulkJob.status.set(target), BulkJob.updatedAt.set(at)],
+        actions=actions,
         condition=BulkJob.status.is_in(*allowed_from) & BulkJob.completedAt.does_not_exist(),
     ):
         job = get_job(job_id)
