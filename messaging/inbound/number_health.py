@@ -33,7 +33,11 @@ def apply(change: FieldChange) -> str:
     event = (text(value.get("event")) or "").upper() or None
     # The portfolio's limit: max_daily_conversations_per_business since Meta moved limits to the
     # business portfolio; current_limit (deprecated) before, and in Meta's own example.
-    limit = text(value.get("max_daily_conversations_per_business")) or text(value.get("current_limit"))
+    portfolio_limit = text(value.get("max_daily_conversations_per_business"))
+    limit = portfolio_limit or text(value.get("current_limit"))
+    # The limit the tier follows: the portfolio's, else current_limit unless the event is about
+    # throughput (then TIER_UNLIMITED there means higher throughput, not unlimited users).
+    followed = portfolio_limit or (limit if event not in THROUGHPUT_EVENTS else None)
     old_limit = text(value.get("old_limit"))
     # Not in Meta's reference, but forwarded by some providers; used when present.
     rating = (text(value.get("quality_rating")) or text(value.get("new_quality_rating")) or "").upper() or None
@@ -75,10 +79,10 @@ def apply(change: FieldChange) -> str:
         lambda: _get(WaPhoneQuality.key(who)), create, entry, change_item, history="qualityHistory"
     )
     log.info("phone quality", extra={"outcome": outcome, "phone_number_id": who, **entry})
-    if limit and event not in THROUGHPUT_EVENTS:
+    if followed:
         # Idempotent by itself (a report no later than the stored one changes nothing), so it
         # runs on a duplicate too: a worker that died after the write above still gets here.
-        tier.record_reported_limit(limit, at=datetime.fromisoformat(at), phone_number_id=phone, event=event)
+        tier.record_reported_limit(followed, at=datetime.fromisoformat(at), phone_number_id=phone, event=event)
     if outcome == "recorded" and (event in ALERTED_EVENTS or rating == "RED"):
         raise_alert(Kind.QUALITY_RED, who, _sentence(who, event, limit, old_limit, rating), link=_link())
     return outcome
