@@ -51,7 +51,7 @@ def apply(change: FieldChange) -> str:
     entry = {
         "kind": "quality",
         "event": event,
-        "limit": limit,
+        "limit": limit,  # as Meta sent it, throughput words included
         "oldLimit": old_limit,
         "rating": rating,
         "at": at,
@@ -64,9 +64,9 @@ def apply(change: FieldChange) -> str:
             return  # an older event arriving late is history only
         item.reportedAt = at
         item.lastEvent = event
-        if limit:
+        if followed:
             item.previousMessagingLimit = old_limit or item.messagingLimit
-            item.messagingLimit = limit
+            item.messagingLimit = followed
         if rating:
             item.qualityRating = rating
         if event in THROUGHPUT_EVENTS:

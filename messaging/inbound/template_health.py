@@ -101,7 +101,7 @@ def describe(name: str, language: str, entry: dict[str, Any]) -> str:
     if reason and reason.upper() != "NONE":
         said += f", reason {reason}"
     if entry.get("detail"):
-        said += f": {entry['detail']}"
+        said += f": {entry['detail'].rstrip('.')}"
     return said + "."
 
 
