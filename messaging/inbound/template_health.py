@@ -1,8 +1,8 @@
 """A template's status and quality as Meta reports them (``message_template_status_update``,
 ``message_template_quality_update``): the TEMPLATE_EUM item changes at once, with the reason and
 a bounded history; a template that became unusable is announced (``template_unusable``: bulk
-pauses its jobs) and, when paused, disabled or rejected, alerted. Why: docs/design/operations.md,
-"Account health".
+pauses its jobs) and, when paused, disabled or rejected, alerted. Why:
+docs/design/account-health.md.
 """
 
 from __future__ import annotations
