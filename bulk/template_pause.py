@@ -1,7 +1,7 @@
 """Pausing the jobs that send a template WhatsApp made unusable (paused, disabled, rejected…), with
 the reason shown on the job page, so the rest of the audience is not spent on sends WhatsApp
 refuses. Listens to messaging's ``template_unusable`` signal (bulk/apps.py). The design:
-docs/design/operations.md, "Account health".
+docs/design/account-health.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The WhatsApp Business Account's own events (``account_update``: restrictions, violations,
 bans, partner changes…) and a number's display-name decisions (``phone_number_name_update``):
 each recorded once as an ACCOUNT_EVENT item and alerted; a name decision also refreshes the
-numbers' names from AWS. Why an item per event: docs/design/operations.md, "Account health".
+numbers' names from AWS. Why an item per event: docs/design/account-health.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 quality (template_health), a number's quality and the portfolio's messaging limit
 (number_health), account events and display-name decisions (account_events). Each field maps to
 the function that records it once and alerts what needs a person. The design:
-docs/design/operations.md, "Account health".
+docs/design/account-health.md.
 """
 
 from __future__ import annotations

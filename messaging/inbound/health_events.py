@@ -1,6 +1,6 @@
 """What every account-health change has in common, read off a ``FieldChange``: the key that makes
 a second delivery of the same event a no-op, when Meta sent it, and which of our numbers it is
-about. The design: docs/design/operations.md, "Account health".
+about. The design: docs/design/account-health.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 (``phone_number_quality_update``): PHONE_QUALITY (``QUALITY#{phoneNumberId}``) keeps the last
 event, limit and throughput with a bounded history; the tier limit follows the reported limit
 (messaging.outbound.tier, where an admin's override still wins); a flag, a downgrade or a red
-rating is alerted. Why: docs/design/operations.md, "Account health".
+rating is alerted. Why: docs/design/account-health.md.
 """
 
 from __future__ import annotations
