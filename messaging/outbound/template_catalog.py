@@ -51,7 +51,7 @@ def unusable_templates() -> list[WaTemplate]:
     recently changed first, for the Templates page to say why."""
     items = WaTemplate.item_type_index.query("TEMPLATE_EUM", filter_condition=WaTemplate.templateStatus != "APPROVED")
     found = [t for t in items if isinstance(t, WaTemplate)]
-    return sorted(found, key=lambda t: (t.statusChangedAt or t.syncedAt or ""), reverse=True)
+    return sorted(found, key=lambda t: t.statusChangedAt or t.syncedAt or "", reverse=True)
 
 
 def find(name: str, language: str) -> WaTemplate | None:
