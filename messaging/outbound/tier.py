@@ -40,21 +40,27 @@ MAX_LOOKS = 100  # a guard against a bug; each look fails only if others claimed
 
 def tier_limit() -> int:
     """The limit in force: the SystemConfig override when an admin set one, else the limit Meta
-    last reported for the portfolio (``record_reported_limit``), else the setting. Both items in
-    one consistent BatchGetItem: this is read on every claim."""
+    last reported for the portfolio (``record_reported_limit``), else the setting."""
+    return limit_and_source()[0]
+
+
+def limit_and_source() -> tuple[int, str]:
+    """(the limit in force, where it comes from: "override", "reported" or "setting"), for a page
+    that says why the limit is what it is. Both SystemConfig items in one consistent
+    BatchGetItem: this is read on every claim."""
     found = {c.configKey: c for c in SystemConfig.batch_get([TIER_LIMIT_KEY, REPORTED_LIMIT_KEY], consistent_read=True)}
     if TIER_LIMIT_KEY in found:
         value = found[TIER_LIMIT_KEY].configValue
         limit = _whole(value)
         if limit is not None:
-            return limit
+            return limit, "override"
         # A bad override must not open the gate wider or shut it: fall back, loudly.
         log.error("tier limit override is not a whole number >= 1; ignoring it", extra={"configValue": value})
     if REPORTED_LIMIT_KEY in found:
         limit = _whole((found[REPORTED_LIMIT_KEY].configValue or {}).get("limit"))
         if limit is not None:
-            return limit
-    return settings.WHATSAPP_TIER_LIMIT
+            return limit, "reported"
+    return settings.WHATSAPP_TIER_LIMIT, "setting"
 
 
 def _whole(value: object) -> int | None:

@@ -270,7 +270,7 @@ def test_the_sync_keeps_what_the_webhook_recorded(deliver, fake_aws_clean):
 
 
 def test_the_tier_limit_follows_the_latest_reported_limit_and_an_admin_override_wins(deliver, raised, no_tier_config):
-    assert tier.tier_limit() == 250  # the setting, until Meta reports
+    assert tier.limit_and_source() == (250, "setting")  # until Meta reports
     deliver.post(deliver.body("meta_phone_quality_portfolio_limit", time=1_760_000_000))
     assert tier.tier_limit() == 2000
     quality = WaPhoneQuality.get(WaPhoneQuality.key(deliver.phone), consistent_read=True)
@@ -282,8 +282,9 @@ def test_the_tier_limit_follows_the_latest_reported_limit_and_an_admin_override_
     )
 
     SystemConfig(tier.TIER_LIMIT_KEY, configValue=7, updatedBy="alice", updatedAt=now()).save()
-    assert tier.tier_limit() == 7  # the admin's override wins
+    assert tier.limit_and_source() == (7, "override")  # the admin's override wins
     SystemConfig(tier.TIER_LIMIT_KEY).delete()
+    assert tier.limit_and_source() == (2000, "reported")
 
     # Meta's example: TIER_UNLIMITED with a throughput upgrade is throughput, not a limit.
     deliver.post(deliver.body("meta_phone_quality_throughput_upgrade", time=1_760_000_100))
