@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -418,3 +419,24 @@ def test_a_change_that_cannot_be_read_is_counted_malformed_not_parked():
         ("account_update", {"waba_info": {}}),
     ):
         assert fields.apply(FieldChange(field_name, value, "102290129340398", {})) == "malformed"
+
+
+def test_events_racing_on_one_template_are_all_kept(deliver):
+    """Writers on one item (Meta's events arrive in parallel on several workers) each read the
+    version and write conditionally: a loser reads again, so no event is lost."""
+    name = deliver.template("order_confirmation")
+    synced(name, "en-US")
+    events = ["PAUSED", "APPROVED", "FLAGGED", "PAUSED", "APPROVED", "LOCKED"]
+    changes = [
+        parse(
+            deliver.body("meta_template_status_approved", time=1_760_000_000 + i, message_template_name=name, event=e)
+        ).field_changes[0]
+        for i, e in enumerate(events)
+    ]
+    with ThreadPoolExecutor(len(changes)) as pool:
+        outcomes = list(pool.map(fields.apply, changes))
+
+    assert outcomes == ["recorded"] * len(events)
+    item = template(name, "en-US")
+    assert [e["event"] for e in item.healthHistory] == events  # every one, in Meta's time order
+    assert (item.templateStatus, item.healthVersion) == ("APPROVED", len(events))  # the last status event's
