@@ -22,13 +22,13 @@ import pytest
 from bulk.actions import control
 from bulk.models import BulkJob
 from messaging import business_numbers
-from messaging.inbound import account_events, fields, number_health, template_health
+from messaging.inbound import account_events, fields, health_events, number_health, template_health
 from messaging.inbound.events import FieldChange, parse
 from messaging.inbound.health_events import event_key
 from messaging.outbound import tier
 from messaging.tests.inbound_samples import load
 from messaging.tests.sns_signing import notification, sns_test_certificates  # noqa: F401 (a fixture)
-from messaging.whatsapp_table import WaAccountEvent, WaPhoneQuality, WaTemplate
+from messaging.whatsapp_table import WaAccountEvent, WaBusinessNumber, WaPhoneQuality, WaTemplate
 from wecare import alerts, dlq
 from wecare.alerts import Kind
 from wecare.dynamo import now
@@ -440,3 +440,24 @@ def test_events_racing_on_one_template_are_all_kept(deliver):
     item = template(name, "en-US")
     assert [e["event"] for e in item.healthHistory] == events  # every one, in Meta's time order
     assert (item.templateStatus, item.healthVersion) == ("APPROVED", len(events))  # the last status event's
+
+
+def test_with_several_numbers_in_the_context_the_change_is_about_the_one_with_that_phone(settings, deliver):
+    """EUM's context lists every number of the WABA; the change names one by its display number."""
+    mine, other = f"phone-number-id-{deliver.run}", f"phone-number-id-{deliver.run}x"
+    settings.WHATSAPP_PHONE_NUMBER_IDS = [other, mine]
+    WaBusinessNumber(
+        pk=f"BUSINESS_NUMBER#{mine}", sender=mine, channel="whatsapp", phone="+15550783881", receivedAt="2026"
+    ).save()
+    WaBusinessNumber(
+        pk=f"BUSINESS_NUMBER#{other}", sender=other, channel="whatsapp", phone="+15550000000", receivedAt="2026"
+    ).save()
+    business_numbers.forget_cache()
+    context = {"MetaPhoneNumberIds": [{"arn": PHONE_ARN + f"{deliver.run}x"}, {"arn": PHONE_ARN + deliver.run}]}
+    value = {"display_phone_number": "15550783881", "event": "FLAGGED"}
+    try:
+        assert health_events.phone_number_id(FieldChange("phone_number_quality_update", value, "1", context)) == mine
+        unknown = {**value, "display_phone_number": "15559999999"}
+        assert health_events.phone_number_id(FieldChange("phone_number_quality_update", unknown, "1", context)) is None
+    finally:
+        business_numbers.forget_cache()
