@@ -32,6 +32,7 @@ from messaging.whatsapp_table import WaAccountEvent, WaBusinessNumber, WaPhoneQu
 from wecare import alerts, dlq
 from wecare.alerts import Kind
 from wecare.dynamo import now
+from wecare.errors import Conflict
 from wecare.models import SystemConfig
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sns_test_certificates")]
@@ -204,7 +205,13 @@ def test_a_paused_template_changes_at_once_pauses_its_jobs_with_the_reason_and_a
 
     page = client_for(operator).get(f"/bulk/{sending.jobId}/").content.decode()
     assert 'id="job-paused-reason"' in page and "paused for 6 hours" in page
-    assert control(sending.jobId, "resume", user=operator).pausedReason is None
+    with pytest.raises(Conflict, match="it is paused"):
+        control(sending.jobId, "resume", user=operator)  # every recipient left would be refused
+    deliver.post(deliver.body("meta_template_status_approved", time=1_751_300_000, message_template_name=name,
+                              message_template_language="en"))  # fmt: skip
+    assert reread(sending).status == "paused"  # nothing resumes on its own
+    resumed = control(sending.jobId, "resume", user=operator)
+    assert resumed.status != "paused" and resumed.pausedReason is None
 
 
 def test_a_rejected_template_not_yet_synced_is_kept_with_meta_reason_and_shown_on_the_templates_page(
