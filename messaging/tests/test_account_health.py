@@ -203,6 +203,8 @@ def test_a_paused_template_changes_at_once_pauses_its_jobs_with_the_reason_and_a
     assert len(raised) == 1 and reread(sending).updatedAt == paused_at
     assert parked(body, envelope) == []
 
+    api = client_for(operator).get(f"/api/bulk/jobs/{sending.jobId}").json()
+    assert api["status"] == "paused" and api["pausedReason"] == reread(sending).pausedReason
     page = client_for(operator).get(f"/bulk/{sending.jobId}/").content.decode()
     assert 'id="job-paused-reason"' in page and "paused for 6 hours" in page
     with pytest.raises(Conflict, match="it is paused"):
