@@ -503,7 +503,7 @@ def _refuse_unusable_template(job: BulkJob) -> None:
         return
     name, language = str(template["name"]), str(template.get("language") or "")
     found = template_catalog.find(name, language)
-    if found is not None and found.templateStatus != "APPROVED":
+    if found is not None and not found.usable:
         status = str(found.templateStatus or "not approved").lower()
         raise Conflict(
             f"WhatsApp does not accept the template {name} ({language}) now: it is {status}."
