@@ -29,7 +29,7 @@ from bulk.queries import get_job, unfinished_chunks
 from bulk.sending import send_chunk
 from contacts.validation import visible_text
 from messaging.channels import Channel, allowed_senders
-from messaging.outbound import gate, ratelimit, tier
+from messaging.outbound import gate, ratelimit, template_catalog, tier
 from messaging.outbound.send import Refused, parse
 from wecare import audit
 from wecare.dynamo import now, transaction, update_if
@@ -471,10 +471,15 @@ def control(job_id: str, action: str, *, user: Any) -> BulkJob:
         raise FieldErrors({"action": f"must be one of {', '.join(TRANSITIONS)}"})
     allowed_from, target = TRANSITIONS[action]
     job = get_job(job_id)
+    if action == "resume":
+        _refuse_unusable_template(job)
     at = now()
+    actions = [BulkJob.status.set(target), BulkJob.updatedAt.set(at)]
+    if action == "resume":
+        actions.append(BulkJob.pausedReason.remove())  # the person has seen why and resumes
     if not update_if(
         job,
-        actions=[BulkJob.status.set(target), BulkJob.updatedAt.set(at)],
+        actions=actions,
         condition=BulkJob.status.is_in(*allowed_from) & BulkJob.completedAt.does_not_exist(),
     ):
         job = get_job(job_id)
@@ -488,6 +493,23 @@ def control(job_id: str, action: str, *, user: Any) -> BulkJob:
             send_chunk.apply_async(args=[job_id, chunk_id], queue="bulk-queue")
         finish_if_done(job_id)  # a job whose every recipient was final already ends now
     return get_job(job_id)
+
+
+def _refuse_unusable_template(job: BulkJob) -> None:
+    """409 rather than resume a job whose template WhatsApp does not accept now (paused,
+    disabled, rejected…): every remaining recipient would be refused (docs/design/account-health.md)."""
+    template = (job.messageSpec or {}).get("template") or {}
+    if job.channel != Channel.WHATSAPP or not isinstance(template, dict) or not template.get("name"):
+        return
+    name, language = str(template["name"]), str(template.get("language") or "")
+    found = template_catalog.find(name, language)
+    if found is not None and not found.usable:
+        status = str(found.templateStatus or "not approved").lower()
+        raise Conflict(
+            f"WhatsApp does not accept the template {name} ({language}) now: it is {status}."
+            " Resume once WhatsApp approves it again, or cancel.",
+            field="status",
+        )
 
 
 __all__ = ["CHUNK_SIZE", "TRANSITIONS", "Preview", "Started", "TierVerdict", "control", "preview", "start", "start_job"]

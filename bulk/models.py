@@ -76,6 +76,9 @@ class BulkJob(DynamoModel):
     preparedRecipients = NumberAttribute(default=0)
     preparedAt = UTCDateTimeAttribute(null=True)
     idempotencyKey = UnicodeAttribute(null=True)  # the client's Idempotency-Key, when it sent one
+    # Why the platform paused the job (WhatsApp made its template unusable: bulk/template_pause.py);
+    # None when a person paused it. Cleared on resume.
+    pausedReason = UnicodeAttribute(null=True)
 
     by_content = ContentIndex()
 

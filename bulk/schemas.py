@@ -151,6 +151,9 @@ class JobOut(Schema):
         "the chunks are queued (the bulk.prepare_job task)"
     )
     preparedRecipients: int = Field(description="Recipients written so far, of progress.total")
+    pausedReason: str | None = Field(
+        default=None, description="Why the platform paused the job (WhatsApp stopped its template); null otherwise"
+    )
     reportUrl: str | None = None
 
     @staticmethod
@@ -182,6 +185,7 @@ class JobOut(Schema):
             completedAt=job.completedAt,
             preparing=job.preparing,
             preparedRecipients=int(job.preparedRecipients or 0),
+            pausedReason=job.pausedReason if job.status == "paused" else None,
             reportUrl=report_url,
         )
 

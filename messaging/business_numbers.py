@@ -161,3 +161,10 @@ def save(sender: str, *, name: str, phone: str, user: Any) -> BusinessNumber:
     after = get(sender)
     assert after is not None  # it was allowlisted a moment ago
     return after
+
+
+def refresh_from_aws() -> int:
+    """Read each allowlisted WhatsApp number's display name and phone number from AWS and store
+    them; returns how many were stored. (Part E of issue 15 builds it: this signature lets a
+    display-name decision from the webhook call it meanwhile.)"""
+    return 0

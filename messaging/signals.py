@@ -70,3 +70,10 @@ def announce(signal: Signal, **kwargs: Any) -> None:
     for receiver, result in signal.send_robust(sender=None, **kwargs):
         if isinstance(result, Exception):
             log.error("a listener of a messaging signal failed", exc_info=result, extra={"receiver": repr(receiver)})
+
+
+# Meta made a WhatsApp template unusable for sending (paused, disabled, rejected, deleted…:
+# messaging/inbound/template_health.py). kwargs: ``name``, ``language``, ``status`` (Meta's, e.g.
+# "PAUSED") and ``reason`` (the sentence a person reads). Bulk pauses its jobs that use it. Sent
+# again when the same event is delivered again: listeners must be idempotent.
+template_unusable = Signal()

@@ -278,6 +278,7 @@ def templates_page(request: HttpRequest) -> HttpResponse:
         {
             # Each with its text, the variables marked where values go.
             "templates": [(t, template_catalog.render(t, None)) for t in template_catalog.approved_templates()],
+            "unusable": template_catalog.unusable_templates(),
             "can_sync": has_role(request.user, Role.OPERATOR),
         },
     )

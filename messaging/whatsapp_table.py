@@ -143,10 +143,26 @@ class WaTemplate(WhatsAppItem, discriminator="TEMPLATE_EUM"):
     components: ListAttribute[Any] = ListAttribute(null=True)
     cachedAt = UnicodeAttribute(null=True)
     syncedAt = UnicodeAttribute(null=True)
+    # Added to the layout (never renamed): what Meta's webhook last said of the template
+    # (messaging/inbound/template_health.py). ``statusReason`` is Meta's code (INVALID_FORMAT,
+    # NONE for a pause…), ``statusDetail`` its sentence (rejection_info, other_info).
+    statusReason = UnicodeAttribute(null=True)
+    statusDetail = UnicodeAttribute(null=True)
+    statusChangedAt = UnicodeAttribute(null=True)  # when Meta reported the status (ISO)
+    previousQualityScore = UnicodeAttribute(null=True)
+    qualityChangedAt = UnicodeAttribute(null=True)
+    # Every status and quality event, oldest first and bounded, each with the key that makes a
+    # second delivery of the same event a no-op; ``healthVersion`` guards concurrent writers.
+    healthHistory: ListAttribute[Any] = ListAttribute(null=True)
+    healthVersion = NumberAttribute(null=True)
 
     @staticmethod
     def key(waba_id: str, name: str, language: str) -> str:
         return f"TEMPLATE_EUM#{waba_id}#{name}#{language}"
+
+    @property
+    def usable(self) -> bool:
+        return self.templateStatus == "APPROVED"
 
 
 class WaBusinessProfile(WhatsAppItem, discriminator="BUSINESS_PROFILE"):
@@ -275,3 +291,34 @@ class WaPhoneQuality(WhatsAppItem, discriminator="PHONE_QUALITY"):
     qualityRating = UnicodeAttribute(null=True)
     throughputStatus = UnicodeAttribute(null=True)
     qualityHistory: ListAttribute[Any] = ListAttribute(null=True)
+    # Added to the layout (never renamed): the last phone_number_quality_update
+    # (messaging/inbound/number_health.py). ``messagingLimit`` is Meta's word for the portfolio's
+    # limit (TIER_2K, 2000, TIER_UNLIMITED…), ``lastEvent`` its event (FLAGGED, DOWNGRADE…);
+    # ``qualityHistory`` holds every event, oldest first and bounded, each with its key.
+    displayPhoneNumber = UnicodeAttribute(null=True)
+    messagingLimit = UnicodeAttribute(null=True)
+    previousMessagingLimit = UnicodeAttribute(null=True)
+    lastEvent = UnicodeAttribute(null=True)
+    reportedAt = UnicodeAttribute(null=True)  # when Meta reported the last event (ISO)
+    healthVersion = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(phone_number_id: str) -> str:
+        return f"QUALITY#{phone_number_id}"
+
+
+class WaAccountEvent(WhatsAppItem, discriminator="ACCOUNT_EVENT"):
+    """``ACCOUNT_EVENT#{eventKey}``. Added to the layout: one item per ``account_update`` or
+    ``phone_number_name_update`` Meta sent (messaging/inbound/account_events.py), written once,
+    listed newest first through the item-type index (``receivedAt`` is when Meta sent it)."""
+
+    changeField = UnicodeAttribute()  # account_update | phone_number_name_update
+    event = UnicodeAttribute(null=True)  # ACCOUNT_RESTRICTION…, or the name decision (APPROVED, REJECTED…)
+    wabaMetaId = UnicodeAttribute(null=True)
+    phoneNumberId = UnicodeAttribute(null=True)
+    summary = UnicodeAttribute(null=True)  # one sentence a person reads
+    payload = UnicodeAttribute(null=True)  # Meta's value, as JSON
+
+    @staticmethod
+    def key(event_key: str) -> str:
+        return f"ACCOUNT_EVENT#{event_key}"

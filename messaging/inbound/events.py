@@ -103,6 +103,7 @@ class FieldChange:
     value: dict[str, Any]
     waba_id: str | None  # the entry's id: the WhatsApp Business Account the change is about
     context: dict[str, Any]  # EUM's context (the WABA and phone-number ARNs), as given
+    time: int | None = None  # the entry's ``time``: when Meta sent it (epoch seconds), if given
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ def parse(body: str | bytes) -> Event:
     field_changes: list[FieldChange] = []
     readable_changes = 0
     for change in changes:
-        other = _field_change(change, context, entry.get("id"))
+        other = _field_change(change, context, entry.get("id"), entry.get("time"))
         if other is not None:
             field_changes.append(other)
             readable_changes += 1
@@ -305,7 +306,7 @@ def parse(body: str | bytes) -> Event:
     )
 
 
-def _field_change(change: Any, context: Any, entry_id: Any) -> FieldChange | None:
+def _field_change(change: Any, context: Any, entry_id: Any, entry_time: Any = None) -> FieldChange | None:
     """The change as a FieldChange when its field is not ``messages`` (None when it is, or when
     it names no field: such changes are read as messages, as EUM's own examples are)."""
     if not isinstance(change, dict):
@@ -319,6 +320,7 @@ def _field_change(change: Any, context: Any, entry_id: Any) -> FieldChange | Non
         value=value,
         waba_id=str(entry_id) if entry_id is not None else None,
         context=context if isinstance(context, dict) else {},
+        time=_epoch(entry_time),
     )
 
 
@@ -327,6 +329,16 @@ def change_business(change: FieldChange) -> Business:
     context's ARNs); MalformedEvent when the context names none."""
     metadata = change.value.get("metadata")
     return _business(change.context, metadata if isinstance(metadata, dict) else {}, change.waba_id)
+
+
+def _epoch(value: Any) -> int | None:
+    """Whole epoch seconds, or None when ``value`` is not one (a change is still read without it)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def _left_out(kind: str, raw: Any, exc: Exception) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import shared_task
+from pynamodb.exceptions import PutError
 
 from messaging.outbound import media
 from messaging.outbound.senders.whatsapp import media_type
@@ -43,6 +44,14 @@ def approved_templates() -> list[WaTemplate]:
     return sorted(
         (t for t in items if isinstance(t, WaTemplate)), key=lambda t: (t.templateName, t.templateLanguage or "")
     )
+
+
+def unusable_templates() -> list[WaTemplate]:
+    """Templates WhatsApp does not let us send now (pending, rejected, paused, disabled…), most
+    recently changed first, for the Templates page to say why."""
+    items = WaTemplate.item_type_index.query("TEMPLATE_EUM", filter_condition=WaTemplate.templateStatus != "APPROVED")
+    found = [t for t in items if isinstance(t, WaTemplate)]
+    return sorted(found, key=lambda t: t.statusChangedAt or t.syncedAt or "", reverse=True)
 
 
 def find(name: str, language: str) -> WaTemplate | None:
@@ -347,23 +356,65 @@ def sync_templates() -> dict[str, int]:
                 definition = social.get_whatsapp_message_template(id=waba_id, metaTemplateId=summary["metaTemplateId"])
                 meta = json.loads(definition.get("template") or "{}")
                 language = summary.get("templateLanguage") or meta.get("language", "")
-                WaTemplate(
-                    pk=WaTemplate.key(waba_id, summary["templateName"], language),
-                    wabaId=waba_id,
-                    templateName=summary["templateName"],
-                    metaTemplateId=summary.get("metaTemplateId"),
-                    templateStatus=summary.get("templateStatus") or meta.get("status"),
-                    templateCategory=summary.get("templateCategory") or meta.get("category"),
-                    templateLanguage=language,
-                    qualityScore=summary.get("templateQualityScore"),
-                    components=meta.get("components", []),
-                    receivedAt=synced_at,
-                    cachedAt=synced_at,
-                    syncedAt=synced_at,
-                ).save()
+                _save_synced(
+                    WaTemplate(
+                        pk=WaTemplate.key(waba_id, summary["templateName"], language),
+                        wabaId=waba_id,
+                        templateName=summary["templateName"],
+                        metaTemplateId=summary.get("metaTemplateId"),
+                        templateStatus=summary.get("templateStatus") or meta.get("status"),
+                        templateCategory=summary.get("templateCategory") or meta.get("category"),
+                        templateLanguage=language,
+                        qualityScore=summary.get("templateQualityScore"),
+                        components=meta.get("components", []),
+                        receivedAt=synced_at,
+                        cachedAt=synced_at,
+                        syncedAt=synced_at,
+                    )
+                )
                 counts["templates"] += 1
     log.info("templates synced", extra=counts)
     return counts
+
+
+# What the webhook keeps on a template and the sync does not know (messaging/inbound/template_health.py).
+HEALTH_ATTRIBUTES = (
+    "statusReason",
+    "statusDetail",
+    "statusChangedAt",
+    "previousQualityScore",
+    "qualityChangedAt",
+    "healthHistory",
+    "healthVersion",
+)
+SYNC_ATTEMPTS = 5
+
+
+def _save_synced(item: WaTemplate) -> None:
+    """Save a synced template, keeping what the webhook recorded on it (reason, history): the
+    status itself is AWS's current one. Conditional on the version read, so a webhook event
+    recorded meanwhile is read again rather than lost."""
+    for _ in range(SYNC_ATTEMPTS):
+        try:
+            stored = WaTemplate.get(item.pk, consistent_read=True)
+        except WaTemplate.DoesNotExist:
+            stored = None
+        for name in HEALTH_ATTRIBUTES:
+            setattr(item, name, getattr(stored, name, None) if isinstance(stored, WaTemplate) else None)
+        condition: Any
+        if stored is None:
+            condition = WaTemplate.pk.does_not_exist()
+        elif item.healthVersion is None:
+            condition = WaTemplate.healthVersion.does_not_exist()
+        else:
+            condition = WaTemplate.healthVersion == item.healthVersion
+        try:
+            item.save(condition=condition)
+            return
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    raise RuntimeError(f"template {item.pk} kept changing under the sync")
 
 
 @shared_task(name="messaging.sync_templates")  # every 15 minutes (settings.CELERY_BEAT_SCHEDULE) and on demand

@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import random
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -25,6 +26,12 @@ log = logging.getLogger(__name__)
 
 PORTFOLIO = "default"  # one business portfolio: all allowlisted numbers share its limit
 TIER_LIMIT_KEY = "whatsappTierLimit"  # SystemConfig override of settings.WHATSAPP_TIER_LIMIT
+# The messaging limit Meta last reported for the portfolio (phone_number_quality_update,
+# messaging/inbound/number_health.py): followed unless an admin set the override.
+REPORTED_LIMIT_KEY = "whatsappReportedTierLimit"
+REPORTED_BY = "whatsapp-webhook"
+# Meta's "unlimited": no cap of Meta's, while the slots still count who was reached.
+UNLIMITED_LIMIT = 1_000_000
 WINDOW = timedelta(hours=24)
 ALERT_AT = 0.8
 SLOTS_PER_LOOK = 3  # lost races tolerated on one view of the slots before looking again
@@ -32,21 +39,76 @@ MAX_LOOKS = 100  # a guard against a bug; each look fails only if others claimed
 
 
 def tier_limit() -> int:
-    """The limit in force: the SystemConfig override when an admin set one, else the setting."""
+    """The limit in force: the SystemConfig override when an admin set one, else the limit Meta
+    last reported for the portfolio (``record_reported_limit``), else the setting."""
+    return limit_and_source()[0]
+
+
+def limit_and_source() -> tuple[int, str]:
+    """(the limit in force, where it comes from: "override", "reported" or "setting"), for a page
+    that says why the limit is what it is. Both SystemConfig items in one consistent
+    BatchGetItem: this is read on every claim."""
+    found = {c.configKey: c for c in SystemConfig.batch_get([TIER_LIMIT_KEY, REPORTED_LIMIT_KEY], consistent_read=True)}
+    if TIER_LIMIT_KEY in found:
+        value = found[TIER_LIMIT_KEY].configValue
+        limit = _whole(value)
+        if limit is not None:
+            return limit, "override"
+        # A bad override must not open the gate wider or shut it: fall back, loudly.
+        log.error("tier limit override is not a whole number >= 1; ignoring it", extra={"configValue": value})
+    if REPORTED_LIMIT_KEY in found:
+        limit = _whole((found[REPORTED_LIMIT_KEY].configValue or {}).get("limit"))
+        if limit is not None:
+            return limit, "reported"
+    return settings.WHATSAPP_TIER_LIMIT, "setting"
+
+
+def _whole(value: object) -> int | None:
+    """A limit of 1 or more from 300 or "300"; None for anything else (JSON true included)."""
+    if isinstance(value, bool):
+        return None
     try:
-        value = SystemConfig.get(TIER_LIMIT_KEY, consistent_read=True).configValue
-    except DoesNotExist:
-        return settings.WHATSAPP_TIER_LIMIT
-    if not isinstance(value, bool):  # JSON true is an int to Python; never a limit
-        try:
-            limit = int(str(value).strip())  # 300 or "300"
-        except ValueError:
-            limit = 0
-        if limit >= 1:
-            return limit
-    # A bad override must not open the gate wider or shut it: fall back to the setting, loudly.
-    log.error("tier limit override is not a whole number >= 1; using the setting", extra={"configValue": value})
-    return settings.WHATSAPP_TIER_LIMIT
+        limit = int(str(value).strip())
+    except ValueError:
+        return None
+    return limit if limit >= 1 else None
+
+
+def parse_limit(word: str | None) -> int | None:
+    """The number of unique users a day in Meta's word for a messaging limit: TIER_250, TIER_2K,
+    TIER_100K, the plain numbers Meta moved to ("2000"), TIER_UNLIMITED (UNLIMITED_LIMIT). None
+    for TIER_NOT_SET and anything unknown: not a limit to follow."""
+    word = (word or "").strip().upper()
+    if word in ("TIER_UNLIMITED", "UNLIMITED"):
+        return UNLIMITED_LIMIT
+    match = re.fullmatch(r"(?:TIER_)?(\d+)(K?)", word)
+    if not match:
+        return None
+    limit = int(match.group(1)) * (1000 if match.group(2) else 1)
+    return limit if limit >= 1 else None
+
+
+def record_reported_limit(word: str, *, at: datetime, phone_number_id: str | None, event: str | None) -> bool:
+    """Make ``word`` (Meta's messaging limit for the portfolio, reported ``at``) the limit in force
+    unless a later report is already stored: events may arrive out of order. True when it did;
+    False when the word is no limit or a later (or the same) report is stored."""
+    limit = parse_limit(word)
+    if limit is None:
+        return False
+    item = SystemConfig(
+        REPORTED_LIMIT_KEY,
+        configValue={"limit": limit, "word": word, "phoneNumberId": phone_number_id, "event": event},
+        updatedBy=REPORTED_BY,
+        updatedAt=at,
+    )
+    try:
+        item.save(condition=SystemConfig.configKey.does_not_exist() | (SystemConfig.updatedAt < at))
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    log.info("tier limit follows Meta's report", extra={"limit": limit, "word": word, "reported_at": at.isoformat()})
+    return True
 
 
 def _recipient_key(portfolio: str, phone: str) -> tuple[str, int]:
@@ -133,9 +195,8 @@ def claim(recipient_phone: str, portfolio: str = PORTFOLIO, *, now: datetime | N
             log.info("tier limit reached", extra={"portfolio": portfolio, "used": len(live), "limit": limit})
             return False
         taken = {int(item.slot) for item in live}
-        free = [slot for slot in range(limit) if slot not in taken]
         # Concurrent claimers pick at random, so they rarely race for the same slot.
-        for slot in random.sample(free, min(SLOTS_PER_LOOK, len(free))):
+        for slot in _free_slots(limit, taken):
             outcome = _try_slot(portfolio, slot, recipient_phone, at)
             if outcome == "claimed":
                 _alert_if_near_limit(portfolio, len(live) + 1, limit, at)
@@ -144,6 +205,23 @@ def claim(recipient_phone: str, portfolio: str = PORTFOLIO, *, now: datetime | N
                 return True  # a concurrent claim for the same recipient won: they hold a slot
         # Every slot tried was taken meanwhile: look at the slots again.
     raise RuntimeError(f"could not claim a tier slot in {portfolio} after {MAX_LOOKS} looks")
+
+
+def _free_slots(limit: int, taken: set[int]) -> list[int]:
+    """Up to SLOTS_PER_LOOK free slot numbers below ``limit``, at random. With most slots free
+    they are drawn directly: a list of every slot number would cost a large limit (Meta's
+    unlimited) more than the whole claim."""
+    taken = {slot for slot in taken if slot < limit}  # slots above a lowered limit are not ours to pick
+    wanted = min(SLOTS_PER_LOOK, limit - len(taken))
+    if len(taken) * 2 < limit:
+        picked: set[int] = set()
+        while len(picked) < wanted:
+            slot = random.randrange(limit)
+            if slot not in taken:
+                picked.add(slot)
+        return list(picked)
+    free = [slot for slot in range(limit) if slot not in taken]
+    return random.sample(free, min(SLOTS_PER_LOOK, len(free)))
 
 
 def would_exceed(recipients: Iterable[str], portfolio: str = PORTFOLIO, *, now: datetime | None = None) -> int:
