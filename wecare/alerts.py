@@ -119,14 +119,14 @@ def record(
     return Outcome.PUBLISHED if _publish(alert, details or {}, at) else Outcome.UNPUBLISHED
 
 
-def _marker_key(kind: Kind, subject: str) -> str:
+def marker_key(kind: str, subject: str) -> str:
     return f"marker#{kind}#{subject}"
 
 
 def _count(kind: Kind, subject: str, summary: str, link: str, at: datetime) -> tuple[Alert, bool]:
     """Open this period's alert, or count this raise on it: (the alert, True when opened now)."""
     period = timedelta(minutes=settings.ALERT_REPEAT_MINUTES)
-    key = _marker_key(kind, subject)
+    key = marker_key(kind, subject)
     for _ in range(ATTEMPTS):
         alert = Alert(
             str(ULID.from_datetime(at)),

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from pynamodb.exceptions import DoesNotExist
+
+from wecare.alerts import marker_key
 from wecare.dynamo import Cursor, Page, not_expired
-from wecare.models import Alert
+from wecare.models import Alert, AlertMarker
 
 PAGE = 50
 STATES = ("all", "open", "acknowledged")
@@ -28,3 +31,12 @@ def alerts_page(*, kind: str = "", state: str = "all", cursor: str | None = None
     items = list(results)
     next_cursor = Cursor.encode(results.last_evaluated_key, scope=scope) if len(items) == limit else None
     return Page(items, next_cursor)
+
+
+def current(kind: str, subject: str) -> Alert | None:
+    """The alert of this kind and subject's latest period (still running or not), if any."""
+    try:
+        marker = AlertMarker.get(marker_key(kind, subject), consistent_read=True)
+        return Alert.get(marker.currentId, consistent_read=True)
+    except DoesNotExist:
+        return None
