@@ -48,7 +48,7 @@ def _list_url(filters: dict[str, str]) -> str:
 def alert_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request.GET)
     try:
-        page = alerts_page(**filters, cursor=request.GET.get("cursor"))
+        page = alerts_page(kind=filters["kind"], state=filters["state"], cursor=request.GET.get("cursor"))
     except InvalidCursor:
         return redirect(_list_url(filters))
     rows = [(alert, LABELS.get(alert.kind, alert.kind)) for alert in page.items]
