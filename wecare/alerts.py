@@ -124,58 +124,71 @@ def marker_key(kind: str, subject: str) -> str:
 
 
 def _count(kind: Kind, subject: str, summary: str, link: str, at: datetime) -> tuple[Alert, bool]:
-    """Open this period's alert, or count this raise on it: (the alert, True when opened now)."""
-    period = timedelta(minutes=settings.ALERT_REPEAT_MINUTES)
+    """Count this raise on the period's alert, or open the next period's: (the alert, True when
+    opened now). Repeats, the common case under a burst, are a read and an atomic ADD; only
+    opening a period is a transaction, whose condition one raiser wins."""
     key = marker_key(kind, subject)
     for _ in range(ATTEMPTS):
-        alert = Alert(
-            str(ULID.from_datetime(at)),
-            kind=str(kind),
-            subject=subject,
-            summary=summary,
-            link=link or None,
-            firstSeen=at,
-            lastSeen=at,
-            occurrences=1,
-            publishTriedAt=at,
-            expiresAt=at + RETENTION,
-        )
-        tx = transaction()
         try:
-            with tx:
-                # The marker and the alert together: a raiser who loses the marker's condition
-                # always finds the alert the marker names.
-                tx.update(
-                    AlertMarker(key),
-                    actions=[
-                        AlertMarker.currentId.set(alert.alertId),
-                        AlertMarker.periodEnds.set(at + period),
-                        AlertMarker.expiresAt.set(at + period + timedelta(days=1)),
-                    ],
-                    condition=AlertMarker.alertId.does_not_exist() | (AlertMarker.periodEnds <= at),
-                    label="marker",
-                )
-                tx.save(alert, condition=Alert.alertId.does_not_exist(), label="alert")
-            return alert, True
-        except TransactWriteError as exc:
-            if "marker" not in tx.failed_labels(exc):
-                if exc.cause_response_code == "TransactionCanceledException":
-                    continue  # a conflict with a concurrent raiser: look again
-                raise
-        try:
-            marker = AlertMarker.get(key, consistent_read=True)
+            marker: AlertMarker | None = AlertMarker.get(key, consistent_read=True)
         except DoesNotExist:
-            continue  # removed meanwhile (TTL): open the next period
-        if marker.periodEnds <= at:
-            continue  # the period ended meanwhile: open the next
-        current = Alert(marker.currentId)
-        if update_if(
-            current,
-            actions=[Alert.occurrences.add(1), Alert.lastSeen.set(at), Alert.summary.set(summary)],
-            condition=Alert.alertId.exists(),
-        ):
-            return current, False
+            marker = None
+        if marker is not None and marker.periodEnds > at:
+            current = Alert(marker.currentId)
+            if update_if(
+                current,
+                actions=[Alert.occurrences.add(1), Alert.lastSeen.set(at), Alert.summary.set(summary)],
+                condition=Alert.alertId.exists(),
+            ):
+                return current, False
+            # The marker names an alert that is gone (removed by hand): open a new period.
+        opened = _open(key, kind, subject, summary, link, at, marker)
+        if opened is not None:
+            return opened, True
+        # Another raiser opened the period meanwhile: count on theirs.
     raise RuntimeError(f"could not record alert {kind} {subject!r} after {ATTEMPTS} attempts")
+
+
+def _open(
+    key: str, kind: Kind, subject: str, summary: str, link: str, at: datetime, seen: AlertMarker | None
+) -> Alert | None:
+    """The next period's alert, written with its marker in one transaction, so a raiser who reads
+    the marker always finds the alert it names; None when another raiser changed the marker since
+    we read it (``seen``)."""
+    period = timedelta(minutes=settings.ALERT_REPEAT_MINUTES)
+    alert = Alert(
+        str(ULID.from_datetime(at)),
+        kind=str(kind),
+        subject=subject,
+        summary=summary,
+        link=link or None,
+        firstSeen=at,
+        lastSeen=at,
+        occurrences=1,
+        publishTriedAt=at,
+        expiresAt=at + RETENTION,
+    )
+    # The marker as we saw it: missing, or naming the alert we saw (whose period ended, or which is gone).
+    unchanged = AlertMarker.alertId.does_not_exist() if seen is None else AlertMarker.currentId == seen.currentId
+    tx = transaction()
+    try:
+        with tx:
+            tx.update(
+                AlertMarker(key),
+                actions=[
+                    AlertMarker.currentId.set(alert.alertId),
+                    AlertMarker.periodEnds.set(at + period),
+                    AlertMarker.expiresAt.set(at + period + timedelta(days=1)),
+                ],
+                condition=unchanged,
+                label="marker",
+            )
+            tx.save(alert, condition=Alert.alertId.does_not_exist(), label="alert")
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return None  # the marker changed, or a concurrent raiser's transaction conflicted
+        raise
+    return alert
 
 
 def _claim_retry(alert: Alert, at: datetime) -> bool:
