@@ -31,9 +31,11 @@ from datetime import timedelta
 
 from celery import Task, current_app
 from django.conf import settings
+from django.urls import reverse
 from ulid import ULID
 
 from wecare import aws
+from wecare.alerts import Kind, raise_alert
 from wecare.dynamo import not_expired, now
 from wecare.metrics import emit
 from wecare.models import DLQMessage
@@ -121,6 +123,12 @@ def park(*, work_queue: str, task: str, args: list | tuple, kwargs: dict, error:
         extra={"queue": dlq, "task": task, "dlq_message_id": parked.dlq_message_id, "error": parked.error},
     )
     emit("DeadLettered", 1, "Count", Queue=dlq)
+    raise_alert(
+        Kind.DLQ_PARKED,
+        dlq,
+        f"{task} kept failing and was parked on {dlq}: {parked.error}",
+        link=reverse("dynamo_admin:dlq"),
+    )
     return dlq_message_id
 
 

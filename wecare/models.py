@@ -1,4 +1,4 @@
-"""Platform tables: Users, AuditLogs, DLQMessages, SystemConfig (DynamoDB through PynamoDB).
+"""Platform tables: Users, AuditLogs, DLQMessages, SystemConfig, Alerts (DynamoDB through PynamoDB).
 
 Django's relational tables hold only auth, groups, sessions and the admin log; these hold the
 platform's own records.
@@ -82,3 +82,53 @@ class SystemConfig(DynamoModel):
     configValue = JSONAttribute()
     updatedBy = UnicodeAttribute()
     updatedAt = UTCDateTimeAttribute()
+
+
+class AlertListIndex(GlobalSecondaryIndex):
+    """Every alert, newest first: one partition (alerts are few: one per kind and subject per
+    period), sparse (only alerts carry ``listed``; their dedup markers do not)."""
+
+    class Meta:
+        index_name = "listed-alertId-index"
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)  # always "alert"
+    alertId = UnicodeAttribute(range_key=True)
+
+
+@register
+class Alert(DynamoModel):
+    """A critical error raised in one period (wecare/alerts.py), with how often it repeated in it.
+    Kept 90 days (TTL on expiresAt). Its kind and subject's dedup marker (``AlertMarker``) shares
+    the table."""
+
+    Meta = meta("Alerts")
+    alertId = UnicodeAttribute(hash_key=True)  # ULID of the first raise: sorts by time
+    listed = UnicodeAttribute(default="alert")
+    kind = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    summary = UnicodeAttribute()  # the latest raise's words
+    link = UnicodeAttribute(null=True)  # a path on this site
+    firstSeen = UTCDateTimeAttribute()
+    lastSeen = UTCDateTimeAttribute()
+    occurrences = NumberAttribute(default=1)  # raises in the period, this one included
+    publishedAt = UTCDateTimeAttribute(null=True)  # None: not on the SNS topic (yet)
+    publishTriedAt = UTCDateTimeAttribute(null=True)
+    publishError = UnicodeAttribute(null=True)
+    acknowledgedAt = UTCDateTimeAttribute(null=True)
+    acknowledgedBy = UnicodeAttribute(null=True)
+    expiresAt = TTLAttribute()
+
+    by_time = AlertListIndex()
+
+
+class AlertMarker(DynamoModel):
+    """The dedup marker of one kind and subject (key ``marker#{kind}#{subject}``, in the Alerts
+    table): which alert is the current period's, and when the period ends. A conditional write
+    on it decides which of several concurrent raisers opens the next period."""
+
+    Meta = meta("Alerts")
+    alertId = UnicodeAttribute(hash_key=True)
+    currentId = UnicodeAttribute()
+    periodEnds = UTCDateTimeAttribute()
+    expiresAt = TTLAttribute()

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import reverse
 
+from wecare.roles import Role, has_role
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -16,6 +18,7 @@ class NavItem:
     children: tuple[NavItem, ...] = ()
     kwargs: tuple[tuple[str, str], ...] = ()  # the URL's arguments, when one view serves several items
     query: str = ""  # a filter of the page, when several items are one page filtered (the inbox's channels)
+    role: Role = Role.VIEWER  # who sees it: an item a person's role cannot open is left out
 
     @property
     def url(self) -> str | None:
@@ -51,7 +54,11 @@ SIDEBAR: tuple[NavItem, ...] = (
     NavItem(
         "Operations",
         "dashboard:home",
-        children=(NavItem("Dashboard", "dashboard:home"),),
+        children=(
+            NavItem("Dashboard", "dashboard:home", role=Role.OPERATOR),
+            NavItem("Alerts", "alerts:list", role=Role.OPERATOR),
+        ),
+        role=Role.OPERATOR,
     ),
 )
 
@@ -60,13 +67,15 @@ def sidebar_items(request: HttpRequest) -> list[dict]:
     path = request.path
     items = []
     for item in SIDEBAR:
+        if not has_role(request.user, item.role):
+            continue
         url = item.url
         items.append(
             {
                 "label": item.label,
                 "url": url,
                 "active": bool(url and path.startswith(url)),
-                "children": [{"label": c.label, "url": c.url} for c in item.children],
+                "children": [{"label": c.label, "url": c.url} for c in item.children if has_role(request.user, c.role)],
                 "inbox": item.url_name == "inbox:list",  # the DM entry shows the inbox's unread count
             }
         )

@@ -286,6 +286,10 @@ SES_INBOUND_TOPIC_ARN = env_str("SES_INBOUND_TOPIC_ARN", default="")
 # environment variable: deployed environments always fetch them from AWS over HTTPS. The local stack's
 # settings (localaws/settings.py) read moto's instead; tests point it at their own certificate.
 SNS_CERT_LOADER = "messaging.inbound.sns_certs.fetch_from_aws"
+# Critical-error alerts (wecare/alerts.py): published to ALERTS_TOPIC_ARN (empty: SNS_TOPIC_ARN), at
+# most one per kind and subject every ALERT_REPEAT_MINUTES; repeats within it are counted on it.
+ALERTS_TOPIC_ARN = env_str("ALERTS_TOPIC_ARN", default="") or SNS_TOPIC_ARN
+ALERT_REPEAT_MINUTES = env_int("ALERT_REPEAT_MINUTES", default=60, minimum=1)
 BEDROCK_KB_ID = env_str("BEDROCK_KB_ID", default="FZBPKGTOYE")
 BEDROCK_AGENT_ID = env_str("BEDROCK_AGENT_ID", default="HQNT0JXN8G")
 BEDROCK_AGENT_ALIAS_ID = env_str("BEDROCK_AGENT_ALIAS_ID", default="")

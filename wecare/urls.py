@@ -19,6 +19,7 @@ urlpatterns = [
     path("bulk/", include("bulk.urls")),
     path("agent/", include("ai.urls")),
     path("dashboard/", include("messaging.dashboard.urls")),
+    path("alerts/", include("wecare.alerts_urls")),
     path("dm/work/", include("messaging.inbox.work_urls")),  # before the inbox's own dm/<conversation>/ patterns
     path("dm/", include("messaging.inbox.urls")),  # the one inbox; /dm/whatsapp/, /dm/sms/… redirect into it
     path("webhooks/sns/", sns_webhook, name="sns_webhook"),  # public: authenticated by the SNS signature

@@ -32,6 +32,7 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 
+from wecare import alerts
 from wecare.aws import endpoint_for, shared_client
 
 
@@ -135,6 +136,8 @@ def _from_client_error(exc: ClientError) -> BedrockError:
         return BedrockUnavailable(code, message)
     if isinstance(exc, EventStreamError) and code.lower() not in _REFUSED_MIDWAY:
         return BedrockUnavailable(code, message)
+    # Refused credentials or permissions stop every draft until a person acts: alert them.
+    alerts.provider_refused("bedrock", code, message)
     return BedrockRefused(code, message)
 
 

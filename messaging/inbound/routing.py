@@ -3,6 +3,7 @@
 SES event notifications (bounces, complaints, deliveries) and SES inbound mail, possibly on
 different topics. Each kind is told apart by the shape of its JSON, never by the topic, because
 an operator may point several of them at one topic (docs/design/inbound.md, "One webhook, five kinds").
+The platform's own alerts come back on the topic they are published to, and are recognised too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import StrEnum
 from celery import Task
 
 from messaging.inbound import email_events, email_inbound, process, sms_events, sms_inbound
+from wecare import alerts
 
 
 class Kind(StrEnum):
@@ -23,6 +25,9 @@ class Kind(StrEnum):
     EMAIL_INBOUND = "email_inbound"  # SES receiving: {"notificationType": "Received", "receipt", "mail"}
 
 
+# The tier alert as it was published before wecare.alerts (still on the topic during a deploy).
+TIER_ALERT_EVENT = "whatsapp.tier.threshold"
+
 # The task of each kind; every one takes (message, sns_message_id), runs on inbound-queue
 # (settings.CELERY_TASK_ROUTES), retries and then parks on inbound-dlq (wecare.dlq).
 TASKS: dict[Kind, Task] = {
@@ -32,6 +37,20 @@ TASKS: dict[Kind, Task] = {
     Kind.EMAIL_EVENT: email_events.process_email_event,
     Kind.EMAIL_INBOUND: email_inbound.process_email_inbound,
 }
+
+
+def is_own_alert(message: str) -> bool:
+    """Whether the message is the platform's own alert (wecare/alerts.py), come back from the topic
+    it was published to, which the webhook subscribes to as well. Acknowledged without a task:
+    ``classify`` would call it WhatsApp, the task would park it as malformed, and the park raises
+    another alert, which comes back here... (docs/design/operations.md, "Alerts")."""
+    try:
+        body = json.loads(message)
+    except ValueError:
+        return False
+    if alerts.is_own(body):
+        return True
+    return isinstance(body, dict) and body.get("event") == TIER_ALERT_EVENT and "portfolio" in body
 
 
 def classify(message: str) -> Kind:

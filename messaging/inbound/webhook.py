@@ -4,7 +4,8 @@ Public, because SNS cannot log in: the signature is the authentication (``messag
 Anything unverified gets 403 and one log line, and nothing else happens. A verified notification
 is handed to the task of its kind (``messaging/inbound/routing.py``) and answered 200 at once,
 also when the event turns out to be a duplicate or unusable (the task decides that), so SNS stops
-retrying; only a failure to queue it answers 503, so that SNS does retry.
+retrying; only a failure to queue it answers 503, so that SNS does retry. The platform's own
+alerts, back from the topic they were published to, are answered 200 with no task at all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from messaging.inbound import sns
-from messaging.inbound.routing import TASKS, classify
+from messaging.inbound.routing import TASKS, classify, is_own_alert
 from wecare import jsonlimits
 from wecare.aws import client
 from wecare.bodylimits import declared_length
@@ -75,6 +76,9 @@ def _printable(value: object) -> str | None:
 
 
 def hand_off(message: sns.SnsMessage) -> JsonResponse:
+    if is_own_alert(message.message):  # published by us to a topic we also receive: nothing to do
+        log.info("own alert acknowledged", extra={"snsMessageId": message.message_id})
+        return JsonResponse({"status": "ignored"})
     try:
         TASKS[classify(message.message)].delay(message=message.message, sns_message_id=message.message_id)
     except Exception:  # broker down, SQS throttled…: the event is not lost, SNS retries on 5xx

@@ -5,7 +5,6 @@ in a moving 24 h, per business portfolio, kept exact under concurrency by number
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -15,9 +14,11 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 from django.conf import settings
+from django.urls import reverse
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from messaging.models import TierSlot
+from wecare import alerts
 from wecare.aws import client
 from wecare.dynamo import now as utcnow
 from wecare.models import SystemConfig
@@ -256,7 +257,8 @@ def _alert_if_near_limit(portfolio: str, seen: int, limit: int, at: datetime) ->
 
 def _alert_once(portfolio: str, seen: int, limit: int, at: datetime) -> bool:
     """Publish one alert per portfolio per 24 h: a marker item written with a condition decides
-    which of several concurrent claimers publishes."""
+    which of several concurrent claimers raises it (wecare.alerts stores it for the Alerts page
+    and publishes it to the topic, with this message's fields)."""
     marker = TierSlot(*_alert_key(portfolio), claimedAt=at, expiresAt=at + WINDOW)
     try:
         marker.save(condition=_free_or_expired(at))
@@ -264,29 +266,23 @@ def _alert_once(portfolio: str, seen: int, limit: int, at: datetime) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False  # alerted within the last 24 h
         raise
-    message = {
+    text = f"WhatsApp messaging limit: {seen} of {limit} unique users reached in the last 24 h."
+    details = {
         "event": "whatsapp.tier.threshold",
         "portfolio": portfolio,
         "used": seen,
         "limit": limit,
         "threshold": ALERT_AT,
         "at": at.isoformat(),
-        "text": f"WhatsApp messaging limit: {seen} of {limit} unique users reached in the last 24 h.",
+        "text": text,
     }
-    try:
-        # No Subject: the local SNS signs deliveries without it (see DESIGN, known quirks).
-        client("sns").publish(
-            TopicArn=settings.SNS_TOPIC_ARN,
-            Message=json.dumps(message),
-            MessageAttributes={"event": {"DataType": "String", "StringValue": message["event"]}},
-        )
-    except Exception:
+    link = reverse("dashboard:home")  # its "WhatsApp tier use" section
+    outcome = alerts.record(alerts.Kind.TIER_USE, portfolio, text, link=link, details=details, at=at)
+    if outcome is alerts.Outcome.UNPUBLISHED:
         # Take the marker back so a later claim tries again, rather than staying silent 24 h.
-        log.exception("tier alert not published", extra={"portfolio": portfolio})
         try:
             marker.delete(condition=TierSlot.claimedAt == at)
         except Exception:
             log.exception("tier alert marker not removed", extra={"portfolio": portfolio})
         return False
-    log.warning("tier alert published", extra={"portfolio": portfolio, "used": seen, "limit": limit})
-    return True
+    return outcome is alerts.Outcome.PUBLISHED

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
@@ -42,6 +43,7 @@ from messaging.tests.sns_signing import (
 )
 from messaging.whatsapp_table import WaMessage
 from wecare import dlq
+from wecare.alerts import Kind, raise_alert
 from wecare.aws import client as aws_client
 from wecare.tests.hypothesis_profiles import examples
 
@@ -557,6 +559,21 @@ def test_moto_publishing_to_the_topic_reaches_the_task_through_the_verified_webh
 
     assert [r.getMessage() for r in caplog.records if r.name == "messaging.sns"] == []
     handed_off.assert_called_once_with(message=event, sns_message_id=published["MessageId"])
+
+
+def test_our_own_alerts_come_back_from_the_topic_and_are_acknowledged_without_a_task(
+    subscribed_live_server, topic, handed_off, caplog
+):
+    # The webhook subscribes to the topic alerts are published to. Read as a WhatsApp event, an
+    # alert would be parked as malformed, and the park would raise another alert, round and round.
+    tier_alert_before_alerts = {"event": "whatsapp.tier.threshold", "portfolio": "default", "used": 4, "limit": 5}
+    with caplog.at_level("INFO", logger="messaging.sns"):
+        assert raise_alert(Kind.JOB_FAILED, f"loop-{uuid.uuid4().hex[:10]}", "a bulk job failed")
+        subscribed_live_server.publish(TopicArn=topic, Message=json.dumps(tier_alert_before_alerts))
+
+    acknowledged = [r for r in caplog.records if r.name == "messaging.sns"]
+    assert [r.getMessage() for r in acknowledged] == ["own alert acknowledged"] * 2  # verified, then let go
+    handed_off.assert_not_called()
 
 
 def test_moto_leaves_a_subject_out_of_what_it_signs_so_that_message_is_refused(

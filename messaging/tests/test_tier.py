@@ -16,6 +16,8 @@ from django.conf import settings as django_settings
 
 from messaging.models import TierSlot
 from messaging.outbound import tier
+from wecare import alerts_queries
+from wecare.alerts import Kind
 from wecare.aws import client
 from wecare.dynamo import now as utcnow
 from wecare.models import SystemConfig
@@ -107,6 +109,10 @@ def test_eight_concurrent_claims_with_limit_five_admit_exactly_five_and_alert_on
     assert len(sent) == 1
     assert (sent[0]["event"], sent[0]["limit"]) == ("whatsapp.tier.threshold", 5)
     assert sent[0]["used"] >= 4
+    # Raised through wecare.alerts: stored for the Alerts page, the message carrying its fields too.
+    stored = alerts_queries.current(Kind.TIER_USE, where)
+    assert stored is not None and (stored.alertId, stored.occurrences) == (sent[0]["alertId"], 1)
+    assert (sent[0]["kind"], sent[0]["subject"]) == ("whatsapp.tier", where)
 
 
 def test_the_same_recipient_claimed_concurrently_takes_one_slot(limit_5):

@@ -8,8 +8,10 @@ import pytest
 from celery import shared_task
 from django.core.management import call_command
 
-from wecare import aws, dlq
+from wecare import alerts_queries, aws, dlq
+from wecare.alerts import Kind
 from wecare.celery import app
+from wecare.dynamo import now
 from wecare.models import AuditLog, DLQMessage
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +79,15 @@ def test_a_permanent_error_is_parked_at_once_without_retries():
     assert ATTEMPTS["p"] == 1
     (body,) = _bodies()
     assert body["task"] == "wecare.tests.hopeless" and "PermanentError: p can never work" in body["error"]
+
+
+def test_a_parked_task_raises_the_dead_letter_alert_linking_to_the_dlq_page():
+    started = now()
+    hopeless.delay("alerted")
+    alert = alerts_queries.current(Kind.DLQ_PARKED, "default-dlq")
+    assert alert is not None and alert.lastSeen >= started  # this park raised it (or counted on it)
+    assert "wecare.tests.hopeless" in alert.summary and "alerted can never work" in alert.summary
+    assert alert.link == "/admin/dynamo/dlq/"
 
 
 def test_a_task_that_recovers_within_its_retries_is_not_parked():

@@ -109,6 +109,7 @@ SKIP = {
     "ai:suggestion_send": "POST only",
     "ai:suggestion_discard": "POST only",
     "ai:suggestion_rate": "POST only",
+    "alerts:acknowledge": "POST only",
     "ai:suggestion_use": "POST only",
 }
 SKIP_PREFIXES = {"api/": "the JSON API and its docs (Swagger UI, loaded from a CDN)"}
@@ -129,6 +130,7 @@ AXE_PAGES = {
     "contacts:import",
     "messaging:templates",
     "messaging:usage",
+    "alerts:list",
     "bulk:list",
     "bulk:new",
     "bulk:new_message",

@@ -55,6 +55,7 @@ def test_the_sidebar_lists_every_area_and_marks_those_not_built_as_coming(login_
         "Agent",
         "Operations",
         "Dashboard",
+        "Alerts",
     ]
 
     for label in NOT_BUILT:

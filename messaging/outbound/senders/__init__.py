@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 
@@ -11,6 +13,7 @@ from messaging.outbound.senders.dry_run import DryRunClient
 from messaging.outbound.senders.email import EmailSender
 from messaging.outbound.senders.sms import SmsSender
 from messaging.outbound.senders.whatsapp import MediaRefreshed, WhatsAppSender
+from wecare import alerts
 from wecare.aws import client
 
 SENDERS: dict[str, Sender] = {"whatsapp": WhatsAppSender(), "sms": SmsSender(), "email": EmailSender()}
@@ -29,11 +32,24 @@ def provider_client(service: str):
     return DryRunClient(service)
 
 
+@contextmanager
+def _alert_on_refused_credentials(service: str) -> Iterator[None]:
+    """A provider refusing our credentials or permissions fails every send until a person acts:
+    raise the alert (deduplicated) and let the error take its usual way to the record."""
+    try:
+        yield
+    except SendError as error:
+        if error.permanent:
+            alerts.provider_refused(service, str(error.details.get("code", "")), str(error.details.get("message", "")))
+        raise
+
+
 def prepare(out: Outbound) -> None:
     """What ``out`` needs before its rate token is taken (a WhatsApp media id, uploaded once per
     file and number): a slow upload, or the wait for another worker's, then spends no token."""
     sender = SENDERS[out.channel]
-    sender.prepare(out, provider_client(sender.service))
+    with _alert_on_refused_credentials(sender.service):
+        sender.prepare(out, provider_client(sender.service))
 
 
 def deliver(out: Outbound, *, call_by: float | None = None) -> SendResult:
@@ -42,13 +58,15 @@ def deliver(out: Outbound, *, call_by: float | None = None) -> SendResult:
     sender = SENDERS[out.channel]
     provider = provider_client(sender.service)
     # Done already when ``prepare`` ran before the token (dispatch); here for callers that did not.
-    sender.prepare(out, provider)
+    with _alert_on_refused_credentials(sender.service):
+        sender.prepare(out, provider)
     started = time.time()
     # Checked here, next to the call, so a thread that woke late never sends on an old token.
     if call_by is not None and started >= call_by:
         raise TokenExpired(f"token whose call had to start by {call_by:.3f} expired")
     try:
-        result = sender.send(out, provider)
+        with _alert_on_refused_credentials(sender.service):
+            result = sender.send(out, provider)
     except MediaRefreshed as refreshed:
         # The refused call spent this token; the one retry goes on a new one, like a late token.
         raise TokenExpired("media id was stale and was uploaded again; send again on a new token") from refreshed
