@@ -87,3 +87,49 @@ def test_only_an_admin_may_name_numbers(client_for, request, who):
     client = client_for(request.getfixturevalue(who))
     assert client.get(INDEX).status_code == 403
     assert client.post(f"{INDEX}{WHATSAPP}/", {"name": "X"}).status_code == 403
+
+
+# --- names from AWS (GetLinkedWhatsAppBusinessAccountPhoneNumber, the local fake over HTTP) ---------
+
+REFRESHED = "WECARE.DIGITAL Sales · +1 415-555-0000"  # the fake's first linked number (localaws/fakeaws/account.py)
+
+
+def test_whatsapp_numbers_take_their_names_from_aws_which_win_over_an_admins(fake_aws_clean, admin_user):
+    business_numbers.save(WHATSAPP, name="Sales", phone="+919876500001", user=admin_user)
+    business_numbers.save(settings.SMS_POOL_ID, name="Promotions", phone="", user=admin_user)
+
+    assert business_numbers.refresh_from_aws() == len(settings.WHATSAPP_PHONE_NUMBER_IDS)
+
+    asked = [c["params"]["id"] for c in fake_aws_clean.calls("GetLinkedWhatsAppBusinessAccountPhoneNumber")]
+    assert asked == settings.WHATSAPP_PHONE_NUMBER_IDS
+    assert business_numbers.label(WHATSAPP) == REFRESHED
+    number = business_numbers.get(WHATSAPP)
+    assert number is not None and number.from_aws and number.quality == "GREEN"
+    assert (number.name, number.phone) == ("Sales", "+919876500001")  # kept, shown only without AWS's
+    # SMS and email have no display name at AWS: the admin's stays what pages show.
+    assert business_numbers.label(settings.SMS_POOL_ID).startswith("Promotions")
+    # An admin's save afterwards changes the admin's name only; AWS's still wins.
+    business_numbers.save(WHATSAPP, name="Front desk", phone="", user=admin_user)
+    assert business_numbers.label(WHATSAPP) == REFRESHED
+    assert business_numbers.get(WHATSAPP).name == "Front desk"  # type: ignore[union-attr]
+
+
+def test_a_number_aws_does_not_answer_for_keeps_its_name_and_the_others_are_refreshed(fake_aws_clean, admin_user):
+    business_numbers.save(WHATSAPP, name="Sales", phone="", user=admin_user)
+    fake_aws_clean.fail("GetLinkedWhatsAppBusinessAccountPhoneNumber", "ResourceNotFoundException")
+
+    assert business_numbers.refresh_from_aws() == len(settings.WHATSAPP_PHONE_NUMBER_IDS) - 1
+
+    assert business_numbers.label(WHATSAPP) == "Sales"
+    second = settings.WHATSAPP_PHONE_NUMBER_IDS[1]
+    assert business_numbers.label(second) == "WECARE.DIGITAL Support · +1 415-555-0001"
+
+
+def test_pages_label_a_number_by_its_name_from_aws(fake_aws_clean, client_for, operator):
+    business_numbers.refresh_from_aws()
+    from django.template import Context, Template
+
+    rendered = Template("{% load business_numbers %}{{ n|business_number }}").render(Context({"n": WHATSAPP}))
+    assert rendered == REFRESHED
+    # The Agent page lists every WhatsApp number by its label.
+    assert REFRESHED in client_for(operator).get("/agent/personas/").content.decode()
