@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -62,6 +63,10 @@ class BusinessNumber:
     @property
     def label(self) -> str:
         return label_for(self.sender, self.shown_name, self.shown_phone)
+
+    @property
+    def refreshed(self) -> datetime | None:
+        return datetime.fromisoformat(self.refreshed_at) if self.refreshed_at else None
 
 
 _cache: dict[str, WaBusinessNumber] = {}

@@ -133,3 +133,18 @@ def test_pages_label_a_number_by_its_name_from_aws(fake_aws_clean, client_for, o
     assert rendered == REFRESHED
     # The Agent page lists every WhatsApp number by its label.
     assert REFRESHED in client_for(operator).get("/agent/personas/").content.decode()
+
+
+def test_an_admin_refreshes_from_aws_on_the_page_which_says_where_each_name_comes_from(
+    fake_aws_clean, client_for, admin_user
+):
+    client = client_for(admin_user)
+    assert "not named yet" in client.get(INDEX).content.decode()
+    assert client.post(INDEX).status_code == 302
+    listing = client.get(INDEX).content.decode()
+    assert REFRESHED in listing and "(quality GREEN)" in listing
+    assert f'href="{INDEX}{WHATSAPP}/profile/"' in listing
+    assert "AWS names this number" in client.get(f"{INDEX}{WHATSAPP}/").content.decode()
+    day = now().strftime("%Y-%m-%d")
+    refreshes = list(AuditLog.by_day.query(day, filter_condition=AuditLog.action == "business_number.refresh"))
+    assert refreshes and refreshes[-1].details["refreshed"] == len(settings.WHATSAPP_PHONE_NUMBER_IDS)
