@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from celery import current_app
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.template import Context, Template
 
 from messaging import business_numbers
 from messaging.whatsapp_table import WaBusinessNumber
@@ -48,8 +52,6 @@ def test_a_named_number_reads_as_name_and_phone_and_the_name_alone_without_a_pho
 
 
 def test_the_template_filter_names_the_number(admin_user):
-    from django.template import Context, Template
-
     business_numbers.save(WHATSAPP, name="Support", phone="+919876500002", user=admin_user)
     rendered = Template("{% load business_numbers %}{{ n|business_number }}").render(Context({"n": WHATSAPP}))
     assert rendered == "Support · +91 98765 00002"
@@ -127,8 +129,6 @@ def test_a_number_aws_does_not_answer_for_keeps_its_name_and_the_others_are_refr
 
 def test_pages_label_a_number_by_its_name_from_aws(fake_aws_clean, client_for, operator):
     business_numbers.refresh_from_aws()
-    from django.template import Context, Template
-
     rendered = Template("{% load business_numbers %}{{ n|business_number }}").render(Context({"n": WHATSAPP}))
     assert rendered == REFRESHED
     # The Agent page lists every WhatsApp number by its label.
@@ -148,3 +148,15 @@ def test_an_admin_refreshes_from_aws_on_the_page_which_says_where_each_name_come
     day = now().strftime("%Y-%m-%d")
     refreshes = list(AuditLog.by_day.query(day, filter_condition=AuditLog.action == "business_number.refresh"))
     assert refreshes and refreshes[-1].details["refreshed"] == len(settings.WHATSAPP_PHONE_NUMBER_IDS)
+
+
+def test_the_command_and_the_beat_task_refresh_and_the_command_fails_when_a_number_was_not(fake_aws_clean):
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "messaging.refresh_business_numbers" in schedule
+    assert current_app.tasks["messaging.refresh_business_numbers"].apply().get() == len(
+        settings.WHATSAPP_PHONE_NUMBER_IDS
+    )
+    call_command("refresh_business_numbers")
+    fake_aws_clean.fail("GetLinkedWhatsAppBusinessAccountPhoneNumber", "AccessDeniedException")
+    with pytest.raises(CommandError, match="some numbers were not refreshed"):
+        call_command("refresh_business_numbers")
