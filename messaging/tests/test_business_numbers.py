@@ -142,7 +142,7 @@ def test_an_admin_refreshes_from_aws_on_the_page_which_says_where_each_name_come
     assert "not named yet" in client.get(INDEX).content.decode()
     assert client.post(INDEX).status_code == 302
     listing = client.get(INDEX).content.decode()
-    assert REFRESHED in listing and "(quality GREEN)" in listing
+    assert REFRESHED in listing and "from AWS" in listing and "quality GREEN" in listing
     assert f'href="{INDEX}{WHATSAPP}/profile/"' in listing
     assert "AWS names this number" in client.get(f"{INDEX}{WHATSAPP}/").content.decode()
     day = now().strftime("%Y-%m-%d")
