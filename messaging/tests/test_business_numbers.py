@@ -114,6 +114,10 @@ def test_whatsapp_numbers_take_their_names_from_aws_which_win_over_an_admins(fak
     business_numbers.save(WHATSAPP, name="Front desk", phone="", user=admin_user)
     assert business_numbers.label(WHATSAPP) == REFRESHED
     assert business_numbers.get(WHATSAPP).name == "Front desk"  # type: ignore[union-attr]
+    # Meta approves a new display name: the next refresh brings it to every label.
+    fake_aws_clean.rename_number(WHATSAPP, "WECARE.DIGITAL Care")
+    business_numbers.refresh_from_aws()
+    assert business_numbers.label(WHATSAPP) == "WECARE.DIGITAL Care · +1 415-555-0000"
 
 
 def test_a_number_aws_does_not_answer_for_keeps_its_name_and_the_others_are_refreshed(fake_aws_clean, admin_user):
