@@ -52,6 +52,14 @@ def _web_address(label: str) -> forms.URLField:
     )
 
 
+class _LinesField(forms.CharField):
+    """Text of several lines, its line breaks counted as one character each as the browser's
+    maxlength counts them (a form posts them as CR LF)."""
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
 class BusinessProfileForm(forms.Form):
     """A WhatsApp number's business profile, within Meta's limits (messaging/business_profile.py)."""
 
@@ -61,7 +69,7 @@ class BusinessProfileForm(forms.Form):
         label="About",
         help_text=f"One line under the profile picture, up to {business_profile.MAX_ABOUT} characters.",
     )
-    description = forms.CharField(
+    description = _LinesField(
         required=False,
         max_length=business_profile.MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -20,7 +20,7 @@ WHATSAPP = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
 PAGE = f"/admin/business-numbers/{WHATSAPP}/profile/"
 FILLED = {
     "about": "Care, delivered.",
-    "description": "We deliver medicines.\nOpen every day.",
+    "description": "We deliver medicines.\r\nOpen every day.",  # as a browser posts a textarea
     "address": "1 MG Road, Pune 411001",
     "email": "hello@wecare.digital",
     "website_1": "https://wecare.digital",
@@ -79,6 +79,12 @@ def test_each_save_is_a_version_saying_who_changed_which_field_and_it_waits_to_b
     page = client.get(PAGE).content.decode()
     assert "Not yet." in page and "has no operation that sets one" in page and "WhatsApp Manager" in page
     assert "care@wecare.digital" in page and "Medical and health" in page
+
+
+def test_a_description_of_as_many_characters_as_meta_allows_is_taken_whatever_its_line_breaks(client_for, admin_user):
+    lines = "\r\n".join(["x" * 100] * 5) + "\r\n" + "y" * 7  # 512 characters once each break is one
+    assert client_for(admin_user).post(PAGE, {**FILLED, "description": lines, "version": 0}).status_code == 302
+    assert len(business_profile.load(WHATSAPP).description) == business_profile.MAX_DESCRIPTION
 
 
 @pytest.mark.parametrize(
