@@ -57,7 +57,7 @@ class _LinesField(forms.CharField):
     maxlength counts them (a form posts them as CR LF)."""
 
     def to_python(self, value: Any) -> str:
-        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+        return (super().to_python(value) or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 class BusinessProfileForm(forms.Form):
