@@ -1,8 +1,8 @@
 """Business numbers by name: the display name and phone number of each allowlisted sender (a
 WhatsApp phone-number id, the SMS pool or one of its numbers, the SES address), so every page says
-"Sales · +91 98765 00001" rather than an internal id. A WhatsApp number's come from AWS
-(``refresh_from_aws``, hourly and on demand); an admin names the others, and a WhatsApp number AWS has
-not described yet, on an audited page (/admin/business-numbers/). Stored as one
+"Sales · +91 98765 00001" rather than an internal id. A WhatsApp number's name and phone come from
+AWS (``refresh_from_aws``, hourly and on demand); an admin names the others, and a WhatsApp number
+AWS has not described yet, on an audited page (/admin/business-numbers/). Stored as one
 ``BUSINESS_NUMBER#{sender}`` item each in the WhatsApp table. Why and how: docs/design/business-numbers.md.
 """
 
@@ -184,9 +184,8 @@ def save(sender: str, *, name: str, phone: str, user: Any) -> BusinessNumber:
             _set_or_remove(WaBusinessNumber.displayName, name),
             _set_or_remove(WaBusinessNumber.phone, phone),
             WaBusinessNumber.updatedBy.set(audit.actor_id(user)),
-            WaBusinessNumber.receivedAt.set(
-                now().isoformat()
-            ),  # when it last changed; lists them on the itemType index
+            # When it last changed: lists them on the itemType index.
+            WaBusinessNumber.receivedAt.set(now().isoformat()),
         ]
     )
     forget_cache()
