@@ -13,6 +13,7 @@ from django.template import Context, Template
 
 from messaging import business_numbers
 from messaging.whatsapp_table import WaBusinessNumber
+from wecare.alerts import Kind
 from wecare.dynamo import now
 from wecare.models import AuditLog
 
@@ -164,3 +165,19 @@ def test_the_command_and_the_beat_task_refresh_and_the_command_fails_when_a_numb
     fake_aws_clean.fail("GetLinkedWhatsAppBusinessAccountPhoneNumber", "AccessDeniedException")
     with pytest.raises(CommandError, match="some numbers were not refreshed"):
         call_command("refresh_business_numbers")
+
+
+def test_aws_refusing_the_role_raises_one_alert_and_asks_no_further(fake_aws_clean, monkeypatch):
+    # What becomes of an alert (stored, deduplicated, published) is wecare/alerts.py's and tested
+    # there; here only that this refusal raises one, through the interface every part calls.
+    raised: list[tuple] = []
+    monkeypatch.setattr(business_numbers, "raise_alert", lambda *args, **kw: raised.append((*args, kw)) or True)
+    fake_aws_clean.fail("GetLinkedWhatsAppBusinessAccountPhoneNumber", "AccessDeniedException", times=5)
+
+    assert business_numbers.refresh_from_aws() == 0
+
+    # The refused role would refuse every number alike: the first refusal is the only call.
+    assert len(fake_aws_clean.calls("GetLinkedWhatsAppBusinessAccountPhoneNumber")) == 1
+    [(kind, subject, summary, options)] = raised
+    assert (kind, subject, options) == (Kind.PROVIDER_AUTH, "socialmessaging", {"link": INDEX})
+    assert "AccessDeniedException" in summary
