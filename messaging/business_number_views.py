@@ -30,10 +30,13 @@ def number_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Refreshed {refreshed} WhatsApp numbers from AWS.")
         return redirect("business_numbers:list")
+    numbers = business_numbers.allowlisted()
+    # Each WhatsApp number's profile state beside its link, so a profile waiting to be applied shows.
+    profiles = {n.sender: business_profile.load(n.sender).applied_state for n in numbers if n.channel == "whatsapp"}
     context = {
         **admin.site.each_context(request),
         "title": "Business numbers",
-        "numbers": business_numbers.allowlisted(),
+        "rows": [(n, profiles.get(n.sender, "")) for n in numbers],
     }
     return render(request, "admin/business_numbers/list.html", context)
 

@@ -76,6 +76,7 @@ def test_each_save_is_a_version_saying_who_changed_which_field_and_it_waits_to_b
     assert business_profile.load(WHATSAPP).version == 2
     assert [e.details["version"] for e in audited("business_profile.set")][-2:] == [1, 2]
 
+    assert "business profile</a> (pending)" in client.get("/admin/business-numbers/").content.decode()
     page = client.get(PAGE).content.decode()
     assert "Not yet." in page and "has no operation that sets one" in page and "WhatsApp Manager" in page
     assert "care@wecare.digital" in page and "Medical and health" in page
