@@ -59,7 +59,7 @@ def unnamed_numbers():
 
 
 def test_it_names_the_demo_business_numbers_and_keeps_a_name_an_admin_set(
-    unnamed_numbers, admin_user, settings, fake_aws
+    unnamed_numbers, admin_user, settings, fake_aws_clean
 ):
     first, second = settings.WHATSAPP_PHONE_NUMBER_IDS[:2]
     pool = settings.SMS_POOL_ID

@@ -119,6 +119,7 @@ def test_whatsapp_numbers_take_their_names_from_aws_which_win_over_an_admins(fak
     fake_aws_clean.rename_number(WHATSAPP, "WECARE.DIGITAL Care")
     business_numbers.refresh_from_aws()
     assert business_numbers.label(WHATSAPP) == "WECARE.DIGITAL Care · +1 415-555-0000"
+    fake_aws_clean.reset()  # the fake's names back for the tests after this one
 
 
 def test_a_number_aws_does_not_answer_for_keeps_its_name_and_the_others_are_refreshed(fake_aws_clean, admin_user):
@@ -172,11 +173,12 @@ def test_aws_refusing_the_role_raises_one_alert_and_asks_no_further(fake_aws_cle
     # there; here only that this refusal raises one, through the interface every part calls.
     raised: list[tuple] = []
     monkeypatch.setattr(business_numbers, "raise_alert", lambda *args, **kw: raised.append((*args, kw)) or True)
-    fake_aws_clean.fail("GetLinkedWhatsAppBusinessAccountPhoneNumber", "AccessDeniedException", times=5)
+    fake_aws_clean.fail("GetLinkedWhatsAppBusinessAccountPhoneNumber", "AccessDeniedException")  # the next call only
 
     assert business_numbers.refresh_from_aws() == 0
 
-    # The refused role would refuse every number alike: the first refusal is the only call.
+    # The refused role would refuse every number alike: the first refusal is the only call (the
+    # second number would have been answered).
     assert len(fake_aws_clean.calls("GetLinkedWhatsAppBusinessAccountPhoneNumber")) == 1
     [(kind, subject, summary, options)] = raised
     assert (kind, subject, options) == (Kind.PROVIDER_AUTH, "socialmessaging", {"link": INDEX})
