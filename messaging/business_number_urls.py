@@ -1,4 +1,5 @@
-"""Admin pages for the business numbers' names (mounted under /admin/business-numbers/)."""
+"""Admin pages for the business numbers' names and the WhatsApp numbers' business profiles (mounted
+under /admin/business-numbers/)."""
 
 from django.urls import path
 
@@ -9,4 +10,5 @@ app_name = "business_numbers"
 urlpatterns = [
     path("", views.number_list, name="list"),
     path("<str:sender>/", views.number_edit, name="edit"),
+    path("<str:sender>/profile/", views.profile_edit, name="profile"),
 ]

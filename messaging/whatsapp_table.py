@@ -181,6 +181,12 @@ class WaBusinessProfile(WhatsAppItem, discriminator="BUSINESS_PROFILE"):
     appliedAt = UnicodeAttribute(null=True)
     appliedBy = UnicodeAttribute(null=True)
     versionHistory: ListAttribute[Any] = ListAttribute(null=True)
+    # Added to the layout (nothing renamed): the version each save and applied mark moves on, so
+    # two admins editing at once cannot overwrite each other (messaging/business_profile.py), and
+    # who saved last.
+    profileVersion = NumberAttribute(null=True)
+    updatedAt = UnicodeAttribute(null=True)
+    updatedBy = UnicodeAttribute(null=True)
 
 
 class WaWelcomeConfig(WhatsAppItem, discriminator="WELCOME_CONFIG"):
@@ -232,6 +238,12 @@ class WaBusinessNumber(WhatsAppItem, discriminator="BUSINESS_NUMBER"):
     displayName = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)  # E.164
     updatedBy = UnicodeAttribute(null=True)
+    # A WhatsApp number as AWS describes it (GetLinkedWhatsAppBusinessAccountPhoneNumber), copied
+    # by each refresh; these win over the admin's name above (docs/design/business-numbers.md).
+    awsDisplayName = UnicodeAttribute(null=True)
+    awsPhone = UnicodeAttribute(null=True)  # E.164 when it reads as one, else as AWS wrote it
+    awsQualityRating = UnicodeAttribute(null=True)
+    awsRefreshedAt = UnicodeAttribute(null=True)
 
 
 class WaPaymentConfig(WhatsAppItem, discriminator="PAYMENT_CONFIG"):

@@ -396,6 +396,9 @@ CELERY_BEAT_SCHEDULE = {
     # Numbers AWS lists as opted out of SMS whose contacts are still opted in (listed from the
     # console, or before the platform knew) get SMS consent off (contacts/sms_opt_out_sync.py).
     "reconcile-sms-opt-outs": {"task": "contacts.reconcile_sms_opt_outs", "schedule": 60 * 60},
+    # A WhatsApp number's display name and phone, as Meta approved them, copied from AWS for every
+    # page's labels (messaging/business_numbers.py); a name change also refreshes them at once.
+    "refresh-business-numbers": {"task": "messaging.refresh_business_numbers", "schedule": 60 * 60},
 }
 CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},

@@ -19,6 +19,10 @@ DEFAULT_PHONE_NUMBER_IDS = (
     "phone-number-id-1447bc72d1b040f4bf2341c9e04b2e06",
 )
 ACCOUNT_ID = "123456789012"  # moto's account, as on the rest of the local stack
+# The display names Meta approved for the linked numbers, in the allowlist's order; a number past
+# these is named after the business alone. The demo's pages show them (docs/design/business-numbers.md).
+DISPLAY_NAMES = ("WECARE.DIGITAL Sales", "WECARE.DIGITAL Support")
+BUSINESS_NAME = "WECARE.DIGITAL"
 
 
 @dataclass(frozen=True)
@@ -27,15 +31,19 @@ class PhoneNumber:
     arn: str
     phone_number: str
     meta_phone_number_id: str
+    display_name: str = BUSINESS_NAME
+    # As Meta writes it for people ("+1 415-555-0000"); phone_number is E.164.
+    display_phone_number: str = ""
 
     def summary(self) -> dict:
+        """WhatsAppPhoneNumberSummary / WhatsAppPhoneNumberDetail (the same members in the model)."""
         return {
             "arn": self.arn,
             "phoneNumber": self.phone_number,
             "phoneNumberId": self.phone_number_id,
             "metaPhoneNumberId": self.meta_phone_number_id,
-            "displayPhoneNumberName": "WECARE.DIGITAL",
-            "displayPhoneNumber": self.phone_number,
+            "displayPhoneNumberName": self.display_name,
+            "displayPhoneNumber": self.display_phone_number or self.phone_number,
             "qualityRating": "GREEN",
         }
 
@@ -91,6 +99,8 @@ def from_environment(environ: dict[str, str] | None = None) -> LinkedAccount:
                 arn=f"arn:aws:social-messaging:{region}:{ACCOUNT_ID}:phone-number-id/{suffix}",
                 phone_number=f"+1415555{index:04d}",
                 meta_phone_number_id=str(301234567890000 + index),
+                display_name=DISPLAY_NAMES[index] if index < len(DISPLAY_NAMES) else BUSINESS_NAME,
+                display_phone_number=f"+1 415-555-{index:04d}",
             )
         )
     return LinkedAccount(region=region, phone_numbers=tuple(phones))

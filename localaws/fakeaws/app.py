@@ -96,6 +96,9 @@ class FakeAws:
             error, 400
         )
 
+    def linked_phone(self, phone_number_id: str) -> linked_account.PhoneNumber | None:
+        return self.context.account.phone(phone_number_id)
+
     def has_operation(self, operation: str, service: str | None = None) -> bool:
         return any(s.operation(operation) for s in self.catalog.services.values() if service in (None, s.name))
 

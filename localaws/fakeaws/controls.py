@@ -32,9 +32,12 @@
                                offer to everyone now") and its stream ends with a returnControl
                                event naming an action (marketing / send_offer_to_all); "answer" is
                                the normal mode
-    POST   /__fake/reset       calls, rejected, faults, latency, media and opt-outs forgotten;
-                               seeded templates, the empty "Default" opt-out list and the agent's
-                               "answer" mode back
+    POST   /__fake/whatsapp/display-name  {"id": "phone-number-id-…", "name": "WECARE.DIGITAL Care"}:
+                               Meta approved a new display name for that linked number;
+                               GetLinkedWhatsAppBusinessAccount(PhoneNumber) answer it from now on
+    POST   /__fake/reset       calls, rejected, faults, latency, media, opt-outs and new display
+                               names forgotten; seeded templates, the empty "Default" opt-out list
+                               and the agent's "answer" mode back
 
 A call record is {"service", "operation", "params", "time", "status", "error"}; `params` are the
 members as sent on the wire (blobs as base64 strings), `error` the error code answered, if any.
@@ -56,6 +59,7 @@ from localaws.fakeaws.validation import validate
 
 # The model's pattern for a destination number (pinpoint-sms-voice-v2 PhoneNumber).
 PHONE_NUMBER = re.compile(r"\+?[1-9][0-9]{1,18}")
+DISPLAY_NAME_MAX = 200  # socialmessaging's WhatsAppPhoneNumberName
 
 
 class FakeAws(Protocol):
@@ -66,6 +70,8 @@ class FakeAws(Protocol):
     state: FakeState
 
     def has_operation(self, operation: str, service: str | None = None) -> bool: ...
+
+    def linked_phone(self, phone_number_id: str) -> Any: ...
 
     def midway_errors(self, operation: str, service: str | None = None) -> list[str]: ...
 
@@ -147,6 +153,8 @@ def handle(fake: FakeAws, method: str, path: str, query: dict[str, list[str]], b
                 return _answer(200, {"mode": state.bedrock_mode()})
             case ("POST", "/__fake/bedrock"):
                 return _answer(200, {"mode": set_bedrock_mode(state, _json_body(body))})
+            case ("POST", "/__fake/whatsapp/display-name"):
+                return _answer(200, {"renamed": rename_number(fake, _json_body(body))})
             case ("POST", "/__fake/reset"):
                 state.reset()
                 return _answer(200, {"reset": True})
@@ -180,6 +188,18 @@ def customer_opts_out(state: FakeState, spec: Any) -> dict[str, Any]:
     if entry is None:
         raise ControlError(f"no opt-out list {name!r}")
     return {"list": name, "number": entry.number, "endUserOptedOut": True, "time": entry.when.isoformat()}
+
+
+def rename_number(fake: FakeAws, spec: Any) -> dict[str, str]:
+    """A display name Meta approved (what its phone_number_name_update webhook then reports)."""
+    if not isinstance(spec, dict) or set(spec) != {"id", "name"} or not all(isinstance(v, str) for v in spec.values()):
+        raise ControlError('expected {"id": "<phone-number id>", "name": "<display name>"}')
+    if fake.linked_phone(spec["id"]) is None:
+        raise ControlError(f"{spec['id']} is not a linked phone number")
+    if len(spec["name"]) > DISPLAY_NAME_MAX:
+        raise ControlError(f"a display name is at most {DISPLAY_NAME_MAX} characters (WhatsAppPhoneNumberName)")
+    fake.state.rename_number(spec["id"], spec["name"])
+    return {"id": spec["id"], "name": spec["name"]}
 
 
 def set_bedrock_mode(state: FakeState, spec: Any) -> str:

@@ -169,6 +169,11 @@ class FakeAwsServer:
         # Checked as the control checks it: a ValueError (ControlError) says what is wrong.
         controls.add_fault(self.fake, {k: v for k, v in spec.items() if v is not None})
 
+    def rename_number(self, phone_number_id: str, name: str) -> None:
+        """Meta approved ``name`` as the linked number's display name (as its phone_number_name_update
+        webhook then reports): AWS answers it from now on, until ``reset()``."""
+        controls.rename_number(self.fake, {"id": phone_number_id, "name": name})
+
     def set_bedrock_mode(self, mode: str) -> str:
         """ "acting": the agent's drafts try to act and its streams end with a returnControl event;
         "answer": the normal mode (also after ``reset()``)."""

@@ -61,8 +61,9 @@ class FakeState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget calls, refusals, faults, latency, media, SMS opt-outs and configuration sets; put
-        the seeded templates, the empty "Default" opt-out list and the agent's "answer" mode back."""
+        """Forget calls, refusals, faults, latency, media, SMS opt-outs, configuration sets and
+        renamed numbers; put the seeded templates, the empty "Default" opt-out list and the agent's
+        "answer" mode back."""
         with self._lock:
             self._calls: list[dict[str, Any]] = []
             self._rejected: list[dict[str, Any]] = []
@@ -71,6 +72,7 @@ class FakeState:
             self._templates = templates.seed()
             self._media: dict[str, dict[str, Any]] = {}
             self._bedrock_mode = "answer"
+            self._display_names: dict[str, str] = {}
             self.opt_outs = optouts.OptOutLists(optouts.arn_prefix())
             self.config_sets = config_sets.ConfigurationSets(config_sets.arn_prefix())
 
@@ -190,6 +192,15 @@ class FakeState:
     def set_bedrock_mode(self, mode: str) -> None:
         with self._lock:
             self._bedrock_mode = mode
+
+    # --- WhatsApp display names Meta approved since the start (phone-number id -> name) -----------
+    def display_name(self, phone_number_id: str) -> str | None:
+        with self._lock:
+            return self._display_names.get(phone_number_id)
+
+    def rename_number(self, phone_number_id: str, name: str) -> None:
+        with self._lock:
+            self._display_names[phone_number_id] = name
 
     # --- templates and media -----------------------------------------------------------------
     def templates(self) -> list[dict[str, Any]]:

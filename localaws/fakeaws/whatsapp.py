@@ -222,16 +222,24 @@ def list_linked_whatsapp_business_accounts(context: Context, params: dict[str, A
     return {"linkedAccounts": page, "nextToken": token}
 
 
+def _described(context: Context, phone: PhoneNumber) -> dict[str, Any]:
+    """The number's summary with the display name Meta approved last (a test may have renamed it)."""
+    summary = phone.summary()
+    renamed = context.state.display_name(phone.phone_number_id)
+    return summary if renamed is None else {**summary, "displayPhoneNumberName": renamed}
+
+
 def get_linked_whatsapp_business_account(context: Context, params: dict[str, Any]) -> dict[str, Any]:
     linked_waba(context, params["id"])
-    return {"account": context.account.details()}
+    details = context.account.details()
+    return {"account": {**details, "phoneNumbers": [_described(context, p) for p in context.account.phone_numbers]}}
 
 
 def get_linked_whatsapp_business_account_phone_number(context: Context, params: dict[str, Any]) -> dict[str, Any]:
     phone = context.account.phone(params["id"])
     if phone is None:
         raise ServiceError("ResourceNotFoundException", f"id: {params['id']} is not linked to this account")
-    return {"phoneNumber": phone.summary(), "linkedWhatsAppBusinessAccountId": context.account.id}
+    return {"phoneNumber": _described(context, phone), "linkedWhatsAppBusinessAccountId": context.account.id}
 
 
 HANDLERS = {

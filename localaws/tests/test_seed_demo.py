@@ -58,10 +58,15 @@ def unnamed_numbers():
     forget()
 
 
-def test_it_names_the_demo_business_numbers_and_keeps_a_name_an_admin_set(unnamed_numbers, admin_user, settings):
+def test_it_names_the_demo_business_numbers_and_keeps_a_name_an_admin_set(
+    unnamed_numbers, admin_user, settings, fake_aws_clean
+):
     first, second = settings.WHATSAPP_PHONE_NUMBER_IDS[:2]
-    business_numbers.save(second, name="Kept", phone="", user=admin_user)
+    pool = settings.SMS_POOL_ID
+    business_numbers.save(pool, name="Kept", phone="", user=admin_user)
     call_command("seed_demo", "--password", "pw")
-    assert business_numbers.label(first) == "Sales · +91 98765 00001"
-    assert business_numbers.label(second) == "Kept"
-    assert business_numbers.label(settings.SMS_POOL_ID) == "Promotions"
+    # The WhatsApp numbers as AWS (the local fake) names them; the others by the demo's names.
+    assert business_numbers.label(first) == "WECARE.DIGITAL Sales · +1 415-555-0000"
+    assert business_numbers.label(second) == "WECARE.DIGITAL Support · +1 415-555-0001"
+    assert business_numbers.label(pool) == "Kept"
+    assert business_numbers.label(settings.SES_SENDER_EMAIL) == f"Hello · {settings.SES_SENDER_EMAIL}"

@@ -208,6 +208,39 @@ def test_the_linked_account_has_the_apps_phone_numbers(social):
     assert account["registrationStatus"] == "COMPLETE"
 
 
+def test_a_linked_number_answers_every_member_the_model_requires_by_id_or_arn(social):
+    required = social.meta.service_model.shape_for("WhatsAppPhoneNumberDetail").required_members
+    first, second = settings.WHATSAPP_PHONE_NUMBER_IDS[:2]
+    number = social.get_linked_whatsapp_business_account_phone_number(id=first)["phoneNumber"]
+    assert set(required) <= set(number) and number["phoneNumberId"] == first
+    # Each number has the display name Meta approved for it, and its number as people read it.
+    assert number["displayPhoneNumberName"] == "WECARE.DIGITAL Sales"
+    assert (number["phoneNumber"], number["displayPhoneNumber"]) == ("+14155550000", "+1 415-555-0000")
+    by_arn = social.get_linked_whatsapp_business_account_phone_number(id=number["arn"])
+    assert by_arn["phoneNumber"] == number and by_arn["linkedWhatsAppBusinessAccountId"] == waba_id(social)
+    assert (
+        social.get_linked_whatsapp_business_account_phone_number(id=second)["phoneNumber"]["displayPhoneNumberName"]
+        == "WECARE.DIGITAL Support"
+    )
+    with pytest.raises(ClientError) as raised:
+        social.get_linked_whatsapp_business_account_phone_number(id="phone-number-id-not-linked")
+    assert error_of(raised)[0] == "ResourceNotFoundException"
+
+
+def test_a_number_renamed_by_meta_answers_its_new_name_until_reset(social, fake_aws_clean):
+    first = settings.WHATSAPP_PHONE_NUMBER_IDS[0]
+    fake_aws_clean.rename_number(first, "WECARE.DIGITAL Care")
+    number = social.get_linked_whatsapp_business_account_phone_number(id=first)["phoneNumber"]
+    assert number["displayPhoneNumberName"] == "WECARE.DIGITAL Care"
+    listed = social.get_linked_whatsapp_business_account(id=waba_id(social))["account"]["phoneNumbers"][0]
+    assert listed["displayPhoneNumberName"] == "WECARE.DIGITAL Care"
+    with pytest.raises(ValueError, match="not a linked phone number"):
+        fake_aws_clean.rename_number("phone-number-id-not-linked", "X")
+    fake_aws_clean.reset()
+    number = social.get_linked_whatsapp_business_account_phone_number(id=first)["phoneNumber"]
+    assert number["displayPhoneNumberName"] == "WECARE.DIGITAL Sales"
+
+
 def test_media_round_trip_through_moto_s3(social):
     s3 = boto3.session.Session().client("s3", endpoint_url=settings.AWS_ENDPOINT_URL, region_name="us-east-1")
     bucket = settings.MEDIA_BUCKET  # created by the session's bootstrap

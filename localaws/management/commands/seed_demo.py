@@ -1,6 +1,6 @@
-"""Local stack only: the three demo users (viewer, operator, admin) with one password, names for
-the demo business numbers that have none, and a few demo contacts when there are none. `make run`
-runs it at every start (docs/local-stack.md)."""
+"""Local stack only: the three demo users (viewer, operator, admin) with one password, the WhatsApp
+numbers' names from AWS (the local fake), names for the other demo business numbers that have none,
+and a few demo contacts when there are none. `make run` runs it at every start (docs/local-stack.md)."""
 
 from typing import Any
 
@@ -39,9 +39,9 @@ DEMO_CONTACTS: list[dict[str, Any]] = [
 
 
 # Names for the allowlisted senders, in the allowlist's order per channel (messaging/channels.py):
-# the WhatsApp numbers, then the SMS pool and its numbers, then the SES sender.
+# the SMS pool and its numbers, then the SES sender. The WhatsApp numbers are named by AWS (here
+# the local fake), whose names win over an admin's (docs/design/business-numbers.md).
 DEMO_NUMBER_NAMES = {
-    "whatsapp": [("Sales", "+919876500001"), ("Support", "+919876500002")],
     "sms": [("Promotions", ""), ("Replies", "")],
     "email": [("Hello", "")],
 }
@@ -90,6 +90,8 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([group])
             self.stdout.write(f"{'created' if created else 'updated'} demo user {role.label} ({role.group_name})")
+        refreshed = business_numbers.refresh_from_aws()
+        self.stdout.write(f"named {refreshed} WhatsApp number(s) from AWS (the local fake)")
         for label in name_demo_numbers():
             self.stdout.write(f"named demo business number: {label}")
         if switch_on_agent():
