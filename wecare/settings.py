@@ -326,7 +326,7 @@ if STAFF_NOTIFICATION_EMAIL and not SITE_URL:
     raise ConfigError("SITE_URL is required when STAFF_NOTIFICATION_EMAIL is set (the email links to the conversation)")
 
 # --- Celery: SQS broker (moto locally), queues with redrive policies to their DLQs -------------
-from wecare.queues import celery_broker_settings  # noqa: E402  (needs the values above)
+from wecare.queues import celery_broker_settings, heartbeat_schedule  # noqa: E402  (needs the values above)
 
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker_settings(
     broker_url=env_str("CELERY_BROKER_URL", default=""),
@@ -388,6 +388,10 @@ CELERY_BEAT_SCHEDULE = {
     # Numbers AWS lists as opted out of SMS whose contacts are still opted in (listed from the
     # console, or before the platform knew) get SMS consent off (contacts/sms_opt_out_sync.py).
     "reconcile-sms-opt-outs": {"task": "contacts.reconcile_sms_opt_outs", "schedule": 60 * 60},
+    # The WhatsApp tier's use as a metric for its alarm (messaging/outbound/tier_metric.py).
+    "measure-whatsapp-tier-use": {"task": "messaging.measure_tier_use", "schedule": 60},
+    # One heartbeat a minute per worker service: its alarm fires after five silent minutes.
+    **heartbeat_schedule(),
 }
 CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},
