@@ -114,7 +114,7 @@ def failure_rates() -> Json:
     return {
         logical_id(channel, "FailureRateAlarm"): _alarm(
             f"{channel}-failure-rate",
-            "failure-rate-above-1",
+            "failure-rate-above-1-percent",
             f"More than {FAILURE_RATE_PERCENT} % of {channel} messages failed (at least {MIN_VOLUME} in 5 minutes).",
             {
                 "Metrics": failure_rate_metrics(channel),
@@ -133,7 +133,7 @@ def tier_use() -> Json:
     return {
         "WhatsAppTierUseAlarm": _alarm(
             "whatsapp-tier-use",
-            "whatsapp-tier-above-80",
+            "whatsapp-tier-above-80-percent",
             f"More than {TIER_USE_PERCENT} % of the WhatsApp messaging limit used in the moving 24 hours.",
             {
                 **_app_metric("WhatsAppTierUse", portfolio=TIER_PORTFOLIO),
@@ -174,7 +174,7 @@ def web_5xx() -> Json:
     return {
         "Web5xxRateAlarm": _alarm(
             "web-5xx-rate",
-            "web-5xx-rate-above-1",
+            "web-5xx-rate-above-1-percent",
             f"More than {WEB_5XX_PERCENT} % of requests through the load balancer answered 5xx.",
             {
                 "Metrics": web_5xx_metrics(),
