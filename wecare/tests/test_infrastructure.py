@@ -12,6 +12,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from moto.cloudformation.parsing import resource_class_from_type
 
+from contacts import actions
 from wecare.aws import client
 from wecare.bootstrap import bootstrap
 from wecare.dynamo import ALL_MODELS
@@ -347,7 +348,10 @@ def _network() -> dict[str, str]:
     }
 
 
-def test_deployed_to_moto_the_app_finds_every_table_and_queue_it_needs(aws, template, settings, monkeypatch):
+@pytest.mark.django_db
+def test_deployed_to_moto_the_app_finds_every_table_and_queue_it_needs(
+    aws, template, settings, monkeypatch, operator, new_phone
+):
     """The stack under prefixes of its own, so it creates fresh tables and queues beside the
     suite's; then the app, configured with those prefixes as a deployed task would be, runs
     bootstrap and finds everything there. The buckets, topic and SES identity are the existing ones
@@ -405,3 +409,8 @@ def test_deployed_to_moto_the_app_finds_every_table_and_queue_it_needs(aws, temp
     # table.py, create_from_cloudformation_json), so bootstrap turns TTL on: exactly the template's.
     assert {name for outcome, kind, name in steps if kind == "ttl"} == ttls
     assert [step for step in steps if step[0] != "exists" and step[1] != "ttl"] == []
+    # And the app writes there: a contact lands in the stack's table, with its unique keys and audit.
+    contact = actions.create_contact({"phone": new_phone(), "optInSms": True}, user=operator, source="test")
+    dynamodb = client("dynamodb")
+    assert "Item" in dynamodb.get_item(TableName="stack-Contacts", Key={"contactId": {"S": contact.contactId}})
+    assert "Item" not in dynamodb.get_item(TableName="Contacts", Key={"contactId": {"S": contact.contactId}})
