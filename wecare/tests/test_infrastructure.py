@@ -414,3 +414,15 @@ def test_deployed_to_moto_the_app_finds_every_table_and_queue_it_needs(
     dynamodb = client("dynamodb")
     assert "Item" in dynamodb.get_item(TableName="stack-Contacts", Key={"contactId": {"S": contact.contactId}})
     assert "Item" not in dynamodb.get_item(TableName="Contacts", Key={"contactId": {"S": contact.contactId}})
+
+
+def test_the_command_prints_the_template_or_writes_it_to_a_file(template, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("infra_template", stdout=out)
+    assert json.loads(out.getvalue()) == template
+    call_command("infra_template", "--output", str(tmp_path / "wecare.json"), stderr=StringIO())
+    assert json.loads((tmp_path / "wecare.json").read_text()) == template
