@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import json
 import re
+from io import StringIO
 from pathlib import Path
 
 import pytest
-from cfnlint.api import ManualArgs, lint
-from moto.cloudformation.parsing import resource_class_from_type
+from django.core.management import call_command
 
 from contacts import actions
+from localaws.devstack import WORKERS
+from messaging.channels import Channel
+from messaging.outbound import tier_metric
+from messaging.outbound.tier import ALERT_AT, PORTFOLIO
 from wecare.aws import client
 from wecare.bootstrap import bootstrap
 from wecare.dynamo import ALL_MODELS
+from wecare.heartbeat import heartbeat
 from wecare.infrastructure import alarms
 from wecare.infrastructure.tables import table_id
 from wecare.infrastructure.template import build, render
@@ -43,6 +48,9 @@ def resources_of(template: dict, kind: str) -> dict[str, dict]:
 
 
 def test_the_template_is_cfn_lint_clean(template):
+    # Imported here: loading cfn-lint takes a second, which only this test should pay at collection.
+    from cfnlint.api import ManualArgs, lint
+
     findings = lint(render(), config=ManualArgs(regions=["us-east-1"]))
     assert [f"{m.rule.id} {m.message} ({m.path})" for m in findings] == []
 
@@ -149,8 +157,6 @@ def test_web_sits_behind_the_load_balancer_checked_on_healthz(template):
 
 
 def test_worker_services_split_the_queues_as_make_run_does(template):
-    from localaws.devstack import WORKERS
-
     served = [queue for service in WORKER_SERVICES.values() for queue in service.queues]
     assert sorted(served) == sorted(WORK_QUEUES)  # every work queue, each by exactly one service
     bulk = [s for s in WORKER_SERVICES.values() if "bulk-queue" in s.queues]
@@ -212,8 +218,6 @@ def test_each_dead_letter_queue_alarms_above_ten_messages(template):
 
 
 def test_each_channels_failure_rate_alarms_above_one_percent(template):
-    from messaging.channels import Channel
-
     assert set(alarms.CHANNELS) == {str(c) for c in Channel}
     for channel in alarms.CHANNELS:
         alarm = _alarms(template)[f"{channel.capitalize()}FailureRateAlarm"]
@@ -230,8 +234,6 @@ def test_each_channels_failure_rate_alarms_above_one_percent(template):
 
 
 def test_tier_use_alarms_above_eighty_percent(template):
-    from messaging.outbound.tier import ALERT_AT, PORTFOLIO
-
     alarm = _alarms(template)["WhatsAppTierUseAlarm"]
     assert (alarm["MetricName"], alarm["Dimensions"]) == (
         "WhatsAppTierUse",
@@ -301,9 +303,6 @@ def test_every_metric_an_alarm_watches_is_one_the_app_emits_with_those_dimension
 
 
 def test_the_heartbeat_and_tier_use_metrics_are_written(aws, capsys):
-    from messaging.outbound import tier_metric
-    from wecare.heartbeat import heartbeat
-
     assert heartbeat.delay("bulk").get() == "bulk"
     assert tier_metric.measure() >= 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
@@ -356,6 +355,9 @@ def test_deployed_to_moto_the_app_finds_every_table_and_queue_it_needs(
     suite's; then the app, configured with those prefixes as a deployed task would be, runs
     bootstrap and finds everything there. The buckets, topic and SES identity are the existing ones
     (parameters), as the suite's bootstrap made them."""
+    # Imported here: moto's CloudFormation parser imports every moto backend it can build.
+    from moto.cloudformation.parsing import resource_class_from_type
+
     assert all(resource_class_from_type(kind) is None for kind in MOTO_LACKS)  # say so when moto gains them
     kinds = {r["Type"] for r in template["Resources"].values()}
     assert all(resource_class_from_type(kind) is not None for kind in kinds - MOTO_LACKS)
@@ -417,10 +419,6 @@ def test_deployed_to_moto_the_app_finds_every_table_and_queue_it_needs(
 
 
 def test_the_command_prints_the_template_or_writes_it_to_a_file(template, tmp_path):
-    from io import StringIO
-
-    from django.core.management import call_command
-
     out = StringIO()
     call_command("infra_template", stdout=out)
     assert json.loads(out.getvalue()) == template
