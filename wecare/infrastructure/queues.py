@@ -15,7 +15,8 @@ from wecare.queues import (
 
 
 def queue_id(name: str) -> str:
-    return logical_id(name, "Queue")
+    """Logical ids: inbound-queue -> InboundQueue, inbound-dlq -> InboundDlq, default -> DefaultQueue."""
+    return logical_id(name) if name.endswith(("-queue", "-dlq")) else logical_id(name, "Queue")
 
 
 def queue_name(name: str) -> Json:
