@@ -21,7 +21,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from wecare.queues import WORKER_SERVICES
+# Read before anything from wecare is imported: importing the package loads the Celery app
+# (wecare/__init__.py), which defaults DJANGO_SETTINGS_MODULE to the production settings, and the
+# stack must default to localaws.settings unless the person running it chose otherwise.
+CHOSEN_SETTINGS_MODULE = os.environ.get("DJANGO_SETTINGS_MODULE")
+
+from wecare.queues import WORKER_SERVICES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
@@ -42,6 +47,8 @@ def persistent_secret(name: str, length: int) -> str:
 
 def environment() -> dict[str, str]:
     env = dict(os.environ)
+    if CHOSEN_SETTINGS_MODULE is None:
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # set by the Celery app's import, not by a person
     moto_port = env.get("MOTO_PORT", "5000")
     fake_aws_port = env.get("FAKE_AWS_PORT", "5001")
     defaults = {
