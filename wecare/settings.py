@@ -343,6 +343,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A worker's stdout stays the process's stdout: Celery would otherwise wrap every line a task
+# prints in a log record ("celery.redirected"), and an EMF metric (wecare/metrics.py) inside a log
+# line's message is no metric to CloudWatch: the alarms on what workers emit would see nothing.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 # Each recorded message's words go to the inbox search's index (messaging/search_index.py) once its
 # transaction commits. Always on where the platform runs; not an environment variable, since search
 # without it silently misses messages. The test settings turn it off (most tests record messages and
