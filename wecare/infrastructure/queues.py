@@ -24,16 +24,23 @@ def queue_name(name: str) -> Json:
     return sub(var(QUEUE_PREFIX) + name)
 
 
+# Queues hold work (and parked work): deleting or replacing the stack leaves them, and a queue
+# bootstrap_aws made earlier can be imported into the stack (an import needs a DeletionPolicy).
+KEEP = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+
+
 def resources() -> Json:
     queues: Json = {}
     for name in DEAD_LETTER_QUEUES:
         queues[queue_id(name)] = {
             "Type": "AWS::SQS::Queue",
+            **KEEP,
             "Properties": {"QueueName": queue_name(name), "MessageRetentionPeriod": DLQ_RETENTION_SECONDS},
         }
     for name, dlq in WORK_QUEUES.items():
         queues[queue_id(name)] = {
             "Type": "AWS::SQS::Queue",
+            **KEEP,
             "Properties": {
                 "QueueName": queue_name(name),
                 "VisibilityTimeout": VISIBILITY_TIMEOUT_SECONDS,

@@ -100,6 +100,7 @@ def test_queues_redrive_to_their_dead_letter_queues_as_bootstrap_makes_them(temp
         }
     for dlq in DEAD_LETTER_QUEUES:
         assert by_name[dlq]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert {q["DeletionPolicy"] for q in queues.values()} == {"Retain"}  # work outlives the stack
 
 
 def test_the_log_group_keeps_thirty_days_and_every_task_writes_to_it(template, settings):
