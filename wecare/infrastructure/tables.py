@@ -6,7 +6,7 @@ with the AWS-managed KMS key). A model registered tomorrow is in the next templa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from pynamodb.models import Model
@@ -34,7 +34,8 @@ def _key_schema(keys: Iterable[Mapping[str, Any]]) -> list[Json]:
 
 
 def table(model: type[Model]) -> Json:
-    schema = model._get_schema()
+    # PynamoDB's TypedDict of the schema, read here by key names chosen in a loop.
+    schema = cast(dict[str, Any], model._get_schema())
     properties: Json = {
         "TableName": sub(var(TABLE_PREFIX) + base_name(model)),
         "BillingMode": "PAY_PER_REQUEST",
@@ -49,16 +50,20 @@ def table(model: type[Model]) -> Json:
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     }
-    indexes = [
-        {
-            "IndexName": index["index_name"],
-            "KeySchema": _key_schema(index["key_schema"]),
-            "Projection": index["projection"],
-        }
-        for index in sorted(schema["global_secondary_indexes"], key=lambda index: index["index_name"])
-    ]
-    if indexes:
-        properties["GlobalSecondaryIndexes"] = indexes
+    for kind, name in (
+        ("global_secondary_indexes", "GlobalSecondaryIndexes"),
+        ("local_secondary_indexes", "LocalSecondaryIndexes"),
+    ):
+        indexes = [
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": _key_schema(index["key_schema"]),
+                "Projection": index["projection"],
+            }
+            for index in sorted(schema.get(kind, []), key=lambda index: index["index_name"])
+        ]
+        if indexes:
+            properties[name] = indexes
     ttl = ttl_attribute(model)
     if ttl:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}

@@ -69,14 +69,13 @@ def test_each_table_has_the_keys_indexes_and_ttl_bootstrap_created(aws, template
         assert {tuple(sorted(k.items())) for k in props["KeySchema"]} == {
             tuple(sorted(k.items())) for k in real["KeySchema"]
         }, name
-        indexes = {
-            i["IndexName"]: {k["AttributeName"]: k["KeyType"] for k in i["KeySchema"]}
-            for i in props.get("GlobalSecondaryIndexes", [])
-        }
-        assert indexes == {
-            i["IndexName"]: {k["AttributeName"]: k["KeyType"] for k in i["KeySchema"]}
-            for i in real.get("GlobalSecondaryIndexes", [])
-        }, name
+        for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            indexes = {
+                i["IndexName"]: {k["AttributeName"]: k["KeyType"] for k in i["KeySchema"]} for i in props.get(kind, [])
+            }
+            assert indexes == {
+                i["IndexName"]: {k["AttributeName"]: k["KeyType"] for k in i["KeySchema"]} for i in real.get(kind, [])
+            }, name
         ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         expected = {"AttributeName": ttl["AttributeName"], "Enabled": True} if "AttributeName" in ttl else None
         assert props.get("TimeToLiveSpecification") == expected, name
