@@ -1,6 +1,8 @@
 """The periodic repair of what a dead bulk worker left behind (the ``bulk.sweep_stuck`` task, run
 by beat): recipients stuck ``sending`` become ``unknown``, never sent again, and chunks recorded
-but not counted are counted. docs/design/bulk-sending.md says why ``unknown`` and not a resend."""
+but not counted are counted. docs/design/bulk-sending.md says why ``unknown`` and not a resend.
+Each sweep also writes the EMF metric ``BulkJobsStalled`` (running jobs with no progress in ten
+minutes), which the stalled-job alarm watches (docs/design/operations.md)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,13 @@ from bulk.models import FINAL_RECIPIENT_STATUSES, BulkJob, BulkRecipient
 from bulk.queries import all_recipients, chunks
 from wecare.dlq import DeadLetterTask
 from wecare.dynamo import now, update_if
+from wecare.metrics import emit
 
 log = logging.getLogger("bulk.sweep")
+
+# A running job whose counters have not moved for this long has stopped (its chunks are lost or
+# parked, or no worker takes them): every chunk a worker finishes moves the job's updatedAt.
+STALLED_AFTER = timedelta(minutes=10)
 
 
 def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
@@ -32,8 +39,12 @@ def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
 
     Returns {job id: recipients marked unknown}."""
     cutoff = now() - (older_than if older_than is not None else timedelta(minutes=settings.BULK_STUCK_SENDING_MINUTES))
+    stalled_since = now() - STALLED_AFTER
     resolved: dict[str, int] = {}
+    stalled: list[str] = []
     for job in BulkJob.scan(filter_condition=BulkJob.completedAt.does_not_exist()):
+        if job.status == "running" and job.updatedAt <= stalled_since:
+            stalled.append(job.jobId)
         final_per_chunk: Counter[str] = Counter()
         count = 0
         for recipient in all_recipients(job.jobId):
@@ -54,6 +65,11 @@ def sweep_stuck(older_than: timedelta | None = None) -> dict[str, int]:
             log.warning("bulk recipients stuck in sending marked unknown", extra={"job_id": job.jobId, "count": count})
             resolved[job.jobId] = count
         finish_if_done(job.jobId)
+    if stalled:
+        log.warning(
+            "bulk jobs running with no progress", extra={"job_ids": stalled, "minutes": STALLED_AFTER.seconds // 60}
+        )
+    emit("BulkJobsStalled", len(stalled))  # 0 too: the alarm then sees the sweep ran
     return resolved
 
 

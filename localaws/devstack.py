@@ -4,8 +4,9 @@ embedded defaults.
 
 Starts a moto server (the local AWS) and the local fake of the AWS APIs moto lacks (WhatsApp and
 SMS: localaws/fakeaws) on loopback, creates every AWS resource in moto, loads the data saved at the
-last stop, migrates SQLite, creates the demo users and contacts, then runs a Celery worker with
-beat and the web server. Ctrl-C saves the data and stops every child.
+last stop, migrates SQLite, creates the demo users and contacts, then runs the Celery workers
+(one per worker service, as deployed; beat with the first) and the web server. Ctrl-C saves the
+data and stops every child.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+# Read before anything from wecare is imported: importing the package loads the Celery app
+# (wecare/__init__.py), which defaults DJANGO_SETTINGS_MODULE to the production settings, and the
+# stack must default to localaws.settings unless the person running it chose otherwise.
+CHOSEN_SETTINGS_MODULE = os.environ.get("DJANGO_SETTINGS_MODULE")
+
+from wecare.queues import WORKER_SERVICES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
@@ -39,6 +47,8 @@ def persistent_secret(name: str, length: int) -> str:
 
 def environment() -> dict[str, str]:
     env = dict(os.environ)
+    if CHOSEN_SETTINGS_MODULE is None:
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # set by the Celery app's import, not by a person
     moto_port = env.get("MOTO_PORT", "5000")
     fake_aws_port = env.get("FAKE_AWS_PORT", "5001")
     defaults = {
@@ -69,17 +79,16 @@ def environment() -> dict[str, str]:
     return env
 
 
-# The dev stack's Celery workers, as production splits them (docs/deployment.md, "Worker services"):
-# single sends wait on the provider, not the CPU, so outbound-queue gets a threads pool of its own,
-# and so does ai-queue (suggested replies wait on Bedrock); everything else runs in processes, with
-# beat. bench/bulk_bench.py (its outbound phase) and bench/ai_bench.py start their workers from
-# worker_command too, so they measure the stack exactly as `make run` runs it.
+# The dev stack's Celery workers, split as production splits them: one per worker service of
+# wecare/queues.py's WORKER_SERVICES (the infrastructure template's ECS services come from the same
+# definitions; docs/deployment.md, "Worker services"). Bulk has its own, so a campaign never
+# starves inbound work; single sends and suggested replies wait on a provider, so they run threads;
+# the worker named "worker" (inbound and default work) also runs beat. bench/bulk_bench.py (its
+# outbound phase) and bench/ai_bench.py start their workers from worker_command too, so they
+# measure the stack exactly as `make run` runs it.
 WORKERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "worker": ("default,inbound-queue,bulk-queue", ("-c", "2")),
-    "outbound": ("outbound-queue", ("--pool", "threads", "-c", "32")),
-    # A suggested reply waits seconds on Bedrock (Retrieve then InvokeAgent, Converse alongside):
-    # threads, 40 drafts in flight (docs/design/agent.md, "The pipeline").
-    "ai": ("ai-queue", ("--pool", "threads", "-c", "40")),
+    name: (service.queue_list, ("--pool", service.pool, "-c", str(service.concurrency)))
+    for name, service in WORKER_SERVICES.items()
 }
 
 

@@ -7,4 +7,8 @@ from messaging.inbound import (
     media,  # noqa: F401  messaging.fetch_inbound_media
     routing,  # noqa: F401  every inbound kind's task (messaging.process_*)
 )
-from messaging.outbound import send, template_catalog  # noqa: F401  messaging.send_outbound, messaging.sync_templates
+from messaging.outbound import (  # noqa: F401
+    send,  # messaging.send_outbound
+    template_catalog,  # messaging.sync_templates
+    tier_metric,  # messaging.measure_tier_use
+)

@@ -14,7 +14,13 @@ from pynamodb.attributes import TTLAttribute
 
 from wecare.aws import client
 from wecare.dynamo import ALL_MODELS
-from wecare.queues import DEAD_LETTER_QUEUES, MAX_RECEIVE_COUNT, WORK_QUEUES
+from wecare.queues import (
+    DEAD_LETTER_QUEUES,
+    DLQ_RETENTION_SECONDS,
+    MAX_RECEIVE_COUNT,
+    VISIBILITY_TIMEOUT_SECONDS,
+    WORK_QUEUES,
+)
 
 
 @dataclass
@@ -27,7 +33,7 @@ class Step:
         return f"{self.outcome:>7}  {self.kind:<10} {self.name}"
 
 
-def _ttl_attribute(model) -> str | None:
+def ttl_attribute(model) -> str | None:
     for attribute in model.get_attributes().values():
         if isinstance(attribute, TTLAttribute):
             return attribute.attr_name
@@ -45,7 +51,7 @@ def dynamodb_tables() -> list[Step]:
         else:
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
             steps.append(Step("dynamodb", name, "created"))
-        ttl = _ttl_attribute(model)
+        ttl = ttl_attribute(model)
         if ttl:
             status = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
@@ -103,9 +109,9 @@ def sqs_queues() -> list[Step]:
         url = _queue_url(sqs, prefix + name)
         outcome = "exists"
         if url is None:
-            url = sqs.create_queue(QueueName=prefix + name, Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)})[
-                "QueueUrl"
-            ]
+            url = sqs.create_queue(
+                QueueName=prefix + name, Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}
+            )["QueueUrl"]
             outcome = "created"
         dlq_arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         steps.append(Step("sqs", prefix + name, outcome))
@@ -116,7 +122,7 @@ def sqs_queues() -> list[Step]:
         redrive = {"deadLetterTargetArn": dlq_arns[dlq], "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
         sqs.create_queue(
             QueueName=prefix + name,
-            Attributes={"VisibilityTimeout": "300", "RedrivePolicy": json.dumps(redrive)},
+            Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS), "RedrivePolicy": json.dumps(redrive)},
         )
         steps.append(Step("sqs", f"{prefix + name} -> {prefix + dlq}", "created"))
     return steps

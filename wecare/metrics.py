@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from django.conf import settings
 
-UNITS = {"Count", "Milliseconds", "Seconds", "Bytes", "Count/Second", "None"}
+UNITS = {"Count", "Milliseconds", "Seconds", "Bytes", "Count/Second", "Percent", "None"}
 
 
 def emf_record(name: str, value: float, unit: str = "Count", **dimensions: str) -> dict[str, Any]:

@@ -334,7 +334,7 @@ if STAFF_NOTIFICATION_EMAIL and not SITE_URL:
     raise ConfigError("SITE_URL is required when STAFF_NOTIFICATION_EMAIL is set (the email links to the conversation)")
 
 # --- Celery: SQS broker (moto locally), queues with redrive policies to their DLQs -------------
-from wecare.queues import celery_broker_settings  # noqa: E402  (needs the values above)
+from wecare.queues import celery_broker_settings, heartbeat_schedule  # noqa: E402  (needs the values above)
 
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker_settings(
     broker_url=env_str("CELERY_BROKER_URL", default=""),
@@ -351,6 +351,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A worker's stdout stays the process's stdout: Celery would otherwise wrap every line a task
+# prints in a log record ("celery.redirected"), and an EMF metric (wecare/metrics.py) inside a log
+# line's message is no metric to CloudWatch: the alarms on what workers emit would see nothing.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 # Each recorded message's words go to the inbox search's index (messaging/search_index.py) once its
 # transaction commits. Always on where the platform runs; not an environment variable, since search
 # without it silently misses messages. The test settings turn it off (most tests record messages and
@@ -399,6 +403,10 @@ CELERY_BEAT_SCHEDULE = {
     # A WhatsApp number's display name and phone, as Meta approved them, copied from AWS for every
     # page's labels (messaging/business_numbers.py); a name change also refreshes them at once.
     "refresh-business-numbers": {"task": "messaging.refresh_business_numbers", "schedule": 60 * 60},
+    # The WhatsApp tier's use as a metric for its alarm (messaging/outbound/tier_metric.py).
+    "measure-whatsapp-tier-use": {"task": "messaging.measure_tier_use", "schedule": 60},
+    # One heartbeat a minute per worker service: its alarm fires after five silent minutes.
+    **heartbeat_schedule(),
 }
 CELERY_TASK_ROUTES = {
     "messaging.send_outbound": {"queue": "outbound-queue"},

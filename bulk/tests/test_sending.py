@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from datetime import timedelta
@@ -190,6 +191,27 @@ def test_recipients_stuck_in_sending_become_unknown_never_resent(queued, live_fa
     assert (job.status, job.sentCount, job.unknownCount) == ("completed", 4, 1)
     assert stuck.address not in called_numbers(live_fake)
     assert BulkRecipient.get(job.jobId, stuck.recipientId).reason == "WORKER_LOST"
+
+
+def test_the_sweep_counts_a_running_job_with_no_progress_for_ten_minutes(queued, capsys, caplog):
+    """The metric the stalled-job alarm watches (BulkJobsStalled, wecare/infrastructure/alarms.py)."""
+    from bulk.models import BulkJob
+    from wecare.dynamo import now
+
+    job, _chunks = queued(2)
+    # Its chunks are never run: the job, made running ten minutes ago, never moves.
+    BulkJob(jobId=job.jobId).update(
+        actions=[
+            BulkJob.status.set("running"),
+            BulkJob.updatedAt.set(now() - sweep.STALLED_AFTER - timedelta(minutes=1)),
+        ]
+    )
+    capsys.readouterr()
+    sweep.sweep_stuck()
+    [metric] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"BulkJobsStalled"' in line]
+    assert metric["BulkJobsStalled"] >= 1  # other tests' jobs share the table
+    assert any(job.jobId in getattr(r, "job_ids", []) for r in caplog.records)
+    BulkJob(jobId=job.jobId).update(actions=[BulkJob.status.set("paused")])  # not stalled for later sweeps
 
 
 def test_a_chunk_recorded_but_never_counted_is_counted_by_the_sweep(queued, live_fake, monkeypatch):

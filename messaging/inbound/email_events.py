@@ -330,6 +330,8 @@ def process(body: str, *, sns_message_id: str | None = None) -> dict[str, Any]:
     if outcome != "duplicate":
         # SES reviews (and may pause) an account whose bounce or complaint rate climbs: alarm first.
         emit("EmailEvents", kind=event.kind, bounceType=event.details.get("bounceType", "-"))
+    if outcome == "applied" and STATUS_OF.get(event.kind) == "failed":  # the failure rate alarm's numerator
+        emit("MessagesDeliveryFailed", channel="email")
     return summary
 
 

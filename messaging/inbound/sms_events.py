@@ -20,6 +20,7 @@ from messaging.inbound.statuses import RECORDING_GRACE, NotRecordedYet
 from messaging.models import MESSAGE_RETENTION_DAYS, InboundEvent, Message, StatusChange
 from wecare.dlq import DeadLetterTask, PermanentError
 from wecare.dynamo import now, transaction
+from wecare.metrics import emit
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,8 @@ def apply(event: SmsEvent, *, sns_message_id: str | None = None) -> str:
         return "unknown-message"
     status = event.status
     if status is not None and _write(event, message, sns_message_id, move=True):
+        if status == "failed":  # once per message: the failure rate alarm's numerator
+            emit("MessagesDeliveryFailed", channel="sms")
         return "applied"
     # Not a step forward (already final), or history only: the history still says it happened.
     if _write(event, message, sns_message_id, move=False):

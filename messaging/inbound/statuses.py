@@ -18,6 +18,7 @@ from messaging.models import Message, StatusChange
 from messaging.outbound import media_ids
 from messaging.whatsapp_table import WaIdempotency, WaMessage
 from wecare.dynamo import now, transaction
+from wecare.metrics import emit
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ def apply(update: StatusUpdate) -> str:
     if error:
         entry["error"] = {k: v for k, v in error.items() if v is not None}
     if update.status in RANK and _write(update, item, entry, error, move=True):
+        if update.status == "failed":  # once per message: the failure rate alarm's numerator
+            emit("MessagesDeliveryFailed", channel="whatsapp")
         if error and str(error.get("code")) == MEDIA_UPLOAD_ERROR and item.messageId:
             _discard_media(item.messageId)
         return "applied"

@@ -158,6 +158,15 @@ def test_failed_is_final_and_carries_metas_error(sent):
     ]  # deliveryStatus-receivedAt-index finds it
 
 
+def test_a_failed_delivery_is_counted_once_for_the_failure_rate_alarm(sent, capsys):
+    wamid, phone, _message_id = sent
+    capsys.readouterr()
+    deliver("status_failed", wamid, phone)
+    deliver("status_failed", wamid, phone)  # a duplicate: not counted again
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"MessagesDeliveryFailed"' in line]
+    assert [(line["MessagesDeliveryFailed"], line["channel"]) for line in lines] == [(1, "whatsapp")]
+
+
 def test_the_same_status_twice_is_applied_once(sent):
     wamid, phone, message_id = sent
     assert deliver("status_delivered", wamid, phone)["statuses"] == {"applied": 1}

@@ -96,8 +96,12 @@ def test_the_published_text_successful_example_counts_as_delivered(client, setti
     assert reread(sent_sms).status == "delivered"
 
 
-def test_a_failure_event_marks_it_failed_with_the_carriers_reason(client, settings, sent_sms):
+def test_a_failure_event_marks_it_failed_with_the_carriers_reason(client, settings, sent_sms, capsys):
+    capsys.readouterr()
     post(client, event(sent_sms.providerMessageId, *UNREACHABLE), settings)
+    post(client, event(sent_sms.providerMessageId, *UNREACHABLE), settings)  # redelivered: counted once
+    metrics = [line for line in capsys.readouterr().out.splitlines() if '"MessagesDeliveryFailed"' in line]
+    assert [json.loads(line)["channel"] for line in metrics] == ["sms"]  # the failure rate alarm's numerator
 
     stored = reread(sent_sms)
     assert stored.status == "failed"
