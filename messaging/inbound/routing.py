@@ -40,17 +40,33 @@ TASKS: dict[Kind, Task] = {
 
 
 def is_own_alert(message: str) -> bool:
-    """Whether the message is the platform's own alert (wecare/alerts.py), come back from the topic
-    it was published to, which the webhook subscribes to as well. Acknowledged without a task:
-    ``classify`` would call it WhatsApp, the task would park it as malformed, and the park raises
-    another alert, which comes back here... (docs/design/operations.md, "Alerts")."""
+    """Whether the message is the platform's own alert (wecare/alerts.py) or one of its CloudWatch
+    alarms, come back from the topic it was published to, which the webhook subscribes to as well.
+    Acknowledged without a task: ``classify`` would call it WhatsApp, the task would park it as
+    malformed, and the park raises another alert, which comes back here... (docs/design/operations.md, "Alerts")."""
     try:
         body = json.loads(message)
     except ValueError:
         return False
     if alerts.is_own(body):
         return True
-    return isinstance(body, dict) and body.get("event") == TIER_ALERT_EVENT and "portfolio" in body
+    if not isinstance(body, dict):
+        return False
+    return (body.get("event") == TIER_ALERT_EVENT and "portfolio" in body) or is_alarm_notification(body)
+
+
+ALARM_STATES = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
+
+
+def is_alarm_notification(body: dict) -> bool:
+    """Whether the message is a CloudWatch alarm's state change: the infrastructure template's
+    alarms notify the same topic by default (docs/deployment.md). People get it from the topic's
+    other subscriptions; read as a WhatsApp event it would only be parked as malformed."""
+    return (
+        isinstance(body.get("AlarmName"), str)
+        and body.get("NewStateValue") in ALARM_STATES
+        and isinstance(body.get("StateChangeTime"), str)
+    )
 
 
 def classify(message: str) -> Kind:

@@ -33,7 +33,7 @@ def ses_kind(payload: dict) -> str:
 def test_every_fixture_is_named_in_the_readme():
     readme = (AWS / "README.md").read_text(encoding="utf-8")
     files = sorted(path.name for path in AWS.glob("*.json"))
-    assert len(files) == 10
+    assert len(files) == 11
     assert [name for name in files if f"`{name}`" not in readme] == []
 
 

@@ -50,6 +50,8 @@ from wecare.tests.hypothesis_profiles import examples
 pytestmark = pytest.mark.usefixtures("sns_test_certificates")
 URL = "/webhooks/sns/"
 SAMPLES = sample_names()
+# What CloudWatch publishes when an alarm changes state (fixtures/aws/README.md names the source).
+CLOUDWATCH_ALARM = Path(__file__).parent / "fixtures" / "aws" / "cloudwatch_alarm.json"
 
 
 @pytest.fixture
@@ -570,9 +572,11 @@ def test_our_own_alerts_come_back_from_the_topic_and_are_acknowledged_without_a_
     with caplog.at_level("INFO", logger="messaging.sns"):
         assert raise_alert(Kind.JOB_FAILED, f"loop-{uuid.uuid4().hex[:10]}", "a bulk job failed")
         subscribed_live_server.publish(TopicArn=topic, Message=json.dumps(tier_alert_before_alerts))
+        # The template's CloudWatch alarms notify the same topic by default.
+        subscribed_live_server.publish(TopicArn=topic, Message=CLOUDWATCH_ALARM.read_text())
 
     acknowledged = [r for r in caplog.records if r.name == "messaging.sns"]
-    assert [r.getMessage() for r in acknowledged] == ["own alert acknowledged"] * 2  # verified, then let go
+    assert [r.getMessage() for r in acknowledged] == ["own alert acknowledged"] * 3  # verified, then let go
     handed_off.assert_not_called()
 
 
