@@ -96,7 +96,8 @@ def _details(change: FieldChange) -> str:
     """What the event says beyond its name, in a few words: the restriction, violation or ban."""
     value = change.value
     parts: list[str] = []
-    for restriction in value.get("restriction_info") or []:
+    restrictions = value.get("restriction_info")
+    for restriction in restrictions if isinstance(restrictions, list) else []:  # a list in Meta's shape
         if isinstance(restriction, dict) and text(restriction.get("restriction_type")):
             parts.append(str(restriction["restriction_type"]))
     for key, inner in (("violation_info", "violation_type"), ("ban_info", "waba_ban_state")):

@@ -37,8 +37,12 @@ def event_key(change: FieldChange) -> str:
 
 
 def reported_at(change: FieldChange) -> str:
-    """When Meta sent the change (ISO, UTC); now when the entry had no readable time."""
-    at = datetime.fromtimestamp(change.time, tz=UTC) if change.time is not None else now()
+    """When Meta sent the change (ISO, UTC); now when the entry had no readable time (none, or
+    one past the calendar: raising here would retry and park the whole event for one field)."""
+    try:
+        at = datetime.fromtimestamp(change.time, tz=UTC) if change.time is not None else now()
+    except (ValueError, OverflowError, OSError):
+        at = now()
     return at.isoformat()
 
 

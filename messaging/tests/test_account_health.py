@@ -470,3 +470,17 @@ def test_with_several_numbers_in_the_context_the_change_is_about_the_one_with_th
         assert health_events.phone_number_id(FieldChange("phone_number_quality_update", unknown, "1", context)) is None
     finally:
         business_numbers.forget_cache()
+
+
+def test_a_change_with_an_unreadable_time_or_an_odd_block_is_still_recorded_not_parked():
+    """An entry time past the calendar, or a block of another type than Meta's, is read around:
+    raising would retry the whole event and then park it for one field."""
+    run = uuid.uuid4().hex[:10]
+    far = 10**13  # epoch seconds past year 9999
+    value = {"display_phone_number": "15550783881", "event": "FLAGGED"}  # no limit: the tier stays the tests'
+    context = {"MetaPhoneNumberIds": [{"arn": PHONE_ARN + run}]}
+    assert fields.apply(FieldChange("phone_number_quality_update", value, "1", context, far)) == "recorded"
+    template = {"event": "PAUSED", "message_template_name": f"t_{run}", "message_template_language": "en_US"}
+    assert fields.apply(FieldChange("message_template_status_update", template, "1", {}, far)) == "recorded"
+    account = {"event": "ACCOUNT_RESTRICTION", "restriction_info": 5, "violation_info": "x", "nonce": run}
+    assert fields.apply(FieldChange("account_update", account, "1", {}, far)) == "recorded"
