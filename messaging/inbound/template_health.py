@@ -22,9 +22,11 @@ from wecare.alerts import Kind, raise_alert
 log = logging.getLogger(__name__)
 
 # Events that name a status other than themselves, and events that leave the status as it is
-# (a warning, or an edit lock): Meta's event list, message_template_status_update reference.
+# (a warning, an edit lock, or LIMIT_EXCEEDED: "the WhatsApp Business Account is at its template
+# limit", about the account, not this template's sendability): Meta's event list,
+# message_template_status_update reference.
 STATUS_OF_EVENT = {"REINSTATED": "APPROVED", "UNARCHIVED": "APPROVED", "UNPAUSED": "APPROVED"}
-NOT_A_STATUS = frozenset({"FLAGGED", "LOCKED", "UNLOCKED"})
+NOT_A_STATUS = frozenset({"FLAGGED", "LOCKED", "UNLOCKED", "LIMIT_EXCEEDED"})
 ALERTED = frozenset({"PAUSED", "DISABLED", "REJECTED"})
 VERBS = {"PAUSED": "paused", "DISABLED": "disabled", "REJECTED": "rejected"}
 

@@ -253,6 +253,21 @@ def test_a_late_event_goes_into_the_history_without_undoing_a_newer_status(deliv
     assert [k for k, *_ in raised] == [Kind.TEMPLATE_UNUSABLE]  # the DISABLED; the late PAUSED changed nothing
 
 
+def test_limit_exceeded_is_about_the_account_and_leaves_an_approved_template_sendable(deliver, raised):
+    """Meta: LIMIT_EXCEEDED "indicates the WhatsApp Business Account template is at its template
+    limit". Taken as the template's status it made an approved template unsendable (the send
+    path refuses any status but APPROVED) and paused the jobs sending it."""
+    name = deliver.template("order_confirmation")
+    synced(name, "en-US")
+    sending = job(name, "en-US")
+
+    deliver.post(deliver.body("meta_template_status_approved", message_template_name=name, event="LIMIT_EXCEEDED"))
+
+    item = template(name, "en-US")
+    assert item.templateStatus == "APPROVED" and [e["event"] for e in item.healthHistory] == ["LIMIT_EXCEEDED"]
+    assert reread(sending).status == "running" and raised == []
+
+
 def test_a_quality_change_is_read_under_either_field_name_meta_gives_it(deliver):
     for fixture in ("meta_template_quality_update", "pywa_template_quality_update_yellow"):
         name = deliver.template(f"welcome_template_{fixture[:4]}")
