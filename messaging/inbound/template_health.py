@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from messaging.inbound.events import FieldChange
 from messaging.inbound.health_events import eum_waba_id, event_key, record_once, reported_at, text
-from messaging.signals import announce, template_unusable
+from messaging.signals import template_unusable
 from messaging.whatsapp_table import WaTemplate
 from wecare.alerts import Kind, raise_alert
 
@@ -61,8 +61,13 @@ def apply_status(change: FieldChange) -> str:
     current = item.templateStatus == status and item.statusChangedAt == at
     if status is not None and status != "APPROVED" and current:
         # Announced again on a duplicate delivery: pausing a paused job changes nothing, and this
-        # way a worker that died after the write still gets the jobs paused on the retry.
-        announce(template_unusable, name=name, language=language, status=status, reason=describe(name, language, entry))
+        # way a worker that died after the write still gets the jobs paused on the retry. Sent
+        # so that a listener's failure (bulk's Scan throttled) raises and the task retries, as
+        # for a worker that died: logged and dropped, the jobs would go on sending a template
+        # WhatsApp refuses.
+        template_unusable.send(
+            sender=None, name=name, language=language, status=status, reason=describe(name, language, entry)
+        )
     if outcome == "recorded" and current and status in ALERTED:
         raise_alert(
             Kind.TEMPLATE_UNUSABLE,

@@ -21,11 +21,13 @@ import pytest
 
 from bulk.actions import control
 from bulk.models import BulkJob
+from bulk.template_pause import on_template_unusable
 from messaging import business_numbers
 from messaging.inbound import account_events, fields, health_events, number_health, template_health
 from messaging.inbound.events import FieldChange, parse
 from messaging.inbound.health_events import event_key
 from messaging.outbound import tier
+from messaging.signals import template_unusable
 from messaging.tests.inbound_samples import load
 from messaging.tests.sns_signing import notification, sns_test_certificates  # noqa: F401 (a fixture)
 from messaging.whatsapp_table import WaAccountEvent, WaBusinessNumber, WaPhoneQuality, WaTemplate
@@ -266,6 +268,34 @@ def test_limit_exceeded_is_about_the_account_and_leaves_an_approved_template_sen
     item = template(name, "en-US")
     assert item.templateStatus == "APPROVED" and [e["event"] for e in item.healthHistory] == ["LIMIT_EXCEEDED"]
     assert reread(sending).status == "running" and raised == []
+
+
+def test_a_listener_failing_to_pause_the_jobs_retries_the_task_and_the_retry_pauses_them(deliver):
+    """A failure in a template_unusable listener (bulk's Scan throttled) must reach the task so it
+    retries; logged and dropped, the jobs kept sending a template WhatsApp refuses. The retry
+    finds the event recorded (a duplicate) and announces it again."""
+    name = deliver.template("testing_template")
+    synced(name, "en")
+    sending = job(name, "en")
+    change = parse(deliver.body("acl_template_status_paused")).field_changes[0]
+    failures = ["throttled"]
+
+    def flaky(**_: Any) -> None:
+        if failures:
+            raise RuntimeError(failures.pop())
+
+    template_unusable.connect(flaky, dispatch_uid="test.flaky")
+    try:
+        template_unusable.disconnect(dispatch_uid="bulk.template_pause")  # runs after the failure below
+        template_unusable.connect(on_template_unusable, dispatch_uid="bulk.template_pause")
+        with pytest.raises(RuntimeError, match="throttled"):
+            fields.apply(change)
+        assert reread(sending).status == "running"
+
+        assert fields.apply(change) == "duplicate"  # the task's retry
+    finally:
+        template_unusable.disconnect(dispatch_uid="test.flaky")
+    assert reread(sending).status == "paused" and name in reread(sending).pausedReason
 
 
 def test_a_quality_change_is_read_under_either_field_name_meta_gives_it(deliver):
