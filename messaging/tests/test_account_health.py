@@ -394,6 +394,8 @@ def test_a_flagged_or_downgraded_number_is_alerted_as_quality_red(deliver, raise
         ("0", None),
         ("", None),
         ("SOMETHING_NEW", None),
+        ("TIER_999999999K", tier.UNLIMITED_LIMIT),  # capped: a slot number past it breaks every claim
+        ("9" * 5000, None),  # past what int() reads: not a limit, rather than an error parking the event
     ],
 )
 def test_meta_words_for_a_messaging_limit(word, limit):
