@@ -141,11 +141,15 @@ def _record(event: CallEvent, business: Business) -> str:
         status = event.name.split(":", 1)[1]
         actions.append(VoiceCall.startedAt.set(VoiceCall.startedAt | event.at))
         lower = [name for name, rank in RANKS.items() if rank < RANKS.get(status, 0)]
-        # The status moves the call only past a lower one; either way the event is seen once.
-        if lower and update_if(
+        # The status moves the call only past a lower one (a known status also sets a call that
+        # has none yet: "ringing", the lowest, arriving first); either way the event is seen once.
+        movable = VoiceCall.status.does_not_exist()
+        if lower:
+            movable = movable | VoiceCall.status.is_in(*lower)
+        if status in RANKS and update_if(
             VoiceCall(event.call_id),
             actions=[*actions, VoiceCall.status.set(status)],
-            condition=seen & (VoiceCall.status.does_not_exist() | VoiceCall.status.is_in(*lower)),
+            condition=seen & movable,
         ):
             return "recorded"
     return "recorded" if update_if(VoiceCall(event.call_id), actions=actions, condition=seen) else "duplicate"

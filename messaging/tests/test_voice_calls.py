@@ -193,6 +193,16 @@ def test_call_statuses_move_only_forward_and_each_is_applied_once(new_phone, spa
     assert call.status == "failed" and call.errors == failed["changes"][0]["value"]["errors"]
 
 
+def test_a_ringing_status_arriving_first_gives_the_call_its_status(new_phone, span_start):
+    """RINGING is the lowest status: no status is lower, which left a call it reached first with
+    none (not listed under ?status=ringing) until a later event."""
+    customer, call_id = new_phone(), new_call_id()
+    assert process(eum_event(call_status(call_id, customer, "RINGING", span_start)))["changes"] == {"calls:recorded": 1}
+    assert stored(call_id).status == "ringing"
+    process(eum_event(business_connect(call_id, customer, span_start)))
+    assert stored(call_id).status == "ringing"
+
+
 def test_the_same_event_delivered_at_once_by_several_workers_is_applied_once(new_phone, span_start):
     customer, call_id = new_phone(), new_call_id()
     process(eum_event(customer_connect(call_id, customer, span_start)))
