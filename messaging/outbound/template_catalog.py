@@ -393,7 +393,8 @@ SYNC_ATTEMPTS = 5
 def _save_synced(item: WaTemplate) -> None:
     """Save a synced template, keeping what the webhook recorded on it (reason, history): the
     status itself is AWS's current one. Conditional on the version read, so a webhook event
-    recorded meanwhile is read again rather than lost."""
+    recorded meanwhile is read again rather than lost; and it moves the version on, so a webhook
+    event being recorded meanwhile reads this save again rather than undo it."""
     for _ in range(SYNC_ATTEMPTS):
         try:
             stored = WaTemplate.get(item.pk, consistent_read=True)
@@ -408,6 +409,10 @@ def _save_synced(item: WaTemplate) -> None:
             condition = WaTemplate.healthVersion.does_not_exist()
         else:
             condition = WaTemplate.healthVersion == item.healthVersion
+        if stored is not None:
+            # Moved on, so a webhook writer that read the item before this save fails its own
+            # version check and reads again, rather than put back the components and status it read.
+            item.healthVersion = int(item.healthVersion or 0) + 1
         try:
             item.save(condition=condition)
             return

@@ -321,6 +321,30 @@ def test_the_sync_keeps_what_the_webhook_recorded(deliver, fake_aws_clean):
     assert item.statusReason == "INVALID_FORMAT" and any(e["event"] == "REJECTED" for e in item.healthHistory)
 
 
+def test_an_event_recorded_while_the_sync_saves_the_template_keeps_what_the_sync_wrote(deliver):
+    """The webhook reads the template, the sync saves AWS's newer copy, then the webhook writes:
+    its write must fail its version check and read again, not put back the components it read."""
+    from messaging.outbound import template_catalog  # the sync's save
+
+    name = deliver.template("order_confirmation")
+    old = synced(name, "en-US")
+    read_before_the_sync = WaTemplate.get(old.pk, consistent_read=True)
+    newer = WaTemplate.get(old.pk, consistent_read=True)
+    newer.components = [{"type": "BODY", "text": "Hello again"}]
+    template_catalog._save_synced(newer)
+    reads = [read_before_the_sync]
+
+    def find() -> WaTemplate:
+        return reads.pop() if reads else WaTemplate.get(old.pk, consistent_read=True)
+
+    entry = {"kind": "status", "event": "FLAGGED", "at": now().isoformat(), "key": uuid.uuid4().hex}
+    outcome, _ = health_events.record_once(find, lambda: old, entry, lambda item: None, history="healthHistory")
+
+    item = template(name, "en-US")
+    assert outcome == "recorded" and [e["event"] for e in item.healthHistory] == ["FLAGGED"]
+    assert item.components == [{"type": "BODY", "text": "Hello again"}]
+
+
 # --- the number's quality and the tier ----------------------------------------------------------------
 
 
