@@ -24,6 +24,9 @@ from wecare.dynamo import now
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 50  # events kept on an item; older ones drop off the front
+# A value kept from Meta (a reason, a sentence, a word), cut: each event's are kept in the item's
+# history, and a few long ones must not take the item past DynamoDB's 400 KB item size.
+MAX_TEXT = 1000
 Item = TypeVar("Item", WaTemplate, WaPhoneQuality)
 
 
@@ -47,10 +50,10 @@ def reported_at(change: FieldChange) -> str:
 
 
 def text(value: Any) -> str | None:
-    """A value Meta sent as a string (or number), trimmed; None when absent or empty."""
+    """A value Meta sent as a string (or number), trimmed and cut to MAX_TEXT; None when absent or empty."""
     if value is None or isinstance(value, (dict, list, bool)):
         return None
-    return str(value).strip() or None
+    return str(value).strip()[:MAX_TEXT] or None
 
 
 def phone_number_id(change: FieldChange) -> str | None:

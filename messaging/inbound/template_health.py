@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import eum_waba_id, event_key, record_once, reported_at, text
+from messaging.inbound.health_events import MAX_TEXT, eum_waba_id, event_key, record_once, reported_at, text
 from messaging.signals import template_unusable
 from messaging.whatsapp_table import WaTemplate
 from wecare.alerts import Kind, raise_alert
@@ -117,7 +117,7 @@ def _detail(value: dict[str, Any]) -> str | None:
     rejection = _block(value, "rejection_info")
     other = _block(value, "other_info")
     parts = [text(rejection.get("reason")), text(rejection.get("recommendation")), text(other.get("description"))]
-    return " ".join(p for p in parts if p) or text(other.get("title"))
+    return " ".join(p for p in parts if p)[:MAX_TEXT] or text(other.get("title"))
 
 
 def _block(value: dict[str, Any], key: str) -> dict[str, Any]:

@@ -345,6 +345,27 @@ def test_an_event_recorded_while_the_sync_saves_the_template_keeps_what_the_sync
     assert item.components == [{"type": "BODY", "text": "Hello again"}]
 
 
+def test_long_sentences_from_meta_cannot_grow_the_template_past_dynamodbs_item_size(deliver):
+    """Each event's reason and sentence are kept on the item's history (50 events): cut, so a few
+    long ones cannot take the item past DynamoDB's 400 KB (the save refused, the event parked)."""
+    name = deliver.template("order_confirmation")
+    synced(name, "en-US")
+    long = "x" * 150_000
+    for i in range(3):
+        value = {
+            "event": "PAUSED",
+            "message_template_name": name,
+            "message_template_language": "en-US",
+            "reason": long,
+            "other_info": {"title": "FIRST_PAUSE", "description": long},
+        }
+        assert (
+            fields.apply(FieldChange("message_template_status_update", value, "1", {}, 1_760_000_000 + i)) == "recorded"
+        )
+    item = template(name, "en-US")
+    assert len(item.healthHistory) == 3 and len(item.statusDetail) <= health_events.MAX_TEXT
+
+
 # --- the number's quality and the tier ----------------------------------------------------------------
 
 
