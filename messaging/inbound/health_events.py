@@ -19,6 +19,7 @@ from messaging import business_numbers
 from messaging.channels import Channel
 from messaging.inbound.events import FieldChange
 from messaging.whatsapp_table import WaPhoneQuality, WaTemplate
+from wecare import alerts, alerts_queries
 from wecare.dynamo import now
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,21 @@ def appended(history: list[Any] | None, entry: dict[str, Any]) -> list[Any]:
     items = [*(history or []), entry]
     items.sort(key=lambda e: str(e.get("at") or ""))
     return items[-HISTORY_LIMIT:]
+
+
+def to_alert(outcome: str, kind: str, subject: str, reported: str) -> bool:
+    """Whether an event that asks for an alert raises it now: the delivery that recorded it does;
+    a duplicate does only when no alert of this kind and subject was seen since Meta sent the
+    event (the worker that recorded it died before raising: the task's retry raises it). A true
+    redelivery finds that alert and raises nothing, so it counts no repeat that did not happen."""
+    if outcome == "recorded":
+        return True
+    try:
+        alert = alerts_queries.current(kind, subject[: alerts.MAX_SUBJECT])
+    except Exception:  # an alert must never fail the event's own work; the next delivery asks again
+        log.exception("alert state not read", extra={"kind": kind, "subject": subject})
+        return False
+    return alert is None or alert.lastSeen < datetime.fromisoformat(reported)
 
 
 def seen(history: list[Any] | None, key: str) -> bool:

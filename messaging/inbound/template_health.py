@@ -14,7 +14,15 @@ from typing import Any
 from django.urls import reverse
 
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import MAX_TEXT, eum_waba_id, event_key, record_once, reported_at, text
+from messaging.inbound.health_events import (
+    MAX_TEXT,
+    eum_waba_id,
+    event_key,
+    record_once,
+    reported_at,
+    text,
+    to_alert,
+)
 from messaging.signals import template_unusable
 from messaging.whatsapp_table import WaTemplate
 from wecare.alerts import Kind, raise_alert
@@ -68,10 +76,11 @@ def apply_status(change: FieldChange) -> str:
         template_unusable.send(
             sender=None, name=name, language=language, status=status, reason=describe(name, language, entry)
         )
-    if outcome == "recorded" and current and status in ALERTED:
+    subject = f"{name} ({language})"
+    if current and status in ALERTED and to_alert(outcome, Kind.TEMPLATE_UNUSABLE, subject, at):
         raise_alert(
             Kind.TEMPLATE_UNUSABLE,
-            f"{name} ({language})",
+            subject,
             describe(name, language, entry),
             link=reverse("messaging:templates"),
         )

@@ -298,6 +298,27 @@ def test_a_listener_failing_to_pause_the_jobs_retries_the_task_and_the_retry_pau
     assert reread(sending).status == "paused" and name in reread(sending).pausedReason
 
 
+def test_a_retry_after_the_worker_died_before_alerting_raises_the_alert_once(deliver, raised):
+    """The task may be retried after a partial success: the event was recorded, the worker died
+    before raising its alert. The retry finds a duplicate and must still raise it; a redelivery
+    after that raises nothing more."""
+    name = deliver.template("testing_template")
+    synced(name, "en")
+    change = parse(deliver.body("acl_template_status_paused")).field_changes[0]
+
+    def died(*_: Any, **__: Any) -> None:
+        raise SystemExit("the worker died between the write and the alert")
+
+    with mock.patch.object(template_health, "raise_alert", died), pytest.raises(SystemExit):
+        fields.apply(change)
+    assert raised == [] and template(name, "en").templateStatus == "PAUSED"
+
+    assert fields.apply(change) == "duplicate"  # the task's retry
+    assert [(k, s) for k, s, *_ in raised] == [(Kind.TEMPLATE_UNUSABLE, f"{name} (en)")]
+    assert fields.apply(change) == "duplicate"  # SNS delivering it once more
+    assert len(raised) == 1
+
+
 def test_a_quality_change_is_read_under_either_field_name_meta_gives_it(deliver):
     for fixture in ("meta_template_quality_update", "pywa_template_quality_update_yellow"):
         name = deliver.template(f"welcome_template_{fixture[:4]}")
