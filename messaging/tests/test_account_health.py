@@ -387,6 +387,30 @@ def test_long_sentences_from_meta_cannot_grow_the_template_past_dynamodbs_item_s
     assert len(item.healthHistory) == 3 and len(item.statusDetail) <= health_events.MAX_TEXT
 
 
+def test_a_status_meta_reported_after_the_sync_read_aws_stays(deliver):
+    """The sync reads AWS's list, then Meta pauses the template (the webhook records it), then the
+    sync saves what it read: the newer pause stays, rather than read APPROVED until the next sync."""
+    from datetime import timedelta
+
+    from messaging.outbound import template_catalog  # the sync's save
+
+    name = deliver.template("order_confirmation")
+    read_at = now()
+    old = synced(name, "en-US")
+    paused = WaTemplate.get(old.pk, consistent_read=True)
+    paused.templateStatus, paused.statusChangedAt = "PAUSED", (read_at + timedelta(seconds=5)).isoformat()
+    paused.save()
+    from_aws = WaTemplate.get(old.pk, consistent_read=True)
+    from_aws.templateStatus = "APPROVED"
+
+    template_catalog._save_synced(from_aws, read_at=read_at.isoformat())
+
+    assert template(name, "en-US").templateStatus == "PAUSED"
+    from_aws.templateStatus = "APPROVED"  # what a later sync reads from AWS
+    template_catalog._save_synced(from_aws, read_at=(read_at + timedelta(seconds=6)).isoformat())
+    assert template(name, "en-US").templateStatus == "APPROVED"  # a later sync: AWS's status again
+
+
 # --- the number's quality and the tier ----------------------------------------------------------------
 
 
