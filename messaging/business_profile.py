@@ -201,8 +201,10 @@ def save(phone_number_id: str, values: dict[str, Any], *, expected_version: int,
         updatedBy=by,
         receivedAt=at,  # lists the profiles on the itemType index by their last change
     )
+    # Version 0: no item, or one written before profiles had versions (load reads it as 0), which
+    # a first save must be able to replace; two first saves still race on profileVersion's absence.
     condition = (
-        WaBusinessProfile.pk.does_not_exist()
+        WaBusinessProfile.pk.does_not_exist() | WaBusinessProfile.profileVersion.does_not_exist()
         if expected_version == 0
         else WaBusinessProfile.profileVersion == expected_version
     )

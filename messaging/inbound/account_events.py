@@ -15,7 +15,7 @@ from pynamodb.exceptions import PutError
 from contacts.validation import whatsapp_phone
 from messaging import business_numbers
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import event_key, phone_number_id, reported_at, text
+from messaging.inbound.health_events import event_key, phone_number_id, reported_at, text, to_alert
 from messaging.whatsapp_table import WaAccountEvent
 from wecare.alerts import Kind, raise_alert
 
@@ -42,8 +42,9 @@ def apply_account_update(change: FieldChange) -> str:
     waba = change.waba_id or "unknown"
     summary = f"WhatsApp Business Account {waba}: {event.lower().replace('_', ' ')}{_details(change)}."
     outcome = _record(change, event, None, summary)
-    if outcome == "recorded" and event not in INFORMATIONAL:
-        raise_alert(Kind.ACCOUNT_UPDATE, f"{waba} {event}", summary, link=reverse("business_numbers:list"))
+    subject = f"{waba} {event}"
+    if event not in INFORMATIONAL and to_alert(outcome, Kind.ACCOUNT_UPDATE, subject, reported_at(change)):
+        raise_alert(Kind.ACCOUNT_UPDATE, subject, summary, link=reverse("business_numbers:list"))
     return outcome
 
 
@@ -60,8 +61,9 @@ def apply_name_update(change: FieldChange) -> str:
     summary = f"WhatsApp's decision on the display name {name!r} of {who}: {decision.lower()}"
     summary += f" ({reason})" if reason and decision != "APPROVED" else ""
     outcome = _record(change, decision, phone, summary + ".")
-    if outcome == "recorded":
-        raise_alert(Kind.NUMBER_NAME, f"{who} {decision}", summary + ".", link=reverse("business_numbers:list"))
+    subject = f"{who} {decision}"
+    if to_alert(outcome, Kind.NUMBER_NAME, subject, reported_at(change)):
+        raise_alert(Kind.NUMBER_NAME, subject, summary + ".", link=reverse("business_numbers:list"))
     # On a duplicate too: a worker that died after the write still refreshes on the retry.
     try:
         business_numbers.refresh_from_aws()
@@ -96,7 +98,8 @@ def _details(change: FieldChange) -> str:
     """What the event says beyond its name, in a few words: the restriction, violation or ban."""
     value = change.value
     parts: list[str] = []
-    for restriction in value.get("restriction_info") or []:
+    restrictions = value.get("restriction_info")
+    for restriction in restrictions if isinstance(restrictions, list) else []:  # a list in Meta's shape
         if isinstance(restriction, dict) and text(restriction.get("restriction_type")):
             parts.append(str(restriction["restriction_type"]))
     for key, inner in (("violation_info", "violation_type"), ("ban_info", "waba_ban_state")):

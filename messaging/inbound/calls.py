@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 
 DIRECTIONS = {"USER_INITIATED": "inbound", "BUSINESS_INITIATED": "outbound"}
 # How far each status has got. A status may replace only a lower one, so a late "ringing" never
-# undoes "accepted"; the end of the call (terminate) outranks everything and is final.
-RANKS = {"ringing": 1, "accepted": 2, "rejected": 3, "completed": 4, "failed": 4}
+# undoes "accepted"; the end of the call (terminate) outranks the others and is final, except
+# "rejected": the customer refused the call, and Meta sends a terminate for that call too (in
+# either order), whose status must not hide the refusal.
+RANKS = {"ringing": 1, "accepted": 2, "completed": 4, "failed": 4, "rejected": 5}
 MAX_STATUS = 20  # a status Meta adds is kept as its own lower-case word, cut to this
 MAX_ID = 200
 
@@ -136,28 +138,40 @@ def _record(event: CallEvent, business: Business) -> str:
         # that arrived first. Its status is only a start: an end already recorded stays.
         actions += [VoiceCall.startedAt.set(event.at), VoiceCall.status.set(VoiceCall.status | "ringing")]
     elif event.name == "terminate":
-        actions += _terminate(event)
+        status, ended = _terminate(event)
+        actions += ended
+        if update_if(
+            VoiceCall(event.call_id),
+            actions=[*actions, VoiceCall.status.set(status)],
+            condition=seen & (VoiceCall.status.does_not_exist() | (VoiceCall.status != "rejected")),
+        ):
+            return "recorded"
+        # Seen before, or the customer rejected the call: the end is recorded, "rejected" stays.
     else:
         status = event.name.split(":", 1)[1]
         actions.append(VoiceCall.startedAt.set(VoiceCall.startedAt | event.at))
         lower = [name for name, rank in RANKS.items() if rank < RANKS.get(status, 0)]
-        # The status moves the call only past a lower one; either way the event is seen once.
-        if lower and update_if(
+        # The status moves the call only past a lower one (a known status also sets a call that
+        # has none yet: "ringing", the lowest, arriving first); either way the event is seen once.
+        movable = VoiceCall.status.does_not_exist()
+        if lower:
+            movable = movable | VoiceCall.status.is_in(*lower)
+        if status in RANKS and update_if(
             VoiceCall(event.call_id),
             actions=[*actions, VoiceCall.status.set(status)],
-            condition=seen & (VoiceCall.status.does_not_exist() | VoiceCall.status.is_in(*lower)),
+            condition=seen & movable,
         ):
             return "recorded"
     return "recorded" if update_if(VoiceCall(event.call_id), actions=actions, condition=seen) else "duplicate"
 
 
-def _terminate(event: CallEvent) -> list:
+def _terminate(event: CallEvent) -> tuple[str, list]:
+    """(the call's final status, the other changes the end makes)."""
     raw = event.raw
+    # COMPLETED or FAILED in Meta's examples; a word Meta adds is kept as it is.
     status = str(raw.get("status") or "completed").lower()[:MAX_STATUS]
     ended = _when(raw.get("end_time")) or event.at
     actions = [
-        # COMPLETED or FAILED in Meta's examples; a word Meta adds is kept as it is.
-        VoiceCall.status.set(status),
         VoiceCall.endedAt.set(ended),
         VoiceCall.startedAt.set(VoiceCall.startedAt | (_when(raw.get("start_time")) or ended)),
     ]
@@ -169,7 +183,7 @@ def _terminate(event: CallEvent) -> list:
     errors = raw.get("errors") or (event.value_errors if status == "failed" else None)
     if isinstance(errors, (list, dict)) and errors:
         actions.append(VoiceCall.errors.set(errors))
-    return actions
+    return status, actions
 
 
 def _common(event: CallEvent, business: Business) -> list:

@@ -19,11 +19,15 @@ from messaging import business_numbers
 from messaging.channels import Channel
 from messaging.inbound.events import FieldChange
 from messaging.whatsapp_table import WaPhoneQuality, WaTemplate
+from wecare import alerts, alerts_queries
 from wecare.dynamo import now
 
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 50  # events kept on an item; older ones drop off the front
+# A value kept from Meta (a reason, a sentence, a word), cut: each event's are kept in the item's
+# history, and a few long ones must not take the item past DynamoDB's 400 KB item size.
+MAX_TEXT = 1000
 Item = TypeVar("Item", WaTemplate, WaPhoneQuality)
 
 
@@ -37,16 +41,20 @@ def event_key(change: FieldChange) -> str:
 
 
 def reported_at(change: FieldChange) -> str:
-    """When Meta sent the change (ISO, UTC); now when the entry had no readable time."""
-    at = datetime.fromtimestamp(change.time, tz=UTC) if change.time is not None else now()
+    """When Meta sent the change (ISO, UTC); now when the entry had no readable time (none, or
+    one past the calendar: raising here would retry and park the whole event for one field)."""
+    try:
+        at = datetime.fromtimestamp(change.time, tz=UTC) if change.time is not None else now()
+    except (ValueError, OverflowError, OSError):
+        at = now()
     return at.isoformat()
 
 
 def text(value: Any) -> str | None:
-    """A value Meta sent as a string (or number), trimmed; None when absent or empty."""
+    """A value Meta sent as a string (or number), trimmed and cut to MAX_TEXT; None when absent or empty."""
     if value is None or isinstance(value, (dict, list, bool)):
         return None
-    return str(value).strip() or None
+    return str(value).strip()[:MAX_TEXT] or None
 
 
 def phone_number_id(change: FieldChange) -> str | None:
@@ -81,6 +89,21 @@ def appended(history: list[Any] | None, entry: dict[str, Any]) -> list[Any]:
     items = [*(history or []), entry]
     items.sort(key=lambda e: str(e.get("at") or ""))
     return items[-HISTORY_LIMIT:]
+
+
+def to_alert(outcome: str, kind: str, subject: str, reported: str) -> bool:
+    """Whether an event that asks for an alert raises it now: the delivery that recorded it does;
+    a duplicate does only when no alert of this kind and subject was seen since Meta sent the
+    event (the worker that recorded it died before raising: the task's retry raises it). A true
+    redelivery finds that alert and raises nothing, so it counts no repeat that did not happen."""
+    if outcome == "recorded":
+        return True
+    try:
+        alert = alerts_queries.current(kind, subject[: alerts.MAX_SUBJECT])
+    except Exception:  # an alert must never fail the event's own work; the next delivery asks again
+        log.exception("alert state not read", extra={"kind": kind, "subject": subject})
+        return False
+    return alert is None or alert.lastSeen < datetime.fromisoformat(reported)
 
 
 def seen(history: list[Any] | None, key: str) -> bool:

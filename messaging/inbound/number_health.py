@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from contacts.validation import whatsapp_phone
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import event_key, phone_number_id, record_once, reported_at, text
+from messaging.inbound.health_events import event_key, phone_number_id, record_once, reported_at, text, to_alert
 from messaging.outbound import tier
 from messaging.whatsapp_table import WaPhoneQuality
 from wecare.alerts import Kind, raise_alert
@@ -83,7 +83,7 @@ def apply(change: FieldChange) -> str:
         # Idempotent by itself (a report no later than the stored one changes nothing), so it
         # runs on a duplicate too: a worker that died after the write above still gets here.
         tier.record_reported_limit(followed, at=datetime.fromisoformat(at), phone_number_id=phone, event=event)
-    if outcome == "recorded" and (event in ALERTED_EVENTS or rating == "RED"):
+    if (event in ALERTED_EVENTS or rating == "RED") and to_alert(outcome, Kind.QUALITY_RED, who, at):
         raise_alert(Kind.QUALITY_RED, who, _sentence(who, event, limit, old_limit, rating), link=_link())
     return outcome
 

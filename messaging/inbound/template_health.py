@@ -14,17 +14,27 @@ from typing import Any
 from django.urls import reverse
 
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import eum_waba_id, event_key, record_once, reported_at, text
-from messaging.signals import announce, template_unusable
+from messaging.inbound.health_events import (
+    MAX_TEXT,
+    eum_waba_id,
+    event_key,
+    record_once,
+    reported_at,
+    text,
+    to_alert,
+)
+from messaging.signals import template_unusable
 from messaging.whatsapp_table import WaTemplate
 from wecare.alerts import Kind, raise_alert
 
 log = logging.getLogger(__name__)
 
 # Events that name a status other than themselves, and events that leave the status as it is
-# (a warning, or an edit lock): Meta's event list, message_template_status_update reference.
+# (a warning, an edit lock, or LIMIT_EXCEEDED: "the WhatsApp Business Account is at its template
+# limit", about the account, not this template's sendability): Meta's event list,
+# message_template_status_update reference.
 STATUS_OF_EVENT = {"REINSTATED": "APPROVED", "UNARCHIVED": "APPROVED", "UNPAUSED": "APPROVED"}
-NOT_A_STATUS = frozenset({"FLAGGED", "LOCKED", "UNLOCKED"})
+NOT_A_STATUS = frozenset({"FLAGGED", "LOCKED", "UNLOCKED", "LIMIT_EXCEEDED"})
 ALERTED = frozenset({"PAUSED", "DISABLED", "REJECTED"})
 VERBS = {"PAUSED": "paused", "DISABLED": "disabled", "REJECTED": "rejected"}
 
@@ -59,12 +69,18 @@ def apply_status(change: FieldChange) -> str:
     current = item.templateStatus == status and item.statusChangedAt == at
     if status is not None and status != "APPROVED" and current:
         # Announced again on a duplicate delivery: pausing a paused job changes nothing, and this
-        # way a worker that died after the write still gets the jobs paused on the retry.
-        announce(template_unusable, name=name, language=language, status=status, reason=describe(name, language, entry))
-    if outcome == "recorded" and current and status in ALERTED:
+        # way a worker that died after the write still gets the jobs paused on the retry. Sent
+        # so that a listener's failure (bulk's Scan throttled) raises and the task retries, as
+        # for a worker that died: logged and dropped, the jobs would go on sending a template
+        # WhatsApp refuses.
+        template_unusable.send(
+            sender=None, name=name, language=language, status=status, reason=describe(name, language, entry)
+        )
+    subject = f"{name} ({language})"
+    if current and status in ALERTED and to_alert(outcome, Kind.TEMPLATE_UNUSABLE, subject, at):
         raise_alert(
             Kind.TEMPLATE_UNUSABLE,
-            f"{name} ({language})",
+            subject,
             describe(name, language, entry),
             link=reverse("messaging:templates"),
         )
@@ -110,7 +126,7 @@ def _detail(value: dict[str, Any]) -> str | None:
     rejection = _block(value, "rejection_info")
     other = _block(value, "other_info")
     parts = [text(rejection.get("reason")), text(rejection.get("recommendation")), text(other.get("description"))]
-    return " ".join(p for p in parts if p) or text(other.get("title"))
+    return " ".join(p for p in parts if p)[:MAX_TEXT] or text(other.get("title"))
 
 
 def _block(value: dict[str, Any], key: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
@@ -370,7 +371,8 @@ def sync_templates() -> dict[str, int]:
                         receivedAt=synced_at,
                         cachedAt=synced_at,
                         syncedAt=synced_at,
-                    )
+                    ),
+                    read_at=synced_at,
                 )
                 counts["templates"] += 1
     log.info("templates synced", extra=counts)
@@ -390,10 +392,13 @@ HEALTH_ATTRIBUTES = (
 SYNC_ATTEMPTS = 5
 
 
-def _save_synced(item: WaTemplate) -> None:
+def _save_synced(item: WaTemplate, *, read_at: str | None = None) -> None:
     """Save a synced template, keeping what the webhook recorded on it (reason, history): the
     status itself is AWS's current one. Conditional on the version read, so a webhook event
-    recorded meanwhile is read again rather than lost."""
+    recorded meanwhile is read again rather than lost; and it moves the version on, so a webhook
+    event being recorded meanwhile reads this save again rather than undo it. A status or quality
+    Meta reported after ``read_at`` (when this sync began reading AWS) is newer than AWS's answer
+    and stays."""
     for _ in range(SYNC_ATTEMPTS):
         try:
             stored = WaTemplate.get(item.pk, consistent_read=True)
@@ -401,6 +406,11 @@ def _save_synced(item: WaTemplate) -> None:
             stored = None
         for name in HEALTH_ATTRIBUTES:
             setattr(item, name, getattr(stored, name, None) if isinstance(stored, WaTemplate) else None)
+        if isinstance(stored, WaTemplate) and read_at:
+            if _after(stored.statusChangedAt, read_at):
+                item.templateStatus = stored.templateStatus  # the webhook's pause is newer than AWS's list
+            if _after(stored.qualityChangedAt, read_at):
+                item.qualityScore = stored.qualityScore
         condition: Any
         if stored is None:
             condition = WaTemplate.pk.does_not_exist()
@@ -408,6 +418,10 @@ def _save_synced(item: WaTemplate) -> None:
             condition = WaTemplate.healthVersion.does_not_exist()
         else:
             condition = WaTemplate.healthVersion == item.healthVersion
+        if stored is not None:
+            # Moved on, so a webhook writer that read the item before this save fails its own
+            # version check and reads again, rather than put back the components and status it read.
+            item.healthVersion = int(item.healthVersion or 0) + 1
         try:
             item.save(condition=condition)
             return
@@ -415,6 +429,16 @@ def _save_synced(item: WaTemplate) -> None:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
     raise RuntimeError(f"template {item.pk} kept changing under the sync")
+
+
+def _after(reported: str | None, read_at: str) -> bool:
+    """Whether Meta reported (the webhook's time, ISO) after the sync read AWS (ISO)."""
+    if not reported:
+        return False
+    try:
+        return datetime.fromisoformat(reported) > datetime.fromisoformat(read_at)
+    except ValueError:
+        return False
 
 
 @shared_task(name="messaging.sync_templates")  # every 15 minutes (settings.CELERY_BEAT_SCHEDULE) and on demand

@@ -82,11 +82,14 @@ def parse_limit(word: str | None) -> int | None:
     word = (word or "").strip().upper()
     if word in ("TIER_UNLIMITED", "UNLIMITED"):
         return UNLIMITED_LIMIT
-    match = re.fullmatch(r"(?:TIER_)?(\d+)(K?)", word)
+    # At most 9 digits: a longer number is no limit of Meta's, and the slots are numbered below
+    # the limit (a DynamoDB number has 38 digits; Python refuses to read 4,300).
+    match = re.fullmatch(r"(?:TIER_)?(\d{1,9})(K?)", word)
     if not match:
         return None
     limit = int(match.group(1)) * (1000 if match.group(2) else 1)
-    return limit if limit >= 1 else None
+    # Above Meta's unlimited is unlimited: one cap, whatever the word.
+    return min(limit, UNLIMITED_LIMIT) if limit >= 1 else None
 
 
 def record_reported_limit(word: str, *, at: datetime, phone_number_id: str | None, event: str | None) -> bool:

@@ -21,11 +21,13 @@ import pytest
 
 from bulk.actions import control
 from bulk.models import BulkJob
+from bulk.template_pause import on_template_unusable
 from messaging import business_numbers
 from messaging.inbound import account_events, fields, health_events, number_health, template_health
 from messaging.inbound.events import FieldChange, parse
 from messaging.inbound.health_events import event_key
 from messaging.outbound import tier
+from messaging.signals import template_unusable
 from messaging.tests.inbound_samples import load
 from messaging.tests.sns_signing import notification, sns_test_certificates  # noqa: F401 (a fixture)
 from messaging.whatsapp_table import WaAccountEvent, WaBusinessNumber, WaPhoneQuality, WaTemplate
@@ -253,6 +255,70 @@ def test_a_late_event_goes_into_the_history_without_undoing_a_newer_status(deliv
     assert [k for k, *_ in raised] == [Kind.TEMPLATE_UNUSABLE]  # the DISABLED; the late PAUSED changed nothing
 
 
+def test_limit_exceeded_is_about_the_account_and_leaves_an_approved_template_sendable(deliver, raised):
+    """Meta: LIMIT_EXCEEDED "indicates the WhatsApp Business Account template is at its template
+    limit". Taken as the template's status it made an approved template unsendable (the send
+    path refuses any status but APPROVED) and paused the jobs sending it."""
+    name = deliver.template("order_confirmation")
+    synced(name, "en-US")
+    sending = job(name, "en-US")
+
+    deliver.post(deliver.body("meta_template_status_approved", message_template_name=name, event="LIMIT_EXCEEDED"))
+
+    item = template(name, "en-US")
+    assert item.templateStatus == "APPROVED" and [e["event"] for e in item.healthHistory] == ["LIMIT_EXCEEDED"]
+    assert reread(sending).status == "running" and raised == []
+
+
+def test_a_listener_failing_to_pause_the_jobs_retries_the_task_and_the_retry_pauses_them(deliver):
+    """A failure in a template_unusable listener (bulk's Scan throttled) must reach the task so it
+    retries; logged and dropped, the jobs kept sending a template WhatsApp refuses. The retry
+    finds the event recorded (a duplicate) and announces it again."""
+    name = deliver.template("testing_template")
+    synced(name, "en")
+    sending = job(name, "en")
+    change = parse(deliver.body("acl_template_status_paused")).field_changes[0]
+    failures = ["throttled"]
+
+    def flaky(**_: Any) -> None:
+        if failures:
+            raise RuntimeError(failures.pop())
+
+    template_unusable.connect(flaky, dispatch_uid="test.flaky")
+    try:
+        template_unusable.disconnect(dispatch_uid="bulk.template_pause")  # runs after the failure below
+        template_unusable.connect(on_template_unusable, dispatch_uid="bulk.template_pause")
+        with pytest.raises(RuntimeError, match="throttled"):
+            fields.apply(change)
+        assert reread(sending).status == "running"
+
+        assert fields.apply(change) == "duplicate"  # the task's retry
+    finally:
+        template_unusable.disconnect(dispatch_uid="test.flaky")
+    assert reread(sending).status == "paused" and name in reread(sending).pausedReason
+
+
+def test_a_retry_after_the_worker_died_before_alerting_raises_the_alert_once(deliver, raised):
+    """The task may be retried after a partial success: the event was recorded, the worker died
+    before raising its alert. The retry finds a duplicate and must still raise it; a redelivery
+    after that raises nothing more."""
+    name = deliver.template("testing_template")
+    synced(name, "en")
+    change = parse(deliver.body("acl_template_status_paused")).field_changes[0]
+
+    def died(*_: Any, **__: Any) -> None:
+        raise SystemExit("the worker died between the write and the alert")
+
+    with mock.patch.object(template_health, "raise_alert", died), pytest.raises(SystemExit):
+        fields.apply(change)
+    assert raised == [] and template(name, "en").templateStatus == "PAUSED"
+
+    assert fields.apply(change) == "duplicate"  # the task's retry
+    assert [(k, s) for k, s, *_ in raised] == [(Kind.TEMPLATE_UNUSABLE, f"{name} (en)")]
+    assert fields.apply(change) == "duplicate"  # SNS delivering it once more
+    assert len(raised) == 1
+
+
 def test_a_quality_change_is_read_under_either_field_name_meta_gives_it(deliver):
     for fixture in ("meta_template_quality_update", "pywa_template_quality_update_yellow"):
         name = deliver.template(f"welcome_template_{fixture[:4]}")
@@ -274,6 +340,75 @@ def test_the_sync_keeps_what_the_webhook_recorded(deliver, fake_aws_clean):
     item = WaTemplate.get(WaTemplate.key("waba-7d0a3c5e9f1b4e2a8c6d0f1e2a3b4c5d", "welcome_message", "en_US"))
     assert item.templateStatus == "APPROVED"  # AWS's status now
     assert item.statusReason == "INVALID_FORMAT" and any(e["event"] == "REJECTED" for e in item.healthHistory)
+
+
+def test_an_event_recorded_while_the_sync_saves_the_template_keeps_what_the_sync_wrote(deliver):
+    """The webhook reads the template, the sync saves AWS's newer copy, then the webhook writes:
+    its write must fail its version check and read again, not put back the components it read."""
+    from messaging.outbound import template_catalog  # the sync's save
+
+    name = deliver.template("order_confirmation")
+    old = synced(name, "en-US")
+    read_before_the_sync = WaTemplate.get(old.pk, consistent_read=True)
+    newer = WaTemplate.get(old.pk, consistent_read=True)
+    newer.components = [{"type": "BODY", "text": "Hello again"}]
+    template_catalog._save_synced(newer)
+    reads = [read_before_the_sync]
+
+    def find() -> WaTemplate:
+        return reads.pop() if reads else WaTemplate.get(old.pk, consistent_read=True)
+
+    entry = {"kind": "status", "event": "FLAGGED", "at": now().isoformat(), "key": uuid.uuid4().hex}
+    outcome, _ = health_events.record_once(find, lambda: old, entry, lambda item: None, history="healthHistory")
+
+    item = template(name, "en-US")
+    assert outcome == "recorded" and [e["event"] for e in item.healthHistory] == ["FLAGGED"]
+    assert item.components == [{"type": "BODY", "text": "Hello again"}]
+
+
+def test_long_sentences_from_meta_cannot_grow_the_template_past_dynamodbs_item_size(deliver):
+    """Each event's reason and sentence are kept on the item's history (50 events): cut, so a few
+    long ones cannot take the item past DynamoDB's 400 KB (the save refused, the event parked)."""
+    name = deliver.template("order_confirmation")
+    synced(name, "en-US")
+    long = "x" * 150_000
+    for i in range(3):
+        value = {
+            "event": "PAUSED",
+            "message_template_name": name,
+            "message_template_language": "en-US",
+            "reason": long,
+            "other_info": {"title": "FIRST_PAUSE", "description": long},
+        }
+        assert (
+            fields.apply(FieldChange("message_template_status_update", value, "1", {}, 1_760_000_000 + i)) == "recorded"
+        )
+    item = template(name, "en-US")
+    assert len(item.healthHistory) == 3 and len(item.statusDetail) <= health_events.MAX_TEXT
+
+
+def test_a_status_meta_reported_after_the_sync_read_aws_stays(deliver):
+    """The sync reads AWS's list, then Meta pauses the template (the webhook records it), then the
+    sync saves what it read: the newer pause stays, rather than read APPROVED until the next sync."""
+    from datetime import timedelta
+
+    from messaging.outbound import template_catalog  # the sync's save
+
+    name = deliver.template("order_confirmation")
+    read_at = now()
+    old = synced(name, "en-US")
+    paused = WaTemplate.get(old.pk, consistent_read=True)
+    paused.templateStatus, paused.statusChangedAt = "PAUSED", (read_at + timedelta(seconds=5)).isoformat()
+    paused.save()
+    from_aws = WaTemplate.get(old.pk, consistent_read=True)
+    from_aws.templateStatus = "APPROVED"
+
+    template_catalog._save_synced(from_aws, read_at=read_at.isoformat())
+
+    assert template(name, "en-US").templateStatus == "PAUSED"
+    from_aws.templateStatus = "APPROVED"  # what a later sync reads from AWS
+    template_catalog._save_synced(from_aws, read_at=(read_at + timedelta(seconds=6)).isoformat())
+    assert template(name, "en-US").templateStatus == "APPROVED"  # a later sync: AWS's status again
 
 
 # --- the number's quality and the tier ----------------------------------------------------------------
@@ -349,6 +484,8 @@ def test_a_flagged_or_downgraded_number_is_alerted_as_quality_red(deliver, raise
         ("0", None),
         ("", None),
         ("SOMETHING_NEW", None),
+        ("TIER_999999999K", tier.UNLIMITED_LIMIT),  # capped: a slot number past it breaks every claim
+        ("9" * 5000, None),  # past what int() reads: not a limit, rather than an error parking the event
     ],
 )
 def test_meta_words_for_a_messaging_limit(word, limit):
@@ -470,3 +607,17 @@ def test_with_several_numbers_in_the_context_the_change_is_about_the_one_with_th
         assert health_events.phone_number_id(FieldChange("phone_number_quality_update", unknown, "1", context)) is None
     finally:
         business_numbers.forget_cache()
+
+
+def test_a_change_with_an_unreadable_time_or_an_odd_block_is_still_recorded_not_parked():
+    """An entry time past the calendar, or a block of another type than Meta's, is read around:
+    raising would retry the whole event and then park it for one field."""
+    run = uuid.uuid4().hex[:10]
+    far = 10**13  # epoch seconds past year 9999
+    value = {"display_phone_number": "15550783881", "event": "FLAGGED"}  # no limit: the tier stays the tests'
+    context = {"MetaPhoneNumberIds": [{"arn": PHONE_ARN + run}]}
+    assert fields.apply(FieldChange("phone_number_quality_update", value, "1", context, far)) == "recorded"
+    template = {"event": "PAUSED", "message_template_name": f"t_{run}", "message_template_language": "en_US"}
+    assert fields.apply(FieldChange("message_template_status_update", template, "1", {}, far)) == "recorded"
+    account = {"event": "ACCOUNT_RESTRICTION", "restriction_info": 5, "violation_info": "x", "nonce": run}
+    assert fields.apply(FieldChange("account_update", account, "1", {}, far)) == "recorded"

@@ -151,3 +151,24 @@ def test_only_an_admin_sees_or_edits_a_profile(client_for, request, who):
 
 def test_only_a_whatsapp_number_has_a_profile(client_for, admin_user):
     assert client_for(admin_user).get(f"/admin/business-numbers/{settings.SMS_POOL_ID}/profile/").status_code == 404
+
+
+def test_a_profile_stored_before_versions_existed_can_be_saved_once_and_then_conflicts(admin_user):
+    """An item with no profileVersion reads as version 0: the first save replaces it (it used to
+    be refused forever as a conflict), and a second save from the same stale form is refused."""
+    WaBusinessProfile(
+        pk=business_profile.key(WHATSAPP),
+        tenantId=WHATSAPP,
+        phoneNumberId=WHATSAPP,
+        about="Old words",
+        receivedAt="2025",
+    ).save()
+    assert business_profile.load(WHATSAPP).version == 0
+    values = {**business_profile.load(WHATSAPP).values(), "about": "New words"}
+
+    saved = business_profile.save(WHATSAPP, values, expected_version=0, user=admin_user)
+
+    assert (saved.version, saved.about) == (1, "New words")
+    assert saved.history[-1]["changes"]["about"] == {"before": "Old words", "after": "New words"}
+    with pytest.raises(business_profile.Conflict):
+        business_profile.save(WHATSAPP, {**values, "about": "Newer"}, expected_version=0, user=admin_user)

@@ -193,6 +193,31 @@ def test_call_statuses_move_only_forward_and_each_is_applied_once(new_phone, spa
     assert call.status == "failed" and call.errors == failed["changes"][0]["value"]["errors"]
 
 
+def test_a_ringing_status_arriving_first_gives_the_call_its_status(new_phone, span_start):
+    """RINGING is the lowest status: no status is lower, which left a call it reached first with
+    none (not listed under ?status=ringing) until a later event."""
+    customer, call_id = new_phone(), new_call_id()
+    assert process(eum_event(call_status(call_id, customer, "RINGING", span_start)))["changes"] == {"calls:recorded": 1}
+    assert stored(call_id).status == "ringing"
+    process(eum_event(business_connect(call_id, customer, span_start)))
+    assert stored(call_id).status == "ringing"
+
+
+def test_a_rejected_call_stays_rejected_whichever_of_its_status_and_terminate_comes_first(new_phone, span_start):
+    """Meta sends REJECTED and a terminate for a call the customer refused: the terminate's status
+    must not hide the refusal (?status=rejected found no real call)."""
+    for order in ("status first", "terminate first"):
+        customer, call_id = new_phone(), new_call_id()
+        rejected = eum_event(call_status(call_id, customer, "REJECTED", span_start + 2))
+        ended = terminate(call_id, customer, direction="BUSINESS_INITIATED", started=span_start, ended=span_start + 3)
+        call_of(ended)["status"] = "FAILED"
+        bodies = [rejected, eum_event(ended)]
+        for body in bodies if order == "status first" else reversed(bodies):
+            assert process(body)["changes"] == {"calls:recorded": 1}
+        call = stored(call_id)
+        assert (call.status, call.endedAt) == ("rejected", when(span_start + 3)), order
+
+
 def test_the_same_event_delivered_at_once_by_several_workers_is_applied_once(new_phone, span_start):
     customer, call_id = new_phone(), new_call_id()
     process(eum_event(customer_connect(call_id, customer, span_start)))
