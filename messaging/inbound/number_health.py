@@ -13,6 +13,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from contacts.validation import whatsapp_phone
+from messaging import business_numbers
 from messaging.inbound.events import FieldChange
 from messaging.inbound.health_events import event_key, phone_number_id, record_once, reported_at, text
 from messaging.outbound import tier
@@ -84,7 +85,9 @@ def apply(change: FieldChange) -> str:
         # runs on a duplicate too: a worker that died after the write above still gets here.
         tier.record_reported_limit(followed, at=datetime.fromisoformat(at), phone_number_id=phone, event=event)
     if outcome == "recorded" and (event in ALERTED_EVENTS or rating == "RED"):
-        raise_alert(Kind.QUALITY_RED, who, _sentence(who, event, limit, old_limit, rating), link=_link())
+        # Named as every page names the number (its display name and phone), never by its id.
+        named = business_numbers.label(who) if who != "unknown" else "an unknown number"
+        raise_alert(Kind.QUALITY_RED, named, _sentence(named, event, limit, old_limit, rating), link=_link())
     return outcome
 
 
