@@ -26,9 +26,10 @@ install: $(VENV)/.installed node_modules/.package-lock.json
 run: install
 	$(BIN)/python -m localaws.devstack
 
-# A manage.py command against the stack `make run` started, e.g. make manage CMD="replay_dlq --queue inbound-dlq"
+# A manage.py command against the stack `make run` started, e.g. make manage CMD="replay_dlq --queue inbound-dlq".
+# Not echoed, so its output can be redirected as the command's own (make manage CMD=infra_template > t.json).
 manage: install
-	$(BIN)/python -m localaws.devstack manage $(CMD)
+	@$(BIN)/python -m localaws.devstack manage $(CMD)
 
 # Three test processes (pytest-xdist), even on two cores: a test process and its in-process moto share
 # one interpreter lock, and much of a test's time is spent waiting on a browser, a Celery worker or

@@ -40,7 +40,9 @@ class Funnel:
         rows = [("sent", "Sent", self.sent), ("delivered", "Delivered", self.delivered), ("read", "Read", self.read)]
         if self.replies_counted:
             rows.append(("replied", "Replied", self.replied))
-        return [(key, label, count, self.percent(count) if key != "sent" else 100) for key, label, count in rows]
+        # Sent is the whole bar once anything went out; a job that has sent nothing yet shows empty bars.
+        whole = 100 if self.sent else 0
+        return [(key, label, count, self.percent(count) if key != "sent" else whole) for key, label, count in rows]
 
 
 def _batches(items: Iterable[T]) -> Iterator[list[T]]:

@@ -11,6 +11,7 @@ data and stops every child.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -31,6 +32,10 @@ from wecare.queues import WORKER_SERVICES  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
 SNAPSHOT = STATE / "snapshot.json"
+# The ports the running stack chose (PORT=8001 MOTO_PORT=5100 … make run), so `make manage` in
+# another terminal reaches that stack without the same variables, never one on the default ports.
+PORTS = STATE / "ports.json"
+PORT_VARIABLES = ("PORT", "MOTO_PORT", "FAKE_AWS_PORT")
 BIN = Path(sys.executable).parent
 AUTOSAVE_SECONDS = 60
 
@@ -146,6 +151,8 @@ def main() -> int:
 
     endpoint = env["AWS_ENDPOINT_URL"]
     moto_port = endpoint.rsplit(":", 1)[-1]
+    fake_port = env["AWS_FAKE_ENDPOINT_URL"].rsplit(":", 1)[-1]
+    PORTS.write_text(json.dumps({"PORT": port, "MOTO_PORT": moto_port, "FAKE_AWS_PORT": fake_port}))
     moto = start(
         "moto",
         str(BIN / "python"),
@@ -167,7 +174,7 @@ def main() -> int:
             "--host",
             "127.0.0.1",
             "--port",
-            fake_endpoint.rsplit(":", 1)[-1],
+            fake_port,
             log=STATE / "fakeaws.log",
         )
         wait_for(f"{endpoint}/moto-api/")
@@ -188,6 +195,7 @@ def main() -> int:
     except BaseException:
         for proc in children:
             proc.terminate()
+        PORTS.unlink(missing_ok=True)
         raise
 
     print(
@@ -247,13 +255,30 @@ def main() -> int:
         manage(env, "dev_snapshot", "save", str(SNAPSHOT))
         moto.terminate()
         moto.wait(timeout=10)
+    PORTS.unlink(missing_ok=True)
     return 0
+
+
+def running_ports() -> dict[str, str]:
+    """The ports the running stack wrote at its start ({} when none runs or it wrote none)."""
+    try:
+        saved = json.loads(PORTS.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: str(v) for k, v in saved.items() if k in PORT_VARIABLES} if isinstance(saved, dict) else {}
+
+
+def manage_environment() -> dict[str, str]:
+    """The running stack's environment: its ports unless this shell sets its own."""
+    for key, value in running_ports().items():
+        os.environ.setdefault(key, value)
+    return environment()
 
 
 def manage_against_running_stack(args: list[str]) -> int:
     """`make manage CMD="…"`: a manage.py command with the same environment as the running stack."""
     return subprocess.run(
-        [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=environment(), check=False
+        [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=manage_environment(), check=False
     ).returncode
 
 

@@ -17,6 +17,7 @@ from wecare.alerts import Kind
 from wecare.alerts_queries import STATES, alerts_page
 from wecare.dynamo import InvalidCursor
 from wecare.errors import Conflict, NotFound
+from wecare.middleware import can_open
 from wecare.roles import Role, require_role
 
 # What each kind is, in the page's words (a kind added without one shows its code).
@@ -51,7 +52,12 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         page = alerts_page(kind=filters["kind"], state=filters["state"], cursor=request.GET.get("cursor"))
     except InvalidCursor:
         return redirect(_list_url(filters))
-    rows = [(alert, LABELS.get(alert.kind, alert.kind)) for alert in page.items]
+    # An alert's link leads to the page that explains it; one the reader's role cannot open (an
+    # operator and the admin's DLQ page) is named instead of linked to a refusal.
+    rows = [
+        (alert, LABELS.get(alert.kind, alert.kind), bool(alert.link) and can_open(request.user, alert.link))
+        for alert in page.items
+    ]
     return render(
         request,
         "alerts/list.html",

@@ -7,12 +7,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
 from wecare.denials import deny
@@ -84,12 +86,10 @@ class AccessControlMiddleware:
         path = request.path_info
         if path.startswith(API_PREFIX) or path.startswith(OPEN_PREFIXES):
             return None
-        needed = getattr(view_func, ACCESS_ATTR, None)
-        if path.startswith(ADMIN_PREFIX):
-            needed = needed or Role.ADMIN
+        needed = needed_role(path, view_func)
         if needed == PUBLIC:
             return None
-        if needed is None:
+        if not isinstance(needed, Role):
             # A view nobody declared a rule for: refuse it to everyone, and say so loudly.
             log.error(
                 "view has no access rule", extra={"path": path, "view": getattr(view_func, "__name__", repr(view_func))}
@@ -103,6 +103,30 @@ class AccessControlMiddleware:
         if role < needed:
             return deny(request, f"needs {needed.label}, has {role.label}")
         return None
+
+
+def needed_role(path: str, view_func: Callable) -> Role | str | None:
+    """The role a page's view needs (PUBLIC, or None when nobody declared one); pages under
+    /admin/ need an admin unless their view says otherwise."""
+    needed = getattr(view_func, ACCESS_ATTR, None)
+    if path.startswith(ADMIN_PREFIX):
+        needed = needed or Role.ADMIN
+    return needed
+
+
+def can_open(user: Any, link: str) -> bool:
+    """Whether ``user`` may open a page of this site by the rule ``process_view`` applies, so a page
+    can leave out a link its reader would only be refused (an alert's link to an admin's page)."""
+    path = urlsplit(link).path
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    needed = needed_role(path, match.func)
+    if needed == PUBLIC:
+        return True
+    role = role_of(user)
+    return isinstance(needed, Role) and role is not None and role >= needed
 
 
 class BrowserSecurityMiddleware:

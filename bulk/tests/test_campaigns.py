@@ -186,6 +186,13 @@ def test_the_funnel_counts_delivered_read_replied_and_failed_from_what_is_record
     assert 'hx-get="/bulk/' in client_for(operator).get(f"/bulk/{job.jobId}/").content.decode()
 
 
+def test_a_job_that_has_sent_nothing_shows_an_empty_sent_bar():
+    nothing = funnel.Funnel(sent=0, delivered=0, read=0, replied=0, failed=0, replies_counted=True)
+    assert [percent for *_, percent in nothing.stages] == [0, 0, 0, 0]
+    some = funnel.Funnel(sent=4, delivered=2, read=1, replied=0, failed=0, replies_counted=False)
+    assert [percent for *_, percent in some.stages] == [100, 50, 25]
+
+
 def test_an_sms_campaign_counts_no_replies(operator, make_contacts):
     job = start(make_contacts(2), operator, text="Sms funnel")
     result = funnel.funnel(queries.get_job(job.jobId))

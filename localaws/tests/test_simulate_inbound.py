@@ -4,6 +4,7 @@ processed (eagerly here) into the inbox — the same path `make run` uses."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -15,7 +16,7 @@ from contacts.actions import create_contact
 from contacts.models import ContactUniqueKey
 from contacts.queries import consent_history, find_live_by_email, holder_of
 from localaws.sns_certs import LOCAL_STACK_LOADER
-from messaging import threads
+from messaging import threads, voice_calls
 from messaging.inbox import queries as inbox_queries
 from messaging.models import MediaFile, Message
 from messaging.threads import Thread
@@ -88,6 +89,36 @@ def test_a_simulated_username_customer_arrives_under_their_user_id(webhook_subsc
     ],
 )
 def test_bad_arguments_exit_with_one_line(argv, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("simulate_inbound", *argv)
+
+
+def test_a_simulated_call_connects_and_ends_as_one_call(webhook_subscribed, new_phone, capsys):
+    """--change plays Meta's other webhook fields (here `calls`), wrapped as EUM wraps them."""
+    phone, call_id = new_phone(), f"wacid.LOCAL{uuid.uuid4().hex}"
+    start = int(time.time()) - 90
+    for event, extra in (
+        ("connect", {}),
+        ("terminate", {"status": "COMPLETED", "start_time": str(start), "end_time": str(start + 75), "duration": 75}),
+    ):
+        call = {"id": call_id, "from": phone[1:], "to": "14155550000", "direction": "USER_INITIATED"}
+        value = {"messaging_product": "whatsapp", "calls": [{**call, "event": event, "timestamp": str(start), **extra}]}
+        call_command("simulate_inbound", "--change", "calls", "--value", json.dumps(value))
+        assert "published a calls change" in capsys.readouterr().out
+    (call,) = [c for c in voice_calls.list_calls(direction="inbound", limit=50).items if c.callId == call_id]
+    assert (call.status, call.durationSeconds) == ("completed", 75)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--change", "calls"], "--change needs --value"),
+        (["--change", "calls", "--value", "{nope"], "--value is not JSON"),
+        (["--change", "calls", "--value", "[1]"], "must be a JSON object"),
+        (["--change", "calls", "--value", "@/nonexistent/value.json"], "No such file"),
+    ],
+)
+def test_a_change_needs_a_json_object_value(argv, message):
     with pytest.raises(CommandError, match=message):
         call_command("simulate_inbound", *argv)
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from contacts.validation import whatsapp_phone
+from messaging import business_numbers
 from messaging.inbound.events import FieldChange
 from messaging.inbound.health_events import event_key, phone_number_id, record_once, reported_at, text, to_alert
 from messaging.outbound import tier
@@ -83,8 +84,11 @@ def apply(change: FieldChange) -> str:
         # Idempotent by itself (a report no later than the stored one changes nothing), so it
         # runs on a duplicate too: a worker that died after the write above still gets here.
         tier.record_reported_limit(followed, at=datetime.fromisoformat(at), phone_number_id=phone, event=event)
-    if (event in ALERTED_EVENTS or rating == "RED") and to_alert(outcome, Kind.QUALITY_RED, who, at):
-        raise_alert(Kind.QUALITY_RED, who, _sentence(who, event, limit, old_limit, rating), link=_link())
+    if event in ALERTED_EVENTS or rating == "RED":
+        # Named as every page names the number (its display name and phone), never by its id.
+        named = business_numbers.label(who) if who != "unknown" else "an unknown number"
+        if to_alert(outcome, Kind.QUALITY_RED, named, at):
+            raise_alert(Kind.QUALITY_RED, named, _sentence(named, event, limit, old_limit, rating), link=_link())
     return outcome
 
 

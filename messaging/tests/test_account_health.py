@@ -458,10 +458,12 @@ def test_a_flagged_or_downgraded_number_is_alerted_as_quality_red(deliver, raise
     deliver.post(flagged, envelope)
     deliver.post(deliver.body("phone_quality_downgrade", time=1_760_000_100))
 
+    named = business_numbers.label(deliver.phone)  # as every page names it, never by its id
     assert [(k, s, link) for k, s, _, link in raised] == [
-        (Kind.QUALITY_RED, deliver.phone, "/admin/business-numbers/"),
-        (Kind.QUALITY_RED, deliver.phone, "/admin/business-numbers/"),
+        (Kind.QUALITY_RED, named, "/admin/business-numbers/"),
+        (Kind.QUALITY_RED, named, "/admin/business-numbers/"),
     ]
+    assert all(named in summary and deliver.phone not in summary for _, _, summary, _ in raised)
     assert "flagged" in raised[0][2] and "lowered the messaging limit" in raised[1][2] and "TIER_250" in raised[1][2]
     assert tier.tier_limit() == 250
     quality = WaPhoneQuality.get(WaPhoneQuality.key(deliver.phone), consistent_read=True)
@@ -549,10 +551,12 @@ def test_a_display_name_decision_is_recorded_alerted_and_refreshes_the_names_fro
                 deliver.phone,
             )
     assert refresh.call_count == 4  # on the duplicate too: a retry after a crash still refreshes
+    named = business_numbers.label(deliver.phone)  # as every page names it, never by its id
     assert [(k, s) for k, s, *_ in raised] == [
-        (Kind.NUMBER_NAME, f"{deliver.phone} APPROVED"),
-        (Kind.NUMBER_NAME, f"{deliver.phone} REJECTED"),
+        (Kind.NUMBER_NAME, f"{named} APPROVED"),
+        (Kind.NUMBER_NAME, f"{named} REJECTED"),
     ]
+    assert all(named in summary and deliver.phone not in summary for _, _, summary, _ in raised)
     assert "Lucky Shrub" in raised[1][2] and "NAME_FORMAT_UNACCEPTABLE" in raised[1][2]
 
 

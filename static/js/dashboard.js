@@ -47,7 +47,12 @@
         animation: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          x: { stacked: stacked, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+          // A few categories (the five queues) are each named, turned if the width needs it (320 px
+          // showed two of five queue names); hours and days skip labels to stay level.
+          x: {
+            stacked: stacked,
+            ticks: { autoSkip: rows.length > 8, maxRotation: rows.length > 8 ? 0 : 60, autoSkipPadding: 12 }
+          },
           y: {
             stacked: stacked,
             beginAtZero: true,

@@ -166,3 +166,24 @@ def test_the_alerts_page_lists_newest_first_filters_and_acknowledges_with_an_aud
     assert 'href="/alerts/"' in web.get("/contacts/").content.decode()
     assert client_for(viewer).get("/alerts/").status_code == 403
     assert 'href="/alerts/"' not in client_for(viewer).get("/contacts/").content.decode()
+
+
+def test_an_alert_links_only_to_a_page_its_reader_may_open(client_for, operator, admin_user):
+    """A parked task's alert links to the admin's DLQ page: an admin gets the link, an operator
+    (who would only be refused there) is told an admin opens it."""
+    subject = new_subject()
+    raise_alert(Kind.DLQ_PARKED, subject, f"{subject} was parked", link="/admin/dynamo/dlq/")
+    raise_alert(Kind.JOB_FAILED, subject, f"{subject} failed", link="/bulk/")
+    raise_alert(Kind.TIER_USE, subject, f"{subject} links nowhere known", link="/no/such/page/")
+
+    def row(html: str, summary: str) -> str:
+        start = html.index(summary)
+        return html[start : html.index("</td>", start)]
+
+    as_operator = client_for(operator).get("/alerts/").content.decode()
+    parked = row(as_operator, f"{subject} was parked")
+    assert 'href="/admin/dynamo/dlq/"' not in parked and "an admin can open its page" in parked
+    assert 'href="/bulk/"' in row(as_operator, f"{subject} failed")
+    assert "href=" not in row(as_operator, f"{subject} links nowhere known")
+    as_admin = client_for(admin_user).get("/alerts/").content.decode()
+    assert 'href="/admin/dynamo/dlq/"' in row(as_admin, f"{subject} was parked")

@@ -18,7 +18,8 @@ class Command(BaseCommand):
             raise CommandError("dev_snapshot works only against the local emulator (AWS_ENDPOINT_URL is empty)")
         counts = snapshot.save(path) if action == "save" else snapshot.load(path)
         total = sum(counts.values())
+        done = "saved" if action == "save" else "loaded"  # "loadd" read oddly at every start
         self.stdout.write(
-            f"{action}d {total} records ({', '.join(f'{k}: {v}' for k, v in counts.items() if v) or 'none'}) "
+            f"{done} {total} records ({', '.join(f'{k}: {v}' for k, v in counts.items() if v) or 'none'}) "
             f"{'to' if action == 'save' else 'from'} {path}"
         )

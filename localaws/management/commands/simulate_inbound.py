@@ -1,6 +1,8 @@
 """Local stack only: a customer writes to one of our WhatsApp numbers (or, with --sms, texts one
 of our two-way SMS numbers; with --email, mails one of our receiving addresses:
-localaws/ses_receiving.py plays SES receiving's S3 action).
+localaws/ses_receiving.py plays SES receiving's S3 action); with --change, Meta reports something
+else about the account under another webhook field (a call, a template's status, a number's
+quality: docs/design/account-health.md, docs/design/calls.md).
 
 Builds the event AWS End User Messaging Social (or End User Messaging SMS) would publish and
 publishes it to the SNS topic on the local stack (moto), which delivers it over HTTP to our webhook
@@ -68,6 +70,18 @@ class Command(BaseCommand):
             help="with --sms: the business number texted (E.164; default: the first of SMS_NUMBERS, else +12125550101)",
         )
         parser.add_argument(
+            "--change",
+            metavar="FIELD",
+            default=None,
+            help="instead of a message: a change of this webhook field (calls, message_template_status_update, "
+            "phone_number_quality_update…) about --number, its value given by --value",
+        )
+        parser.add_argument(
+            "--value",
+            default=None,
+            help="with --change: Meta's `value` object, as JSON or @FILE (docs/local-stack.md has examples)",
+        )
+        parser.add_argument(
             "--subscribe", metavar="URL", default=None, help="instead: subscribe this webhook URL to the SNS topic"
         )
         email = parser.add_argument_group("--email: a customer's mail, received by SES (S3 action + SNS)")
@@ -120,6 +134,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--number {number} is not allowlisted: use one of {', '.join(settings.WHATSAPP_PHONE_NUMBER_IDS)}"
             )
+        if options.get("change"):
+            self._publish_change(sns, options["change"], options.get("value"), number)
+            return
         contact, message = _sender_with_user_id(user_id) if user_id else _sender_with_number(sender)
         wamid = f"wamid.LOCAL{random.getrandbits(96):024X}"
         entry = {
@@ -144,32 +161,30 @@ class Command(BaseCommand):
                 }
             ],
         }
-        suffix = number.removeprefix("phone-number-id-")
-        event = {
-            "context": {
-                "MetaWabaIds": [
-                    {
-                        "wabaId": "365731266123456",
-                        "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:waba/local",
-                    }
-                ],
-                "MetaPhoneNumberIds": [
-                    {
-                        "metaPhoneNumberId": "321010217760100",
-                        "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:"
-                        f"{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}",
-                    }
-                ],
-            },
-            "whatsAppWebhookEntry": json.dumps(entry),
-            "aws_account_id": settings.AWS_ACCOUNT_ID,
-            "message_timestamp": datetime.now(UTC).isoformat(),
-        }
+        event = _eum_event(number, entry)
         # No Subject: moto signs a notification without one, and AWS EUM sends none either.
         sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(event))
         self.stdout.write(
             f"published {wamid} from {user_id or '+' + message['from']} to {number}: watch the inbox (DM)"
         )
+
+    def _publish_change(self, sns, field: str, value_arg: str | None, number: str) -> None:
+        """Meta's change of another field than messages, wrapped as EUM wraps every entry. The
+        entry's time is now, so the same value sent twice is two events (as Meta's would be)."""
+        if not value_arg:
+            raise CommandError("--change needs --value: Meta's `value` object as JSON, or @FILE")
+        try:
+            raw = Path(value_arg[1:]).read_text() if value_arg.startswith("@") else value_arg
+            value = json.loads(raw)
+        except OSError as exc:
+            raise CommandError(f"--value {value_arg}: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--value is not JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise CommandError("--value must be a JSON object (Meta's `value` of the change)")
+        entry = {"id": "365731266123456", "time": int(time.time()), "changes": [{"field": field, "value": value}]}
+        sns.publish(TopicArn=settings.SNS_TOPIC_ARN, Message=json.dumps(_eum_event(number, entry)))
+        self.stdout.write(f"published a {field} change about {number}")
 
     def _email(self, sender: str, text: str, options: dict) -> None:
         if sender == DEFAULT_SENDER:
@@ -227,6 +242,31 @@ class Command(BaseCommand):
         }
         sns.publish(TopicArn=settings.SMS_INBOUND_TOPIC_ARN or settings.SNS_TOPIC_ARN, Message=json.dumps(message))
         self.stdout.write(f"published SMS {inbound_id} from {sender} to {to}: {text!r}")
+
+
+def _eum_event(number: str, entry: dict) -> dict:
+    """What EUM publishes for one of Meta's webhook entries about one of our numbers."""
+    suffix = number.removeprefix("phone-number-id-")
+    return {
+        "context": {
+            "MetaWabaIds": [
+                {
+                    "wabaId": "365731266123456",
+                    "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:{settings.AWS_ACCOUNT_ID}:waba/local",
+                }
+            ],
+            "MetaPhoneNumberIds": [
+                {
+                    "metaPhoneNumberId": "321010217760100",
+                    "arn": f"arn:aws:social-messaging:{settings.AWS_REGION}:"
+                    f"{settings.AWS_ACCOUNT_ID}:phone-number-id/{suffix}",
+                }
+            ],
+        },
+        "whatsAppWebhookEntry": json.dumps(entry),
+        "aws_account_id": settings.AWS_ACCOUNT_ID,
+        "message_timestamp": datetime.now(UTC).isoformat(),
+    }
 
 
 def _sender_with_number(sender: str) -> tuple[dict, dict]:
