@@ -60,12 +60,14 @@ def called_numbers(fake) -> list[str]:
     return [c["params"]["DestinationPhoneNumber"] for c in fake.calls("SendTextMessage")]
 
 
-def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fake):
-    job, chunks = queued(130)
+def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fake, small_chunks):
+    job, chunks = queued(small_chunks + small_chunks // 2 + 3)  # two chunks, the second partly full
+    assert len(chunks) == 2
     for args in chunks:
         sending.run_chunk(*args)
     job = queries.get_job(job.jobId)
-    assert (job.status, job.sentCount, job.finished_count) == ("completed", 130, 130)
+    total = small_chunks + small_chunks // 2 + 3
+    assert (job.status, job.sentCount, job.finished_count) == ("completed", total, total)
     recipients = list(all_recipients(job.jobId))
     assert sorted(called_numbers(live_fake)) == sorted(r.address for r in recipients)
     message = Message.get(recipients[0].messageId)
@@ -120,16 +122,16 @@ def test_pause_stops_between_messages_and_resume_sends_the_rest(
     assert len(called_numbers(live_fake)) == 100
 
 
-def test_cancel_turns_the_pending_recipients_cancelled(queued, live_fake, operator):
-    job, chunks = queued(150)
+def test_cancel_turns_the_pending_recipients_cancelled(queued, live_fake, operator, small_chunks):
+    job, chunks = queued(small_chunks + small_chunks // 2)
     sending.run_chunk(*chunks[0])
     actions.control(job.jobId, "cancel", user=operator)
     for args in chunks:
         sending.run_chunk(*args)  # the queued chunk now cancels instead of sending
     job = queries.get_job(job.jobId)
-    assert (job.status, job.sentCount, job.cancelledCount) == ("cancelled", 100, 50)
+    assert (job.status, job.sentCount, job.cancelledCount) == ("cancelled", small_chunks, small_chunks // 2)
     assert job.completedAt is not None and job.reportKey
-    assert len(called_numbers(live_fake)) == 100
+    assert len(called_numbers(live_fake)) == small_chunks
 
 
 def test_the_report_matches_the_recipients_table(queued, live_fake, settings):
