@@ -61,12 +61,12 @@ def called_numbers(fake) -> list[str]:
 
 
 def test_a_job_runs_to_completion_with_one_message_per_recipient(queued, live_fake, small_chunks):
-    job, chunks = queued(small_chunks + small_chunks // 2 + 3)  # two chunks, the second partly full
+    total = small_chunks + small_chunks // 2 + 3  # two chunks, the second partly full
+    job, chunks = queued(total)
     assert len(chunks) == 2
     for args in chunks:
         sending.run_chunk(*args)
     job = queries.get_job(job.jobId)
-    total = small_chunks + small_chunks // 2 + 3
     assert (job.status, job.sentCount, job.finished_count) == ("completed", total, total)
     recipients = list(all_recipients(job.jobId))
     assert sorted(called_numbers(live_fake)) == sorted(r.address for r in recipients)
