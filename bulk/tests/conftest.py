@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from ulid import ULID
 
+from bulk import actions, preparation, sending
 from bulk.batching import write_all
 from contacts.models import LIVE, Contact
 from wecare.dynamo import now
@@ -61,3 +62,19 @@ def live_fake(settings, fake_aws_clean):
 
 def sms(text: str = "Hello from the campaign") -> dict:
     return {"text": text}
+
+
+SMALL_CHUNK = 2 * sending.CLAIM_BATCH
+
+
+@pytest.fixture
+def small_chunks(monkeypatch) -> int:
+    """Chunks of 20 recipients instead of 100, for tests of what happens across several chunks (a
+    job run to its end, a cancel between chunks, numbers taking turns, an upload shared by
+    chunks): each recipient sent costs several requests to the in-process moto, so a fifth of the recipients
+    is a fifth of the time. A chunk still spans two claim batches (sending.CLAIM_BATCH), so the
+    claim loop runs more than once per chunk; the 100-recipient chunk itself is checked by
+    test_actions and test_preparation, which keep the real size."""
+    monkeypatch.setattr(preparation, "CHUNK_SIZE", SMALL_CHUNK)
+    monkeypatch.setattr(actions, "CHUNK_SIZE", SMALL_CHUNK)  # imported by name, for the job's chunkCount
+    return SMALL_CHUNK

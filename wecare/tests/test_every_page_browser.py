@@ -1,5 +1,6 @@
-"""Every page of the app in a real browser at 1280 px and 320 px: none may scroll sideways, and the
-main pages have no accessibility violation axe-core rates serious or critical.
+"""Every page of the app in a real browser at 1280 px and 320 px: none may scroll sideways, none
+reports a Content-Security-Policy violation, and the main pages have no accessibility violation
+axe-core rates serious or critical.
 
 The pages come from the URL resolver, so a new page is swept without anyone adding it here; a
 page that needs an id gets one from data this test writes (a contact with a long email, a
@@ -41,6 +42,7 @@ from messaging.tests.inbound_samples import inbound
 from messaging.whatsapp_table import WaConversation
 from wecare import audit, dlq
 from wecare.models import DLQMessage
+from wecare.tests import csp_watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -489,6 +491,7 @@ def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
         context = chromium.new_context(viewport={"width": width, "height": 800})
         page = context.new_page()
         page.set_default_timeout(15000)
+        violations = csp_watch.watch(page)
         signed_in = False
         for route in ordered:
             if route.name not in PUBLIC and not signed_in:
@@ -499,6 +502,8 @@ def test_every_page_fits_at_1280_and_320_px_and_the_main_pages_pass_axe(
             for name, data in variants(route, seeded):
                 path = concrete(route, data)
                 wrong += [f"{path} at {width} px: {what}" for what in check(page, live_server.url, path, route)]
+                wrong += [f"{path} at {width} px: {v}" for v in violations]
+                violations.clear()
                 shot(page, ARTIFACTS / f"{name}-{width}.png", width)
                 if width == WIDTHS[0] and name not in checked and route.name in AXE_PAGES:
                     inaccessible += [f"{path}: {finding}" for finding in axe_findings(axe, page)]
