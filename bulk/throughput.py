@@ -6,7 +6,7 @@ with the dashboard in ``BulkConfig.ready()`` (docs/design/operations.md, "Dashbo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bulk.models import BulkJob
 from messaging.dashboard.sections import Number, Section, register
@@ -16,19 +16,26 @@ RECENT_JOBS = 10
 SINCE = timedelta(days=14)
 
 
-def _minutes(job: BulkJob) -> float | None:
+def _minutes(job: BulkJob, at: datetime) -> float | None:
     if job.startedAt is None:
         return None
-    end = job.completedAt or (now() if job.status == "running" else job.updatedAt)
+    end = job.completedAt or (at if job.status == "running" else job.updatedAt)
     return max((end - job.startedAt).total_seconds() / 60, 1 / 60)  # a job that took under a second
 
 
-def section() -> Section:
-    started = [job for job in BulkJob.scan(BulkJob.startedAt >= now() - SINCE) if job.startedAt is not None]
+def section(at: datetime | None = None) -> Section:
+    """The section as of ``at`` (now by default; a test picks its own moment, so the jobs other
+    tests start meanwhile are not among the recent ones)."""
+    at = at or now()
+    started = [
+        job
+        for job in BulkJob.scan((BulkJob.startedAt >= at - SINCE) & (BulkJob.startedAt <= at))
+        if job.startedAt is not None
+    ]
     started.sort(key=lambda job: job.startedAt, reverse=True)
     rows: list[tuple[str, Sequence[Number]]] = []
     for job in reversed(started[:RECENT_JOBS]):  # oldest first, as the other charts run
-        minutes = _minutes(job)
+        minutes = _minutes(job, at)
         sent = int(job.sentCount or 0)
         rows.append(
             (
