@@ -328,23 +328,33 @@ def start(
         if earlier is not None:
             return Started(earlier, created=False)
 
-    result, checked = _evaluate(audience, message, channel, sender, senders)
-    if result.sendable == 0:
-        raise FieldErrors({"audience": f"Nobody in this audience can be sent to ({_refusal_summary(result)})."})
-    if not result.tier.allows:
-        audit.record(
-            user,
-            "bulk.refused",
-            "bulkjob",
-            None,
-            channel=result.channel,
-            reason="TIER_LIMIT",
-            shortfall=result.tier.shortfall,
-        )
-        raise _tier_refusal(result)
-    _require_confirmation(result, confirm, previewed_count)
-    if result.repeats and not confirm_repeat:
-        raise FieldErrors({"confirmRepeat": repeat_sentence(result.repeats)})
+    try:
+        result, checked = _evaluate(audience, message, channel, sender, senders)
+        if result.sendable == 0:
+            raise FieldErrors({"audience": f"Nobody in this audience can be sent to ({_refusal_summary(result)})."})
+        if not result.tier.allows:
+            audit.record(
+                user,
+                "bulk.refused",
+                "bulkjob",
+                None,
+                channel=result.channel,
+                reason="TIER_LIMIT",
+                shortfall=result.tier.shortfall,
+            )
+            raise _tier_refusal(result)
+        _require_confirmation(result, confirm, previewed_count)
+        if result.repeats and not confirm_repeat:
+            raise FieldErrors({"confirmRepeat": repeat_sentence(result.repeats)})
+    except (FieldErrors, Refused):
+        # A concurrent start with the same key (a double click) may have written its job while this
+        # one evaluated; that job, already sending, would read here as a repeat of the same message
+        # (or as tier use). The person asked for one job: this request's answer is that job.
+        if idempotency_key is not None:
+            earlier = idempotency.earlier_job(actor, idempotency_key, payload_fingerprint)
+            if earlier is not None:
+                return Started(earlier, created=False)
+        raise
 
     at = now()
     job = BulkJob(

@@ -125,3 +125,35 @@ def test_two_wizard_submits_at_once_make_one_job(client_for, operator, new_phone
     assert [r.status_code for r in results] == [302, 302]
     assert results[0]["Location"] == results[1]["Location"]
     assert len(jobs_for(key)) == 1
+
+
+def test_a_start_whose_twin_wrote_the_job_while_it_evaluated_answers_that_job(
+    client, operator, make_contacts, monkeypatch
+):
+    """The twin of a double click checks its key, finds nothing yet, and evaluates; meanwhile the
+    first start writes the job and it sends (eagerly here). The twin's evaluation then sees that job's
+    messages as a repeat: its answer must be the first job, not a warning about its own click."""
+    from bulk import actions
+
+    client.force_login(operator)
+    contacts = make_contacts(3)
+    evaluate = actions._evaluate
+    twin_first: list[int] = []
+    inside = []
+
+    def first_start_wins_meanwhile(*args, **kwargs):
+        if not inside:  # the twin's evaluation: the first start runs to its end in its middle
+            inside.append(True)
+            first = client.post(
+                "/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "twin-1"}
+            )
+            twin_first.append(first.status_code)
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "_evaluate", first_start_wins_meanwhile)
+    twin = client.post(
+        "/api/bulk/jobs", body(contacts), content_type="application/json", headers={"Idempotency-Key": "twin-1"}
+    )
+    assert twin_first == [201]
+    assert twin.status_code == 200, twin.content  # found, not a 422 "sent already"
+    assert jobs_for("twin-1") == [twin.json()["jobId"]]
