@@ -6,6 +6,9 @@ and body, so one handler serves every app; no app's error is named here.
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +26,23 @@ from wecare.api_auth import ADMIN, VIEWER, docs_access
 from wecare.bodylimits import too_large
 from wecare.errors import DomainError
 
-api = NinjaAPI(
+
+class WecareAPI(NinjaAPI):
+    """The schema is built once per path prefix: it only changes with the code, and building it
+    walks every operation's pydantic models each time /api/openapi.json or the docs page is asked
+    for, several times the cost of the copy handed out instead."""
+
+    _schemas: dict[str, Any]
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        prefix = self.get_root_path(path_params or {}) if path_prefix is None else path_prefix
+        cache = self.__dict__.setdefault("_schemas", {})
+        if prefix not in cache:
+            cache[prefix] = super().get_openapi_schema(path_prefix=prefix)
+        return copy.deepcopy(cache[prefix])  # a caller may change its copy
+
+
+api = WecareAPI(
     title="WECARE.DIGITAL API",
     version="1.0",
     description="Contacts with per-channel consent, messages and campaigns. "
