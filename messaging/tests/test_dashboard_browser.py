@@ -11,7 +11,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from messaging import counters
-from wecare.tests.test_csp_browser import REPORT_VIOLATIONS
+from wecare.tests.csp_watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -42,10 +42,8 @@ def test_the_charts_are_drawn_at_both_widths_within_the_policy(login_page, opera
     counters.add({"whatsapp_attempted": 12, "whatsapp_sent": 11, "whatsapp_failed": 1, "whatsapp_delivered": 9})
     counters.add({"whatsapp_read": 6, "sms_inbound": 3, "email_inbound": 2, "whatsapp_inbound": 5})
     page = login_page(operator)
-    violations: list[str] = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    violations = watch(page)
     page.on("pageerror", lambda error: violations.append(f"script error: {error}"))
-    page.add_init_script(REPORT_VIOLATIONS)
     ARTIFACTS.mkdir(exist_ok=True)
 
     # Opened directly (one channel) at 1280 px, then through the page's own link, which htmx
