@@ -10,7 +10,7 @@ from typing import Literal
 
 from contacts.models import CHANNELS, LIVE, ConsentEvent, Contact, ContactUniqueKey
 from contacts.validation import InvalidValue, normalise_email, normalise_phone, whatsapp_user_id
-from wecare.dynamo import Cursor, Page
+from wecare.dynamo import Cursor, Page, filtered_page
 from wecare.errors import NotFound
 
 MAX_SCANNED = 2000
@@ -100,18 +100,7 @@ def search_contacts(q: str, *, cursor: str | None = None, limit: int = PAGE_SIZE
         last_evaluated_key=Cursor.decode(cursor, scope=LIVE_LIST),
         page_size=200,
     ).page_iter
-    items: list[Contact] = []
-    # Walk raw pages rather than items, so a search that matches little still stops after
-    # MAX_SCANNED reads and hands back a cursor instead of reading the whole table.
-    for page in pages:
-        for raw in page.get("Items", []):
-            items.append(Contact.from_raw_data(raw))
-            if len(items) == limit:
-                key = {name: raw[name] for name in pages.key_names}
-                return Page(items, Cursor.encode(key, scope=LIVE_LIST), pages.total_scanned_count)
-        if pages.total_scanned_count >= MAX_SCANNED:
-            return Page(items, Cursor.encode(pages.last_evaluated_key, scope=LIVE_LIST), pages.total_scanned_count)
-    return Page(items, None, pages.total_scanned_count)
+    return filtered_page(pages, Contact, limit=limit, scope=LIVE_LIST, max_scanned=MAX_SCANNED)
 
 
 def get_contact(contact_id: str, *, include_deleted: bool = False) -> Contact:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from messaging.models import Message, UsageCounter
-from wecare.dynamo import Cursor, not_expired, now
+from wecare.dynamo import Cursor, filtered_page, not_expired, now
 
 MAX_SCANNED = 2000
 
@@ -32,15 +32,8 @@ def list_messages(
         ).page_iter
     else:
         pages = Message.scan(filter_condition=condition, last_evaluated_key=start, page_size=200).page_iter
-    items: list[Message] = []
-    for page in pages:
-        for raw in page.get("Items", []):
-            items.append(Message.from_raw_data(raw))
-            if len(items) == limit:
-                return items, Cursor.encode({name: raw[name] for name in pages.key_names}, scope=scope)
-        if pages.total_scanned_count >= MAX_SCANNED:
-            return items, Cursor.encode(pages.last_evaluated_key, scope=scope)
-    return items, None
+    page = filtered_page(pages, Message, limit=limit, scope=scope, max_scanned=MAX_SCANNED)
+    return page.items, page.next_cursor
 
 
 def usage(days: int) -> list[UsageCounter]:

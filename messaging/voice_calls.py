@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from messaging.models import CALLS_FEED, VoiceCall
-from wecare.dynamo import Cursor, Page, not_expired
+from wecare.dynamo import Cursor, Page, filtered_page, not_expired
 
 MAX_SCANNED = 2000  # read per page at most, when filters leave most calls out
 SHOWN_IN_THREAD = 100
@@ -41,16 +41,7 @@ def list_calls(
         last_evaluated_key=Cursor.decode(cursor, scope=scope),
         page_size=min(MAX_SCANNED, max(limit * 2, 50)),
     ).page_iter
-    items: list[VoiceCall] = []
-    for page in pages:
-        for raw in page.get("Items", []):
-            items.append(VoiceCall.from_raw_data(raw))
-            if len(items) == limit:
-                last = {name: raw[name] for name in pages.key_names}
-                return Page(items, Cursor.encode(last, scope=scope), pages.total_scanned_count)
-        if pages.total_scanned_count >= MAX_SCANNED:
-            return Page(items, Cursor.encode(pages.last_evaluated_key, scope=scope), pages.total_scanned_count)
-    return Page(items, None, pages.total_scanned_count)
+    return filtered_page(pages, VoiceCall, limit=limit, scope=scope, max_scanned=MAX_SCANNED)
 
 
 def in_conversation(conversation_pk: str, since: datetime | None, until: datetime | None) -> list[VoiceCall]:

@@ -194,6 +194,7 @@ class InvalidCursor(DomainError, ValueError):
 
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 def set_nullable(attribute: Attribute[T], value: T | None) -> Action:
@@ -212,6 +213,24 @@ class Page(Generic[T]):
     scanned: int = 0
 
 
+def filtered_page(pages: Any, model: type[M], *, limit: int, scope: str, max_scanned: int) -> Page[M]:
+    """Up to ``limit`` items of a filtered read, walking DynamoDB's raw pages (a Model's
+    ``query(...).page_iter`` or ``scan(...).page_iter``) rather than its items, so a filter that
+    matches little still stops after ``max_scanned`` reads and hands back a cursor instead of
+    reading the whole index. The cursor after the last item taken is that item's own key (the
+    page's LastEvaluatedKey may lie beyond items not yet returned)."""
+    items: list[M] = []
+    for page in pages:
+        for raw in page.get("Items", []):
+            items.append(model.from_raw_data(raw))
+            if len(items) == limit:
+                last = {name: raw[name] for name in pages.key_names}
+                return Page(items, Cursor.encode(last, scope=scope), pages.total_scanned_count)
+        if pages.total_scanned_count >= max_scanned:
+            return Page(items, Cursor.encode(pages.last_evaluated_key, scope=scope), pages.total_scanned_count)
+    return Page(items, None, pages.total_scanned_count)
+
+
 __all__ = [
     "ALL_MODELS",
     "DAY",
@@ -220,6 +239,7 @@ __all__ = [
     "InvalidCursor",
     "Page",
     "Transaction",
+    "filtered_page",
     "meta",
     "not_expired",
     "now",
