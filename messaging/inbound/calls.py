@@ -16,7 +16,7 @@ from typing import Any
 from contacts.validation import WhatsAppIdentity, whatsapp_phone, whatsapp_user_id
 from messaging import conversations
 from messaging.inbound.contacts import find_or_create
-from messaging.inbound.events import Business, FieldChange, MalformedEvent, change_business
+from messaging.inbound.events import Business, FieldChange, MalformedEvent, change_business, read_profiles
 from messaging.models import CALL_RETENTION_DAYS, CALLS_FEED, VoiceCall
 from wecare.dynamo import now, update_if
 
@@ -211,21 +211,16 @@ def _common(event: CallEvent, business: Business) -> list:
 
 
 def _profiles(contacts: Any) -> dict[str, str]:
-    """The change's ``contacts``: profile names by number and user id, and "user:<number>" -> the
-    user id WhatsApp gave beside a number."""
+    """The change's ``contacts`` (read as a message's are, names cleaned the same way): profile
+    names by number and user id, and "user:<number>" -> the user id WhatsApp gave beside a number."""
     found: dict[str, str] = {}
-    for contact in contacts if isinstance(contacts, list) else []:
-        if not isinstance(contact, dict):
-            continue
-        phone = whatsapp_phone(_text(contact.get("wa_id")))
-        user_id = whatsapp_user_id(contact.get("user_id"))
-        profile = contact.get("profile")
-        name = profile.get("name") if isinstance(profile, dict) else None
-        for key in (phone, user_id):
-            if key and isinstance(name, str) and name:
-                found[key] = name[:200]
-        if phone and user_id:
-            found[f"user:{phone}"] = user_id
+    for profile in read_profiles(contacts):
+        phone = whatsapp_phone(profile.wa_id)
+        for key in (phone, profile.user_id):
+            if key and profile.name:
+                found[key] = profile.name
+        if phone and profile.user_id:
+            found[f"user:{phone}"] = profile.user_id
     return found
 
 

@@ -282,7 +282,7 @@ def parse(body: str | bytes) -> Event:
             skipped.append(_left_out("change", change, exc))
             continue
         readable_changes += 1
-        profiles = _profiles(value.get("contacts"))
+        profiles = read_profiles(value.get("contacts"))
         for raw in _items(value, "messages", skipped):
             try:
                 messages.append(_message(raw, business, profiles))
@@ -366,8 +366,9 @@ class Profile:
     user_id: str | None
 
 
-def _profiles(contacts: Any) -> list[Profile]:
-    """The change's contacts. A sender's name is a nicety: an unreadable entry is just left out."""
+def read_profiles(contacts: Any) -> list[Profile]:
+    """The change's contacts (a message's or a call's). A sender's name is a nicety: an unreadable
+    entry is just left out."""
     profiles = []
     for contact in contacts if isinstance(contacts, list) else []:
         if not isinstance(contact, dict):
