@@ -23,22 +23,11 @@ from django.urls import reverse
 from messaging.channels import Channel, allowed_senders
 from messaging.whatsapp_table import WaBusinessNumber
 from wecare import audit
-from wecare.alerts import Kind, raise_alert
+from wecare.alerts import AUTH_ERROR_CODES, Kind, raise_alert
 from wecare.aws import client
 from wecare.dynamo import now
 
 log = logging.getLogger(__name__)
-
-# AWS refusing our credentials or the role's permission: an operator must act (wecare/alerts.py).
-AUTH_ERRORS = frozenset(
-    {
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-    }
-)
 
 MAX_NAME = 40
 SEPARATOR = " · "
@@ -263,7 +252,7 @@ def refresh_from_aws() -> int:
         except (ClientError, BotoCoreError) as exc:
             code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
             log.warning("business number not refreshed from AWS", extra={"sender": sender, "error": code})
-            if code in AUTH_ERRORS:  # every other number would be refused the same way
+            if code in AUTH_ERROR_CODES:  # every other number would be refused the same way
                 raise_alert(
                     Kind.PROVIDER_AUTH,
                     "socialmessaging",
