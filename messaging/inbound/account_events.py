@@ -15,7 +15,7 @@ from pynamodb.exceptions import PutError
 from contacts.validation import whatsapp_phone
 from messaging import business_numbers
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import event_key, phone_number_id, reported_at, text, to_alert
+from messaging.inbound.health_events import event_key, named, phone_number_id, reported_at, text, to_alert
 from messaging.whatsapp_table import WaAccountEvent
 from wecare.alerts import Kind, raise_alert
 
@@ -58,12 +58,11 @@ def apply_name_update(change: FieldChange) -> str:
     who = phone or whatsapp_phone(text(value.get("display_phone_number"))) or "unknown"
     name = text(value.get("requested_verified_name")) or "?"
     reason = text(value.get("rejection_reason"))
-    # Named as every page names the number (its display name and phone), never by its id.
-    named = business_numbers.label(who) if who != "unknown" else "an unknown number"
-    summary = f"WhatsApp's decision on the display name {name!r} of {named}: {decision.lower()}"
+    number = named(who)
+    summary = f"WhatsApp's decision on the display name {name!r} of {number}: {decision.lower()}"
     summary += f" ({reason})" if reason and decision != "APPROVED" else ""
     outcome = _record(change, decision, phone, summary + ".")
-    subject = f"{named} {decision}"
+    subject = f"{number} {decision}"
     if to_alert(outcome, Kind.NUMBER_NAME, subject, reported_at(change)):
         raise_alert(Kind.NUMBER_NAME, subject, summary + ".", link=reverse("business_numbers:list"))
     # On a duplicate too: a worker that died after the write still refreshes on the retry.

@@ -57,6 +57,12 @@ def text(value: Any) -> str | None:
     return str(value).strip()[:MAX_TEXT] or None
 
 
+def named(who: str) -> str:
+    """The number as every page names it (its display name and phone), never by its id, for an
+    alert's subject and summary; ``who`` is our id, a phone, or "unknown"."""
+    return business_numbers.label(who) if who != "unknown" else "an unknown number"
+
+
 def phone_number_id(change: FieldChange) -> str | None:
     """Our id (``phone-number-id-<suffix>``) of the number a change names by its display number.
 

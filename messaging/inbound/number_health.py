@@ -13,9 +13,8 @@ from datetime import datetime
 from django.urls import reverse
 
 from contacts.validation import whatsapp_phone
-from messaging import business_numbers
 from messaging.inbound.events import FieldChange
-from messaging.inbound.health_events import event_key, phone_number_id, record_once, reported_at, text, to_alert
+from messaging.inbound.health_events import event_key, named, phone_number_id, record_once, reported_at, text, to_alert
 from messaging.outbound import tier
 from messaging.whatsapp_table import WaPhoneQuality
 from wecare.alerts import Kind, raise_alert
@@ -85,10 +84,9 @@ def apply(change: FieldChange) -> str:
         # runs on a duplicate too: a worker that died after the write above still gets here.
         tier.record_reported_limit(followed, at=datetime.fromisoformat(at), phone_number_id=phone, event=event)
     if event in ALERTED_EVENTS or rating == "RED":
-        # Named as every page names the number (its display name and phone), never by its id.
-        named = business_numbers.label(who) if who != "unknown" else "an unknown number"
-        if to_alert(outcome, Kind.QUALITY_RED, named, at):
-            raise_alert(Kind.QUALITY_RED, named, _sentence(named, event, limit, old_limit, rating), link=_link())
+        number = named(who)
+        if to_alert(outcome, Kind.QUALITY_RED, number, at):
+            raise_alert(Kind.QUALITY_RED, number, _sentence(number, event, limit, old_limit, rating), link=_link())
     return outcome
 
 
