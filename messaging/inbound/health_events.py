@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -116,7 +118,11 @@ def seen(history: list[Any] | None, key: str) -> bool:
     return any(isinstance(e, dict) and e.get("key") == key for e in history or [])
 
 
-MAX_ATTEMPTS = 5  # writers racing on one item (two events, the template sync): each retry re-reads
+# Writers racing on one item (events of one template on several workers, the template sync):
+# each lost race re-reads after a short random pause, so a crowd of writers spreads out instead of
+# colliding again at once; every round one of them wins, so the attempts exceed the crowd.
+MAX_ATTEMPTS = 10
+RETRY_PAUSE_SECONDS = 0.01
 
 
 def record_once(
@@ -131,7 +137,7 @@ def record_once(
     or "duplicate" when this event (its ``key``) is in the history already. A read, then a write
     conditional on the version read (``healthVersion``), so a concurrent writer makes this one
     read again rather than lose either change."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         found = find()
         item = found if found is not None else create()
         if seen(getattr(item, history), entry["key"]):
@@ -152,6 +158,7 @@ def record_once(
             item.save(condition=condition)
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * (attempt + 1)))
                 continue  # written meanwhile: read again
             raise
         return "recorded", item
