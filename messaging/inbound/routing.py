@@ -39,19 +39,13 @@ TASKS: dict[Kind, Task] = {
 }
 
 
-def is_own_alert(message: str) -> bool:
+def _is_own_alert(body: dict) -> bool:
     """Whether the message is the platform's own alert (wecare/alerts.py) or one of its CloudWatch
     alarms, come back from the topic it was published to, which the webhook subscribes to as well.
-    Acknowledged without a task: ``classify`` would call it WhatsApp, the task would park it as
-    malformed, and the park raises another alert, which comes back here... (docs/design/operations.md, "Alerts")."""
-    try:
-        body = json.loads(message)
-    except ValueError:
-        return False
+    Acknowledged without a task: read as WhatsApp, the task would park it as malformed, and the
+    park raises another alert, which comes back here... (docs/design/operations.md, "Alerts")."""
     if alerts.is_own(body):
         return True
-    if not isinstance(body, dict):
-        return False
     return (body.get("event") == TIER_ALERT_EVENT and "portfolio" in body) or is_alarm_notification(body)
 
 
@@ -69,15 +63,18 @@ def is_alarm_notification(body: dict) -> bool:
     )
 
 
-def classify(message: str) -> Kind:
-    """The kind of an SNS ``Message``. Anything unrecognised is WHATSAPP: that task parks a
-    body it cannot read on inbound-dlq with the reason, so a person sees it (nothing is dropped)."""
+def classify(message: str) -> Kind | None:
+    """The kind of an SNS ``Message``, or None for our own alert or alarm come back from the topic
+    (acknowledged without a task). Anything unrecognised is WHATSAPP: that task parks a body it
+    cannot read on inbound-dlq with the reason, so a person sees it (nothing is dropped)."""
     try:
         body = json.loads(message)
     except ValueError:
         return Kind.WHATSAPP
     if not isinstance(body, dict):
         return Kind.WHATSAPP
+    if _is_own_alert(body):
+        return None
     if "whatsAppWebhookEntry" in body:
         return Kind.WHATSAPP
     if "inboundMessageId" in body and "originationNumber" in body:

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from messaging.inbound import sns
-from messaging.inbound.routing import TASKS, classify, is_own_alert
+from messaging.inbound.routing import TASKS, classify
 from wecare import jsonlimits
 from wecare.aws import client
 from wecare.bodylimits import declared_length
@@ -76,11 +76,12 @@ def _printable(value: object) -> str | None:
 
 
 def hand_off(message: sns.SnsMessage) -> JsonResponse:
-    if is_own_alert(message.message):  # published by us to a topic we also receive: nothing to do
+    kind = classify(message.message)
+    if kind is None:  # our own alert or alarm, published to a topic we also receive: nothing to do
         log.info("own alert acknowledged", extra={"snsMessageId": message.message_id})
         return JsonResponse({"status": "ignored"})
     try:
-        TASKS[classify(message.message)].delay(message=message.message, sns_message_id=message.message_id)
+        TASKS[kind].delay(message=message.message, sns_message_id=message.message_id)
     except Exception:  # broker down, SQS throttled…: the event is not lost, SNS retries on 5xx
         log.exception("sns notification not queued", extra={"snsMessageId": message.message_id})
         return JsonResponse({"code": "QUEUE_UNAVAILABLE", "detail": "not queued; retry"}, status=503)
